@@ -1,0 +1,100 @@
+//! Amazon Resource Names, split into their six parts.
+//!
+//! Source: "IAM identifiers" and "Amazon Resource Names (ARNs)", AWS documentation
+//! (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+
+use crate::glob::Glob;
+
+/// `arn:partition:service:region:account-id:resource` (the resource may hold `:` and `/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    pub fn parse(s: &'a str) -> Option<Arn<'a>> {
+        let mut it = s.splitn(6, ':');
+        if it.next()? != "arn" {
+            return None;
+        }
+        let partition = it.next()?;
+        let service = it.next()?;
+        let region = it.next()?;
+        let account = it.next()?;
+        let resource = it.next()?;
+        if partition.is_empty() || service.is_empty() {
+            return None;
+        }
+        Some(Arn { partition, service, region, account, resource })
+    }
+
+    fn parts(&self) -> [&'a str; 5] {
+        [self.partition, self.service, self.region, self.account, self.resource]
+    }
+}
+
+/// Whether `text` is a 12-digit AWS account id.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `ArnLike`/`ArnEquals`: each of the six parts is compared on its own and may
+/// hold `*` and `?`. A value that is not an ARN matches nothing.
+///
+/// Source: "IAM JSON policy elements: Condition operators", ARN condition operators
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+pub fn arn_like(pattern: &str, value: &str) -> bool {
+    if pattern == "*" {
+        return Arn::parse(value).is_some();
+    }
+    let (Some(p), Some(v)) = (Arn::parse(pattern), Arn::parse(value)) else {
+        return false;
+    };
+    p.parts()
+        .iter()
+        .zip(v.parts().iter())
+        .all(|(p, v)| Glob::new(p).is_match(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_six_parts() {
+        let a = Arn::parse("arn:aws:iam::111122223333:role/path/Name").unwrap();
+        assert_eq!(a.service, "iam");
+        assert_eq!(a.region, "");
+        assert_eq!(a.account, "111122223333");
+        assert_eq!(a.resource, "role/path/Name");
+        let s3 = Arn::parse("arn:aws:s3:::bucket/key:with:colons").unwrap();
+        assert_eq!(s3.resource, "bucket/key:with:colons");
+        assert!(Arn::parse("arn:aws:s3").is_none());
+        assert!(Arn::parse("not-an-arn").is_none());
+    }
+
+    #[test]
+    fn arn_like_compares_part_by_part() {
+        assert!(arn_like("arn:aws:iam::*:role/*", "arn:aws:iam::111122223333:role/x/y"));
+        assert!(arn_like(
+            "arn:aws:sts::111122223333:assumed-role/R/daebaksrv-*",
+            "arn:aws:sts::111122223333:assumed-role/R/daebaksrv-42"
+        ));
+        // A wildcard in the account part does not spill into the resource part.
+        assert!(!arn_like("arn:aws:iam::1*", "arn:aws:iam::111122223333:role/x"));
+        assert!(!arn_like("arn:aws:iam::*:role/x", "not-an-arn"));
+        assert!(arn_like("*", "arn:aws:s3:::b"));
+        assert!(!arn_like("*", "b"));
+    }
+
+    #[test]
+    fn account_ids() {
+        assert!(is_account_id("111122223333"));
+        assert!(!is_account_id("11112222333"));
+        assert!(!is_account_id("11112222333a"));
+    }
+}

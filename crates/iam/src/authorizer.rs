@@ -1,0 +1,455 @@
+//! AWS's policy evaluation logic, with the statements that decided.
+//!
+//! Sources, AWS IAM User Guide:
+//! - "Policy evaluation logic" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
+//! - "Cross-account policy evaluation logic" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html)
+//! - "Permissions boundaries for IAM entities" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)
+//! - "Session policies" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session)
+//! - AWS KMS "Key policies" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html)
+//! - AWS Organizations "Service control policies" and "Resource control policies"
+//!   (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html,
+//!   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html)
+
+use serde::Serialize;
+
+use crate::policy::{Effect, Policy, Statement};
+use crate::principal::{not_principal_excludes, Grant, RequestPrincipal, Tri};
+use crate::request::Request;
+
+mod explain;
+pub use explain::explain_statement;
+
+/// A policy with the name used in explanations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedPolicy {
+    pub name: String,
+    pub policy: Policy,
+}
+
+/// How the resource policy combines with identity policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceRule {
+    /// Most services: in the same account either side may allow.
+    Standard,
+    /// KMS keys: the key policy must allow, directly or by delegating to the account.
+    KeyPolicy,
+    /// IAM role trust policies: the trust policy must allow `sts:AssumeRole*`.
+    TrustPolicy,
+}
+
+/// Every policy that applies to a request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicySet {
+    pub identity: Vec<NamedPolicy>,
+    pub resource: Option<NamedPolicy>,
+    /// `None`: inferred from the request (KMS key ARN, `sts:AssumeRole*` on a role).
+    pub resource_rule: Option<ResourceRule>,
+    pub boundary: Option<NamedPolicy>,
+    pub session: Option<NamedPolicy>,
+    /// SCPs of the principal's account, one list per level from the root down;
+    /// `None` when the account is not in an organization.
+    pub scps: Option<Vec<Vec<NamedPolicy>>>,
+    /// RCPs of the resource's account, per level; `None` when not in an organization.
+    pub rcps: Option<Vec<Vec<NamedPolicy>>>,
+    /// The organization's management account, whose principals and resources SCPs and RCPs do not affect.
+    pub management_account: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allow,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyType {
+    Identity,
+    Resource,
+    Boundary,
+    Session,
+    Scp,
+    Rcp,
+}
+
+impl PolicyType {
+    fn words(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity policy",
+            PolicyType::Resource => "resource policy",
+            PolicyType::Boundary => "permissions boundary",
+            PolicyType::Session => "session policy",
+            PolicyType::Scp => "SCP",
+            PolicyType::Rcp => "RCP",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity",
+            PolicyType::Resource => "resource",
+            PolicyType::Boundary => "boundary",
+            PolicyType::Session => "session",
+            PolicyType::Scp => "scp",
+            PolicyType::Rcp => "rcp",
+        }
+    }
+}
+
+/// Why the decision came out as it did: a deciding statement, or a missing Allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub policy_type: PolicyType,
+    /// The policy's name; absent for reasons about a whole kind of policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// SCP/RCP level (0 is the organization root).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<usize>,
+    /// The statement's `Sid`, or `#N` for its position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect: Option<Effect>,
+    /// `type[:level]:policy/statement`, stable for tests and tools.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_ref: Option<String>,
+    pub message: String,
+}
+
+/// The decision and its reasons. Authorization never fails: undecidable parts deny.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Response {
+    pub decision: Decision,
+    pub reasons: Vec<Reason>,
+    /// Assumptions the engine made or could not avoid (for example an unknown role path).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A statement that applied, located in the policy set.
+#[derive(Debug, Clone)]
+struct Hit<'p> {
+    ty: PolicyType,
+    level: Option<usize>,
+    policy: &'p NamedPolicy,
+    index: usize,
+    grant: Grant,
+    /// Set when the engine could not decide whether the statement applies.
+    unknown: Option<String>,
+}
+
+impl Hit<'_> {
+    fn statement(&self) -> &Statement {
+        &self.policy.policy.statements[self.index]
+    }
+
+    fn reason(&self, req: &Request, message: String) -> Reason {
+        let st = self.statement();
+        let label = st.sid.clone().unwrap_or_else(|| format!("#{}", self.index));
+        let level = self.level.map_or(String::new(), |l| format!("[{l}]"));
+        Reason {
+            policy_type: self.ty,
+            policy: Some(self.policy.name.clone()),
+            level: self.level,
+            statement: Some(label.clone()),
+            statement_index: Some(self.index),
+            effect: Some(st.effect),
+            statement_ref: Some(format!("{}{level}:{}/{label}", self.ty.key(), self.policy.name)),
+            message: if message.is_empty() { explain_statement(self.ty.words(), &self.policy.name, st, self.index, req) } else { message },
+        }
+    }
+}
+
+fn whole(ty: PolicyType, level: Option<usize>, message: String) -> Reason {
+    Reason {
+        policy_type: ty,
+        policy: None,
+        level,
+        statement: None,
+        statement_index: None,
+        effect: None,
+        statement_ref: None,
+        message,
+    }
+}
+
+/// Evaluates `req` against `policies` as AWS does.
+pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
+    let p = &req.principal;
+    let mut notes = Vec::new();
+    let same_account = match &req.resource_account {
+        Some(_) => req.same_account(),
+        None => {
+            if let Some(a) = p.account() {
+                notes.push(format!("the resource's account is not known; it is taken to be the principal's account `{a}`"));
+            }
+            p.account().is_some()
+        }
+    };
+    let has_identity = matches!(
+        p,
+        RequestPrincipal::Root { .. } | RequestPrincipal::User { .. } | RequestPrincipal::Session { .. } | RequestPrincipal::FederatedUser { .. }
+    );
+    let boundary = policies.boundary.as_ref().filter(|_| matches!(p, RequestPrincipal::User { .. } | RequestPrincipal::Session { .. }));
+    let session = policies.session.as_ref().filter(|_| matches!(p, RequestPrincipal::Session { .. } | RequestPrincipal::FederatedUser { .. }));
+    let has_boundary = boundary.is_some();
+    let mgmt = policies.management_account.as_deref();
+    let scps = policies.scps.as_ref().filter(|_| {
+        has_identity && !p.is_service_linked_role() && (mgmt.is_none() || p.account() != mgmt)
+    });
+    let rcps = policies.rcps.as_ref().filter(|_| {
+        !p.is_service_linked_role()
+            && !matches!(p, RequestPrincipal::Service(_))
+            && RCP_SERVICES.contains(&req.service())
+            && (mgmt.is_none() || req.resource_account.as_deref() != mgmt)
+    });
+
+    let mut denies: Vec<Hit> = Vec::new();
+    let mut scp_allows: Vec<Vec<Hit>> = Vec::new();
+    if let Some(levels) = scps {
+        for (l, level) in levels.iter().enumerate() {
+            let mut allows = Vec::new();
+            for np in level {
+                scan(PolicyType::Scp, Some(l), np, req, None, &mut denies, &mut allows);
+            }
+            scp_allows.push(allows);
+        }
+    }
+    let mut rcp_allows: Vec<Vec<Hit>> = Vec::new();
+    if let Some(levels) = rcps {
+        for (l, level) in levels.iter().enumerate() {
+            let mut allows = Vec::new();
+            for np in level {
+                scan(PolicyType::Rcp, Some(l), np, req, Some(has_boundary), &mut denies, &mut allows);
+            }
+            rcp_allows.push(allows);
+        }
+    }
+    let mut identity_allows = Vec::new();
+    if has_identity {
+        for np in &policies.identity {
+            scan(PolicyType::Identity, None, np, req, None, &mut denies, &mut identity_allows);
+        }
+    }
+    let mut boundary_allows = Vec::new();
+    if let Some(np) = boundary {
+        scan(PolicyType::Boundary, None, np, req, None, &mut denies, &mut boundary_allows);
+    }
+    let mut session_allows = Vec::new();
+    if let Some(np) = session {
+        scan(PolicyType::Session, None, np, req, None, &mut denies, &mut session_allows);
+    }
+    let mut resource_allows = Vec::new();
+    if let Some(np) = &policies.resource {
+        scan(PolicyType::Resource, None, np, req, Some(has_boundary), &mut denies, &mut resource_allows);
+    }
+
+    // 1. An explicit Deny anywhere wins; a Deny the engine cannot rule out counts as one.
+    if !denies.is_empty() {
+        let reasons = denies
+            .iter()
+            .map(|h| match &h.unknown {
+                Some(why) => h.reason(req, format!(
+                    "cannot tell whether the Deny in {} `{}` statement `{}` applies ({why}), so it is taken to apply",
+                    h.ty.words(),
+                    h.policy.name,
+                    h.statement().sid.clone().unwrap_or_else(|| format!("#{}", h.index))
+                )),
+                None => h.reason(req, String::new()),
+            })
+            .collect();
+        return Response { decision: Decision::ExplicitDeny, reasons, notes };
+    }
+    let deny = |reasons: Vec<Reason>, notes: Vec<String>| Response { decision: Decision::ImplicitDeny, reasons, notes };
+    let what = format!("`{}` on `{}`", req.action, req.resource);
+
+    // 2. RCPs and SCPs must allow at every level.
+    for (ty, levels) in [(PolicyType::Rcp, &rcp_allows), (PolicyType::Scp, &scp_allows)] {
+        if let Some(l) = levels.iter().position(Vec::is_empty) {
+            return deny(vec![whole(ty, Some(l), format!("no Allow in {} level {l} for {what}", ty.words()))], notes);
+        }
+    }
+
+    let identity_ok = matches!(p, RequestPrincipal::Root { .. }) || !identity_allows.is_empty();
+    let boundary_ok = boundary.is_none() || !boundary_allows.is_empty();
+    let session_ok = session.is_none() || !session_allows.is_empty();
+    let limits = |mut reasons: Vec<Reason>| -> Result<(), Vec<Reason>> {
+        if !boundary_ok {
+            reasons.push(whole(PolicyType::Boundary, None, format!("the permissions boundary has no Allow for {what}")));
+        }
+        if !session_ok {
+            reasons.push(whole(PolicyType::Session, None, format!("the session policy has no Allow for {what}")));
+        }
+        if boundary_ok && session_ok { Ok(()) } else { Err(reasons) }
+    };
+    let best_resource = resource_allows.iter().max_by_key(|h| h.grant);
+    let rule = policies.resource_rule.unwrap_or_else(|| infer_rule(req));
+    let no_identity = || whole(PolicyType::Identity, None, format!("no identity-based policy allows {what}"));
+    let allow_reasons = |hits: &[&Vec<Hit>]| -> Vec<Reason> {
+        hits.iter().flat_map(|v| v.iter()).map(|h| h.reason(req, String::new())).collect()
+    };
+
+    // 3. Principals without identity policies: only the resource policy can grant.
+    if !has_identity {
+        return match best_resource {
+            Some(_) => Response { decision: Decision::Allow, reasons: allow_reasons(&[&resource_allows]), notes },
+            None => deny(vec![whole(PolicyType::Resource, None, match &policies.resource {
+                Some(_) => format!("no statement of the resource policy allows this principal {what}"),
+                None => format!("there is no resource policy, and a {} principal has no identity policies", p.principal_type()),
+            })], notes),
+        };
+    }
+
+    let resource_required = rule != ResourceRule::Standard || !same_account;
+    let rp_words = match rule {
+        ResourceRule::KeyPolicy => "key policy",
+        ResourceRule::TrustPolicy => "trust policy",
+        ResourceRule::Standard => "resource policy",
+    };
+    match best_resource {
+        None if resource_required => {
+            let why = match (rule, &policies.resource) {
+                (ResourceRule::Standard, None) => format!("cross-account request and there is no resource policy to allow {what}"),
+                (ResourceRule::Standard, Some(_)) => format!("cross-account request and the resource policy does not allow the principal {what}"),
+                (_, None) => format!("there is no {rp_words}, and it must allow {what} whatever the identity policies say"),
+                (_, Some(_)) => format!("the {rp_words} does not allow the principal {what}, and it must, whatever the identity policies say"),
+            };
+            deny(vec![whole(PolicyType::Resource, None, why)], notes)
+        }
+        // A grant straight to the user or session ARN in the same account stands on its own.
+        Some(h) if same_account && h.grant == Grant::Direct => {
+            Response { decision: Decision::Allow, reasons: allow_reasons(&[&resource_allows, &identity_allows]), notes }
+        }
+        // Granted to the role, or to everyone: boundary and session policy still limit it.
+        Some(h) if same_account && h.grant != Grant::Account => match limits(Vec::new()) {
+            Ok(()) => Response {
+                decision: Decision::Allow,
+                reasons: allow_reasons(&[&resource_allows, &identity_allows, &boundary_allows, &session_allows]),
+                notes,
+            },
+            Err(r) => deny(r, notes),
+        },
+        // The account is named (delegation), or cross account: identity policies must allow too.
+        best => {
+            if !identity_ok {
+                return deny(vec![no_identity()], notes);
+            }
+            match limits(Vec::new()) {
+                Ok(()) => {
+                    let mut hits: Vec<&Vec<Hit>> = vec![&identity_allows];
+                    if best.is_some() {
+                        hits.push(&resource_allows);
+                    }
+                    hits.push(&boundary_allows);
+                    hits.push(&session_allows);
+                    let mut reasons = allow_reasons(&hits);
+                    if reasons.is_empty() {
+                        reasons.push(whole(PolicyType::Identity, None, "the root user has every permission in its own account".into()));
+                    }
+                    Response { decision: Decision::Allow, reasons, notes }
+                }
+                Err(r) => deny(r, notes),
+            }
+        }
+    }
+}
+
+/// Services whose resources RCPs govern (AWS Organizations, "Resource control policies",
+/// list of supported services).
+const RCP_SERVICES: [&str; 10] = ["s3", "sts", "kms", "sqs", "secretsmanager", "cognito-identity", "ecr", "aoss", "logs", "dynamodb"];
+
+fn infer_rule(req: &Request) -> ResourceRule {
+    if req.resource.starts_with("arn:") && req.resource.split(':').nth(2) == Some("kms") && req.service() == "kms" {
+        ResourceRule::KeyPolicy
+    } else if req.service() == "sts" && req.action_lower.starts_with("sts:assumerole") {
+        ResourceRule::TrustPolicy
+    } else {
+        ResourceRule::Standard
+    }
+}
+
+/// Evaluates every statement of one policy, sorting the ones that apply into denies and allows.
+fn scan<'p>(
+    ty: PolicyType,
+    level: Option<usize>,
+    np: &'p NamedPolicy,
+    req: &Request,
+    principal_check: Option<bool>,
+    denies: &mut Vec<Hit<'p>>,
+    allows: &mut Vec<Hit<'p>>,
+) {
+    for (index, st) in np.policy.statements.iter().enumerate() {
+        let (grant, unknown) = match statement_applies(st, req, principal_check) {
+            Tri::No => continue,
+            Tri::Yes(g) => (g, None),
+            // An Allow that may not apply grants nothing; a Deny that may apply denies.
+            Tri::Unknown(_) if st.effect == Effect::Allow => continue,
+            Tri::Unknown(why) => (Grant::Everyone, Some(why)),
+        };
+        let hit = Hit { ty, level, policy: np, index, grant, unknown };
+        match st.effect {
+            Effect::Deny => denies.push(hit),
+            Effect::Allow => allows.push(hit),
+        }
+    }
+}
+
+/// Whether one statement applies to the request. `principal_check` is `Some(has_boundary)`
+/// for resource-based policies, whose statements must name the principal.
+pub(crate) fn statement_applies(st: &Statement, req: &Request, principal_check: Option<bool>) -> Tri<Grant> {
+    if st.action.patterns.iter().any(|g| g.is_match(&req.action_lower)) == st.action.negated {
+        return Tri::No;
+    }
+    if let Some(r) = &st.resource {
+        let hit = r
+            .patterns
+            .iter()
+            .any(|t| t.resolve(&req.context, true).is_some_and(|g| g.is_match(&req.resource)));
+        if hit == r.negated {
+            return Tri::No;
+        }
+    }
+    let mut grant = Grant::Everyone;
+    let mut unknown = None;
+    if let (Some(has_boundary), Some(pe)) = (principal_check, &st.principal) {
+        if pe.negated {
+            match not_principal_excludes(&pe.entries, &req.principal, has_boundary) {
+                Tri::Yes(()) => return Tri::No,
+                Tri::No => {}
+                Tri::Unknown(why) => unknown = Some(why),
+            }
+        } else {
+            let mut best: Option<Grant> = None;
+            for e in &pe.entries {
+                match e.matches(&req.principal) {
+                    Tri::Yes(g) => best = best.max(Some(g)),
+                    Tri::Unknown(why) => unknown = Some(why),
+                    Tri::No => {}
+                }
+            }
+            match best {
+                Some(g) => {
+                    grant = g;
+                    unknown = None;
+                }
+                None if unknown.is_none() => return Tri::No,
+                None => {}
+            }
+        }
+    }
+    for c in &st.conditions {
+        if !crate::condition::evaluate(&c.operator, &c.key_lower, &c.values, &req.context).0 {
+            return Tri::No;
+        }
+    }
+    match unknown {
+        Some(why) => Tri::Unknown(why),
+        None => Tri::Yes(grant),
+    }
+}

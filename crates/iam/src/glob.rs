@@ -1,0 +1,183 @@
+//! IAM wildcards: `*` matches any run of characters (including `/` and `:`),
+//! `?` exactly one character. Everything else is literal.
+//!
+//! Source: "IAM JSON policy elements: Resource" and "Action", AWS IAM User Guide
+//! (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+
+/// One element of a compiled pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    Lit(String),
+    Star,
+    One,
+}
+
+/// A compiled wildcard pattern, with fast paths for the common shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Glob {
+    /// Only stars: matches everything.
+    Any,
+    Exact(String),
+    /// `prefix*`
+    Prefix(String),
+    General(Vec<Token>),
+}
+
+impl Glob {
+    /// Compiles `pattern`, treating `*` and `?` as wildcards.
+    pub fn new(pattern: &str) -> Glob {
+        let mut tokens = Vec::new();
+        push_wild_text(&mut tokens, pattern);
+        Glob::from_tokens(tokens)
+    }
+
+    /// A pattern that matches exactly `text`, with no wildcards.
+    pub fn literal(text: &str) -> Glob {
+        Glob::Exact(text.to_string())
+    }
+
+    pub fn from_tokens(mut tokens: Vec<Token>) -> Glob {
+        // Merge adjacent literals and collapse runs of stars.
+        let mut merged: Vec<Token> = Vec::with_capacity(tokens.len());
+        for t in tokens.drain(..) {
+            match (merged.last_mut(), t) {
+                (Some(Token::Lit(a)), Token::Lit(b)) => a.push_str(&b),
+                (Some(Token::Star), Token::Star) => {}
+                (_, Token::Lit(b)) if b.is_empty() => {}
+                (_, t) => merged.push(t),
+            }
+        }
+        match merged.as_slice() {
+            [] => Glob::Exact(String::new()),
+            [Token::Star] => Glob::Any,
+            [Token::Lit(s)] => Glob::Exact(s.clone()),
+            [Token::Lit(s), Token::Star] => Glob::Prefix(s.clone()),
+            _ => Glob::General(merged),
+        }
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        match self {
+            Glob::Any => true,
+            Glob::Exact(s) => s == text,
+            Glob::Prefix(p) => text.starts_with(p.as_str()),
+            Glob::General(tokens) => match_tokens(tokens, text),
+        }
+    }
+
+    /// Whether the pattern has any wildcard.
+    pub fn has_wildcard(&self) -> bool {
+        !matches!(self, Glob::Exact(_))
+    }
+}
+
+/// Appends `text` to `tokens`, reading `*` and `?` as wildcards.
+pub fn push_wild_text(tokens: &mut Vec<Token>, text: &str) {
+    let mut lit = String::new();
+    for c in text.chars() {
+        match c {
+            '*' | '?' => {
+                if !lit.is_empty() {
+                    tokens.push(Token::Lit(std::mem::take(&mut lit)));
+                }
+                tokens.push(if c == '*' { Token::Star } else { Token::One });
+            }
+            _ => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        tokens.push(Token::Lit(lit));
+    }
+}
+
+/// Matches tokens against text with single-star backtracking (linear in
+/// practice, quadratic at worst; no recursion).
+fn match_tokens(tokens: &[Token], text: &str) -> bool {
+    let mut ti = 0; // token index
+    let mut pos = 0; // byte position in text
+    let mut star: Option<(usize, usize)> = None; // (token after star, text pos)
+    loop {
+        if ti < tokens.len() {
+            match &tokens[ti] {
+                Token::Star => {
+                    star = Some((ti + 1, pos));
+                    ti += 1;
+                    continue;
+                }
+                Token::Lit(s) => {
+                    if text[pos..].starts_with(s.as_str()) {
+                        pos += s.len();
+                        ti += 1;
+                        continue;
+                    }
+                }
+                Token::One => {
+                    if let Some(c) = text[pos..].chars().next() {
+                        pos += c.len_utf8();
+                        ti += 1;
+                        continue;
+                    }
+                }
+            }
+        } else if pos == text.len() {
+            return true;
+        }
+        // Mismatch: let the last star swallow one more character.
+        match star {
+            Some((next, from)) => match text[from..].chars().next() {
+                Some(c) => {
+                    let from = from + c.len_utf8();
+                    star = Some((next, from));
+                    ti = next;
+                    pos = from;
+                }
+                None => return false,
+            },
+            None => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_table() {
+        for (pattern, text, expected) in [
+            ("*", "", true),
+            ("*", "arn:aws:s3:::b/k", true),
+            ("arn:aws:s3:::b/*", "arn:aws:s3:::b/a/b/c", true),
+            ("arn:aws:s3:::b/*", "arn:aws:s3:::b", false),
+            ("arn:aws:s3:::*/k", "arn:aws:s3:::b/x/k", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("a?c", "aéc", true),
+            ("*a*b*c", "xxaybzc", true),
+            ("*a*b*c", "xxaybz", false),
+            ("s3:get*", "s3:getobject", true),
+            ("s3:get*", "s3:putobject", false),
+            ("**", "x", true),
+            ("a*", "a", true),
+            ("*.txt", "x.txt.txt", true),
+            ("*?", "", false),
+            ("literal", "literal", true),
+            ("literal", "Literal", false),
+        ] {
+            assert_eq!(Glob::new(pattern).is_match(text), expected, "{pattern} ~ {text}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_are_chosen() {
+        assert_eq!(Glob::new("**"), Glob::Any);
+        assert_eq!(Glob::new("ab*"), Glob::Prefix("ab".into()));
+        assert_eq!(Glob::new("ab"), Glob::Exact("ab".into()));
+    }
+
+    #[test]
+    fn pathological_pattern_finishes() {
+        let p = Glob::new(&"*a".repeat(30));
+        assert!(!p.is_match(&"a".repeat(29)));
+    }
+}

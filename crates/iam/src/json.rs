@@ -1,0 +1,357 @@
+//! A small JSON reader that keeps where every value stands in the source.
+//!
+//! `serde_json` forgets positions once a value is built; policy diagnostics need
+//! the line and column of the offending element, so policies are read with this
+//! reader first. Strings borrow from the source when they hold no escapes.
+
+use std::borrow::Cow;
+
+mod err;
+pub use err::JsonError;
+
+/// Byte offsets `[start, end)` of a value in its source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A JSON value with the span it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json<'a> {
+    pub value: Value<'a>,
+    pub span: Span,
+}
+
+/// An object member: its key (with the key's span) and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member<'a> {
+    pub key: Cow<'a, str>,
+    pub key_span: Span,
+    pub value: Json<'a>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    /// The number as written, so that `1.0` and `1` stay distinguishable.
+    Number(&'a str),
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    /// Members in source order; duplicate keys are kept so validation can report them.
+    Object(Vec<Member<'a>>),
+}
+
+impl<'a> Json<'a> {
+    /// The kind of value in the words used by error messages.
+    pub fn kind(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&[Member<'a>]> {
+        match &self.value {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The first member named `key` (exact match).
+    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
+        self.as_object()?
+            .iter()
+            .find(|m| m.key == key)
+            .map(|m| &m.value)
+    }
+
+    /// Converts to a `serde_json::Value` (used to re-serialize policies).
+    pub fn to_serde(&self) -> serde_json::Value {
+        match &self.value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::from_str(n).unwrap_or(serde_json::Value::Null),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::Array(items) => items.iter().map(Json::to_serde).collect(),
+            Value::Object(members) => serde_json::Value::Object(
+                members
+                    .iter()
+                    .map(|m| (m.key.to_string(), m.value.to_serde()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Nesting deeper than this is refused rather than risking the stack.
+const MAX_DEPTH: usize = 128;
+
+/// Parses one JSON document; trailing non-space text is an error.
+pub fn parse(src: &str) -> Result<Json<'_>, JsonError> {
+    let mut p = Parser { src, bytes: src.as_bytes(), pos: 0 };
+    p.skip_ws();
+    let v = p.value(0)?;
+    p.skip_ws();
+    if p.pos < p.bytes.len() {
+        return Err(JsonError::TrailingText { offset: p.pos });
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn unexpected(&self, expected: &'static str) -> JsonError {
+        match self.src.get(self.pos..).and_then(|s| s.chars().next()) {
+            None => JsonError::UnexpectedEnd { expected, offset: self.pos },
+            Some(found) => JsonError::Unexpected { expected, found, offset: self.pos },
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(JsonError::TooDeep { offset: self.pos });
+        }
+        let start = self.pos;
+        let value = match self.peek() {
+            Some(b'{') => self.object(depth)?,
+            Some(b'[') => self.array(depth)?,
+            Some(b'"') => Value::String(self.string()?),
+            Some(b't') => self.literal("true", Value::Bool(true))?,
+            Some(b'f') => self.literal("false", Value::Bool(false))?,
+            Some(b'n') => self.literal("null", Value::Null)?,
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            _ => return Err(self.unexpected("a JSON value")),
+        };
+        Ok(Json { value, span: Span { start, end: self.pos } })
+    }
+
+    fn literal(&mut self, word: &'static str, v: Value<'a>) -> Result<Value<'a>, JsonError> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(v)
+        } else {
+            Err(self.unexpected("a JSON value"))
+        }
+    }
+
+    fn number(&mut self) -> Result<Value<'a>, JsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.unexpected("a digit")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.unexpected("a digit"));
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.unexpected("a digit"));
+            }
+            self.digits();
+        }
+        Ok(Value::Number(&self.src[start..self.pos]))
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        let open = self.pos;
+        self.pos += 1;
+        let start = self.pos;
+        // Fast path: no escapes, borrow the slice.
+        loop {
+            match self.peek() {
+                None => return Err(JsonError::UnterminatedString { offset: open }),
+                Some(b'"') => {
+                    let s = &self.src[start..self.pos];
+                    self.pos += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                Some(b'\\') => break,
+                Some(c) if c < 0x20 => return Err(JsonError::ControlCharacter { offset: self.pos }),
+                Some(_) => self.pos += 1,
+            }
+        }
+        let mut out = String::from(&self.src[start..self.pos]);
+        loop {
+            match self.peek() {
+                None => return Err(JsonError::UnterminatedString { offset: open }),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let esc = self.peek().ok_or(JsonError::UnterminatedString { offset: open })?;
+                    self.pos += 1;
+                    match esc {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => out.push(self.unicode_escape()?),
+                        _ => return Err(JsonError::BadEscape { offset: self.pos - 2 }),
+                    }
+                }
+                Some(c) if c < 0x20 => return Err(JsonError::ControlCharacter { offset: self.pos }),
+                Some(_) => {
+                    let run = self.pos;
+                    while let Some(c) = self.peek() {
+                        if c == b'"' || c == b'\\' || c < 0x20 {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                    out.push_str(&self.src[run..self.pos]);
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let at = self.pos;
+        let digits = self.src.get(self.pos..self.pos + 4).ok_or(JsonError::BadEscape { offset: at })?;
+        let v = u32::from_str_radix(digits, 16).map_err(|_| JsonError::BadEscape { offset: at })?;
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let at = self.pos - 2;
+        let hi = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if !self.bytes[self.pos..].starts_with(b"\\u") {
+                return Err(JsonError::BadEscape { offset: at });
+            }
+            self.pos += 2;
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(JsonError::BadEscape { offset: at });
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        char::from_u32(code).ok_or(JsonError::BadEscape { offset: at })
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth + 1)?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => return Err(self.unexpected("`,` or `]`")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
+        self.pos += 1;
+        let mut members = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(members));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.unexpected("a member name in double quotes"));
+            }
+            let key_start = self.pos;
+            let key = self.string()?;
+            let key_span = Span { start: key_start, end: self.pos };
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.unexpected("`:`"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            let value = self.value(depth + 1)?;
+            members.push(Member { key, key_span, value });
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(members));
+                }
+                _ => return Err(self.unexpected("`,` or `}`")),
+            }
+        }
+    }
+}
+
+/// Line and column (both 1-based, column in characters) of a byte offset.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = src.get(..offset).unwrap_or(src);
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests;

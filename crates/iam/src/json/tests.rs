@@ -1,0 +1,54 @@
+use super::*;
+
+#[test]
+fn reads_nested_values_with_spans() {
+    let src = r#"{"a": [1, "x\n", true, null], "b": {"c": -2.5e3}}"#;
+    let v = parse(src).unwrap();
+    let a = v.get("a").unwrap();
+    assert_eq!(&src[a.span.start..a.span.end], r#"[1, "x\n", true, null]"#);
+    let Value::Array(items) = &a.value else { panic!() };
+    assert_eq!(items[1].as_str(), Some("x\n"));
+    assert_eq!(v.get("b").unwrap().get("c").unwrap().value, Value::Number("-2.5e3"));
+}
+
+#[test]
+fn keeps_duplicate_keys_in_order() {
+    let v = parse(r#"{"k": 1, "k": 2}"#).unwrap();
+    assert_eq!(v.as_object().unwrap().len(), 2);
+}
+
+#[test]
+fn decodes_unicode_escapes_and_surrogates() {
+    let v = parse(r#""\u00e9\ud83d\ude00""#).unwrap();
+    assert_eq!(v.as_str(), Some("é😀"));
+}
+
+#[test]
+fn reports_errors_with_offsets() {
+    for (src, offset) in [
+        ("{\"a\" 1}", 5),
+        ("[1,]", 3),
+        ("\"abc", 0),
+        ("{} x", 3),
+        ("", 0),
+        ("01", 1),
+        ("\"\\q\"", 1),
+    ] {
+        let e = parse(src).unwrap_err();
+        assert_eq!(e.offset(), offset, "{src:?}: {e}");
+    }
+}
+
+#[test]
+fn refuses_deep_nesting_without_overflow() {
+    let src = "[".repeat(10_000);
+    assert!(matches!(parse(&src), Err(JsonError::TooDeep { .. })));
+}
+
+#[test]
+fn line_and_column_are_one_based() {
+    let src = "{\n  \"a\": é1\n}";
+    assert_eq!(line_col(src, 0), (1, 1));
+    let off = src.find('1').unwrap();
+    assert_eq!(line_col(src, off), (2, 9));
+}

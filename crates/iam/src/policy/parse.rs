@@ -1,0 +1,657 @@
+//! Reading a policy document into a [`Policy`], collecting every problem at once.
+
+use crate::condition::{parse_value, Operator};
+use crate::diagnostic::{Finding, Severity};
+use crate::edit_distance;
+use crate::glob::Glob;
+use crate::json::{self, Json, Member, Span, Value};
+use crate::principal::PrincipalEntry;
+use crate::template::Template;
+
+use super::{
+    ActionElement, Condition, Effect, Policy, PolicyKind, PrincipalElement, PrincipalRaw, ResourceElement,
+    Statement, Version,
+};
+
+/// The outcome of reading a policy: the policy when it can be evaluated, and all findings.
+#[derive(Debug, Clone)]
+pub struct ParsedPolicy {
+    pub policy: Option<Policy>,
+    pub findings: Vec<Finding>,
+}
+
+impl ParsedPolicy {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Reads a policy from JSON text. The text may also be a JSON string holding the
+/// policy, URL-encoded or not, as IAM returns it.
+pub fn parse_policy(src: &str, kind: PolicyKind) -> ParsedPolicy {
+    match json::parse(src) {
+        Ok(j) => parse_policy_json(&j, src, kind),
+        Err(e) => ParsedPolicy { policy: None, findings: vec![json_error(src, &e)] },
+    }
+}
+
+fn json_error(src: &str, e: &json::JsonError) -> Finding {
+    Finding::new(Severity::Error, "json-syntax", format!("invalid JSON: {e}"), "$")
+        .at(src, Span { start: e.offset(), end: e.offset() })
+        .help("fix the JSON syntax; a policy is one JSON object")
+        .fatal()
+}
+
+/// Reads a policy from an already-parsed JSON value of `src`.
+pub fn parse_policy_json(j: &Json<'_>, src: &str, kind: PolicyKind) -> ParsedPolicy {
+    if let Value::String(text) = &j.value {
+        return parse_embedded(text, j.span, src, kind);
+    }
+    let mut r = Reader { src, kind, findings: Vec::new(), path: Vec::new(), substitute: true };
+    let policy = r.policy(j);
+    let fatal = r.findings.iter().any(|f| f.fatal);
+    ParsedPolicy { policy: if fatal { None } else { policy }, findings: r.findings }
+}
+
+/// A policy held in a JSON string: decode it (URL-encoding too) and read it. Findings
+/// inside it are placed at the string in the outer text.
+fn parse_embedded(text: &str, span: Span, src: &str, kind: PolicyKind) -> ParsedPolicy {
+    let decoded;
+    let inner: &str = if text.trim_start().starts_with('%') {
+        match percent_decode(text) {
+            Some(d) => {
+                decoded = d;
+                &decoded
+            }
+            None => {
+                let f = Finding::new(Severity::Error, "invalid-encoding", "policy string is not valid URL encoding", "$")
+                    .at(src, span)
+                    .fatal();
+                return ParsedPolicy { policy: None, findings: vec![f] };
+            }
+        }
+    } else {
+        text
+    };
+    let mut parsed = parse_policy(inner, kind);
+    for f in &mut parsed.findings {
+        let (line, column) = (f.line, f.column);
+        *f = f.clone().at(src, span);
+        f.message = match (line, column) {
+            (Some(l), Some(c)) => format!("{} (line {l}, column {c} of the policy held in this string)", f.message),
+            _ => format!("{} (in the policy held in this string)", f.message),
+        };
+    }
+    parsed
+}
+
+/// Decodes `%XX` escapes and `+` (as IAM's URL-encoded policy documents use them).
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+struct Reader<'s, 'j> {
+    src: &'s str,
+    kind: PolicyKind,
+    findings: Vec<Finding>,
+    path: Vec<Seg<'j>>,
+    substitute: bool,
+}
+
+const TOP_KEYS: [&str; 3] = ["Version", "Id", "Statement"];
+const STATEMENT_KEYS: [&str; 10] = [
+    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition",
+    "Id",
+];
+
+impl<'s, 'j> Reader<'s, 'j> {
+    fn path_string(&self) -> String {
+        let mut s = String::from("$");
+        for seg in &self.path {
+            match seg {
+                Seg::Key(k) if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                    s.push('.');
+                    s.push_str(k);
+                }
+                Seg::Key(k) => s.push_str(&format!("[{}]", serde_json::Value::String((*k).to_string()))),
+                Seg::Index(i) => s.push_str(&format!("[{i}]")),
+            }
+        }
+        s
+    }
+
+    fn report(&mut self, severity: Severity, code: &'static str, message: String, span: Span, help: Option<String>) -> &mut Finding {
+        let mut f = Finding::new(severity, code, message, self.path_string()).at(self.src, span);
+        f.help = help;
+        self.findings.push(f);
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+
+    fn fatal(&mut self, code: &'static str, message: String, span: Span, help: Option<String>) {
+        self.report(Severity::Error, code, message, span, help).fatal = true;
+    }
+
+    fn with<T>(&mut self, seg: Seg<'j>, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.path.push(seg);
+        let r = f(self);
+        self.path.pop();
+        r
+    }
+
+    /// Reports duplicate and unknown keys of an object.
+    fn check_keys(&mut self, members: &'j [Member<'j>], known: &[&str], what: &str) {
+        for (i, m) in members.iter().enumerate() {
+            if members[..i].iter().any(|o| o.key == m.key) {
+                self.fatal(
+                    "duplicate-key",
+                    format!("`{}` appears more than once in the {what}", m.key),
+                    m.key_span,
+                    Some("keep one; JSON readers disagree on which duplicate wins".into()),
+                );
+            } else if !known.contains(&m.key.as_ref()) {
+                let hint = known
+                    .iter()
+                    .map(|k| (edit_distance(&k.to_ascii_lowercase(), &m.key.to_ascii_lowercase()), *k))
+                    .filter(|(d, _)| *d <= 2)
+                    .min()
+                    .map_or_else(
+                        || format!("the {what} elements are {}", known.join(", ")),
+                        |(_, k)| format!("did you mean `{k}`? element names are case-sensitive"),
+                    );
+                self.fatal("unknown-element", format!("unknown element `{}` in the {what}", m.key), m.key_span, Some(hint));
+            }
+        }
+    }
+
+    fn policy(&mut self, j: &'j Json<'j>) -> Option<Policy> {
+        let Some(members) = j.as_object() else {
+            self.fatal("invalid-type", format!("a policy must be a JSON object, not {}", j.kind()), j.span, None);
+            return None;
+        };
+        self.check_keys(members, &TOP_KEYS, "policy");
+        let version = match j.get("Version") {
+            None => {
+                self.report(
+                    Severity::Warning,
+                    "missing-version",
+                    "the policy has no `Version`, so AWS reads it as 2008-10-17, where policy variables are not substituted".into(),
+                    j.span,
+                    Some("add `\"Version\": \"2012-10-17\"`".into()),
+                );
+                None
+            }
+            Some(v) => self.with(Seg::Key("Version"), |r| match v.as_str() {
+                Some("2012-10-17") => Some(Version::V2012_10_17),
+                Some("2008-10-17") => Some(Version::V2008_10_17),
+                _ => {
+                    r.fatal(
+                        "invalid-version",
+                        format!("`Version` must be `2012-10-17` or `2008-10-17`, not {}", show(v)),
+                        v.span,
+                        Some("use `2012-10-17`".into()),
+                    );
+                    None
+                }
+            }),
+        };
+        self.substitute = version == Some(Version::V2012_10_17);
+        let id = j.get("Id").and_then(|v| self.with(Seg::Key("Id"), |r| r.string(v, "`Id`")));
+        let statements = match j.get("Statement") {
+            None => {
+                self.fatal("missing-element", "the policy has no `Statement`".into(), j.span, None);
+                Vec::new()
+            }
+            Some(s) => self.with(Seg::Key("Statement"), |r| r.statements(s)),
+        };
+        Some(Policy { version, id, statements })
+    }
+
+    fn statements(&mut self, j: &'j Json<'j>) -> Vec<Statement> {
+        let items: Vec<(Option<usize>, &'j Json<'j>)> = match &j.value {
+            Value::Array(items) => items.iter().enumerate().map(|(i, s)| (Some(i), s)).collect(),
+            Value::Object(_) => vec![(None, j)],
+            _ => {
+                self.fatal("invalid-type", format!("`Statement` must be an object or an array, not {}", j.kind()), j.span, None);
+                return Vec::new();
+            }
+        };
+        if items.is_empty() {
+            self.report(Severity::Error, "empty-policy", "`Statement` is empty: the policy grants nothing".into(), j.span, None);
+        }
+        let mut out = Vec::with_capacity(items.len());
+        let mut sids: Vec<(&str, usize)> = Vec::new();
+        for (i, s) in items {
+            let st = match i {
+                Some(i) => self.with(Seg::Index(i), |r| r.statement(s)),
+                None => self.statement(s),
+            };
+            let Some(st) = st else { continue };
+            if let (Some(sid_json), Some(i)) = (s.get("Sid"), i) {
+                if let Some(sid) = sid_json.as_str() {
+                    if sids.iter().any(|(o, _)| *o == sid) {
+                        self.with(Seg::Index(i), |r| {
+                            r.with(Seg::Key("Sid"), |r| {
+                                r.report(Severity::Error, "duplicate-sid", format!("`Sid` `{sid}` is used by more than one statement"), sid_json.span, Some("give each statement its own `Sid`".into()));
+                            })
+                        });
+                    }
+                    sids.push((sid, i));
+                }
+            }
+            out.push(st);
+        }
+        out
+    }
+
+    fn statement(&mut self, j: &'j Json<'j>) -> Option<Statement> {
+        let Some(members) = j.as_object() else {
+            self.fatal("invalid-type", format!("a statement must be an object, not {}", j.kind()), j.span, None);
+            return None;
+        };
+        self.check_keys(members, &STATEMENT_KEYS, "statement");
+        let sid = j.get("Sid").and_then(|v| self.with(Seg::Key("Sid"), |r| r.string(v, "`Sid`")));
+        let effect = match j.get("Effect") {
+            None => {
+                self.fatal("missing-element", "the statement has no `Effect`".into(), j.span, Some("add `\"Effect\": \"Allow\"` or `\"Deny\"`".into()));
+                None
+            }
+            Some(e) => self.with(Seg::Key("Effect"), |r| match e.as_str() {
+                Some("Allow") => Some(Effect::Allow),
+                Some("Deny") => Some(Effect::Deny),
+                _ => {
+                    r.fatal("invalid-effect", format!("`Effect` must be `Allow` or `Deny`, not {}", show(e)), e.span, Some("the value is case-sensitive".into()));
+                    None
+                }
+            }),
+        };
+        let principal = self.principal(j, effect);
+        let action = self.action(j);
+        let resource = self.resource(j, effect);
+        let conditions = match j.get("Condition") {
+            None => Vec::new(),
+            Some(c) => self.with(Seg::Key("Condition"), |r| r.conditions(c)),
+        };
+        Some(Statement { sid, effect: effect?, principal, action: action?, resource, conditions })
+    }
+
+    fn principal(&mut self, j: &'j Json<'j>, effect: Option<Effect>) -> Option<PrincipalElement> {
+        let (key, negated, value) = match (j.get("Principal"), j.get("NotPrincipal")) {
+            (Some(_), Some(np)) => {
+                self.with(Seg::Key("NotPrincipal"), |r| {
+                    r.fatal("conflicting-elements", "a statement cannot have both `Principal` and `NotPrincipal`".into(), np.span, None)
+                });
+                return None;
+            }
+            (Some(p), None) => ("Principal", false, p),
+            (None, Some(np)) => ("NotPrincipal", true, np),
+            (None, None) => {
+                if self.kind.has_principal() {
+                    self.fatal(
+                        "missing-principal",
+                        format!("a statement in a {} must name a `Principal`", self.kind.describe()),
+                        j.span,
+                        Some("add `\"Principal\": {\"AWS\": \"arn:aws:iam::ACCOUNT:role/NAME\"}`".into()),
+                    );
+                }
+                return None;
+            }
+        };
+        self.with(Seg::Key(key), |r| {
+            if !r.kind.has_principal() {
+                r.fatal(
+                    "principal-not-allowed",
+                    format!("a {} cannot have `{key}`: it applies to the principal it is attached to", r.kind.describe()),
+                    value.span,
+                    Some(format!("remove `{key}`, or validate the document as a resource policy")),
+                );
+                return None;
+            }
+            if negated && effect == Some(Effect::Allow) {
+                r.report(
+                    Severity::Error,
+                    "notprincipal-with-allow",
+                    "`NotPrincipal` with `Allow` grants access to everyone not listed, including anonymous users".into(),
+                    value.span,
+                    Some("use `Principal` with the principals to allow".into()),
+                );
+            }
+            r.principal_value(value, negated)
+        })
+    }
+
+    fn principal_value(&mut self, value: &'j Json<'j>, negated: bool) -> Option<PrincipalElement> {
+        if value.as_str() == Some("*") {
+            return Some(PrincipalElement { negated, entries: vec![PrincipalEntry::Everyone], raw: PrincipalRaw::Star });
+        }
+        let Some(members) = value.as_object() else {
+            self.fatal(
+                "invalid-principal",
+                format!("`Principal` must be `\"*\"` or an object such as `{{\"AWS\": ...}}`, not {}", show(value)),
+                value.span,
+                None,
+            );
+            return None;
+        };
+        self.check_keys(members, &["AWS", "Service", "Federated", "CanonicalUser"], "principal");
+        let mut entries = Vec::new();
+        let mut raw = Vec::new();
+        for m in members {
+            let values = self.with(Seg::Key(&m.key), |r| r.string_list(&m.value, "principal"));
+            for (i, (v, span)) in values.iter().enumerate() {
+                let entry = match m.key.as_ref() {
+                    "AWS" => PrincipalEntry::aws(v),
+                    "Service" if v.contains('*') => PrincipalEntry::Unmatchable(v.clone()),
+                    "Service" => PrincipalEntry::Service(v.to_ascii_lowercase()),
+                    "Federated" => PrincipalEntry::Federated(v.clone()),
+                    "CanonicalUser" => PrincipalEntry::CanonicalUser(v.clone()),
+                    _ => continue,
+                };
+                if let PrincipalEntry::Unmatchable(v) = &entry {
+                    let seg = if values.len() > 1 { Some(Seg::Index(i)) } else { None };
+                    self.with(Seg::Key(&m.key), |r| {
+                        if let Some(seg) = seg {
+                            r.path.push(seg);
+                        }
+                        if v.contains('*') || v.contains('?') {
+                            r.report(
+                                Severity::Error,
+                                "principal-wildcard",
+                                format!("`{v}` has a wildcard inside a principal: AWS does not match wildcards there, so it names nobody"),
+                                *span,
+                                Some(if negated {
+                                    "in a Deny, replace `NotPrincipal` with `Principal: \"*\"` and a condition `ArnNotLike` on `aws:PrincipalArn` listing the ARNs to exempt".into()
+                                } else {
+                                    "use `\"*\"` with a condition `ArnLike` on `aws:PrincipalArn`".into()
+                                }),
+                            );
+                        } else {
+                            r.report(Severity::Error, "invalid-principal", format!("`{v}` is not an account id or an IAM or STS principal ARN"), *span, None);
+                        }
+                        if seg.is_some() {
+                            r.path.pop();
+                        }
+                    });
+                }
+                entries.push(entry);
+            }
+            raw.push((m.key.to_string(), values.into_iter().map(|(v, _)| v).collect()));
+        }
+        Some(PrincipalElement { negated, entries, raw: PrincipalRaw::Map(raw) })
+    }
+
+    fn action(&mut self, j: &'j Json<'j>) -> Option<ActionElement> {
+        let (key, negated, value) = match (j.get("Action"), j.get("NotAction")) {
+            (Some(_), Some(n)) => {
+                self.with(Seg::Key("NotAction"), |r| {
+                    r.fatal("conflicting-elements", "a statement cannot have both `Action` and `NotAction`".into(), n.span, None)
+                });
+                return None;
+            }
+            (Some(a), None) => ("Action", false, a),
+            (None, Some(n)) => ("NotAction", true, n),
+            (None, None) => {
+                self.fatal("missing-element", "the statement has no `Action` or `NotAction`".into(), j.span, None);
+                return None;
+            }
+        };
+        self.with(Seg::Key(key), |r| {
+            let values = r.string_list(value, "action");
+            let mut patterns = Vec::with_capacity(values.len());
+            for (v, span) in &values {
+                if v != "*" && !valid_action(v) {
+                    r.report(
+                        Severity::Error,
+                        "invalid-action",
+                        format!("`{v}` is not an action: write `service:Action`, for example `s3:GetObject`"),
+                        *span,
+                        None,
+                    );
+                }
+                patterns.push(Glob::new(&v.to_ascii_lowercase()));
+            }
+            Some(ActionElement { negated, raw: values.into_iter().map(|(v, _)| v).collect(), patterns })
+        })
+    }
+
+    fn resource(&mut self, j: &'j Json<'j>, effect: Option<Effect>) -> Option<ResourceElement> {
+        let (key, negated, value) = match (j.get("Resource"), j.get("NotResource")) {
+            (Some(_), Some(n)) => {
+                self.with(Seg::Key("NotResource"), |r| {
+                    r.fatal("conflicting-elements", "a statement cannot have both `Resource` and `NotResource`".into(), n.span, None)
+                });
+                return None;
+            }
+            (Some(a), None) => ("Resource", false, a),
+            (None, Some(n)) => ("NotResource", true, n),
+            (None, None) => {
+                if self.kind != PolicyKind::Trust {
+                    self.fatal(
+                        "missing-element",
+                        "the statement has no `Resource` or `NotResource`".into(),
+                        j.span,
+                        Some("add `\"Resource\": \"*\"` or the ARNs the statement covers".into()),
+                    );
+                }
+                return None;
+            }
+        };
+        self.with(Seg::Key(key), |r| {
+            if r.kind == PolicyKind::Trust {
+                r.report(Severity::Error, "resource-not-allowed", format!("a trust policy cannot have `{key}`"), value.span, Some(format!("remove `{key}`")));
+            }
+            if negated && effect == Some(Effect::Allow) {
+                r.report(
+                    Severity::SecurityWarning,
+                    "allow-with-notresource",
+                    "`NotResource` with `Allow` grants the actions on every resource not listed, including ones created later".into(),
+                    value.span,
+                    Some("list the resources to allow in `Resource` instead".into()),
+                );
+            }
+            let values = r.string_list(value, "resource");
+            let mut patterns = Vec::with_capacity(values.len());
+            for (v, span) in &values {
+                if v != "*" && !v.starts_with("arn:") {
+                    r.report(Severity::Error, "invalid-resource", format!("`{v}` is not `*` or an ARN"), *span, Some("write the resource as `arn:partition:service:region:account:resource`".into()));
+                }
+                match Template::new(v, r.substitute, true) {
+                    Ok(t) => {
+                        if !r.substitute && v.contains("${") {
+                            r.variables_not_substituted(*span);
+                        }
+                        patterns.push(t)
+                    }
+                    Err(e) => r.fatal("invalid-variable", e.message, *span, None),
+                }
+            }
+            Some(ResourceElement { negated, raw: values.into_iter().map(|(v, _)| v).collect(), patterns })
+        })
+    }
+
+    fn variables_not_substituted(&mut self, span: Span) {
+        self.report(
+            Severity::Warning,
+            "variables-not-substituted",
+            "this value holds `${...}`, but the policy's version is not 2012-10-17, so it is read literally".into(),
+            span,
+            Some("set `\"Version\": \"2012-10-17\"`".into()),
+        );
+    }
+
+    fn conditions(&mut self, j: &'j Json<'j>) -> Vec<Condition> {
+        let Some(ops) = j.as_object() else {
+            self.fatal("invalid-type", format!("`Condition` must be an object, not {}", j.kind()), j.span, None);
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, op_member) in ops.iter().enumerate() {
+            if ops[..i].iter().any(|o| o.key == op_member.key) {
+                self.fatal("duplicate-key", format!("condition operator `{}` appears more than once", op_member.key), op_member.key_span, Some("merge the two blocks into one".into()));
+                continue;
+            }
+            self.with(Seg::Key(&op_member.key), |r| {
+                let Some(operator) = Operator::parse(&op_member.key) else {
+                    let help = match Operator::suggest(&op_member.key) {
+                        Some(s) => format!("did you mean `{s}`? operator names are case-sensitive"),
+                        None => "see the list of condition operators in the IAM User Guide".into(),
+                    };
+                    r.fatal("unknown-condition-operator", format!("unknown condition operator `{}`", op_member.key), op_member.key_span, Some(help));
+                    return;
+                };
+                let Some(keys) = op_member.value.as_object() else {
+                    r.fatal("invalid-type", format!("the `{}` block must be an object of condition keys, not {}", op_member.key, op_member.value.kind()), op_member.value.span, None);
+                    return;
+                };
+                for (k, key_member) in keys.iter().enumerate() {
+                    if keys[..k].iter().any(|o| o.key.eq_ignore_ascii_case(&key_member.key)) {
+                        r.fatal("duplicate-key", format!("condition key `{}` appears more than once under `{}`", key_member.key, op_member.key), key_member.key_span, Some("put all values in one array".into()));
+                        continue;
+                    }
+                    if let Some(c) = r.with(Seg::Key(&key_member.key), |r| r.condition(operator, key_member)) {
+                        out.push(c);
+                    }
+                }
+            });
+        }
+        out
+    }
+
+    fn condition(&mut self, operator: Operator, m: &'j Member<'j>) -> Option<Condition> {
+        let raw = self.scalar_list(&m.value);
+        if raw.is_empty() {
+            self.fatal("invalid-condition-value", format!("condition key `{}` has no values", m.key), m.value.span, None);
+            return None;
+        }
+        let mut values = Vec::with_capacity(raw.len());
+        let mut ok = true;
+        for (v, span) in &raw {
+            match parse_value(operator.kind, v, self.substitute) {
+                Ok(cv) => values.push(cv),
+                Err(msg) => {
+                    ok = false;
+                    self.fatal("invalid-condition-value", format!("{msg} (for `{}`)", operator.name()), *span, None);
+                }
+            }
+            if !self.substitute && v.contains("${") && operator.kind.value_type() == crate::condition::ValueType::String {
+                self.variables_not_substituted(*span);
+            }
+        }
+        if m.key.is_empty() {
+            self.fatal("invalid-condition-key", "condition key name is empty".into(), m.key_span, None);
+            return None;
+        }
+        ok.then(|| Condition {
+            operator,
+            key: m.key.to_string(),
+            key_lower: m.key.to_ascii_lowercase(),
+            raw_values: raw.into_iter().map(|(v, _)| v).collect(),
+            values,
+        })
+    }
+
+    fn string(&mut self, j: &Json<'_>, what: &str) -> Option<String> {
+        match j.as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                self.fatal("invalid-type", format!("{what} must be a string, not {}", j.kind()), j.span, None);
+                None
+            }
+        }
+    }
+
+    /// A string or an array of strings.
+    fn string_list(&mut self, j: &'j Json<'j>, what: &str) -> Vec<(String, Span)> {
+        match &j.value {
+            Value::String(s) => vec![(s.to_string(), j.span)],
+            Value::Array(items) => {
+                if items.is_empty() {
+                    self.fatal("invalid-type", format!("the {what} list is empty"), j.span, None);
+                }
+                let mut out = Vec::with_capacity(items.len());
+                for (i, it) in items.iter().enumerate() {
+                    match it.as_str() {
+                        Some(s) => out.push((s.to_string(), it.span)),
+                        None => self.with(Seg::Index(i), |r| {
+                            r.fatal("invalid-type", format!("each {what} must be a string, not {}", it.kind()), it.span, None)
+                        }),
+                    }
+                }
+                out
+            }
+            _ => {
+                self.fatal("invalid-type", format!("the {what} must be a string or an array of strings, not {}", j.kind()), j.span, None);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Condition values: strings, numbers or booleans, alone or in an array.
+    fn scalar_list(&mut self, j: &'j Json<'j>) -> Vec<(String, Span)> {
+        let one = |r: &mut Self, v: &Json<'_>| -> Option<(String, Span)> {
+            match &v.value {
+                Value::String(s) => Some((s.to_string(), v.span)),
+                Value::Number(n) => Some(((*n).to_string(), v.span)),
+                Value::Bool(b) => Some((b.to_string(), v.span)),
+                _ => {
+                    r.fatal("invalid-type", format!("a condition value must be a string, number or boolean, not {}", v.kind()), v.span, None);
+                    None
+                }
+            }
+        };
+        match &j.value {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, it)| self.with(Seg::Index(i), |r| one(r, it)))
+                .collect(),
+            _ => one(self, j).into_iter().collect(),
+        }
+    }
+}
+
+fn show(j: &Json<'_>) -> String {
+    match j.as_str() {
+        Some(s) => format!("`{s}`"),
+        None => j.kind().to_string(),
+    }
+}
+
+/// `service:action`, where the service prefix is lowercase letters, digits and `-`.
+fn valid_action(a: &str) -> bool {
+    match a.split_once(':') {
+        Some((svc, act)) => {
+            !svc.is_empty()
+                && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !act.is_empty()
+                && act.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'*' || b == b'?' || b == b'-' || b == b'_')
+        }
+        None => false,
+    }
+}

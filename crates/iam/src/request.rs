@@ -1,0 +1,101 @@
+//! A request to authorize: who, what, on which resource, in which context.
+
+use crate::arn::Arn;
+use crate::context::{Context, ContextValue};
+use crate::principal::{PrincipalSyntaxError, RequestPrincipal};
+
+/// A request with its context completed by the keys AWS derives from the principal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub principal: RequestPrincipal,
+    pub action: String,
+    /// The action lowercased (actions match case-insensitively).
+    pub action_lower: String,
+    pub resource: String,
+    /// The account that owns the resource, when known.
+    pub resource_account: Option<String>,
+    pub context: Context,
+}
+
+impl Request {
+    /// Builds a request. Keys given in `context` override the derived ones:
+    /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:ResourceAccount`, `aws:username`,
+    /// `aws:userid`, `aws:PrincipalType`, `aws:PrincipalIsAWSService`, `aws:PrincipalServiceName`.
+    ///
+    /// Source: "AWS global condition context keys", AWS IAM User Guide
+    /// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+    pub fn new(
+        principal: &str,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        mut context: Context,
+    ) -> Result<Request, PrincipalSyntaxError> {
+        let given_arn = match context.get("aws:principalarn") {
+            Some(ContextValue::Single(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let principal = RequestPrincipal::parse(principal, given_arn.as_deref())?;
+        let resource_account = resource_account
+            .map(str::to_string)
+            .or_else(|| match context.get("aws:resourceaccount") {
+                Some(ContextValue::Single(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .or_else(|| {
+                Arn::parse(resource)
+                    .map(|a| a.account)
+                    .filter(|a| !a.is_empty() && *a != "*")
+                    .map(str::to_string)
+            });
+        derive_context(&principal, resource_account.as_deref(), &mut context);
+        Ok(Request {
+            principal,
+            action: action.to_string(),
+            action_lower: action.to_ascii_lowercase(),
+            resource: resource.to_string(),
+            resource_account,
+            context,
+        })
+    }
+
+    /// The service prefix of the action (`s3` for `s3:GetObject`), lowercased.
+    pub fn service(&self) -> &str {
+        self.action_lower.split(':').next().unwrap_or("")
+    }
+
+    /// Whether principal and resource are in the same account. Unknown counts as not
+    /// the same, which requires both sides to allow (the stricter reading).
+    pub fn same_account(&self) -> bool {
+        matches!((self.principal.account(), &self.resource_account), (Some(a), Some(b)) if a == b)
+    }
+}
+
+fn single(s: impl Into<String>) -> ContextValue {
+    ContextValue::Single(s.into())
+}
+
+fn derive_context(p: &RequestPrincipal, resource_account: Option<&str>, ctx: &mut Context) {
+    if let Some(arn) = p.principal_arn() {
+        ctx.insert_default("aws:PrincipalArn", single(arn));
+    }
+    if let Some(acct) = p.account() {
+        ctx.insert_default("aws:PrincipalAccount", single(acct));
+    }
+    if let Some(acct) = resource_account {
+        ctx.insert_default("aws:ResourceAccount", single(acct));
+    }
+    ctx.insert_default("aws:PrincipalType", single(p.principal_type()));
+    let is_service = matches!(p, RequestPrincipal::Service(_));
+    ctx.insert_default("aws:PrincipalIsAWSService", single(if is_service { "true" } else { "false" }));
+    match p {
+        RequestPrincipal::User { name, .. } => ctx.insert_default("aws:username", single(name.clone())),
+        RequestPrincipal::Root { account, .. } => ctx.insert_default("aws:userid", single(account.clone())),
+        RequestPrincipal::Anonymous => ctx.insert_default("aws:userid", single("anonymous")),
+        RequestPrincipal::FederatedUser { account, name, .. } => {
+            ctx.insert_default("aws:userid", single(format!("{account}:{name}")))
+        }
+        RequestPrincipal::Service(s) => ctx.insert_default("aws:PrincipalServiceName", single(s.clone())),
+        _ => {}
+    }
+}

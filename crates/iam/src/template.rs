@@ -1,0 +1,191 @@
+//! Policy variables: `${aws:username}`, `${aws:PrincipalTag/team}`, defaults
+//! `${aws:x, 'd'}` and the escapes `${*}`, `${?}`, `${$}`.
+//!
+//! Source: "IAM policy elements: Variables and tags", AWS IAM User Guide
+//! (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+//! A variable whose key is absent (or multivalued) and has no default leaves the
+//! element unresolved, and an unresolved element matches nothing.
+
+use crate::context::{Context, ContextValue};
+use crate::glob::{push_wild_text, Glob, Token};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    /// Text in which `*` and `?` are wildcards (when the consumer allows them).
+    Text(String),
+    /// A character written as an escape: always literal.
+    Escaped(char),
+    Var { key: String, default: Option<String> },
+}
+
+/// A string from a policy that may hold variables, compiled once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+    /// The compiled pattern when there are no variables.
+    fixed: Option<Glob>,
+}
+
+/// Why a `${...}` could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariableSyntaxError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl Template {
+    /// Compiles `raw`. `substitute` is false for `Version` 2008-10-17 policies, whose
+    /// `${...}` is plain text. `wildcards` says whether `*` and `?` are wildcards.
+    pub fn new(raw: &str, substitute: bool, wildcards: bool) -> Result<Template, VariableSyntaxError> {
+        let parts = if substitute && raw.contains("${") {
+            split_parts(raw)?
+        } else {
+            vec![Part::Text(raw.to_string())]
+        };
+        let has_vars = parts.iter().any(|p| matches!(p, Part::Var { .. }));
+        let mut t = Template { parts, fixed: None };
+        if !has_vars {
+            t.fixed = t.build(|_| None, wildcards);
+        }
+        Ok(t)
+    }
+
+    pub fn has_variables(&self) -> bool {
+        self.fixed.is_none()
+    }
+
+    /// The context keys this template reads (lowercase).
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Resolves variables against `ctx`; `None` when one cannot be resolved.
+    pub fn resolve(&self, ctx: &Context, wildcards: bool) -> Option<std::borrow::Cow<'_, Glob>> {
+        if let Some(g) = &self.fixed {
+            return Some(std::borrow::Cow::Borrowed(g));
+        }
+        self.build(|key| lookup_single(ctx, key), wildcards)
+            .map(std::borrow::Cow::Owned)
+    }
+
+    /// Resolves to plain text (escapes become their characters); `None` when unresolved.
+    pub fn resolve_text(&self, ctx: &Context) -> Option<String> {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(s) => out.push_str(s),
+                Part::Escaped(c) => out.push(*c),
+                Part::Var { key, default } => match lookup_single(ctx, key) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(default.as_deref()?),
+                },
+            }
+        }
+        Some(out)
+    }
+
+    fn build<'c>(&self, lookup: impl Fn(&str) -> Option<&'c str>, wildcards: bool) -> Option<Glob> {
+        let mut tokens: Vec<Token> = Vec::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(s) if wildcards => push_wild_text(&mut tokens, s),
+                Part::Text(s) => tokens.push(Token::Lit(s.clone())),
+                Part::Escaped(c) => tokens.push(Token::Lit(c.to_string())),
+                Part::Var { key, default } => {
+                    let v = match lookup(key) {
+                        Some(v) => v.to_string(),
+                        None => default.clone()?,
+                    };
+                    tokens.push(Token::Lit(v));
+                }
+            }
+        }
+        Some(Glob::from_tokens(tokens))
+    }
+}
+
+fn lookup_single<'c>(ctx: &'c Context, key: &str) -> Option<&'c str> {
+    match ctx.get(key)? {
+        ContextValue::Single(s) => Some(s.as_str()),
+        // Multivalued keys cannot be used as variables.
+        ContextValue::Multi(_) => None,
+    }
+}
+
+fn split_parts(raw: &str) -> Result<Vec<Part>, VariableSyntaxError> {
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut rest = raw;
+    let mut offset = 0;
+    while let Some(i) = rest.find("${") {
+        text.push_str(&rest[..i]);
+        let body_start = i + 2;
+        let Some(close) = find_close(&rest[body_start..]) else {
+            return Err(VariableSyntaxError {
+                offset: offset + i,
+                message: "policy variable `${` is not closed with `}`".into(),
+            });
+        };
+        let body = &rest[body_start..body_start + close];
+        let part = parse_body(body).map_err(|message| VariableSyntaxError { offset: offset + i, message })?;
+        if !text.is_empty() {
+            parts.push(Part::Text(std::mem::take(&mut text)));
+        }
+        parts.push(part);
+        let consumed = body_start + close + 1;
+        offset += consumed;
+        rest = &rest[consumed..];
+    }
+    text.push_str(rest);
+    if !text.is_empty() {
+        parts.push(Part::Text(text));
+    }
+    Ok(parts)
+}
+
+/// Finds the `}` that closes a variable, skipping over a quoted default.
+fn find_close(s: &str) -> Option<usize> {
+    let mut in_quote = false;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' if in_quote && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+            b'\'' => in_quote = !in_quote,
+            b'}' if !in_quote => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn parse_body(body: &str) -> Result<Part, String> {
+    match body {
+        "*" => return Ok(Part::Escaped('*')),
+        "?" => return Ok(Part::Escaped('?')),
+        "$" => return Ok(Part::Escaped('$')),
+        _ => {}
+    }
+    let (key, default) = match body.split_once(',') {
+        None => (body.trim(), None),
+        Some((k, d)) => {
+            let d = d.trim();
+            let inner = d
+                .strip_prefix('\'')
+                .and_then(|d| d.strip_suffix('\''))
+                .ok_or_else(|| format!("default value in `${{{body}}}` must be in single quotes"))?;
+            (k.trim(), Some(inner.replace("''", "'")))
+        }
+    };
+    if key.is_empty() || key.contains(char::is_whitespace) {
+        return Err(format!("`${{{body}}}` does not name a context key"));
+    }
+    Ok(Part::Var { key: key.to_ascii_lowercase(), default })
+}
+
+#[cfg(test)]
+mod tests;
