@@ -9,7 +9,9 @@ use anyhow::Context as _;
 pub fn read_text(path: &Path) -> anyhow::Result<String> {
     if path == Path::new("-") {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("cannot read standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read standard input")?;
         Ok(s)
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
@@ -18,5 +20,9 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
 
 /// The name to show for `path` in messages.
 pub fn display_name(path: &Path) -> String {
-    if path == Path::new("-") { "<stdin>".into() } else { path.display().to_string() }
+    if path == Path::new("-") {
+        "<stdin>".into()
+    } else {
+        path.display().to_string()
+    }
 }

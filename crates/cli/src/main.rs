@@ -9,7 +9,11 @@ mod commands;
 mod input;
 
 #[derive(Parser)]
-#[command(name = "vaultward", version, about = "The access-control plane of a cloud backup service")]
+#[command(
+    name = "vaultward",
+    version,
+    about = "The access-control plane of a cloud backup service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

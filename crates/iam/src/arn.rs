@@ -29,11 +29,23 @@ impl<'a> Arn<'a> {
         if partition.is_empty() || service.is_empty() {
             return None;
         }
-        Some(Arn { partition, service, region, account, resource })
+        Some(Arn {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        })
     }
 
     fn parts(&self) -> [&'a str; 5] {
-        [self.partition, self.service, self.region, self.account, self.resource]
+        [
+            self.partition,
+            self.service,
+            self.region,
+            self.account,
+            self.resource,
+        ]
     }
 }
 
@@ -79,13 +91,19 @@ mod tests {
 
     #[test]
     fn arn_like_compares_part_by_part() {
-        assert!(arn_like("arn:aws:iam::*:role/*", "arn:aws:iam::111122223333:role/x/y"));
+        assert!(arn_like(
+            "arn:aws:iam::*:role/*",
+            "arn:aws:iam::111122223333:role/x/y"
+        ));
         assert!(arn_like(
             "arn:aws:sts::111122223333:assumed-role/R/daebaksrv-*",
             "arn:aws:sts::111122223333:assumed-role/R/daebaksrv-42"
         ));
         // A wildcard in the account part does not spill into the resource part.
-        assert!(!arn_like("arn:aws:iam::1*", "arn:aws:iam::111122223333:role/x"));
+        assert!(!arn_like(
+            "arn:aws:iam::1*",
+            "arn:aws:iam::111122223333:role/x"
+        ));
         assert!(!arn_like("arn:aws:iam::*:role/x", "not-an-arn"));
         assert!(arn_like("*", "arn:aws:s3:::b"));
         assert!(!arn_like("*", "b"));

@@ -160,8 +160,16 @@ impl Hit<'_> {
             statement: Some(label.clone()),
             statement_index: Some(self.index),
             effect: Some(st.effect),
-            statement_ref: Some(format!("{}{level}:{}/{label}", self.ty.key(), self.policy.name)),
-            message: if message.is_empty() { explain_statement(self.ty.words(), &self.policy.name, st, self.index, req) } else { message },
+            statement_ref: Some(format!(
+                "{}{level}:{}/{label}",
+                self.ty.key(),
+                self.policy.name
+            )),
+            message: if message.is_empty() {
+                explain_statement(self.ty.words(), &self.policy.name, st, self.index, req)
+            } else {
+                message
+            },
         }
     }
 }
@@ -194,10 +202,23 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     };
     let has_identity = matches!(
         p,
-        RequestPrincipal::Root { .. } | RequestPrincipal::User { .. } | RequestPrincipal::Session { .. } | RequestPrincipal::FederatedUser { .. }
+        RequestPrincipal::Root { .. }
+            | RequestPrincipal::User { .. }
+            | RequestPrincipal::Session { .. }
+            | RequestPrincipal::FederatedUser { .. }
     );
-    let boundary = policies.boundary.as_ref().filter(|_| matches!(p, RequestPrincipal::User { .. } | RequestPrincipal::Session { .. }));
-    let session = policies.session.as_ref().filter(|_| matches!(p, RequestPrincipal::Session { .. } | RequestPrincipal::FederatedUser { .. }));
+    let boundary = policies.boundary.as_ref().filter(|_| {
+        matches!(
+            p,
+            RequestPrincipal::User { .. } | RequestPrincipal::Session { .. }
+        )
+    });
+    let session = policies.session.as_ref().filter(|_| {
+        matches!(
+            p,
+            RequestPrincipal::Session { .. } | RequestPrincipal::FederatedUser { .. }
+        )
+    });
     let has_boundary = boundary.is_some();
     let mgmt = policies.management_account.as_deref();
     let scps = policies.scps.as_ref().filter(|_| {
@@ -216,7 +237,15 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
         for (l, level) in levels.iter().enumerate() {
             let mut allows = Vec::new();
             for np in level {
-                scan(PolicyType::Scp, Some(l), np, req, None, &mut denies, &mut allows);
+                scan(
+                    PolicyType::Scp,
+                    Some(l),
+                    np,
+                    req,
+                    None,
+                    &mut denies,
+                    &mut allows,
+                );
             }
             scp_allows.push(allows);
         }
@@ -226,28 +255,69 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
         for (l, level) in levels.iter().enumerate() {
             let mut allows = Vec::new();
             for np in level {
-                scan(PolicyType::Rcp, Some(l), np, req, Some(has_boundary), &mut denies, &mut allows);
+                scan(
+                    PolicyType::Rcp,
+                    Some(l),
+                    np,
+                    req,
+                    Some(has_boundary),
+                    &mut denies,
+                    &mut allows,
+                );
             }
             rcp_allows.push(allows);
         }
     }
     let mut identity_allows = Vec::new();
-    if has_identity {
+    // The root user has no identity policies: it holds every permission in its account.
+    if has_identity && !matches!(p, RequestPrincipal::Root { .. }) {
         for np in &policies.identity {
-            scan(PolicyType::Identity, None, np, req, None, &mut denies, &mut identity_allows);
+            scan(
+                PolicyType::Identity,
+                None,
+                np,
+                req,
+                None,
+                &mut denies,
+                &mut identity_allows,
+            );
         }
     }
     let mut boundary_allows = Vec::new();
     if let Some(np) = boundary {
-        scan(PolicyType::Boundary, None, np, req, None, &mut denies, &mut boundary_allows);
+        scan(
+            PolicyType::Boundary,
+            None,
+            np,
+            req,
+            None,
+            &mut denies,
+            &mut boundary_allows,
+        );
     }
     let mut session_allows = Vec::new();
     if let Some(np) = session {
-        scan(PolicyType::Session, None, np, req, None, &mut denies, &mut session_allows);
+        scan(
+            PolicyType::Session,
+            None,
+            np,
+            req,
+            None,
+            &mut denies,
+            &mut session_allows,
+        );
     }
     let mut resource_allows = Vec::new();
     if let Some(np) = &policies.resource {
-        scan(PolicyType::Resource, None, np, req, Some(has_boundary), &mut denies, &mut resource_allows);
+        scan(
+            PolicyType::Resource,
+            None,
+            np,
+            req,
+            Some(has_boundary),
+            &mut denies,
+            &mut resource_allows,
+        );
     }
 
     // 1. An explicit Deny anywhere wins; a Deny the engine cannot rule out counts as one.
@@ -264,15 +334,33 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
                 None => h.reason(req, String::new()),
             })
             .collect();
-        return Response { decision: Decision::ExplicitDeny, reasons, notes };
+        return Response {
+            decision: Decision::ExplicitDeny,
+            reasons,
+            notes,
+        };
     }
-    let deny = |reasons: Vec<Reason>, notes: Vec<String>| Response { decision: Decision::ImplicitDeny, reasons, notes };
+    let deny = |reasons: Vec<Reason>, notes: Vec<String>| Response {
+        decision: Decision::ImplicitDeny,
+        reasons,
+        notes,
+    };
     let what = format!("`{}` on `{}`", req.action, req.resource);
 
     // 2. RCPs and SCPs must allow at every level.
-    for (ty, levels) in [(PolicyType::Rcp, &rcp_allows), (PolicyType::Scp, &scp_allows)] {
+    for (ty, levels) in [
+        (PolicyType::Rcp, &rcp_allows),
+        (PolicyType::Scp, &scp_allows),
+    ] {
         if let Some(l) = levels.iter().position(Vec::is_empty) {
-            return deny(vec![whole(ty, Some(l), format!("no Allow in {} level {l} for {what}", ty.words()))], notes);
+            return deny(
+                vec![whole(
+                    ty,
+                    Some(l),
+                    format!("no Allow in {} level {l} for {what}", ty.words()),
+                )],
+                notes,
+            );
         }
     }
 
@@ -281,18 +369,39 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     let session_ok = session.is_none() || !session_allows.is_empty();
     let limits = |mut reasons: Vec<Reason>| -> Result<(), Vec<Reason>> {
         if !boundary_ok {
-            reasons.push(whole(PolicyType::Boundary, None, format!("the permissions boundary has no Allow for {what}")));
+            reasons.push(whole(
+                PolicyType::Boundary,
+                None,
+                format!("the permissions boundary has no Allow for {what}"),
+            ));
         }
         if !session_ok {
-            reasons.push(whole(PolicyType::Session, None, format!("the session policy has no Allow for {what}")));
+            reasons.push(whole(
+                PolicyType::Session,
+                None,
+                format!("the session policy has no Allow for {what}"),
+            ));
         }
-        if boundary_ok && session_ok { Ok(()) } else { Err(reasons) }
+        if boundary_ok && session_ok {
+            Ok(())
+        } else {
+            Err(reasons)
+        }
     };
     let best_resource = resource_allows.iter().max_by_key(|h| h.grant);
     let rule = policies.resource_rule.unwrap_or_else(|| infer_rule(req));
-    let no_identity = || whole(PolicyType::Identity, None, format!("no identity-based policy allows {what}"));
+    let no_identity = || {
+        whole(
+            PolicyType::Identity,
+            None,
+            format!("no identity-based policy allows {what}"),
+        )
+    };
     let allow_reasons = |hits: &[&Vec<Hit>]| -> Vec<Reason> {
-        hits.iter().flat_map(|v| v.iter()).map(|h| h.reason(req, String::new())).collect()
+        hits.iter()
+            .flat_map(|v| v.iter())
+            .map(|h| h.reason(req, String::new()))
+            .collect()
     };
 
     // 3. Principals without identity policies: only the resource policy can grant.
@@ -323,14 +432,21 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
             deny(vec![whole(PolicyType::Resource, None, why)], notes)
         }
         // A grant straight to the user or session ARN in the same account stands on its own.
-        Some(h) if same_account && h.grant == Grant::Direct => {
-            Response { decision: Decision::Allow, reasons: allow_reasons(&[&resource_allows, &identity_allows]), notes }
-        }
+        Some(h) if same_account && h.grant == Grant::Direct => Response {
+            decision: Decision::Allow,
+            reasons: allow_reasons(&[&resource_allows, &identity_allows]),
+            notes,
+        },
         // Granted to the role, or to everyone: boundary and session policy still limit it.
         Some(h) if same_account && h.grant != Grant::Account => match limits(Vec::new()) {
             Ok(()) => Response {
                 decision: Decision::Allow,
-                reasons: allow_reasons(&[&resource_allows, &identity_allows, &boundary_allows, &session_allows]),
+                reasons: allow_reasons(&[
+                    &resource_allows,
+                    &identity_allows,
+                    &boundary_allows,
+                    &session_allows,
+                ]),
                 notes,
             },
             Err(r) => deny(r, notes),
@@ -350,9 +466,17 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
                     hits.push(&session_allows);
                     let mut reasons = allow_reasons(&hits);
                     if reasons.is_empty() {
-                        reasons.push(whole(PolicyType::Identity, None, "the root user has every permission in its own account".into()));
+                        reasons.push(whole(
+                            PolicyType::Identity,
+                            None,
+                            "the root user has every permission in its own account".into(),
+                        ));
                     }
-                    Response { decision: Decision::Allow, reasons, notes }
+                    Response {
+                        decision: Decision::Allow,
+                        reasons,
+                        notes,
+                    }
                 }
                 Err(r) => deny(r, notes),
             }
@@ -362,10 +486,24 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
 
 /// Services whose resources RCPs govern (AWS Organizations, "Resource control policies",
 /// list of supported services).
-const RCP_SERVICES: [&str; 10] = ["s3", "sts", "kms", "sqs", "secretsmanager", "cognito-identity", "ecr", "aoss", "logs", "dynamodb"];
+const RCP_SERVICES: [&str; 10] = [
+    "s3",
+    "sts",
+    "kms",
+    "sqs",
+    "secretsmanager",
+    "cognito-identity",
+    "ecr",
+    "aoss",
+    "logs",
+    "dynamodb",
+];
 
 fn infer_rule(req: &Request) -> ResourceRule {
-    if req.resource.starts_with("arn:") && req.resource.split(':').nth(2) == Some("kms") && req.service() == "kms" {
+    if req.resource.starts_with("arn:")
+        && req.resource.split(':').nth(2) == Some("kms")
+        && req.service() == "kms"
+    {
         ResourceRule::KeyPolicy
     } else if req.service() == "sts" && req.action_lower.starts_with("sts:assumerole") {
         ResourceRule::TrustPolicy
@@ -392,7 +530,14 @@ fn scan<'p>(
             Tri::Unknown(_) if st.effect == Effect::Allow => continue,
             Tri::Unknown(why) => (Grant::Everyone, Some(why)),
         };
-        let hit = Hit { ty, level, policy: np, index, grant, unknown };
+        let hit = Hit {
+            ty,
+            level,
+            policy: np,
+            index,
+            grant,
+            unknown,
+        };
         match st.effect {
             Effect::Deny => denies.push(hit),
             Effect::Allow => allows.push(hit),
@@ -402,15 +547,25 @@ fn scan<'p>(
 
 /// Whether one statement applies to the request. `principal_check` is `Some(has_boundary)`
 /// for resource-based policies, whose statements must name the principal.
-pub(crate) fn statement_applies(st: &Statement, req: &Request, principal_check: Option<bool>) -> Tri<Grant> {
-    if st.action.patterns.iter().any(|g| g.is_match(&req.action_lower)) == st.action.negated {
+pub(crate) fn statement_applies(
+    st: &Statement,
+    req: &Request,
+    principal_check: Option<bool>,
+) -> Tri<Grant> {
+    if st
+        .action
+        .patterns
+        .iter()
+        .any(|g| g.is_match(&req.action_lower))
+        == st.action.negated
+    {
         return Tri::No;
     }
     if let Some(r) = &st.resource {
-        let hit = r
-            .patterns
-            .iter()
-            .any(|t| t.resolve(&req.context, true).is_some_and(|g| g.is_match(&req.resource)));
+        let hit = r.patterns.iter().any(|t| {
+            t.resolve(&req.context, true)
+                .is_some_and(|g| g.is_match(&req.resource))
+        });
         if hit == r.negated {
             return Tri::No;
         }

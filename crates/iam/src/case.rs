@@ -48,19 +48,43 @@ const CASE_KEYS: [&str; 9] = [
     "resource_policy_kind",
     "management_account",
 ];
-const REQUEST_KEYS: [&str; 5] = ["principal", "action", "resource", "resource_account", "context"];
+const REQUEST_KEYS: [&str; 5] = [
+    "principal",
+    "action",
+    "resource",
+    "resource_account",
+    "context",
+];
 
 /// Reads a case from JSON text.
 pub fn parse_case(src: &str) -> Result<Case, CaseError> {
     let j = json::parse(src).map_err(|e| CaseError {
-        findings: vec![Finding::new(Severity::Error, "json-syntax", format!("invalid JSON: {e}"), "$")
-            .at(src, json::Span { start: e.offset(), end: e.offset() })
-            .fatal()],
+        findings: vec![Finding::new(
+            Severity::Error,
+            "json-syntax",
+            format!("invalid JSON: {e}"),
+            "$",
+        )
+        .at(
+            src,
+            json::Span {
+                start: e.offset(),
+                end: e.offset(),
+            },
+        )
+        .fatal()],
     })?;
-    let mut r = CaseReader { src, errors: Vec::new(), findings: Vec::new() };
+    let mut r = CaseReader {
+        src,
+        errors: Vec::new(),
+        findings: Vec::new(),
+    };
     let case = r.case(&j);
     match case {
-        Some(c) if r.errors.is_empty() => Ok(Case { findings: r.findings, ..c }),
+        Some(c) if r.errors.is_empty() => Ok(Case {
+            findings: r.findings,
+            ..c
+        }),
         _ => Err(CaseError { findings: r.errors }),
     }
 }
@@ -73,7 +97,9 @@ struct CaseReader<'s> {
 
 impl CaseReader<'_> {
     fn error(&mut self, path: &str, j: &Json<'_>, message: String, help: Option<&str>) {
-        let mut f = Finding::new(Severity::Error, "invalid-case", message, path).at(self.src, j.span).fatal();
+        let mut f = Finding::new(Severity::Error, "invalid-case", message, path)
+            .at(self.src, j.span)
+            .fatal();
         f.help = help.map(str::to_string);
         self.errors.push(f);
     }
@@ -81,10 +107,15 @@ impl CaseReader<'_> {
     fn check_keys(&mut self, j: &Json<'_>, known: &[&str], path: &str) {
         for m in j.as_object().unwrap_or_default() {
             if !known.contains(&m.key.as_ref()) {
-                let f = Finding::new(Severity::Error, "unknown-element", format!("unknown field `{}`", m.key), path)
-                    .at(self.src, m.key_span)
-                    .help(format!("the fields here are {}", known.join(", ")))
-                    .fatal();
+                let f = Finding::new(
+                    Severity::Error,
+                    "unknown-element",
+                    format!("unknown field `{}`", m.key),
+                    path,
+                )
+                .at(self.src, m.key_span)
+                .help(format!("the fields here are {}", known.join(", ")))
+                .fatal();
                 self.errors.push(f);
             }
         }
@@ -92,12 +123,22 @@ impl CaseReader<'_> {
 
     fn case(&mut self, j: &Json<'_>) -> Option<Case> {
         if j.as_object().is_none() {
-            self.error("$", j, format!("a case must be a JSON object, not {}", j.kind()), None);
+            self.error(
+                "$",
+                j,
+                format!("a case must be a JSON object, not {}", j.kind()),
+                None,
+            );
             return None;
         }
         self.check_keys(j, &CASE_KEYS, "$");
         let Some(rq) = j.get("request") else {
-            self.error("$", j, "the case has no `request`".into(), Some("add `\"request\": {\"principal\": ..., \"action\": ..., \"resource\": ...}`"));
+            self.error(
+                "$",
+                j,
+                "the case has no `request`".into(),
+                Some("add `\"request\": {\"principal\": ..., \"action\": ..., \"resource\": ...}`"),
+            );
             return None;
         };
         let request = self.request(rq);
@@ -108,7 +149,12 @@ impl CaseReader<'_> {
                 Some("key") => Some(ResourceRule::KeyPolicy),
                 Some("trust") => Some(ResourceRule::TrustPolicy),
                 _ => {
-                    self.error("$.resource_policy_kind", k, "`resource_policy_kind` must be `standard`, `key` or `trust`".into(), None);
+                    self.error(
+                        "$.resource_policy_kind",
+                        k,
+                        "`resource_policy_kind` must be `standard`, `key` or `trust`".into(),
+                        None,
+                    );
                     None
                 }
             },
@@ -117,13 +163,27 @@ impl CaseReader<'_> {
             (Some(ResourceRule::KeyPolicy), _) => PolicyKind::Key,
             (Some(ResourceRule::TrustPolicy), _) => PolicyKind::Trust,
             (Some(ResourceRule::Standard), _) => PolicyKind::Resource,
-            (None, Some(r)) if r.service() == "sts" && r.action_lower.starts_with("sts:assumerole") => PolicyKind::Trust,
-            (None, Some(r)) if r.resource.starts_with("arn:") && r.resource.split(':').nth(2) == Some("kms") => PolicyKind::Key,
+            (None, Some(r))
+                if r.service() == "sts" && r.action_lower.starts_with("sts:assumerole") =>
+            {
+                PolicyKind::Trust
+            }
+            (None, Some(r))
+                if r.resource.starts_with("arn:")
+                    && r.resource.split(':').nth(2) == Some("kms") =>
+            {
+                PolicyKind::Key
+            }
             _ => PolicyKind::Resource,
         };
         let identity = match j.get("identity_policies") {
             None => Vec::new(),
-            Some(list) => self.policy_list(list, "$.identity_policies", "identity_policies", PolicyKind::Identity),
+            Some(list) => self.policy_list(
+                list,
+                "$.identity_policies",
+                "identity_policies",
+                PolicyKind::Identity,
+            ),
         };
         let resource = self.optional_policy(j, "resource_policy", resource_kind);
         let boundary = self.optional_policy(j, "permissions_boundary", PolicyKind::Boundary);
@@ -133,20 +193,39 @@ impl CaseReader<'_> {
         let management_account = j.get("management_account").and_then(|m| match m.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                self.error("$.management_account", m, "`management_account` must be an account id string".into(), None);
+                self.error(
+                    "$.management_account",
+                    m,
+                    "`management_account` must be an account id string".into(),
+                    None,
+                );
                 None
             }
         });
         Some(Case {
             request: request?,
-            policies: PolicySet { identity, resource, resource_rule: rule, boundary, session, scps, rcps, management_account },
+            policies: PolicySet {
+                identity,
+                resource,
+                resource_rule: rule,
+                boundary,
+                session,
+                scps,
+                rcps,
+                management_account,
+            },
             findings: Vec::new(),
         })
     }
 
     fn request(&mut self, j: &Json<'_>) -> Option<Request> {
         if j.as_object().is_none() {
-            self.error("$.request", j, format!("`request` must be an object, not {}", j.kind()), None);
+            self.error(
+                "$.request",
+                j,
+                format!("`request` must be an object, not {}", j.kind()),
+                None,
+            );
             return None;
         }
         self.check_keys(j, &REQUEST_KEYS, "$.request");
@@ -155,7 +234,12 @@ impl CaseReader<'_> {
                 Some(v) => match v.as_str() {
                     Some(s) => Some(s.to_string()),
                     None => {
-                        self.error(&format!("$.request.{name}"), v, format!("`{name}` must be a string, not {}", v.kind()), None);
+                        self.error(
+                            &format!("$.request.{name}"),
+                            v,
+                            format!("`{name}` must be a string, not {}", v.kind()),
+                            None,
+                        );
                         None
                     }
                 },
@@ -175,7 +259,13 @@ impl CaseReader<'_> {
             Some(c) => self.context(c)?,
         };
         let (principal, action, resource) = (principal?, action?, resource?);
-        match Request::new(&principal, &action, &resource, resource_account.as_deref(), context) {
+        match Request::new(
+            &principal,
+            &action,
+            &resource,
+            resource_account.as_deref(),
+            context,
+        ) {
             Ok(r) => Some(r),
             Err(e) => {
                 if let Some(p) = j.get("principal") {
@@ -188,13 +278,24 @@ impl CaseReader<'_> {
 
     fn context(&mut self, j: &Json<'_>) -> Option<Context> {
         let Some(members) = j.as_object() else {
-            self.error("$.request.context", j, format!("`context` must be an object of condition keys, not {}", j.kind()), None);
+            self.error(
+                "$.request.context",
+                j,
+                format!(
+                    "`context` must be an object of condition keys, not {}",
+                    j.kind()
+                ),
+                None,
+            );
             return None;
         };
         let mut ctx = Context::default();
         let mut ok = true;
         for m in members {
-            let path = format!("$.request.context[{}]", serde_json::Value::String(m.key.to_string()));
+            let path = format!(
+                "$.request.context[{}]",
+                serde_json::Value::String(m.key.to_string())
+            );
             let scalar = |v: &Json<'_>| -> Option<String> {
                 match &v.value {
                     Value::String(s) => Some(s.to_string()),
@@ -204,21 +305,36 @@ impl CaseReader<'_> {
                 }
             };
             let value = match &m.value.value {
-                Value::Array(items) => items.iter().map(scalar).collect::<Option<Vec<_>>>().map(ContextValue::Multi),
+                Value::Array(items) => items
+                    .iter()
+                    .map(scalar)
+                    .collect::<Option<Vec<_>>>()
+                    .map(ContextValue::Multi),
                 _ => scalar(&m.value).map(ContextValue::Single),
             };
             match value {
                 Some(v) => ctx.insert(&m.key, v),
                 None => {
                     ok = false;
-                    self.error(&path, &m.value, "a context value must be a string, number, boolean or an array of them".into(), None);
+                    self.error(
+                        &path,
+                        &m.value,
+                        "a context value must be a string, number, boolean or an array of them"
+                            .into(),
+                        None,
+                    );
                 }
             }
         }
         ok.then_some(ctx)
     }
 
-    fn optional_policy(&mut self, j: &Json<'_>, field: &str, kind: PolicyKind) -> Option<NamedPolicy> {
+    fn optional_policy(
+        &mut self,
+        j: &Json<'_>,
+        field: &str,
+        kind: PolicyKind,
+    ) -> Option<NamedPolicy> {
         match j.get(field) {
             None => None,
             Some(v) if v.value == Value::Null => None,
@@ -226,26 +342,49 @@ impl CaseReader<'_> {
         }
     }
 
-    fn policy_list(&mut self, j: &Json<'_>, path: &str, name: &str, kind: PolicyKind) -> Vec<NamedPolicy> {
+    fn policy_list(
+        &mut self,
+        j: &Json<'_>,
+        path: &str,
+        name: &str,
+        kind: PolicyKind,
+    ) -> Vec<NamedPolicy> {
         let Value::Array(items) = &j.value else {
-            self.error(path, j, format!("this field must be an array of policies, not {}", j.kind()), None);
+            self.error(
+                path,
+                j,
+                format!("this field must be an array of policies, not {}", j.kind()),
+                None,
+            );
             return Vec::new();
         };
         items
             .iter()
             .enumerate()
-            .filter_map(|(i, it)| self.named_policy(it, &format!("{path}[{i}]"), format!("{name}[{i}]"), kind))
+            .filter_map(|(i, it)| {
+                self.named_policy(it, &format!("{path}[{i}]"), format!("{name}[{i}]"), kind)
+            })
             .collect()
     }
 
-    fn levels(&mut self, j: &Json<'_>, field: &str, kind: PolicyKind) -> Option<Vec<Vec<NamedPolicy>>> {
+    fn levels(
+        &mut self,
+        j: &Json<'_>,
+        field: &str,
+        kind: PolicyKind,
+    ) -> Option<Vec<Vec<NamedPolicy>>> {
         let v = j.get(field)?;
         if v.value == Value::Null {
             return None;
         }
         let path = format!("$.{field}");
         let Value::Array(levels) = &v.value else {
-            self.error(&path, v, format!("`{field}` must be an array of levels, each an array of policies"), None);
+            self.error(
+                &path,
+                v,
+                format!("`{field}` must be an array of levels, each an array of policies"),
+                None,
+            );
             return None;
         };
         let mut out = Vec::new();
@@ -255,12 +394,23 @@ impl CaseReader<'_> {
                     Some("write one array per OU level from the root down, for example `[[root_policies], [ou_policies]]`"));
                 continue;
             }
-            out.push(self.policy_list(level, &format!("{path}[{l}]"), &format!("{field}[{l}]"), kind));
+            out.push(self.policy_list(
+                level,
+                &format!("{path}[{l}]"),
+                &format!("{field}[{l}]"),
+                kind,
+            ));
         }
         Some(out)
     }
 
-    fn named_policy(&mut self, j: &Json<'_>, path: &str, default_name: String, kind: PolicyKind) -> Option<NamedPolicy> {
+    fn named_policy(
+        &mut self,
+        j: &Json<'_>,
+        path: &str,
+        default_name: String,
+        kind: PolicyKind,
+    ) -> Option<NamedPolicy> {
         let is_named = j.get("document").is_some() && j.get("Statement").is_none();
         let (name, doc, doc_path) = if is_named {
             self.check_keys(j, &["name", "document"], path);
@@ -269,7 +419,12 @@ impl CaseReader<'_> {
                 Some(n) => match n.as_str() {
                     Some(s) => s.to_string(),
                     None => {
-                        self.error(&format!("{path}.name"), n, "`name` must be a string".into(), None);
+                        self.error(
+                            &format!("{path}.name"),
+                            n,
+                            "`name` must be a string".into(),
+                            None,
+                        );
                         default_name
                     }
                 },

@@ -55,7 +55,10 @@ const ALL_KINDS: [(&str, OpKind); 27] = [
     ("StringEquals", OpKind::StringEquals),
     ("StringNotEquals", OpKind::StringNotEquals),
     ("StringEqualsIgnoreCase", OpKind::StringEqualsIgnoreCase),
-    ("StringNotEqualsIgnoreCase", OpKind::StringNotEqualsIgnoreCase),
+    (
+        "StringNotEqualsIgnoreCase",
+        OpKind::StringNotEqualsIgnoreCase,
+    ),
     ("StringLike", OpKind::StringLike),
     ("StringNotLike", OpKind::StringNotLike),
     ("NumericEquals", OpKind::NumericEquals),
@@ -96,7 +99,10 @@ pub enum ValueType {
 
 impl OpKind {
     pub fn name(self) -> &'static str {
-        ALL_KINDS.iter().find(|(_, k)| *k == self).map_or("", |(n, _)| n)
+        ALL_KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(n, _)| n)
     }
 
     /// Negated operators (`StringNotEquals`, `NotIpAddress`, ...) are true when the key is absent.
@@ -104,16 +110,38 @@ impl OpKind {
         use OpKind::*;
         matches!(
             self,
-            StringNotEquals | StringNotEqualsIgnoreCase | StringNotLike | NumericNotEquals | DateNotEquals | NotIpAddress | ArnNotEquals | ArnNotLike
+            StringNotEquals
+                | StringNotEqualsIgnoreCase
+                | StringNotLike
+                | NumericNotEquals
+                | DateNotEquals
+                | NotIpAddress
+                | ArnNotEquals
+                | ArnNotLike
         )
     }
 
     pub fn value_type(self) -> ValueType {
         use OpKind::*;
         match self {
-            StringEquals | StringNotEquals | StringEqualsIgnoreCase | StringNotEqualsIgnoreCase | StringLike | StringNotLike => ValueType::String,
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan | NumericGreaterThanEquals => ValueType::Numeric,
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => ValueType::Date,
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
+            | StringNotLike => ValueType::String,
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => ValueType::Numeric,
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
+            | DateGreaterThanEquals => ValueType::Date,
             Bool => ValueType::Bool,
             BinaryEquals => ValueType::Binary,
             IpAddress | NotIpAddress => ValueType::Ip,
@@ -125,7 +153,10 @@ impl OpKind {
     /// Whether policy values are read as patterns with `*` and `?`.
     fn wildcards(self) -> bool {
         use OpKind::*;
-        matches!(self, StringLike | StringNotLike | ArnEquals | ArnLike | ArnNotEquals | ArnNotLike)
+        matches!(
+            self,
+            StringLike | StringNotLike | ArnEquals | ArnLike | ArnNotEquals | ArnNotLike
+        )
     }
 }
 
@@ -162,7 +193,11 @@ impl Operator {
         if kind == OpKind::Null && (if_exists || set.is_some()) {
             return None;
         }
-        Some(Operator { kind, set, if_exists })
+        Some(Operator {
+            kind,
+            set,
+            if_exists,
+        })
     }
 
     /// The operator closest to `name` (case-insensitive match or small edit distance), for hints.
@@ -217,14 +252,18 @@ pub fn parse_value(kind: OpKind, raw: &str, substitute: bool) -> Result<CondValu
         ValueType::Numeric => parse_number(raw)
             .map(CondValue::Number)
             .ok_or_else(|| format!("`{raw}` is not a number")),
-        ValueType::Date => parse_date(raw)
-            .map(CondValue::Date)
-            .ok_or_else(|| format!("`{raw}` is not a date: use ISO 8601 (`2024-01-31T12:00:00Z`) or epoch seconds")),
+        ValueType::Date => parse_date(raw).map(CondValue::Date).ok_or_else(|| {
+            format!("`{raw}` is not a date: use ISO 8601 (`2024-01-31T12:00:00Z`) or epoch seconds")
+        }),
         ValueType::Bool => parse_bool(raw)
             .map(CondValue::Bool)
             .ok_or_else(|| format!("`{raw}` is not `true` or `false`")),
         ValueType::Binary => {
-            if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+            if !raw.is_empty()
+                && raw
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            {
                 Ok(CondValue::Binary(raw.to_string()))
             } else {
                 Err(format!("`{raw}` is not base64"))
@@ -272,7 +311,12 @@ pub enum KeyState {
 }
 
 /// Evaluates one operator/key/values triple against the context.
-pub fn evaluate(op: &Operator, key_lower: &str, values: &[CondValue], ctx: &Context) -> (bool, KeyState) {
+pub fn evaluate(
+    op: &Operator,
+    key_lower: &str,
+    values: &[CondValue],
+    ctx: &Context,
+) -> (bool, KeyState) {
     let found = ctx.get(key_lower);
     if op.kind == OpKind::Null {
         let absent = match found {
@@ -280,9 +324,18 @@ pub fn evaluate(op: &Operator, key_lower: &str, values: &[CondValue], ctx: &Cont
             Some(ContextValue::Multi(v)) => v.is_empty(),
             Some(ContextValue::Single(_)) => false,
         };
-        let state = if absent { KeyState::Absent } else { KeyState::Single };
+        let state = if absent {
+            KeyState::Absent
+        } else {
+            KeyState::Single
+        };
         // Null with several values: any of them may hold (OR across values).
-        return (values.iter().any(|v| matches!(v, CondValue::Null(want) if *want == absent)), state);
+        return (
+            values
+                .iter()
+                .any(|v| matches!(v, CondValue::Null(want) if *want == absent)),
+            state,
+        );
     }
     let request_values: &[String] = match found {
         None => &[],
@@ -299,8 +352,12 @@ pub fn evaluate(op: &Operator, key_lower: &str, values: &[CondValue], ctx: &Cont
         (Some(SetOp::ForAllValues), KeyState::Absent) => true,
         (Some(SetOp::ForAnyValue), KeyState::Absent) => false,
         (None, KeyState::Absent) => op.kind.is_negated(),
-        (Some(SetOp::ForAllValues), _) => request_values.iter().all(|rv| one_value(op.kind, rv, values, ctx)),
-        (Some(SetOp::ForAnyValue), _) => request_values.iter().any(|rv| one_value(op.kind, rv, values, ctx)),
+        (Some(SetOp::ForAllValues), _) => request_values
+            .iter()
+            .all(|rv| one_value(op.kind, rv, values, ctx)),
+        (Some(SetOp::ForAnyValue), _) => request_values
+            .iter()
+            .any(|rv| one_value(op.kind, rv, values, ctx)),
         (None, KeyState::Single) => one_value(op.kind, &request_values[0], values, ctx),
         // A single-valued operator does not match a multivalued key.
         (None, KeyState::Multi(_)) => false,
@@ -338,18 +395,22 @@ fn positive(kind: OpKind) -> OpKind {
 fn compare(kind: OpKind, rv: &str, pv: &CondValue, ctx: &Context) -> bool {
     use OpKind::*;
     match (kind, pv) {
-        (StringEquals | StringLike, CondValue::Text(t)) => {
-            t.resolve(ctx, kind == StringLike).is_some_and(|g| g.is_match(rv))
-        }
+        (StringEquals | StringLike, CondValue::Text(t)) => t
+            .resolve(ctx, kind == StringLike)
+            .is_some_and(|g| g.is_match(rv)),
         (StringEqualsIgnoreCase, CondValue::Text(t)) => t
             .resolve_text(ctx)
             .is_some_and(|s| s.to_lowercase() == rv.to_lowercase()),
-        (ArnEquals | ArnLike, CondValue::Text(t)) => t.resolve_text(ctx).is_some_and(|p| arn_like(&p, rv)),
+        (ArnEquals | ArnLike, CondValue::Text(t)) => {
+            t.resolve_text(ctx).is_some_and(|p| arn_like(&p, rv))
+        }
         (NumericEquals, CondValue::Number(n)) => parse_number(rv).is_some_and(|r| r == *n),
         (NumericLessThan, CondValue::Number(n)) => parse_number(rv).is_some_and(|r| r < *n),
         (NumericLessThanEquals, CondValue::Number(n)) => parse_number(rv).is_some_and(|r| r <= *n),
         (NumericGreaterThan, CondValue::Number(n)) => parse_number(rv).is_some_and(|r| r > *n),
-        (NumericGreaterThanEquals, CondValue::Number(n)) => parse_number(rv).is_some_and(|r| r >= *n),
+        (NumericGreaterThanEquals, CondValue::Number(n)) => {
+            parse_number(rv).is_some_and(|r| r >= *n)
+        }
         (DateEquals, CondValue::Date(d)) => parse_date(rv).is_some_and(|r| r == *d),
         (DateLessThan, CondValue::Date(d)) => parse_date(rv).is_some_and(|r| r < *d),
         (DateLessThanEquals, CondValue::Date(d)) => parse_date(rv).is_some_and(|r| r <= *d),
@@ -357,9 +418,7 @@ fn compare(kind: OpKind, rv: &str, pv: &CondValue, ctx: &Context) -> bool {
         (DateGreaterThanEquals, CondValue::Date(d)) => parse_date(rv).is_some_and(|r| r >= *d),
         (Bool, CondValue::Bool(b)) => parse_bool(rv) == Some(*b),
         (BinaryEquals, CondValue::Binary(b)) => rv == b,
-        (IpAddress, CondValue::Ip(net)) => rv
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| net.contains(&ip)),
+        (IpAddress, CondValue::Ip(net)) => rv.parse::<IpAddr>().is_ok_and(|ip| net.contains(&ip)),
         _ => false,
     }
 }

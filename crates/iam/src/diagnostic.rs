@@ -50,7 +50,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(severity: Severity, code: &'static str, message: impl Into<String>, path: impl Into<String>) -> Self {
+    pub fn new(
+        severity: Severity,
+        code: &'static str,
+        message: impl Into<String>,
+        path: impl Into<String>,
+    ) -> Self {
         Finding {
             severity,
             code,
@@ -105,7 +110,10 @@ pub fn render(file: &str, findings: &[Finding]) -> String {
             (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
             _ => file.to_string(),
         };
-        out.push_str(&format!("{loc}: {}[{}]: {} (at {})\n", f.severity, f.code, f.message, f.path));
+        out.push_str(&format!(
+            "{loc}: {}[{}]: {} (at {})\n",
+            f.severity, f.code, f.message, f.path
+        ));
         if let Some(h) = &f.help {
             out.push_str(&format!("  help: {h}\n"));
         }

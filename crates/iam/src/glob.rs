@@ -164,7 +164,11 @@ mod tests {
             ("literal", "literal", true),
             ("literal", "Literal", false),
         ] {
-            assert_eq!(Glob::new(pattern).is_match(text), expected, "{pattern} ~ {text}");
+            assert_eq!(
+                Glob::new(pattern).is_match(text),
+                expected,
+                "{pattern} ~ {text}"
+            );
         }
     }
 

@@ -101,7 +101,11 @@ const MAX_DEPTH: usize = 128;
 
 /// Parses one JSON document; trailing non-space text is an error.
 pub fn parse(src: &str) -> Result<Json<'_>, JsonError> {
-    let mut p = Parser { src, bytes: src.as_bytes(), pos: 0 };
+    let mut p = Parser {
+        src,
+        bytes: src.as_bytes(),
+        pos: 0,
+    };
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -130,8 +134,15 @@ impl<'a> Parser<'a> {
 
     fn unexpected(&self, expected: &'static str) -> JsonError {
         match self.src.get(self.pos..).and_then(|s| s.chars().next()) {
-            None => JsonError::UnexpectedEnd { expected, offset: self.pos },
-            Some(found) => JsonError::Unexpected { expected, found, offset: self.pos },
+            None => JsonError::UnexpectedEnd {
+                expected,
+                offset: self.pos,
+            },
+            Some(found) => JsonError::Unexpected {
+                expected,
+                found,
+                offset: self.pos,
+            },
         }
     }
 
@@ -150,7 +161,13 @@ impl<'a> Parser<'a> {
             Some(b'-' | b'0'..=b'9') => self.number()?,
             _ => return Err(self.unexpected("a JSON value")),
         };
-        Ok(Json { value, span: Span { start, end: self.pos } })
+        Ok(Json {
+            value,
+            span: Span {
+                start,
+                end: self.pos,
+            },
+        })
     }
 
     fn literal(&mut self, word: &'static str, v: Value<'a>) -> Result<Value<'a>, JsonError> {
@@ -212,7 +229,9 @@ impl<'a> Parser<'a> {
                     return Ok(Cow::Borrowed(s));
                 }
                 Some(b'\\') => break,
-                Some(c) if c < 0x20 => return Err(JsonError::ControlCharacter { offset: self.pos }),
+                Some(c) if c < 0x20 => {
+                    return Err(JsonError::ControlCharacter { offset: self.pos })
+                }
                 Some(_) => self.pos += 1,
             }
         }
@@ -226,7 +245,9 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'\\') => {
                     self.pos += 1;
-                    let esc = self.peek().ok_or(JsonError::UnterminatedString { offset: open })?;
+                    let esc = self
+                        .peek()
+                        .ok_or(JsonError::UnterminatedString { offset: open })?;
                     self.pos += 1;
                     match esc {
                         b'"' => out.push('"'),
@@ -238,10 +259,16 @@ impl<'a> Parser<'a> {
                         b'r' => out.push('\r'),
                         b't' => out.push('\t'),
                         b'u' => out.push(self.unicode_escape()?),
-                        _ => return Err(JsonError::BadEscape { offset: self.pos - 2 }),
+                        _ => {
+                            return Err(JsonError::BadEscape {
+                                offset: self.pos - 2,
+                            })
+                        }
                     }
                 }
-                Some(c) if c < 0x20 => return Err(JsonError::ControlCharacter { offset: self.pos }),
+                Some(c) if c < 0x20 => {
+                    return Err(JsonError::ControlCharacter { offset: self.pos })
+                }
                 Some(_) => {
                     let run = self.pos;
                     while let Some(c) = self.peek() {
@@ -258,7 +285,10 @@ impl<'a> Parser<'a> {
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let at = self.pos;
-        let digits = self.src.get(self.pos..self.pos + 4).ok_or(JsonError::BadEscape { offset: at })?;
+        let digits = self
+            .src
+            .get(self.pos..self.pos + 4)
+            .ok_or(JsonError::BadEscape { offset: at })?;
         let v = u32::from_str_radix(digits, 16).map_err(|_| JsonError::BadEscape { offset: at })?;
         self.pos += 4;
         Ok(v)
@@ -321,7 +351,10 @@ impl<'a> Parser<'a> {
             }
             let key_start = self.pos;
             let key = self.string()?;
-            let key_span = Span { start: key_start, end: self.pos };
+            let key_span = Span {
+                start: key_start,
+                end: self.pos,
+            };
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return Err(self.unexpected("`:`"));
@@ -329,7 +362,11 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             self.skip_ws();
             let value = self.value(depth + 1)?;
-            members.push(Member { key, key_span, value });
+            members.push(Member {
+                key,
+                key_span,
+                value,
+            });
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,

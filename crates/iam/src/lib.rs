@@ -27,7 +27,9 @@ pub mod principal;
 pub mod request;
 pub mod template;
 
-pub use authorizer::{authorize, Decision, NamedPolicy, PolicySet, PolicyType, Reason, ResourceRule, Response};
+pub use authorizer::{
+    authorize, Decision, NamedPolicy, PolicySet, PolicyType, Reason, ResourceRule, Response,
+};
 pub use case::{parse_case, Case, CaseError};
 pub use context::{Context, ContextValue};
 pub use diagnostic::{Finding, Severity};

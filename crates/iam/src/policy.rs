@@ -50,7 +50,14 @@ impl PolicyKind {
 
     /// Whether statements name a principal (resource-based policies).
     pub fn has_principal(self) -> bool {
-        matches!(self, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp | PolicyKind::Key | PolicyKind::Vault)
+        matches!(
+            self,
+            PolicyKind::Resource
+                | PolicyKind::Trust
+                | PolicyKind::Rcp
+                | PolicyKind::Key
+                | PolicyKind::Vault
+        )
     }
 
     pub fn describe(self) -> &'static str {

@@ -12,8 +12,15 @@ pub enum RequestPrincipal {
     /// An unsigned request (`"*"`).
     Anonymous,
     /// The account's root user.
-    Root { partition: String, account: String },
-    User { arn: String, account: String, name: String },
+    Root {
+        partition: String,
+        account: String,
+    },
+    User {
+        arn: String,
+        account: String,
+        name: String,
+    },
     /// A role session. `role_arn` carries the role's path when it is known.
     Session {
         arn: String,
@@ -23,7 +30,11 @@ pub enum RequestPrincipal {
         role_arn: String,
         role_path_known: bool,
     },
-    FederatedUser { arn: String, account: String, name: String },
+    FederatedUser {
+        arn: String,
+        account: String,
+        name: String,
+    },
     /// An AWS service principal such as `backup.amazonaws.com`.
     Service(String),
     /// A web identity or SAML provider (`Federated` principal).
@@ -43,18 +54,32 @@ impl RequestPrincipal {
             return Ok(RequestPrincipal::Anonymous);
         }
         if is_account_id(s) {
-            return Ok(RequestPrincipal::Root { partition: "aws".into(), account: s.into() });
+            return Ok(RequestPrincipal::Root {
+                partition: "aws".into(),
+                account: s.into(),
+            });
         }
         if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(RequestPrincipal::CanonicalUser(s.into()));
         }
         let Some(arn) = Arn::parse(s) else {
             if s.contains('.') && !s.contains(char::is_whitespace) {
-                return Ok(if s.ends_with(".amazonaws.com") || s.ends_with(".amazonaws.com.cn") {
-                    RequestPrincipal::Service(s.to_ascii_lowercase())
-                } else {
-                    RequestPrincipal::WebIdentity(s.into())
-                });
+                let web_identity = matches!(
+                    s,
+                    "cognito-identity.amazonaws.com"
+                        | "www.amazon.com"
+                        | "graph.facebook.com"
+                        | "accounts.google.com"
+                );
+                return Ok(
+                    if !web_identity
+                        && (s.ends_with(".amazonaws.com") || s.ends_with(".amazonaws.com.cn"))
+                    {
+                        RequestPrincipal::Service(s.to_ascii_lowercase())
+                    } else {
+                        RequestPrincipal::WebIdentity(s.into())
+                    },
+                );
             }
             return Err(PrincipalSyntaxError(format!(
                 "`{s}` is not a principal: use `*`, an account id, an IAM or STS ARN, or a service principal such as `backup.amazonaws.com`"
@@ -62,10 +87,15 @@ impl RequestPrincipal {
         };
         let account = arn.account.to_string();
         let bad = || {
-            PrincipalSyntaxError(format!("`{s}` is not an IAM user, role, root, session or federated-user ARN"))
+            PrincipalSyntaxError(format!(
+                "`{s}` is not an IAM user, role, root, session or federated-user ARN"
+            ))
         };
         match (arn.service, arn.resource.split_once('/')) {
-            ("iam", _) if arn.resource == "root" => Ok(RequestPrincipal::Root { partition: arn.partition.into(), account }),
+            ("iam", _) if arn.resource == "root" => Ok(RequestPrincipal::Root {
+                partition: arn.partition.into(),
+                account,
+            }),
             ("iam", Some(("user", rest))) => Ok(RequestPrincipal::User {
                 arn: s.into(),
                 account,
@@ -82,7 +112,9 @@ impl RequestPrincipal {
                     role_path_known: true,
                 })
             }
-            ("iam", Some(("saml-provider" | "oidc-provider", _))) => Ok(RequestPrincipal::WebIdentity(s.into())),
+            ("iam", Some(("saml-provider" | "oidc-provider", _))) => {
+                Ok(RequestPrincipal::WebIdentity(s.into()))
+            }
             ("sts", Some(("assumed-role", rest))) => {
                 let (role_name, session) = rest.split_once('/').ok_or_else(bad)?;
                 let derived = format!("arn:{}:iam::{}:role/{}", arn.partition, account, role_name);
@@ -122,8 +154,12 @@ impl RequestPrincipal {
     /// The `aws:PrincipalArn` value: for a session, its role's ARN.
     pub fn principal_arn(&self) -> Option<String> {
         match self {
-            RequestPrincipal::Root { partition, account } => Some(format!("arn:{partition}:iam::{account}:root")),
-            RequestPrincipal::User { arn, .. } | RequestPrincipal::FederatedUser { arn, .. } => Some(arn.clone()),
+            RequestPrincipal::Root { partition, account } => {
+                Some(format!("arn:{partition}:iam::{account}:root"))
+            }
+            RequestPrincipal::User { arn, .. } | RequestPrincipal::FederatedUser { arn, .. } => {
+                Some(arn.clone())
+            }
             RequestPrincipal::Session { role_arn, .. } => Some(role_arn.clone()),
             _ => None,
         }
@@ -167,7 +203,12 @@ pub enum PrincipalEntry {
     Account(String),
     User(String),
     /// A role ARN: matches the role's sessions.
-    Role { arn: String, account: String, name: String, has_path: bool },
+    Role {
+        arn: String,
+        account: String,
+        name: String,
+        has_path: bool,
+    },
     Session(String),
     FederatedUser(String),
     Service(String),
@@ -235,19 +276,46 @@ impl PrincipalEntry {
         match (self, p) {
             (PrincipalEntry::Everyone, _) => Tri::Yes(Grant::Everyone),
             (PrincipalEntry::Account(a), p) if p.account() == Some(a) => Tri::Yes(Grant::Account),
-            (PrincipalEntry::User(arn), R::User { arn: u, .. }) if arn == u => Tri::Yes(Grant::Direct),
-            (PrincipalEntry::Role { .. }, R::Session { .. }) => self.role_matches(p).map(|()| Grant::Role),
-            (PrincipalEntry::Session(arn), R::Session { arn: s, .. }) if arn == s => Tri::Yes(Grant::Direct),
-            (PrincipalEntry::FederatedUser(arn), R::FederatedUser { arn: f, .. }) if arn == f => Tri::Yes(Grant::Direct),
-            (PrincipalEntry::Service(s), R::Service(r)) if s.eq_ignore_ascii_case(r) => Tri::Yes(Grant::Direct),
+            (PrincipalEntry::User(arn), R::User { arn: u, .. }) if arn == u => {
+                Tri::Yes(Grant::Direct)
+            }
+            (PrincipalEntry::Role { .. }, R::Session { .. }) => {
+                self.role_matches(p).map(|()| Grant::Role)
+            }
+            (PrincipalEntry::Session(arn), R::Session { arn: s, .. }) if arn == s => {
+                Tri::Yes(Grant::Direct)
+            }
+            (PrincipalEntry::FederatedUser(arn), R::FederatedUser { arn: f, .. }) if arn == f => {
+                Tri::Yes(Grant::Direct)
+            }
+            (PrincipalEntry::Service(s), R::Service(r)) if s.eq_ignore_ascii_case(r) => {
+                Tri::Yes(Grant::Direct)
+            }
             (PrincipalEntry::Federated(f), R::WebIdentity(w)) if f == w => Tri::Yes(Grant::Direct),
-            (PrincipalEntry::CanonicalUser(c), R::CanonicalUser(r)) if c == r => Tri::Yes(Grant::Direct),
+            (PrincipalEntry::CanonicalUser(c), R::CanonicalUser(r)) if c == r => {
+                Tri::Yes(Grant::Direct)
+            }
             _ => Tri::No,
         }
     }
 
     fn role_matches(&self, p: &RequestPrincipal) -> Tri<()> {
-        let (PrincipalEntry::Role { arn, account, name, has_path }, RequestPrincipal::Session { account: pa, role_name, role_arn, role_path_known, .. }) = (self, p) else {
+        let (
+            PrincipalEntry::Role {
+                arn,
+                account,
+                name,
+                has_path,
+            },
+            RequestPrincipal::Session {
+                account: pa,
+                role_name,
+                role_arn,
+                role_path_known,
+                ..
+            },
+        ) = (self, p)
+        else {
             return Tri::No;
         };
         if account != pa || name != role_name {
@@ -301,10 +369,16 @@ fn identities(p: &RequestPrincipal) -> Vec<Identity<'_>> {
         R::User { arn, account, .. } | R::FederatedUser { arn, account, .. } => {
             vec![Identity::Arn(arn), Identity::Account(account)]
         }
-        R::Session { account, session, .. } if session.is_empty() => {
+        R::Session {
+            account, session, ..
+        } if session.is_empty() => {
             vec![Identity::Role(p), Identity::Account(account)]
         }
-        R::Session { arn, account, .. } => vec![Identity::Arn(arn), Identity::Role(p), Identity::Account(account)],
+        R::Session { arn, account, .. } => vec![
+            Identity::Arn(arn),
+            Identity::Role(p),
+            Identity::Account(account),
+        ],
         R::Service(s) | R::WebIdentity(s) | R::CanonicalUser(s) => vec![Identity::Arn(s)],
     }
 }
@@ -312,14 +386,22 @@ fn identities(p: &RequestPrincipal) -> Vec<Identity<'_>> {
 /// Whether a `NotPrincipal` list leaves the principal out (so the statement does not
 /// apply to it). Every identity of the principal's chain must be listed; a principal
 /// with a permissions boundary is never left out of a `NotPrincipal` with `Deny`.
-pub fn not_principal_excludes(entries: &[PrincipalEntry], p: &RequestPrincipal, has_boundary: bool) -> Tri<()> {
+pub fn not_principal_excludes(
+    entries: &[PrincipalEntry],
+    p: &RequestPrincipal,
+    has_boundary: bool,
+) -> Tri<()> {
     if has_boundary {
         return Tri::No;
     }
     let ids = identities(p);
     if ids.is_empty() {
         // Anonymous: only `*` leaves it out.
-        return if entries.contains(&PrincipalEntry::Everyone) { Tri::Yes(()) } else { Tri::No };
+        return if entries.contains(&PrincipalEntry::Everyone) {
+            Tri::Yes(())
+        } else {
+            Tri::No
+        };
     }
     let mut unknown = None;
     for id in &ids {

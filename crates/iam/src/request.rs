@@ -87,15 +87,24 @@ fn derive_context(p: &RequestPrincipal, resource_account: Option<&str>, ctx: &mu
     }
     ctx.insert_default("aws:PrincipalType", single(p.principal_type()));
     let is_service = matches!(p, RequestPrincipal::Service(_));
-    ctx.insert_default("aws:PrincipalIsAWSService", single(if is_service { "true" } else { "false" }));
+    ctx.insert_default(
+        "aws:PrincipalIsAWSService",
+        single(if is_service { "true" } else { "false" }),
+    );
     match p {
-        RequestPrincipal::User { name, .. } => ctx.insert_default("aws:username", single(name.clone())),
-        RequestPrincipal::Root { account, .. } => ctx.insert_default("aws:userid", single(account.clone())),
+        RequestPrincipal::User { name, .. } => {
+            ctx.insert_default("aws:username", single(name.clone()))
+        }
+        RequestPrincipal::Root { account, .. } => {
+            ctx.insert_default("aws:userid", single(account.clone()))
+        }
         RequestPrincipal::Anonymous => ctx.insert_default("aws:userid", single("anonymous")),
         RequestPrincipal::FederatedUser { account, name, .. } => {
             ctx.insert_default("aws:userid", single(format!("{account}:{name}")))
         }
-        RequestPrincipal::Service(s) => ctx.insert_default("aws:PrincipalServiceName", single(s.clone())),
+        RequestPrincipal::Service(s) => {
+            ctx.insert_default("aws:PrincipalServiceName", single(s.clone()))
+        }
         _ => {}
     }
 }

@@ -15,7 +15,10 @@ enum Part {
     Text(String),
     /// A character written as an escape: always literal.
     Escaped(char),
-    Var { key: String, default: Option<String> },
+    Var {
+        key: String,
+        default: Option<String>,
+    },
 }
 
 /// A string from a policy that may hold variables, compiled once.
@@ -36,7 +39,11 @@ pub struct VariableSyntaxError {
 impl Template {
     /// Compiles `raw`. `substitute` is false for `Version` 2008-10-17 policies, whose
     /// `${...}` is plain text. `wildcards` says whether `*` and `?` are wildcards.
-    pub fn new(raw: &str, substitute: bool, wildcards: bool) -> Result<Template, VariableSyntaxError> {
+    pub fn new(
+        raw: &str,
+        substitute: bool,
+        wildcards: bool,
+    ) -> Result<Template, VariableSyntaxError> {
         let parts = if substitute && raw.contains("${") {
             split_parts(raw)?
         } else {
@@ -130,7 +137,10 @@ fn split_parts(raw: &str) -> Result<Vec<Part>, VariableSyntaxError> {
             });
         };
         let body = &rest[body_start..body_start + close];
-        let part = parse_body(body).map_err(|message| VariableSyntaxError { offset: offset + i, message })?;
+        let part = parse_body(body).map_err(|message| VariableSyntaxError {
+            offset: offset + i,
+            message,
+        })?;
         if !text.is_empty() {
             parts.push(Part::Text(std::mem::take(&mut text)));
         }
@@ -177,14 +187,19 @@ fn parse_body(body: &str) -> Result<Part, String> {
             let inner = d
                 .strip_prefix('\'')
                 .and_then(|d| d.strip_suffix('\''))
-                .ok_or_else(|| format!("default value in `${{{body}}}` must be in single quotes"))?;
+                .ok_or_else(|| {
+                    format!("default value in `${{{body}}}` must be in single quotes")
+                })?;
             (k.trim(), Some(inner.replace("''", "'")))
         }
     };
     if key.is_empty() || key.contains(char::is_whitespace) {
         return Err(format!("`${{{body}}}` does not name a context key"));
     }
-    Ok(Part::Var { key: key.to_ascii_lowercase(), default })
+    Ok(Part::Var {
+        key: key.to_ascii_lowercase(),
+        default,
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use vaultward_iam::{authorize, parse_case, diagnostic::render, Finding, Response};
+use vaultward_iam::{authorize, diagnostic::render, parse_case, Finding, Response};
 
 use crate::input::{display_name, read_text};
 
@@ -49,7 +49,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match parse_case(&text) {
         Ok(case) => {
             let response = authorize(&case.request, &case.policies);
-            let out = Output { response: &response, findings: &case.findings };
+            let out = Output {
+                response: &response,
+                findings: &case.findings,
+            };
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -64,7 +67,8 @@ fn run_jsonl(args: &Args, name: &str) -> anyhow::Result<ExitCode> {
     let reader: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        let f = std::fs::File::open(&args.input).with_context(|| format!("cannot read `{name}`"))?;
+        let f =
+            std::fs::File::open(&args.input).with_context(|| format!("cannot read `{name}`"))?;
         Box::new(std::io::BufReader::with_capacity(1 << 20, f))
     };
     let stdout = std::io::stdout();
@@ -78,16 +82,32 @@ fn run_jsonl(args: &Args, name: &str) -> anyhow::Result<ExitCode> {
         match parse_case(&line) {
             Ok(case) => {
                 let response = authorize(&case.request, &case.policies);
-                serde_json::to_writer(&mut out, &Output { response: &response, findings: &case.findings })?;
+                serde_json::to_writer(
+                    &mut out,
+                    &Output {
+                        response: &response,
+                        findings: &case.findings,
+                    },
+                )?;
             }
             Err(e) => {
                 failed = true;
                 eprint!("{}", render(&format!("{name}:line {}", i + 1), &e.findings));
-                serde_json::to_writer(&mut out, &LineError { line: i + 1, errors: &e.findings })?;
+                serde_json::to_writer(
+                    &mut out,
+                    &LineError {
+                        line: i + 1,
+                        errors: &e.findings,
+                    },
+                )?;
             }
         }
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -33,15 +33,30 @@ struct Output<'a> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let name = display_name(&args.policy);
     let text = read_text(&args.policy)?;
-    let kind = PolicyKind::parse(&args.kind).ok_or_else(|| anyhow::anyhow!("unknown policy kind `{}`", args.kind))?;
+    let kind = PolicyKind::parse(&args.kind)
+        .ok_or_else(|| anyhow::anyhow!("unknown policy kind `{}`", args.kind))?;
     let parsed = parse_policy(&text, kind);
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&Output { file: &name, kind, findings: &parsed.findings })?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Output {
+                file: &name,
+                kind,
+                findings: &parsed.findings
+            })?
+        );
     } else if parsed.findings.is_empty() {
         println!("{name}: no findings");
     } else {
         print!("{}", render(&name, &parsed.findings));
     }
-    let errors = parsed.findings.iter().any(|f| f.severity == Severity::Error);
-    Ok(if errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let errors = parsed
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Error);
+    Ok(if errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

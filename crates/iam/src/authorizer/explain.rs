@@ -7,10 +7,18 @@ use crate::policy::{Effect, Statement};
 use crate::request::Request;
 
 /// "explicit Deny in resource policy `bucket` statement `X`: StringNotEquals aws:SourceVpc is true because the key is absent".
-pub fn explain_statement(policy_words: &str, policy_name: &str, st: &Statement, index: usize, req: &Request) -> String {
+pub fn explain_statement(
+    policy_words: &str,
+    policy_name: &str,
+    st: &Statement,
+    index: usize,
+    req: &Request,
+) -> String {
     let label = st.sid.clone().unwrap_or_else(|| format!("#{index}"));
     let head = match st.effect {
-        Effect::Deny => format!("explicit Deny in {policy_words} `{policy_name}` statement `{label}`"),
+        Effect::Deny => {
+            format!("explicit Deny in {policy_words} `{policy_name}` statement `{label}`")
+        }
         Effect::Allow => format!("Allow in {policy_words} `{policy_name}` statement `{label}`"),
     };
     let mut parts: Vec<String> = Vec::new();
@@ -29,13 +37,24 @@ pub fn explain_statement(policy_words: &str, policy_name: &str, st: &Statement, 
     }
     for c in &st.conditions {
         let (result, state) = evaluate(&c.operator, &c.key_lower, &c.values, &req.context);
-        let policy_values = c.raw_values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+        let policy_values = c
+            .raw_values
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let because = match state {
             KeyState::Absent => "because the key is absent from the request".to_string(),
             _ => {
                 let given = match req.context.get(&c.key_lower) {
                     Some(ContextValue::Single(s)) => format!("`{s}`"),
-                    Some(ContextValue::Multi(v)) => format!("[{}]", v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+                    Some(ContextValue::Multi(v)) => format!(
+                        "[{}]",
+                        v.iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     None => String::new(),
                 };
                 if matches!(state, KeyState::Multi(_)) && c.operator.set.is_none() {
@@ -45,7 +64,11 @@ pub fn explain_statement(policy_words: &str, policy_name: &str, st: &Statement, 
                 }
             }
         };
-        parts.push(format!("{} {} is {result} {because}", c.operator.name(), c.key));
+        parts.push(format!(
+            "{} {} is {result} {because}",
+            c.operator.name(),
+            c.key
+        ));
     }
     if parts.is_empty() {
         head

@@ -4,9 +4,16 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum JsonError {
     #[error("expected {expected}, found `{found}`")]
-    Unexpected { expected: &'static str, found: char, offset: usize },
+    Unexpected {
+        expected: &'static str,
+        found: char,
+        offset: usize,
+    },
     #[error("expected {expected}, found the end of the input")]
-    UnexpectedEnd { expected: &'static str, offset: usize },
+    UnexpectedEnd {
+        expected: &'static str,
+        offset: usize,
+    },
     #[error("string is not closed")]
     UnterminatedString { offset: usize },
     #[error("invalid escape sequence in string")]

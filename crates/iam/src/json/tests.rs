@@ -6,9 +6,14 @@ fn reads_nested_values_with_spans() {
     let v = parse(src).unwrap();
     let a = v.get("a").unwrap();
     assert_eq!(&src[a.span.start..a.span.end], r#"[1, "x\n", true, null]"#);
-    let Value::Array(items) = &a.value else { panic!() };
+    let Value::Array(items) = &a.value else {
+        panic!()
+    };
     assert_eq!(items[1].as_str(), Some("x\n"));
-    assert_eq!(v.get("b").unwrap().get("c").unwrap().value, Value::Number("-2.5e3"));
+    assert_eq!(
+        v.get("b").unwrap().get("c").unwrap().value,
+        Value::Number("-2.5e3")
+    );
 }
 
 #[test]

@@ -9,8 +9,8 @@ use crate::principal::PrincipalEntry;
 use crate::template::Template;
 
 use super::{
-    ActionElement, Condition, Effect, Policy, PolicyKind, PrincipalElement, PrincipalRaw, ResourceElement,
-    Statement, Version,
+    ActionElement, Condition, Effect, Policy, PolicyKind, PrincipalElement, PrincipalRaw,
+    ResourceElement, Statement, Version,
 };
 
 /// The outcome of reading a policy: the policy when it can be evaluated, and all findings.
@@ -31,15 +31,29 @@ impl ParsedPolicy {
 pub fn parse_policy(src: &str, kind: PolicyKind) -> ParsedPolicy {
     match json::parse(src) {
         Ok(j) => parse_policy_json(&j, src, kind),
-        Err(e) => ParsedPolicy { policy: None, findings: vec![json_error(src, &e)] },
+        Err(e) => ParsedPolicy {
+            policy: None,
+            findings: vec![json_error(src, &e)],
+        },
     }
 }
 
 fn json_error(src: &str, e: &json::JsonError) -> Finding {
-    Finding::new(Severity::Error, "json-syntax", format!("invalid JSON: {e}"), "$")
-        .at(src, Span { start: e.offset(), end: e.offset() })
-        .help("fix the JSON syntax; a policy is one JSON object")
-        .fatal()
+    Finding::new(
+        Severity::Error,
+        "json-syntax",
+        format!("invalid JSON: {e}"),
+        "$",
+    )
+    .at(
+        src,
+        Span {
+            start: e.offset(),
+            end: e.offset(),
+        },
+    )
+    .help("fix the JSON syntax; a policy is one JSON object")
+    .fatal()
 }
 
 /// Reads a policy from an already-parsed JSON value of `src`.
@@ -47,10 +61,19 @@ pub fn parse_policy_json(j: &Json<'_>, src: &str, kind: PolicyKind) -> ParsedPol
     if let Value::String(text) = &j.value {
         return parse_embedded(text, j.span, src, kind);
     }
-    let mut r = Reader { src, kind, findings: Vec::new(), path: Vec::new(), substitute: true };
+    let mut r = Reader {
+        src,
+        kind,
+        findings: Vec::new(),
+        path: Vec::new(),
+        substitute: true,
+    };
     let policy = r.policy(j);
     let fatal = r.findings.iter().any(|f| f.fatal);
-    ParsedPolicy { policy: if fatal { None } else { policy }, findings: r.findings }
+    ParsedPolicy {
+        policy: if fatal { None } else { policy },
+        findings: r.findings,
+    }
 }
 
 /// A policy held in a JSON string: decode it (URL-encoding too) and read it. Findings
@@ -64,10 +87,18 @@ fn parse_embedded(text: &str, span: Span, src: &str, kind: PolicyKind) -> Parsed
                 &decoded
             }
             None => {
-                let f = Finding::new(Severity::Error, "invalid-encoding", "policy string is not valid URL encoding", "$")
-                    .at(src, span)
-                    .fatal();
-                return ParsedPolicy { policy: None, findings: vec![f] };
+                let f = Finding::new(
+                    Severity::Error,
+                    "invalid-encoding",
+                    "policy string is not valid URL encoding",
+                    "$",
+                )
+                .at(src, span)
+                .fatal();
+                return ParsedPolicy {
+                    policy: None,
+                    findings: vec![f],
+                };
             }
         }
     } else {
@@ -78,7 +109,10 @@ fn parse_embedded(text: &str, span: Span, src: &str, kind: PolicyKind) -> Parsed
         let (line, column) = (f.line, f.column);
         *f = f.clone().at(src, span);
         f.message = match (line, column) {
-            (Some(l), Some(c)) => format!("{} (line {l}, column {c} of the policy held in this string)", f.message),
+            (Some(l), Some(c)) => format!(
+                "{} (line {l}, column {c} of the policy held in this string)",
+                f.message
+            ),
             _ => format!("{} (in the policy held in this string)", f.message),
         };
     }
@@ -126,7 +160,15 @@ struct Reader<'s, 'j> {
 
 const TOP_KEYS: [&str; 3] = ["Version", "Id", "Statement"];
 const STATEMENT_KEYS: [&str; 10] = [
-    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition",
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
     "Id",
 ];
 
@@ -139,14 +181,24 @@ impl<'s, 'j> Reader<'s, 'j> {
                     s.push('.');
                     s.push_str(k);
                 }
-                Seg::Key(k) => s.push_str(&format!("[{}]", serde_json::Value::String((*k).to_string()))),
+                Seg::Key(k) => s.push_str(&format!(
+                    "[{}]",
+                    serde_json::Value::String((*k).to_string())
+                )),
                 Seg::Index(i) => s.push_str(&format!("[{i}]")),
             }
         }
         s
     }
 
-    fn report(&mut self, severity: Severity, code: &'static str, message: String, span: Span, help: Option<String>) -> &mut Finding {
+    fn report(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        message: String,
+        span: Span,
+        help: Option<String>,
+    ) -> &mut Finding {
         let mut f = Finding::new(severity, code, message, self.path_string()).at(self.src, span);
         f.help = help;
         self.findings.push(f);
@@ -155,7 +207,8 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     fn fatal(&mut self, code: &'static str, message: String, span: Span, help: Option<String>) {
-        self.report(Severity::Error, code, message, span, help).fatal = true;
+        self.report(Severity::Error, code, message, span, help)
+            .fatal = true;
     }
 
     fn with<T>(&mut self, seg: Seg<'j>, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -178,21 +231,36 @@ impl<'s, 'j> Reader<'s, 'j> {
             } else if !known.contains(&m.key.as_ref()) {
                 let hint = known
                     .iter()
-                    .map(|k| (edit_distance(&k.to_ascii_lowercase(), &m.key.to_ascii_lowercase()), *k))
+                    .map(|k| {
+                        (
+                            edit_distance(&k.to_ascii_lowercase(), &m.key.to_ascii_lowercase()),
+                            *k,
+                        )
+                    })
                     .filter(|(d, _)| *d <= 2)
                     .min()
                     .map_or_else(
                         || format!("the {what} elements are {}", known.join(", ")),
                         |(_, k)| format!("did you mean `{k}`? element names are case-sensitive"),
                     );
-                self.fatal("unknown-element", format!("unknown element `{}` in the {what}", m.key), m.key_span, Some(hint));
+                self.fatal(
+                    "unknown-element",
+                    format!("unknown element `{}` in the {what}", m.key),
+                    m.key_span,
+                    Some(hint),
+                );
             }
         }
     }
 
     fn policy(&mut self, j: &'j Json<'j>) -> Option<Policy> {
         let Some(members) = j.as_object() else {
-            self.fatal("invalid-type", format!("a policy must be a JSON object, not {}", j.kind()), j.span, None);
+            self.fatal(
+                "invalid-type",
+                format!("a policy must be a JSON object, not {}", j.kind()),
+                j.span,
+                None,
+            );
             return None;
         };
         self.check_keys(members, &TOP_KEYS, "policy");
@@ -213,7 +281,10 @@ impl<'s, 'j> Reader<'s, 'j> {
                 _ => {
                     r.fatal(
                         "invalid-version",
-                        format!("`Version` must be `2012-10-17` or `2008-10-17`, not {}", show(v)),
+                        format!(
+                            "`Version` must be `2012-10-17` or `2008-10-17`, not {}",
+                            show(v)
+                        ),
                         v.span,
                         Some("use `2012-10-17`".into()),
                     );
@@ -222,28 +293,57 @@ impl<'s, 'j> Reader<'s, 'j> {
             }),
         };
         self.substitute = version == Some(Version::V2012_10_17);
-        let id = j.get("Id").and_then(|v| self.with(Seg::Key("Id"), |r| r.string(v, "`Id`")));
+        let id = j
+            .get("Id")
+            .and_then(|v| self.with(Seg::Key("Id"), |r| r.string(v, "`Id`")));
         let statements = match j.get("Statement") {
             None => {
-                self.fatal("missing-element", "the policy has no `Statement`".into(), j.span, None);
+                self.fatal(
+                    "missing-element",
+                    "the policy has no `Statement`".into(),
+                    j.span,
+                    None,
+                );
                 Vec::new()
             }
             Some(s) => self.with(Seg::Key("Statement"), |r| r.statements(s)),
         };
-        Some(Policy { version, id, statements })
+        Some(Policy {
+            version,
+            id,
+            statements,
+        })
     }
 
     fn statements(&mut self, j: &'j Json<'j>) -> Vec<Statement> {
         let items: Vec<(Option<usize>, &'j Json<'j>)> = match &j.value {
-            Value::Array(items) => items.iter().enumerate().map(|(i, s)| (Some(i), s)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (Some(i), s))
+                .collect(),
             Value::Object(_) => vec![(None, j)],
             _ => {
-                self.fatal("invalid-type", format!("`Statement` must be an object or an array, not {}", j.kind()), j.span, None);
+                self.fatal(
+                    "invalid-type",
+                    format!(
+                        "`Statement` must be an object or an array, not {}",
+                        j.kind()
+                    ),
+                    j.span,
+                    None,
+                );
                 return Vec::new();
             }
         };
         if items.is_empty() {
-            self.report(Severity::Error, "empty-policy", "`Statement` is empty: the policy grants nothing".into(), j.span, None);
+            self.report(
+                Severity::Error,
+                "empty-policy",
+                "`Statement` is empty: the policy grants nothing".into(),
+                j.span,
+                None,
+            );
         }
         let mut out = Vec::with_capacity(items.len());
         let mut sids: Vec<(&str, usize)> = Vec::new();
@@ -258,7 +358,13 @@ impl<'s, 'j> Reader<'s, 'j> {
                     if sids.iter().any(|(o, _)| *o == sid) {
                         self.with(Seg::Index(i), |r| {
                             r.with(Seg::Key("Sid"), |r| {
-                                r.report(Severity::Error, "duplicate-sid", format!("`Sid` `{sid}` is used by more than one statement"), sid_json.span, Some("give each statement its own `Sid`".into()));
+                                r.report(
+                                    Severity::Error,
+                                    "duplicate-sid",
+                                    format!("`Sid` `{sid}` is used by more than one statement"),
+                                    sid_json.span,
+                                    Some("give each statement its own `Sid`".into()),
+                                );
                             })
                         });
                     }
@@ -272,21 +378,38 @@ impl<'s, 'j> Reader<'s, 'j> {
 
     fn statement(&mut self, j: &'j Json<'j>) -> Option<Statement> {
         let Some(members) = j.as_object() else {
-            self.fatal("invalid-type", format!("a statement must be an object, not {}", j.kind()), j.span, None);
+            self.fatal(
+                "invalid-type",
+                format!("a statement must be an object, not {}", j.kind()),
+                j.span,
+                None,
+            );
             return None;
         };
         self.check_keys(members, &STATEMENT_KEYS, "statement");
-        let sid = j.get("Sid").and_then(|v| self.with(Seg::Key("Sid"), |r| r.string(v, "`Sid`")));
+        let sid = j
+            .get("Sid")
+            .and_then(|v| self.with(Seg::Key("Sid"), |r| r.string(v, "`Sid`")));
         let effect = match j.get("Effect") {
             None => {
-                self.fatal("missing-element", "the statement has no `Effect`".into(), j.span, Some("add `\"Effect\": \"Allow\"` or `\"Deny\"`".into()));
+                self.fatal(
+                    "missing-element",
+                    "the statement has no `Effect`".into(),
+                    j.span,
+                    Some("add `\"Effect\": \"Allow\"` or `\"Deny\"`".into()),
+                );
                 None
             }
             Some(e) => self.with(Seg::Key("Effect"), |r| match e.as_str() {
                 Some("Allow") => Some(Effect::Allow),
                 Some("Deny") => Some(Effect::Deny),
                 _ => {
-                    r.fatal("invalid-effect", format!("`Effect` must be `Allow` or `Deny`, not {}", show(e)), e.span, Some("the value is case-sensitive".into()));
+                    r.fatal(
+                        "invalid-effect",
+                        format!("`Effect` must be `Allow` or `Deny`, not {}", show(e)),
+                        e.span,
+                        Some("the value is case-sensitive".into()),
+                    );
                     None
                 }
             }),
@@ -298,14 +421,26 @@ impl<'s, 'j> Reader<'s, 'j> {
             None => Vec::new(),
             Some(c) => self.with(Seg::Key("Condition"), |r| r.conditions(c)),
         };
-        Some(Statement { sid, effect: effect?, principal, action: action?, resource, conditions })
+        Some(Statement {
+            sid,
+            effect: effect?,
+            principal,
+            action: action?,
+            resource,
+            conditions,
+        })
     }
 
     fn principal(&mut self, j: &'j Json<'j>, effect: Option<Effect>) -> Option<PrincipalElement> {
         let (key, negated, value) = match (j.get("Principal"), j.get("NotPrincipal")) {
             (Some(_), Some(np)) => {
                 self.with(Seg::Key("NotPrincipal"), |r| {
-                    r.fatal("conflicting-elements", "a statement cannot have both `Principal` and `NotPrincipal`".into(), np.span, None)
+                    r.fatal(
+                        "conflicting-elements",
+                        "a statement cannot have both `Principal` and `NotPrincipal`".into(),
+                        np.span,
+                        None,
+                    )
                 });
                 return None;
             }
@@ -315,9 +450,15 @@ impl<'s, 'j> Reader<'s, 'j> {
                 if self.kind.has_principal() {
                     self.fatal(
                         "missing-principal",
-                        format!("a statement in a {} must name a `Principal`", self.kind.describe()),
+                        format!(
+                            "a statement in a {} must name a `Principal`",
+                            self.kind.describe()
+                        ),
                         j.span,
-                        Some("add `\"Principal\": {\"AWS\": \"arn:aws:iam::ACCOUNT:role/NAME\"}`".into()),
+                        Some(
+                            "add `\"Principal\": {\"AWS\": \"arn:aws:iam::ACCOUNT:role/NAME\"}`"
+                                .into(),
+                        ),
                     );
                 }
                 return None;
@@ -348,18 +489,29 @@ impl<'s, 'j> Reader<'s, 'j> {
 
     fn principal_value(&mut self, value: &'j Json<'j>, negated: bool) -> Option<PrincipalElement> {
         if value.as_str() == Some("*") {
-            return Some(PrincipalElement { negated, entries: vec![PrincipalEntry::Everyone], raw: PrincipalRaw::Star });
+            return Some(PrincipalElement {
+                negated,
+                entries: vec![PrincipalEntry::Everyone],
+                raw: PrincipalRaw::Star,
+            });
         }
         let Some(members) = value.as_object() else {
             self.fatal(
                 "invalid-principal",
-                format!("`Principal` must be `\"*\"` or an object such as `{{\"AWS\": ...}}`, not {}", show(value)),
+                format!(
+                    "`Principal` must be `\"*\"` or an object such as `{{\"AWS\": ...}}`, not {}",
+                    show(value)
+                ),
                 value.span,
                 None,
             );
             return None;
         };
-        self.check_keys(members, &["AWS", "Service", "Federated", "CanonicalUser"], "principal");
+        self.check_keys(
+            members,
+            &["AWS", "Service", "Federated", "CanonicalUser"],
+            "principal",
+        );
         let mut entries = Vec::new();
         let mut raw = Vec::new();
         for m in members {
@@ -374,7 +526,11 @@ impl<'s, 'j> Reader<'s, 'j> {
                     _ => continue,
                 };
                 if let PrincipalEntry::Unmatchable(v) = &entry {
-                    let seg = if values.len() > 1 { Some(Seg::Index(i)) } else { None };
+                    let seg = if values.len() > 1 {
+                        Some(Seg::Index(i))
+                    } else {
+                        None
+                    };
                     self.with(Seg::Key(&m.key), |r| {
                         if let Some(seg) = seg {
                             r.path.push(seg);
@@ -401,23 +557,40 @@ impl<'s, 'j> Reader<'s, 'j> {
                 }
                 entries.push(entry);
             }
-            raw.push((m.key.to_string(), values.into_iter().map(|(v, _)| v).collect()));
+            raw.push((
+                m.key.to_string(),
+                values.into_iter().map(|(v, _)| v).collect(),
+            ));
         }
-        Some(PrincipalElement { negated, entries, raw: PrincipalRaw::Map(raw) })
+        Some(PrincipalElement {
+            negated,
+            entries,
+            raw: PrincipalRaw::Map(raw),
+        })
     }
 
     fn action(&mut self, j: &'j Json<'j>) -> Option<ActionElement> {
         let (key, negated, value) = match (j.get("Action"), j.get("NotAction")) {
             (Some(_), Some(n)) => {
                 self.with(Seg::Key("NotAction"), |r| {
-                    r.fatal("conflicting-elements", "a statement cannot have both `Action` and `NotAction`".into(), n.span, None)
+                    r.fatal(
+                        "conflicting-elements",
+                        "a statement cannot have both `Action` and `NotAction`".into(),
+                        n.span,
+                        None,
+                    )
                 });
                 return None;
             }
             (Some(a), None) => ("Action", false, a),
             (None, Some(n)) => ("NotAction", true, n),
             (None, None) => {
-                self.fatal("missing-element", "the statement has no `Action` or `NotAction`".into(), j.span, None);
+                self.fatal(
+                    "missing-element",
+                    "the statement has no `Action` or `NotAction`".into(),
+                    j.span,
+                    None,
+                );
                 return None;
             }
         };
@@ -444,7 +617,12 @@ impl<'s, 'j> Reader<'s, 'j> {
         let (key, negated, value) = match (j.get("Resource"), j.get("NotResource")) {
             (Some(_), Some(n)) => {
                 self.with(Seg::Key("NotResource"), |r| {
-                    r.fatal("conflicting-elements", "a statement cannot have both `Resource` and `NotResource`".into(), n.span, None)
+                    r.fatal(
+                        "conflicting-elements",
+                        "a statement cannot have both `Resource` and `NotResource`".into(),
+                        n.span,
+                        None,
+                    )
                 });
                 return None;
             }
@@ -507,13 +685,26 @@ impl<'s, 'j> Reader<'s, 'j> {
 
     fn conditions(&mut self, j: &'j Json<'j>) -> Vec<Condition> {
         let Some(ops) = j.as_object() else {
-            self.fatal("invalid-type", format!("`Condition` must be an object, not {}", j.kind()), j.span, None);
+            self.fatal(
+                "invalid-type",
+                format!("`Condition` must be an object, not {}", j.kind()),
+                j.span,
+                None,
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
         for (i, op_member) in ops.iter().enumerate() {
             if ops[..i].iter().any(|o| o.key == op_member.key) {
-                self.fatal("duplicate-key", format!("condition operator `{}` appears more than once", op_member.key), op_member.key_span, Some("merge the two blocks into one".into()));
+                self.fatal(
+                    "duplicate-key",
+                    format!(
+                        "condition operator `{}` appears more than once",
+                        op_member.key
+                    ),
+                    op_member.key_span,
+                    Some("merge the two blocks into one".into()),
+                );
                 continue;
             }
             self.with(Seg::Key(&op_member.key), |r| {
@@ -522,19 +713,46 @@ impl<'s, 'j> Reader<'s, 'j> {
                         Some(s) => format!("did you mean `{s}`? operator names are case-sensitive"),
                         None => "see the list of condition operators in the IAM User Guide".into(),
                     };
-                    r.fatal("unknown-condition-operator", format!("unknown condition operator `{}`", op_member.key), op_member.key_span, Some(help));
+                    r.fatal(
+                        "unknown-condition-operator",
+                        format!("unknown condition operator `{}`", op_member.key),
+                        op_member.key_span,
+                        Some(help),
+                    );
                     return;
                 };
                 let Some(keys) = op_member.value.as_object() else {
-                    r.fatal("invalid-type", format!("the `{}` block must be an object of condition keys, not {}", op_member.key, op_member.value.kind()), op_member.value.span, None);
+                    r.fatal(
+                        "invalid-type",
+                        format!(
+                            "the `{}` block must be an object of condition keys, not {}",
+                            op_member.key,
+                            op_member.value.kind()
+                        ),
+                        op_member.value.span,
+                        None,
+                    );
                     return;
                 };
                 for (k, key_member) in keys.iter().enumerate() {
-                    if keys[..k].iter().any(|o| o.key.eq_ignore_ascii_case(&key_member.key)) {
-                        r.fatal("duplicate-key", format!("condition key `{}` appears more than once under `{}`", key_member.key, op_member.key), key_member.key_span, Some("put all values in one array".into()));
+                    if keys[..k]
+                        .iter()
+                        .any(|o| o.key.eq_ignore_ascii_case(&key_member.key))
+                    {
+                        r.fatal(
+                            "duplicate-key",
+                            format!(
+                                "condition key `{}` appears more than once under `{}`",
+                                key_member.key, op_member.key
+                            ),
+                            key_member.key_span,
+                            Some("put all values in one array".into()),
+                        );
                         continue;
                     }
-                    if let Some(c) = r.with(Seg::Key(&key_member.key), |r| r.condition(operator, key_member)) {
+                    if let Some(c) = r.with(Seg::Key(&key_member.key), |r| {
+                        r.condition(operator, key_member)
+                    }) {
                         out.push(c);
                     }
                 }
@@ -546,7 +764,12 @@ impl<'s, 'j> Reader<'s, 'j> {
     fn condition(&mut self, operator: Operator, m: &'j Member<'j>) -> Option<Condition> {
         let raw = self.scalar_list(&m.value);
         if raw.is_empty() {
-            self.fatal("invalid-condition-value", format!("condition key `{}` has no values", m.key), m.value.span, None);
+            self.fatal(
+                "invalid-condition-value",
+                format!("condition key `{}` has no values", m.key),
+                m.value.span,
+                None,
+            );
             return None;
         }
         let mut values = Vec::with_capacity(raw.len());
@@ -556,15 +779,28 @@ impl<'s, 'j> Reader<'s, 'j> {
                 Ok(cv) => values.push(cv),
                 Err(msg) => {
                     ok = false;
-                    self.fatal("invalid-condition-value", format!("{msg} (for `{}`)", operator.name()), *span, None);
+                    self.fatal(
+                        "invalid-condition-value",
+                        format!("{msg} (for `{}`)", operator.name()),
+                        *span,
+                        None,
+                    );
                 }
             }
-            if !self.substitute && v.contains("${") && operator.kind.value_type() == crate::condition::ValueType::String {
+            if !self.substitute
+                && v.contains("${")
+                && operator.kind.value_type() == crate::condition::ValueType::String
+            {
                 self.variables_not_substituted(*span);
             }
         }
         if m.key.is_empty() {
-            self.fatal("invalid-condition-key", "condition key name is empty".into(), m.key_span, None);
+            self.fatal(
+                "invalid-condition-key",
+                "condition key name is empty".into(),
+                m.key_span,
+                None,
+            );
             return None;
         }
         ok.then(|| Condition {
@@ -580,7 +816,12 @@ impl<'s, 'j> Reader<'s, 'j> {
         match j.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                self.fatal("invalid-type", format!("{what} must be a string, not {}", j.kind()), j.span, None);
+                self.fatal(
+                    "invalid-type",
+                    format!("{what} must be a string, not {}", j.kind()),
+                    j.span,
+                    None,
+                );
                 None
             }
         }
@@ -592,21 +833,39 @@ impl<'s, 'j> Reader<'s, 'j> {
             Value::String(s) => vec![(s.to_string(), j.span)],
             Value::Array(items) => {
                 if items.is_empty() {
-                    self.fatal("invalid-type", format!("the {what} list is empty"), j.span, None);
+                    self.fatal(
+                        "invalid-type",
+                        format!("the {what} list is empty"),
+                        j.span,
+                        None,
+                    );
                 }
                 let mut out = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
                     match it.as_str() {
                         Some(s) => out.push((s.to_string(), it.span)),
                         None => self.with(Seg::Index(i), |r| {
-                            r.fatal("invalid-type", format!("each {what} must be a string, not {}", it.kind()), it.span, None)
+                            r.fatal(
+                                "invalid-type",
+                                format!("each {what} must be a string, not {}", it.kind()),
+                                it.span,
+                                None,
+                            )
                         }),
                     }
                 }
                 out
             }
             _ => {
-                self.fatal("invalid-type", format!("the {what} must be a string or an array of strings, not {}", j.kind()), j.span, None);
+                self.fatal(
+                    "invalid-type",
+                    format!(
+                        "the {what} must be a string or an array of strings, not {}",
+                        j.kind()
+                    ),
+                    j.span,
+                    None,
+                );
                 Vec::new()
             }
         }
@@ -620,7 +879,15 @@ impl<'s, 'j> Reader<'s, 'j> {
                 Value::Number(n) => Some(((*n).to_string(), v.span)),
                 Value::Bool(b) => Some((b.to_string(), v.span)),
                 _ => {
-                    r.fatal("invalid-type", format!("a condition value must be a string, number or boolean, not {}", v.kind()), v.span, None);
+                    r.fatal(
+                        "invalid-type",
+                        format!(
+                            "a condition value must be a string, number or boolean, not {}",
+                            v.kind()
+                        ),
+                        v.span,
+                        None,
+                    );
                     None
                 }
             }
@@ -650,7 +917,9 @@ fn valid_action(a: &str) -> bool {
             !svc.is_empty()
                 && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !act.is_empty()
-                && act.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'*' || b == b'?' || b == b'-' || b == b'_')
+                && act.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || b == b'*' || b == b'?' || b == b'-' || b == b'_'
+                })
         }
         None => false,
     }

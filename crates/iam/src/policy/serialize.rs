@@ -26,7 +26,10 @@ impl Policy {
         if let Some(id) = &self.id {
             m.insert("Id".into(), json!(id));
         }
-        m.insert("Statement".into(), Value::Array(self.statements.iter().map(Statement::to_json).collect()));
+        m.insert(
+            "Statement".into(),
+            Value::Array(self.statements.iter().map(Statement::to_json).collect()),
+        );
         Value::Object(m)
     }
 }
@@ -48,22 +51,43 @@ impl Statement {
             let v = match &p.raw {
                 PrincipalRaw::Star => json!("*"),
                 PrincipalRaw::Map(entries) => Value::Object(
-                    entries.iter().map(|(k, vs)| (k.clone(), one_or_many(vs))).collect(),
+                    entries
+                        .iter()
+                        .map(|(k, vs)| (k.clone(), one_or_many(vs)))
+                        .collect(),
                 ),
             };
-            m.insert(if p.negated { "NotPrincipal" } else { "Principal" }.into(), v);
+            m.insert(
+                if p.negated {
+                    "NotPrincipal"
+                } else {
+                    "Principal"
+                }
+                .into(),
+                v,
+            );
         }
         m.insert(
-            if self.action.negated { "NotAction" } else { "Action" }.into(),
+            if self.action.negated {
+                "NotAction"
+            } else {
+                "Action"
+            }
+            .into(),
             one_or_many(&self.action.raw),
         );
         if let Some(r) = &self.resource {
-            m.insert(if r.negated { "NotResource" } else { "Resource" }.into(), one_or_many(&r.raw));
+            m.insert(
+                if r.negated { "NotResource" } else { "Resource" }.into(),
+                one_or_many(&r.raw),
+            );
         }
         if !self.conditions.is_empty() {
             let mut ops: Map<String, Value> = Map::new();
             for c in &self.conditions {
-                let entry = ops.entry(c.operator.name()).or_insert_with(|| Value::Object(Map::new()));
+                let entry = ops
+                    .entry(c.operator.name())
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(keys) = entry {
                     keys.insert(c.key.clone(), one_or_many(&c.raw_values));
                 }

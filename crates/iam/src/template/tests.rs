@@ -4,19 +4,34 @@ use super::*;
 fn ctx() -> Context {
     let mut c = Context::default();
     c.insert("aws:username", ContextValue::Single("alice".into()));
-    c.insert("aws:PrincipalTag/team", ContextValue::Single("backup".into()));
-    c.insert("aws:TagKeys", ContextValue::Multi(vec!["a".into(), "b".into()]));
+    c.insert(
+        "aws:PrincipalTag/team",
+        ContextValue::Single("backup".into()),
+    );
+    c.insert(
+        "aws:TagKeys",
+        ContextValue::Multi(vec!["a".into(), "b".into()]),
+    );
     c
 }
 
 fn matches(raw: &str, text: &str) -> Option<bool> {
-    Template::new(raw, true, true).unwrap().resolve(&ctx(), true).map(|g| g.is_match(text))
+    Template::new(raw, true, true)
+        .unwrap()
+        .resolve(&ctx(), true)
+        .map(|g| g.is_match(text))
 }
 
 #[test]
 fn substitutes_variables_case_insensitively() {
-    assert_eq!(matches("arn:aws:s3:::b/${aws:username}/*", "arn:aws:s3:::b/alice/x"), Some(true));
-    assert_eq!(matches("arn:aws:s3:::b/${AWS:UserName}/*", "arn:aws:s3:::b/alice/x"), Some(true));
+    assert_eq!(
+        matches("arn:aws:s3:::b/${aws:username}/*", "arn:aws:s3:::b/alice/x"),
+        Some(true)
+    );
+    assert_eq!(
+        matches("arn:aws:s3:::b/${AWS:UserName}/*", "arn:aws:s3:::b/alice/x"),
+        Some(true)
+    );
     assert_eq!(matches("${aws:PrincipalTag/team}", "backup"), Some(true));
 }
 

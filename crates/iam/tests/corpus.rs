@@ -1,0 +1,231 @@
+//! Runs the data-driven corpus in `tests/corpus/` (at the workspace root).
+//!
+//! Each file: `{"source": URL, "base": CASE?, "cases": [{"name", "source"?, "case", "expect"}]}`.
+//! A case is merged over `base`: top-level fields replace, `request` fields replace one by
+//! one, and `request.context` keys replace one by one (`null` removes a request field or key). Every case
+//! cites the AWS documentation page it pins, in its own `source` or the file's.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use vaultward_iam::{authorize, parse_case};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorpusFile {
+    source: String,
+    #[serde(default)]
+    base: Option<Value>,
+    cases: Vec<CorpusCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorpusCase {
+    name: String,
+    #[serde(default)]
+    source: Option<String>,
+    case: Value,
+    expect: Expect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    /// `allow`, `explicit_deny`, `implicit_deny`, or `invalid` (the case must be rejected).
+    decision: String,
+    /// The `statement_ref`s of the deciding statements (order does not matter).
+    #[serde(default)]
+    statements: Option<Vec<String>>,
+    /// Text that some reason (or, for `invalid`, some error) must contain.
+    #[serde(default)]
+    reason_contains: Option<String>,
+    /// Finding codes that must be reported about the case's policies.
+    #[serde(default)]
+    findings: Vec<String>,
+}
+
+fn merge(base: &Value, over: &Value) -> Value {
+    let (Some(b), Some(o)) = (base.as_object(), over.as_object()) else {
+        return over.clone();
+    };
+    let mut out: Map<String, Value> = b.clone();
+    for (k, v) in o {
+        let merged = match (k.as_str(), out.get(k)) {
+            ("request", Some(bv)) => {
+                let mut r = bv.as_object().cloned().unwrap_or_default();
+                for (rk, rv) in v.as_object().unwrap() {
+                    if rk == "context" {
+                        let mut c = r
+                            .get("context")
+                            .and_then(Value::as_object)
+                            .cloned()
+                            .unwrap_or_default();
+                        for (ck, cv) in rv.as_object().unwrap() {
+                            if cv.is_null() {
+                                c.remove(ck);
+                            } else {
+                                c.insert(ck.clone(), cv.clone());
+                            }
+                        }
+                        r.insert("context".into(), Value::Object(c));
+                    } else if rv.is_null() {
+                        r.remove(rk);
+                    } else {
+                        r.insert(rk.clone(), rv.clone());
+                    }
+                }
+                Value::Object(r)
+            }
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), merged);
+    }
+    Value::Object(out)
+}
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
+}
+
+#[test]
+fn corpus() {
+    let mut files: Vec<_> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut total = 0;
+    let mut failures = Vec::new();
+    let mut names = BTreeSet::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let cf: CorpusFile =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(
+            cf.source.starts_with("https://docs.aws.amazon.com/"),
+            "{}: source must be an AWS documentation page",
+            file.display()
+        );
+        for c in cf.cases {
+            total += 1;
+            let id = format!(
+                "{}::{}",
+                file.file_name().unwrap().to_string_lossy(),
+                c.name
+            );
+            assert!(names.insert(id.clone()), "duplicate case name {id}");
+            if let Some(s) = &c.source {
+                assert!(
+                    s.starts_with("https://docs.aws.amazon.com/"),
+                    "{id}: source must be an AWS documentation page"
+                );
+            }
+            let case_json = match &cf.base {
+                Some(b) => merge(b, &c.case),
+                None => c.case.clone(),
+            };
+            let src = serde_json::to_string_pretty(&case_json).unwrap();
+            if let Err(msg) = check(&src, &c.expect) {
+                failures.push(format!("{id}: {msg}"));
+            }
+        }
+    }
+    assert!(
+        total >= 150,
+        "the corpus must hold at least 150 cases, it holds {total}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} corpus cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn check(src: &str, expect: &Expect) -> Result<(), String> {
+    let case = match parse_case(src) {
+        Ok(c) => c,
+        Err(e) => {
+            if expect.decision == "invalid" {
+                let all: String = e
+                    .findings
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} {} {} ",
+                            f.code,
+                            f.message,
+                            f.help.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                if let Some(want) = &expect.reason_contains {
+                    if !all.contains(want.as_str()) {
+                        return Err(format!("errors do not mention `{want}`: {all}"));
+                    }
+                }
+                for code in &expect.findings {
+                    if !e.findings.iter().any(|f| f.code == code) {
+                        return Err(format!("missing error `{code}`: {all}"));
+                    }
+                }
+                return Ok(());
+            }
+            return Err(format!(
+                "case rejected: {:?}",
+                e.findings
+                    .iter()
+                    .map(|f| (&f.path, &f.message))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    };
+    if expect.decision == "invalid" {
+        return Err("case was accepted but should be invalid".into());
+    }
+    let r = authorize(&case.request, &case.policies);
+    let got = serde_json::to_value(r.decision).unwrap();
+    if got != Value::String(expect.decision.clone()) {
+        return Err(format!(
+            "decision {got}, expected {}; reasons: {:?}",
+            expect.decision,
+            r.reasons.iter().map(|r| &r.message).collect::<Vec<_>>()
+        ));
+    }
+    if let Some(want) = &expect.statements {
+        let got: BTreeSet<String> = r
+            .reasons
+            .iter()
+            .filter_map(|r| r.statement_ref.clone())
+            .collect();
+        let want: BTreeSet<String> = want.iter().cloned().collect();
+        if got != want {
+            return Err(format!("deciding statements {got:?}, expected {want:?}"));
+        }
+    }
+    if let Some(want) = &expect.reason_contains {
+        let all: Vec<&str> = r
+            .reasons
+            .iter()
+            .map(|r| r.message.as_str())
+            .chain(r.notes.iter().map(String::as_str))
+            .collect();
+        if !all.iter().any(|m| m.contains(want.as_str())) {
+            return Err(format!("no reason mentions `{want}`: {all:?}"));
+        }
+    }
+    for code in &expect.findings {
+        if !case.findings.iter().any(|f| f.code == code) {
+            return Err(format!(
+                "expected finding `{code}`, got {:?}",
+                case.findings.iter().map(|f| f.code).collect::<Vec<_>>()
+            ));
+        }
+    }
+    Ok(())
+}
