@@ -59,17 +59,56 @@ pub fn is_account_id(text: &str) -> bool {
 ///
 /// Source: "IAM JSON policy elements: Condition operators", ARN condition operators
 /// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
-pub fn arn_like(pattern: &str, value: &str) -> bool {
-    if pattern == "*" {
-        return Arn::parse(value).is_some();
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnPattern {
+    /// `*`: any ARN.
+    Any,
+    Parts(Box<[Glob; 5]>),
+    /// Not an ARN pattern: matches nothing.
+    Invalid,
+}
+
+impl ArnPattern {
+    pub fn new(pattern: &str) -> ArnPattern {
+        if pattern == "*" {
+            return ArnPattern::Any;
+        }
+        match Arn::parse(pattern) {
+            Some(p) => ArnPattern::Parts(Box::new(p.parts().map(Glob::new))),
+            None => ArnPattern::Invalid,
+        }
     }
-    let (Some(p), Some(v)) = (Arn::parse(pattern), Arn::parse(value)) else {
-        return false;
-    };
-    p.parts()
-        .iter()
-        .zip(v.parts().iter())
-        .all(|(p, v)| Glob::new(p).is_match(v))
+
+    /// The pattern as text (`None` for an invalid one, whose text is not kept).
+    pub fn text(&self) -> Option<String> {
+        match self {
+            ArnPattern::Any => Some("*".into()),
+            ArnPattern::Parts(globs) => {
+                let parts: Vec<String> = globs.iter().map(Glob::pattern_text).collect();
+                Some(format!("arn:{}", parts.join(":")))
+            }
+            ArnPattern::Invalid => None,
+        }
+    }
+
+    pub fn is_match(&self, value: &str) -> bool {
+        let Some(v) = Arn::parse(value) else {
+            return false;
+        };
+        match self {
+            ArnPattern::Any => true,
+            ArnPattern::Parts(globs) => globs
+                .iter()
+                .zip(v.parts())
+                .all(|(g, part)| g.is_match(part)),
+            ArnPattern::Invalid => false,
+        }
+    }
+}
+
+/// One-off form of [`ArnPattern::is_match`].
+pub fn arn_like(pattern: &str, value: &str) -> bool {
+    ArnPattern::new(pattern).is_match(value)
 }
 
 #[cfg(test)]

@@ -556,7 +556,7 @@ pub(crate) fn statement_applies(
         .action
         .patterns
         .iter()
-        .any(|g| g.is_match(&req.action_lower))
+        .any(|g| g.is_match_ignore_ascii_case(&req.action))
         == st.action.negated
     {
         return Tri::No;
@@ -599,7 +599,7 @@ pub(crate) fn statement_applies(
         }
     }
     for c in &st.conditions {
-        if !crate::condition::evaluate(&c.operator, &c.key_lower, &c.values, &req.context).0 {
+        if !crate::condition::evaluate(&c.operator, &c.key, &c.values, &req.context).0 {
             return Tri::No;
         }
     }

@@ -58,20 +58,15 @@ const REQUEST_KEYS: [&str; 5] = [
 
 /// Reads a case from JSON text.
 pub fn parse_case(src: &str) -> Result<Case, CaseError> {
-    let j = json::parse(src).map_err(|e| CaseError {
+    let arena = json::Arena::with_capacity(src.len() * 2);
+    let j = json::parse(src, &arena).map_err(|e| CaseError {
         findings: vec![Finding::new(
             Severity::Error,
             "json-syntax",
             format!("invalid JSON: {e}"),
             "$",
         )
-        .at(
-            src,
-            json::Span {
-                start: e.offset(),
-                end: e.offset(),
-            },
-        )
+        .at(src, json::Span::new(e.offset(), e.offset()))
         .fatal()],
     })?;
     let mut r = CaseReader {
@@ -106,7 +101,7 @@ impl CaseReader<'_> {
 
     fn check_keys(&mut self, j: &Json<'_>, known: &[&str], path: &str) {
         for m in j.as_object().unwrap_or_default() {
-            if !known.contains(&m.key.as_ref()) {
+            if !known.contains(&m.key) {
                 let f = Finding::new(
                     Severity::Error,
                     "unknown-element",
@@ -313,7 +308,7 @@ impl CaseReader<'_> {
                 _ => scalar(&m.value).map(ContextValue::Single),
             };
             match value {
-                Some(v) => ctx.insert(&m.key, v),
+                Some(v) => ctx.insert(m.key, v),
                 None => {
                     ok = false;
                     self.error(

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::arn::arn_like;
+use crate::arn::ArnPattern;
 use crate::context::{Context, ContextValue};
 use crate::template::Template;
 
@@ -234,6 +234,10 @@ impl Operator {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CondValue {
     Text(Template),
+    /// `StringEqualsIgnoreCase` value without variables.
+    Folded(String),
+    /// `Arn*` value without variables, compiled once.
+    Arn(ArnPattern),
     Number(f64),
     Date(i64),
     Bool(bool),
@@ -243,12 +247,33 @@ pub enum CondValue {
     Null(bool),
 }
 
+impl CondValue {
+    /// The value as written, when the parsed form can say it exactly.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            CondValue::Text(t) => Some(t.text()),
+            CondValue::Folded(s) | CondValue::Binary(s) => Some(s.clone()),
+            CondValue::Arn(p) => p.text(),
+            _ => None,
+        }
+    }
+}
+
 /// Reads one policy value for `kind`; the error says what is wrong.
 pub fn parse_value(kind: OpKind, raw: &str, substitute: bool) -> Result<CondValue, String> {
     match kind.value_type() {
-        ValueType::String | ValueType::Arn => Template::new(raw, substitute, kind.wildcards())
-            .map(CondValue::Text)
-            .map_err(|e| e.message),
+        ValueType::String | ValueType::Arn => {
+            let t = Template::new(raw, substitute, kind.wildcards()).map_err(|e| e.message)?;
+            Ok(
+                match (t.has_variables(), kind.value_type(), positive(kind)) {
+                    (false, ValueType::Arn, _) => CondValue::Arn(ArnPattern::new(raw)),
+                    (false, _, OpKind::StringEqualsIgnoreCase) => {
+                        CondValue::Folded(raw.to_string())
+                    }
+                    _ => CondValue::Text(t),
+                },
+            )
+        }
         ValueType::Numeric => parse_number(raw)
             .map(CondValue::Number)
             .ok_or_else(|| format!("`{raw}` is not a number")),
@@ -311,13 +336,8 @@ pub enum KeyState {
 }
 
 /// Evaluates one operator/key/values triple against the context.
-pub fn evaluate(
-    op: &Operator,
-    key_lower: &str,
-    values: &[CondValue],
-    ctx: &Context,
-) -> (bool, KeyState) {
-    let found = ctx.get(key_lower);
+pub fn evaluate(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -> (bool, KeyState) {
+    let found = ctx.get(key);
     if op.kind == OpKind::Null {
         let absent = match found {
             None => true,
@@ -401,9 +421,14 @@ fn compare(kind: OpKind, rv: &str, pv: &CondValue, ctx: &Context) -> bool {
         (StringEqualsIgnoreCase, CondValue::Text(t)) => t
             .resolve_text(ctx)
             .is_some_and(|s| s.to_lowercase() == rv.to_lowercase()),
-        (ArnEquals | ArnLike, CondValue::Text(t)) => {
-            t.resolve_text(ctx).is_some_and(|p| arn_like(&p, rv))
-        }
+        (StringEqualsIgnoreCase, CondValue::Folded(s)) => s
+            .chars()
+            .flat_map(char::to_lowercase)
+            .eq(rv.chars().flat_map(char::to_lowercase)),
+        (ArnEquals | ArnLike, CondValue::Text(t)) => t
+            .resolve_text(ctx)
+            .is_some_and(|p| ArnPattern::new(&p).is_match(rv)),
+        (ArnEquals | ArnLike, CondValue::Arn(p)) => p.is_match(rv),
         (NumericEquals, CondValue::Number(n)) => parse_number(rv).is_some_and(|r| r == *n),
         (NumericLessThan, CondValue::Number(n)) => parse_number(rv).is_some_and(|r| r < *n),
         (NumericLessThanEquals, CondValue::Number(n)) => parse_number(rv).is_some_and(|r| r <= *n),

@@ -46,11 +46,11 @@ impl Context {
         }
     }
 
-    /// Looks up a key already lowercased.
-    pub fn get(&self, lower_key: &str) -> Option<&ContextValue> {
+    /// Looks up a key, ignoring ASCII case.
+    pub fn get(&self, key: &str) -> Option<&ContextValue> {
         self.entries
             .iter()
-            .find(|(k, _, _)| k == lower_key)
+            .find(|(k, _, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
             .map(|(_, _, v)| v)
     }
 

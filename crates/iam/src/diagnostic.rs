@@ -81,7 +81,7 @@ impl Finding {
 
     /// Places the finding at `span` in `src`.
     pub fn at(mut self, src: &str, span: Span) -> Self {
-        let (line, column) = line_col(src, span.start);
+        let (line, column) = line_col(src, span.start as usize);
         self.line = Some(line);
         self.column = Some(column);
         self

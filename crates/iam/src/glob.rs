@@ -26,9 +26,27 @@ pub enum Glob {
 impl Glob {
     /// Compiles `pattern`, treating `*` and `?` as wildcards.
     pub fn new(pattern: &str) -> Glob {
-        let mut tokens = Vec::new();
-        push_wild_text(&mut tokens, pattern);
-        Glob::from_tokens(tokens)
+        Glob::from_string(pattern.to_string())
+    }
+
+    /// Compiles an owned pattern, reusing its buffer for the common shapes.
+    pub fn from_string(mut pattern: String) -> Glob {
+        match pattern.bytes().position(|b| b == b'*' || b == b'?') {
+            None => Glob::Exact(pattern),
+            Some(i) if i + 1 == pattern.len() && pattern.ends_with('*') => {
+                pattern.truncate(i);
+                if pattern.is_empty() {
+                    Glob::Any
+                } else {
+                    Glob::Prefix(pattern)
+                }
+            }
+            Some(_) => {
+                let mut tokens = Vec::new();
+                push_wild_text(&mut tokens, &pattern);
+                Glob::from_tokens(tokens)
+            }
+        }
     }
 
     /// A pattern that matches exactly `text`, with no wildcards.
@@ -61,7 +79,37 @@ impl Glob {
             Glob::Any => true,
             Glob::Exact(s) => s == text,
             Glob::Prefix(p) => text.starts_with(p.as_str()),
-            Glob::General(tokens) => match_tokens(tokens, text),
+            Glob::General(tokens) => match_tokens(tokens, text, false),
+        }
+    }
+
+    /// Matching that ignores ASCII case (for action names).
+    pub fn is_match_ignore_ascii_case(&self, text: &str) -> bool {
+        match self {
+            Glob::Any => true,
+            Glob::Exact(s) => s.eq_ignore_ascii_case(text),
+            Glob::Prefix(p) => {
+                text.len() >= p.len()
+                    && text.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            }
+            Glob::General(tokens) => match_tokens(tokens, text, true),
+        }
+    }
+
+    /// The pattern written back as text (`*` and `?` for wildcards).
+    pub fn pattern_text(&self) -> String {
+        match self {
+            Glob::Any => "*".into(),
+            Glob::Exact(s) => s.clone(),
+            Glob::Prefix(p) => format!("{p}*"),
+            Glob::General(tokens) => tokens
+                .iter()
+                .map(|t| match t {
+                    Token::Lit(s) => s.as_str(),
+                    Token::Star => "*",
+                    Token::One => "?",
+                })
+                .collect(),
         }
     }
 
@@ -92,7 +140,7 @@ pub fn push_wild_text(tokens: &mut Vec<Token>, text: &str) {
 
 /// Matches tokens against text with single-star backtracking (linear in
 /// practice, quadratic at worst; no recursion).
-fn match_tokens(tokens: &[Token], text: &str) -> bool {
+fn match_tokens(tokens: &[Token], text: &str, fold: bool) -> bool {
     let mut ti = 0; // token index
     let mut pos = 0; // byte position in text
     let mut star: Option<(usize, usize)> = None; // (token after star, text pos)
@@ -105,7 +153,14 @@ fn match_tokens(tokens: &[Token], text: &str) -> bool {
                     continue;
                 }
                 Token::Lit(s) => {
-                    if text[pos..].starts_with(s.as_str()) {
+                    let rest = &text.as_bytes()[pos..];
+                    let hit = rest.len() >= s.len()
+                        && if fold {
+                            rest[..s.len()].eq_ignore_ascii_case(s.as_bytes())
+                        } else {
+                            &rest[..s.len()] == s.as_bytes()
+                        };
+                    if hit && text.is_char_boundary(pos + s.len()) {
                         pos += s.len();
                         ti += 1;
                         continue;

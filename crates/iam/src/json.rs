@@ -2,9 +2,12 @@
 //!
 //! `serde_json` forgets positions once a value is built; policy diagnostics need
 //! the line and column of the offending element, so policies are read with this
-//! reader first. Strings borrow from the source when they hold no escapes.
+//! reader first. The tree lives in an [`Arena`]: strings borrow from the source when
+//! they hold no escapes, and nothing in the tree needs dropping, so a document is read
+//! with a handful of allocations and freed at once.
 
-use std::borrow::Cow;
+/// The arena a JSON tree is allocated in.
+pub type Arena = bumpalo::Bump;
 
 mod err;
 pub use err::JsonError;
@@ -12,35 +15,45 @@ pub use err::JsonError;
 /// Byte offsets `[start, end)` of a value in its source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
-    pub start: usize,
-    pub end: usize,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from byte offsets (documents are limited to 4 GiB).
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start.min(u32::MAX as usize) as u32,
+            end: end.min(u32::MAX as usize) as u32,
+        }
+    }
 }
 
 /// A JSON value with the span it was read from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Json<'a> {
     pub value: Value<'a>,
     pub span: Span,
 }
 
 /// An object member: its key (with the key's span) and its value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Member<'a> {
-    pub key: Cow<'a, str>,
+    pub key: &'a str,
     pub key_span: Span,
     pub value: Json<'a>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value<'a> {
     Null,
     Bool(bool),
     /// The number as written, so that `1.0` and `1` stay distinguishable.
     Number(&'a str),
-    String(Cow<'a, str>),
-    Array(Vec<Json<'a>>),
+    String(&'a str),
+    Array(&'a [Json<'a>]),
     /// Members in source order; duplicate keys are kept so validation can report them.
-    Object(Vec<Member<'a>>),
+    Object(&'a [Member<'a>]),
 }
 
 impl<'a> Json<'a> {
@@ -56,22 +69,22 @@ impl<'a> Json<'a> {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
+    pub fn as_str(&self) -> Option<&'a str> {
+        match self.value {
             Value::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_object(&self) -> Option<&[Member<'a>]> {
-        match &self.value {
+    pub fn as_object(&self) -> Option<&'a [Member<'a>]> {
+        match self.value {
             Value::Object(m) => Some(m),
             _ => None,
         }
     }
 
     /// The first member named `key` (exact match).
-    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
+    pub fn get(&self, key: &str) -> Option<&'a Json<'a>> {
         self.as_object()?
             .iter()
             .find(|m| m.key == key)
@@ -99,12 +112,15 @@ impl<'a> Json<'a> {
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 128;
 
-/// Parses one JSON document; trailing non-space text is an error.
-pub fn parse(src: &str) -> Result<Json<'_>, JsonError> {
+/// Parses one JSON document into `arena`; trailing non-space text is an error.
+pub fn parse<'a>(src: &'a str, arena: &'a Arena) -> Result<Json<'a>, JsonError> {
     let mut p = Parser {
         src,
         bytes: src.as_bytes(),
         pos: 0,
+        arena,
+        items: Vec::new(),
+        members: Vec::new(),
     };
     p.skip_ws();
     let v = p.value(0)?;
@@ -119,6 +135,10 @@ struct Parser<'a> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    arena: &'a Arena,
+    /// Scratch stacks: a container's children gather here, then are copied into the arena.
+    items: Vec<Json<'a>>,
+    members: Vec<Member<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -163,10 +183,7 @@ impl<'a> Parser<'a> {
         };
         Ok(Json {
             value,
-            span: Span {
-                start,
-                end: self.pos,
-            },
+            span: Span::new(start, self.pos),
         })
     }
 
@@ -215,24 +232,27 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+    fn string(&mut self) -> Result<&'a str, JsonError> {
         let open = self.pos;
         self.pos += 1;
         let start = self.pos;
         // Fast path: no escapes, borrow the slice.
-        loop {
-            match self.peek() {
-                None => return Err(JsonError::UnterminatedString { offset: open }),
-                Some(b'"') => {
-                    let s = &self.src[start..self.pos];
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
+        let stop = self.bytes[start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        match stop {
+            None => return Err(JsonError::UnterminatedString { offset: open }),
+            Some(n) => {
+                self.pos = start + n;
+                match self.bytes[self.pos] {
+                    b'"' => {
+                        let s = &self.src[start..self.pos];
+                        self.pos += 1;
+                        return Ok(s);
+                    }
+                    b'\\' => {}
+                    _ => return Err(JsonError::ControlCharacter { offset: self.pos }),
                 }
-                Some(b'\\') => break,
-                Some(c) if c < 0x20 => {
-                    return Err(JsonError::ControlCharacter { offset: self.pos })
-                }
-                Some(_) => self.pos += 1,
             }
         }
         let mut out = String::from(&self.src[start..self.pos]);
@@ -241,7 +261,7 @@ impl<'a> Parser<'a> {
                 None => return Err(JsonError::UnterminatedString { offset: open }),
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(Cow::Owned(out));
+                    return Ok(self.arena.alloc_str(&out));
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -315,20 +335,23 @@ impl<'a> Parser<'a> {
 
     fn array(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
         self.pos += 1;
-        let mut items = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(Value::Array(items));
+            return Ok(Value::Array(&[]));
         }
+        let base = self.items.len();
         loop {
             self.skip_ws();
-            items.push(self.value(depth + 1)?);
+            let v = self.value(depth + 1)?;
+            self.items.push(v);
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
+                    let items = self.arena.alloc_slice_copy(&self.items[base..]);
+                    self.items.truncate(base);
                     return Ok(Value::Array(items));
                 }
                 _ => return Err(self.unexpected("`,` or `]`")),
@@ -338,12 +361,12 @@ impl<'a> Parser<'a> {
 
     fn object(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
         self.pos += 1;
-        let mut members = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Value::Object(members));
+            return Ok(Value::Object(&[]));
         }
+        let base = self.members.len();
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -351,10 +374,7 @@ impl<'a> Parser<'a> {
             }
             let key_start = self.pos;
             let key = self.string()?;
-            let key_span = Span {
-                start: key_start,
-                end: self.pos,
-            };
+            let key_span = Span::new(key_start, self.pos);
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return Err(self.unexpected("`:`"));
@@ -362,7 +382,7 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             self.skip_ws();
             let value = self.value(depth + 1)?;
-            members.push(Member {
+            self.members.push(Member {
                 key,
                 key_span,
                 value,
@@ -372,6 +392,8 @@ impl<'a> Parser<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
+                    let members = self.arena.alloc_slice_copy(&self.members[base..]);
+                    self.members.truncate(base);
                     return Ok(Value::Object(members));
                 }
                 _ => return Err(self.unexpected("`,` or `}`")),

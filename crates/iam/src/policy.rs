@@ -134,8 +134,7 @@ pub enum PrincipalRaw {
 pub struct ActionElement {
     /// `NotAction` rather than `Action`.
     pub negated: bool,
-    pub raw: Vec<String>,
-    /// Lowercased patterns (actions match case-insensitively).
+    /// The patterns as written; they match case-insensitively.
     pub patterns: Vec<Glob>,
 }
 
@@ -143,7 +142,6 @@ pub struct ActionElement {
 pub struct ResourceElement {
     /// `NotResource` rather than `Resource`.
     pub negated: bool,
-    pub raw: Vec<String>,
     pub patterns: Vec<Template>,
 }
 
@@ -152,7 +150,18 @@ pub struct ResourceElement {
 pub struct Condition {
     pub operator: Operator,
     pub key: String,
-    pub key_lower: String,
-    pub raw_values: Vec<String>,
     pub values: Vec<CondValue>,
+    /// The values as written, kept only when the parsed values cannot say them
+    /// (numbers, dates, addresses); see [`Condition::value_texts`].
+    pub raw_values: Option<Vec<String>>,
+}
+
+impl Condition {
+    /// The values as written in the policy.
+    pub fn value_texts(&self) -> Vec<String> {
+        match &self.raw_values {
+            Some(raw) => raw.clone(),
+            None => self.values.iter().filter_map(CondValue::text).collect(),
+        }
+    }
 }

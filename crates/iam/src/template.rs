@@ -24,6 +24,8 @@ enum Part {
 /// A string from a policy that may hold variables, compiled once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
+    /// The text as written, kept only when it has `${...}` (otherwise the glob says it).
+    raw: Option<Box<str>>,
     parts: Vec<Part>,
     /// The compiled pattern when there are no variables.
     fixed: Option<Glob>,
@@ -44,17 +46,39 @@ impl Template {
         substitute: bool,
         wildcards: bool,
     ) -> Result<Template, VariableSyntaxError> {
-        let parts = if substitute && raw.contains("${") {
-            split_parts(raw)?
-        } else {
-            vec![Part::Text(raw.to_string())]
-        };
+        if !(substitute && raw.contains("${")) {
+            // No variables: compile straight away and keep the text for `resolve_text`.
+            let glob = if wildcards {
+                Glob::new(raw)
+            } else {
+                Glob::literal(raw)
+            };
+            return Ok(Template {
+                raw: None,
+                parts: Vec::new(),
+                fixed: Some(glob),
+            });
+        }
+        let parts = split_parts(raw)?;
         let has_vars = parts.iter().any(|p| matches!(p, Part::Var { .. }));
-        let mut t = Template { parts, fixed: None };
+        let mut t = Template {
+            raw: Some(raw.into()),
+            parts,
+            fixed: None,
+        };
         if !has_vars {
             t.fixed = t.build(|_| None, wildcards);
         }
         Ok(t)
+    }
+
+    /// The template as written in the policy.
+    pub fn text(&self) -> String {
+        match (&self.raw, &self.fixed) {
+            (Some(raw), _) => raw.to_string(),
+            (None, Some(g)) => g.pattern_text(),
+            (None, None) => String::new(),
+        }
     }
 
     pub fn has_variables(&self) -> bool {
@@ -80,6 +104,9 @@ impl Template {
 
     /// Resolves to plain text (escapes become their characters); `None` when unresolved.
     pub fn resolve_text(&self, ctx: &Context) -> Option<String> {
+        if let (Some(g), None) = (&self.fixed, &self.raw) {
+            return Some(g.pattern_text());
+        }
         let mut out = String::new();
         for p in &self.parts {
             match p {

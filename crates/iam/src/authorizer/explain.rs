@@ -36,9 +36,9 @@ pub fn explain_statement(
         }
     }
     for c in &st.conditions {
-        let (result, state) = evaluate(&c.operator, &c.key_lower, &c.values, &req.context);
+        let (result, state) = evaluate(&c.operator, &c.key, &c.values, &req.context);
         let policy_values = c
-            .raw_values
+            .value_texts()
             .iter()
             .map(|v| format!("`{v}`"))
             .collect::<Vec<_>>()
@@ -46,7 +46,7 @@ pub fn explain_statement(
         let because = match state {
             KeyState::Absent => "because the key is absent from the request".to_string(),
             _ => {
-                let given = match req.context.get(&c.key_lower) {
+                let given = match req.context.get(&c.key) {
                     Some(ContextValue::Single(s)) => format!("`{s}`"),
                     Some(ContextValue::Multi(v)) => format!(
                         "[{}]",

@@ -29,7 +29,8 @@ impl ParsedPolicy {
 /// Reads a policy from JSON text. The text may also be a JSON string holding the
 /// policy, URL-encoded or not, as IAM returns it.
 pub fn parse_policy(src: &str, kind: PolicyKind) -> ParsedPolicy {
-    match json::parse(src) {
+    let arena = json::Arena::with_capacity(src.len() * 2);
+    match json::parse(src, &arena) {
         Ok(j) => parse_policy_json(&j, src, kind),
         Err(e) => ParsedPolicy {
             policy: None,
@@ -45,13 +46,7 @@ fn json_error(src: &str, e: &json::JsonError) -> Finding {
         format!("invalid JSON: {e}"),
         "$",
     )
-    .at(
-        src,
-        Span {
-            start: e.offset(),
-            end: e.offset(),
-        },
-    )
+    .at(src, Span::new(e.offset(), e.offset()))
     .help("fix the JSON syntax; a policy is one JSON object")
     .fatal()
 }
@@ -144,6 +139,35 @@ pub fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// A statement's members, gathered in one pass (the hot path of parsing).
+#[derive(Default)]
+struct Fields<'j> {
+    span: Span,
+    slots: [Option<&'j Json<'j>>; 10],
+}
+
+impl<'j> Fields<'j> {
+    fn slot(name: &str) -> Option<usize> {
+        Some(match name {
+            "Sid" => 0,
+            "Effect" => 1,
+            "Principal" => 2,
+            "NotPrincipal" => 3,
+            "Action" => 4,
+            "NotAction" => 5,
+            "Resource" => 6,
+            "NotResource" => 7,
+            "Condition" => 8,
+            "Id" => 9,
+            _ => return None,
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&'j Json<'j>> {
+        Self::slot(name).and_then(|i| self.slots[i])
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Seg<'a> {
     Key(&'a str),
@@ -222,35 +246,43 @@ impl<'s, 'j> Reader<'s, 'j> {
     fn check_keys(&mut self, members: &'j [Member<'j>], known: &[&str], what: &str) {
         for (i, m) in members.iter().enumerate() {
             if members[..i].iter().any(|o| o.key == m.key) {
-                self.fatal(
-                    "duplicate-key",
-                    format!("`{}` appears more than once in the {what}", m.key),
-                    m.key_span,
-                    Some("keep one; JSON readers disagree on which duplicate wins".into()),
-                );
-            } else if !known.contains(&m.key.as_ref()) {
-                let hint = known
-                    .iter()
-                    .map(|k| {
-                        (
-                            edit_distance(&k.to_ascii_lowercase(), &m.key.to_ascii_lowercase()),
-                            *k,
-                        )
-                    })
-                    .filter(|(d, _)| *d <= 2)
-                    .min()
-                    .map_or_else(
-                        || format!("the {what} elements are {}", known.join(", ")),
-                        |(_, k)| format!("did you mean `{k}`? element names are case-sensitive"),
-                    );
-                self.fatal(
-                    "unknown-element",
-                    format!("unknown element `{}` in the {what}", m.key),
-                    m.key_span,
-                    Some(hint),
-                );
+                self.duplicate_key(m, what);
+            } else if !known.contains(&m.key) {
+                self.unknown_key(m, known, what);
             }
         }
+    }
+
+    fn duplicate_key(&mut self, m: &Member<'_>, what: &str) {
+        self.fatal(
+            "duplicate-key",
+            format!("`{}` appears more than once in the {what}", m.key),
+            m.key_span,
+            Some("keep one; JSON readers disagree on which duplicate wins".into()),
+        );
+    }
+
+    fn unknown_key(&mut self, m: &Member<'_>, known: &[&str], what: &str) {
+        let hint = known
+            .iter()
+            .map(|k| {
+                (
+                    edit_distance(&k.to_ascii_lowercase(), &m.key.to_ascii_lowercase()),
+                    *k,
+                )
+            })
+            .filter(|(d, _)| *d <= 2)
+            .min()
+            .map_or_else(
+                || format!("the {what} elements are {}", known.join(", ")),
+                |(_, k)| format!("did you mean `{k}`? element names are case-sensitive"),
+            );
+        self.fatal(
+            "unknown-element",
+            format!("unknown element `{}` in the {what}", m.key),
+            m.key_span,
+            Some(hint),
+        );
     }
 
     fn policy(&mut self, j: &'j Json<'j>) -> Option<Policy> {
@@ -386,7 +418,18 @@ impl<'s, 'j> Reader<'s, 'j> {
             );
             return None;
         };
-        self.check_keys(members, &STATEMENT_KEYS, "statement");
+        let mut fields = Fields {
+            span: j.span,
+            ..Fields::default()
+        };
+        for m in members {
+            match Fields::slot(m.key) {
+                Some(i) if fields.slots[i].is_some() => self.duplicate_key(m, "statement"),
+                Some(i) => fields.slots[i] = Some(&m.value),
+                None => self.unknown_key(m, &STATEMENT_KEYS, "statement"),
+            }
+        }
+        let j = &fields;
         let sid = j
             .get("Sid")
             .and_then(|v| self.with(Seg::Key("Sid"), |r| r.string(v, "`Sid`")));
@@ -431,7 +474,7 @@ impl<'s, 'j> Reader<'s, 'j> {
         })
     }
 
-    fn principal(&mut self, j: &'j Json<'j>, effect: Option<Effect>) -> Option<PrincipalElement> {
+    fn principal(&mut self, j: &Fields<'j>, effect: Option<Effect>) -> Option<PrincipalElement> {
         let (key, negated, value) = match (j.get("Principal"), j.get("NotPrincipal")) {
             (Some(_), Some(np)) => {
                 self.with(Seg::Key("NotPrincipal"), |r| {
@@ -515,14 +558,14 @@ impl<'s, 'j> Reader<'s, 'j> {
         let mut entries = Vec::new();
         let mut raw = Vec::new();
         for m in members {
-            let values = self.with(Seg::Key(&m.key), |r| r.string_list(&m.value, "principal"));
+            let values = self.with(Seg::Key(m.key), |r| r.string_list(&m.value, "principal"));
             for (i, (v, span)) in values.iter().enumerate() {
-                let entry = match m.key.as_ref() {
+                let entry = match m.key {
                     "AWS" => PrincipalEntry::aws(v),
-                    "Service" if v.contains('*') => PrincipalEntry::Unmatchable(v.clone()),
+                    "Service" if v.contains('*') => PrincipalEntry::Unmatchable(v.to_string()),
                     "Service" => PrincipalEntry::Service(v.to_ascii_lowercase()),
-                    "Federated" => PrincipalEntry::Federated(v.clone()),
-                    "CanonicalUser" => PrincipalEntry::CanonicalUser(v.clone()),
+                    "Federated" => PrincipalEntry::Federated(v.to_string()),
+                    "CanonicalUser" => PrincipalEntry::CanonicalUser(v.to_string()),
                     _ => continue,
                 };
                 if let PrincipalEntry::Unmatchable(v) = &entry {
@@ -531,7 +574,7 @@ impl<'s, 'j> Reader<'s, 'j> {
                     } else {
                         None
                     };
-                    self.with(Seg::Key(&m.key), |r| {
+                    self.with(Seg::Key(m.key), |r| {
                         if let Some(seg) = seg {
                             r.path.push(seg);
                         }
@@ -559,7 +602,7 @@ impl<'s, 'j> Reader<'s, 'j> {
             }
             raw.push((
                 m.key.to_string(),
-                values.into_iter().map(|(v, _)| v).collect(),
+                values.into_iter().map(|(v, _)| v.to_string()).collect(),
             ));
         }
         Some(PrincipalElement {
@@ -569,7 +612,7 @@ impl<'s, 'j> Reader<'s, 'j> {
         })
     }
 
-    fn action(&mut self, j: &'j Json<'j>) -> Option<ActionElement> {
+    fn action(&mut self, j: &Fields<'j>) -> Option<ActionElement> {
         let (key, negated, value) = match (j.get("Action"), j.get("NotAction")) {
             (Some(_), Some(n)) => {
                 self.with(Seg::Key("NotAction"), |r| {
@@ -598,7 +641,7 @@ impl<'s, 'j> Reader<'s, 'j> {
             let values = r.string_list(value, "action");
             let mut patterns = Vec::with_capacity(values.len());
             for (v, span) in &values {
-                if v != "*" && !valid_action(v) {
+                if *v != "*" && !valid_action(v) {
                     r.report(
                         Severity::Error,
                         "invalid-action",
@@ -607,13 +650,13 @@ impl<'s, 'j> Reader<'s, 'j> {
                         None,
                     );
                 }
-                patterns.push(Glob::new(&v.to_ascii_lowercase()));
+                patterns.push(Glob::new(v));
             }
-            Some(ActionElement { negated, raw: values.into_iter().map(|(v, _)| v).collect(), patterns })
+            Some(ActionElement { negated, patterns })
         })
     }
 
-    fn resource(&mut self, j: &'j Json<'j>, effect: Option<Effect>) -> Option<ResourceElement> {
+    fn resource(&mut self, j: &Fields<'j>, effect: Option<Effect>) -> Option<ResourceElement> {
         let (key, negated, value) = match (j.get("Resource"), j.get("NotResource")) {
             (Some(_), Some(n)) => {
                 self.with(Seg::Key("NotResource"), |r| {
@@ -656,7 +699,7 @@ impl<'s, 'j> Reader<'s, 'j> {
             let values = r.string_list(value, "resource");
             let mut patterns = Vec::with_capacity(values.len());
             for (v, span) in &values {
-                if v != "*" && !v.starts_with("arn:") {
+                if *v != "*" && !v.starts_with("arn:") {
                     r.report(Severity::Error, "invalid-resource", format!("`{v}` is not `*` or an ARN"), *span, Some("write the resource as `arn:partition:service:region:account:resource`".into()));
                 }
                 match Template::new(v, r.substitute, true) {
@@ -669,7 +712,7 @@ impl<'s, 'j> Reader<'s, 'j> {
                     Err(e) => r.fatal("invalid-variable", e.message, *span, None),
                 }
             }
-            Some(ResourceElement { negated, raw: values.into_iter().map(|(v, _)| v).collect(), patterns })
+            Some(ResourceElement { negated, patterns })
         })
     }
 
@@ -707,9 +750,9 @@ impl<'s, 'j> Reader<'s, 'j> {
                 );
                 continue;
             }
-            self.with(Seg::Key(&op_member.key), |r| {
-                let Some(operator) = Operator::parse(&op_member.key) else {
-                    let help = match Operator::suggest(&op_member.key) {
+            self.with(Seg::Key(op_member.key), |r| {
+                let Some(operator) = Operator::parse(op_member.key) else {
+                    let help = match Operator::suggest(op_member.key) {
                         Some(s) => format!("did you mean `{s}`? operator names are case-sensitive"),
                         None => "see the list of condition operators in the IAM User Guide".into(),
                     };
@@ -737,7 +780,7 @@ impl<'s, 'j> Reader<'s, 'j> {
                 for (k, key_member) in keys.iter().enumerate() {
                     if keys[..k]
                         .iter()
-                        .any(|o| o.key.eq_ignore_ascii_case(&key_member.key))
+                        .any(|o| o.key.eq_ignore_ascii_case(key_member.key))
                     {
                         r.fatal(
                             "duplicate-key",
@@ -750,7 +793,7 @@ impl<'s, 'j> Reader<'s, 'j> {
                         );
                         continue;
                     }
-                    if let Some(c) = r.with(Seg::Key(&key_member.key), |r| {
+                    if let Some(c) = r.with(Seg::Key(key_member.key), |r| {
                         r.condition(operator, key_member)
                     }) {
                         out.push(c);
@@ -806,8 +849,11 @@ impl<'s, 'j> Reader<'s, 'j> {
         ok.then(|| Condition {
             operator,
             key: m.key.to_string(),
-            key_lower: m.key.to_ascii_lowercase(),
-            raw_values: raw.into_iter().map(|(v, _)| v).collect(),
+            raw_values: if values.iter().all(|v| v.text().is_some()) {
+                None
+            } else {
+                Some(raw.into_iter().map(|(v, _)| v.to_string()).collect())
+            },
             values,
         })
     }
@@ -828,9 +874,9 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     /// A string or an array of strings.
-    fn string_list(&mut self, j: &'j Json<'j>, what: &str) -> Vec<(String, Span)> {
+    fn string_list(&mut self, j: &'j Json<'j>, what: &str) -> Vec<(&'j str, Span)> {
         match &j.value {
-            Value::String(s) => vec![(s.to_string(), j.span)],
+            Value::String(s) => vec![(s, j.span)],
             Value::Array(items) => {
                 if items.is_empty() {
                     self.fatal(
@@ -843,7 +889,7 @@ impl<'s, 'j> Reader<'s, 'j> {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
                     match it.as_str() {
-                        Some(s) => out.push((s.to_string(), it.span)),
+                        Some(s) => out.push((s, it.span)),
                         None => self.with(Seg::Index(i), |r| {
                             r.fatal(
                                 "invalid-type",
@@ -872,12 +918,12 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     /// Condition values: strings, numbers or booleans, alone or in an array.
-    fn scalar_list(&mut self, j: &'j Json<'j>) -> Vec<(String, Span)> {
-        let one = |r: &mut Self, v: &Json<'_>| -> Option<(String, Span)> {
+    fn scalar_list(&mut self, j: &'j Json<'j>) -> Vec<(&'j str, Span)> {
+        let one = |r: &mut Self, v: &'j Json<'j>| -> Option<(&'j str, Span)> {
             match &v.value {
-                Value::String(s) => Some((s.to_string(), v.span)),
-                Value::Number(n) => Some(((*n).to_string(), v.span)),
-                Value::Bool(b) => Some((b.to_string(), v.span)),
+                Value::String(s) => Some((s, v.span)),
+                Value::Number(n) => Some((n, v.span)),
+                Value::Bool(b) => Some((if *b { "true" } else { "false" }, v.span)),
                 _ => {
                     r.fatal(
                         "invalid-type",

@@ -2,6 +2,9 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::glob::Glob;
+use crate::template::Template;
+
 use super::{Effect, Policy, PrincipalRaw, Statement, Version};
 
 fn one_or_many(values: &[String]) -> Value {
@@ -74,12 +77,19 @@ impl Statement {
                 "Action"
             }
             .into(),
-            one_or_many(&self.action.raw),
+            one_or_many(
+                &self
+                    .action
+                    .patterns
+                    .iter()
+                    .map(Glob::pattern_text)
+                    .collect::<Vec<_>>(),
+            ),
         );
         if let Some(r) = &self.resource {
             m.insert(
                 if r.negated { "NotResource" } else { "Resource" }.into(),
-                one_or_many(&r.raw),
+                one_or_many(&r.patterns.iter().map(Template::text).collect::<Vec<_>>()),
             );
         }
         if !self.conditions.is_empty() {
@@ -89,7 +99,7 @@ impl Statement {
                     .entry(c.operator.name())
                     .or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(keys) = entry {
-                    keys.insert(c.key.clone(), one_or_many(&c.raw_values));
+                    keys.insert(c.key.clone(), one_or_many(&c.value_texts()));
                 }
             }
             m.insert("Condition".into(), Value::Object(ops));

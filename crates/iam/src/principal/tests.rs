@@ -86,7 +86,10 @@ fn not_principal_needs_every_identity_of_the_chain() {
     let role = PrincipalEntry::aws("arn:aws:iam::111122223333:role/BackupRole");
     let acct = PrincipalEntry::aws("arn:aws:iam::111122223333:root");
     let sess = PrincipalEntry::aws(SESSION);
-    assert_eq!(not_principal_excludes(std::slice::from_ref(&sess), &s, false), Tri::No);
+    assert_eq!(
+        not_principal_excludes(std::slice::from_ref(&sess), &s, false),
+        Tri::No
+    );
     assert_eq!(
         not_principal_excludes(&[sess.clone(), role.clone(), acct.clone()], &s, false),
         Tri::Yes(())

@@ -1,0 +1,307 @@
+//! Property tests of the engine: monotonicity of Deny, determinism, round trips, and
+//! robustness against arbitrary input.
+//!
+//! The Deny property pins "an explicit deny in any policy overrides any allow"
+//! (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use vaultward_iam::{authorize, parse_case, parse_policy, Decision, PolicyKind};
+
+const ACCT: &str = "111122223333";
+
+fn action() -> impl Strategy<Value = Value> {
+    let one = prop::sample::select(vec![
+        "s3:GetObject",
+        "s3:Get*",
+        "s3:*",
+        "*",
+        "ec2:Describe*",
+        "kms:Decrypt",
+        "s3:PutObject",
+        "S3:getobject",
+        "s3:?etObject",
+    ]);
+    prop_oneof![
+        one.clone().prop_map(|a| json!(a)),
+        prop::collection::vec(one, 1..3).prop_map(|v| json!(v))
+    ]
+}
+
+fn resource() -> impl Strategy<Value = Value> {
+    let one = prop::sample::select(vec![
+        "*",
+        "arn:aws:s3:::b/*",
+        "arn:aws:s3:::b/k",
+        "arn:aws:s3:::other/*",
+        "arn:aws:s3:::${aws:username}/*",
+        "arn:aws:kms:us-east-1:111122223333:key/*",
+        "arn:aws:s3:::b/${aws:PrincipalTag/team}/*",
+    ]);
+    prop_oneof![
+        one.clone().prop_map(|a| json!(a)),
+        prop::collection::vec(one, 1..3).prop_map(|v| json!(v))
+    ]
+}
+
+fn principal() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![
+        json!("*"),
+        json!({"AWS": ACCT}),
+        json!({"AWS": "arn:aws:iam::111122223333:role/BackupRole"}),
+        json!({"AWS": "arn:aws:sts::111122223333:assumed-role/BackupRole/s1"}),
+        json!({"AWS": "444455556666"}),
+        json!({"AWS": ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:root"]}),
+        json!({"Service": "backup.amazonaws.com"}),
+    ])
+}
+
+fn condition() -> impl Strategy<Value = Option<Value>> {
+    prop::option::of(prop::sample::select(vec![
+        json!({"Bool": {"aws:SecureTransport": "true"}}),
+        json!({"StringNotEquals": {"aws:SourceVpc": "vpc-1"}}),
+        json!({"StringEqualsIfExists": {"aws:SourceVpc": "vpc-1"}}),
+        json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
+        json!({"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/Backup*"]}}),
+        json!({"ForAnyValue:StringEquals": {"aws:TagKeys": ["a"]}}),
+        json!({"ForAllValues:StringLike": {"aws:TagKeys": ["a*"]}}),
+        json!({"Null": {"aws:SourceVpc": "true"}}),
+        json!({"NumericLessThan": {"s3:max-keys": "10"}}),
+        json!({"DateGreaterThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}}),
+        json!({"StringLike": {"aws:username": "al*"}}),
+    ]))
+}
+
+fn statement(with_principal: bool, effect: Option<&'static str>) -> impl Strategy<Value = Value> {
+    let effect = match effect {
+        Some(e) => Just(e).boxed(),
+        None => prop::sample::select(vec!["Allow", "Deny"]).boxed(),
+    };
+    (
+        effect,
+        any::<bool>(),
+        action(),
+        any::<bool>(),
+        resource(),
+        principal(),
+        condition(),
+        prop::option::of("[A-Za-z0-9]{1,8}"),
+    )
+        .prop_map(
+            move |(effect, not_action, action, not_resource, resource, principal, cond, sid)| {
+                let mut s = serde_json::Map::new();
+                if let Some(sid) = sid {
+                    s.insert("Sid".into(), json!(sid));
+                }
+                s.insert("Effect".into(), json!(effect));
+                if with_principal {
+                    s.insert("Principal".into(), principal);
+                }
+                s.insert(
+                    if not_action && effect == "Deny" {
+                        "NotAction"
+                    } else {
+                        "Action"
+                    }
+                    .into(),
+                    action,
+                );
+                s.insert(
+                    if not_resource && effect == "Deny" {
+                        "NotResource"
+                    } else {
+                        "Resource"
+                    }
+                    .into(),
+                    resource,
+                );
+                if let Some(c) = cond {
+                    s.insert("Condition".into(), c);
+                }
+                Value::Object(s)
+            },
+        )
+}
+
+fn policy(with_principal: bool) -> impl Strategy<Value = Value> {
+    prop::collection::vec(statement(with_principal, None), 1..5)
+        .prop_map(|sts| json!({"Version": "2012-10-17", "Statement": sts}))
+}
+
+fn request() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(vec![
+            "arn:aws:sts::111122223333:assumed-role/BackupRole/s1",
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:sts::444455556666:assumed-role/Reader/r",
+            "111122223333",
+            "*",
+            "backup.amazonaws.com",
+        ]),
+        prop::sample::select(vec!["s3:GetObject", "s3:PutObject", "kms:Decrypt", "ec2:DescribeInstances"]),
+        prop::sample::select(vec!["arn:aws:s3:::b/k", "arn:aws:s3:::alice/x", "arn:aws:s3:::b/backup/x", "arn:aws:kms:us-east-1:111122223333:key/k", "*"]),
+        prop::sample::select(vec![
+            json!({}),
+            json!({"aws:SecureTransport": "true", "aws:SourceVpc": "vpc-1"}),
+            json!({"aws:SourceIp": "10.1.2.3", "aws:TagKeys": ["a", "b"], "aws:PrincipalTag/team": "backup"}),
+            json!({"aws:CurrentTime": "2024-06-01T00:00:00Z", "s3:max-keys": "5"}),
+        ]),
+    )
+        .prop_map(|(p, a, r, c)| json!({"principal": p, "action": a, "resource": r, "resource_account": ACCT, "context": c}))
+}
+
+fn case() -> impl Strategy<Value = Value> {
+    (
+        request(),
+        prop::collection::vec(policy(false), 0..3),
+        prop::option::of(policy(true)),
+        prop::option::of(policy(false)),
+        prop::option::of(prop::collection::vec(
+            prop::collection::vec(policy(false), 0..2),
+            1..3,
+        )),
+    )
+        .prop_map(|(request, identity, resource, boundary, scps)| {
+            let mut c = json!({"request": request, "identity_policies": identity});
+            if let Some(r) = resource {
+                c["resource_policy"] = r;
+            }
+            if let Some(b) = boundary {
+                c["permissions_boundary"] = b;
+            }
+            if let Some(s) = scps {
+                c["scps"] = json!(s);
+            }
+            c
+        })
+}
+
+fn decide(c: &Value) -> Decision {
+    let case = parse_case(&c.to_string())
+        .unwrap_or_else(|e| panic!("generated case rejected: {e:?}\n{c}"));
+    authorize(&case.request, &case.policies).decision
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn adding_a_deny_never_turns_a_deny_into_allow(c in case(), deny in statement(true, Some("Deny")), target in 0usize..3) {
+        let before = decide(&c);
+        let mut changed = c.clone();
+        let slot = match target {
+            0 if c.get("resource_policy").is_some() => &mut changed["resource_policy"]["Statement"],
+            1 if c.get("permissions_boundary").is_some() => &mut changed["permissions_boundary"]["Statement"],
+            _ => {
+                let mut d = deny.clone();
+                d.as_object_mut().unwrap().remove("Principal");
+                changed["identity_policies"].as_array_mut().unwrap().push(json!({"Version": "2012-10-17", "Statement": [d]}));
+                let after = decide(&changed);
+                prop_assert!(before == Decision::Allow || after != Decision::Allow, "{before:?} -> {after:?}");
+                return Ok(());
+            }
+        };
+        let mut d = deny.clone();
+        if target == 1 {
+            d.as_object_mut().unwrap().remove("Principal");
+        }
+        slot.as_array_mut().unwrap().push(d);
+        let after = decide(&changed);
+        prop_assert!(before == Decision::Allow || after != Decision::Allow, "{before:?} -> {after:?}");
+    }
+
+    #[test]
+    fn evaluation_is_deterministic(c in case()) {
+        let case = parse_case(&c.to_string()).unwrap();
+        let a = authorize(&case.request, &case.policies);
+        let b = authorize(&case.request, &case.policies);
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn parse_serialize_parse_is_identity(p in policy(true)) {
+        let first = parse_policy(&p.to_string(), PolicyKind::Resource).policy.unwrap();
+        let again = parse_policy(&first.to_json().to_string(), PolicyKind::Resource).policy.unwrap();
+        prop_assert_eq!(first, again);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(s in ".{0,200}") {
+        for kind in [PolicyKind::Identity, PolicyKind::Resource, PolicyKind::Trust, PolicyKind::Scp] {
+            let _ = parse_policy(&s, kind);
+        }
+        let _ = parse_case(&s);
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(v in arbitrary_json(), c in case(), slot in 0usize..6) {
+        for kind in [PolicyKind::Identity, PolicyKind::Resource, PolicyKind::Trust, PolicyKind::Rcp] {
+            let _ = parse_policy(&v.to_string(), kind);
+        }
+        // Put the arbitrary value somewhere in an otherwise valid case.
+        let mut c = c;
+        match slot {
+            0 => c["resource_policy"] = v.clone(),
+            1 => c["request"]["context"]["k"] = v.clone(),
+            2 => c["identity_policies"] = json!([v.clone()]),
+            3 => c["scps"] = v.clone(),
+            4 => c["request"]["principal"] = v.clone(),
+            _ => c = v.clone(),
+        }
+        if let Ok(case) = parse_case(&c.to_string()) {
+            let _ = authorize(&case.request, &case.policies);
+        }
+    }
+}
+
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        prop::sample::select(vec![
+            "*",
+            "Allow",
+            "Deny",
+            "s3:*",
+            "arn:aws:s3:::b/*",
+            "2012-10-17",
+            "${aws:x",
+            "%7B",
+            "{\"Statement\":1}",
+            "10.0.0.0/8",
+            ""
+        ])
+        .prop_map(|s| json!(s)),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        let key = prop::sample::select(vec![
+            "Version",
+            "Statement",
+            "Effect",
+            "Action",
+            "NotAction",
+            "Resource",
+            "NotResource",
+            "Principal",
+            "NotPrincipal",
+            "Condition",
+            "StringEquals",
+            "ForAllValues:StringLike",
+            "AWS",
+            "Service",
+            "Sid",
+            "aws:SourceIp",
+            "IpAddress",
+            "x",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((key, inner), 0..5).prop_map(|kv| Value::Object(
+                kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            )),
+        ]
+    })
+}
