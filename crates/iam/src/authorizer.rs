@@ -250,10 +250,11 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
             scp_allows.push(allows);
         }
     }
-    let mut rcp_allows: Vec<Vec<Hit>> = Vec::new();
+    // RCPFullAWSAccess is attached at every level and cannot be detached, so RCPs only
+    // ever deny; their Allow statements change nothing (AWS Organizations, "RCP evaluation").
     if let Some(levels) = rcps {
+        let mut allows = Vec::new();
         for (l, level) in levels.iter().enumerate() {
-            let mut allows = Vec::new();
             for np in level {
                 scan(
                     PolicyType::Rcp,
@@ -265,7 +266,6 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
                     &mut allows,
                 );
             }
-            rcp_allows.push(allows);
         }
     }
     let mut identity_allows = Vec::new();
@@ -347,21 +347,16 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     };
     let what = format!("`{}` on `{}`", req.action, req.resource);
 
-    // 2. RCPs and SCPs must allow at every level.
-    for (ty, levels) in [
-        (PolicyType::Rcp, &rcp_allows),
-        (PolicyType::Scp, &scp_allows),
-    ] {
-        if let Some(l) = levels.iter().position(Vec::is_empty) {
-            return deny(
-                vec![whole(
-                    ty,
-                    Some(l),
-                    format!("no Allow in {} level {l} for {what}", ty.words()),
-                )],
-                notes,
-            );
-        }
+    // 2. SCPs must allow at every level.
+    if let Some(l) = scp_allows.iter().position(Vec::is_empty) {
+        return deny(
+            vec![whole(
+                PolicyType::Scp,
+                Some(l),
+                format!("no Allow in SCP level {l} for {what}"),
+            )],
+            notes,
+        );
     }
 
     let identity_ok = matches!(p, RequestPrincipal::Root { .. }) || !identity_allows.is_empty();

@@ -63,6 +63,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Cases are read in batches; each batch is split across the machine's cores and the
+/// results are written back in input order.
+const BATCH: usize = 1024;
+
 fn run_jsonl(args: &Args, name: &str) -> anyhow::Result<ExitCode> {
     let reader: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -71,43 +75,89 @@ fn run_jsonl(args: &Args, name: &str) -> anyhow::Result<ExitCode> {
             std::fs::File::open(&args.input).with_context(|| format!("cannot read `{name}`"))?;
         Box::new(std::io::BufReader::with_capacity(1 << 20, f))
     };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     let mut failed = false;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read line {} of `{name}`", i + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_case(&line) {
-            Ok(case) => {
-                let response = authorize(&case.request, &case.policies);
-                serde_json::to_writer(
-                    &mut out,
-                    &Output {
-                        response: &response,
-                        findings: &case.findings,
-                    },
-                )?;
+    let mut batch: Vec<(usize, String)> = Vec::with_capacity(BATCH);
+    let mut lines = reader.lines().enumerate();
+    loop {
+        batch.clear();
+        for (i, line) in lines.by_ref() {
+            let line = line.with_context(|| format!("cannot read line {} of `{name}`", i + 1))?;
+            if !line.trim().is_empty() {
+                batch.push((i + 1, line));
             }
-            Err(e) => {
+            if batch.len() == BATCH {
+                break;
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let chunk = batch.len().div_ceil(threads);
+        let results: Vec<Vec<Decided>> = std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || part.iter().map(|(n, l)| decide(*n, l)).collect::<Vec<_>>())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let decided: usize = results.iter().map(Vec::len).sum();
+        if decided != batch.len() {
+            anyhow::bail!("a worker thread failed while evaluating `{name}`");
+        }
+        for d in results.into_iter().flatten() {
+            if let Some(errors) = d.errors {
                 failed = true;
-                eprint!("{}", render(&format!("{name}:line {}", i + 1), &e.findings));
-                serde_json::to_writer(
-                    &mut out,
-                    &LineError {
-                        line: i + 1,
-                        errors: &e.findings,
-                    },
-                )?;
+                eprint!("{errors}");
             }
+            out.write_all(d.json.as_bytes())?;
+            out.write_all(b"\n")?;
         }
-        out.write_all(b"\n")?;
     }
     out.flush()?;
     Ok(if failed {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// One evaluated line: its JSON output, and the rendered errors if it was invalid.
+#[derive(Default)]
+struct Decided {
+    json: String,
+    errors: Option<String>,
+}
+
+fn decide(line_no: usize, line: &str) -> Decided {
+    let encoded = match parse_case(line) {
+        Ok(case) => {
+            let response = authorize(&case.request, &case.policies);
+            serde_json::to_string(&Output {
+                response: &response,
+                findings: &case.findings,
+            })
+            .map(|json| Decided { json, errors: None })
+        }
+        Err(e) => serde_json::to_string(&LineError {
+            line: line_no,
+            errors: &e.findings,
+        })
+        .map(|json| Decided {
+            json,
+            errors: Some(render(&format!("line {line_no}"), &e.findings)),
+        }),
+    };
+    // Serializing these plain structs cannot fail; keep the line count aligned regardless.
+    encoded.unwrap_or_else(|e| Decided {
+        json: format!("{{\"line\":{line_no},\"errors\":[{{\"message\":\"{e}\"}}]}}"),
+        errors: None,
     })
 }

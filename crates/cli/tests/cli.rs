@@ -1,0 +1,187 @@
+//! The `vaultward` command-line contract: output shapes and exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn vaultward(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vaultward"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Feed standard input from another thread so a large input cannot deadlock
+    // against the child's full output pipe.
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.unwrap_or_default().to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn workload() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../iam/benches/data/reference-workload.json"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn authorize_prints_the_decision_and_deciding_statements() {
+    let out = vaultward(&["authorize", "--input", "-"], Some(&workload()));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "allow");
+    let refs: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["statement_ref"].as_str())
+        .collect();
+    assert!(
+        refs.contains(&"resource:bucket/AllowBackupRole"),
+        "{refs:?}"
+    );
+    assert!(refs.contains(&"identity:p2/ReadProdBucket"), "{refs:?}");
+}
+
+#[test]
+fn reference_workload_denies_insecure_transport() {
+    // shared/bench/README.md: with aws:SecureTransport = false the decision is
+    // explicit_deny by statement DenyInsecureTransport.
+    let text = workload().replacen(
+        "\"aws:SecureTransport\": \"true\"",
+        "\"aws:SecureTransport\": \"false\"",
+        1,
+    );
+    let out = vaultward(&["authorize", "--input", "-"], Some(&text));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "explicit_deny");
+    assert_eq!(v["reasons"][0]["statement"], "DenyInsecureTransport");
+}
+
+#[test]
+fn invalid_case_exits_2_with_located_errors() {
+    let case = "{\n  \"request\": {\"principal\": \"*\", \"action\": \"s3:GetObject\", \"resource\": \"*\"},\n  \"identity_policies\": [{\"Version\": \"2012-10-17\", \"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Condition\": {\"StringEqual\": {\"a:b\": \"c\"}}}}]\n}";
+    let out = vaultward(&["authorize", "--input", "-"], Some(case));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("<stdin>:3:"), "{err}");
+    assert!(
+        err.contains("unknown condition operator `StringEqual`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("$.identity_policies[0].Statement.Condition.StringEqual"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `StringEquals`"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn jsonl_streams_one_decision_per_line_in_order() {
+    let ok = workload().replace('\n', "");
+    let insecure = ok.replacen(
+        "\"aws:SecureTransport\": \"true\"",
+        "\"aws:SecureTransport\": \"false\"",
+        1,
+    );
+    let mut input = String::new();
+    for i in 0..3000 {
+        input.push_str(if i % 3 == 0 { &insecure } else { &ok });
+        input.push('\n');
+    }
+    input.push_str("{\"request\": 1}\n");
+    let out = vaultward(&["authorize", "--jsonl", "--input", "-"], Some(&input));
+    assert_eq!(out.status.code(), Some(2), "one line is invalid");
+    let lines: Vec<Value> = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3001);
+    for (i, l) in lines[..3000].iter().enumerate() {
+        let want = if i % 3 == 0 { "explicit_deny" } else { "allow" };
+        assert_eq!(l["decision"], want, "line {}", i + 1);
+    }
+    assert_eq!(lines[3000]["line"], 3001);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3001"));
+}
+
+#[test]
+fn authorize_reports_findings_about_the_policies() {
+    let case = r#"{"request": {"principal": "arn:aws:sts::111122223333:assumed-role/R/s", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "resource_account": "111122223333"},
+      "identity_policies": [{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}],
+      "resource_policy": {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:sts::111122223333:assumed-role/R/*"}, "Action": "s3:*", "Resource": "*"}}}"#;
+    let out = vaultward(&["authorize", "--input", "-"], Some(case));
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "explicit_deny");
+    assert_eq!(v["findings"][0]["code"], "principal-wildcard");
+    assert_eq!(
+        v["findings"][0]["path"],
+        "$.resource_policy.Statement.NotPrincipal.AWS"
+    );
+}
+
+#[test]
+fn validate_prints_findings_and_sets_the_exit_code() {
+    let dir = std::env::temp_dir().join(format!("vaultward-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\n \"Version\": \"2012-10-17\",\n \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]\n}\n").unwrap();
+    let out = vaultward(
+        &[
+            "validate",
+            bad.to_str().unwrap(),
+            "--kind",
+            "identity",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["code"], "principal-not-allowed");
+    assert_eq!(v["findings"][0]["line"], 3);
+    assert_eq!(v["findings"][0]["severity"], "error");
+    // The same document is a fine bucket policy.
+    let out = vaultward(
+        &["validate", bad.to_str().unwrap(), "--kind", "resource"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = vaultward(
+        &[
+            "validate",
+            dir.join("missing.json").to_str().unwrap(),
+            "--kind",
+            "resource",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
