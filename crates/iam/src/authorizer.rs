@@ -556,17 +556,32 @@ pub(crate) fn statement_applies(
     {
         return Tri::No;
     }
+    let mut unknown = None;
     if let Some(r) = &st.resource {
-        let hit = r.patterns.iter().any(|t| {
-            t.resolve(&req.context, true)
-                .is_some_and(|g| g.is_match(&req.resource))
-        });
+        let mut unresolved = None;
+        let hit = r
+            .patterns
+            .iter()
+            .any(|t| match t.resolve(&req.context, true) {
+                Some(g) => g.is_match(&req.resource),
+                None => {
+                    unresolved = Some(t);
+                    false
+                }
+            });
         if hit == r.negated {
             return Tri::No;
         }
+        // A NotResource entry whose variable the request cannot fill: AWS says such a
+        // statement "might" be invalid, so the engine does not decide (see docs/fidelity.md).
+        if let (true, Some(t)) = (r.negated, unresolved) {
+            unknown = Some(format!(
+                "`{}` in its NotResource holds a policy variable the request does not provide",
+                t.text()
+            ));
+        }
     }
     let mut grant = Grant::Everyone;
-    let mut unknown = None;
     if let (Some(has_boundary), Some(pe)) = (principal_check, &st.principal) {
         if pe.negated {
             match not_principal_excludes(&pe.entries, &req.principal, has_boundary) {
@@ -576,26 +591,36 @@ pub(crate) fn statement_applies(
             }
         } else {
             let mut best: Option<Grant> = None;
+            let mut undecided = None;
             for e in &pe.entries {
                 match e.matches(&req.principal) {
                     Tri::Yes(g) => best = best.max(Some(g)),
-                    Tri::Unknown(why) => unknown = Some(why),
+                    Tri::Unknown(why) => undecided = Some(why),
                     Tri::No => {}
                 }
             }
-            match best {
-                Some(g) => {
-                    grant = g;
-                    unknown = None;
-                }
-                None if unknown.is_none() => return Tri::No,
-                None => {}
+            match (best, undecided) {
+                (Some(g), _) => grant = g,
+                (None, None) => return Tri::No,
+                (None, Some(why)) => unknown = Some(why),
             }
         }
     }
     for c in &st.conditions {
         if !crate::condition::evaluate(&c.operator, &c.key, &c.values, &req.context).0 {
             return Tri::No;
+        }
+        // A negated operator is true "because nothing matched", which an unresolved
+        // variable makes undecidable.
+        if c.operator.kind.is_negated() {
+            if let Some(v) = c.values.iter().find(|v| v.is_unresolved(&req.context)) {
+                unknown = Some(format!(
+                    "{} {} compares with `{}`, whose policy variable the request does not provide",
+                    c.operator.name(),
+                    c.key,
+                    v.text().unwrap_or_default()
+                ));
+            }
         }
     }
     match unknown {

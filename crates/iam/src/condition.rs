@@ -248,6 +248,11 @@ pub enum CondValue {
 }
 
 impl CondValue {
+    /// Whether the value holds a policy variable that `ctx` cannot fill.
+    pub fn is_unresolved(&self, ctx: &Context) -> bool {
+        matches!(self, CondValue::Text(t) if t.has_variables() && t.resolve_text(ctx).is_none())
+    }
+
     /// The value as written, when the parsed form can say it exactly.
     pub fn text(&self) -> Option<String> {
         match self {

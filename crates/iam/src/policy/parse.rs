@@ -460,6 +460,9 @@ impl<'s, 'j> Reader<'s, 'j> {
         let principal = self.principal(j, effect);
         let action = self.action(j);
         let resource = self.resource(j, effect);
+        if self.kind == PolicyKind::Rcp {
+            self.rcp_rules(j, effect, principal.as_ref(), action.as_ref());
+        }
         let conditions = match j.get("Condition") {
             None => Vec::new(),
             Some(c) => self.with(Seg::Key("Condition"), |r| r.conditions(c)),
@@ -472,6 +475,55 @@ impl<'s, 'j> Reader<'s, 'j> {
             resource,
             conditions,
         })
+    }
+
+    /// What AWS Organizations accepts in an RCP ("RCP syntax"): `Allow` only in the managed
+    /// `RCPFullAWSAccess`, `Principal` only `"*"`, no `NotAction`, and no `"*"` alone in `Action`.
+    fn rcp_rules(
+        &mut self,
+        j: &Fields<'j>,
+        effect: Option<Effect>,
+        principal: Option<&PrincipalElement>,
+        action: Option<&ActionElement>,
+    ) {
+        const HELP: &str = "see \"RCP syntax\" in the AWS Organizations User Guide";
+        if let (Some(Effect::Allow), Some(e)) = (effect, j.get("Effect")) {
+            self.with(Seg::Key("Effect"), |r| {
+                r.report(Severity::Error, "rcp-allow", "an RCP supports `Allow` only in the AWS-managed `RCPFullAWSAccess`, which is always attached".into(), e.span, Some(HELP.into()));
+            });
+        }
+        if let Some(p) = principal {
+            if p.negated || p.entries != [PrincipalEntry::Everyone] {
+                let key = if p.negated {
+                    "NotPrincipal"
+                } else {
+                    "Principal"
+                };
+                if let Some(v) = j.get(key) {
+                    self.with(Seg::Key(key), |r| {
+                        r.report(Severity::Error, "rcp-principal", "an RCP statement must have `\"Principal\": \"*\"`; use conditions such as `aws:PrincipalOrgID` to narrow it".into(), v.span, Some(HELP.into()));
+                    });
+                }
+            }
+        }
+        if let Some(v) = j.get("NotAction") {
+            self.with(Seg::Key("NotAction"), |r| {
+                r.report(
+                    Severity::Error,
+                    "rcp-notaction",
+                    "an RCP cannot use `NotAction`: list the actions in `Action`".into(),
+                    v.span,
+                    Some(HELP.into()),
+                );
+            });
+        }
+        if let (Some(a), Some(v)) = (action, j.get("Action")) {
+            if !a.negated && a.patterns.contains(&Glob::Any) {
+                self.with(Seg::Key("Action"), |r| {
+                    r.report(Severity::Error, "rcp-action-wildcard", "an RCP cannot use `*` alone in `Action`: name the service, for example `s3:*`".into(), v.span, Some(HELP.into()));
+                });
+            }
+        }
     }
 
     fn principal(&mut self, j: &Fields<'j>, effect: Option<Effect>) -> Option<PrincipalElement> {

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Compares Vaultward's decisions with the oracle's and sorts each disagreement into a
+class documented in docs/fidelity.md. Exits 1 when a disagreement fits no documented class.
+
+Usage: compare.py cases.jsonl ours.jsonl theirs.jsonl [report.md]
+"""
+import collections
+import json
+import sys
+
+RCP_SERVICES = {"s3", "sts", "kms", "sqs", "secretsmanager", "cognito-identity", "ecr", "aoss", "logs", "dynamodb"}
+
+
+def principal_star(stmt):
+    p = stmt.get("Principal")
+    return p == "*" or (isinstance(p, dict) and p.get("AWS") in ("*", ["*"]))
+
+
+def classify(case, ours, theirs):
+    reasons = " ".join(r.get("message", "") for r in ours.get("reasons", []))
+    service = case["request"]["action"].split(":")[0].lower()
+    if "policy variable the request does not provide" in reasons:
+        return "unresolved-variable"
+    if case.get("rcps") and service not in RCP_SERVICES and theirs["decision"] == "explicit_deny":
+        return "rcp-unsupported-service"
+    principal = case["request"]["principal"]
+    is_root = principal.isdigit() or principal.endswith(":root")
+    if ours["decision"] == "allow" and theirs["decision"] == "implicit_deny" and is_root:
+        return "root-user-full-access"
+    if (ours["decision"] == "implicit_deny" and theirs["decision"] == "allow" and not case.get("resource_policy")
+            and ("there is no trust policy" in reasons or "there is no key policy" in reasons)):
+        return "missing-trust-or-key-policy"
+    direct = [r for r in ours.get("reasons", []) if r.get("policy_type") == "resource" and r.get("effect") == "Allow"]
+    if (ours["decision"] == "allow" and theirs["decision"] == "implicit_deny" and direct
+            and (case.get("permissions_boundary") or case.get("session_policy"))
+            and not any(r.get("policy_type") in ("boundary", "session") for r in ours.get("reasons", []))):
+        return "session-arn-grant"
+    if ours["decision"] == "explicit_deny" and "not excluded by its NotPrincipal" in reasons:
+        return "notprincipal-chain"
+    rp = case.get("resource_policy") or {}
+    stmts = rp.get("Statement", [])
+    stmts = stmts if isinstance(stmts, list) else [stmts]
+    if (ours["decision"] == "implicit_deny" and theirs["decision"] == "allow"
+            and ("permissions boundary has no Allow" in reasons or "session policy has no Allow" in reasons)
+            and any(s.get("Effect") == "Allow" and principal_star(s) for s in stmts)):
+        return "wildcard-principal-and-boundary"
+    return "unclassified"
+
+
+def main():
+    cases = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    ours = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+    theirs = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+    assert len(cases) == len(ours) == len(theirs), "the three files must align line by line"
+    classes = collections.defaultdict(list)
+    oracle_errors = collections.Counter()
+    agree = 0
+    for i, (c, o, t) in enumerate(zip(cases, ours, theirs), 1):
+        if "error" in t:
+            oracle_errors[t["error"][:80]] += 1
+            continue
+        if "decision" not in o:
+            classes["vaultward-rejected"].append(i)
+            continue
+        if o["decision"] == t["decision"]:
+            agree += 1
+            continue
+        classes[classify(c, o, t)].append(i)
+    compared = len(cases) - sum(oracle_errors.values())
+    lines = [f"# Differential run: {len(cases)} cases, {compared} compared, {agree} agree", ""]
+    for name, idx in sorted(classes.items()):
+        pairs = collections.Counter(f"{ours[i-1]['decision']} vs {theirs[i-1]['decision']}" for i in idx if "decision" in ours[i-1])
+        lines.append(f"- `{name}`: {len(idx)} (lines {', '.join(map(str, idx[:8]))}{', ...' if len(idx) > 8 else ''}); {dict(pairs)}")
+    if oracle_errors:
+        lines.append("")
+        lines.append("Cases the oracle refused (not compared):")
+        for msg, n in oracle_errors.most_common():
+            lines.append(f"- {n}: {msg}")
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if len(sys.argv) > 4:
+        open(sys.argv[4], "w").write(report)
+    documented = open(sys.argv[5] if len(sys.argv) > 5 else "docs/fidelity.md").read()
+    unknown = [n for n in classes if f"`{n}`" not in documented or n in ("unclassified", "vaultward-rejected")]
+    if unknown:
+        print(f"disagreements outside the documented classes: {', '.join(unknown)}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

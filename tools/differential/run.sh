@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Differential test: Vaultward against @cloud-copilot/iam-simulate (AGPL-3.0), which is
+# installed here at run time from npm and only ever run as a separate process.
+# Usage: tools/differential/run.sh [CASES] [SEED]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+n=${1:-5000}
+seed=${2:-1}
+out="$here/out"
+mkdir -p "$out"
+if [ ! -d "$here/node_modules/@cloud-copilot/iam-simulate" ]; then
+  (cd "$here" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+fi
+cargo build --release -q -p vaultward --manifest-path "$root/Cargo.toml"
+python3 "$here/generate.py" "$n" "$seed" > "$out/cases.jsonl"
+"$root/target/release/vaultward" authorize --jsonl --input "$out/cases.jsonl" > "$out/ours.jsonl" 2> "$out/ours.err" || true
+node "$here/oracle.mjs" < "$out/cases.jsonl" > "$out/theirs.jsonl"
+python3 "$here/compare.py" "$out/cases.jsonl" "$out/ours.jsonl" "$out/theirs.jsonl" "$out/report.md" "$root/docs/fidelity.md"
