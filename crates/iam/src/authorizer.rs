@@ -17,7 +17,9 @@ use crate::principal::{not_principal_excludes, Grant, RequestPrincipal, Tri};
 use crate::request::Request;
 
 mod explain;
+mod rcp_services;
 pub use explain::explain_statement;
+use rcp_services::RCP_SERVICES;
 
 /// A policy with the name used in explanations.
 #[derive(Debug, Clone, PartialEq)]
@@ -227,7 +229,7 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     let rcps = policies.rcps.as_ref().filter(|_| {
         !p.is_service_linked_role()
             && !matches!(p, RequestPrincipal::Service(_))
-            && RCP_SERVICES.contains(&req.service())
+            && RCP_SERVICES.binary_search(&req.service()).is_ok()
             && (mgmt.is_none() || req.resource_account.as_deref() != mgmt)
     });
 
@@ -478,21 +480,6 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
         }
     }
 }
-
-/// Services whose resources RCPs govern (AWS Organizations, "Resource control policies",
-/// list of supported services).
-const RCP_SERVICES: [&str; 10] = [
-    "s3",
-    "sts",
-    "kms",
-    "sqs",
-    "secretsmanager",
-    "cognito-identity",
-    "ecr",
-    "aoss",
-    "logs",
-    "dynamodb",
-];
 
 fn infer_rule(req: &Request) -> ResourceRule {
     if req.resource.starts_with("arn:")
