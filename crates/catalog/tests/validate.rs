@@ -28,17 +28,14 @@ fn codes(findings: &[Finding]) -> Vec<&'static str> {
 /// table's last action to the description that follows (`iam:PassRoleRequired for ...`):
 /// an action name followed by a capitalised word is such a glued pair, not a typo.
 fn seed_actions() -> Vec<(String, bool)> {
-    let text = std::fs::read_to_string(concat!(
+    // The seed documents live in `shared/` beside the repository (as on CI); they are the
+    // vendor's text and are not copied into the repository.
+    let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/seeds/backup-vendor-permissions-file.txt"
-    ))
-    .or_else(|_| {
-        std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/data/backup-vendor-permissions-file.txt"
-        ))
-    })
-    .unwrap();
+    );
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read the seed document {path}: {e}"));
     let c = catalog();
     let mut out = Vec::new();
     for line in text.lines() {
