@@ -1,4 +1,5 @@
 pub mod actions;
 pub mod authorize;
 pub mod catalog;
+pub mod permissions;
 pub mod validate;

@@ -12,6 +12,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod commands;
 mod input;
+mod output;
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +31,8 @@ enum Command {
     Authorize(commands::authorize::Args),
     /// Validate a policy: structure, actions, resources and condition keys.
     Validate(commands::validate::Args),
+    /// Generate the backup service's permissions file (IAM JSON, CloudFormation, Terraform).
+    Permissions(commands::permissions::Args),
     /// The embedded AWS action catalog.
     #[command(subcommand)]
     Catalog(commands::catalog::Command),
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Authorize(a) => commands::authorize::run(a),
         Command::Validate(a) => commands::validate::run(a),
         Command::Catalog(c) => commands::catalog::run(c),
+        Command::Permissions(a) => commands::permissions::run(a),
         Command::Actions(c) => commands::actions::run(c),
     };
     match result {

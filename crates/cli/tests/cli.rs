@@ -254,3 +254,79 @@ fn validate_uses_the_catalog() {
     );
     assert_eq!(v["findings"][0]["column"], 70);
 }
+
+#[test]
+fn permissions_generates_every_format_and_rejects_bad_parameters() {
+    let dir = std::env::temp_dir().join(format!("vaultward-permissions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for format in ["json", "cloudformation", "cloudformation-yaml", "terraform"] {
+        let out_file = dir.join(format!("out.{format}"));
+        let out = vaultward(
+            &[
+                "permissions",
+                "--assets",
+                "s3,ec2",
+                "--account",
+                "111122223333",
+                "--vendor-account",
+                "999988887777",
+                "--external-id",
+                "X-1",
+                "--format",
+                format,
+                "--out",
+                out_file.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&out_file).unwrap();
+        assert!(text.contains("VaultwardBackupRole"), "{format}");
+        assert!(
+            !text.contains("DynamoDb"),
+            "{format}: DynamoDB was not selected"
+        );
+    }
+    // Only the written files remain: no temporary file is left behind.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 4);
+    let out = vaultward(
+        &[
+            "permissions",
+            "--account",
+            "123",
+            "--vendor-account",
+            "999988887777",
+            "--external-id",
+            "x",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`--account`") && err.contains("`--external-id`"),
+        "{err}"
+    );
+    let out = vaultward(
+        &[
+            "permissions",
+            "--assets",
+            "s3,rds",
+            "--account",
+            "111122223333",
+            "--vendor-account",
+            "999988887777",
+            "--external-id",
+            "X-1",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`rds` is not an asset type"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,176 @@
+//! The permissions file as data: roles, managed policies, the event topic and the rules.
+//! Every output format (JSON, CloudFormation, Terraform) is written from a [`Bundle`].
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::{self, PolicySpec};
+use crate::params::{ParamError, Params};
+
+/// A role with its trust policy and policies.
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    /// Logical id, stable across formats (`BackupRole`).
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    pub description: String,
+    pub trust_policy: Value,
+    /// Logical ids of the managed policies attached.
+    pub managed_policies: Vec<String>,
+    pub inline_policies: Vec<InlinePolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ManagedPolicy {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    pub description: String,
+    pub document: Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Topic {
+    pub id: String,
+    pub name: String,
+    /// The ARN in the first selected region.
+    pub arn: String,
+    pub policy: Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub event_pattern: Value,
+    /// `topic` (the event topic) or `vendor-bus` (the vendor's event bus, through the EventBridge role).
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// Everything the permissions file creates in the customer's account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bundle {
+    pub parameters: Params,
+    pub roles: Vec<Role>,
+    pub policies: Vec<ManagedPolicy>,
+    pub topics: Vec<Topic>,
+    pub rules: Vec<Rule>,
+}
+
+fn policy_id(name: &str, token: &str) -> String {
+    name.strip_prefix(token).unwrap_or(name).to_string()
+}
+
+/// Builds the permissions file for `p` (validated first).
+pub fn generate(p: &Params) -> Result<Bundle, Vec<ParamError>> {
+    p.validate()?;
+    let specs: Vec<PolicySpec> = model::policies(p);
+    let t = &p.name_token;
+    let policies: Vec<ManagedPolicy> = specs
+        .iter()
+        .map(|s| ManagedPolicy {
+            id: policy_id(&s.name, t),
+            name: s.name.clone(),
+            path: p.role_path.clone(),
+            arn: format!("arn:aws:iam::{}:policy{}{}", p.account, p.role_path, s.name),
+            description: s.description.to_string(),
+            document: s.document(),
+        })
+        .collect();
+    let mut roles = vec![Role {
+        id: "BackupRole".into(),
+        name: p.role_name(),
+        path: p.role_path.clone(),
+        arn: p.role_arn(),
+        description: "Assumed by the backup service's control plane to inventory, back up and restore the selected assets".into(),
+        trust_policy: model::trust_policy(p),
+        managed_policies: policies.iter().map(|m| m.id.clone()).collect(),
+        inline_policies: Vec::new(),
+        permissions_boundary: p.permissions_boundary.clone(),
+    }];
+    if p.support_role {
+        roles.push(Role {
+            id: "SupportRole".into(),
+            name: format!("{t}SupportRole"),
+            path: p.role_path.clone(),
+            arn: format!(
+                "arn:aws:iam::{}:role{}{t}SupportRole",
+                p.account, p.role_path
+            ),
+            description: "Optional: lets the vendor's support open and follow support cases".into(),
+            trust_policy: model::trust_policy(p),
+            managed_policies: Vec::new(),
+            inline_policies: vec![InlinePolicy {
+                name: format!("{t}SupportPolicy"),
+                document: model::support_policy(),
+            }],
+            permissions_boundary: p.permissions_boundary.clone(),
+        });
+    }
+    if p.continuous_s3 {
+        roles.push(Role {
+            id: "S3ContinuousBackupEventBridgeRole".into(),
+            name: format!("{t}S3ContinuousBackupEventBridgeRole"),
+            path: p.role_path.clone(),
+            arn: format!(
+                "arn:aws:iam::{}:role{}{t}S3ContinuousBackupEventBridgeRole",
+                p.account, p.role_path
+            ),
+            description:
+                "Used by EventBridge to forward S3 object events to the vendor's event bus".into(),
+            trust_policy: model::event_bridge_trust(p),
+            managed_policies: Vec::new(),
+            inline_policies: vec![InlinePolicy {
+                name: format!("{t}S3ContinuousBackupEventBridgePolicy"),
+                document: model::event_bridge_policy(p),
+            }],
+            permissions_boundary: p.permissions_boundary.clone(),
+        });
+    }
+    let region = p.regions.first().cloned().unwrap_or_default();
+    let topic_arn = format!("arn:aws:sns:{region}:{}:{t}EventPub", p.account);
+    let topics = vec![Topic {
+        id: "EventTopic".into(),
+        name: format!("{t}EventPub"),
+        policy: model::topic_policy(p, &topic_arn),
+        arn: topic_arn,
+    }];
+    let rules = model::rules(p)
+        .into_iter()
+        .map(|(name, pattern, target)| Rule {
+            id: policy_id(&name, t),
+            name,
+            event_pattern: pattern,
+            target: target.into(),
+            target_arn: (target == "vendor-bus").then(|| {
+                format!(
+                    "arn:aws:events:{region}:{}:event-bus/default",
+                    p.vendor_account
+                )
+            }),
+            role: (target == "vendor-bus").then(|| "S3ContinuousBackupEventBridgeRole".to_string()),
+        })
+        .collect();
+    Ok(Bundle {
+        parameters: p.clone(),
+        roles,
+        policies,
+        topics,
+        rules,
+    })
+}

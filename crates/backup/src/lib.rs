@@ -1,0 +1,12 @@
+//! The backup domain: which permissions a backup service needs per asset type and
+//! operation, and the permissions file that grants exactly those, as IAM JSON,
+//! CloudFormation and Terraform.
+
+pub mod bundle;
+pub mod model;
+pub mod output;
+pub mod params;
+
+pub use bundle::{generate, Bundle};
+pub use output::{render, Format};
+pub use params::{AssetType, ParamError, Params};

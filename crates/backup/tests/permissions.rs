@@ -1,0 +1,611 @@
+//! The generated permissions file, checked with the engine rather than by string compares:
+//! every grant is sufficient for its operation, and the things the service must never do
+//! are denied. Evaluation rules: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+use vaultward_backup::model::Operation;
+use vaultward_backup::{generate, model, AssetType, Bundle, Params};
+use vaultward_iam::{
+    authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
+    Request, Severity,
+};
+
+const ACCT: &str = "111122223333";
+const VENDOR: &str = "999988887777";
+
+fn params(assets: &[AssetType]) -> Params {
+    Params {
+        assets: assets.iter().copied().collect(),
+        account: ACCT.into(),
+        vendor_account: VENDOR.into(),
+        external_id: "ext-42".into(),
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        ..Params::default()
+    }
+}
+
+fn all_assets() -> Params {
+    Params {
+        continuous_s3: true,
+        support_role: true,
+        ..params(&[AssetType::S3, AssetType::DynamoDb, AssetType::Ec2])
+    }
+}
+
+fn policy(doc: &Value, kind: PolicyKind) -> vaultward_iam::Policy {
+    let parsed = parse_policy(&doc.to_string(), kind);
+    assert!(!parsed.has_errors(), "{:#?}", parsed.findings);
+    parsed.policy.unwrap()
+}
+
+/// The main role's identity policies.
+fn identity(b: &Bundle) -> PolicySet {
+    let role = &b.roles[0];
+    let identity = b
+        .policies
+        .iter()
+        .filter(|p| role.managed_policies.contains(&p.id))
+        .map(|p| NamedPolicy {
+            name: p.name.clone(),
+            policy: policy(&p.document, PolicyKind::Identity),
+        })
+        .collect();
+    PolicySet {
+        identity,
+        ..Default::default()
+    }
+}
+
+fn context(role_arn: &str, extra: &Value) -> Context {
+    let mut c = Context::default();
+    c.insert("aws:PrincipalArn", ContextValue::Single(role_arn.into()));
+    for (k, v) in extra.as_object().unwrap() {
+        match v {
+            Value::Array(a) => c.insert(
+                k,
+                ContextValue::Multi(a.iter().map(|x| x.as_str().unwrap().to_string()).collect()),
+            ),
+            v => c.insert(
+                k,
+                ContextValue::Single(v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+            ),
+        }
+    }
+    c
+}
+
+/// A KMS key's policy as AWS creates it by default: the account delegates to IAM policies
+/// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+fn default_key_policy() -> NamedPolicy {
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "kms:*", "Resource": "*"}]});
+    NamedPolicy {
+        name: "default key policy".into(),
+        policy: policy(&doc, PolicyKind::Key),
+    }
+}
+
+/// The identity policies, plus the default key policy when the resource is a KMS key.
+fn with_key_policy(set: &PolicySet, resource: &str) -> PolicySet {
+    let mut set = set.clone();
+    if resource.starts_with("arn:aws:kms:") {
+        set.resource = Some(default_key_policy());
+    }
+    set
+}
+
+fn decide(b: &Bundle, set: &PolicySet, action: &str, resource: &str, extra: Value) -> Decision {
+    let p = &b.parameters;
+    let session = format!(
+        "arn:aws:sts::{ACCT}:assumed-role/{}/backup-1",
+        p.role_name()
+    );
+    let req = Request::new(
+        &session,
+        action,
+        resource,
+        Some(ACCT),
+        context(&p.role_arn(), &extra),
+    )
+    .unwrap();
+    authorize(&req, &with_key_policy(set, resource)).decision
+}
+
+#[test]
+fn every_grant_allows_its_operation() {
+    for p in [
+        all_assets(),
+        params(&[AssetType::S3]),
+        params(&[AssetType::Ec2]),
+        Params {
+            restore: false,
+            ..all_assets()
+        },
+    ] {
+        let b = generate(&p).unwrap();
+        let set = identity(&b);
+        let mut checked = 0;
+        for spec in model::policies(&p) {
+            for g in spec.grants.iter().filter(|g| g.allow) {
+                let sample = g.sample.as_ref().unwrap();
+                for action in &g.actions {
+                    let d = decide(&b, &set, action, &sample.resource, sample.context.clone());
+                    assert_eq!(
+                        d,
+                        Decision::Allow,
+                        "{} / {}: {action} on {}",
+                        spec.name,
+                        g.sid,
+                        sample.resource
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+}
+
+#[test]
+fn generated_policies_are_valid_and_every_action_resolves() {
+    let b = generate(&all_assets()).unwrap();
+    let mut docs: Vec<(String, Value, PolicyKind)> = b
+        .policies
+        .iter()
+        .map(|p| (p.name.clone(), p.document.clone(), PolicyKind::Identity))
+        .collect();
+    for r in &b.roles {
+        docs.push((
+            format!("{} trust", r.name),
+            r.trust_policy.clone(),
+            PolicyKind::Trust,
+        ));
+        for i in &r.inline_policies {
+            docs.push((i.name.clone(), i.document.clone(), PolicyKind::Identity));
+        }
+    }
+    for t in &b.topics {
+        docs.push((t.name.clone(), t.policy.clone(), PolicyKind::Resource));
+    }
+    for (name, doc, kind) in docs {
+        let findings =
+            vaultward_catalog::validate_policy(&serde_json::to_string_pretty(&doc).unwrap(), kind);
+        let serious: Vec<_> = findings
+            .iter()
+            .filter(|f| {
+                matches!(f.severity, Severity::Error | Severity::SecurityWarning)
+                    || f.code.starts_with("unknown")
+                    || f.code.contains("matches-no")
+            })
+            .collect();
+        assert!(serious.is_empty(), "{name}: {serious:#?}");
+    }
+}
+
+#[test]
+fn the_service_is_denied_what_it_must_never_do() {
+    let b = generate(&all_assets()).unwrap();
+    let set = identity(&b);
+    let snap = "arn:aws:ec2:us-east-1::snapshot/snap-0customer";
+    let image = "arn:aws:ec2:us-east-1::image/ami-0customer";
+    let instance = format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-0customer");
+    for (what, action, resource, ctx) in [
+        (
+            "delete a snapshot without the vendor tag",
+            "ec2:DeleteSnapshot",
+            snap.to_string(),
+            json!({}),
+        ),
+        (
+            "delete a snapshot tagged by someone else",
+            "ec2:DeleteSnapshot",
+            snap.to_string(),
+            json!({"aws:ResourceTag/Vendor": "Other"}),
+        ),
+        (
+            "deregister an image without the vendor tag",
+            "ec2:DeregisterImage",
+            image.to_string(),
+            json!({}),
+        ),
+        (
+            "tag a snapshot outside a create action",
+            "ec2:CreateTags",
+            snap.to_string(),
+            json!({}),
+        ),
+        (
+            "tag an instance outside a create action",
+            "ec2:CreateTags",
+            instance.clone(),
+            json!({"aws:RequestTag/vaultward.restore": "1"}),
+        ),
+        (
+            "terminate an instance without the restore tag",
+            "ec2:TerminateInstances",
+            instance.clone(),
+            json!({}),
+        ),
+        (
+            "delete a table that is not being restored",
+            "dynamodb:DeleteTable",
+            format!("arn:aws:dynamodb:us-east-1:{ACCT}:table/orders"),
+            json!({}),
+        ),
+        (
+            "use a key outside the backed-up services",
+            "kms:Decrypt",
+            format!("arn:aws:kms:us-east-1:{ACCT}:key/k"),
+            json!({"kms:ViaService": "lambda.us-east-1.amazonaws.com"}),
+        ),
+        (
+            "pass an arbitrary role to EventBridge",
+            "iam:PassRole",
+            format!("arn:aws:iam::{ACCT}:role/Admin"),
+            json!({"iam:PassedToService": "events.amazonaws.com"}),
+        ),
+        (
+            "delete a bucket",
+            "s3:DeleteBucket",
+            "arn:aws:s3:::customer-bucket".to_string(),
+            json!({}),
+        ),
+        (
+            "change IAM",
+            "iam:PutRolePolicy",
+            format!("arn:aws:iam::{ACCT}:role/vaultward/VaultwardBackupRole"),
+            json!({}),
+        ),
+    ] {
+        let d = decide(&b, &set, action, &resource, ctx);
+        assert_ne!(d, Decision::Allow, "the service can {what}");
+    }
+    // The direct CreateTags is an explicit Deny, so no other policy can open it.
+    assert_eq!(
+        decide(&b, &set, "ec2:CreateTags", snap, json!({})),
+        Decision::ExplicitDeny
+    );
+}
+
+#[test]
+fn without_restore_there_are_no_writes_to_customer_data() {
+    let p = Params {
+        restore: false,
+        ..all_assets()
+    };
+    let b = generate(&p).unwrap();
+    let set = identity(&b);
+    for (action, resource) in [
+        ("s3:PutObject", "arn:aws:s3:::customer-bucket/k".to_string()),
+        (
+            "s3:DeleteObject",
+            "arn:aws:s3:::customer-bucket/k".to_string(),
+        ),
+        (
+            "dynamodb:PutItem",
+            format!("arn:aws:dynamodb:us-east-1:{ACCT}:table/orders"),
+        ),
+        (
+            "dynamodb:BatchWriteItem",
+            format!("arn:aws:dynamodb:us-east-1:{ACCT}:table/orders"),
+        ),
+        (
+            "ec2:RunInstances",
+            format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-1"),
+        ),
+    ] {
+        assert_ne!(
+            decide(
+                &b,
+                &set,
+                action,
+                &resource,
+                json!({"s3:ResourceAccount": ACCT})
+            ),
+            Decision::Allow,
+            "{action}"
+        );
+    }
+    // With restore selected the same writes are allowed.
+    let b = generate(&all_assets()).unwrap();
+    assert_eq!(
+        decide(
+            &b,
+            &identity(&b),
+            "s3:PutObject",
+            "arn:aws:s3:::customer-bucket/k",
+            json!({})
+        ),
+        Decision::Allow
+    );
+}
+
+/// Trust-policy evaluation: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
+#[test]
+fn only_the_control_plane_with_the_external_id_can_assume_the_role() {
+    let b = generate(&all_assets()).unwrap();
+    let trust = NamedPolicy {
+        name: "trust".into(),
+        policy: policy(&b.roles[0].trust_policy, PolicyKind::Trust),
+    };
+    let caller_allows = NamedPolicy {
+        name: "caller".into(),
+        policy: policy(
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
+            PolicyKind::Identity,
+        ),
+    };
+    let assume = |principal: &str, principal_arn: &str, external_id: Option<&str>| {
+        let mut ctx = Context::default();
+        ctx.insert(
+            "aws:PrincipalArn",
+            ContextValue::Single(principal_arn.into()),
+        );
+        if let Some(x) = external_id {
+            ctx.insert("sts:ExternalId", ContextValue::Single(x.into()));
+        }
+        let req = Request::new(
+            principal,
+            "sts:AssumeRole",
+            &b.roles[0].arn,
+            Some(ACCT),
+            ctx,
+        )
+        .unwrap();
+        authorize(
+            &req,
+            &PolicySet {
+                identity: vec![caller_allows.clone()],
+                resource: Some(trust.clone()),
+                ..Default::default()
+            },
+        )
+        .decision
+    };
+    let cp = format!("arn:aws:iam::{VENDOR}:role/VaultwardControlPlane");
+    let cp_session = format!("arn:aws:sts::{VENDOR}:assumed-role/VaultwardControlPlane/s");
+    assert_eq!(assume(&cp_session, &cp, Some("ext-42")), Decision::Allow);
+    assert_ne!(assume(&cp_session, &cp, None), Decision::Allow);
+    assert_ne!(assume(&cp_session, &cp, Some("other")), Decision::Allow);
+    let other = format!("arn:aws:iam::{VENDOR}:role/Other");
+    assert_ne!(
+        assume(
+            &format!("arn:aws:sts::{VENDOR}:assumed-role/Other/s"),
+            &other,
+            Some("ext-42")
+        ),
+        Decision::Allow
+    );
+    assert_ne!(
+        assume(
+            &format!("arn:aws:iam::{VENDOR}:user/eve"),
+            &format!("arn:aws:iam::{VENDOR}:user/eve"),
+            Some("ext-42")
+        ),
+        Decision::Allow
+    );
+    assert_ne!(
+        assume(
+            "arn:aws:sts::444455556666:assumed-role/VaultwardControlPlane/s",
+            "arn:aws:iam::444455556666:role/VaultwardControlPlane",
+            Some("ext-42")
+        ),
+        Decision::Allow
+    );
+    assert_ne!(
+        assume(
+            VENDOR,
+            &format!("arn:aws:iam::{VENDOR}:root"),
+            Some("ext-42")
+        ),
+        Decision::Allow
+    );
+}
+
+#[test]
+fn only_this_account_and_its_rules_can_publish_to_the_topic() {
+    let b = generate(&all_assets()).unwrap();
+    let t = &b.topics[0];
+    let topic = NamedPolicy {
+        name: "topic".into(),
+        policy: policy(&t.policy, PolicyKind::Resource),
+    };
+    let publisher = NamedPolicy {
+        name: "pub".into(),
+        policy: policy(
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:*", "Resource": "*"}]}),
+            PolicyKind::Identity,
+        ),
+    };
+    let decide = |principal: &str, action: &str, ctx: Value| {
+        let req = Request::new(
+            principal,
+            action,
+            &t.arn,
+            Some(ACCT),
+            context(principal, &ctx),
+        )
+        .unwrap();
+        authorize(
+            &req,
+            &PolicySet {
+                identity: vec![publisher.clone()],
+                resource: Some(topic.clone()),
+                ..Default::default()
+            },
+        )
+        .decision
+    };
+    assert_eq!(
+        decide(
+            &format!("arn:aws:iam::{ACCT}:user/app"),
+            "sns:Publish",
+            json!({})
+        ),
+        Decision::Allow
+    );
+    assert_ne!(
+        decide(
+            "arn:aws:iam::444455556666:user/mallory",
+            "sns:Publish",
+            json!({})
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            "events.amazonaws.com",
+            "sns:Publish",
+            json!({"aws:SourceAccount": ACCT})
+        ),
+        Decision::Allow
+    );
+    assert_ne!(
+        decide(
+            "events.amazonaws.com",
+            "sns:Publish",
+            json!({"aws:SourceAccount": "444455556666"})
+        ),
+        Decision::Allow
+    );
+    let cp_session = format!("arn:aws:sts::{VENDOR}:assumed-role/VaultwardControlPlane/s");
+    let mut ctx = json!({});
+    ctx["aws:PrincipalArn"] = json!(format!("arn:aws:iam::{VENDOR}:role/VaultwardControlPlane"));
+    let req = Request::new(
+        &cp_session,
+        "sns:Subscribe",
+        &t.arn,
+        Some(ACCT),
+        context(
+            &format!("arn:aws:iam::{VENDOR}:role/VaultwardControlPlane"),
+            &json!({}),
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        authorize(
+            &req,
+            &PolicySet {
+                identity: vec![publisher.clone()],
+                resource: Some(topic.clone()),
+                ..Default::default()
+            }
+        )
+        .decision,
+        Decision::Allow
+    );
+    assert_ne!(
+        decide(
+            &format!("arn:aws:iam::{VENDOR}:user/eve"),
+            "sns:Subscribe",
+            json!({})
+        ),
+        Decision::Allow
+    );
+}
+
+fn actions(b: &Bundle) -> BTreeSet<String> {
+    b.policies
+        .iter()
+        .flat_map(|p| p.document["Statement"].as_array().unwrap().clone())
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn fewer_asset_types_yield_strictly_fewer_actions() {
+    use AssetType::*;
+    let sets: [&[AssetType]; 7] = [
+        &[S3],
+        &[DynamoDb],
+        &[Ec2],
+        &[S3, DynamoDb],
+        &[S3, Ec2],
+        &[DynamoDb, Ec2],
+        &[S3, DynamoDb, Ec2],
+    ];
+    for small in sets {
+        for big in sets {
+            if small.len() < big.len() && small.iter().all(|a| big.contains(a)) {
+                let (a, b) = (
+                    actions(&generate(&params(small)).unwrap()),
+                    actions(&generate(&params(big)).unwrap()),
+                );
+                assert!(a.is_subset(&b) && a.len() < b.len(), "{small:?} vs {big:?}");
+            }
+        }
+    }
+    let with = actions(&generate(&all_assets()).unwrap());
+    let without = actions(
+        &generate(&Params {
+            restore: false,
+            ..all_assets()
+        })
+        .unwrap(),
+    );
+    assert!(without.is_subset(&with) && without.len() < with.len());
+}
+
+#[test]
+fn no_statement_is_duplicated_or_unreachable_and_policies_fit_aws_limits() {
+    let p = all_assets();
+    let b = generate(&p).unwrap();
+    let set = identity(&b);
+    let mut seen = BTreeSet::new();
+    for spec in model::policies(&p) {
+        for g in &spec.grants {
+            let key = serde_json::to_string(&json!([g.allow, g.actions, g.resources, g.condition]))
+                .unwrap();
+            assert!(
+                seen.insert(key),
+                "{} duplicates an earlier statement",
+                g.sid
+            );
+            // Reachable: each Allow decides its own sample (checked above), and the sample
+            // is allowed *by this statement* among the deciding ones.
+            if let Some(s) = &g.sample {
+                let session = format!("arn:aws:sts::{ACCT}:assumed-role/{}/x", p.role_name());
+                let req = Request::new(
+                    &session,
+                    g.actions[0],
+                    &s.resource,
+                    Some(ACCT),
+                    context(&p.role_arn(), &s.context),
+                )
+                .unwrap();
+                let r = authorize(&req, &with_key_policy(&set, &s.resource));
+                assert!(
+                    r.reasons
+                        .iter()
+                        .any(|r| r.statement.as_deref() == Some(g.sid.as_str())),
+                    "{} is never what allows its sample: {r:?}",
+                    g.sid
+                );
+            }
+        }
+        // AWS limit: a managed policy holds at most 6,144 characters, white space excluded.
+        let size = spec
+            .document()
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count();
+        assert!(size <= 6144, "{} is {size} characters", spec.name);
+    }
+    // AWS limit: at most 10 managed policies per role by default.
+    assert!(b.roles[0].managed_policies.len() <= 10);
+    assert!(model::policies(&p)
+        .iter()
+        .flat_map(|s| &s.grants)
+        .any(|g| g.operation == Operation::ContinuousBackup));
+}
