@@ -1,14 +1,14 @@
 //! The permissions file as data: roles, managed policies, the event topic and the rules.
 //! Every output format (JSON, CloudFormation, Terraform) is written from a [`Bundle`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{self, PolicySpec};
 use crate::params::{ParamError, Params};
 
 /// A role with its trust policy and policies.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Role {
     /// Logical id, stable across formats (`BackupRole`).
     pub id: String,
@@ -20,17 +20,17 @@ pub struct Role {
     /// Logical ids of the managed policies attached.
     pub managed_policies: Vec<String>,
     pub inline_policies: Vec<InlinePolicy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions_boundary: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InlinePolicy {
     pub name: String,
     pub document: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManagedPolicy {
     pub id: String,
     pub name: String,
@@ -40,7 +40,7 @@ pub struct ManagedPolicy {
     pub document: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Topic {
     pub id: String,
     pub name: String,
@@ -49,21 +49,21 @@ pub struct Topic {
     pub policy: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rule {
     pub id: String,
     pub name: String,
     pub event_pattern: Value,
     /// `topic` (the event topic) or `vendor-bus` (the vendor's event bus, through the EventBridge role).
     pub target: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_arn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
 }
 
 /// Everything the permissions file creates in the customer's account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bundle {
     pub parameters: Params,
     pub roles: Vec<Role>,

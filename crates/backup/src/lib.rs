@@ -3,10 +3,12 @@
 //! CloudFormation and Terraform.
 
 pub mod bundle;
+pub mod drift;
 pub mod model;
 pub mod output;
 pub mod params;
 
 pub use bundle::{generate, Bundle};
+pub use drift::{drift, DriftError};
 pub use output::{render, Format};
 pub use params::{AssetType, ParamError, Params};

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vaultward_iam::arn::is_account_id;
 
 /// The kinds of asset the backup service protects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AssetType {
     S3,
@@ -35,7 +35,8 @@ impl AssetType {
 }
 
 /// Everything the generator needs. [`Params::validate`] checks it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     pub assets: BTreeSet<AssetType>,
     pub continuous_s3: bool,

@@ -1,5 +1,6 @@
 pub mod actions;
 pub mod authorize;
 pub mod catalog;
+pub mod drift;
 pub mod permissions;
 pub mod validate;

@@ -33,6 +33,8 @@ enum Command {
     Validate(commands::validate::Args),
     /// Generate the backup service's permissions file (IAM JSON, CloudFormation, Terraform).
     Permissions(commands::permissions::Args),
+    /// Compare deployed roles and policies with the permissions file.
+    Drift(commands::drift::Args),
     /// The embedded AWS action catalog.
     #[command(subcommand)]
     Catalog(commands::catalog::Command),
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => commands::validate::run(a),
         Command::Catalog(c) => commands::catalog::run(c),
         Command::Permissions(a) => commands::permissions::run(a),
+        Command::Drift(a) => commands::drift::run(a),
         Command::Actions(c) => commands::actions::run(c),
     };
     match result {

@@ -330,3 +330,63 @@ fn permissions_generates_every_format_and_rejects_bad_parameters() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("`rds` is not an asset type"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn drift_compares_an_export_with_the_permissions_file() {
+    let dir = std::env::temp_dir().join(format!("vaultward-drift-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let expected = dir.join("expected.json");
+    let out = vaultward(
+        &[
+            "permissions",
+            "--assets",
+            "s3",
+            "--account",
+            "111122223333",
+            "--vendor-account",
+            "999988887777",
+            "--external-id",
+            "X-1",
+            "--out",
+            expected.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // An account where nothing was deployed: every role is missing.
+    let actual = dir.join("export.json");
+    std::fs::write(
+        &actual,
+        r#"{"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}"#,
+    )
+    .unwrap();
+    let out = vaultward(
+        &[
+            "drift",
+            "--expected",
+            expected.to_str().unwrap(),
+            "--actual",
+            actual.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["code"], "missing-role");
+    std::fs::write(&actual, "{oops").unwrap();
+    let out = vaultward(
+        &[
+            "drift",
+            "--expected",
+            expected.to_str().unwrap(),
+            "--actual",
+            actual.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("export.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
