@@ -477,6 +477,10 @@ fn compare_document(
     }
 }
 
+/// A request that tries to assume the role: who, principal, `aws:PrincipalArn`,
+/// `sts:ExternalId`, and whether it comes from a service.
+type Probe<'a> = (String, String, Option<String>, Option<&'a str>, bool);
+
 /// Judges the deployed trust policy by the requests it allows: it must let the control
 /// plane in with the external id, and nobody the expected one keeps out.
 fn compare_trust(
@@ -553,7 +557,8 @@ fn compare_trust(
         "arn:aws:sts::{}:assumed-role/{}/probe",
         p.vendor_account, p.control_plane_role
     );
-    let probes: Vec<(String, String, Option<String>, Option<&str>, bool)> = vec![
+    // (who, principal, aws:PrincipalArn, sts:ExternalId, is a service principal)
+    let probes: Vec<Probe<'_>> = vec![
         (
             "the control plane with the external id".into(),
             cp_session.clone(),
