@@ -3,12 +3,16 @@
 //! CloudFormation and Terraform.
 
 pub mod bundle;
+pub mod check;
 pub mod drift;
 pub mod model;
 pub mod output;
 pub mod params;
+pub mod snapshot;
 
 pub use bundle::{generate, Bundle};
+pub use check::{check, CheckOptions, Op, Report};
 pub use drift::{drift, DriftError};
 pub use output::{render, Format};
 pub use params::{AssetType, ParamError, Params};
+pub use snapshot::Snapshot;

@@ -283,6 +283,19 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
         None,
         ("*", json!({})),
     );
+    b.allow(
+        "ReadBackupVaults",
+        &[
+            "backup:DescribeBackupVault",
+            "backup:ListRecoveryPointsByBackupVault",
+        ],
+        &[format!("arn:aws:backup:*:{acct}:backup-vault:*")],
+        None,
+        (
+            &format!("arn:aws:backup:{region}:{acct}:backup-vault:Default"),
+            json!({}),
+        ),
+    );
     if has(AssetType::S3) {
         b.at(Operation::Inventory, Some(AssetType::S3));
         b.allow(

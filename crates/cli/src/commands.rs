@@ -1,6 +1,7 @@
 pub mod actions;
 pub mod authorize;
 pub mod catalog;
+pub mod check;
 pub mod drift;
 pub mod permissions;
 pub mod validate;

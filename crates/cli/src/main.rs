@@ -33,6 +33,8 @@ enum Command {
     Validate(commands::validate::Args),
     /// Generate the backup service's permissions file (IAM JSON, CloudFormation, Terraform).
     Permissions(commands::permissions::Args),
+    /// Check an account: will every backup and restore work, and if not, why?
+    Check(commands::check::Args),
     /// Compare deployed roles and policies with the permissions file.
     Drift(commands::drift::Args),
     /// The embedded AWS action catalog.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Catalog(c) => commands::catalog::run(c),
         Command::Permissions(a) => commands::permissions::run(a),
         Command::Drift(a) => commands::drift::run(a),
+        Command::Check(a) => commands::check::run(a),
         Command::Actions(c) => commands::actions::run(c),
     };
     match result {

@@ -390,3 +390,44 @@ fn drift_compares_an_export_with_the_permissions_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("export.json"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn check_runs_on_the_demo_account() {
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    );
+    let role = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
+    let out = vaultward(&["check", demo, "--role", role, "--format", "json"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the demo account has blocking findings"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"explicit-deny-bucket-policy")
+            && codes.contains(&"kms-key-policy-denies")
+            && codes.contains(&"object-owner-mismatch"),
+        "{codes:?}"
+    );
+    let out = vaultward(
+        &["check", demo, "--role", role, "--assets", "dynamodb,ec2"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = vaultward(&["check", "-", "--role", role], Some("{\"account_id\": 5}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin>:1:"));
+}

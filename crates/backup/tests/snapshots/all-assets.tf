@@ -115,6 +115,15 @@ resource "aws_iam_policy" "inventory_policy" {
           "Resource": "*"
         },
         {
+          "Sid": "ReadBackupVaults",
+          "Effect": "Allow",
+          "Action": [
+            "backup:DescribeBackupVault",
+            "backup:ListRecoveryPointsByBackupVault"
+          ],
+          "Resource": "arn:aws:backup:*:111122223333:backup-vault:*"
+        },
+        {
           "Sid": "InventoryS3",
           "Effect": "Allow",
           "Action": [

@@ -1,0 +1,219 @@
+//! The account snapshot: what the check needs to know about an account, as one JSON file
+//! (documented in `docs/snapshot.md`). Parts that were not collected are recorded as
+//! unknown, never invented: the check then reports what it could not decide.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A policy field: a document (or a JSON string holding one), absent when not collected,
+/// or `{"not_collected": "reason"}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Collected {
+    NotCollected {
+        not_collected: String,
+    },
+    /// `null`: collected, and there is none (a bucket without a policy).
+    Document(Value),
+    /// The field is absent from the snapshot.
+    #[default]
+    #[serde(skip)]
+    Unknown,
+}
+
+impl Collected {
+    fn is_absent(&self) -> bool {
+        matches!(self, Collected::Unknown)
+    }
+}
+
+impl Collected {
+    /// The document, if collected and present.
+    pub fn document(&self) -> Option<&Value> {
+        match self {
+            Collected::Document(Value::Null) => None,
+            Collected::Document(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Why it is unknown, if it is.
+    pub fn unknown_reason(&self) -> Option<String> {
+        match self {
+            Collected::Unknown => Some("not collected".into()),
+            Collected::NotCollected { not_collected } => {
+                Some(format!("not collected: {not_collected}"))
+            }
+            Collected::Document(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    /// The organization id (`o-...`): the value of `aws:PrincipalOrgID` for the role.
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub management_account: Option<String>,
+    /// Per level from the root down; each policy a document or `{"name", "document"}`.
+    #[serde(default)]
+    pub scps: Vec<Vec<Value>>,
+    #[serde(default)]
+    pub rcps: Vec<Vec<Value>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Encryption {
+    /// `AES256` or `aws:kms` (or `aws:kms:dsse`).
+    pub sse: String,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Object {
+    pub key: String,
+    #[serde(default)]
+    pub version_id: Option<String>,
+    pub size: u64,
+    /// The account that owns the object; absent when unknown.
+    #[serde(default)]
+    pub owner_account: Option<String>,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    pub name: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Collected::is_absent")]
+    pub policy: Collected,
+    /// `BucketOwnerEnforced`, `BucketOwnerPreferred` or `ObjectWriter`; absent when unknown.
+    #[serde(default)]
+    pub ownership: Option<String>,
+    #[serde(default)]
+    pub default_encryption: Option<Encryption>,
+    #[serde(default)]
+    pub objects: Vec<Object>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmsKey {
+    pub arn: String,
+    #[serde(default, skip_serializing_if = "Collected::is_absent")]
+    pub policy: Collected,
+    /// `CUSTOMER` or `AWS`.
+    #[serde(default)]
+    pub manager: Option<String>,
+    /// Aliases such as `alias/aws/s3`, to resolve key ids given by alias.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    pub arn: String,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instance {
+    pub arn: String,
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub volumes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Volume {
+    pub arn: String,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vault {
+    pub name: String,
+    pub arn: String,
+    #[serde(default, skip_serializing_if = "Collected::is_absent")]
+    pub access_policy: Collected,
+}
+
+/// An account's state as the check reads it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub account_id: String,
+    /// Absent: the account is not in an organization (or it was not collected; see `notes`).
+    #[serde(default)]
+    pub organization: Option<Organization>,
+    /// The output of `aws iam get-account-authorization-details`, verbatim.
+    #[serde(default)]
+    pub iam: Option<Value>,
+    #[serde(default)]
+    pub buckets: Vec<Bucket>,
+    #[serde(default)]
+    pub kms_keys: Vec<KmsKey>,
+    #[serde(default)]
+    pub dynamodb_tables: Vec<Table>,
+    #[serde(default)]
+    pub ec2_instances: Vec<Instance>,
+    #[serde(default)]
+    pub ebs_volumes: Vec<Volume>,
+    #[serde(default)]
+    pub backup_vaults: Vec<Vault>,
+    /// What the collector could not read, in words.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// A snapshot file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct SnapshotError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Snapshot {
+    /// Reads a snapshot from JSON text; `file` names it in errors.
+    pub fn from_json(file: &str, text: &str) -> Result<Snapshot, SnapshotError> {
+        serde_json::from_str(text).map_err(|e| SnapshotError {
+            file: file.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: format!("{e}; see docs/snapshot.md for the snapshot format"),
+        })
+    }
+
+    /// The KMS key a key id, ARN or alias names, if the snapshot has it.
+    pub fn key(&self, id: &str) -> Option<&KmsKey> {
+        self.kms_keys.iter().find(|k| {
+            k.arn == id
+                || k.arn.rsplit('/').next() == Some(id)
+                || k.aliases
+                    .iter()
+                    .any(|a| a == id || id.ends_with(&format!(":{a}")))
+        })
+    }
+}

@@ -1,0 +1,254 @@
+//! The pre-flight check, one broken state per test, on the bundled demo account
+//! (`examples/demo-account.json`, written by `tools/make-demo-account.py`).
+//! Rules: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+//! KMS key policies https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html,
+//! S3 Object Ownership https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{json, Value};
+use vaultward_backup::check::{Level, Report};
+use vaultward_backup::{check, AssetType, CheckOptions, Op, Snapshot};
+
+const ROLE: &str = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
+
+fn demo() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn run(v: &Value, ops: &[Op]) -> Report {
+    let s = Snapshot::from_json("test", &v.to_string()).unwrap();
+    check(
+        &s,
+        &CheckOptions {
+            role_arn: ROLE.into(),
+            assets: [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2]
+                .into_iter()
+                .collect(),
+            operations: ops.iter().copied().collect(),
+        },
+    )
+}
+
+fn only_bucket(v: &mut Value, name: &str) {
+    v["buckets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|b| b["name"] == name);
+}
+
+fn codes(r: &Report) -> Vec<&'static str> {
+    r.findings.iter().map(|f| f.code).collect()
+}
+
+#[test]
+fn the_demo_account_shows_each_seed_problem() {
+    let r = run(&demo(), &[Op::Backup, Op::Restore]);
+    let c = codes(&r);
+    for code in [
+        "explicit-deny-bucket-policy",
+        "kms-key-policy-denies",
+        "object-owner-mismatch",
+    ] {
+        assert!(c.contains(&code), "{code} missing: {c:?}");
+    }
+    assert!(r.blocks());
+    let ok: Vec<&str> = r
+        .matrix
+        .iter()
+        .filter(|c| c.status == "ok")
+        .map(|c| c.resource.as_str())
+        .collect();
+    assert!(ok.contains(&"arn:aws:s3:::clean-bucket"), "{ok:?}");
+    assert!(
+        r.matrix.iter().all(|c| c.status != "unknown"),
+        "{:?}",
+        r.matrix
+    );
+}
+
+#[test]
+fn vpc_deny_names_the_statement_and_counts_what_is_lost() {
+    let mut v = demo();
+    only_bucket(&mut v, "hd-test");
+    let r = run(&v, &[Op::Backup]);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "explicit-deny-bucket-policy")
+        .unwrap();
+    assert_eq!(f.statement.as_deref(), Some("Access-to-specific-VPC-only"));
+    assert!(
+        f.reason
+            .contains("StringNotEquals aws:SourceVpc is true because the key is absent"),
+        "{}",
+        f.reason
+    );
+    assert_eq!((f.impact.objects, f.impact.bytes), (3, 6 * 1_048_576));
+    assert!(f.fix.contains("ArnNotLike") && f.fix.contains(ROLE));
+}
+
+#[test]
+fn an_arnnotlike_exception_for_the_role_clears_the_vpc_deny() {
+    let mut v = demo();
+    only_bucket(&mut v, "hd-test");
+    let mut policy: Value =
+        serde_json::from_str(v["buckets"][0]["policy"].as_str().unwrap()).unwrap();
+    policy["Statement"][0]["Condition"]["ArnNotLike"] = json!({"aws:PrincipalArn": [ROLE]});
+    v["buckets"][0]["policy"] = policy;
+    let r = run(&v, &[Op::Backup, Op::Restore]);
+    assert!(
+        !codes(&r).contains(&"explicit-deny-bucket-policy"),
+        "{:#?}",
+        r.findings
+    );
+}
+
+#[test]
+fn the_seed_notprincipal_form_does_not_exempt_the_role() {
+    let mut v = demo();
+    only_bucket(&mut v, "hd-test");
+    let mut policy: Value =
+        serde_json::from_str(v["buckets"][0]["policy"].as_str().unwrap()).unwrap();
+    let st = policy["Statement"][0].as_object_mut().unwrap();
+    st.remove("Principal");
+    st.insert("NotPrincipal".into(), json!({"AWS": ["arn:aws:iam::111122223333:root", ROLE, "arn:aws:sts::111122223333:assumed-role/VaultwardBackupRole/daebaksrv-*"]}));
+    v["buckets"][0]["policy"] = policy;
+    let r = run(&v, &[Op::Backup]);
+    let c = codes(&r);
+    assert!(
+        c.contains(&"notprincipal-wildcard") && c.contains(&"explicit-deny-bucket-policy"),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn objects_under_an_aws_managed_key_used_from_elsewhere() {
+    let mut v = demo();
+    only_bucket(&mut v, "finance-encrypted");
+    // An AWS managed key allows use only through its own service in its own account.
+    v["kms_keys"][0]["manager"] = json!("AWS");
+    v["kms_keys"][0]["policy"] = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com", "kms:CallerAccount": "111122223333"}}}]});
+    let r = run(&v, &[Op::Backup]);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "aws-managed-key")
+        .unwrap();
+    assert!(f.fix.contains("customer managed key"));
+    assert_eq!(f.impact.objects, 4);
+}
+
+#[test]
+fn scp_rcp_and_boundary_denials_are_named() {
+    let mut v = demo();
+    only_bucket(&mut v, "clean-bucket");
+    v["organization"]["scps"] = json!([[{"name": "FullAWSAccess", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}, {"name": "NoS3Reads", "document": {"Version": "2012-10-17", "Statement": [{"Sid": "NoS3", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*"}]}}]]);
+    let r = run(&v, &[Op::Backup]);
+    assert_eq!(r.findings[0].code, "scp-denies");
+    assert_eq!(r.findings[0].statement.as_deref(), Some("NoS3"));
+
+    let mut v = demo();
+    only_bucket(&mut v, "clean-bucket");
+    v["organization"]["rcps"] = json!([[{"name": "OrgOnly", "document": {"Version": "2012-10-17", "Statement": [{"Sid": "OrgOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}}}]}}]]);
+    let r = run(&v, &[Op::Backup]);
+    assert_eq!(r.findings[0].code, "rcp-denies");
+    // Inside the organization, the same RCP lets the role through.
+    v["organization"]["id"] = json!("o-abc");
+    assert!(run(&v, &[Op::Backup]).findings.is_empty());
+
+    let mut v = demo();
+    only_bucket(&mut v, "clean-bucket");
+    let boundary = "arn:aws:iam::111122223333:policy/Boundary";
+    v["iam"]["RoleDetailList"][0]["PermissionsBoundary"] =
+        json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary});
+    v["iam"]["Policies"].as_array_mut().unwrap().push(json!({"PolicyName": "Boundary", "Arn": boundary, "PolicyVersionList": [{"Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}, "IsDefaultVersion": true}]}));
+    let r = run(&v, &[Op::Backup]);
+    assert_eq!(r.findings[0].code, "boundary-denies");
+}
+
+#[test]
+fn missing_identity_permissions_and_vault_policies() {
+    let mut v = demo();
+    only_bucket(&mut v, "clean-bucket");
+    v["iam"]["RoleDetailList"][0]["AttachedManagedPolicies"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| p["PolicyName"] != "VaultwardS3BackupPolicy");
+    let r = run(&v, &[Op::Backup]);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "missing-identity-permission")
+        .unwrap();
+    assert_eq!(f.action, "s3:ListBucket");
+
+    let mut v = demo();
+    v["buckets"] = json!([]);
+    v["backup_vaults"][0]["access_policy"] = json!({"Version": "2012-10-17", "Statement": [{"Sid": "LockDown", "Effect": "Deny", "Principal": "*", "Action": ["backup:DescribeBackupVault", "backup:ListRecoveryPointsByBackupVault"], "Resource": "*"}]});
+    let r = run(&v, &[Op::Backup]);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "vault-policy-denies")
+        .unwrap();
+    assert_eq!(f.statement.as_deref(), Some("LockDown"));
+}
+
+#[test]
+fn missing_parts_are_unknown_never_invented() {
+    let mut v = demo();
+    only_bucket(&mut v, "clean-bucket");
+    v["buckets"][0].as_object_mut().unwrap().remove("policy");
+    let r = run(&v, &[Op::Backup]);
+    let f = &r.findings[0];
+    assert_eq!((f.code, f.level), ("unknown", Level::Unknown));
+    assert_eq!(f.reason, "unknown: bucket policy not collected");
+    assert!(!r.blocks());
+
+    let mut v = demo();
+    only_bucket(&mut v, "finance-encrypted");
+    v["kms_keys"] =
+        json!([{"arn": v["kms_keys"][0]["arn"], "policy": {"not_collected": "AccessDenied"}}]);
+    let r = run(&v, &[Op::Backup]);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.reason.contains("not collected: AccessDenied")),
+        "{:#?}",
+        r.findings
+    );
+
+    let mut v = demo();
+    v.as_object_mut().unwrap().remove("iam");
+    let r = run(&v, &[Op::Backup]);
+    assert!(r.findings.iter().all(|f| f.level == Level::Unknown) && !r.findings.is_empty());
+}
+
+#[test]
+fn objects_are_evaluated_once_per_key_and_owner() {
+    let mut v = demo();
+    only_bucket(&mut v, "clean-bucket");
+    let objects: Vec<Value> = (0..10_000)
+        .map(|i| json!({"key": format!("o/{i}"), "size": 1, "owner_account": "111122223333"}))
+        .collect();
+    v["buckets"][0]["objects"] = Value::Array(objects);
+    let r = run(&v, &[Op::Backup]);
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    assert!(r.requests < 10, "{}", r.requests);
+}
+
+#[test]
+fn bad_snapshots_are_located_errors() {
+    let e = Snapshot::from_json(
+        "snap.json",
+        "{\n  \"account_id\": \"1\",\n  \"bukets\": []\n}",
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.file.as_str()), (3, "snap.json"));
+    assert!(e.message.contains("bukets"), "{}", e.message);
+}

@@ -1,0 +1,85 @@
+//! `vaultward check SNAPSHOT --role ARN [--assets s3,dynamodb,ec2] [--operations backup,restore]
+//! [--format human|json] [--out FILE]`: will every backup and restore work?
+//! Exit 0 when nothing blocks, 1 when something blocks, 2 for bad input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use vaultward_backup::check::render_human;
+use vaultward_backup::{check, AssetType, CheckOptions, Op, Snapshot};
+
+use crate::input::{display_name, read_text};
+use crate::output::write_atomically;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The account snapshot (see docs/snapshot.md).
+    snapshot: PathBuf,
+    /// The backup role's ARN, with its path.
+    #[arg(long)]
+    role: String,
+    #[arg(long, default_value = "s3,dynamodb,ec2")]
+    assets: String,
+    #[arg(long, default_value = "backup,restore")]
+    operations: String,
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    format: String,
+    /// Write the report here (atomically) instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let name = display_name(&args.snapshot);
+    let snapshot = match Snapshot::from_json(&name, &read_text(&args.snapshot)?) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut assets = std::collections::BTreeSet::new();
+    for a in args.assets.split(',').filter(|a| !a.trim().is_empty()) {
+        let Some(t) = AssetType::parse(a) else {
+            eprintln!("error: `--assets`: `{a}` is not an asset type; use s3, dynamodb, ec2");
+            return Ok(ExitCode::from(2));
+        };
+        assets.insert(t);
+    }
+    let mut operations = std::collections::BTreeSet::new();
+    for o in args.operations.split(',').filter(|o| !o.trim().is_empty()) {
+        let Some(op) = Op::parse(o) else {
+            eprintln!("error: `--operations`: `{o}` is not an operation; use backup, restore");
+            return Ok(ExitCode::from(2));
+        };
+        operations.insert(op);
+    }
+    if vaultward_iam::arn::Arn::parse(&args.role)
+        .is_none_or(|a| a.service != "iam" || !a.resource.starts_with("role/"))
+    {
+        eprintln!("error: `--role`: `{}` is not an IAM role ARN", args.role);
+        return Ok(ExitCode::from(2));
+    }
+    let report = check(
+        &snapshot,
+        &CheckOptions {
+            role_arn: args.role,
+            assets,
+            operations,
+        },
+    );
+    let text = if args.format == "json" {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
+    } else {
+        render_human(&report)
+    };
+    match args.out {
+        Some(path) => write_atomically(&path, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(if report.blocks() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
