@@ -647,6 +647,12 @@ impl Checker<'_> {
             let aws = key.manager.as_deref() == Some("AWS");
             let doc = key.policy.document().cloned();
             self.denied(&r, resource, op, action, "key", aws, impact, doc.as_ref());
+            // Name the key even when no statement decided (the key policy just lacks an Allow).
+            if let Some(last) = self.report.findings.last_mut() {
+                if last.policy.is_none() {
+                    last.policy = Some(format!("key policy of {}", key.arn));
+                }
+            }
         }
     }
 

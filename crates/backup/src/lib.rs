@@ -4,7 +4,9 @@
 
 pub mod bundle;
 pub mod check;
+pub mod diff;
 pub mod drift;
+pub mod fix;
 pub mod model;
 pub mod output;
 pub mod params;

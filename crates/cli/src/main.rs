@@ -35,6 +35,8 @@ enum Command {
     Permissions(commands::permissions::Args),
     /// Check an account: will every backup and restore work, and if not, why?
     Check(commands::check::Args),
+    /// Write verified fixes for what `check` finds.
+    Fix(commands::fix::Args),
     /// Compare deployed roles and policies with the permissions file.
     Drift(commands::drift::Args),
     /// The embedded AWS action catalog.
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Permissions(a) => commands::permissions::run(a),
         Command::Drift(a) => commands::drift::run(a),
         Command::Check(a) => commands::check::run(a),
+        Command::Fix(a) => commands::fix::run(a),
         Command::Actions(c) => commands::actions::run(c),
     };
     match result {
