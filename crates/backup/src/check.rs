@@ -18,7 +18,10 @@ use vaultward_iam::{
 };
 
 use crate::params::AssetType;
+
+mod render;
 use crate::snapshot::{Bucket, Collected, Snapshot};
+pub use render::{html, sarif};
 
 /// Backup or restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -252,3 +252,39 @@ fn bad_snapshots_are_located_errors() {
     assert_eq!((e.line, e.file.as_str()), (3, "snap.json"));
     assert!(e.message.contains("bukets"), "{}", e.message);
 }
+
+#[test]
+fn sarif_and_html_reports() {
+    use vaultward_backup::check::{html, sarif};
+    let r = run(&demo(), &[Op::Backup, Op::Restore]);
+    let s = sarif(&r, "demo-account.json");
+    assert_eq!(s["version"], "2.1.0");
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), r.findings.len());
+    assert!(results
+        .iter()
+        .any(|x| x["ruleId"] == "explicit-deny-bucket-policy" && x["level"] == "error"));
+    let rules: Vec<&str> = s["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"object-owner-mismatch"));
+
+    let page = html(&r);
+    assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+    assert!(
+        !page.contains("<script") && !page.contains("src=\"http") && !page.contains("href=\"http"),
+        "self-contained"
+    );
+    assert_eq!(page.matches("<details").count(), r.findings.len());
+    assert!(
+        page.contains(
+            "<td class=\"blocked\"><a href=\"#arn_aws_s3___hd-test-backup\">blocked</a></td>"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<details id=\"arn_aws_s3___hd-test-backup\""));
+    assert!(page.contains("<td class=\"ok\">"));
+}

@@ -434,13 +434,32 @@ fn check_runs_on_the_demo_account() {
 
 #[test]
 fn fix_writes_verified_patches_and_diffs() {
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo-account.json");
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    );
     let dir = std::env::temp_dir().join(format!("vaultward-fix-{}", std::process::id()));
-    let out = vaultward(&["fix", demo, "--role", "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole", "--out", dir.to_str().unwrap()], None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = vaultward(
+        &[
+            "fix",
+            demo,
+            "--role",
+            "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.matches("verified [").count(), 3, "{stdout}");
-    let summary: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("fixes.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("fixes.json")).unwrap()).unwrap();
     for f in summary.as_array().unwrap() {
         let file = f["file"].as_str().unwrap();
         assert!(dir.join(file).exists() && dir.join(format!("{file}.diff")).exists());

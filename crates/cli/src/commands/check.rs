@@ -1,11 +1,11 @@
 //! `vaultward check SNAPSHOT --role ARN [--assets s3,dynamodb,ec2] [--operations backup,restore]
-//! [--format human|json] [--out FILE]`: will every backup and restore work?
+//! [--format human|json|sarif|html] [--out FILE]`: will every backup and restore work?
 //! Exit 0 when nothing blocks, 1 when something blocks, 2 for bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vaultward_backup::check::render_human;
+use vaultward_backup::check::{html, render_human, sarif};
 use vaultward_backup::{check, AssetType, CheckOptions, Op, Snapshot};
 
 use crate::input::{display_name, read_text};
@@ -22,7 +22,7 @@ pub struct Args {
     assets: String,
     #[arg(long, default_value = "backup,restore")]
     operations: String,
-    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "sarif", "html"])]
     format: String,
     /// Write the report here (atomically) instead of standard output.
     #[arg(long)]
@@ -68,10 +68,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             operations,
         },
     );
-    let text = if args.format == "json" {
-        format!("{}\n", serde_json::to_string_pretty(&report)?)
-    } else {
-        render_human(&report)
+    let text = match args.format.as_str() {
+        "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        "sarif" => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&sarif(&report, &name))?
+        ),
+        "html" => html(&report),
+        _ => render_human(&report),
     };
     match args.out {
         Some(path) => write_atomically(&path, text.as_bytes())?,
