@@ -20,6 +20,7 @@ use vaultward_iam::{
 use crate::params::AssetType;
 
 mod render;
+use crate::inventory::Inventory;
 use crate::snapshot::{Bucket, Collected, Snapshot};
 pub use render::{html, sarif};
 
@@ -259,9 +260,11 @@ fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, String> {
 struct Checker<'s> {
     s: &'s Snapshot,
     opts: &'s CheckOptions,
-    role: RoleSide,
-    scps: Option<Vec<Vec<NamedPolicy>>>,
-    rcps: Option<Vec<Vec<NamedPolicy>>>,
+    /// The role's tags, as principal tags.
+    tags: Vec<(String, String)>,
+    /// Everything but the resource policy, built once: each request only swaps that in.
+    base: PolicySet,
+    inventory: Option<&'s Inventory>,
     report: Report,
 }
 
@@ -279,10 +282,7 @@ fn levels(levels: &[Vec<Value>], kind: PolicyKind, prefix: &str) -> Vec<Vec<Name
         .collect()
 }
 
-/// Objects that share an encryption key and an owner get the same answer.
-type GroupKey = (Option<String>, Option<String>);
-/// (count, bytes, a sample key) of one group.
-type Group = (u64, u64, String);
+pub use crate::inventory::{Group, GroupKey};
 
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -321,7 +321,7 @@ impl Checker<'_> {
         if let Some(id) = self.s.organization.as_ref().and_then(|o| o.id.clone()) {
             ctx.insert("aws:PrincipalOrgID", ContextValue::Single(id));
         }
-        for (k, v) in &self.role.tags {
+        for (k, v) in &self.tags {
             ctx.insert(
                 &format!("aws:PrincipalTag/{k}"),
                 ContextValue::Single(v.clone()),
@@ -335,21 +335,10 @@ impl Checker<'_> {
     }
 
     fn evaluate(&mut self, req: &Request, resource_policy: Option<NamedPolicy>) -> Response {
-        let set = PolicySet {
-            identity: self.role.identity.clone(),
-            resource: resource_policy,
-            resource_rule: None,
-            boundary: self.role.boundary.clone(),
-            session: None,
-            scps: self.scps.clone(),
-            rcps: self.rcps.clone(),
-            management_account: self
-                .s
-                .organization
-                .as_ref()
-                .and_then(|o| o.management_account.clone()),
-        };
-        authorize(req, &set)
+        self.base.resource = resource_policy;
+        let r = authorize(req, &self.base);
+        self.base.resource = None;
+        r
     }
 
     fn cell(&mut self, resource: &str, op: Op, status: &'static str) {
@@ -475,8 +464,11 @@ impl Checker<'_> {
                 .and_then(|d| named(d, format!("{} bucket policy", b.name), PolicyKind::Resource)),
         };
         let policy_doc = b.policy.document().cloned();
-        let total_objects = b.objects.len() as u64;
-        let total_bytes: u64 = b.objects.iter().map(|o| o.size).sum();
+        let listed = self.inventory.and_then(|i| i.buckets.get(&b.name));
+        let total_objects =
+            b.objects.len() as u64 + listed.map_or(0, |g| g.values().map(|v| v.0).sum());
+        let total_bytes: u64 = b.objects.iter().map(|o| o.size).sum::<u64>()
+            + listed.map_or(0, |g| g.values().map(|v| v.1).sum());
         let all = Impact {
             objects: total_objects,
             bytes: total_bytes,
@@ -528,18 +520,28 @@ impl Checker<'_> {
         }
         // Objects, once per group of (encryption key, owner).
         let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+        let default_key = b
+            .default_encryption
+            .as_ref()
+            .filter(|e| e.sse.starts_with("aws:kms"))
+            .and_then(|e| e.kms_key_id.clone());
         for o in &b.objects {
-            let key = o.kms_key_id.clone().or_else(|| {
-                b.default_encryption
-                    .as_ref()
-                    .filter(|e| e.sse.starts_with("aws:kms"))
-                    .and_then(|e| e.kms_key_id.clone())
-            });
+            let key = o.kms_key_id.clone().or_else(|| default_key.clone());
             let e = groups
                 .entry((key, o.owner_account.clone()))
                 .or_insert((0, 0, o.key.clone()));
             e.0 += 1;
             e.1 += o.size;
+        }
+        if let Some(listed) = self.inventory.and_then(|i| i.buckets.get(&b.name)) {
+            for ((key, owner), (count, bytes, sample)) in listed {
+                let key = key.clone().or_else(|| default_key.clone());
+                let e = groups
+                    .entry((key, owner.clone()))
+                    .or_insert((0, 0, sample.clone()));
+                e.0 += count;
+                e.1 += bytes;
+            }
         }
         for ((key, owner), (count, bytes, sample_key)) in groups {
             let impact = Impact {
@@ -711,6 +713,15 @@ fn has_notprincipal_wildcard(doc: &Value) -> bool {
 
 /// Checks every selected asset and operation of the snapshot.
 pub fn check(s: &Snapshot, opts: &CheckOptions) -> Report {
+    check_with_inventory(s, opts, None)
+}
+
+/// Like [`check`], with objects also read from S3 Inventory listings (see [`Inventory`]).
+pub fn check_with_inventory(
+    s: &Snapshot,
+    opts: &CheckOptions,
+    inventory: Option<&Inventory>,
+) -> Report {
     let mut report = Report {
         account: s.account_id.clone(),
         role: opts.role_arn.clone(),
@@ -739,16 +750,24 @@ pub fn check(s: &Snapshot, opts: &CheckOptions) -> Report {
         }
     };
     let org = s.organization.clone();
-    let mut c = Checker {
-        s,
-        opts,
-        role,
+    let base = PolicySet {
+        identity: role.identity,
+        boundary: role.boundary,
         scps: org
             .as_ref()
             .map(|o| levels(&o.scps, PolicyKind::Scp, "scp")),
         rcps: org
             .as_ref()
             .map(|o| levels(&o.rcps, PolicyKind::Rcp, "rcp")),
+        management_account: org.as_ref().and_then(|o| o.management_account.clone()),
+        ..PolicySet::default()
+    };
+    let mut c = Checker {
+        s,
+        opts,
+        tags: role.tags,
+        base,
+        inventory,
         report,
     };
     let acct = s.account_id.clone();

@@ -467,3 +467,64 @@ fn fix_writes_verified_patches_and_diffs() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn check_streams_objects_from_an_inventory_listing() {
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    );
+    let dir = std::env::temp_dir().join(format!("vaultward-inv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let inv = dir.join("inventory.csv");
+    let mut csv = String::from("Bucket,Key,Size,ObjectOwner,KMSKeyArn\n");
+    for i in 0..5000 {
+        csv.push_str(&format!(
+            "\"hd-test\",\"more/{i}\",\"100\",\"111122223333\",\"\"\n"
+        ));
+    }
+    std::fs::write(&inv, csv).unwrap();
+    let out = vaultward(
+        &[
+            "check",
+            demo,
+            "--role",
+            "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole",
+            "--assets",
+            "s3",
+            "--operations",
+            "backup",
+            "--inventory",
+            inv.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "explicit-deny-bucket-policy")
+        .unwrap();
+    assert_eq!(
+        f["impact"]["objects"], 5003,
+        "3 listed in the snapshot and 5,000 in the inventory"
+    );
+    std::fs::write(&inv, "Bucket,Key,Size\nhd-test,k,lots\n").unwrap();
+    let out = vaultward(
+        &[
+            "check",
+            demo,
+            "--role",
+            "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole",
+            "--inventory",
+            inv.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("inventory.csv:2:"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

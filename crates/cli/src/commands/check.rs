@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use vaultward_backup::check::{html, render_human, sarif};
-use vaultward_backup::{check, AssetType, CheckOptions, Op, Snapshot};
+use vaultward_backup::{check_with_inventory, AssetType, CheckOptions, Inventory, Op, Snapshot};
 
 use crate::input::{display_name, read_text};
 use crate::output::write_atomically;
@@ -27,6 +28,9 @@ pub struct Args {
     /// Write the report here (atomically) instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// S3 Inventory listings (CSV with a header row), streamed; repeat for several.
+    #[arg(long)]
+    inventory: Vec<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -60,13 +64,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("error: `--role`: `{}` is not an IAM role ARN", args.role);
         return Ok(ExitCode::from(2));
     }
-    let report = check(
+    let mut inventory = Inventory::default();
+    for path in &args.inventory {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        if let Err(e) = inventory.read_csv(
+            &path.display().to_string(),
+            std::io::BufReader::with_capacity(1 << 20, file),
+        ) {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let inventory = (!args.inventory.is_empty()).then_some(&inventory);
+    let report = check_with_inventory(
         &snapshot,
         &CheckOptions {
             role_arn: args.role,
             assets,
             operations,
         },
+        inventory,
     );
     let text = match args.format.as_str() {
         "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
