@@ -87,9 +87,7 @@ impl Inventory {
         let owner_i = find(&["ObjectOwner", "Owner", "owner_account"]);
         let kms_i = find(&["KMSKeyArn", "SSEKMSKeyId", "kms_key_id"]);
         let mut row = Vec::new();
-        let mut n: u64 = 1;
-        for line in lines {
-            n += 1;
+        for (n, line) in (2_u64..).zip(lines) {
             let line = line.map_err(|e| err(n, e.to_string()))?;
             if line.is_empty() {
                 continue;
