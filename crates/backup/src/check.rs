@@ -568,6 +568,10 @@ impl Checker<'_> {
                     self.cell(&bucket_arn, op, "blocked");
                     continue;
                 }
+                (None, Some(mode @ ("ObjectWriter" | "BucketOwnerPreferred"))) => {
+                    self.unknown(&bucket_arn, op, "s3:GetObject", format!("{count} objects have no recorded owner, and with Object Ownership `{mode}` another account may own them"));
+                    continue;
+                }
                 (Some(o), None) if o != acct => {
                     self.unknown(&bucket_arn, op, "s3:GetObject", format!("{count} objects are owned by account {o} and the bucket's Object Ownership was not collected"));
                     continue;

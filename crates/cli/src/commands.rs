@@ -5,4 +5,5 @@ pub mod check;
 pub mod drift;
 pub mod fix;
 pub mod permissions;
+pub mod snapshot;
 pub mod validate;

@@ -35,6 +35,9 @@ enum Command {
     Permissions(commands::permissions::Args),
     /// Check an account: will every backup and restore work, and if not, why?
     Check(commands::check::Args),
+    /// Build account snapshots.
+    #[command(subcommand)]
+    Snapshot(commands::snapshot::Command),
     /// Write verified fixes for what `check` finds.
     Fix(commands::fix::Args),
     /// Compare deployed roles and policies with the permissions file.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Drift(a) => commands::drift::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Fix(a) => commands::fix::run(a),
+        Command::Snapshot(c) => commands::snapshot::run(c),
         Command::Actions(c) => commands::actions::run(c),
     };
     match result {

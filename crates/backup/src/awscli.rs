@@ -1,0 +1,365 @@
+//! Builds a snapshot from a folder of AWS CLI outputs (layout in `docs/snapshot.md`).
+//! A file that is missing leaves its part unknown; a `*.error` file beside it (the CLI's
+//! error text) records why, and `NoSuchBucketPolicy`-style errors mean "there is none".
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::snapshot::{
+    Bucket, Collected, Encryption, Instance, KmsKey, Organization, Snapshot, Table, Vault, Volume,
+};
+
+/// A file of the folder that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct LoadError {
+    pub file: String,
+    pub message: String,
+}
+
+fn read_json(path: &Path) -> Result<Option<Value>, LoadError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(LoadError {
+                file: path.display().to_string(),
+                message: e.to_string(),
+            })
+        }
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| LoadError {
+            file: path.display().to_string(),
+            message: format!("line {}, column {}: {e}", e.line(), e.column()),
+        })
+}
+
+/// A policy from `get-bucket-policy` / `get-key-policy` / `get-backup-vault-access-policy`
+/// output (`{"Policy": "..."}`), or what its `.error` file says.
+fn policy(dir: &Path, stem: &str) -> Result<Collected, LoadError> {
+    if let Some(v) = read_json(&dir.join(format!("{stem}.json")))? {
+        return Ok(match v.get("Policy") {
+            Some(Value::String(s)) => Collected::Document(Value::String(s.clone())),
+            Some(other) => Collected::Document(other.clone()),
+            None => Collected::Document(v),
+        });
+    }
+    match std::fs::read_to_string(dir.join(format!("{stem}.error"))) {
+        Ok(err)
+            if err.contains("NoSuchBucketPolicy")
+                || err.contains("ResourceNotFoundException")
+                || err.contains("NoSuchPolicy") =>
+        {
+            Ok(Collected::Document(Value::Null))
+        }
+        Ok(err) => Ok(Collected::NotCollected {
+            not_collected: err.trim().lines().last().unwrap_or("error").to_string(),
+        }),
+        Err(_) => Ok(Collected::Unknown),
+    }
+}
+
+fn tags(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            Some((
+                t.get("Key")?.as_str()?.to_string(),
+                t.get("Value")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn subdirs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+fn policy_files(dir: &Path) -> Result<Vec<Vec<Value>>, LoadError> {
+    // Files named `LEVEL-NAME.json` (the output of `aws organizations describe-policy`).
+    let mut levels: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    for f in files {
+        let name = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let level: usize = name
+            .split('-')
+            .next()
+            .and_then(|l| l.parse().ok())
+            .ok_or_else(|| LoadError {
+                file: f.display().to_string(),
+                message: "name it LEVEL-NAME.json, with LEVEL 0 for the organization root".into(),
+            })?;
+        let v = read_json(&f)?.unwrap_or(Value::Null);
+        let content = v.pointer("/Policy/Content").cloned().unwrap_or(v);
+        let pname = name
+            .split_once('-')
+            .map_or(name.clone(), |(_, n)| n.to_string());
+        levels
+            .entry(level)
+            .or_default()
+            .push(serde_json::json!({"name": pname, "document": content}));
+    }
+    Ok(levels.into_values().collect())
+}
+
+/// Reads the folder `dir` into a snapshot.
+pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
+    let identity = read_json(&dir.join("caller-identity.json"))?.ok_or_else(|| LoadError {
+        file: dir.join("caller-identity.json").display().to_string(),
+        message: "missing: write it with `aws sts get-caller-identity > caller-identity.json`"
+            .into(),
+    })?;
+    let account_id = identity
+        .get("Account")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mut notes = Vec::new();
+    let iam = read_json(&dir.join("iam.json"))?;
+    if iam.is_none() {
+        notes.push("iam.json missing: the role's policies are unknown".into());
+    }
+    let organization = match read_json(&dir.join("organization.json"))? {
+        None => None,
+        Some(o) => Some(Organization {
+            id: o
+                .pointer("/Organization/Id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            management_account: o
+                .pointer("/Organization/MasterAccountId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            scps: policy_files(&dir.join("scps"))?,
+            rcps: policy_files(&dir.join("rcps"))?,
+        }),
+    };
+    let mut buckets = Vec::new();
+    for d in subdirs(&dir.join("s3")) {
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let region = read_json(&d.join("location.json"))?.map(|v| {
+            v.get("LocationConstraint")
+                .and_then(Value::as_str)
+                .unwrap_or("us-east-1")
+                .to_string()
+        });
+        let ownership = read_json(&d.join("ownership.json"))?.and_then(|v| {
+            v.pointer("/OwnershipControls/Rules/0/ObjectOwnership")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        let default_encryption = read_json(&d.join("encryption.json"))?.and_then(|v| {
+            let rule = v.pointer(
+                "/ServerSideEncryptionConfiguration/Rules/0/ApplyServerSideEncryptionByDefault",
+            )?;
+            Some(Encryption {
+                sse: rule.get("SSEAlgorithm")?.as_str()?.to_string(),
+                kms_key_id: rule
+                    .get("KMSMasterKeyID")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            })
+        });
+        let objects = read_json(&d.join("objects.json"))?
+            .map(|v| {
+                let list = v
+                    .get("Versions")
+                    .or_else(|| v.get("Contents"))
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                list.iter()
+                    .filter_map(|o| {
+                        Some(crate::snapshot::Object {
+                            key: o.get("Key")?.as_str()?.to_string(),
+                            version_id: o
+                                .get("VersionId")
+                                .and_then(Value::as_str)
+                                .map(str::to_string),
+                            size: o.get("Size")?.as_u64()?,
+                            owner_account: None,
+                            kms_key_id: None,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        buckets.push(Bucket {
+            name,
+            region,
+            policy: policy(&d, "policy")?,
+            ownership,
+            default_encryption,
+            objects,
+        });
+    }
+    let mut kms_keys = Vec::new();
+    for d in subdirs(&dir.join("kms")) {
+        let Some(meta) = read_json(&d.join("describe-key.json"))? else {
+            continue;
+        };
+        let Some(arn) = meta.pointer("/KeyMetadata/Arn").and_then(Value::as_str) else {
+            continue;
+        };
+        kms_keys.push(KmsKey {
+            arn: arn.to_string(),
+            policy: policy(&d, "policy")?,
+            manager: meta
+                .pointer("/KeyMetadata/KeyManager")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            aliases: Vec::new(),
+        });
+    }
+    let mut dynamodb_tables = Vec::new();
+    let ddb = dir.join("dynamodb");
+    let mut files: Vec<_> = std::fs::read_dir(&ddb)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    for f in files {
+        let Some(v) = read_json(&f)? else { continue };
+        let Some(arn) = v.pointer("/Table/TableArn").and_then(Value::as_str) else {
+            continue;
+        };
+        dynamodb_tables.push(Table {
+            arn: arn.to_string(),
+            kms_key_id: v
+                .pointer("/Table/SSEDescription/KMSMasterKeyArn")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            tags: BTreeMap::new(),
+        });
+    }
+    let region_of = |az: &str| {
+        az.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .to_string()
+    };
+    let mut ebs_volumes = Vec::new();
+    if let Some(v) = read_json(&dir.join("ec2/volumes.json"))? {
+        for vol in v
+            .get("Volumes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(id), Some(az)) = (
+                vol.get("VolumeId").and_then(Value::as_str),
+                vol.get("AvailabilityZone").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            ebs_volumes.push(Volume {
+                arn: format!("arn:aws:ec2:{}:{account_id}:volume/{id}", region_of(az)),
+                kms_key_id: vol
+                    .get("KmsKeyId")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                tags: tags(vol.get("Tags")),
+            });
+        }
+    }
+    let mut ec2_instances = Vec::new();
+    if let Some(v) = read_json(&dir.join("ec2/instances.json"))? {
+        for r in v
+            .get("Reservations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for i in r
+                .get("Instances")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let (Some(id), Some(az)) = (
+                    i.get("InstanceId").and_then(Value::as_str),
+                    i.pointer("/Placement/AvailabilityZone")
+                        .and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                let volumes = i
+                    .get("BlockDeviceMappings")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|b| {
+                        b.pointer("/Ebs/VolumeId")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
+                    .collect();
+                ec2_instances.push(Instance {
+                    arn: format!("arn:aws:ec2:{}:{account_id}:instance/{id}", region_of(az)),
+                    tags: tags(i.get("Tags")),
+                    volumes,
+                });
+            }
+        }
+    }
+    let mut backup_vaults = Vec::new();
+    if let Some(v) = read_json(&dir.join("backup/vaults.json"))? {
+        for vault in v
+            .get("BackupVaultList")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(arn)) = (
+                vault.get("BackupVaultName").and_then(Value::as_str),
+                vault.get("BackupVaultArn").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            backup_vaults.push(Vault {
+                name: name.to_string(),
+                arn: arn.to_string(),
+                access_policy: policy(&dir.join("backup"), &format!("{name}.policy"))?,
+            });
+        }
+    }
+    Ok(Snapshot {
+        account_id,
+        organization,
+        iam,
+        buckets,
+        kms_keys,
+        dynamodb_tables,
+        ec2_instances,
+        ebs_volumes,
+        backup_vaults,
+        notes,
+    })
+}
