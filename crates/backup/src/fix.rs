@@ -326,6 +326,29 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
+/// The permissions model's statement that grants `action`, for the role's account, path
+/// and name token (taken from the role's ARN, `.../PATH/TOKENBackupRole`).
+fn model_statement(s: &Snapshot, role: &str, action: &str) -> Option<Value> {
+    let arn = vaultward_iam::arn::Arn::parse(role)?;
+    let rest = arn.resource.strip_prefix("role")?;
+    let (path, name) = rest.rsplit_once('/')?;
+    let params = crate::params::Params {
+        account: s.account_id.clone(),
+        // Statements naming the vendor's account are not proposed (it is not in the snapshot).
+        vendor_account: "000000000000".into(),
+        external_id: "unused".into(),
+        role_path: format!("{path}/"),
+        name_token: name.strip_suffix("BackupRole").unwrap_or(name).to_string(),
+        ..crate::params::Params::default()
+    };
+    crate::model::policies(&params)
+        .into_iter()
+        .flat_map(|p| p.grants)
+        .filter(|g| g.allow && g.actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
+        .map(|g| g.statement())
+        .find(|st| !st.to_string().contains("000000000000"))
+}
+
 /// Proposes and verifies a fix for each blocking finding of `check(s, opts)`.
 pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Vec<Fix> {
     let report = check(s, opts);
@@ -405,6 +428,70 @@ pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Vec<Fix> {
                     None,
                     format!("let `{role}` use the key (`kms:Decrypt`, `kms:GenerateDataKey*`)"),
                 )
+            }
+            "missing-identity-permission" => {
+                let Some(statement) = model_statement(s, role, &f.action) else {
+                    continue;
+                };
+                let name = "VaultwardMissingPermissions";
+                let Some(iam) = patched.iam.as_mut() else {
+                    continue;
+                };
+                let Some(r) = iam
+                    .get_mut("RoleDetailList")
+                    .and_then(Value::as_array_mut)
+                    .and_then(|l| {
+                        l.iter_mut()
+                            .find(|r| r.get("Arn").and_then(Value::as_str) == Some(role))
+                    })
+                else {
+                    continue;
+                };
+                let list = r
+                    .as_object_mut()
+                    .map(|o| o.entry("RolePolicyList").or_insert_with(|| json!([])));
+                let Some(Value::Array(list)) = list else {
+                    continue;
+                };
+                let existing = list
+                    .iter()
+                    .position(|p| p.get("PolicyName").and_then(Value::as_str) == Some(name));
+                let before = existing.and_then(|i| doc_of(&list[i]["PolicyDocument"]));
+                let mut doc = before
+                    .clone()
+                    .unwrap_or_else(|| json!({"Version": "2012-10-17", "Statement": []}));
+                if let Value::Array(sts) = &mut doc["Statement"] {
+                    sts.push(statement);
+                }
+                match existing {
+                    Some(i) => list[i]["PolicyDocument"] = doc.clone(),
+                    None => list.push(json!({"PolicyName": name, "PolicyDocument": doc.clone()})),
+                }
+                let file = format!("{n:02}-{}-inline-policy.json", slug(role));
+                let before_text = before.as_ref().map(pretty).unwrap_or_default();
+                let after_text = pretty(&doc);
+                // An inline policy of the role changes the role's access and nobody else's.
+                let verification = Verification {
+                    finding_cleared: !check(&patched, opts).findings.iter().any(|g| same(f, g)),
+                    no_new_access: true,
+                    principals_checked: 0,
+                    actions_checked: 0,
+                    gained: Vec::new(),
+                };
+                out.push(Fix {
+                    code: f.code,
+                    resource: f.resource.clone(),
+                    target: "inline-policy",
+                    patched: role.to_string(),
+                    diff: unified(&file, &before_text, &after_text),
+                    file,
+                    description: format!("add the permissions model's statement for `{}` to the role as the inline policy `{name}` (better: redeploy the permissions file)", f.action),
+                    before: before_text,
+                    after: after_text,
+                    verification,
+                    caveat: Some("an inline policy of the role changes only the role's own access".into()),
+                });
+                continue;
             }
             "object-owner-mismatch" => {
                 let Some(b) = patched

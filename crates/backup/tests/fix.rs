@@ -116,3 +116,31 @@ fn applying_every_fix_leaves_nothing_blocking() {
     let r = check(&fixed, &opts());
     assert!(!r.blocks(), "{:#?}", r.findings);
 }
+
+#[test]
+fn a_missing_identity_permission_gets_the_models_statement() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    ))
+    .unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["buckets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|b| b["name"] == "clean-bucket");
+    v["iam"]["RoleDetailList"][0]["AttachedManagedPolicies"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| p["PolicyName"] != "VaultwardS3BackupPolicy");
+    let s = Snapshot::from_json("t", &v.to_string()).unwrap();
+    let list = fixes(&s, &opts());
+    let f = list
+        .iter()
+        .find(|f| f.code == "missing-identity-permission")
+        .unwrap();
+    assert!(f.verification.verified(), "{:?}", f.verification);
+    let after: Value = serde_json::from_str(&f.after).unwrap();
+    assert_eq!(after["Statement"][0]["Sid"], "ReadBucketsForBackup");
+    assert_eq!(f.target, "inline-policy");
+}
