@@ -6,7 +6,8 @@
 //! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html)
 //! names them: `Bucket`, `Key`, `Size` are required; `ObjectOwner` (the owner's account id)
 //! and `KMSKeyArn` (or `SSEKMSKeyId`) are read when present; other columns are ignored.
-//! Fields may be double-quoted (S3 Inventory quotes every field) and keys URL-encoded.
+//! Fields may be double-quoted (S3 Inventory quotes every field). Parquet listings are read
+//! too ([`Inventory::read_parquet`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -120,17 +121,94 @@ impl Inventory {
             };
             let group = (opt(kms_i), opt(owner_i));
             let key = get(key_i)?;
-            let groups = self.buckets.entry(bucket.to_string()).or_default();
-            match groups.get_mut(&group) {
-                Some(g) => {
-                    g.0 += 1;
-                    g.1 += size;
-                }
-                None => {
-                    groups.insert(group, (1, size, key.to_string()));
+            self.add(bucket, key, size, group);
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, bucket: &str, key: &str, size: u64, group: GroupKey) {
+        let groups = self.buckets.entry(bucket.to_string()).or_default();
+        match groups.get_mut(&group) {
+            Some(g) => {
+                g.0 += 1;
+                g.1 += size;
+            }
+            None => {
+                groups.insert(group, (1, size, key.to_string()));
+            }
+        }
+        self.objects += 1;
+    }
+
+    /// Adds a listing in Parquet, as S3 Inventory writes it. Column names are matched
+    /// ignoring case and `_`: `bucket`, `key`, `size` (required), `object_owner`, and
+    /// `kms_key_arn` or `ssekms_key_id`.
+    pub fn read_parquet(&mut self, file: &str, f: std::fs::File) -> Result<(), InventoryError> {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::Field;
+        let err = |message: String| InventoryError {
+            file: file.to_string(),
+            line: 0,
+            message,
+        };
+        let reader =
+            SerializedFileReader::new(f).map_err(|e| err(format!("not a Parquet file: {e}")))?;
+        let norm = |s: &str| s.to_ascii_lowercase().replace('_', "");
+        let columns: Vec<String> = reader
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .map(|c| norm(c.name()))
+            .collect();
+        for need in ["bucket", "key", "size"] {
+            if !columns.iter().any(|c| c == need) {
+                return Err(err(format!(
+                    "the listing has no `{need}` column (it has {})",
+                    columns.join(", ")
+                )));
+            }
+        }
+        let rows = reader.get_row_iter(None).map_err(|e| err(e.to_string()))?;
+        for (n, row) in (1_u64..).zip(rows) {
+            let row = row.map_err(|e| InventoryError {
+                file: file.to_string(),
+                line: n,
+                message: e.to_string(),
+            })?;
+            let (mut bucket, mut key, mut size, mut owner, mut kms) =
+                (None, None, None, None, None);
+            for (name, field) in row.get_column_iter() {
+                let text = match field {
+                    Field::Str(s) => Some(s.clone()),
+                    Field::Null => None,
+                    other => Some(other.to_string()),
+                };
+                match norm(name).as_str() {
+                    "bucket" => bucket = text,
+                    "key" => key = text,
+                    "size" => {
+                        size = match field {
+                            Field::Long(v) => u64::try_from(*v).ok(),
+                            Field::Int(v) => u64::try_from(*v).ok(),
+                            Field::ULong(v) => Some(*v),
+                            _ => text.and_then(|t| t.parse().ok()),
+                        }
+                    }
+                    "objectowner" | "owner" => owner = text.filter(|t| !t.is_empty()),
+                    "kmskeyarn" | "ssekmskeyid" => kms = text.filter(|t| !t.is_empty()),
+                    _ => {}
                 }
             }
-            self.objects += 1;
+            let (Some(bucket), Some(key), Some(size)) = (bucket, key, size) else {
+                return Err(InventoryError {
+                    file: file.to_string(),
+                    line: n,
+                    message: "row lacks `bucket`, `key` or a whole-number `size`".into(),
+                });
+            };
+            self.add(&bucket, &key, size, (kms, owner));
         }
         Ok(())
     }
@@ -169,5 +247,91 @@ mod tests {
             .read_csv("inv.csv", "Bucket,Key,Size\n\"b,k,1\n".as_bytes())
             .unwrap_err();
         assert!(e.message.contains("not closed"));
+    }
+}
+
+#[cfg(test)]
+mod parquet_tests {
+    use std::sync::Arc;
+
+    use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+
+    use super::*;
+
+    fn write_listing(path: &std::path::Path, rows: &[(&str, &str, i64, &str)]) {
+        let schema = Arc::new(parse_message_type("message inventory { required binary bucket (UTF8); required binary key (UTF8); required int64 size; optional binary object_owner (UTF8); }").unwrap());
+        let file = std::fs::File::create(path).unwrap();
+        let mut w =
+            SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::builder().build()))
+                .unwrap();
+        let mut rg = w.next_row_group().unwrap();
+        let strings = |i: usize| -> Vec<ByteArray> {
+            rows.iter()
+                .map(|r| {
+                    ByteArray::from(match i {
+                        0 => r.0,
+                        1 => r.1,
+                        _ => r.3,
+                    })
+                })
+                .collect()
+        };
+        for col in 0..4 {
+            let mut c = rg.next_column().unwrap().unwrap();
+            match col {
+                2 => {
+                    c.typed::<Int64Type>()
+                        .write_batch(&rows.iter().map(|r| r.2).collect::<Vec<_>>(), None, None)
+                        .unwrap();
+                }
+                3 => {
+                    c.typed::<ByteArrayType>()
+                        .write_batch(&strings(3), Some(&vec![1; rows.len()]), None)
+                        .unwrap();
+                }
+                i => {
+                    c.typed::<ByteArrayType>()
+                        .write_batch(&strings(i), None, None)
+                        .unwrap();
+                }
+            }
+            c.close().unwrap();
+        }
+        rg.close().unwrap();
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn reads_a_parquet_listing_into_groups() {
+        let path =
+            std::env::temp_dir().join(format!("vaultward-inv-{}.parquet", std::process::id()));
+        write_listing(
+            &path,
+            &[
+                ("b", "k1", 10, "111122223333"),
+                ("b", "k2", 20, "111122223333"),
+                ("b", "k3", 5, "444455556666"),
+            ],
+        );
+        let mut inv = Inventory::default();
+        inv.read_parquet("inv.parquet", std::fs::File::open(&path).unwrap())
+            .unwrap();
+        assert_eq!(inv.objects, 3);
+        assert_eq!(
+            inv.buckets["b"][&(None, Some("111122223333".into()))],
+            (2, 30, "k1".into())
+        );
+        std::fs::remove_file(&path).unwrap();
+        let not_parquet =
+            std::env::temp_dir().join(format!("vaultward-inv-{}.txt", std::process::id()));
+        std::fs::write(&not_parquet, "Bucket,Key,Size\n").unwrap();
+        let e = inv
+            .read_parquet("x.parquet", std::fs::File::open(&not_parquet).unwrap())
+            .unwrap_err();
+        assert!(e.message.contains("not a Parquet file"), "{e}");
+        std::fs::remove_file(&not_parquet).unwrap();
     }
 }

@@ -12,12 +12,19 @@ use vaultward_backup::{check, AssetType, CheckOptions, Op, Snapshot};
 const ROLE: &str = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
 
 fn demo() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo-account.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    ))
+    .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 fn keep(v: &mut Value, bucket: &str) {
-    v["buckets"].as_array_mut().unwrap().retain(|b| b["name"] == bucket);
+    v["buckets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|b| b["name"] == bucket);
     v["backup_vaults"] = json!([]);
     v["ebs_volumes"] = json!([]);
     v["dynamodb_tables"] = json!([]);
@@ -50,7 +57,10 @@ fn states() -> Vec<(&'static str, Value)> {
     keep(&mut v, "clean-bucket");
     out.push(("clean", v.clone()));
     let mut m = v.clone();
-    m["iam"]["RoleDetailList"][0]["AttachedManagedPolicies"].as_array_mut().unwrap().retain(|p| p["PolicyName"] != "VaultwardS3BackupPolicy");
+    m["iam"]["RoleDetailList"][0]["AttachedManagedPolicies"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| p["PolicyName"] != "VaultwardS3BackupPolicy");
     out.push(("missing-identity-permission", m));
     let mut m = v.clone();
     m["organization"]["scps"][0].as_array_mut().unwrap().push(json!({"name": "NoS3", "document": {"Version": "2012-10-17", "Statement": [{"Sid": "NoS3", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}}));
@@ -60,7 +70,8 @@ fn states() -> Vec<(&'static str, Value)> {
     out.push(("rcp-denies", m));
     let mut m = v.clone();
     let boundary = "arn:aws:iam::111122223333:policy/Boundary";
-    m["iam"]["RoleDetailList"][0]["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary});
+    m["iam"]["RoleDetailList"][0]["PermissionsBoundary"] =
+        json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary});
     m["iam"]["Policies"].as_array_mut().unwrap().push(json!({"PolicyName": "Boundary", "Arn": boundary, "PolicyVersionList": [{"Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}, "IsDefaultVersion": true}]}));
     out.push(("boundary-denies", m));
     let mut m = v.clone();
@@ -77,23 +88,41 @@ fn states() -> Vec<(&'static str, Value)> {
 }
 
 fn pin(name: &str, text: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, text).unwrap();
         return;
     }
-    let pinned = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no golden file {name}: run with UPDATE_SNAPSHOTS=1"));
+    let pinned = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no golden file {name}: run with UPDATE_SNAPSHOTS=1"));
     assert!(pinned == text, "{name} changed; run with UPDATE_SNAPSHOTS=1 if intended\n--- pinned\n{pinned}\n--- now\n{text}");
 }
 
 #[test]
 fn each_broken_state_has_pinned_findings_and_fixes() {
-    let opts = CheckOptions { role_arn: ROLE.into(), assets: [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2].into_iter().collect(), operations: [Op::Backup, Op::Restore].into_iter().collect() };
+    let opts = CheckOptions {
+        role_arn: ROLE.into(),
+        assets: [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2]
+            .into_iter()
+            .collect(),
+        operations: [Op::Backup, Op::Restore].into_iter().collect(),
+    };
     for (name, v) in states() {
         let s = Snapshot::from_json(name, &v.to_string()).unwrap();
         let report = check(&s, &opts);
         let findings: Vec<Value> = report.findings.iter().map(|f| json!({"code": f.code, "level": f.level, "resource": f.resource, "operation": f.operation, "action": f.action, "policy": f.policy, "statement": f.statement, "reason": f.reason, "impact": f.impact, "fix": f.fix})).collect();
-        pin(&format!("{name}.check.json"), &format!("{}\n", serde_json::to_string_pretty(&json!({"findings": findings, "matrix": report.matrix})).unwrap()));
+        pin(
+            &format!("{name}.check.json"),
+            &format!(
+                "{}\n",
+                serde_json::to_string_pretty(
+                    &json!({"findings": findings, "matrix": report.matrix})
+                )
+                .unwrap()
+            ),
+        );
         let mut text = String::new();
         for f in fixes(&s, &opts) {
             text.push_str(&format!("# {} on {}: {}\n# verified: {} (finding cleared: {}, no new access: {}, {} principals x {} actions)\n{}\n", f.code, f.resource, f.description, f.verification.verified(), f.verification.finding_cleared, f.verification.no_new_access, f.verification.principals_checked, f.verification.actions_checked, f.diff));

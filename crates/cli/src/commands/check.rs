@@ -28,7 +28,7 @@ pub struct Args {
     /// Write the report here (atomically) instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// S3 Inventory listings (CSV with a header row), streamed; repeat for several.
+    /// S3 Inventory listings (CSV with a header row, or `.parquet`), streamed; repeat for several.
     #[arg(long)]
     inventory: Vec<PathBuf>,
 }
@@ -68,10 +68,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for path in &args.inventory {
         let file = std::fs::File::open(path)
             .with_context(|| format!("cannot read `{}`", path.display()))?;
-        if let Err(e) = inventory.read_csv(
-            &path.display().to_string(),
-            std::io::BufReader::with_capacity(1 << 20, file),
-        ) {
+        let name = path.display().to_string();
+        let read = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
+            inventory.read_parquet(&name, file)
+        } else {
+            inventory.read_csv(&name, std::io::BufReader::with_capacity(1 << 20, file))
+        };
+        if let Err(e) = read {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
