@@ -366,7 +366,10 @@ impl Checker<'_> {
     }
 
     /// Turns a denial into a finding: which policy decided, in the user's words, and the fix.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each argument is one piece of the finding's evidence"
+    )]
     fn denied(
         &mut self,
         r: &Response,

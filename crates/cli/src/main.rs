@@ -13,6 +13,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod commands;
 mod input;
 mod output;
+mod selection;
 
 #[derive(Parser)]
 #[command(

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use vaultward_backup::check::{html, render_human, sarif};
-use vaultward_backup::{check_with_inventory, AssetType, CheckOptions, Inventory, Op, Snapshot};
+use vaultward_backup::{check_with_inventory, Inventory};
 
-use crate::input::{display_name, read_text};
+use crate::input::display_name;
 use crate::output::write_atomically;
+use crate::selection;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -35,47 +36,32 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let name = display_name(&args.snapshot);
-    let snapshot = match Snapshot::from_json(&name, &read_text(&args.snapshot)?) {
+    let snapshot = match selection::snapshot(&args.snapshot)? {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
     };
-    let mut assets = std::collections::BTreeSet::new();
-    for a in args.assets.split(',').filter(|a| !a.trim().is_empty()) {
-        let Some(t) = AssetType::parse(a) else {
-            eprintln!("error: `--assets`: `{a}` is not an asset type; use s3, dynamodb, ec2");
+    let opts = match selection::check_options(args.role, &args.assets, &args.operations) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
-        };
-        assets.insert(t);
-    }
-    let mut operations = std::collections::BTreeSet::new();
-    for o in args.operations.split(',').filter(|o| !o.trim().is_empty()) {
-        let Some(op) = Op::parse(o) else {
-            eprintln!("error: `--operations`: `{o}` is not an operation; use backup, restore");
-            return Ok(ExitCode::from(2));
-        };
-        operations.insert(op);
-    }
-    if vaultward_iam::arn::Arn::parse(&args.role)
-        .is_none_or(|a| a.service != "iam" || !a.resource.starts_with("role/"))
-    {
-        eprintln!("error: `--role`: `{}` is not an IAM role ARN", args.role);
-        return Ok(ExitCode::from(2));
-    }
+        }
+    };
     let mut inventory = Inventory::default();
     for path in &args.inventory {
         let file = std::fs::File::open(path)
             .with_context(|| format!("cannot read `{}`", path.display()))?;
-        let name = path.display().to_string();
+        let listing = path.display().to_string();
         let read = if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
         {
-            inventory.read_parquet(&name, file)
+            inventory.read_parquet(&listing, file)
         } else {
-            inventory.read_csv(&name, std::io::BufReader::with_capacity(1 << 20, file))
+            inventory.read_csv(&listing, std::io::BufReader::with_capacity(1 << 20, file))
         };
         if let Err(e) = read {
             eprintln!("error: {e}");
@@ -83,15 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let inventory = (!args.inventory.is_empty()).then_some(&inventory);
-    let report = check_with_inventory(
-        &snapshot,
-        &CheckOptions {
-            role_arn: args.role,
-            assets,
-            operations,
-        },
-        inventory,
-    );
+    let report = check_with_inventory(&snapshot, &opts, inventory);
     let text = match args.format.as_str() {
         "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
         "sarif" => format!(

@@ -8,10 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use vaultward_backup::fix::fixes;
-use vaultward_backup::{AssetType, CheckOptions, Op, Snapshot};
 
-use crate::input::{display_name, read_text};
 use crate::output::write_atomically;
+use crate::selection;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,28 +27,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let name = display_name(&args.snapshot);
-    let snapshot = match Snapshot::from_json(&name, &read_text(&args.snapshot)?) {
+    let snapshot = match selection::snapshot(&args.snapshot)? {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
     };
-    let assets = args
-        .assets
-        .split(',')
-        .filter_map(AssetType::parse)
-        .collect();
-    let operations = args.operations.split(',').filter_map(Op::parse).collect();
-    let list = fixes(
-        &snapshot,
-        &CheckOptions {
-            role_arn: args.role,
-            assets,
-            operations,
-        },
-    );
+    let opts = match selection::check_options(args.role, &args.assets, &args.operations) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let list = fixes(&snapshot, &opts);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create `{}`", args.out.display()))?;
     let mut all_verified = true;

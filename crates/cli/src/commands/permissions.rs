@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use vaultward_backup::{generate, render, AssetType, Format, Params};
+use vaultward_backup::{generate, render, Format, Params};
 
 use crate::output::write_atomically;
+use crate::selection;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -55,18 +56,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut assets = std::collections::BTreeSet::new();
-    for a in args.assets.split(',').filter(|a| !a.trim().is_empty()) {
-        match AssetType::parse(a) {
-            Some(t) => {
-                assets.insert(t);
-            }
-            None => {
-                eprintln!("error: `--assets`: `{a}` is not an asset type; use s3, dynamodb, ec2");
-                return Ok(ExitCode::from(2));
-            }
+    let assets = match selection::assets(&args.assets) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
         }
-    }
+    };
     let params = Params {
         assets,
         continuous_s3: args.continuous_s3,

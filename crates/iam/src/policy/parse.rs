@@ -168,6 +168,9 @@ impl<'j> Fields<'j> {
     }
 }
 
+/// An element found in a statement: its name, whether it is the `Not` form, its value.
+type Found<'j> = (&'static str, bool, &'j Json<'j>);
+
 #[derive(Clone, Copy)]
 enum Seg<'a> {
     Key(&'a str),
@@ -546,22 +549,38 @@ impl<'s, 'j> Reader<'s, 'j> {
         }
     }
 
-    fn principal(&mut self, j: &Fields<'j>, effect: Option<Effect>) -> Option<PrincipalElement> {
-        let (key, negated, value) = match (j.get("Principal"), j.get("NotPrincipal")) {
-            (Some(_), Some(np)) => {
-                self.with(Seg::Key("NotPrincipal"), |r| {
+    /// Which of an element and its `Not` form the statement has. Both at once is reported
+    /// (and gives `Err`); neither gives `Ok(None)`.
+    #[allow(clippy::type_complexity)]
+    fn either(
+        &mut self,
+        j: &Fields<'j>,
+        pos: &'static str,
+        neg: &'static str,
+    ) -> Result<Option<(&'static str, bool, &'j Json<'j>)>, ()> {
+        match (j.get(pos), j.get(neg)) {
+            (Some(_), Some(n)) => {
+                self.with(Seg::Key(neg), |r| {
                     r.fatal(
                         "conflicting-elements",
-                        "a statement cannot have both `Principal` and `NotPrincipal`".into(),
-                        np.span,
+                        format!("a statement cannot have both `{pos}` and `{neg}`"),
+                        n.span,
                         None,
                     )
                 });
-                return None;
+                Err(())
             }
-            (Some(p), None) => ("Principal", false, p),
-            (None, Some(np)) => ("NotPrincipal", true, np),
-            (None, None) => {
+            (Some(v), None) => Ok(Some((pos, false, v))),
+            (None, Some(v)) => Ok(Some((neg, true, v))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn principal(&mut self, j: &Fields<'j>, effect: Option<Effect>) -> Option<PrincipalElement> {
+        let (key, negated, value) = match self.either(j, "Principal", "NotPrincipal") {
+            Err(()) => return None,
+            Ok(Some(found)) => found,
+            Ok(None) => {
                 if self.kind.has_principal() {
                     self.fatal(
                         "missing-principal",
@@ -681,21 +700,10 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     fn action(&mut self, j: &Fields<'j>) -> Option<ActionElement> {
-        let (key, negated, value) = match (j.get("Action"), j.get("NotAction")) {
-            (Some(_), Some(n)) => {
-                self.with(Seg::Key("NotAction"), |r| {
-                    r.fatal(
-                        "conflicting-elements",
-                        "a statement cannot have both `Action` and `NotAction`".into(),
-                        n.span,
-                        None,
-                    )
-                });
-                return None;
-            }
-            (Some(a), None) => ("Action", false, a),
-            (None, Some(n)) => ("NotAction", true, n),
-            (None, None) => {
+        let (key, negated, value) = match self.either(j, "Action", "NotAction") {
+            Err(()) => return None,
+            Ok(Some(found)) => found,
+            Ok(None) => {
                 self.fatal(
                     "missing-element",
                     "the statement has no `Action` or `NotAction`".into(),
@@ -725,21 +733,10 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     fn resource(&mut self, j: &Fields<'j>, effect: Option<Effect>) -> Option<ResourceElement> {
-        let (key, negated, value) = match (j.get("Resource"), j.get("NotResource")) {
-            (Some(_), Some(n)) => {
-                self.with(Seg::Key("NotResource"), |r| {
-                    r.fatal(
-                        "conflicting-elements",
-                        "a statement cannot have both `Resource` and `NotResource`".into(),
-                        n.span,
-                        None,
-                    )
-                });
-                return None;
-            }
-            (Some(a), None) => ("Resource", false, a),
-            (None, Some(n)) => ("NotResource", true, n),
-            (None, None) => {
+        let (key, negated, value) = match self.either(j, "Resource", "NotResource") {
+            Err(()) => return None,
+            Ok(Some(found)) => found,
+            Ok(None) => {
                 if self.kind != PolicyKind::Trust {
                     self.fatal(
                         "missing-element",

@@ -1,0 +1,56 @@
+//! Reading the options that several subcommands share: asset types, operations, the role,
+//! and the snapshot file. Each returns the message to print (exit 2) instead of dropping
+//! what it cannot read.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use vaultward_backup::{AssetType, CheckOptions, Op, Snapshot};
+
+use crate::input::{display_name, read_text};
+
+/// `s3,dynamodb,ec2` into asset types.
+pub fn assets(list: &str) -> Result<BTreeSet<AssetType>, String> {
+    list.split(',')
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| {
+            AssetType::parse(a).ok_or_else(|| {
+                format!("`--assets`: `{a}` is not an asset type; use s3, dynamodb, ec2")
+            })
+        })
+        .collect()
+}
+
+/// The role, asset types and operations of `check` and `fix`.
+pub fn check_options(
+    role: String,
+    assets_list: &str,
+    operations: &str,
+) -> Result<CheckOptions, String> {
+    let assets = assets(assets_list)?;
+    let operations = operations
+        .split(',')
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| {
+            Op::parse(o).ok_or_else(|| {
+                format!("`--operations`: `{o}` is not an operation; use backup, restore")
+            })
+        })
+        .collect::<Result<BTreeSet<Op>, String>>()?;
+    if vaultward_iam::arn::Arn::parse(&role)
+        .is_none_or(|a| a.service != "iam" || !a.resource.starts_with("role/"))
+    {
+        return Err(format!("`--role`: `{role}` is not an IAM role ARN"));
+    }
+    Ok(CheckOptions {
+        role_arn: role,
+        assets,
+        operations,
+    })
+}
+
+/// Reads a snapshot; the inner error is a located message about its content.
+pub fn snapshot(path: &Path) -> anyhow::Result<Result<Snapshot, String>> {
+    let name = display_name(path);
+    Ok(Snapshot::from_json(&name, &read_text(path)?).map_err(|e| e.to_string()))
+}
