@@ -551,13 +551,12 @@ impl<'s, 'j> Reader<'s, 'j> {
 
     /// Which of an element and its `Not` form the statement has. Both at once is reported
     /// (and gives `Err`); neither gives `Ok(None)`.
-    #[allow(clippy::type_complexity)]
     fn either(
         &mut self,
         j: &Fields<'j>,
         pos: &'static str,
         neg: &'static str,
-    ) -> Result<Option<(&'static str, bool, &'j Json<'j>)>, ()> {
+    ) -> Result<Option<Found<'j>>, ()> {
         match (j.get(pos), j.get(neg)) {
             (Some(_), Some(n)) => {
                 self.with(Seg::Key(neg), |r| {
