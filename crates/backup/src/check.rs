@@ -327,6 +327,13 @@ impl Checker<'_> {
                 ContextValue::Single(v.clone()),
             );
         }
+        // S3 sets s3:ResourceAccount to the bucket owner's account on every request.
+        if action.starts_with("s3:") {
+            ctx.insert(
+                "s3:ResourceAccount",
+                ContextValue::Single(resource_account.to_string()),
+            );
+        }
         for (k, v) in extra {
             ctx.insert(k, ContextValue::Single((*v).to_string()));
         }

@@ -434,6 +434,9 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
     });
 
     let vendor_buckets = json!({"StringEquals": {"s3:ResourceAccount": p.vendor_account}});
+    // Customer data is read and written only in the customer's own buckets.
+    let own_buckets = json!({"StringEquals": {"s3:ResourceAccount": acct}});
+    let own_ctx = json!({"s3:ResourceAccount": acct});
     if has(AssetType::S3) {
         b.at(Operation::Backup, Some(AssetType::S3));
         b.allow(
@@ -446,8 +449,8 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                 "s3:PutInventoryConfiguration",
             ],
             &["arn:aws:s3:::*".into()],
-            None,
-            ("arn:aws:s3:::customer-bucket", json!({})),
+            Some(own_buckets.clone()),
+            ("arn:aws:s3:::customer-bucket", own_ctx.clone()),
         );
         b.allow(
             "ReadObjectsForBackup",
@@ -460,8 +463,11 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                 "s3:GetObjectVersionAcl",
             ],
             &["arn:aws:s3:::*/*".into()],
-            None,
-            ("arn:aws:s3:::customer-bucket/path/object.bin", json!({})),
+            Some(own_buckets.clone()),
+            (
+                "arn:aws:s3:::customer-bucket/path/object.bin",
+                own_ctx.clone(),
+            ),
         );
         b.allow(
             "ReadOrganization",
@@ -476,8 +482,8 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                 "ConfigureBucketNotifications",
                 &["s3:GetBucketNotification", "s3:PutBucketNotification"],
                 &["arn:aws:s3:::*".into()],
-                None,
-                ("arn:aws:s3:::customer-bucket", json!({})),
+                Some(own_buckets.clone()),
+                ("arn:aws:s3:::customer-bucket", own_ctx.clone()),
             );
             b.allow(
                 "ManageOwnRules",
@@ -526,10 +532,10 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                     "s3:AbortMultipartUpload",
                 ],
                 &["arn:aws:s3:::*/*".into()],
-                None,
+                Some(own_buckets.clone()),
                 (
                     "arn:aws:s3:::customer-bucket/restored/object.bin",
-                    json!({}),
+                    own_ctx.clone(),
                 ),
             );
             out.push(PolicySpec {

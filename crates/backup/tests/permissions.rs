@@ -253,6 +253,18 @@ fn the_service_is_denied_what_it_must_never_do() {
             json!({}),
         ),
         (
+            "write into another account's bucket",
+            "s3:PutObject",
+            "arn:aws:s3:::elsewhere/k".to_string(),
+            json!({"s3:ResourceAccount": "444455556666"}),
+        ),
+        (
+            "read another account's bucket",
+            "s3:GetObject",
+            "arn:aws:s3:::elsewhere/k".to_string(),
+            json!({"s3:ResourceAccount": "444455556666"}),
+        ),
+        (
             "change IAM",
             "iam:PutRolePolicy",
             format!("arn:aws:iam::{ACCT}:role/vaultward/VaultwardBackupRole"),
@@ -316,7 +328,7 @@ fn without_restore_there_are_no_writes_to_customer_data() {
             &identity(&b),
             "s3:PutObject",
             "arn:aws:s3:::customer-bucket/k",
-            json!({})
+            json!({"s3:ResourceAccount": ACCT})
         ),
         Decision::Allow
     );

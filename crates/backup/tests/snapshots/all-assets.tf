@@ -265,7 +265,12 @@ resource "aws_iam_policy" "s3_backup_policy" {
             "s3:GetInventoryConfiguration",
             "s3:PutInventoryConfiguration"
           ],
-          "Resource": "arn:aws:s3:::*"
+          "Resource": "arn:aws:s3:::*",
+          "Condition": {
+            "StringEquals": {
+              "s3:ResourceAccount": "111122223333"
+            }
+          }
         },
         {
           "Sid": "ReadObjectsForBackup",
@@ -278,7 +283,12 @@ resource "aws_iam_policy" "s3_backup_policy" {
             "s3:GetObjectAcl",
             "s3:GetObjectVersionAcl"
           ],
-          "Resource": "arn:aws:s3:::*/*"
+          "Resource": "arn:aws:s3:::*/*",
+          "Condition": {
+            "StringEquals": {
+              "s3:ResourceAccount": "111122223333"
+            }
+          }
         },
         {
           "Sid": "ReadOrganization",
@@ -295,7 +305,12 @@ resource "aws_iam_policy" "s3_backup_policy" {
             "s3:GetBucketNotification",
             "s3:PutBucketNotification"
           ],
-          "Resource": "arn:aws:s3:::*"
+          "Resource": "arn:aws:s3:::*",
+          "Condition": {
+            "StringEquals": {
+              "s3:ResourceAccount": "111122223333"
+            }
+          }
         },
         {
           "Sid": "ManageOwnRules",
@@ -347,7 +362,12 @@ resource "aws_iam_policy" "s3_restore_policy" {
             "s3:DeleteObject",
             "s3:AbortMultipartUpload"
           ],
-          "Resource": "arn:aws:s3:::*/*"
+          "Resource": "arn:aws:s3:::*/*",
+          "Condition": {
+            "StringEquals": {
+              "s3:ResourceAccount": "111122223333"
+            }
+          }
         }
       ]
     }

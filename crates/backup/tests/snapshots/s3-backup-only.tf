@@ -214,7 +214,12 @@ resource "aws_iam_policy" "s3_backup_policy" {
             "s3:GetInventoryConfiguration",
             "s3:PutInventoryConfiguration"
           ],
-          "Resource": "arn:aws:s3:::*"
+          "Resource": "arn:aws:s3:::*",
+          "Condition": {
+            "StringEquals": {
+              "s3:ResourceAccount": "111122223333"
+            }
+          }
         },
         {
           "Sid": "ReadObjectsForBackup",
@@ -227,7 +232,12 @@ resource "aws_iam_policy" "s3_backup_policy" {
             "s3:GetObjectAcl",
             "s3:GetObjectVersionAcl"
           ],
-          "Resource": "arn:aws:s3:::*/*"
+          "Resource": "arn:aws:s3:::*/*",
+          "Condition": {
+            "StringEquals": {
+              "s3:ResourceAccount": "111122223333"
+            }
+          }
         },
         {
           "Sid": "ReadOrganization",
