@@ -73,6 +73,7 @@ pub fn html(r: &Report) -> String {
                 .find(|c| c.resource == *res && c.operation == op);
             match cell {
                 None => rows.push_str("<td class=\"na\">–</td>"),
+                Some(c) if c.status == "ok" => rows.push_str("<td class=\"ok\">ok</td>"),
                 Some(c) => {
                     let anchor = format!("{}-{}", esc(res).replace([':', '/'], "_"), op_name(op));
                     rows.push_str(&format!(
@@ -113,7 +114,7 @@ pub fn html(r: &Report) -> String {
         ));
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Vaultward check: {acct}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\ntd.ok{{background:#d7f5d7}}td.blocked{{background:#f8d0d0}}td.unknown{{background:#eee}}td a{{color:inherit}}\ndetails{{margin:.5em 0;padding:.4em;border-left:4px solid #999}}details.Blocking{{border-color:#c33}}details.Unknown{{border-color:#999}}details.Warning{{border-color:#d90}}\ndt{{font-weight:bold}}code{{background:#f4f4f4}}\n</style></head><body>\n<h1>Vaultward check</h1><p>Account <code>{acct}</code>, role <code>{role}</code>: {n} findings, {req} requests evaluated.</p>\n<table><thead><tr><th>resource</th><th>backup</th><th>restore</th></tr></thead><tbody>\n{rows}</tbody></table>\n<h2>Findings</h2>\n{details}</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Vaultward check: {acct}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\ntd.ok{{background:#d7f5d7}}td.blocked{{background:#f8d0d0}}td.unknown{{background:#eee}}td a{{color:inherit}}\ndetails{{margin:.5em 0;padding:.4em;border-left:4px solid #999}}details.Blocking{{border-color:#c33}}details.Unknown{{border-color:#999}}details.Warning{{border-color:#d90}}\ndetails:target{{outline:2px solid #36c}}dt{{font-weight:bold}}code{{background:#f4f4f4}}\n</style></head><body>\n<h1>Vaultward check</h1><p>Account <code>{acct}</code>, role <code>{role}</code>: {n} findings, {req} requests evaluated.</p>\n<table><thead><tr><th>resource</th><th>backup</th><th>restore</th></tr></thead><tbody>\n{rows}</tbody></table>\n<h2>Findings</h2>\n{details}</body></html>\n",
         acct = esc(&r.account),
         role = esc(&r.role),
         n = r.findings.len(),
