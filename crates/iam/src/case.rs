@@ -58,7 +58,7 @@ const REQUEST_KEYS: [&str; 5] = [
 
 /// Reads a case from JSON text.
 pub fn parse_case(src: &str) -> Result<Case, CaseError> {
-    let arena = json::Arena::with_capacity(src.len() * 2);
+    let arena = json::Arena::with_capacity(src.len());
     let j = json::parse(src, &arena).map_err(|e| CaseError {
         findings: vec![Finding::new(
             Severity::Error,

@@ -29,7 +29,7 @@ impl ParsedPolicy {
 /// Reads a policy from JSON text. The text may also be a JSON string holding the
 /// policy, URL-encoded or not, as IAM returns it.
 pub fn parse_policy(src: &str, kind: PolicyKind) -> ParsedPolicy {
-    let arena = json::Arena::with_capacity(src.len() * 2);
+    let arena = json::Arena::with_capacity(src.len());
     match json::parse(src, &arena) {
         Ok(j) => parse_policy_json(&j, src, kind),
         Err(e) => ParsedPolicy {
