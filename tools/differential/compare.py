@@ -28,6 +28,8 @@ def classify(case, ours, theirs):
     if case.get("rcps") and service not in RCP_SERVICES and theirs["decision"] == "explicit_deny":
         return "rcp-unsupported-service"
     principal = case["request"]["principal"]
+    if principal.endswith(".amazonaws.com") and case.get("scps") and theirs["decision"] == "explicit_deny":
+        return "scp-service-principal"
     is_root = principal.isdigit() or principal.endswith(":root")
     if ours["decision"] == "allow" and theirs["decision"] == "implicit_deny" and is_root:
         return "root-user-full-access"

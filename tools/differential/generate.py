@@ -18,6 +18,7 @@ PRINCIPALS = [
     f"arn:aws:iam::{OTHER}:user/bob",
     "*",
     ACCT,
+    "backup.amazonaws.com",
 ]
 REQUESTS = [
     ("s3:GetObject", "arn:aws:s3:::data-bucket/backup/a.bin", ACCT),
@@ -42,7 +43,8 @@ PRINCIPAL_ELEMENTS = ["*", {"AWS": "*"}, {"AWS": ACCT}, {"AWS": f"arn:aws:iam::{
                       {"AWS": f"arn:aws:iam::{ACCT}:role/BackupRole"},
                       {"AWS": f"arn:aws:sts::{ACCT}:assumed-role/BackupRole/s1"},
                       {"AWS": f"arn:aws:iam::{ACCT}:user/alice"}, {"AWS": OTHER},
-                      {"AWS": f"arn:aws:iam::{OTHER}:role/Reader"}, {"AWS": f"arn:aws:iam::{OTHER}:user/bob"}]
+                      {"AWS": f"arn:aws:iam::{OTHER}:role/Reader"}, {"AWS": f"arn:aws:iam::{OTHER}:user/bob"},
+                      {"Service": "backup.amazonaws.com"}]
 CONDITIONS = [
     {"Bool": {"aws:SecureTransport": "true"}},
     {"Bool": {"aws:SecureTransport": "false"}},
@@ -62,6 +64,12 @@ CONDITIONS = [
     {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}},
     {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}},
     {"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": "BACKUP"}},
+    {"ForAnyValue:StringEquals": {"aws:PrincipalOrgPaths": ["o-abc/r-1/ou-a/"]}},
+    {"ForAllValues:StringLike": {"aws:PrincipalOrgPaths": ["o-abc/*"]}},
+    {"StringLike": {"aws:PrincipalServiceName": "*.amazonaws.com"}},
+    {"NumericGreaterThanEquals": {"aws:MultiFactorAuthAge": "30"}},
+    {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}},
+    {"DateLessThanIfExists": {"aws:TokenIssueTime": "2030-01-01T00:00:00Z"}},
 ]
 CONTEXTS = [
     {},
@@ -69,6 +77,8 @@ CONTEXTS = [
     {"aws:SecureTransport": "false", "aws:SourceIp": "10.1.2.3"},
     {"aws:SourceIp": "203.0.113.9", "aws:PrincipalTag/team": "backup", "aws:CurrentTime": "2025-01-01T00:00:00Z"},
     {"aws:PrincipalOrgID": "o-abc", "aws:MultiFactorAuthAge": "60", "aws:SecureTransport": "true"},
+    {"aws:PrincipalOrgPaths": ["o-abc/r-1/ou-a/", "o-abc/r-1/ou-b/"], "aws:MultiFactorAuthPresent": "false"},
+    {"aws:PrincipalOrgPaths": ["o-abc/r-1/ou-a/"], "aws:TokenIssueTime": "2025-06-01T00:00:00Z", "aws:SourceIp": "10.9.9.9"},
 ]
 
 
@@ -114,12 +124,12 @@ def case(rng):
     c = {"request": {"principal": principal, "action": action, "resource": resource,
                      "resource_account": account, "context": dict(rng.choice(CONTEXTS))},
          "identity_policies": [policy(rng, False) for _ in range(rng.randint(0, 3))]}
-    if principal in ("*", ACCT):
+    if principal in ("*", ACCT, "backup.amazonaws.com"):
         # Neither anonymous callers nor the root user have identity policies.
         c["identity_policies"] = []
     if rng.random() < 0.6:
         c["resource_policy"] = policy(rng, True)
-    if rng.random() < 0.2 and principal not in ("*", ACCT):
+    if rng.random() < 0.2 and principal not in ("*", ACCT, "backup.amazonaws.com"):
         c["permissions_boundary"] = policy(rng, False, 2)
     if rng.random() < 0.1 and ":assumed-role/" in principal:
         c["session_policy"] = policy(rng, False, 2)

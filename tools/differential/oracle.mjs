@@ -26,7 +26,7 @@ function levels(list, prefix) {
 }
 
 // The oracle does not derive these keys from the principal yet, so the harness passes
-// them as AWS documents them (docs/fidelity.md, class `oracle-no-derived-keys`).
+// them as AWS documents them (docs/fidelity.md explains).
 function deriveContext(r) {
   const ctx = { ...(r.context || {}) }
   const has = (k) => Object.keys(ctx).some((x) => x.toLowerCase() === k.toLowerCase())
@@ -42,6 +42,9 @@ function deriveContext(r) {
     if (rest.startsWith('user/') && !has('aws:username')) ctx['aws:username'] = rest.split('/').pop()
   }
   if (r.resource_account && !has('aws:ResourceAccount')) ctx['aws:ResourceAccount'] = r.resource_account
+  const service = /\.amazonaws\.com$/.test(r.principal)
+  if (service && !has('aws:PrincipalServiceName')) ctx['aws:PrincipalServiceName'] = r.principal
+  if (!has('aws:PrincipalIsAWSService')) ctx['aws:PrincipalIsAWSService'] = service ? 'true' : 'false'
   return ctx
 }
 

@@ -228,7 +228,6 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     });
     let rcps = policies.rcps.as_ref().filter(|_| {
         !p.is_service_linked_role()
-            && !matches!(p, RequestPrincipal::Service(_))
             && RCP_SERVICES.binary_search(&req.service()).is_ok()
             && (mgmt.is_none() || req.resource_account.as_deref() != mgmt)
     });
