@@ -21,7 +21,7 @@ use crate::params::AssetType;
 
 mod render;
 use crate::inventory::Inventory;
-use crate::snapshot::{Bucket, Collected, Snapshot};
+use crate::snapshot::{Bucket, Snapshot};
 pub use render::{html, sarif};
 
 /// Backup or restore.
@@ -916,9 +916,4 @@ pub fn render_human(r: &Report) -> String {
         r.requests
     ));
     out
-}
-
-/// Whether a policy field is known to be absent (for documentation and tests).
-pub fn is_unknown(c: &Collected) -> bool {
-    c.unknown_reason().is_some()
 }

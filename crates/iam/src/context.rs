@@ -53,8 +53,4 @@ impl Context {
             .find(|(k, _, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
             .map(|(_, _, v)| v)
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.iter().map(|(_, k, v)| (k.as_str(), v))
-    }
 }

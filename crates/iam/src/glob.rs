@@ -112,11 +112,6 @@ impl Glob {
                 .collect(),
         }
     }
-
-    /// Whether the pattern has any wildcard.
-    pub fn has_wildcard(&self) -> bool {
-        !matches!(self, Glob::Exact(_))
-    }
 }
 
 /// Appends `text` to `tokens`, reading `*` and `?` as wildcards.

@@ -85,14 +85,6 @@ impl Template {
         self.fixed.is_none()
     }
 
-    /// The context keys this template reads (lowercase).
-    pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Var { key, .. } => Some(key.as_str()),
-            _ => None,
-        })
-    }
-
     /// Resolves variables against `ctx`; `None` when one cannot be resolved.
     pub fn resolve(&self, ctx: &Context, wildcards: bool) -> Option<std::borrow::Cow<'_, Glob>> {
         if let Some(g) = &self.fixed {
