@@ -76,30 +76,31 @@ fn tags(v: Option<&Value>) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn subdirs(dir: &Path) -> Vec<std::path::PathBuf> {
+/// The entries of `dir` that pass `keep`, sorted (none when `dir` does not exist).
+fn entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<std::path::PathBuf> {
     let mut out: Vec<_> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
+        .filter(|p| keep(p))
         .collect();
     out.sort();
     out
 }
 
+fn subdirs(dir: &Path) -> Vec<std::path::PathBuf> {
+    entries(dir, Path::is_dir)
+}
+
+fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    entries(dir, |p| p.extension().is_some_and(|e| e == "json"))
+}
+
 fn policy_files(dir: &Path) -> Result<Vec<Vec<Value>>, LoadError> {
     // Files named `LEVEL-NAME.json` (the output of `aws organizations describe-policy`).
     let mut levels: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    for f in files {
+    for f in json_files(dir) {
         let name = f
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
@@ -239,15 +240,7 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
     }
     let mut dynamodb_tables = Vec::new();
     let ddb = dir.join("dynamodb");
-    let mut files: Vec<_> = std::fs::read_dir(&ddb)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    for f in files {
+    for f in json_files(&ddb) {
         let Some(v) = read_json(&f)? else { continue };
         let Some(arn) = v.pointer("/Table/TableArn").and_then(Value::as_str) else {
             continue;

@@ -54,3 +54,17 @@ pub fn snapshot(path: &Path) -> anyhow::Result<Result<Snapshot, String>> {
     let name = display_name(path);
     Ok(Snapshot::from_json(&name, &read_text(path)?).map_err(|e| e.to_string()))
 }
+
+/// The snapshot and options of `check` and `fix`, or the message to print (exit 2).
+pub fn snapshot_and_options(
+    path: &Path,
+    role: String,
+    assets_list: &str,
+    operations: &str,
+) -> anyhow::Result<Result<(Snapshot, CheckOptions), String>> {
+    let snapshot = match snapshot(path)? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(check_options(role, assets_list, operations).map(|o| (snapshot, o)))
+}

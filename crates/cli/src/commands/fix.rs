@@ -27,15 +27,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let snapshot = match selection::snapshot(&args.snapshot)? {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let opts = match selection::check_options(args.role, &args.assets, &args.operations) {
-        Ok(o) => o,
+    let (snapshot, opts) = match selection::snapshot_and_options(
+        &args.snapshot,
+        args.role,
+        &args.assets,
+        &args.operations,
+    )? {
+        Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
