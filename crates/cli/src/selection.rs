@@ -55,16 +55,27 @@ pub fn snapshot(path: &Path) -> anyhow::Result<Result<Snapshot, String>> {
     Ok(Snapshot::from_json(&name, &read_text(path)?).map_err(|e| e.to_string()))
 }
 
-/// The snapshot and options of `check` and `fix`, or the message to print (exit 2).
-pub fn snapshot_and_options(
-    path: &Path,
-    role: String,
-    assets_list: &str,
-    operations: &str,
-) -> anyhow::Result<Result<(Snapshot, CheckOptions), String>> {
-    let snapshot = match snapshot(path)? {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
-    };
-    Ok(check_options(role, assets_list, operations).map(|o| (snapshot, o)))
+/// The arguments `check` and `fix` share.
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// The account snapshot (see docs/snapshot.md).
+    pub snapshot: std::path::PathBuf,
+    /// The backup role's ARN, with its path.
+    #[arg(long)]
+    pub role: String,
+    #[arg(long, default_value = "s3,dynamodb,ec2")]
+    pub assets: String,
+    #[arg(long, default_value = "backup,restore")]
+    pub operations: String,
+}
+
+impl CheckArgs {
+    /// The snapshot and options, or the message to print (exit 2).
+    pub fn load(self) -> anyhow::Result<Result<(Snapshot, CheckOptions), String>> {
+        let snapshot = match snapshot(&self.snapshot)? {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(check_options(self.role, &self.assets, &self.operations).map(|o| (snapshot, o)))
+    }
 }

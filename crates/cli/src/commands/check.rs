@@ -15,15 +15,8 @@ use crate::selection;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The account snapshot (see docs/snapshot.md).
-    snapshot: PathBuf,
-    /// The backup role's ARN, with its path.
-    #[arg(long)]
-    role: String,
-    #[arg(long, default_value = "s3,dynamodb,ec2")]
-    assets: String,
-    #[arg(long, default_value = "backup,restore")]
-    operations: String,
+    #[command(flatten)]
+    target: selection::CheckArgs,
     #[arg(long, default_value = "human", value_parser = ["human", "json", "sarif", "html"])]
     format: String,
     /// Write the report here (atomically) instead of standard output.
@@ -35,13 +28,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let name = display_name(&args.snapshot);
-    let (snapshot, opts) = match selection::snapshot_and_options(
-        &args.snapshot,
-        args.role,
-        &args.assets,
-        &args.operations,
-    )? {
+    let name = display_name(&args.target.snapshot);
+    let (snapshot, opts) = match args.target.load()? {
         Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e}");

@@ -14,25 +14,15 @@ use crate::selection;
 
 #[derive(clap::Args)]
 pub struct Args {
-    snapshot: PathBuf,
-    #[arg(long)]
-    role: String,
-    #[arg(long, default_value = "s3,dynamodb,ec2")]
-    assets: String,
-    #[arg(long, default_value = "backup,restore")]
-    operations: String,
+    #[command(flatten)]
+    target: selection::CheckArgs,
     /// The folder to write the fixes into (created if needed).
     #[arg(long)]
     out: PathBuf,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (snapshot, opts) = match selection::snapshot_and_options(
-        &args.snapshot,
-        args.role,
-        &args.assets,
-        &args.operations,
-    )? {
+    let (snapshot, opts) = match args.target.load()? {
         Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e}");
