@@ -156,6 +156,8 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
                 .map(str::to_string),
             scps: policy_files(&dir.join("scps"))?,
             rcps: policy_files(&dir.join("rcps"))?,
+            policies_not_collected: (!dir.join("scps").is_dir() && !dir.join("rcps").is_dir())
+                .then(|| "the export has neither scps/ nor rcps/".to_string()),
         }),
     };
     let mut buckets = Vec::new();
@@ -217,7 +219,11 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             policy: policy(&d, "policy")?,
             ownership,
             default_encryption,
+            versioning: None,
+            public_access_block: Collected::Unknown,
+            tags: BTreeMap::new(),
             objects,
+            not_collected: BTreeMap::new(),
         });
     }
     let mut kms_keys = Vec::new();
@@ -274,6 +280,7 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             };
             ebs_volumes.push(Volume {
                 arn: format!("arn:aws:ec2:{}:{account_id}:volume/{id}", region_of(az)),
+                encrypted: vol.get("Encrypted").and_then(Value::as_bool),
                 kms_key_id: vol
                     .get("KmsKeyId")
                     .and_then(Value::as_str)

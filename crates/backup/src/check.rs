@@ -528,6 +528,26 @@ impl Checker<'_> {
         if op == Op::Restore {
             return;
         }
+        // Objects the collector could not list, or whose encryption keys it could not read,
+        // are unknown unless an inventory listing gives them.
+        if listed.is_none() {
+            for field in ["objects", "object_encryption"] {
+                if let Some(why) = b.not_collected.get(field) {
+                    let what = if field == "objects" {
+                        "the bucket's objects were not collected"
+                    } else {
+                        "the objects' encryption keys were not collected"
+                    };
+                    self.unknown(
+                        &bucket_arn,
+                        op,
+                        "s3:GetObject",
+                        format!("{what} ({why}); pass an S3 Inventory listing with --inventory"),
+                    );
+                    return;
+                }
+            }
+        }
         // Objects, once per group of (encryption key, owner).
         let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
         let default_key = b
@@ -764,6 +784,22 @@ pub fn check_with_inventory(
         }
     };
     let org = s.organization.clone();
+    if let Some(why) = org.as_ref().and_then(|o| o.policies_not_collected.as_ref()) {
+        for op in &opts.operations {
+            report.findings.push(Finding {
+                code: "organization-policies-not-collected",
+                level: Level::Unknown,
+                resource: format!("account {}", s.account_id),
+                operation: *op,
+                action: "*".into(),
+                policy: None,
+                statement: None,
+                reason: format!("unknown: the organization's SCPs and RCPs were not collected ({why}); the verdicts below assume they deny nothing"),
+                impact: Impact { summary: "an SCP or RCP may still deny".into(), ..Impact::default() },
+                fix: "collect from the management account or a delegated administrator (organizations:ListParents, ListPoliciesForTarget, DescribePolicy), or add the policies to the snapshot".into(),
+            });
+        }
+    }
     let base = PolicySet {
         identity: role.identity,
         boundary: role.boundary,

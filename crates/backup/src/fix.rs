@@ -10,7 +10,7 @@ use vaultward_iam::{
     Request,
 };
 
-use crate::check::{check, CheckOptions, Finding, Level};
+use crate::check::{check, CheckOptions, Finding, Level, Op};
 use crate::diff::unified;
 use crate::snapshot::{Collected, Snapshot};
 
@@ -328,7 +328,7 @@ fn slug(s: &str) -> String {
 
 /// The permissions model's statement that grants `action`, for the role's account, path
 /// and name token (taken from the role's ARN, `.../PATH/TOKENBackupRole`).
-fn model_statement(s: &Snapshot, role: &str, action: &str) -> Option<Value> {
+fn model_statement(s: &Snapshot, role: &str, op: Op, action: &str) -> Option<Value> {
     let arn = vaultward_iam::arn::Arn::parse(role)?;
     let rest = arn.resource.strip_prefix("role")?;
     let (path, name) = rest.rsplit_once('/')?;
@@ -341,10 +341,20 @@ fn model_statement(s: &Snapshot, role: &str, action: &str) -> Option<Value> {
         name_token: name.strip_suffix("BackupRole").unwrap_or(name).to_string(),
         ..crate::params::Params::default()
     };
-    crate::model::policies(&params)
+    // The grant of the failing operation first: the inventory policy also lists and reads
+    // objects (for `collect`), but a failed backup is fixed by the backup statement.
+    let wanted = match op {
+        Op::Backup => crate::model::Operation::Backup,
+        Op::Restore => crate::model::Operation::Restore,
+    };
+    let mut grants: Vec<_> = crate::model::policies(&params)
         .into_iter()
         .flat_map(|p| p.grants)
         .filter(|g| g.allow && g.actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
+        .collect();
+    grants.sort_by_key(|g| g.operation != wanted);
+    grants
+        .iter()
         .map(|g| g.statement())
         .find(|st| !st.to_string().contains("000000000000"))
 }
@@ -430,7 +440,7 @@ pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Vec<Fix> {
                 )
             }
             "missing-identity-permission" => {
-                let Some(statement) = model_statement(s, role, &f.action) else {
+                let Some(statement) = model_statement(s, role, f.operation, &f.action) else {
                     continue;
                 };
                 let name = "VaultwardMissingPermissions";

@@ -283,10 +283,32 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
         None,
         ("*", json!({})),
     );
+    // What `vaultward collect` reads besides the assets: the account's IAM configuration,
+    // the organization's policies on the account's path (readable from the management
+    // account or a delegated administrator), keys and their policies, and the regions.
+    b.allow(
+        "CollectAccountConfiguration",
+        &[
+            "iam:GetAccountAuthorizationDetails",
+            "organizations:DescribeOrganization",
+            "organizations:ListParents",
+            "organizations:ListPoliciesForTarget",
+            "organizations:DescribePolicy",
+            "kms:ListKeys",
+            "kms:ListAliases",
+            "kms:GetKeyPolicy",
+            "ec2:DescribeRegions",
+            "backup:ListBackupVaults",
+        ],
+        &all(),
+        None,
+        ("*", json!({})),
+    );
     b.allow(
         "ReadBackupVaults",
         &[
             "backup:DescribeBackupVault",
+            "backup:GetBackupVaultAccessPolicy",
             "backup:ListRecoveryPointsByBackupVault",
         ],
         &[format!("arn:aws:backup:*:{acct}:backup-vault:*")],
@@ -316,6 +338,23 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
             &all(),
             None,
             ("arn:aws:s3:::customer-bucket", json!({})),
+        );
+        // Object listings (ListObjectVersions: versions, size, owner) and each object's
+        // encryption key (HeadObject, the only call that returns it; it needs GetObject),
+        // only in the account's own buckets.
+        b.allow(
+            "InventoryS3Objects",
+            &[
+                "s3:ListBucketVersions",
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+            ],
+            &["arn:aws:s3:::*".into(), "arn:aws:s3:::*/*".into()],
+            Some(json!({"StringEquals": {"s3:ResourceAccount": acct}})),
+            (
+                "arn:aws:s3:::customer-bucket/a.txt",
+                json!({"s3:ResourceAccount": acct}),
+            ),
         );
     }
     if has(AssetType::DynamoDb) {

@@ -3,6 +3,8 @@
 //! unknown, never invented: the check then reports what it could not decide.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 /// A policy field: a document (or a JSON string holding one), absent when not collected,
@@ -62,6 +64,10 @@ pub struct Organization {
     pub scps: Vec<Vec<Value>>,
     #[serde(default)]
     pub rcps: Vec<Vec<Value>>,
+    /// Why the SCPs and RCPs could not be read (a member account usually cannot): the
+    /// check then says its verdicts assume they deny nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies_not_collected: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,8 +106,21 @@ pub struct Bucket {
     pub ownership: Option<String>,
     #[serde(default)]
     pub default_encryption: Option<Encryption>,
+    /// `Enabled` or `Suspended`; absent when never enabled or unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<String>,
+    /// The bucket's public access block (`BlockPublicAcls`, `IgnorePublicAcls`,
+    /// `BlockPublicPolicy`, `RestrictPublicBuckets`), `null` when it has none.
+    #[serde(default, skip_serializing_if = "Collected::is_absent")]
+    pub public_access_block: Collected,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub objects: Vec<Object>,
+    /// Parts the collector was refused, by field name (`ownership`, `objects`, ...), with
+    /// the error: those fields are unknown, not empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_collected: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,7 +144,7 @@ pub struct Table {
     #[serde(default)]
     pub kms_key_id: Option<String>,
     #[serde(default)]
-    pub tags: std::collections::BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,7 +152,7 @@ pub struct Table {
 pub struct Instance {
     pub arn: String,
     #[serde(default)]
-    pub tags: std::collections::BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub volumes: Vec<String>,
 }
@@ -142,10 +161,12 @@ pub struct Instance {
 #[serde(deny_unknown_fields)]
 pub struct Volume {
     pub arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
     #[serde(default)]
     pub kms_key_id: Option<String>,
     #[serde(default)]
-    pub tags: std::collections::BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -288,3 +288,44 @@ fn sarif_and_html_reports() {
     assert!(page.contains("<details id=\"arn_aws_s3___hd-test-backup\""));
     assert!(page.contains("<td class=\"ok\">"));
 }
+
+/// What the collector was refused stays unknown: a bucket whose objects could not be listed
+/// is not passed, and unread SCPs/RCPs are said to be assumed away, never silently.
+#[test]
+fn parts_the_collector_was_refused_are_reported_unknown() {
+    let mut v = demo();
+    only_bucket(&mut v, "clean-bucket");
+    let before = run(&v, &[Op::Backup]);
+    assert!(
+        !before
+            .findings
+            .iter()
+            .any(|f| f.resource == "arn:aws:s3:::clean-bucket"),
+        "{:#?}",
+        before.findings
+    );
+    v["buckets"][0]["objects"] = json!([]);
+    v["buckets"][0]["not_collected"] = json!({"objects": "AccessDenied"});
+    let r = run(&v, &[Op::Backup]);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.resource == "arn:aws:s3:::clean-bucket")
+        .unwrap_or_else(|| panic!("{:#?}", r.findings));
+    assert_eq!(f.level, Level::Unknown);
+    assert!(f.reason.contains("AccessDenied"), "{}", f.reason);
+
+    let mut v = demo();
+    only_bucket(&mut v, "clean-bucket");
+    v["organization"] =
+        json!({"id": "o-abc", "policies_not_collected": "ListParents(111122223333) was refused"});
+    let r = run(&v, &[Op::Backup, Op::Restore]);
+    let org: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "organization-policies-not-collected")
+        .collect();
+    assert_eq!(org.len(), 2, "one per operation");
+    assert!(org.iter().all(|f| f.level == Level::Unknown));
+    assert!(!r.blocks());
+}

@@ -2,6 +2,7 @@ pub mod actions;
 pub mod authorize;
 pub mod catalog;
 pub mod check;
+pub mod collect;
 pub mod drift;
 pub mod fix;
 pub mod permissions;

@@ -36,6 +36,8 @@ enum Command {
     Permissions(commands::permissions::Args),
     /// Check an account: will every backup and restore work, and if not, why?
     Check(commands::check::Args),
+    /// Read an account's state, read-only, with the AWS SDK, into a snapshot.
+    Collect(commands::collect::Args),
     /// Build account snapshots.
     #[command(subcommand)]
     Snapshot(commands::snapshot::Command),
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Permissions(a) => commands::permissions::run(a),
         Command::Drift(a) => commands::drift::run(a),
         Command::Check(a) => commands::check::run(a),
+        Command::Collect(a) => commands::collect::run(a),
         Command::Fix(a) => commands::fix::run(a),
         Command::Snapshot(c) => commands::snapshot::run(c),
         Command::Actions(c) => commands::actions::run(c),

@@ -115,10 +115,28 @@ resource "aws_iam_policy" "inventory_policy" {
           "Resource": "*"
         },
         {
+          "Sid": "CollectAccountConfiguration",
+          "Effect": "Allow",
+          "Action": [
+            "iam:GetAccountAuthorizationDetails",
+            "organizations:DescribeOrganization",
+            "organizations:ListParents",
+            "organizations:ListPoliciesForTarget",
+            "organizations:DescribePolicy",
+            "kms:ListKeys",
+            "kms:ListAliases",
+            "kms:GetKeyPolicy",
+            "ec2:DescribeRegions",
+            "backup:ListBackupVaults"
+          ],
+          "Resource": "*"
+        },
+        {
           "Sid": "ReadBackupVaults",
           "Effect": "Allow",
           "Action": [
             "backup:DescribeBackupVault",
+            "backup:GetBackupVaultAccessPolicy",
             "backup:ListRecoveryPointsByBackupVault"
           ],
           "Resource": "arn:aws:backup:*:111122223333:backup-vault:*"
@@ -140,6 +158,24 @@ resource "aws_iam_policy" "inventory_policy" {
             "s3:GetBucketPublicAccessBlock"
           ],
           "Resource": "*"
+        },
+        {
+          "Sid": "InventoryS3Objects",
+          "Effect": "Allow",
+          "Action": [
+            "s3:ListBucketVersions",
+            "s3:GetObject",
+            "s3:GetObjectVersion"
+          ],
+          "Resource": [
+            "arn:aws:s3:::*",
+            "arn:aws:s3:::*/*"
+          ],
+          "Condition": {
+            "StringEquals": {
+              "s3:ResourceAccount": "111122223333"
+            }
+          }
         }
       ]
     }

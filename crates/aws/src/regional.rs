@@ -1,0 +1,351 @@
+//! Regional resources: KMS keys with their policies, managers and aliases; DynamoDB tables
+//! with SSE and tags; EC2 instances and EBS volumes with encryption and tags; AWS Backup
+//! vaults with their access policies.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use futures_util::future::join_all;
+use serde_json::Value;
+use vaultward_backup::params::AssetType;
+use vaultward_backup::snapshot::{Collected, Instance, KmsKey, Table, Vault, Volume};
+
+use crate::api::Api;
+use crate::ctx::{Ctx, Fetch};
+use crate::{policy_document, Options};
+
+#[derive(Default)]
+pub struct Regional {
+    pub kms_keys: Vec<KmsKey>,
+    pub tables: Vec<Table>,
+    pub instances: Vec<Instance>,
+    pub volumes: Vec<Volume>,
+    pub vaults: Vec<Vault>,
+}
+
+/// The regions enabled for the account; `None` when refused (recorded).
+pub async fn enabled_regions(ctx: &Ctx, conf: &SdkConfig) -> Option<Vec<String>> {
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let out = ctx
+        .call(
+            Api::DescribeRegions,
+            "account",
+            &[],
+            ec2.describe_regions().send(),
+        )
+        .await
+        .ok()?;
+    let mut rs: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    rs.sort();
+    Some(rs)
+}
+
+pub async fn collect(
+    ctx: &Ctx,
+    opts: &Options,
+    conf: &SdkConfig,
+    region: &str,
+    account: &str,
+) -> Regional {
+    let (kms_keys, tables, (instances, volumes), vaults) = tokio::join!(
+        kms(ctx, conf, region),
+        async {
+            if opts.assets.contains(&AssetType::DynamoDb) {
+                tables(ctx, conf, region).await
+            } else {
+                Vec::new()
+            }
+        },
+        async {
+            if opts.assets.contains(&AssetType::Ec2) {
+                ec2(ctx, conf, region, account).await
+            } else {
+                (Vec::new(), Vec::new())
+            }
+        },
+        vaults(ctx, conf, region),
+    );
+    Regional {
+        kms_keys,
+        tables,
+        instances,
+        volumes,
+        vaults,
+    }
+}
+
+async fn kms(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<KmsKey> {
+    let client = aws_sdk_kms::Client::new(conf);
+    let item = format!("KMS keys in {region}");
+    let keys = ctx
+        .call(Api::ListKeys, &item, &[], async {
+            let mut s = client.list_keys().into_paginator().items().send();
+            let mut out = Vec::new();
+            while let Some(k) = s.next().await {
+                out.push(k?);
+            }
+            Ok::<_, aws_sdk_kms::error::SdkError<_, _>>(out)
+        })
+        .await
+        .ok()
+        .unwrap_or_default();
+    let aliases = ctx
+        .call(Api::ListAliases, &item, &[], async {
+            let mut s = client.list_aliases().into_paginator().items().send();
+            let mut out = Vec::new();
+            while let Some(a) = s.next().await {
+                out.push(a?);
+            }
+            Ok::<_, aws_sdk_kms::error::SdkError<_, _>>(out)
+        })
+        .await
+        .ok()
+        .unwrap_or_default();
+    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in &aliases {
+        if let (Some(name), Some(target)) = (a.alias_name(), a.target_key_id()) {
+            by_key
+                .entry(target.to_string())
+                .or_default()
+                .push(name.to_string());
+        }
+    }
+    join_all(keys.iter().map(|k| {
+        let client = &client;
+        let by_key = &by_key;
+        async move {
+            let id = k.key_id().unwrap_or_default();
+            let arn = k.key_arn().unwrap_or(id).to_string();
+            let item = format!("key {arn}");
+            let (meta, policy) = tokio::join!(
+                ctx.call(
+                    Api::DescribeKey,
+                    &item,
+                    &[],
+                    client.describe_key().key_id(id).send()
+                ),
+                ctx.call(
+                    Api::GetKeyPolicy,
+                    &item,
+                    &[],
+                    client
+                        .get_key_policy()
+                        .key_id(id)
+                        .policy_name("default")
+                        .send()
+                ),
+            );
+            let manager = meta.ok().and_then(|m| {
+                m.key_metadata()
+                    .and_then(|m| m.key_manager())
+                    .map(|m| m.as_str().to_string())
+            });
+            let policy = match policy {
+                Fetch::Got(p) => {
+                    Collected::Document(p.policy().map_or(Value::Null, policy_document))
+                }
+                Fetch::Absent => Collected::Document(Value::Null),
+                Fetch::Failed(e) => Collected::NotCollected { not_collected: e },
+            };
+            KmsKey {
+                arn,
+                policy,
+                manager,
+                aliases: by_key.get(id).cloned().unwrap_or_default(),
+            }
+        }
+    }))
+    .await
+}
+
+async fn tables(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<Table> {
+    let client = aws_sdk_dynamodb::Client::new(conf);
+    let names = ctx
+        .call(
+            Api::ListTables,
+            &format!("DynamoDB tables in {region}"),
+            &[],
+            async {
+                let mut s = client.list_tables().into_paginator().items().send();
+                let mut out = Vec::new();
+                while let Some(n) = s.next().await {
+                    out.push(n?);
+                }
+                Ok::<_, aws_sdk_dynamodb::error::SdkError<_, _>>(out)
+            },
+        )
+        .await
+        .ok()
+        .unwrap_or_default();
+    let found = join_all(names.iter().map(|name| {
+        let client = &client;
+        async move {
+            let item = format!("table {name} in {region}");
+            let d = ctx
+                .call(
+                    Api::DescribeTable,
+                    &item,
+                    &[],
+                    client.describe_table().table_name(name).send(),
+                )
+                .await
+                .ok()?;
+            let t = d.table()?;
+            let arn = t.table_arn()?.to_string();
+            let kms_key_id = t
+                .sse_description()
+                .and_then(|s| s.kms_master_key_arn())
+                .map(str::to_string);
+            let tags = ctx
+                .call(Api::ListTagsOfResource, &item, &[], async {
+                    let mut tags = BTreeMap::new();
+                    let mut token = None;
+                    loop {
+                        let page = client
+                            .list_tags_of_resource()
+                            .resource_arn(&arn)
+                            .set_next_token(token)
+                            .send()
+                            .await?;
+                        for t in page.tags() {
+                            tags.insert(t.key().to_string(), t.value().to_string());
+                        }
+                        match page.next_token() {
+                            Some(n) if !n.is_empty() => token = Some(n.to_string()),
+                            _ => break,
+                        }
+                    }
+                    Ok::<_, aws_sdk_dynamodb::error::SdkError<_, _>>(tags)
+                })
+                .await
+                .ok()
+                .unwrap_or_default();
+            Some(Table {
+                arn,
+                kms_key_id,
+                tags,
+            })
+        }
+    }))
+    .await;
+    // A table that could not be described is recorded in the missing list; it is not
+    // invented here.
+    found.into_iter().flatten().collect()
+}
+
+fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
+        .collect()
+}
+
+async fn ec2(
+    ctx: &Ctx,
+    conf: &SdkConfig,
+    region: &str,
+    account: &str,
+) -> (Vec<Instance>, Vec<Volume>) {
+    let client = aws_sdk_ec2::Client::new(conf);
+    let item = format!("EC2 in {region}");
+    let (reservations, volumes) = tokio::join!(
+        ctx.call(Api::DescribeInstances, &item, &[], async {
+            let mut s = client.describe_instances().into_paginator().send();
+            let mut out = Vec::new();
+            while let Some(p) = s.next().await {
+                out.extend(p?.reservations().iter().cloned());
+            }
+            Ok::<_, aws_sdk_ec2::error::SdkError<_, _>>(out)
+        }),
+        ctx.call(Api::DescribeVolumes, &item, &[], async {
+            let mut s = client.describe_volumes().into_paginator().items().send();
+            let mut out = Vec::new();
+            while let Some(v) = s.next().await {
+                out.push(v?);
+            }
+            Ok::<_, aws_sdk_ec2::error::SdkError<_, _>>(out)
+        }),
+    );
+    let mut instances = Vec::new();
+    for r in reservations.ok().unwrap_or_default() {
+        let owner = r.owner_id().unwrap_or(account);
+        for i in r.instances() {
+            let Some(id) = i.instance_id() else { continue };
+            instances.push(Instance {
+                arn: format!("arn:aws:ec2:{region}:{owner}:instance/{id}"),
+                tags: ec2_tags(i.tags()),
+                volumes: i
+                    .block_device_mappings()
+                    .iter()
+                    .filter_map(|m| m.ebs()?.volume_id().map(str::to_string))
+                    .collect(),
+            });
+        }
+    }
+    let mut out_volumes = Vec::new();
+    for v in volumes.ok().unwrap_or_default() {
+        let Some(id) = v.volume_id() else { continue };
+        out_volumes.push(Volume {
+            arn: format!("arn:aws:ec2:{region}:{account}:volume/{id}"),
+            encrypted: v.encrypted(),
+            kms_key_id: v.kms_key_id().map(str::to_string),
+            tags: ec2_tags(v.tags()),
+        });
+    }
+    (instances, out_volumes)
+}
+
+async fn vaults(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<Vault> {
+    let client = aws_sdk_backup::Client::new(conf);
+    let listed = ctx
+        .call(
+            Api::ListBackupVaults,
+            &format!("backup vaults in {region}"),
+            &[],
+            async {
+                let mut s = client.list_backup_vaults().into_paginator().send();
+                let mut out = Vec::new();
+                while let Some(p) = s.next().await {
+                    out.extend(p?.backup_vault_list().iter().cloned());
+                }
+                Ok::<_, aws_sdk_backup::error::SdkError<_, _>>(out)
+            },
+        )
+        .await
+        .ok()
+        .unwrap_or_default();
+    join_all(listed.iter().filter_map(|v| {
+        let name = v.backup_vault_name()?.to_string();
+        let arn = v.backup_vault_arn()?.to_string();
+        let client = &client;
+        Some(async move {
+            let access_policy = match ctx
+                .call(
+                    Api::GetBackupVaultAccessPolicy,
+                    &format!("vault {arn}"),
+                    &["ResourceNotFoundException"],
+                    client
+                        .get_backup_vault_access_policy()
+                        .backup_vault_name(&name)
+                        .send(),
+                )
+                .await
+            {
+                Fetch::Got(p) => {
+                    Collected::Document(p.policy().map_or(Value::Null, policy_document))
+                }
+                Fetch::Absent => Collected::Document(Value::Null),
+                Fetch::Failed(e) => Collected::NotCollected { not_collected: e },
+            };
+            Vault {
+                name,
+                arn,
+                access_policy,
+            }
+        })
+    }))
+    .await
+}

@@ -1,0 +1,88 @@
+//! `vaultward collect`: read an account's state, read-only, with the AWS SDK, and write the
+//! snapshot `check`, `fix` and `drift` read. Exit 2 when the caller cannot be identified.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use vaultward_aws::{collect_blocking, Objects, Options, Regions};
+
+use crate::output::write_atomically;
+use crate::selection::assets;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The named profile, as the AWS CLI reads it (default: AWS_PROFILE, then `default`).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Regions to read (repeatable); default: the profile's or AWS_REGION's.
+    #[arg(long = "region", conflicts_with = "all_regions")]
+    regions: Vec<String>,
+    /// Read every region enabled for the account.
+    #[arg(long)]
+    all_regions: bool,
+    /// Asset types to read.
+    #[arg(long, default_value = "s3,dynamodb,ec2")]
+    assets: String,
+    /// Objects per bucket: none, sample:N (the first N versions) or all.
+    #[arg(long, default_value = "sample:1000")]
+    objects: Objects,
+    /// Send every call to this endpoint (a local emulator) instead of AWS.
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Calls in flight at most.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Attempts per call; throttling and transient errors are retried with exponential
+    /// backoff and jitter.
+    #[arg(long, default_value_t = 8)]
+    max_attempts: u32,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Where to write the snapshot (atomically: a temporary file, then a rename).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let assets = match assets(&a.assets) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let opts = Options {
+        profile: a.profile,
+        regions: if a.all_regions {
+            Regions::All
+        } else if a.regions.is_empty() {
+            Regions::Default
+        } else {
+            Regions::Listed(a.regions)
+        },
+        assets,
+        objects: a.objects,
+        endpoint_url: a.endpoint_url,
+        concurrency: a.concurrency.max(1),
+        max_attempts: a.max_attempts.max(1),
+        initial_backoff: Duration::from_millis(200),
+        progress: !a.quiet,
+        credentials: None,
+    };
+    let collection = match collect_blocking(&opts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let text = format!("{}\n", serde_json::to_string_pretty(&collection.snapshot)?);
+    write_atomically(&a.out, text.as_bytes())?;
+    if !a.quiet {
+        eprint!("{}", collection.summary());
+        eprintln!("wrote {}", a.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
