@@ -6,5 +6,6 @@ pub mod collect;
 pub mod drift;
 pub mod fix;
 pub mod permissions;
+pub mod serve;
 pub mod snapshot;
 pub mod validate;

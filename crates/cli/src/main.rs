@@ -38,6 +38,8 @@ enum Command {
     Check(commands::check::Args),
     /// Read an account's state, read-only, with the AWS SDK, into a snapshot.
     Collect(commands::collect::Args),
+    /// Serve backup vaults behind the AWS Backup API, enforced by the engine.
+    Serve(commands::serve::Args),
     /// Build account snapshots.
     #[command(subcommand)]
     Snapshot(commands::snapshot::Command),
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Drift(a) => commands::drift::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Collect(a) => commands::collect::run(a),
+        Command::Serve(a) => commands::serve::run(a),
         Command::Fix(a) => commands::fix::run(a),
         Command::Snapshot(c) => commands::snapshot::run(c),
         Command::Actions(c) => commands::actions::run(c),

@@ -1,0 +1,59 @@
+//! `vaultward serve`: the vault service speaking AWS Backup's API (docs/server.md).
+//! Prints `listening on http://ADDR` to standard output once it accepts connections.
+//! Exit 2 for an unusable configuration or data directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use vaultward_server::config::Config;
+
+use crate::input::read_text;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The identities file: accounts, users and roles with access keys and policies.
+    #[arg(long)]
+    config: PathBuf,
+    /// Where the SQLite store lives.
+    #[arg(long, default_value = "vaultward-data")]
+    data_dir: PathBuf,
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let text = match read_text(&a.config) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let config = match Config::from_json(&a.config.display().to_string(), &text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let service = match vaultward_server::open(config, &a.data_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = vaultward_server::bind(a.listen).await?;
+        println!("listening on http://{}", listener.local_addr()?);
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        vaultward_server::serve(service, listener).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

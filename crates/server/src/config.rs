@@ -1,0 +1,194 @@
+//! The service's identities: accounts, their users and roles with access keys and
+//! identity policies, and the tags of the resources they back up. Read from a JSON file
+//! (`vaultward serve --config FILE`, format in `docs/server.md`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+use serde_json::Value;
+use vaultward_iam::{parse_policy, NamedPolicy, PolicyKind, Severity};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default = "default_region")]
+    region: String,
+    accounts: Vec<AccountFile>,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountFile {
+    id: String,
+    /// AWS Backup's "Advanced DynamoDB backup" setting: recovery points of tables are then
+    /// AWS Backup recovery points (default true, as for accounts since November 2021).
+    #[serde(default = "yes")]
+    advanced_dynamodb_backup: bool,
+    #[serde(default)]
+    users: Vec<PrincipalFile>,
+    #[serde(default)]
+    roles: Vec<PrincipalFile>,
+    /// Source resources' tags, which backups copy (`{"arn": ..., "tags": {...}}`).
+    #[serde(default)]
+    resources: Vec<ResourceFile>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrincipalFile {
+    name: String,
+    #[serde(default = "root_path")]
+    path: String,
+    access_key_id: String,
+    secret_access_key: String,
+    #[serde(default)]
+    policies: Vec<Value>,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResourceFile {
+    arn: String,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+/// A caller, resolved from its access key.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub account: String,
+    /// The ARN requests are made as: the user, or `assumed-role/NAME/vaultward` for a role.
+    pub principal: String,
+    /// `aws:PrincipalArn`: the user's or role's ARN.
+    pub principal_arn: String,
+    pub secret: String,
+    pub policies: Vec<NamedPolicy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub advanced_dynamodb_backup: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub region: String,
+    pub identities: HashMap<String, Identity>,
+    pub accounts: HashMap<String, Account>,
+    /// Tags of source resources, by ARN.
+    pub resource_tags: HashMap<String, BTreeMap<String, String>>,
+}
+
+/// A configuration that cannot be used: the file, where, and what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {location}{message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub location: String,
+    pub message: String,
+}
+
+impl Config {
+    pub fn from_json(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let f: File = serde_json::from_str(text).map_err(|e| ConfigError {
+            file: file.into(),
+            location: format!("line {}, column {}: ", e.line(), e.column()),
+            message: format!("{e}; see docs/server.md for the format"),
+        })?;
+        let err = |location: String, message: String| ConfigError {
+            file: file.into(),
+            location: format!("{location}: "),
+            message,
+        };
+        let mut identities = HashMap::new();
+        let mut accounts = HashMap::new();
+        let mut resource_tags = HashMap::new();
+        for (ai, a) in f.accounts.iter().enumerate() {
+            if a.id.len() != 12 || !a.id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(err(
+                    format!("$.accounts[{ai}].id"),
+                    format!("`{}` is not a 12-digit account id", a.id),
+                ));
+            }
+            accounts.insert(
+                a.id.clone(),
+                Account {
+                    advanced_dynamodb_backup: a.advanced_dynamodb_backup,
+                },
+            );
+            for (kind, list) in [("users", &a.users), ("roles", &a.roles)] {
+                for (pi, p) in list.iter().enumerate() {
+                    let at = format!("$.accounts[{ai}].{kind}[{pi}]");
+                    if !p.path.starts_with('/') || !p.path.ends_with('/') {
+                        return Err(err(
+                            format!("{at}.path"),
+                            "a path starts and ends with `/`".into(),
+                        ));
+                    }
+                    let mut policies = Vec::new();
+                    for (qi, doc) in p.policies.iter().enumerate() {
+                        let parsed = parse_policy(&doc.to_string(), PolicyKind::Identity);
+                        let errors: Vec<String> = parsed
+                            .findings
+                            .iter()
+                            .filter(|f| f.severity == Severity::Error)
+                            .map(|f| format!("{} {}", f.path, f.message))
+                            .collect();
+                        match parsed.policy {
+                            Some(policy) if errors.is_empty() => policies.push(NamedPolicy {
+                                name: format!("{}/{}#{qi}", kind.trim_end_matches('s'), p.name),
+                                policy,
+                            }),
+                            _ => {
+                                return Err(err(format!("{at}.policies[{qi}]"), errors.join("; ")))
+                            }
+                        }
+                    }
+                    let (principal, principal_arn) = if kind == "users" {
+                        let arn = format!("arn:aws:iam::{}:user{}{}", a.id, p.path, p.name);
+                        (arn.clone(), arn)
+                    } else {
+                        (
+                            format!("arn:aws:sts::{}:assumed-role/{}/vaultward", a.id, p.name),
+                            format!("arn:aws:iam::{}:role{}{}", a.id, p.path, p.name),
+                        )
+                    };
+                    let id = Identity {
+                        account: a.id.clone(),
+                        principal,
+                        principal_arn,
+                        secret: p.secret_access_key.clone(),
+                        policies,
+                    };
+                    if identities.insert(p.access_key_id.clone(), id).is_some() {
+                        return Err(err(
+                            format!("{at}.access_key_id"),
+                            format!("access key `{}` is used twice", p.access_key_id),
+                        ));
+                    }
+                }
+            }
+            for r in &a.resources {
+                resource_tags.insert(r.arn.clone(), r.tags.clone());
+            }
+        }
+        Ok(Config {
+            region: f.region,
+            identities,
+            accounts,
+            resource_tags,
+        })
+    }
+}

@@ -1,0 +1,1134 @@
+//! The operations: validation as AWS Backup does it, authorization by the engine (identity
+//! policies plus the vault access policy), and the store.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Map, Value};
+use vaultward_iam::{
+    authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
+    Request, Severity,
+};
+
+use crate::arns::{recovery_point_arn, resource_type};
+use crate::config::{Config, Identity};
+use crate::error::ApiError;
+use crate::routes::Route;
+use crate::store::{Kind, Store};
+
+/// AWS's tag limit per resource (Tag limits, AWS General Reference), which backup and copy
+/// jobs cannot exceed when they merge tags.
+pub const MAX_TAGS: usize = 50;
+/// The message a job fails with when merged tags exceed the limit (the seed's wording).
+pub const TOO_MANY_TAGS: &str = "Your resource has more than 50 tags after aggregating your backup job tags with your source resource tags. AWS supports up to 50 tags per resource.";
+const DAY: f64 = 86400.0;
+
+pub trait Clock: Send + Sync {
+    /// Seconds since the epoch.
+    fn now(&self) -> f64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> f64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    }
+}
+
+pub type Log = Arc<dyn Fn(String) + Send + Sync>;
+
+pub struct Service {
+    pub config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    /// Read-modify-write operations run one at a time.
+    writes: Mutex<()>,
+    log: Log,
+    /// Parsed policy sets by (principal, vault access policy text): parsing costs twenty
+    /// times an evaluation, and both inputs change rarely.
+    sets: Mutex<HashMap<(String, String), Arc<PolicySet>>>,
+}
+
+/// Entries kept in the policy-set cache before it is emptied.
+const MAX_CACHED_SETS: usize = 10_000;
+
+type Res = Result<Value, ApiError>;
+
+fn s<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str)
+}
+
+fn required<'a>(body: &'a Value, key: &str) -> Result<&'a str, ApiError> {
+    s(body, key)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing(key))
+}
+
+fn days(body: &Value, key: &str) -> Result<Option<i64>, ApiError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(format!("{key} must be an integer"))),
+    }
+}
+
+fn tags_of(v: Option<&Value>, what: &str) -> Result<BTreeMap<String, String>, ApiError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid(format!("{what} must be a map of strings")))?;
+    let mut out = BTreeMap::new();
+    for (k, v) in obj {
+        let v = v.as_str().ok_or_else(|| {
+            ApiError::invalid(format!("{what}: the value of `{k}` must be a string"))
+        })?;
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(ApiError::invalid(format!(
+                "{what}: tag keys starting with `aws:` are reserved"
+            )));
+        }
+        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
+            return Err(ApiError::invalid(format!(
+                "{what}: tag keys are 1 to 128 characters and values up to 256"
+            )));
+        }
+        out.insert(k.clone(), v.to_string());
+    }
+    Ok(out)
+}
+
+fn valid_vault_name(name: &str) -> bool {
+    (2..=50).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A lifecycle's retention rules (AWS Backup API reference, `Lifecycle`): days are positive,
+/// and a recovery point stays in cold storage for at least 90 days.
+fn check_lifecycle(l: &Value) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    let cold = days(l, "MoveToColdStorageAfterDays")?;
+    let delete = days(l, "DeleteAfterDays")?;
+    for (k, v) in [
+        ("MoveToColdStorageAfterDays", cold),
+        ("DeleteAfterDays", delete),
+    ] {
+        if v.is_some_and(|d| d < 1) {
+            return Err(ApiError::invalid(format!("{k} must be at least 1")));
+        }
+    }
+    if let (Some(c), Some(d)) = (cold, delete) {
+        if d < c + 90 {
+            return Err(ApiError::invalid(format!(
+                "DeleteAfterDays ({d}) must be at least 90 days greater than MoveToColdStorageAfterDays ({c})"
+            )));
+        }
+    }
+    Ok((cold, delete))
+}
+
+fn calculated(created: f64, cold: Option<i64>, delete: Option<i64>) -> Value {
+    let mut m = Map::new();
+    if let Some(c) = cold {
+        m.insert(
+            "MoveToColdStorageAt".into(),
+            json!(created + c as f64 * DAY),
+        );
+    }
+    if let Some(d) = delete {
+        m.insert("DeleteAt".into(), json!(created + d as f64 * DAY));
+    }
+    Value::Object(m)
+}
+
+/// Whether a retention of `delete` days (None: kept forever) fits the vault's lock.
+fn lock_violation(vault: &Value, delete: Option<i64>) -> Option<String> {
+    let lock = vault.get("Lock")?;
+    let min = lock.get("MinRetentionDays").and_then(Value::as_i64);
+    let max = lock.get("MaxRetentionDays").and_then(Value::as_i64);
+    match (delete, min, max) {
+        (Some(d), Some(min), _) if d < min => Some(format!(
+            "the retention period ({d} days) is shorter than the vault lock's minimum of {min} days"
+        )),
+        (Some(d), _, Some(max)) if d > max => Some(format!(
+            "the retention period ({d} days) is longer than the vault lock's maximum of {max} days"
+        )),
+        (None, _, Some(max)) => Some(format!(
+            "the recovery point would be kept forever, beyond the vault lock's maximum of {max} days; set DeleteAfterDays"
+        )),
+        _ => None,
+    }
+}
+
+fn page_args(q: &HashMap<String, String>) -> Result<(Option<i64>, usize), ApiError> {
+    let after = match q.get("nextToken") {
+        None => None,
+        Some(t) => Some(
+            t.parse::<i64>()
+                .map_err(|_| ApiError::invalid("NextToken is not a token this service gave"))?,
+        ),
+    };
+    let limit = match q.get("maxResults") {
+        None => 1000,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|m| (1..=1000).contains(m))
+            .ok_or_else(|| ApiError::invalid("MaxResults must be between 1 and 1000"))?,
+    };
+    Ok((after, limit))
+}
+
+fn with_token(mut v: Value, next: Option<i64>) -> Value {
+    if let (Some(n), Some(m)) = (next, v.as_object_mut()) {
+        m.insert("NextToken".into(), json!(n.to_string()));
+    }
+    v
+}
+
+/// The response fields of a vault record.
+fn vault_view(v: &Value, recovery_points: usize) -> Value {
+    let mut out = json!({
+        "BackupVaultName": v["BackupVaultName"],
+        "BackupVaultArn": v["BackupVaultArn"],
+        "VaultType": "BACKUP_VAULT",
+        "VaultState": "AVAILABLE",
+        "EncryptionKeyArn": v["EncryptionKeyArn"],
+        "CreationDate": v["CreationDate"],
+        "NumberOfRecoveryPoints": recovery_points,
+        "Locked": v.get("Lock").is_some(),
+    });
+    if let Some(c) = v.get("CreatorRequestId") {
+        out["CreatorRequestId"] = c.clone();
+    }
+    if let Some(l) = v.get("Lock") {
+        for k in ["MinRetentionDays", "MaxRetentionDays", "LockDate"] {
+            if let Some(x) = l.get(k) {
+                out[k] = x.clone();
+            }
+        }
+    }
+    out
+}
+
+impl Service {
+    pub fn new(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>, log: Log) -> Service {
+        Service {
+            config,
+            store,
+            clock,
+            writes: Mutex::new(()),
+            log,
+            sets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn vault_arn(&self, account: &str, name: &str) -> String {
+        format!(
+            "arn:aws:backup:{}:{account}:backup-vault:{name}",
+            self.config.region
+        )
+    }
+
+    /// Authorizes `action` on `resource` (in `resource_account`) for `who`, with the vault's
+    /// access policy when there is one. Cross-account calls other than
+    /// `backup:CopyIntoBackupVault` are refused whatever the policies say. A denial is
+    /// logged with the deciding statements; the caller sees AWS's message only.
+    fn authorize(
+        &self,
+        who: &Identity,
+        action: &str,
+        resource: &str,
+        resource_account: &str,
+        vault: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        let refuse = |why: String| {
+            (self.log)(format!(
+                "denied: {} {action} on {resource}: {why}",
+                who.principal
+            ));
+            ApiError::denied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource}",
+                who.principal
+            ))
+        };
+        if who.account != resource_account && action != "backup:CopyIntoBackupVault" {
+            return Err(refuse(format!(
+                "cross-account call from account {} to a resource of account {resource_account}; only backup:CopyIntoBackupVault crosses accounts",
+                who.account
+            )));
+        }
+        let policy_text = vault
+            .and_then(|v| v.get("Policy"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let key = (who.principal_arn.clone(), policy_text.to_string());
+        let cached = self.sets.lock().ok().and_then(|c| c.get(&key).cloned());
+        let set = match cached {
+            Some(set) => set,
+            None => {
+                let resource = if policy_text.is_empty() {
+                    None
+                } else {
+                    match parse_policy(policy_text, PolicyKind::Resource).policy {
+                        Some(p) => Some(NamedPolicy {
+                            name: format!(
+                                "vault access policy of {}",
+                                vault.and_then(|v| s(v, "BackupVaultName")).unwrap_or("?")
+                            ),
+                            policy: p,
+                        }),
+                        // Validated at put time; a stored policy that no longer parses denies.
+                        None => {
+                            return Err(refuse("the vault access policy does not parse".into()))
+                        }
+                    }
+                };
+                let set = Arc::new(PolicySet {
+                    identity: who.policies.clone(),
+                    resource,
+                    ..PolicySet::default()
+                });
+                if let Ok(mut c) = self.sets.lock() {
+                    if c.len() >= MAX_CACHED_SETS {
+                        c.clear();
+                    }
+                    c.insert(key, set.clone());
+                }
+                set
+            }
+        };
+        let now = self.clock.now();
+        let mut ctx = Context::default();
+        ctx.insert(
+            "aws:PrincipalArn",
+            ContextValue::Single(who.principal_arn.clone()),
+        );
+        ctx.insert("aws:SecureTransport", ContextValue::Single("false".into()));
+        ctx.insert(
+            "aws:EpochTime",
+            ContextValue::Single(format!("{}", now as i64)),
+        );
+        let req = match Request::new(
+            &who.principal,
+            action,
+            resource,
+            Some(resource_account),
+            ctx,
+        ) {
+            Ok(r) => r,
+            Err(e) => return Err(refuse(format!("the request cannot be evaluated: {e:?}"))),
+        };
+        let r = authorize(&req, &set);
+        if r.decision == Decision::Allow {
+            return Ok(());
+        }
+        let reasons: Vec<String> = r
+            .reasons
+            .iter()
+            .map(|x| match &x.statement_ref {
+                Some(st) => format!("{st}: {}", x.message),
+                None => x.message.clone(),
+            })
+            .collect();
+        let mut e = refuse(format!("{:?}: {}", r.decision, reasons.join("; ")));
+        if r.decision == Decision::ExplicitDeny {
+            let in_resource = r
+                .reasons
+                .iter()
+                .any(|x| x.policy_type == vaultward_iam::PolicyType::Resource);
+            e.message.push_str(if in_resource {
+                " with an explicit deny in a resource-based policy"
+            } else {
+                " with an explicit deny in an identity-based policy"
+            });
+        } else {
+            e.message
+                .push_str(" because no identity-based policy allows the ");
+            e.message.push_str(action);
+            e.message.push_str(" action");
+        }
+        Err(e)
+    }
+
+    fn vault(&self, who: &Identity, name: &str, q: &HashMap<String, String>) -> Res {
+        let account = q
+            .get("backupVaultAccountId")
+            .cloned()
+            .unwrap_or_else(|| who.account.clone());
+        let arn = self.vault_arn(&account, name);
+        self.store.get(Kind::Vault, &arn)?.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Backup vault {name} does not exist in account {account}"
+            ))
+        })
+    }
+
+    /// A recovery point of `vault` (by its ARN).
+    fn recovery_point(&self, vault: &Value, rp_arn: &str) -> Res {
+        match self.store.get(Kind::RecoveryPoint, rp_arn)? {
+            Some(rp) if rp["BackupVaultArn"] == vault["BackupVaultArn"] => Ok(rp),
+            _ => Err(ApiError::not_found(format!(
+                "Recovery point {rp_arn} does not exist in backup vault {}",
+                vault["BackupVaultName"].as_str().unwrap_or("")
+            ))),
+        }
+    }
+
+    fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        Ok(match self.store.get(Kind::Tags, arn)? {
+            Some(v) => serde_json::from_value(v).unwrap_or_default(),
+            None => BTreeMap::new(),
+        })
+    }
+
+    /// Handles one authenticated call.
+    pub fn handle(
+        &self,
+        who: &Identity,
+        route: &Route,
+        q: &HashMap<String, String>,
+        body: &Value,
+    ) -> Res {
+        let op = route.name();
+        let action = format!("backup:{op}");
+        match route {
+            Route::CreateBackupVault(name) => {
+                if !valid_vault_name(name) {
+                    return Err(ApiError::invalid(format!(
+                        "Backup vault name `{name}` is invalid: use 2 to 50 letters, numbers, hyphens and underscores"
+                    )));
+                }
+                let arn = self.vault_arn(&who.account, name);
+                self.authorize(who, &action, &arn, &who.account, None)?;
+                let tags = tags_of(body.get("BackupVaultTags"), "BackupVaultTags")?;
+                if tags.len() > MAX_TAGS {
+                    return Err(ApiError::invalid(format!(
+                        "a resource can have at most {MAX_TAGS} tags"
+                    )));
+                }
+                let now = self.clock.now();
+                let mut doc = json!({
+                    "BackupVaultName": name, "BackupVaultArn": arn, "AccountId": who.account,
+                    "CreationDate": now,
+                    "EncryptionKeyArn": s(body, "EncryptionKeyArn").map_or_else(
+                        || format!("arn:aws:kms:{}:{}:key/aws-backup-default", self.config.region, who.account),
+                        str::to_string),
+                });
+                if let Some(c) = s(body, "CreatorRequestId") {
+                    doc["CreatorRequestId"] = json!(c);
+                }
+                let _w = self.writes.lock();
+                if !self
+                    .store
+                    .insert(Kind::Vault, &arn, Some(&who.account), &doc)?
+                {
+                    return Err(ApiError::new(
+                        400,
+                        "AlreadyExistsException",
+                        format!("Backup vault with the same name already exists: {name}"),
+                    ));
+                }
+                if !tags.is_empty() {
+                    self.store.upsert(
+                        Kind::Tags,
+                        &arn,
+                        None,
+                        &serde_json::to_value(&tags).unwrap_or_default(),
+                    )?;
+                }
+                Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "CreationDate": now}))
+            }
+            Route::DescribeBackupVault(name) => {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let n = self.store.count(Kind::RecoveryPoint, &arn)?;
+                Ok(vault_view(&v, n))
+            }
+            Route::ListBackupVaults => {
+                self.authorize(who, &action, "*", &who.account, None)?;
+                let (after, limit) = page_args(q)?;
+                let page = self
+                    .store
+                    .list(Kind::Vault, Some(&who.account), after, limit)?;
+                let mut list = Vec::new();
+                for v in &page.items {
+                    let n = self.store.count(
+                        Kind::RecoveryPoint,
+                        v["BackupVaultArn"].as_str().unwrap_or(""),
+                    )?;
+                    list.push(vault_view(v, n));
+                }
+                Ok(with_token(json!({"BackupVaultList": list}), page.next))
+            }
+            Route::DeleteBackupVault(name) => {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let _w = self.writes.lock();
+                let n = self
+                    .store
+                    .delete_if_childless(Kind::Vault, &arn, Kind::RecoveryPoint)?;
+                if n > 0 {
+                    return Err(ApiError::request(format!(
+                        "Backup vault cannot be deleted because it contains {n} recovery points"
+                    )));
+                }
+                self.store.delete(Kind::Tags, &arn)?;
+                Ok(json!({}))
+            }
+            Route::PutBackupVaultAccessPolicy(name) => {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let text = required(body, "Policy")?;
+                validate_vault_policy(text)?;
+                let _w = self.writes.lock();
+                let mut v = self.vault(who, name, q)?;
+                v["Policy"] = json!(text);
+                self.store.replace(Kind::Vault, &arn, &v)?;
+                Ok(json!({}))
+            }
+            Route::GetBackupVaultAccessPolicy(name) => {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let Some(p) = v.get("Policy") else {
+                    return Err(ApiError::not_found(format!(
+                        "Backup vault {name} has no access policy"
+                    )));
+                };
+                Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "Policy": p}))
+            }
+            Route::DeleteBackupVaultAccessPolicy(name) => {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let _w = self.writes.lock();
+                let mut v = self.vault(who, name, q)?;
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("Policy");
+                }
+                self.store.replace(Kind::Vault, &arn, &v)?;
+                Ok(json!({}))
+            }
+            Route::PutBackupVaultLockConfiguration(name) => {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let now = self.clock.now();
+                self.check_lock_mutable(&v, now)?;
+                let lock = lock_config(body, now)?;
+                let _w = self.writes.lock();
+                let mut v = self.vault(who, name, q)?;
+                v["Lock"] = lock;
+                self.store.replace(Kind::Vault, &arn, &v)?;
+                Ok(json!({}))
+            }
+            Route::DeleteBackupVaultLockConfiguration(name) => {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                self.check_lock_mutable(&v, self.clock.now())?;
+                let _w = self.writes.lock();
+                let mut v = self.vault(who, name, q)?;
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("Lock");
+                }
+                self.store.replace(Kind::Vault, &arn, &v)?;
+                Ok(json!({}))
+            }
+            Route::StartBackupJob => self.start_backup_job(who, &action, body),
+            Route::DescribeBackupJob(id) => self.describe_job(who, &action, "backup", id),
+            Route::DescribeRestoreJob(id) => self.describe_job(who, &action, "restore", id),
+            Route::DescribeCopyJob(id) => {
+                let job = self.describe_job(who, &action, "copy", id)?;
+                Ok(json!({"CopyJob": job}))
+            }
+            Route::ListBackupJobs => {
+                self.authorize(who, &action, "*", &who.account, None)?;
+                let (after, limit) = page_args(q)?;
+                let mut out = Vec::new();
+                let mut cursor = after;
+                let mut next;
+                // Filters apply within the account's jobs; pages are filled up to `limit`.
+                loop {
+                    let page = self
+                        .store
+                        .list(Kind::Job, Some(&who.account), cursor, limit)?;
+                    next = page.next;
+                    for j in page.items {
+                        if j["JobKind"] != "backup" {
+                            continue;
+                        }
+                        let keep = [
+                            ("backupVaultName", "BackupVaultName"),
+                            ("state", "State"),
+                            ("resourceArn", "ResourceArn"),
+                            ("resourceType", "ResourceType"),
+                        ]
+                        .iter()
+                        .all(|(qk, field)| q.get(*qk).is_none_or(|want| j[*field] == json!(want)));
+                        if keep {
+                            out.push(job_view(&j));
+                        }
+                    }
+                    if out.len() >= limit || next.is_none() {
+                        break;
+                    }
+                    cursor = next;
+                }
+                Ok(with_token(json!({"BackupJobs": out}), next))
+            }
+            Route::ListRecoveryPointsByBackupVault(name) => {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let (after, limit) = page_args(q)?;
+                let page = self
+                    .store
+                    .list(Kind::RecoveryPoint, Some(&arn), after, limit)?;
+                let items: Vec<Value> = page
+                    .items
+                    .into_iter()
+                    .filter(|rp| {
+                        q.get("resourceArn")
+                            .is_none_or(|r| rp["ResourceArn"] == json!(r))
+                            && q.get("resourceType")
+                                .is_none_or(|t| rp["ResourceType"] == json!(t))
+                    })
+                    .collect();
+                Ok(with_token(json!({"RecoveryPoints": items}), page.next))
+            }
+            Route::DescribeRecoveryPoint(name, rp_arn) => {
+                let v = self.vault(who, name, q)?;
+                let rp = self.recovery_point(&v, rp_arn)?;
+                self.authorize(who, &action, rp_arn, account_of(&v), Some(&v))?;
+                Ok(rp)
+            }
+            Route::UpdateRecoveryPointLifecycle(name, rp_arn) => {
+                let v = self.vault(who, name, q)?;
+                let rp = self.recovery_point(&v, rp_arn)?;
+                self.authorize(who, &action, rp_arn, account_of(&v), Some(&v))?;
+                let lifecycle = body.get("Lifecycle").cloned().unwrap_or_else(|| json!({}));
+                let (cold, delete) = check_lifecycle(&lifecycle)?;
+                let created = rp["CreationDate"].as_f64().unwrap_or(0.0);
+                let now = self.clock.now();
+                // Once in cold storage, the transition cannot be changed (AWS Backup API
+                // reference, UpdateRecoveryPointLifecycle).
+                let old_cold = rp["Lifecycle"]["MoveToColdStorageAfterDays"].as_i64();
+                if let Some(c) = old_cold {
+                    if now >= created + c as f64 * DAY && cold != Some(c) {
+                        return Err(ApiError::request(
+                            "the recovery point is already in cold storage; its MoveToColdStorageAfterDays cannot change",
+                        ));
+                    }
+                }
+                if let Some(why) = lock_violation(&v, delete) {
+                    return Err(ApiError::request(format!("Vault lock: {why}")));
+                }
+                let _w = self.writes.lock();
+                let mut rp = self.recovery_point(&v, rp_arn)?;
+                rp["Lifecycle"] = lifecycle.clone();
+                rp["CalculatedLifecycle"] = calculated(created, cold, delete);
+                self.store.replace(Kind::RecoveryPoint, rp_arn, &rp)?;
+                Ok(json!({
+                    "BackupVaultArn": v["BackupVaultArn"], "RecoveryPointArn": rp_arn,
+                    "Lifecycle": lifecycle, "CalculatedLifecycle": rp["CalculatedLifecycle"],
+                }))
+            }
+            Route::DeleteRecoveryPoint(name, rp_arn) => {
+                let v = self.vault(who, name, q)?;
+                let rp = self.recovery_point(&v, rp_arn)?;
+                self.authorize(who, &action, rp_arn, account_of(&v), Some(&v))?;
+                if let Some(min) = v
+                    .get("Lock")
+                    .and_then(|l| l.get("MinRetentionDays"))
+                    .and_then(Value::as_i64)
+                {
+                    let created = rp["CreationDate"].as_f64().unwrap_or(0.0);
+                    if self.clock.now() < created + min as f64 * DAY {
+                        return Err(ApiError::request(format!(
+                            "Vault lock: the recovery point cannot be deleted before its minimum retention of {min} days"
+                        )));
+                    }
+                }
+                let _w = self.writes.lock();
+                self.store.delete(Kind::RecoveryPoint, rp_arn)?;
+                self.store.delete(Kind::Tags, rp_arn)?;
+                Ok(json!({}))
+            }
+            Route::StartRestoreJob => self.start_restore_job(who, &action, body),
+            Route::StartCopyJob => self.start_copy_job(who, &action, body),
+            Route::TagResource(arn) | Route::UntagResource(arn) | Route::ListTags(arn) => {
+                let v = self.owning_vault(arn)?;
+                self.authorize(who, &action, arn, account_of(&v), Some(&v))?;
+                match route {
+                    Route::ListTags(_) => Ok(json!({"Tags": self.tags(arn)?})),
+                    Route::TagResource(_) => {
+                        let add = tags_of(body.get("Tags"), "Tags")?;
+                        if add.is_empty() {
+                            return Err(ApiError::missing("Tags"));
+                        }
+                        let _w = self.writes.lock();
+                        let mut t = self.tags(arn)?;
+                        t.extend(add);
+                        if t.len() > MAX_TAGS {
+                            return Err(ApiError::new(
+                                400,
+                                "LimitExceededException",
+                                format!("a resource can have at most {MAX_TAGS} tags"),
+                            ));
+                        }
+                        self.store.upsert(Kind::Tags, arn, None, &json!(t))?;
+                        Ok(json!({}))
+                    }
+                    _ => {
+                        let keys = body
+                            .get("TagKeyList")
+                            .and_then(Value::as_array)
+                            .ok_or_else(|| ApiError::missing("TagKeyList"))?;
+                        let _w = self.writes.lock();
+                        let mut t = self.tags(arn)?;
+                        for k in keys.iter().filter_map(Value::as_str) {
+                            t.remove(k);
+                        }
+                        self.store.upsert(Kind::Tags, arn, None, &json!(t))?;
+                        Ok(json!({}))
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Service::handle`], answered as JSON text. Listing recovery points without filters
+    /// splices the stored records into the answer without parsing them.
+    pub fn handle_text(
+        &self,
+        who: &Identity,
+        route: &Route,
+        q: &HashMap<String, String>,
+        body: &Value,
+    ) -> Result<String, ApiError> {
+        if let Route::ListRecoveryPointsByBackupVault(name) = route {
+            if !q.contains_key("resourceArn") && !q.contains_key("resourceType") {
+                let v = self.vault(who, name, q)?;
+                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+                self.authorize(
+                    who,
+                    "backup:ListRecoveryPointsByBackupVault",
+                    &arn,
+                    account_of(&v),
+                    Some(&v),
+                )?;
+                let (after, limit) = page_args(q)?;
+                let (docs, next) =
+                    self.store
+                        .list_raw(Kind::RecoveryPoint, Some(&arn), after, limit)?;
+                let mut out =
+                    String::with_capacity(docs.iter().map(|d| d.len() + 1).sum::<usize>() + 64);
+                out.push_str("{\"RecoveryPoints\":[");
+                out.push_str(&docs.join(","));
+                out.push(']');
+                if let Some(n) = next {
+                    out.push_str(&format!(",\"NextToken\":\"{n}\""));
+                }
+                out.push('}');
+                return Ok(out);
+            }
+        }
+        self.handle(who, route, q, body).map(|v| v.to_string())
+    }
+
+    /// The vault a taggable ARN belongs to: the vault itself, or a recovery point's vault.
+    fn owning_vault(&self, arn: &str) -> Res {
+        if let Some(v) = self.store.get(Kind::Vault, arn)? {
+            return Ok(v);
+        }
+        if let Some(rp) = self.store.get(Kind::RecoveryPoint, arn)? {
+            if let Some(v) = self
+                .store
+                .get(Kind::Vault, rp["BackupVaultArn"].as_str().unwrap_or(""))?
+            {
+                return Ok(v);
+            }
+        }
+        Err(ApiError::not_found(format!(
+            "Resource {arn} does not exist"
+        )))
+    }
+
+    fn check_lock_mutable(&self, vault: &Value, now: f64) -> Result<(), ApiError> {
+        if let Some(d) = vault
+            .get("Lock")
+            .and_then(|l| l.get("LockDate"))
+            .and_then(Value::as_f64)
+        {
+            if now >= d {
+                return Err(ApiError::request(
+                    "Vault lock is in compliance mode since its lock date: it cannot be changed or deleted",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn pass_role(&self, who: &Identity, body: &Value) -> Result<String, ApiError> {
+        let role = required(body, "IamRoleArn")?.to_string();
+        let account = vaultward_iam::arn::Arn::parse(&role)
+            .filter(|a| a.service == "iam" && a.resource.starts_with("role/"))
+            .map(|a| a.account.to_string())
+            .ok_or_else(|| ApiError::invalid(format!("IamRoleArn `{role}` is not a role ARN")))?;
+        self.authorize(who, "iam:PassRole", &role, &account, None)?;
+        Ok(role)
+    }
+
+    fn start_backup_job(&self, who: &Identity, action: &str, body: &Value) -> Res {
+        let name = required(body, "BackupVaultName")?;
+        let resource = required(body, "ResourceArn")?.to_string();
+        let v = self.vault(who, name, &HashMap::new())?;
+        let vault_arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+        self.authorize(who, action, &vault_arn, account_of(&v), Some(&v))?;
+        let role = self.pass_role(who, body)?;
+        let ty = resource_type(&resource).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "Resource {resource} is not of a type AWS Backup protects"
+            ))
+        })?;
+        if let Some(a) = vaultward_iam::arn::Arn::parse(&resource) {
+            if !a.region.is_empty() && a.region != self.config.region {
+                return Err(ApiError::invalid(format!(
+                    "Resource {resource} is not in this service's region {}",
+                    self.config.region
+                )));
+            }
+        }
+        let lifecycle = body.get("Lifecycle").cloned().unwrap_or_else(|| json!({}));
+        let (cold, delete) = check_lifecycle(&lifecycle)?;
+        let job_tags = tags_of(body.get("RecoveryPointTags"), "RecoveryPointTags")?;
+        let now = self.clock.now();
+        let id = uuid::Uuid::new_v4().to_string().to_uppercase();
+        let mut job = json!({
+            "JobKind": "backup", "BackupJobId": id, "AccountId": who.account,
+            "BackupVaultName": name, "BackupVaultArn": vault_arn, "ResourceArn": resource,
+            "ResourceType": ty, "IamRoleArn": role, "CreationDate": now,
+            "CreatedBy": {}, "RecoveryPointLifecycle": lifecycle,
+        });
+        // The job's tags win over the source's (the seed's "Copy tags permissions").
+        let mut tags = self
+            .config
+            .resource_tags
+            .get(&resource)
+            .cloned()
+            .unwrap_or_default();
+        tags.extend(job_tags);
+        let failure = if tags.len() > MAX_TAGS {
+            Some(TOO_MANY_TAGS.to_string())
+        } else {
+            lock_violation(&v, delete).map(|w| format!("Vault lock: {w}"))
+        };
+        let mut records = Vec::new();
+        if let Some(msg) = failure {
+            job["State"] = json!("FAILED");
+            job["StatusMessage"] = json!(msg);
+            job["CompletionDate"] = json!(now);
+        } else {
+            let advanced = self
+                .config
+                .accounts
+                .get(&who.account)
+                .is_none_or(|a| a.advanced_dynamodb_backup);
+            let rp_arn = recovery_point_arn(
+                &resource,
+                ty,
+                &self.config.region,
+                &who.account,
+                advanced,
+                now,
+            );
+            job["State"] = json!("COMPLETED");
+            job["PercentDone"] = json!("100.0");
+            job["CompletionDate"] = json!(now);
+            job["RecoveryPointArn"] = json!(rp_arn);
+            job["BackupSizeInBytes"] = json!(0);
+            let rp = json!({
+                "RecoveryPointArn": rp_arn, "BackupVaultName": name, "BackupVaultArn": vault_arn,
+                "ResourceArn": resource, "ResourceType": ty,
+                "IamRoleArn": role, "Status": "COMPLETED", "CreationDate": now,
+                "CompletionDate": now, "BackupSizeInBytes": 0, "Lifecycle": lifecycle,
+                "CalculatedLifecycle": calculated(now, cold, delete),
+                "EncryptionKeyArn": v["EncryptionKeyArn"], "IsEncrypted": true,
+                "StorageClass": "WARM", "CreatedBy": {"BackupJobId": id},
+            });
+            records.push((
+                Kind::RecoveryPoint,
+                rp_arn.clone(),
+                Some(vault_arn.clone()),
+                rp,
+            ));
+            records.push((Kind::Tags, rp_arn, None, json!(tags)));
+        }
+        records.push((
+            Kind::Job,
+            format!("backup:{id}"),
+            Some(who.account.clone()),
+            job.clone(),
+        ));
+        let _w = self.writes.lock();
+        self.store.insert_many(&records)?;
+        let mut out = json!({"BackupJobId": id, "CreationDate": now, "IsParent": false});
+        if let Some(rp) = job.get("RecoveryPointArn") {
+            out["RecoveryPointArn"] = rp.clone();
+        }
+        Ok(out)
+    }
+
+    fn describe_job(&self, who: &Identity, action: &str, kind: &str, id: &str) -> Res {
+        self.authorize(who, action, "*", &who.account, None)?;
+        match self.store.get(Kind::Job, &format!("{kind}:{id}"))? {
+            Some(j) if j["AccountId"] == json!(who.account) => Ok(job_view(&j)),
+            _ => Err(ApiError::not_found(format!("Job {id} does not exist"))),
+        }
+    }
+
+    fn start_restore_job(&self, who: &Identity, action: &str, body: &Value) -> Res {
+        let rp_arn = required(body, "RecoveryPointArn")?.to_string();
+        if !body.get("Metadata").is_some_and(Value::is_object) {
+            return Err(ApiError::missing("Metadata"));
+        }
+        let rp = self
+            .store
+            .get(Kind::RecoveryPoint, &rp_arn)?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("Recovery point {rp_arn} does not exist"))
+            })?;
+        let v = self
+            .store
+            .get(Kind::Vault, rp["BackupVaultArn"].as_str().unwrap_or(""))?
+            .ok_or_else(|| ApiError::not_found("the recovery point's vault does not exist"))?;
+        self.authorize(who, action, &rp_arn, account_of(&v), Some(&v))?;
+        let role = self.pass_role(who, body)?;
+        let now = self.clock.now();
+        let id = uuid::Uuid::new_v4().to_string().to_uppercase();
+        let job = json!({
+            "JobKind": "restore", "RestoreJobId": id, "AccountId": who.account,
+            "RecoveryPointArn": rp_arn, "SourceResourceArn": rp["ResourceArn"],
+            "BackupVaultArn": rp["BackupVaultArn"], "CreationDate": now, "CompletionDate": now,
+            "Status": "COMPLETED", "PercentDone": "100.0", "BackupSizeInBytes": 0,
+            "IamRoleArn": role, "ResourceType": rp["ResourceType"],
+            "RecoveryPointCreationDate": rp["CreationDate"],
+        });
+        let _w = self.writes.lock();
+        self.store.insert(
+            Kind::Job,
+            &format!("restore:{id}"),
+            Some(&who.account),
+            &job,
+        )?;
+        Ok(json!({"RestoreJobId": id}))
+    }
+
+    fn start_copy_job(&self, who: &Identity, action: &str, body: &Value) -> Res {
+        let rp_arn = required(body, "RecoveryPointArn")?.to_string();
+        let source_name = required(body, "SourceBackupVaultName")?;
+        let dest_arn = required(body, "DestinationBackupVaultArn")?.to_string();
+        let source = self.vault(who, source_name, &HashMap::new())?;
+        let rp = self.recovery_point(&source, &rp_arn)?;
+        self.authorize(who, action, &rp_arn, account_of(&source), Some(&source))?;
+        let dest = self.store.get(Kind::Vault, &dest_arn)?.ok_or_else(|| {
+            ApiError::not_found(format!("Backup vault {dest_arn} does not exist"))
+        })?;
+        let dest_account = dest["AccountId"].as_str().unwrap_or("").to_string();
+        self.authorize(
+            who,
+            "backup:CopyIntoBackupVault",
+            &dest_arn,
+            &dest_account,
+            Some(&dest),
+        )?;
+        let role = self.pass_role(who, body)?;
+        let lifecycle = body
+            .get("Lifecycle")
+            .cloned()
+            .unwrap_or_else(|| rp["Lifecycle"].clone());
+        let (cold, delete) = check_lifecycle(&lifecycle)?;
+        let now = self.clock.now();
+        let id = uuid::Uuid::new_v4().to_string().to_uppercase();
+        // The recovery point's tags (set by its backup job) win over the source resource's.
+        let resource = rp["ResourceArn"].as_str().unwrap_or("").to_string();
+        let mut tags = self
+            .config
+            .resource_tags
+            .get(&resource)
+            .cloned()
+            .unwrap_or_default();
+        tags.extend(self.tags(&rp_arn)?);
+        let mut job = json!({
+            "JobKind": "copy", "CopyJobId": id, "AccountId": who.account,
+            "SourceBackupVaultArn": source["BackupVaultArn"], "SourceRecoveryPointArn": rp_arn,
+            "DestinationBackupVaultArn": dest_arn, "ResourceArn": resource,
+            "ResourceType": rp["ResourceType"], "IamRoleArn": role, "CreationDate": now,
+            "CompletionDate": now, "BackupSizeInBytes": 0, "CreatedBy": {},
+            "DestinationRecoveryPointLifecycle": lifecycle,
+        });
+        let failure = if tags.len() > MAX_TAGS {
+            Some(TOO_MANY_TAGS.to_string())
+        } else {
+            lock_violation(&dest, delete).map(|w| format!("Vault lock: {w}"))
+        };
+        let mut records = Vec::new();
+        if let Some(msg) = failure {
+            job["State"] = json!("FAILED");
+            job["StatusMessage"] = json!(msg);
+        } else {
+            let ty = rp["ResourceType"].as_str().unwrap_or("");
+            let advanced = self
+                .config
+                .accounts
+                .get(&dest_account)
+                .is_none_or(|a| a.advanced_dynamodb_backup);
+            let new_arn = recovery_point_arn(
+                &resource,
+                ty,
+                &self.config.region,
+                &dest_account,
+                advanced,
+                now,
+            );
+            job["State"] = json!("COMPLETED");
+            job["DestinationRecoveryPointArn"] = json!(new_arn);
+            let mut copy = rp.clone();
+            copy["RecoveryPointArn"] = json!(new_arn);
+            copy["BackupVaultName"] = dest["BackupVaultName"].clone();
+            copy["BackupVaultArn"] = json!(dest_arn);
+            copy["SourceBackupVaultArn"] = source["BackupVaultArn"].clone();
+            copy["CreationDate"] = json!(now);
+            copy["CompletionDate"] = json!(now);
+            copy["Lifecycle"] = lifecycle.clone();
+            copy["CalculatedLifecycle"] = calculated(now, cold, delete);
+            copy["EncryptionKeyArn"] = dest["EncryptionKeyArn"].clone();
+            copy["CreatedBy"] = json!({"CopyJobId": id});
+            records.push((
+                Kind::RecoveryPoint,
+                new_arn.clone(),
+                Some(dest_arn.clone()),
+                copy,
+            ));
+            records.push((Kind::Tags, new_arn, None, json!(tags)));
+        }
+        records.push((
+            Kind::Job,
+            format!("copy:{id}"),
+            Some(who.account.clone()),
+            job,
+        ));
+        let _w = self.writes.lock();
+        self.store.insert_many(&records)?;
+        Ok(json!({"CopyJobId": id, "CreationDate": now, "IsParent": false}))
+    }
+}
+
+/// The account that owns a vault record.
+fn account_of(vault: &Value) -> &str {
+    vault["AccountId"].as_str().unwrap_or("")
+}
+
+/// A job record without the service's own fields.
+fn job_view(j: &Value) -> Value {
+    let mut j = j.clone();
+    if let Some(m) = j.as_object_mut() {
+        m.remove("JobKind");
+    }
+    j
+}
+
+/// The vault lock rules (AWS Backup developer guide, "AWS Backup Vault Lock"): a minimum
+/// retention of at least 1 day, a maximum of at most 36,500 days and not below the minimum,
+/// and a grace time (`ChangeableForDays`) of at least 3 days, after which the lock is
+/// immutable (compliance mode). Without a grace time the lock stays in governance mode.
+fn lock_config(body: &Value, now: f64) -> Res {
+    let min = days(body, "MinRetentionDays")?;
+    let max = days(body, "MaxRetentionDays")?;
+    let changeable = days(body, "ChangeableForDays")?;
+    if min.is_some_and(|m| !(1..=36500).contains(&m)) {
+        return Err(ApiError::invalid(
+            "MinRetentionDays must be between 1 and 36500",
+        ));
+    }
+    if max.is_some_and(|m| !(1..=36500).contains(&m)) {
+        return Err(ApiError::invalid(
+            "MaxRetentionDays must be between 1 and 36500",
+        ));
+    }
+    if let (Some(a), Some(b)) = (min, max) {
+        if a > b {
+            return Err(ApiError::invalid(
+                "MinRetentionDays must not be greater than MaxRetentionDays",
+            ));
+        }
+    }
+    if changeable.is_some_and(|c| !(3..=36500).contains(&c)) {
+        return Err(ApiError::invalid(
+            "ChangeableForDays must be at least 3 (and at most 36500)",
+        ));
+    }
+    let mut lock = Map::new();
+    if let Some(m) = min {
+        lock.insert("MinRetentionDays".into(), json!(m));
+    }
+    if let Some(m) = max {
+        lock.insert("MaxRetentionDays".into(), json!(m));
+    }
+    if let Some(c) = changeable {
+        lock.insert("LockDate".into(), json!(now + c as f64 * DAY));
+    }
+    Ok(Value::Object(lock))
+}
+
+/// A vault access policy as AWS Backup accepts it: a resource policy that parses, with a
+/// `Principal` in every statement and no wildcard in `Action`.
+pub fn validate_vault_policy(text: &str) -> Result<(), ApiError> {
+    let parsed = parse_policy(text, PolicyKind::Resource);
+    let errors: Vec<String> = parsed
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.path, f.message))
+        .collect();
+    if !errors.is_empty() || parsed.policy.is_none() {
+        return Err(ApiError::invalid(format!(
+            "Invalid backup vault access policy: {}",
+            errors.join("; ")
+        )));
+    }
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| ApiError::invalid(format!("Invalid backup vault access policy: {e}")))?;
+    let statements = match &doc["Statement"] {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    for (i, st) in statements.iter().enumerate() {
+        let actions = match &st["Action"] {
+            Value::String(a) => vec![a.clone()],
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Some(a) = actions.iter().find(|a| a.contains('*')) {
+            return Err(ApiError::invalid(format!(
+                "Invalid backup vault access policy: Statement[{i}].Action `{a}`: wildcards are not supported in the Action of a backup vault access policy"
+            )));
+        }
+    }
+    Ok(())
+}

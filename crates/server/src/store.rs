@@ -1,0 +1,299 @@
+//! The vault store: a trait the service writes through, and its SQLite implementation.
+//!
+//! Schema (one table; documented in `docs/server.md`):
+//!
+//! ```sql
+//! CREATE TABLE records (
+//!     kind   TEXT NOT NULL,   -- 'vault' | 'recovery_point' | 'job' | 'tags'
+//!     key    TEXT NOT NULL,   -- vault ARN, recovery point ARN, job id, resource ARN
+//!     parent TEXT,            -- the vault ARN of a recovery point, the account of a vault
+//!     seq    INTEGER NOT NULL,-- insertion order, for stable listings and page tokens
+//!     doc    TEXT NOT NULL,   -- the record as JSON
+//!     PRIMARY KEY (kind, key)
+//! );
+//! CREATE INDEX records_parent ON records (kind, parent, seq);
+//! ```
+//!
+//! SQLite runs in WAL mode with `synchronous = FULL`: a write is acknowledged only after it
+//! is in the log on disk, so neither a crash nor `kill -9` loses it, and a torn write is
+//! rolled back at the next open. Every trait method is one transaction.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Vault,
+    RecoveryPoint,
+    Job,
+    Tags,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Vault => "vault",
+            Kind::RecoveryPoint => "recovery_point",
+            Kind::Job => "job",
+            Kind::Tags => "tags",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("store: {0}")]
+pub struct StoreError(String);
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> StoreError {
+        StoreError(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A page of a listing: the records and the sequence number to continue after.
+pub struct Page {
+    pub items: Vec<Value>,
+    pub next: Option<i64>,
+}
+
+/// Where the service keeps its records. Every method is atomic. A PostgreSQL
+/// implementation maps the same table (with `doc JSONB`) and the same transactions.
+pub trait Store: Send + Sync {
+    /// Inserts; `false` when the key exists (nothing written).
+    fn insert(&self, kind: Kind, key: &str, parent: Option<&str>, doc: &Value) -> Result<bool>;
+    fn get(&self, kind: Kind, key: &str) -> Result<Option<Value>>;
+    /// Replaces an existing record; `false` when there is none.
+    fn replace(&self, kind: Kind, key: &str, doc: &Value) -> Result<bool>;
+    /// Inserts or replaces.
+    fn upsert(&self, kind: Kind, key: &str, parent: Option<&str>, doc: &Value) -> Result<()>;
+    fn delete(&self, kind: Kind, key: &str) -> Result<bool>;
+    /// Deletes `key` only if no record of `child` kind has it as parent; returns the number
+    /// of children found (0: deleted).
+    fn delete_if_childless(&self, kind: Kind, key: &str, child: Kind) -> Result<usize>;
+    /// Records of `kind` under `parent` (all when `None`), in insertion order, after `after`.
+    fn list(
+        &self,
+        kind: Kind,
+        parent: Option<&str>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Page> {
+        let (docs, next) = self.list_raw(kind, parent, after, limit)?;
+        let items = docs
+            .iter()
+            .map(|d| serde_json::from_str(d))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(Page { items, next })
+    }
+    /// The same records as JSON text, and the sequence number to continue after.
+    fn list_raw(
+        &self,
+        kind: Kind,
+        parent: Option<&str>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<i64>)>;
+    fn count(&self, kind: Kind, parent: &str) -> Result<usize>;
+    /// Several records written in one transaction (a job and its recovery point).
+    fn insert_many(&self, records: &[(Kind, String, Option<String>, Value)]) -> Result<()>;
+}
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/vaultward.sqlite3`.
+    pub fn open(dir: &Path) -> Result<SqliteStore> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+        let conn = Connection::open(dir.join("vaultward.sqlite3"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "busy_timeout", 5000)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS records (
+                kind TEXT NOT NULL, key TEXT NOT NULL, parent TEXT,
+                seq INTEGER NOT NULL, doc TEXT NOT NULL,
+                PRIMARY KEY (kind, key));
+             CREATE INDEX IF NOT EXISTS records_parent ON records (kind, parent, seq);",
+        )?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut c = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError("the store's lock is poisoned".into()))?;
+        f(&mut c)
+    }
+}
+
+fn next_seq(tx: &Connection) -> Result<i64> {
+    Ok(
+        tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM records", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, kind: Kind, key: &str, parent: Option<&str>, doc: &Value) -> Result<bool> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let seq = next_seq(&tx)?;
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO records (kind, key, parent, seq, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![kind.as_str(), key, parent, seq, doc.to_string()],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+    }
+
+    fn get(&self, kind: Kind, key: &str) -> Result<Option<Value>> {
+        self.with(|c| {
+            let text: Option<String> = c
+                .prepare_cached("SELECT doc FROM records WHERE kind = ?1 AND key = ?2")?
+                .query_row(params![kind.as_str(), key], |r| r.get(0))
+                .optional()?;
+            Ok(match text {
+                Some(t) => Some(serde_json::from_str(&t)?),
+                None => None,
+            })
+        })
+    }
+
+    fn replace(&self, kind: Kind, key: &str, doc: &Value) -> Result<bool> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE records SET doc = ?3 WHERE kind = ?1 AND key = ?2",
+                params![kind.as_str(), key, doc.to_string()],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn upsert(&self, kind: Kind, key: &str, parent: Option<&str>, doc: &Value) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let seq = next_seq(&tx)?;
+            tx.execute(
+                "INSERT INTO records (kind, key, parent, seq, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc",
+                params![kind.as_str(), key, parent, seq, doc.to_string()],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn delete(&self, kind: Kind, key: &str) -> Result<bool> {
+        self.with(|c| {
+            let n = c.execute(
+                "DELETE FROM records WHERE kind = ?1 AND key = ?2",
+                params![kind.as_str(), key],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn delete_if_childless(&self, kind: Kind, key: &str, child: Kind) -> Result<usize> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let n: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM records WHERE kind = ?1 AND parent = ?2",
+                params![child.as_str(), key],
+                |r| r.get(0),
+            )?;
+            if n == 0 {
+                tx.execute(
+                    "DELETE FROM records WHERE kind = ?1 AND key = ?2",
+                    params![kind.as_str(), key],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n as usize)
+        })
+    }
+
+    fn list_raw(
+        &self,
+        kind: Kind,
+        parent: Option<&str>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<i64>)> {
+        self.with(|c| {
+            let after = after.unwrap_or(0);
+            let lim = limit as i64 + 1;
+            let rows: Vec<(i64, String)> = match parent {
+                Some(p) => {
+                    let mut st = c.prepare_cached(
+                        "SELECT seq, doc FROM records WHERE kind = ?1 AND parent = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
+                    )?;
+                    let it = st.query_map(params![kind.as_str(), p, after, lim], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                    it.collect::<std::result::Result<_, _>>()?
+                }
+                None => {
+                    let mut st = c.prepare_cached(
+                        "SELECT seq, doc FROM records WHERE kind = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                    )?;
+                    let it = st.query_map(params![kind.as_str(), after, lim], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                    it.collect::<std::result::Result<_, _>>()?
+                }
+            };
+            let more = rows.len() > limit;
+            let mut items = Vec::with_capacity(rows.len().min(limit));
+            let mut last = None;
+            for (seq, doc) in rows.into_iter().take(limit) {
+                items.push(doc);
+                last = Some(seq);
+            }
+            Ok((items, if more { last } else { None }))
+        })
+    }
+
+    fn count(&self, kind: Kind, parent: &str) -> Result<usize> {
+        self.with(|c| {
+            let n: i64 = c
+                .prepare_cached("SELECT COUNT(*) FROM records WHERE kind = ?1 AND parent = ?2")?
+                .query_row(params![kind.as_str(), parent], |r| r.get(0))?;
+            Ok(n as usize)
+        })
+    }
+
+    fn insert_many(&self, records: &[(Kind, String, Option<String>, Value)]) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let first = next_seq(&tx)?;
+            for (seq, (kind, key, parent, doc)) in (first..).zip(records.iter()) {
+                tx.execute(
+                    "INSERT INTO records (kind, key, parent, seq, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc",
+                    params![kind.as_str(), key, parent, seq, doc.to_string()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,434 @@
+//! The service's rules, driven directly (no HTTP) with a clock the test moves:
+//! Vault Lock's grace time and immutability, lifecycle rules, cross-account refusal, and the
+//! store surviving a reopen. Sources: AWS Backup developer guide, "AWS Backup Vault Lock";
+//! AWS Backup API reference, `Lifecycle` and `UpdateRecoveryPointLifecycle`; the seed's
+//! "Access policies" and "Copy tags permissions" sections.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use vaultward_server::config::{Config, Identity};
+use vaultward_server::error::ApiError;
+use vaultward_server::routes::Route;
+use vaultward_server::service::{Clock, Service};
+use vaultward_server::store::SqliteStore;
+
+const ACCT: &str = "111122223333";
+const DAY: u64 = 86400;
+
+struct TestClock(AtomicU64);
+
+impl Clock for TestClock {
+    fn now(&self) -> f64 {
+        self.0.load(Ordering::SeqCst) as f64
+    }
+}
+
+struct Fixture {
+    service: Service,
+    clock: Arc<TestClock>,
+    log: Arc<Mutex<Vec<String>>>,
+    _dir: Option<TempDir>,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(tag: &str) -> TempDir {
+    let d = std::env::temp_dir().join(format!(
+        "vaultward-server-{tag}-{}-{}",
+        std::process::id(),
+        uuid_like()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    TempDir(d)
+}
+
+fn uuid_like() -> u64 {
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+fn config() -> Config {
+    let allow = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["backup:*", "iam:PassRole"], "Resource": "*"}]});
+    let text = json!({"accounts": [
+        {"id": ACCT, "advanced_dynamodb_backup": false,
+         "users": [{"name": "op", "access_key_id": "AK1", "secret_access_key": "s", "policies": [allow]}],
+         "roles": [{"name": "ReadOnly", "access_key_id": "AK2", "secret_access_key": "s",
+                    "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "backup:Describe*", "Resource": "*"}]}]}]},
+        {"id": "444455556666",
+         "users": [{"name": "partner", "access_key_id": "AK3", "secret_access_key": "s", "policies": [allow]}]}
+    ]});
+    Config::from_json("test.json", &text.to_string()).unwrap()
+}
+
+fn fixture_in(path: &std::path::Path, dir: Option<TempDir>) -> Fixture {
+    let clock = Arc::new(TestClock(AtomicU64::new(1_800_000_000)));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let service = Service::new(
+        config(),
+        Arc::new(SqliteStore::open(path).unwrap()),
+        clock.clone(),
+        Arc::new(move |l| sink.lock().unwrap().push(l)),
+    );
+    Fixture {
+        service,
+        clock,
+        log,
+        _dir: dir,
+    }
+}
+
+fn fixture() -> Fixture {
+    let d = temp_dir("svc");
+    let path = d.0.clone();
+    fixture_in(&path, Some(d))
+}
+
+impl Fixture {
+    fn who(&self, key: &str) -> Identity {
+        self.service.config.identities[key].clone()
+    }
+    fn call(&self, key: &str, route: Route, body: Value) -> Result<Value, ApiError> {
+        self.service
+            .handle(&self.who(key), &route, &HashMap::new(), &body)
+    }
+    fn advance(&self, days: u64) {
+        self.clock.0.fetch_add(days * DAY, Ordering::SeqCst);
+    }
+    fn backup(&self, vault: &str, resource: &str, delete_after: Option<i64>) -> Value {
+        let mut body = json!({"BackupVaultName": vault, "ResourceArn": resource, "IamRoleArn": format!("arn:aws:iam::{ACCT}:role/r")});
+        if let Some(d) = delete_after {
+            body["Lifecycle"] = json!({"DeleteAfterDays": d});
+        }
+        let job = self.call("AK1", Route::StartBackupJob, body).unwrap();
+        self.call(
+            "AK1",
+            Route::DescribeBackupJob(job["BackupJobId"].as_str().unwrap().into()),
+            json!({}),
+        )
+        .unwrap()
+    }
+}
+
+#[test]
+fn a_vault_lock_is_immutable_after_its_grace_time() {
+    let f = fixture();
+    f.call("AK1", Route::CreateBackupVault("locked".into()), json!({}))
+        .unwrap();
+    let put = |body: Value| {
+        f.call(
+            "AK1",
+            Route::PutBackupVaultLockConfiguration("locked".into()),
+            body,
+        )
+    };
+    // AWS's validation: ChangeableForDays at least 3; min not above max; max at most 36500.
+    assert_eq!(
+        put(json!({"ChangeableForDays": 2})).unwrap_err().code,
+        "InvalidParameterValueException"
+    );
+    assert_eq!(
+        put(json!({"MinRetentionDays": 10, "MaxRetentionDays": 5}))
+            .unwrap_err()
+            .code,
+        "InvalidParameterValueException"
+    );
+    assert_eq!(
+        put(json!({"MaxRetentionDays": 36501})).unwrap_err().code,
+        "InvalidParameterValueException"
+    );
+    put(json!({"MinRetentionDays": 7, "MaxRetentionDays": 30, "ChangeableForDays": 3})).unwrap();
+    // Within the grace time: changeable.
+    f.advance(2);
+    put(json!({"MinRetentionDays": 7, "MaxRetentionDays": 60, "ChangeableForDays": 3})).unwrap();
+    // The new configuration restarted the grace time (3 days from now); after it: immutable.
+    f.advance(3);
+    let e = put(json!({"MinRetentionDays": 1})).unwrap_err();
+    assert_eq!(e.code, "InvalidRequestException");
+    let e = f
+        .call(
+            "AK1",
+            Route::DeleteBackupVaultLockConfiguration("locked".into()),
+            json!({}),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "InvalidRequestException");
+    // Retention outside the range fails the job; inside it completes.
+    let j = f.backup(
+        "locked",
+        &format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-1"),
+        Some(3),
+    );
+    assert_eq!(j["State"], "FAILED");
+    assert!(j["StatusMessage"]
+        .as_str()
+        .unwrap()
+        .contains("minimum of 7 days"));
+    let j = f.backup(
+        "locked",
+        &format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-1"),
+        None,
+    );
+    assert_eq!(j["State"], "FAILED", "kept forever exceeds the maximum");
+    let j = f.backup(
+        "locked",
+        &format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-1"),
+        Some(14),
+    );
+    assert_eq!(j["State"], "COMPLETED");
+    // A recovery point cannot be deleted before the minimum retention, then can.
+    let rp = j["RecoveryPointArn"].as_str().unwrap().to_string();
+    let del = || {
+        f.call(
+            "AK1",
+            Route::DeleteRecoveryPoint("locked".into(), rp.clone()),
+            json!({}),
+        )
+    };
+    assert_eq!(del().unwrap_err().code, "InvalidRequestException");
+    f.advance(7);
+    del().unwrap();
+}
+
+#[test]
+fn governance_mode_locks_can_be_removed() {
+    let f = fixture();
+    f.call("AK1", Route::CreateBackupVault("gov".into()), json!({}))
+        .unwrap();
+    f.call(
+        "AK1",
+        Route::PutBackupVaultLockConfiguration("gov".into()),
+        json!({"MinRetentionDays": 1}),
+    )
+    .unwrap();
+    f.advance(10_000);
+    f.call(
+        "AK1",
+        Route::DeleteBackupVaultLockConfiguration("gov".into()),
+        json!({}),
+    )
+    .unwrap();
+    let d = f
+        .call("AK1", Route::DescribeBackupVault("gov".into()), json!({}))
+        .unwrap();
+    assert_eq!(d["Locked"], false);
+}
+
+#[test]
+fn lifecycle_rules() {
+    let f = fixture();
+    f.call("AK1", Route::CreateBackupVault("vv".into()), json!({}))
+        .unwrap();
+    // Without advanced DynamoDB backup, a table's recovery point is a DynamoDB backup ARN.
+    let j = f.backup(
+        "vv",
+        &format!("arn:aws:dynamodb:us-east-1:{ACCT}:table/T"),
+        Some(200),
+    );
+    let rp = j["RecoveryPointArn"].as_str().unwrap().to_string();
+    assert!(
+        rp.starts_with(&format!(
+            "arn:aws:dynamodb:us-east-1:{ACCT}:table/T/backup/"
+        )),
+        "{rp}"
+    );
+    let upd = |l: Value| {
+        f.call(
+            "AK1",
+            Route::UpdateRecoveryPointLifecycle("vv".into(), rp.clone()),
+            json!({"Lifecycle": l}),
+        )
+    };
+    assert_eq!(
+        upd(json!({"MoveToColdStorageAfterDays": 10, "DeleteAfterDays": 99}))
+            .unwrap_err()
+            .code,
+        "InvalidParameterValueException",
+        "cold storage lasts at least 90 days"
+    );
+    assert_eq!(
+        upd(json!({"DeleteAfterDays": 0})).unwrap_err().code,
+        "InvalidParameterValueException"
+    );
+    let out = upd(json!({"MoveToColdStorageAfterDays": 10, "DeleteAfterDays": 100})).unwrap();
+    let created = 1_800_000_000.0;
+    assert_eq!(
+        out["CalculatedLifecycle"]["DeleteAt"],
+        json!(created + 100.0 * 86400.0)
+    );
+    // After the transition, the cold storage setting cannot change.
+    f.advance(11);
+    assert_eq!(
+        upd(json!({"MoveToColdStorageAfterDays": 20, "DeleteAfterDays": 200}))
+            .unwrap_err()
+            .code,
+        "InvalidRequestException"
+    );
+    upd(json!({"MoveToColdStorageAfterDays": 10, "DeleteAfterDays": 200})).unwrap();
+}
+
+#[test]
+fn identity_policies_and_cross_account_rules() {
+    let f = fixture();
+    f.call("AK1", Route::CreateBackupVault("vv".into()), json!({}))
+        .unwrap();
+    // The read-only role may describe, not delete; the log names the reason.
+    f.call("AK2", Route::DescribeBackupVault("vv".into()), json!({}))
+        .unwrap();
+    let e = f
+        .call("AK2", Route::DeleteBackupVault("vv".into()), json!({}))
+        .unwrap_err();
+    assert_eq!((e.status, e.code), (403, "AccessDeniedException"));
+    assert!(
+        e.message
+            .contains("because no identity-based policy allows"),
+        "{}",
+        e.message
+    );
+    assert!(f
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("backup:DeleteBackupVault")));
+    // Another account, even with a vault policy allowing it, is refused everything but
+    // CopyIntoBackupVault (the seed: cross-account access is for copies).
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+        "Action": ["backup:DescribeBackupVault", "backup:CopyIntoBackupVault"], "Resource": "*"}]});
+    f.call(
+        "AK1",
+        Route::PutBackupVaultAccessPolicy("vv".into()),
+        json!({"Policy": policy.to_string()}),
+    )
+    .unwrap();
+    let q: HashMap<String, String> =
+        [("backupVaultAccountId".to_string(), ACCT.to_string())].into();
+    let e = f
+        .service
+        .handle(
+            &f.who("AK3"),
+            &Route::DescribeBackupVault("vv".into()),
+            &q,
+            &json!({}),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert!(f
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("cross-account")));
+    // The partner copies into the vault: its own vault and recovery point, the destination
+    // allowing CopyIntoBackupVault.
+    f.call("AK3", Route::CreateBackupVault("src".into()), json!({}))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let job = f
+        .service
+        .handle(
+            &f.who("AK3"),
+            &Route::StartBackupJob,
+            &HashMap::new(),
+            &json!({"BackupVaultName": "src", "ResourceArn": "arn:aws:ec2:us-east-1:444455556666:volume/vol-9", "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
+        )
+        .unwrap();
+    let dest = format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:vv");
+    let copy = f
+        .service
+        .handle(
+            &f.who("AK3"),
+            &Route::StartCopyJob,
+            &HashMap::new(),
+            &json!({"RecoveryPointArn": job["RecoveryPointArn"], "SourceBackupVaultName": "src",
+                    "DestinationBackupVaultArn": dest, "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
+        )
+        .unwrap();
+    let cj = f
+        .service
+        .handle(
+            &f.who("AK3"),
+            &Route::DescribeCopyJob(copy["CopyJobId"].as_str().unwrap().into()),
+            &HashMap::new(),
+            &json!({}),
+        )
+        .unwrap();
+    assert_eq!(cj["CopyJob"]["State"], "COMPLETED");
+    let listed = f
+        .call(
+            "AK1",
+            Route::ListRecoveryPointsByBackupVault("vv".into()),
+            json!({}),
+        )
+        .unwrap();
+    assert_eq!(listed["RecoveryPoints"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn vault_names_and_policies_are_validated() {
+    let f = fixture();
+    for bad in ["a", "has space", &"x".repeat(51), "dots.not.allowed"] {
+        let e = f
+            .call("AK1", Route::CreateBackupVault(bad.into()), json!({}))
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidParameterValueException", "{bad}");
+    }
+    f.call(
+        "AK1",
+        Route::CreateBackupVault("ok_name-1".into()),
+        json!({}),
+    )
+    .unwrap();
+    let put = |p: Value| {
+        f.call(
+            "AK1",
+            Route::PutBackupVaultAccessPolicy("ok_name-1".into()),
+            json!({"Policy": p.to_string()}),
+        )
+    };
+    for bad in [
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "backup:Delete*", "Resource": "*"}]}),
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]}),
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Principal": "*", "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]}),
+    ] {
+        assert_eq!(put(bad).unwrap_err().code, "InvalidParameterValueException");
+    }
+    let e = f
+        .call(
+            "AK1",
+            Route::GetBackupVaultAccessPolicy("ok_name-1".into()),
+            json!({}),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "ResourceNotFoundException");
+}
+
+#[test]
+fn records_survive_reopening_the_store() {
+    let dir = temp_dir("reopen");
+    {
+        let f = fixture_in(&dir.0, None);
+        f.call("AK1", Route::CreateBackupVault("keep".into()), json!({}))
+            .unwrap();
+        f.backup(
+            "keep",
+            &format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-1"),
+            None,
+        );
+    }
+    let f = fixture_in(&dir.0, None);
+    let d = f
+        .call("AK1", Route::DescribeBackupVault("keep".into()), json!({}))
+        .unwrap();
+    assert_eq!(d["NumberOfRecoveryPoints"], 1);
+}

@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""End-to-end test of `vaultward serve` with the real AWS CLI (awscli from PyPI) and boto3.
+
+Starts the service on 127.0.0.1 and a free port with a fresh data directory, drives it,
+and stops it at the end, also when an assertion fails. Run by scripts/test:
+
+    .venv/bin/python tools/server-e2e/e2e.py target/debug/vaultward
+
+What it shows: a vault, an access policy denying backup:DeleteRecoveryPoint to everyone but
+an admin role (NotPrincipal with the role, its session and the account, as AWS requires),
+the wildcard-Action rejection, backup jobs whose recovery point ARNs follow each resource
+type's format, a denied delete and an allowed one, a copy with tags merged (the job's win),
+the 50-tag failure of a backup and of a copy, a cross-account refusal, Vault Lock rules,
+unsigned and badly signed requests refused, and the data surviving a restart.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import boto3
+import botocore.exceptions
+
+ACCT, OTHER, REGION = "111122223333", "444455556666", "us-east-1"
+ADMIN_ROLE = f"arn:aws:iam::{ACCT}:role/BackupAdmin"
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["backup:*", "iam:PassRole"], "Resource": "*"}]}
+KEYS = {
+    "operator": ("AKIAOPERATOR00000001", "operator-secret"),
+    "admin": ("AKIABACKUPADMIN00001", "admin-secret"),
+    "partner": ("AKIAPARTNER000000001", "partner-secret"),
+}
+VOLUME = f"arn:aws:ec2:{REGION}:{ACCT}:volume/vol-0123456789abcdef0"
+BUSY_TABLE = f"arn:aws:dynamodb:{REGION}:{ACCT}:table/busy"
+COPY_SOURCE = f"arn:aws:elasticfilesystem:{REGION}:{ACCT}:file-system/fs-0123"
+
+
+def config(copy_source_tags):
+    return {"region": REGION, "accounts": [
+        {"id": ACCT,
+         "users": [{"name": "operator", "access_key_id": KEYS["operator"][0],
+                    "secret_access_key": KEYS["operator"][1], "policies": [ALLOW_ALL]}],
+         "roles": [{"name": "BackupAdmin", "access_key_id": KEYS["admin"][0],
+                    "secret_access_key": KEYS["admin"][1], "policies": [ALLOW_ALL]}],
+         "resources": [
+             {"arn": VOLUME, "tags": {"team": "storage", "env": "prod", "owner": "ops"}},
+             {"arn": BUSY_TABLE, "tags": {f"k{i}": "v" for i in range(45)}},
+             {"arn": COPY_SOURCE, "tags": copy_source_tags},
+         ]},
+        {"id": OTHER,
+         "users": [{"name": "partner", "access_key_id": KEYS["partner"][0],
+                    "secret_access_key": KEYS["partner"][1], "policies": [ALLOW_ALL]}]},
+    ]}
+
+
+class Server:
+    def __init__(self, binary, workdir, cfg):
+        self.binary, self.workdir = binary, workdir
+        self.start(cfg)
+
+    def start(self, cfg):
+        path = os.path.join(self.workdir, "identities.json")
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        self.log = open(os.path.join(self.workdir, "server.log"), "a")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--config", path, "--data-dir",
+             os.path.join(self.workdir, "data"), "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"listening on (http://\S+)", line)
+        assert m, f"server did not start: {line!r}"
+        self.url = m.group(1)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def log_text(self):
+        with open(os.path.join(self.workdir, "server.log")) as f:
+            return f.read()
+
+
+def cli(server, who, *args):
+    """Runs the real AWS CLI against the service; returns (exit code, parsed stdout, stderr)."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=KEYS[who][0], AWS_SECRET_ACCESS_KEY=KEYS[who][1],
+               AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE="/nonexistent",
+               AWS_SHARED_CREDENTIALS_FILE="/nonexistent", AWS_PAGER="")
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    p = subprocess.run([aws, "--endpoint-url", server.url, "--output", "json", "backup", *args],
+                       env=env, capture_output=True, text=True, timeout=60)
+    out = json.loads(p.stdout) if p.stdout.strip() else {}
+    return p.returncode, out, p.stderr
+
+
+def ok(server, who, *args):
+    rc, out, err = cli(server, who, *args)
+    assert rc == 0, f"aws backup {' '.join(args)} failed: {err}"
+    return out
+
+
+def fails(server, who, code, *args):
+    rc, _, err = cli(server, who, *args)
+    assert rc != 0 and code in err, f"expected {code} from aws backup {' '.join(args)}, got rc={rc}: {err}"
+    return err
+
+
+def boto(server, who):
+    return boto3.client("backup", endpoint_url=server.url, region_name=REGION,
+                        aws_access_key_id=KEYS[who][0], aws_secret_access_key=KEYS[who][1])
+
+
+def main(binary):
+    workdir = tempfile.mkdtemp(prefix="vaultward-e2e-")
+    server = Server(binary, workdir, config({"app": "files"}))
+    try:
+        run(server)
+        print("server e2e: all checks passed")
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(server):
+    # Vaults; names validated as AWS does.
+    v = ok(server, "operator", "create-backup-vault", "--backup-vault-name", "main",
+           "--backup-vault-tags", "purpose=e2e")
+    assert v["BackupVaultArn"] == f"arn:aws:backup:{REGION}:{ACCT}:backup-vault:main", v
+    fails(server, "operator", "InvalidParameterValueException", "create-backup-vault",
+          "--backup-vault-name", "x")
+    fails(server, "operator", "AlreadyExistsException", "create-backup-vault",
+          "--backup-vault-name", "main")
+    assert [x["BackupVaultName"] for x in ok(server, "operator", "list-backup-vaults")["BackupVaultList"]] == ["main"]
+
+    # Access policy: a wildcard in Action is rejected; the NotPrincipal Deny is accepted.
+    wildcard = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+                                                        "Action": "backup:*", "Resource": "*"}]}
+    fails(server, "operator", "InvalidParameterValueException", "put-backup-vault-access-policy",
+          "--backup-vault-name", "main", "--policy", json.dumps(wildcard))
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "OnlyAdminDeletes", "Effect": "Deny",
+        "NotPrincipal": {"AWS": [ADMIN_ROLE, f"arn:aws:sts::{ACCT}:assumed-role/BackupAdmin/vaultward",
+                                 f"arn:aws:iam::{ACCT}:root"]},
+        "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]}
+    ok(server, "operator", "put-backup-vault-access-policy", "--backup-vault-name", "main",
+       "--policy", json.dumps(policy))
+    got = ok(server, "operator", "get-backup-vault-access-policy", "--backup-vault-name", "main")
+    assert json.loads(got["Policy"]) == policy
+
+    # Backup jobs, one per resource type; recovery point ARNs per the seed's table.
+    resources = {
+        VOLUME: r"^arn:aws:ec2:us-east-1::snapshot/snap-[0-9a-f]{17}$",
+        f"arn:aws:ec2:{REGION}:{ACCT}:instance/i-0123456789abcdef0": r"^arn:aws:ec2:us-east-1::image/ami-[0-9a-f]{17}$",
+        f"arn:aws:rds:{REGION}:{ACCT}:db:orders": rf"^arn:aws:rds:us-east-1:{ACCT}:snapshot:awsbackup:job-[0-9a-f-]{{36}}$",
+        f"arn:aws:rds:{REGION}:{ACCT}:cluster:ledger": rf"^arn:aws:rds:us-east-1:{ACCT}:cluster-snapshot:awsbackup:job-[0-9a-f-]{{36}}$",
+        f"arn:aws:dynamodb:{REGION}:{ACCT}:table/orders": rf"^arn:aws:backup:us-east-1:{ACCT}:recovery-point:[0-9A-F-]{{36}}$",
+        COPY_SOURCE: rf"^arn:aws:backup:us-east-1:{ACCT}:recovery-point:[0-9A-F-]{{36}}$",
+        "arn:aws:s3:::my-bucket": rf"^arn:aws:backup:us-east-1:{ACCT}:recovery-point:my-bucket-\d{{14}}-[0-9a-f]{{8}}$",
+        f"arn:aws:fsx:{REGION}:{ACCT}:file-system/fs-0abc": rf"^arn:aws:fsx:us-east-1:{ACCT}:backup/backup-[0-9a-f]{{17}}$",
+    }
+    rp_of = {}
+    for res in resources:
+        tags = {"env": "backup", "job": "e2e"} if res == VOLUME else {}
+        args = ["start-backup-job", "--backup-vault-name", "main", "--resource-arn", res,
+                "--iam-role-arn", f"arn:aws:iam::{ACCT}:role/service-role/AWSBackupDefaultServiceRole",
+                "--lifecycle", "DeleteAfterDays=35"]
+        if tags:
+            args += ["--recovery-point-tags", json.dumps(tags)]
+        job = ok(server, "operator", *args)
+        rp_of[res] = job["RecoveryPointArn"]
+        d = ok(server, "operator", "describe-backup-job", "--backup-job-id", job["BackupJobId"])
+        assert d["State"] == "COMPLETED", d
+    listed = ok(server, "operator", "list-recovery-points-by-backup-vault", "--backup-vault-name", "main")["RecoveryPoints"]
+    assert len(listed) == len(resources), listed
+    for rp in listed:
+        assert re.match(resources[rp["ResourceArn"]], rp["RecoveryPointArn"]), rp
+    assert ok(server, "operator", "describe-backup-vault", "--backup-vault-name", "main")["NumberOfRecoveryPoints"] == len(resources)
+
+    # Tags merged on backup: the job's win over the source's.
+    tags = ok(server, "operator", "list-tags", "--resource-arn", rp_of[VOLUME])["Tags"]
+    assert tags == {"team": "storage", "env": "backup", "owner": "ops", "job": "e2e"}, tags
+
+    # The vault policy denies the operator's delete; the admin role's goes through.
+    err = fails(server, "operator", "AccessDeniedException", "delete-recovery-point",
+                "--backup-vault-name", "main", "--recovery-point-arn", rp_of[VOLUME])
+    assert "explicit deny in a resource-based policy" in err, err
+    log = server.log_text()
+    assert "OnlyAdminDeletes" in log, log  # the deciding statement is in the server's log ...
+    assert "OnlyAdminDeletes" not in err   # ... not in the caller's message
+    s3_rp = rp_of["arn:aws:s3:::my-bucket"]
+    ok(server, "admin", "delete-recovery-point", "--backup-vault-name", "main", "--recovery-point-arn", s3_rp)
+    fails(server, "operator", "ResourceNotFoundException", "describe-recovery-point",
+          "--backup-vault-name", "main", "--recovery-point-arn", s3_rp)
+
+    # A vault with recovery points cannot be deleted.
+    fails(server, "operator", "InvalidRequestException", "delete-backup-vault", "--backup-vault-name", "main")
+
+    # Copy into another vault with tags merged: the recovery point's tags win over the
+    # source resource's.
+    dest = ok(server, "operator", "create-backup-vault", "--backup-vault-name", "copies")["BackupVaultArn"]
+    copy = ok(server, "operator", "start-copy-job", "--recovery-point-arn", rp_of[VOLUME],
+              "--source-backup-vault-name", "main", "--destination-backup-vault-arn", dest,
+              "--iam-role-arn", f"arn:aws:iam::{ACCT}:role/service-role/AWSBackupDefaultServiceRole")
+    cj = ok(server, "operator", "describe-copy-job", "--copy-job-id", copy["CopyJobId"])["CopyJob"]
+    assert cj["State"] == "COMPLETED", cj
+    copied = cj["DestinationRecoveryPointArn"]
+    assert re.match(r"^arn:aws:ec2:us-east-1::snapshot/snap-[0-9a-f]{17}$", copied), copied
+    assert ok(server, "operator", "list-tags", "--resource-arn", copied)["Tags"] == tags
+
+    # The 50-tag failure on backup: 45 source tags + 10 job tags.
+    job = ok(server, "operator", "start-backup-job", "--backup-vault-name", "main",
+             "--resource-arn", BUSY_TABLE, "--iam-role-arn", f"arn:aws:iam::{ACCT}:role/r",
+             "--recovery-point-tags", json.dumps({f"j{i}": "x" for i in range(10)}))
+    d = ok(server, "operator", "describe-backup-job", "--backup-job-id", job["BackupJobId"])
+    assert d["State"] == "FAILED" and "more than 50 tags" in d["StatusMessage"], d
+    failed = ok(server, "operator", "list-backup-jobs", "--by-state", "FAILED")["BackupJobs"]
+    assert [j["BackupJobId"] for j in failed] == [job["BackupJobId"]], failed
+
+    # boto3: the same service through the Python SDK, including tagging a recovery point
+    # up to 30 tags.
+    b = boto(server, "operator")
+    efs_rp = rp_of[COPY_SOURCE]
+    b.tag_resource(ResourceArn=efs_rp, Tags={f"t{i}": "x" for i in range(29)})
+    assert len(b.list_tags(ResourceArn=efs_rp)["Tags"]) == 30  # 29 + the source's `app`
+    try:
+        b.tag_resource(ResourceArn=efs_rp, Tags={f"u{i}": "x" for i in range(21)})
+        raise AssertionError("51 tags were accepted")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "LimitExceededException", e.response
+
+    # Restart with the EFS file system now carrying 25 more tags: the data survived, and a
+    # copy that merges them with the recovery point's 30 fails with AWS's message.
+    server.stop()
+    server.start(config({"app": "files", **{f"s{i}": "y" for i in range(25)}}))
+    b = boto(server, "operator")
+    assert len(b.list_recovery_points_by_backup_vault(BackupVaultName="main")["RecoveryPoints"]) == len(resources) - 1
+    cj = b.start_copy_job(RecoveryPointArn=efs_rp, SourceBackupVaultName="main",
+                          DestinationBackupVaultArn=dest, IamRoleArn=f"arn:aws:iam::{ACCT}:role/r")
+    d = b.describe_copy_job(CopyJobId=cj["CopyJobId"])["CopyJob"]
+    assert d["State"] == "FAILED" and "more than 50 tags" in d["StatusMessage"], d
+
+    # Cross-account: only CopyIntoBackupVault crosses accounts, whatever the policy says.
+    open_policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+        "Action": ["backup:DescribeBackupVault", "backup:CopyIntoBackupVault"], "Resource": "*"}]}
+    b.put_backup_vault_access_policy(BackupVaultName="copies", Policy=json.dumps(open_policy))
+    p = boto(server, "partner")
+    try:
+        p.describe_backup_vault(BackupVaultName="copies", BackupVaultAccountId=ACCT)
+        raise AssertionError("a cross-account describe was allowed")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
+
+    # Vault Lock: rules checked at put time; retention outside the range fails the job.
+    fails(server, "operator", "InvalidParameterValueException", "put-backup-vault-lock-configuration",
+          "--backup-vault-name", "copies", "--min-retention-days", "30", "--max-retention-days", "7")
+    fails(server, "operator", "InvalidParameterValueException", "put-backup-vault-lock-configuration",
+          "--backup-vault-name", "copies", "--changeable-for-days", "1")
+    ok(server, "operator", "put-backup-vault-lock-configuration", "--backup-vault-name", "copies",
+       "--min-retention-days", "7", "--max-retention-days", "30", "--changeable-for-days", "3")
+    desc = b.describe_backup_vault(BackupVaultName="copies")
+    assert desc["Locked"] and desc["MinRetentionDays"] == 7 and "LockDate" in desc, desc
+    job = b.start_backup_job(BackupVaultName="copies", ResourceArn=VOLUME,
+                             IamRoleArn=f"arn:aws:iam::{ACCT}:role/r", Lifecycle={"DeleteAfterDays": 365})
+    d = b.describe_backup_job(BackupJobId=job["BackupJobId"])
+    assert d["State"] == "FAILED" and "Vault lock" in d["StatusMessage"], d
+    # Within the grace time the lock can still be removed.
+    ok(server, "operator", "delete-backup-vault-lock-configuration", "--backup-vault-name", "copies")
+
+    # Lifecycle rules: cold storage needs 90 more days before deletion.
+    try:
+        b.update_recovery_point_lifecycle(BackupVaultName="main", RecoveryPointArn=efs_rp,
+                                          Lifecycle={"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 60})
+        raise AssertionError("a 30-day cold storage before a 60-day deletion was accepted")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "InvalidParameterValueException", e.response
+    out = b.update_recovery_point_lifecycle(BackupVaultName="main", RecoveryPointArn=efs_rp,
+                                            Lifecycle={"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 120})
+    assert "DeleteAt" in out["CalculatedLifecycle"], out
+
+    # Restore.
+    r = b.start_restore_job(RecoveryPointArn=efs_rp, Metadata={"file-system-id": "fs-0123"},
+                            IamRoleArn=f"arn:aws:iam::{ACCT}:role/r")
+    assert b.describe_restore_job(RestoreJobId=r["RestoreJobId"])["Status"] == "COMPLETED"
+
+    # Unsigned and badly signed requests are refused.
+    import urllib.request
+    try:
+        urllib.request.urlopen(f"{server.url}/backup-vaults/", timeout=10)
+        raise AssertionError("an unsigned request was served")
+    except urllib.error.HTTPError as e:
+        assert e.code == 403 and e.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    bad = boto3.client("backup", endpoint_url=server.url, region_name=REGION,
+                       aws_access_key_id=KEYS["operator"][0], aws_secret_access_key="not-the-secret")
+    try:
+        bad.list_backup_vaults()
+        raise AssertionError("a badly signed request was served")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "InvalidSignatureException", e.response
+    unknown = boto3.client("backup", endpoint_url=server.url, region_name=REGION,
+                           aws_access_key_id="AKIAUNKNOWN000000000", aws_secret_access_key="x")
+    try:
+        unknown.list_backup_vaults()
+        raise AssertionError("an unknown key was served")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "UnrecognizedClientException", e.response
+
+
+if __name__ == "__main__":
+    main(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/debug/vaultward"))
