@@ -47,7 +47,10 @@ def config(copy_source_tags):
          "users": [{"name": "operator", "access_key_id": KEYS["operator"][0],
                     "secret_access_key": KEYS["operator"][1], "policies": [ALLOW_ALL]}],
          "roles": [{"name": "BackupAdmin", "access_key_id": KEYS["admin"][0],
-                    "secret_access_key": KEYS["admin"][1], "policies": [ALLOW_ALL]}],
+                    "secret_access_key": KEYS["admin"][1], "policies": [ALLOW_ALL],
+                    "trust_policy": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:user/operator"},
+                        "Action": "sts:AssumeRole"}]}}],
          "resources": [
              {"arn": VOLUME, "tags": {"team": "storage", "env": "prod", "owner": "ops"}},
              {"arn": BUSY_TABLE, "tags": {f"k{i}": "v" for i in range(45)}},
@@ -93,13 +96,14 @@ class Server:
             return f.read()
 
 
-def cli(server, who, *args):
+def cli(server, who, *args, service="backup"):
     """Runs the real AWS CLI against the service; returns (exit code, parsed stdout, stderr)."""
     env = dict(os.environ, AWS_ACCESS_KEY_ID=KEYS[who][0], AWS_SECRET_ACCESS_KEY=KEYS[who][1],
                AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE="/nonexistent",
                AWS_SHARED_CREDENTIALS_FILE="/nonexistent", AWS_PAGER="")
+    env.pop("AWS_SESSION_TOKEN", None)
     aws = os.path.join(os.path.dirname(sys.executable), "aws")
-    p = subprocess.run([aws, "--endpoint-url", server.url, "--output", "json", "backup", *args],
+    p = subprocess.run([aws, "--endpoint-url", server.url, "--output", "json", service, *args],
                        env=env, capture_output=True, text=True, timeout=60)
     out = json.loads(p.stdout) if p.stdout.strip() else {}
     return p.returncode, out, p.stderr
@@ -294,6 +298,40 @@ def run(server):
     r = b.start_restore_job(RecoveryPointArn=efs_rp, Metadata={"file-system-id": "fs-0123"},
                             IamRoleArn=f"arn:aws:iam::{ACCT}:role/r")
     assert b.describe_restore_job(RestoreJobId=r["RestoreJobId"])["Status"] == "COMPLETED"
+
+    # STS AssumeRole: the operator may assume BackupAdmin (its trust policy names the user);
+    # as the session `vaultward` it may delete, as any other session name it may not: the
+    # vault policy's NotPrincipal names that one session (NotPrincipal's chain rule).
+    rds_rp = rp_of[f"arn:aws:rds:{REGION}:{ACCT}:db:orders"]
+    rds_rp2 = rp_of[f"arn:aws:rds:{REGION}:{ACCT}:cluster:ledger"]
+    for session, allowed in [("other", False), ("vaultward", True)]:
+        rc, out, err = cli(server, "operator", "assume-role", "--role-arn", ADMIN_ROLE,
+                           "--role-session-name", session, service="sts")
+        assert rc == 0, err
+        c = out["Credentials"]
+        assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCT}:assumed-role/BackupAdmin/{session}", out
+        sess = boto3.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                             aws_session_token=c["SessionToken"], region_name=REGION)
+        who = sess.client("sts", endpoint_url=server.url).get_caller_identity()
+        assert who["Arn"] == out["AssumedRoleUser"]["Arn"], who
+        admin = sess.client("backup", endpoint_url=server.url)
+        try:
+            admin.delete_recovery_point(BackupVaultName="main", RecoveryPointArn=rds_rp)
+            assert allowed, f"session {session} deleted a recovery point"
+        except botocore.exceptions.ClientError as e:
+            assert not allowed and e.response["Error"]["Code"] == "AccessDeniedException", e.response
+    rc, _, err = cli(server, "partner", "assume-role", "--role-arn", ADMIN_ROLE,
+                     "--role-session-name", "vaultward", service="sts")
+    assert rc != 0 and "AccessDenied" in err, err
+    # A session token that does not match is refused.
+    forged = boto3.client("backup", endpoint_url=server.url, region_name=REGION,
+                          aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                          aws_session_token="forged")
+    try:
+        forged.delete_recovery_point(BackupVaultName="main", RecoveryPointArn=rds_rp2)
+        raise AssertionError("a forged session token was accepted")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "UnrecognizedClientException", e.response
 
     # Unsigned and badly signed requests are refused.
     import urllib.request

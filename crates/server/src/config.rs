@@ -47,10 +47,17 @@ struct PrincipalFile {
     name: String,
     #[serde(default = "root_path")]
     path: String,
-    access_key_id: String,
-    secret_access_key: String,
+    /// A user's keys; a role's keys call as its session `vaultward`. A role without keys is
+    /// reached only with `sts:AssumeRole`.
+    #[serde(default)]
+    access_key_id: Option<String>,
+    #[serde(default)]
+    secret_access_key: Option<String>,
     #[serde(default)]
     policies: Vec<Value>,
+    /// A role's trust policy: who may assume it with `sts:AssumeRole`.
+    #[serde(default)]
+    trust_policy: Option<Value>,
 }
 
 fn root_path() -> String {
@@ -77,6 +84,16 @@ pub struct Identity {
     pub policies: Vec<NamedPolicy>,
 }
 
+/// A role that `sts:AssumeRole` can reach.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub account: String,
+    pub name: String,
+    pub arn: String,
+    pub policies: Vec<NamedPolicy>,
+    pub trust: NamedPolicy,
+}
+
 #[derive(Debug, Clone)]
 pub struct Account {
     pub advanced_dynamodb_backup: bool,
@@ -86,6 +103,8 @@ pub struct Account {
 pub struct Config {
     pub region: String,
     pub identities: HashMap<String, Identity>,
+    /// Roles with a trust policy, by ARN.
+    pub roles: HashMap<String, Role>,
     pub accounts: HashMap<String, Account>,
     /// Tags of source resources, by ARN.
     pub resource_tags: HashMap<String, BTreeMap<String, String>>,
@@ -113,6 +132,7 @@ impl Config {
             message,
         };
         let mut identities = HashMap::new();
+        let mut roles = HashMap::new();
         let mut accounts = HashMap::new();
         let mut resource_tags = HashMap::new();
         for (ai, a) in f.accounts.iter().enumerate() {
@@ -165,17 +185,58 @@ impl Config {
                             format!("arn:aws:iam::{}:role{}{}", a.id, p.path, p.name),
                         )
                     };
+                    if let Some(doc) = &p.trust_policy {
+                        if kind == "users" {
+                            return Err(err(
+                                format!("{at}.trust_policy"),
+                                "only roles have trust policies".into(),
+                            ));
+                        }
+                        let parsed = parse_policy(&doc.to_string(), PolicyKind::Trust);
+                        let errors: Vec<String> = parsed
+                            .findings
+                            .iter()
+                            .filter(|f| f.severity == Severity::Error)
+                            .map(|f| format!("{} {}", f.path, f.message))
+                            .collect();
+                        let Some(policy) = parsed.policy.filter(|_| errors.is_empty()) else {
+                            return Err(err(format!("{at}.trust_policy"), errors.join("; ")));
+                        };
+                        roles.insert(
+                            principal_arn.clone(),
+                            Role {
+                                account: a.id.clone(),
+                                name: p.name.clone(),
+                                arn: principal_arn.clone(),
+                                policies: policies.clone(),
+                                trust: NamedPolicy {
+                                    name: format!("trust policy of {}", p.name),
+                                    policy,
+                                },
+                            },
+                        );
+                    }
+                    let (key, secret) = match (&p.access_key_id, &p.secret_access_key) {
+                        (Some(k), Some(s)) => (k.clone(), s.clone()),
+                        (None, None) if kind == "roles" => continue,
+                        _ => {
+                            return Err(err(
+                                at.clone(),
+                                "give both access_key_id and secret_access_key".into(),
+                            ))
+                        }
+                    };
                     let id = Identity {
                         account: a.id.clone(),
                         principal,
                         principal_arn,
-                        secret: p.secret_access_key.clone(),
+                        secret,
                         policies,
                     };
-                    if identities.insert(p.access_key_id.clone(), id).is_some() {
+                    if identities.insert(key.clone(), id).is_some() {
                         return Err(err(
                             format!("{at}.access_key_id"),
-                            format!("access key `{}` is used twice", p.access_key_id),
+                            format!("access key `{key}` is used twice"),
                         ));
                     }
                 }
@@ -187,6 +248,7 @@ impl Config {
         Ok(Config {
             region: f.region,
             identities,
+            roles,
             accounts,
             resource_tags,
         })

@@ -10,6 +10,7 @@ pub mod routes;
 pub mod service;
 pub mod sigv4;
 pub mod store;
+pub mod sts;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -76,6 +77,13 @@ fn respond_text(status: u16, body: String, error: Option<&str>) -> Response<Body
     if let Some(code) = error.and_then(|c| HeaderValue::from_str(c).ok()) {
         h.insert("x-amzn-errortype", code);
     }
+    r
+}
+
+fn respond_xml(status: u16, body: String) -> Response<Body> {
+    let mut r = respond_text(status, body, None);
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("text/xml"));
     r
 }
 
@@ -146,12 +154,26 @@ async fn handle(service: Arc<Service>, req: Request<Body>) -> Response<Body> {
             ))
         }
     };
-    let Some(who) = service.config.identities.get(&auth.access_key).cloned() else {
-        return error(&ApiError::new(
-            403,
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        ));
+    let is_sts = auth.service == "sts";
+    let fail = |e: &ApiError| {
+        if is_sts {
+            respond_xml(e.status, sts::error_xml(e))
+        } else {
+            error(e)
+        }
+    };
+    let who = match service.config.identities.get(&auth.access_key) {
+        Some(w) => w.clone(),
+        None => {
+            let token = headers
+                .iter()
+                .find(|(k, _)| k == "x-amz-security-token")
+                .map(|(_, v)| v.as_str());
+            match service.session_identity(&auth.access_key, token) {
+                Ok(w) => w,
+                Err(e) => return fail(&e),
+            }
+        }
     };
     let signed = SignedRequest {
         method: &method,
@@ -166,7 +188,19 @@ async fn handle(service: Arc<Service>, req: Request<Body>) -> Response<Body> {
             SigError::Malformed(m) => m,
             _ => "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.".to_string(),
         };
-        return error(&ApiError::new(403, "InvalidSignatureException", msg));
+        return fail(&ApiError::new(403, "InvalidSignatureException", msg));
+    }
+    if is_sts {
+        if method != "POST" || raw_path != "/" {
+            return fail(&ApiError::new(400, "InvalidAction", "STS calls are POST /"));
+        }
+        let form = query_map(&String::from_utf8_lossy(&body));
+        let result = tokio::task::spawn_blocking(move || service.sts(&who, &form)).await;
+        return match result {
+            Ok(Ok(xml)) => respond_xml(200, xml),
+            Ok(Err(e)) => fail(&e),
+            Err(_) => fail(&ApiError::internal("the request failed inside the service")),
+        };
     }
     let Some(route) = routes::route(&method, &raw_path) else {
         return error(&ApiError::new(

@@ -43,13 +43,16 @@ pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 pub struct Service {
     pub config: Config,
     store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     /// Read-modify-write operations run one at a time.
     writes: Mutex<()>,
-    log: Log,
+    pub(crate) log: Log,
     /// Parsed policy sets by (principal, vault access policy text): parsing costs twenty
     /// times an evaluation, and both inputs change rarely.
     sets: Mutex<HashMap<(String, String), Arc<PolicySet>>>,
+    /// Temporary credentials issued by `sts:AssumeRole`, by access key (in memory: they
+    /// end with the process, as they would expire).
+    pub(crate) sessions: Mutex<HashMap<String, crate::sts::Session>>,
 }
 
 /// Entries kept in the policy-set cache before it is emptied.
@@ -227,6 +230,7 @@ impl Service {
             writes: Mutex::new(()),
             log,
             sets: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::new()),
         }
     }
 

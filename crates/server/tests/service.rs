@@ -63,7 +63,10 @@ fn config() -> Config {
         {"id": ACCT, "advanced_dynamodb_backup": false,
          "users": [{"name": "op", "access_key_id": "AK1", "secret_access_key": "s", "policies": [allow]}],
          "roles": [{"name": "ReadOnly", "access_key_id": "AK2", "secret_access_key": "s",
-                    "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "backup:Describe*", "Resource": "*"}]}]}]},
+                    "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "backup:Describe*", "Resource": "*"}]}]},
+                   {"name": "Admin", "path": "/ops/", "policies": [allow],
+                    "trust_policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                        "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:user/op")}, "Action": "sts:AssumeRole"}]}}]},
         {"id": "444455556666",
          "users": [{"name": "partner", "access_key_id": "AK3", "secret_access_key": "s", "policies": [allow]}]}
     ]});
@@ -431,4 +434,76 @@ fn records_survive_reopening_the_store() {
         .call("AK1", Route::DescribeBackupVault("keep".into()), json!({}))
         .unwrap();
     assert_eq!(d["NumberOfRecoveryPoints"], 1);
+}
+
+fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open).unwrap() + open.len();
+    let end = xml[start..].find(&format!("</{tag}>")).unwrap() + start;
+    &xml[start..end]
+}
+
+/// STS AssumeRole: the trust policy decides who may assume the role
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html, trust
+/// policy), and temporary credentials expire.
+#[test]
+fn assume_role_by_trust_policy_and_expiry() {
+    let f = fixture();
+    let role = format!("arn:aws:iam::{ACCT}:role/ops/Admin");
+    let form = |session: &str| -> HashMap<String, String> {
+        [
+            ("Action", "AssumeRole"),
+            ("RoleArn", role.as_str()),
+            ("RoleSessionName", session),
+            ("DurationSeconds", "900"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let xml = f.service.sts(&f.who("AK1"), &form("night-shift")).unwrap();
+    assert_eq!(
+        between(&xml, "Arn"),
+        format!("arn:aws:sts::{ACCT}:assumed-role/Admin/night-shift")
+    );
+    let key = between(&xml, "AccessKeyId").to_string();
+    let token = between(&xml, "SessionToken").to_string();
+    let who = f.service.session_identity(&key, Some(&token)).unwrap();
+    assert_eq!(who.principal_arn, role);
+    // The session has the role's permissions.
+    f.service
+        .handle(
+            &who,
+            &Route::CreateBackupVault("from-session".into()),
+            &HashMap::new(),
+            &json!({}),
+        )
+        .unwrap();
+    assert_eq!(
+        f.service
+            .session_identity(&key, Some("wrong"))
+            .unwrap_err()
+            .code,
+        "UnrecognizedClientException"
+    );
+    f.clock.0.fetch_add(901, Ordering::SeqCst);
+    assert_eq!(
+        f.service
+            .session_identity(&key, Some(&token))
+            .unwrap_err()
+            .code,
+        "ExpiredTokenException"
+    );
+    // The read-only role's session and the other account's user are not trusted.
+    for k in ["AK2", "AK3"] {
+        let e = f.service.sts(&f.who(k), &form("x1")).unwrap_err();
+        assert_eq!((e.status, e.code), (403, "AccessDenied"), "{k}");
+    }
+    assert_eq!(
+        f.service
+            .sts(&f.who("AK1"), &form("bad name!"))
+            .unwrap_err()
+            .code,
+        "ValidationError"
+    );
 }

@@ -1,0 +1,202 @@
+//! `sts:AssumeRole` and `sts:GetCallerIdentity` on the same endpoint (AWS STS's query
+//! protocol, XML answers), so `aws sts assume-role --endpoint-url ...` works: the role's
+//! trust policy and the caller's identity policies are evaluated by the engine, and the
+//! temporary credentials then call as `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+//! STS API reference: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+
+use std::collections::HashMap;
+
+use vaultward_iam::{authorize, Context, ContextValue, Decision, PolicySet, Request, ResourceRule};
+
+use crate::config::Identity;
+use crate::error::ApiError;
+use crate::service::Service;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub identity: Identity,
+    pub token: String,
+    pub expires: f64,
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// ISO 8601 in UTC, as STS writes `Expiration`.
+fn iso8601(epoch: f64) -> String {
+    let t = crate::arns::compact_time(epoch);
+    format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &t[0..4],
+        &t[4..6],
+        &t[6..8],
+        &t[8..10],
+        &t[10..12],
+        &t[12..14]
+    )
+}
+
+fn random_token(len: usize) -> String {
+    let mut s = String::new();
+    while s.len() < len {
+        s.push_str(&uuid::Uuid::new_v4().simple().to_string());
+    }
+    s.truncate(len);
+    s
+}
+
+/// An STS error in the query protocol's XML shape.
+pub fn error_xml(e: &ApiError) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+        e.code,
+        xml_escape(&e.message),
+        uuid::Uuid::new_v4()
+    )
+}
+
+fn session_name_ok(n: &str) -> bool {
+    (2..=64).contains(&n.len())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+impl Service {
+    /// The identity of temporary credentials, when `key` is one and `token` matches.
+    pub fn session_identity(&self, key: &str, token: Option<&str>) -> Result<Identity, ApiError> {
+        let s = self
+            .sessions
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).cloned())
+            .ok_or_else(|| {
+                ApiError::new(
+                    403,
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.",
+                )
+            })?;
+        if token != Some(s.token.as_str()) {
+            return Err(ApiError::new(
+                403,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        }
+        if self.clock.now() >= s.expires {
+            return Err(ApiError::new(
+                403,
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            ));
+        }
+        Ok(s.identity)
+    }
+
+    /// Handles an STS query-protocol call; the answer is XML.
+    pub fn sts(&self, who: &Identity, form: &HashMap<String, String>) -> Result<String, ApiError> {
+        let ns = "https://sts.amazonaws.com/doc/2011-06-15/";
+        let request_id = uuid::Uuid::new_v4();
+        match form.get("Action").map(String::as_str) {
+            Some("GetCallerIdentity") => Ok(format!(
+                "<GetCallerIdentityResponse xmlns=\"{ns}\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+                xml_escape(&who.principal),
+                xml_escape(&who.principal),
+                who.account
+            )),
+            Some("AssumeRole") => {
+                let role_arn = form
+                    .get("RoleArn")
+                    .ok_or_else(|| ApiError::new(400, "MissingParameter", "RoleArn is required"))?;
+                let session = form.get("RoleSessionName").ok_or_else(|| {
+                    ApiError::new(400, "MissingParameter", "RoleSessionName is required")
+                })?;
+                if !session_name_ok(session) {
+                    return Err(ApiError::new(
+                        400,
+                        "ValidationError",
+                        "RoleSessionName must be 2 to 64 characters of [\\w+=,.@-]",
+                    ));
+                }
+                let duration: i64 = match form.get("DurationSeconds") {
+                    None => 3600,
+                    Some(d) => d.parse().ok().filter(|d| (900..=43200).contains(d)).ok_or_else(
+                        || ApiError::new(400, "ValidationError", "DurationSeconds must be between 900 and 43200"),
+                    )?,
+                };
+                let denied = || {
+                    ApiError::new(
+                        403,
+                        "AccessDenied",
+                        format!(
+                            "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                            who.principal
+                        ),
+                    )
+                };
+                let Some(role) = self.config.roles.get(role_arn) else {
+                    (self.log)(format!("denied: {} sts:AssumeRole on {role_arn}: no such role with a trust policy", who.principal));
+                    return Err(denied());
+                };
+                let mut ctx = Context::default();
+                ctx.insert("aws:PrincipalArn", ContextValue::Single(who.principal_arn.clone()));
+                let req = Request::new(&who.principal, "sts:AssumeRole", role_arn, Some(&role.account), ctx)
+                    .map_err(|_| denied())?;
+                let set = PolicySet {
+                    identity: who.policies.clone(),
+                    resource: Some(role.trust.clone()),
+                    resource_rule: Some(ResourceRule::TrustPolicy),
+                    ..PolicySet::default()
+                };
+                let r = authorize(&req, &set);
+                if r.decision != Decision::Allow {
+                    let reasons: Vec<String> = r
+                        .reasons
+                        .iter()
+                        .map(|x| x.statement_ref.clone().unwrap_or_else(|| x.message.clone()))
+                        .collect();
+                    (self.log)(format!(
+                        "denied: {} sts:AssumeRole on {role_arn}: {:?}: {}",
+                        who.principal,
+                        r.decision,
+                        reasons.join("; ")
+                    ));
+                    return Err(denied());
+                }
+                let now = self.clock.now();
+                let expires = now + duration as f64;
+                let key = format!("ASIA{}", random_token(16).to_uppercase());
+                let secret = random_token(40);
+                let token = random_token(64);
+                let principal = format!("arn:aws:sts::{}:assumed-role/{}/{session}", role.account, role.name);
+                let identity = Identity {
+                    account: role.account.clone(),
+                    principal: principal.clone(),
+                    principal_arn: role.arn.clone(),
+                    secret: secret.clone(),
+                    policies: role.policies.clone(),
+                };
+                if let Ok(mut m) = self.sessions.lock() {
+                    m.retain(|_, s| s.expires > now);
+                    m.insert(key.clone(), Session { identity, token: token.clone(), expires });
+                }
+                Ok(format!(
+                    "<AssumeRoleResponse xmlns=\"{ns}\"><AssumeRoleResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA{}:{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></AssumeRoleResponse>",
+                    iso8601(expires),
+                    random_token(16).to_uppercase(),
+                    xml_escape(session),
+                    xml_escape(&principal),
+                ))
+            }
+            other => Err(ApiError::new(
+                400,
+                "InvalidAction",
+                format!("{} is not an STS action this service serves (AssumeRole, GetCallerIdentity)", other.unwrap_or("(none)")),
+            )),
+        }
+    }
+}
