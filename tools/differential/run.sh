@@ -12,9 +12,9 @@ mkdir -p "$out"
 if [ ! -d "$here/node_modules/@cloud-copilot/iam-simulate" ]; then
   (cd "$here" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 fi
-# The debug build the tests already made: the decisions are the same, and CI need not
-# build the AWS SDK a second time with optimizations.
-cargo build -q -p vaultward --manifest-path "$root/Cargo.toml"
+# The debug binary the workspace tests build (a no-op after `cargo test --workspace`, with
+# the same feature set, so the AWS SDK is not compiled again): the decisions are the same.
+cargo test -q --workspace --locked --no-run --manifest-path "$root/Cargo.toml"
 python3 "$here/generate.py" "$n" "$seed" > "$out/cases.jsonl"
 "$root/target/debug/vaultward" authorize --jsonl --input "$out/cases.jsonl" > "$out/ours.jsonl" 2> "$out/ours.err" || true
 node "$here/oracle.mjs" < "$out/cases.jsonl" > "$out/theirs.jsonl"
