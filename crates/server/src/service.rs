@@ -170,6 +170,77 @@ fn lock_violation(vault: &Value, delete: Option<i64>) -> Option<String> {
     }
 }
 
+/// A listing's filters: equality on fields, and time bounds (ISO 8601, as the AWS CLI and
+/// SDKs send timestamps in a query string, or epoch seconds).
+struct Filter {
+    equal: Vec<(String, String)>,
+    /// (field, bound, keep when the field is after the bound)
+    times: Vec<(String, f64, bool)>,
+}
+
+fn parse_time(s: &str) -> Option<f64> {
+    if let Ok(n) = s.parse::<f64>() {
+        return Some(n);
+    }
+    // 2026-11-23T16:00:00Z, or with fractional seconds.
+    let digits: String = s
+        .split('.')
+        .next()?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if digits.len() != 14 {
+        return None;
+    }
+    crate::sigv4::parse_amz_date(&format!("{}T{}Z", &digits[..8], &digits[8..])).map(|t| t as f64)
+}
+
+impl Filter {
+    fn new(
+        q: &HashMap<String, String>,
+        equal: &[(&str, &str)],
+        times: &[(&str, &str, bool)],
+    ) -> Result<Filter, ApiError> {
+        let mut f = Filter {
+            equal: Vec::new(),
+            times: Vec::new(),
+        };
+        for (k, v) in q {
+            if matches!(
+                k.as_str(),
+                "maxResults" | "nextToken" | "backupVaultAccountId"
+            ) {
+                continue;
+            }
+            if let Some((_, field)) = equal.iter().find(|(qk, _)| qk == k) {
+                f.equal.push((field.to_string(), v.clone()));
+            } else if let Some((_, field, after)) = times.iter().find(|(qk, _, _)| qk == k) {
+                let t = parse_time(v)
+                    .ok_or_else(|| ApiError::invalid(format!("`{k}`: `{v}` is not a timestamp")))?;
+                f.times.push((field.to_string(), t, *after));
+            } else {
+                return Err(ApiError::invalid(format!(
+                    "`{k}` is not a filter of this operation"
+                )));
+            }
+        }
+        Ok(f)
+    }
+
+    fn keeps(&self, item: &Value) -> bool {
+        self.equal
+            .iter()
+            .all(|(field, want)| item[field.as_str()].as_str() == Some(want.as_str()))
+            && self.times.iter().all(
+                |(field, bound, after)| match item[field.as_str()].as_f64() {
+                    Some(t) if *after => t > *bound,
+                    Some(t) => t < *bound,
+                    None => false,
+                },
+            )
+    }
+}
+
 fn page_args(q: &HashMap<String, String>) -> Result<(Option<i64>, usize), ApiError> {
     let after = match q.get("nextToken") {
         None => None,
@@ -460,6 +531,13 @@ impl Service {
             Route::ListBackupVaults => {
                 self.authorize(who, &action, "*", &who.account, None)?;
                 let (after, limit) = page_args(q)?;
+                // Every vault here is a BACKUP_VAULT of the caller's account; none is shared
+                // with it through AWS RAM.
+                if q.get("vaultType").is_some_and(|t| t != "BACKUP_VAULT")
+                    || q.get("shared").is_some_and(|s| s == "true")
+                {
+                    return Ok(json!({"BackupVaultList": []}));
+                }
                 let page = self
                     .store
                     .list(Kind::Vault, Some(&who.account), after, limit)?;
@@ -560,36 +638,29 @@ impl Service {
             Route::ListBackupJobs => {
                 self.authorize(who, &action, "*", &who.account, None)?;
                 let (after, limit) = page_args(q)?;
-                let mut out = Vec::new();
-                let mut cursor = after;
-                let mut next;
-                // Filters apply within the account's jobs; pages are filled up to `limit`.
-                loop {
-                    let page = self
-                        .store
-                        .list(Kind::Job, Some(&who.account), cursor, limit)?;
-                    next = page.next;
-                    for j in page.items {
-                        if j["JobKind"] != "backup" {
-                            continue;
-                        }
-                        let keep = [
-                            ("backupVaultName", "BackupVaultName"),
-                            ("state", "State"),
-                            ("resourceArn", "ResourceArn"),
-                            ("resourceType", "ResourceType"),
-                        ]
-                        .iter()
-                        .all(|(qk, field)| q.get(*qk).is_none_or(|want| j[*field] == json!(want)));
-                        if keep {
-                            out.push(job_view(&j));
-                        }
-                    }
-                    if out.len() >= limit || next.is_none() {
-                        break;
-                    }
-                    cursor = next;
-                }
+                let filter = Filter::new(
+                    q,
+                    &[
+                        ("backupVaultName", "BackupVaultName"),
+                        ("state", "State"),
+                        ("resourceArn", "ResourceArn"),
+                        ("resourceType", "ResourceType"),
+                        ("accountId", "AccountId"),
+                        // No job here has a parent or a message category: these match none.
+                        ("parentJobId", "ParentJobId"),
+                        ("messageCategory", "MessageCategory"),
+                    ],
+                    &[
+                        ("createdBefore", "CreationDate", false),
+                        ("createdAfter", "CreationDate", true),
+                        ("completeBefore", "CompletionDate", false),
+                        ("completeAfter", "CompletionDate", true),
+                    ],
+                )?;
+                let (out, next) = self.filtered(Kind::Job, &who.account, after, limit, |j| {
+                    j["JobKind"] == "backup" && filter.keeps(j)
+                })?;
+                let out: Vec<Value> = out.iter().map(job_view).collect();
                 Ok(with_token(json!({"BackupJobs": out}), next))
             }
             Route::ListRecoveryPointsByBackupVault(name) => {
@@ -597,20 +668,25 @@ impl Service {
                 let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
                 self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
                 let (after, limit) = page_args(q)?;
-                let page = self
-                    .store
-                    .list(Kind::RecoveryPoint, Some(&arn), after, limit)?;
-                let items: Vec<Value> = page
-                    .items
-                    .into_iter()
-                    .filter(|rp| {
-                        q.get("resourceArn")
-                            .is_none_or(|r| rp["ResourceArn"] == json!(r))
-                            && q.get("resourceType")
-                                .is_none_or(|t| rp["ResourceType"] == json!(t))
-                    })
-                    .collect();
-                Ok(with_token(json!({"RecoveryPoints": items}), page.next))
+                let filter = Filter::new(
+                    q,
+                    &[
+                        ("resourceArn", "ResourceArn"),
+                        ("resourceType", "ResourceType"),
+                        // No recovery point here comes from a plan or has a parent.
+                        ("backupPlanId", "BackupPlanId"),
+                        ("parentRecoveryPointArn", "ParentRecoveryPointArn"),
+                    ],
+                    &[
+                        ("createdBefore", "CreationDate", false),
+                        ("createdAfter", "CreationDate", true),
+                    ],
+                )?;
+                let (items, next) =
+                    self.filtered(Kind::RecoveryPoint, &arn, after, limit, |rp| {
+                        filter.keeps(rp)
+                    })?;
+                Ok(with_token(json!({"RecoveryPoints": items}), next))
             }
             Route::DescribeRecoveryPoint(name, rp_arn) => {
                 let v = self.vault(who, name, q)?;
@@ -723,7 +799,12 @@ impl Service {
         body: &Value,
     ) -> Result<String, ApiError> {
         if let Route::ListRecoveryPointsByBackupVault(name) = route {
-            if !q.contains_key("resourceArn") && !q.contains_key("resourceType") {
+            if q.keys().all(|k| {
+                matches!(
+                    k.as_str(),
+                    "maxResults" | "nextToken" | "backupVaultAccountId"
+                )
+            }) {
                 let v = self.vault(who, name, q)?;
                 let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
                 self.authorize(
@@ -734,13 +815,18 @@ impl Service {
                     Some(&v),
                 )?;
                 let (after, limit) = page_args(q)?;
-                let (docs, next) =
+                let (rows, next) =
                     self.store
                         .list_raw(Kind::RecoveryPoint, Some(&arn), after, limit)?;
                 let mut out =
-                    String::with_capacity(docs.iter().map(|d| d.len() + 1).sum::<usize>() + 64);
+                    String::with_capacity(rows.iter().map(|d| d.1.len() + 1).sum::<usize>() + 64);
                 out.push_str("{\"RecoveryPoints\":[");
-                out.push_str(&docs.join(","));
+                for (i, (_, doc)) in rows.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(doc);
+                }
                 out.push(']');
                 if let Some(n) = next {
                     out.push_str(&format!(",\"NextToken\":\"{n}\""));
@@ -750,6 +836,38 @@ impl Service {
             }
         }
         self.handle(who, route, q, body).map(|v| v.to_string())
+    }
+
+    /// Up to `limit` records of `kind` under `parent` that `keep` accepts, reading on from
+    /// `after`; the token continues after the last record read.
+    fn filtered(
+        &self,
+        kind: Kind,
+        parent: &str,
+        after: Option<i64>,
+        limit: usize,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Result<(Vec<Value>, Option<i64>), ApiError> {
+        let mut out = Vec::new();
+        let mut cursor = after;
+        loop {
+            let page = self.store.list(kind, Some(parent), cursor, limit)?;
+            let more = page.next.is_some();
+            let n = page.items.len();
+            for (i, (item, seq)) in page.items.into_iter().zip(page.seqs).enumerate() {
+                if keep(&item) {
+                    out.push(item);
+                }
+                if out.len() == limit {
+                    let rest = i + 1 < n || more;
+                    return Ok((out, if rest { Some(seq) } else { None }));
+                }
+            }
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => return Ok((out, None)),
+            }
+        }
     }
 
     /// The vault a taggable ARN belongs to: the vault itself, or a recovery point's vault.

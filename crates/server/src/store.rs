@@ -61,9 +61,11 @@ impl From<serde_json::Error> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// A page of a listing: the records and the sequence number to continue after.
+/// A page of a listing: the records, their sequence numbers, and the sequence number to
+/// continue after when there are more.
 pub struct Page {
     pub items: Vec<Value>,
+    pub seqs: Vec<i64>,
     pub next: Option<i64>,
 }
 
@@ -89,21 +91,25 @@ pub trait Store: Send + Sync {
         after: Option<i64>,
         limit: usize,
     ) -> Result<Page> {
-        let (docs, next) = self.list_raw(kind, parent, after, limit)?;
-        let items = docs
-            .iter()
-            .map(|d| serde_json::from_str(d))
-            .collect::<std::result::Result<_, _>>()?;
-        Ok(Page { items, next })
+        let (rows, next) = self.list_raw(kind, parent, after, limit)?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut seqs = Vec::with_capacity(rows.len());
+        for (seq, doc) in rows {
+            items.push(serde_json::from_str(&doc)?);
+            seqs.push(seq);
+        }
+        Ok(Page { items, seqs, next })
     }
-    /// The same records as JSON text, and the sequence number to continue after.
+    /// The same records as (sequence number, JSON text), and the sequence number to
+    /// continue after.
+    #[allow(clippy::type_complexity)]
     fn list_raw(
         &self,
         kind: Kind,
         parent: Option<&str>,
         after: Option<i64>,
         limit: usize,
-    ) -> Result<(Vec<String>, Option<i64>)>;
+    ) -> Result<(Vec<(i64, String)>, Option<i64>)>;
     fn count(&self, kind: Kind, parent: &str) -> Result<usize>;
     /// Several records written in one transaction (a job and its recovery point).
     fn insert_many(&self, records: &[(Kind, String, Option<String>, Value)]) -> Result<()>;
@@ -237,7 +243,7 @@ impl Store for SqliteStore {
         parent: Option<&str>,
         after: Option<i64>,
         limit: usize,
-    ) -> Result<(Vec<String>, Option<i64>)> {
+    ) -> Result<(Vec<(i64, String)>, Option<i64>)> {
         self.with(|c| {
             let after = after.unwrap_or(0);
             let lim = limit as i64 + 1;
@@ -265,7 +271,7 @@ impl Store for SqliteStore {
             let mut items = Vec::with_capacity(rows.len().min(limit));
             let mut last = None;
             for (seq, doc) in rows.into_iter().take(limit) {
-                items.push(doc);
+                items.push((seq, doc));
                 last = Some(seq);
             }
             Ok((items, if more { last } else { None }))

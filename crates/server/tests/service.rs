@@ -507,3 +507,110 @@ fn assume_role_by_trust_policy_and_expiry() {
         "ValidationError"
     );
 }
+
+/// Listings page with `maxResults`/`nextToken` and apply their filters (AWS Backup API
+/// reference, ListBackupJobs and ListRecoveryPointsByBackupVault); a filter this service
+/// does not know is refused rather than ignored.
+#[test]
+fn listings_page_and_filter() {
+    let f = fixture();
+    f.call("AK1", Route::CreateBackupVault("pages".into()), json!({}))
+        .unwrap();
+    for i in 0..5 {
+        f.backup(
+            "pages",
+            &format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-{i}"),
+            None,
+        );
+        f.advance(1);
+    }
+    let list = |q: &[(&str, &str)]| {
+        let q: HashMap<String, String> = q
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        f.service.handle(
+            &f.who("AK1"),
+            &Route::ListRecoveryPointsByBackupVault("pages".into()),
+            &q,
+            &json!({}),
+        )
+    };
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut q = vec![("maxResults", "2")];
+        if let Some(t) = &token {
+            q.push(("nextToken", t.as_str()));
+        }
+        let page = list(&q).unwrap();
+        let items = page["RecoveryPoints"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(
+            items
+                .iter()
+                .map(|r| r["ResourceArn"].as_str().unwrap().to_string()),
+        );
+        match page.get("NextToken").and_then(Value::as_str) {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    // Created after the third backup (day 2): two recovery points.
+    let after = list(&[("createdAfter", "2027-01-17T08:00:01Z")]).unwrap();
+    assert_eq!(
+        after["RecoveryPoints"].as_array().unwrap().len(),
+        2,
+        "{after}"
+    );
+    let epoch = list(&[("createdBefore", "1800000001")]).unwrap();
+    assert_eq!(epoch["RecoveryPoints"].as_array().unwrap().len(), 1);
+    let none = list(&[("backupPlanId", "plan-1")]).unwrap();
+    assert!(none["RecoveryPoints"].as_array().unwrap().is_empty());
+    assert_eq!(
+        list(&[("byWhatever", "x")]).unwrap_err().code,
+        "InvalidParameterValueException"
+    );
+    assert_eq!(
+        list(&[("createdAfter", "yesterday")]).unwrap_err().code,
+        "InvalidParameterValueException"
+    );
+    // Jobs: a filter on state pages through the account's jobs.
+    let failed = f
+        .service
+        .handle(
+            &f.who("AK1"),
+            &Route::StartBackupJob,
+            &HashMap::new(),
+            &json!({"BackupVaultName": "pages", "ResourceArn": "arn:aws:sqs:us-east-1:111122223333:q", "IamRoleArn": format!("arn:aws:iam::{ACCT}:role/r")}),
+        )
+        .unwrap_err();
+    assert_eq!(
+        failed.code, "InvalidParameterValueException",
+        "not a protected resource type"
+    );
+    let jobs = |q: &[(&str, &str)]| {
+        let q: HashMap<String, String> = q
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        f.service
+            .handle(&f.who("AK1"), &Route::ListBackupJobs, &q, &json!({}))
+            .unwrap()
+    };
+    let done = jobs(&[("state", "COMPLETED"), ("maxResults", "3")]);
+    assert_eq!(done["BackupJobs"].as_array().unwrap().len(), 3);
+    let t = done["NextToken"].as_str().unwrap().to_string();
+    let rest = jobs(&[
+        ("state", "COMPLETED"),
+        ("maxResults", "3"),
+        ("nextToken", &t),
+    ]);
+    assert_eq!(rest["BackupJobs"].as_array().unwrap().len(), 2);
+    assert!(rest.get("NextToken").is_none());
+    assert!(jobs(&[("state", "FAILED")])["BackupJobs"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
