@@ -338,12 +338,10 @@ fn identity_policies_and_cross_account_rules() {
     f.call("AK3", Route::CreateBackupVault("src".into()), json!({}))
         .unwrap_or_else(|e| panic!("{e:?}"));
     let job = f
-        .service
-        .handle(
-            &f.who("AK3"),
-            &Route::StartBackupJob,
-            &HashMap::new(),
-            &json!({"BackupVaultName": "src", "ResourceArn": "arn:aws:ec2:us-east-1:444455556666:volume/vol-9", "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
+        .call(
+            "AK3",
+            Route::StartBackupJob,
+            json!({"BackupVaultName": "src", "ResourceArn": "arn:aws:ec2:us-east-1:444455556666:volume/vol-9", "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
         )
         .unwrap();
     let dest = format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:vv");
@@ -578,12 +576,10 @@ fn listings_page_and_filter() {
     );
     // Jobs: a filter on state pages through the account's jobs.
     let failed = f
-        .service
-        .handle(
-            &f.who("AK1"),
-            &Route::StartBackupJob,
-            &HashMap::new(),
-            &json!({"BackupVaultName": "pages", "ResourceArn": "arn:aws:sqs:us-east-1:111122223333:q", "IamRoleArn": format!("arn:aws:iam::{ACCT}:role/r")}),
+        .call(
+            "AK1",
+            Route::StartBackupJob,
+            json!({"BackupVaultName": "pages", "ResourceArn": "arn:aws:sqs:us-east-1:111122223333:q", "IamRoleArn": format!("arn:aws:iam::{ACCT}:role/r")}),
         )
         .unwrap_err();
     assert_eq!(
