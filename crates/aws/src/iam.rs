@@ -62,17 +62,16 @@ fn object(v: Value) -> Map<String, Value> {
 pub async fn authorization_details(ctx: &Ctx, conf: &SdkConfig) -> Option<Value> {
     let client = aws_sdk_iam::Client::new(conf);
     let pages = ctx
-        .call(Api::GetAccountAuthorizationDetails, "account", &[], async {
-            let mut stream = client
+        .call(
+            Api::GetAccountAuthorizationDetails,
+            "account",
+            &[],
+            client
                 .get_account_authorization_details()
                 .into_paginator()
-                .send();
-            let mut pages = Vec::new();
-            while let Some(page) = stream.next().await {
-                pages.push(page?);
-            }
-            Ok::<_, aws_sdk_iam::error::SdkError<_, _>>(pages)
-        })
+                .send()
+                .try_collect(),
+        )
         .await;
     let Fetch::Got(pages) = pages else {
         return None;

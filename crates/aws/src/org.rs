@@ -106,23 +106,20 @@ async fn policies(
                     Api::ListPoliciesForTarget,
                     &item,
                     &["PolicyTypeNotEnabledException"],
-                    async {
-                        let mut s = client
-                            .list_policies_for_target()
-                            .target_id(target)
-                            .filter(kind.clone())
-                            .into_paginator()
-                            .send();
-                        let mut out = Vec::new();
-                        while let Some(p) = s.next().await {
-                            out.extend(p?.policies().iter().cloned());
-                        }
-                        Ok::<_, aws_sdk_organizations::error::SdkError<_, _>>(out)
-                    },
+                    client
+                        .list_policies_for_target()
+                        .target_id(target)
+                        .filter(kind.clone())
+                        .into_paginator()
+                        .send()
+                        .try_collect(),
                 )
                 .await;
-            let summaries = match listed {
-                Fetch::Got(s) => s,
+            let summaries: Vec<_> = match listed {
+                Fetch::Got(pages) => pages
+                    .iter()
+                    .flat_map(|p| p.policies().iter().cloned())
+                    .collect(),
                 // The policy type is not enabled: it restricts nothing.
                 Fetch::Absent => {
                     levels[k].clear();

@@ -82,26 +82,32 @@ async fn kms(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<KmsKey> {
     let client = aws_sdk_kms::Client::new(conf);
     let item = format!("KMS keys in {region}");
     let keys = ctx
-        .call(Api::ListKeys, &item, &[], async {
-            let mut s = client.list_keys().into_paginator().items().send();
-            let mut out = Vec::new();
-            while let Some(k) = s.next().await {
-                out.push(k?);
-            }
-            Ok::<_, aws_sdk_kms::error::SdkError<_, _>>(out)
-        })
+        .call(
+            Api::ListKeys,
+            &item,
+            &[],
+            client
+                .list_keys()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
         .await
         .ok()
         .unwrap_or_default();
     let aliases = ctx
-        .call(Api::ListAliases, &item, &[], async {
-            let mut s = client.list_aliases().into_paginator().items().send();
-            let mut out = Vec::new();
-            while let Some(a) = s.next().await {
-                out.push(a?);
-            }
-            Ok::<_, aws_sdk_kms::error::SdkError<_, _>>(out)
-        })
+        .call(
+            Api::ListAliases,
+            &item,
+            &[],
+            client
+                .list_aliases()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
         .await
         .ok()
         .unwrap_or_default();
@@ -169,14 +175,12 @@ async fn tables(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<Table> {
             Api::ListTables,
             &format!("DynamoDB tables in {region}"),
             &[],
-            async {
-                let mut s = client.list_tables().into_paginator().items().send();
-                let mut out = Vec::new();
-                while let Some(n) = s.next().await {
-                    out.push(n?);
-                }
-                Ok::<_, aws_sdk_dynamodb::error::SdkError<_, _>>(out)
-            },
+            client
+                .list_tables()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
         )
         .await
         .ok()
@@ -252,25 +256,31 @@ async fn ec2(
     let client = aws_sdk_ec2::Client::new(conf);
     let item = format!("EC2 in {region}");
     let (reservations, volumes) = tokio::join!(
-        ctx.call(Api::DescribeInstances, &item, &[], async {
-            let mut s = client.describe_instances().into_paginator().send();
-            let mut out = Vec::new();
-            while let Some(p) = s.next().await {
-                out.extend(p?.reservations().iter().cloned());
-            }
-            Ok::<_, aws_sdk_ec2::error::SdkError<_, _>>(out)
-        }),
-        ctx.call(Api::DescribeVolumes, &item, &[], async {
-            let mut s = client.describe_volumes().into_paginator().items().send();
-            let mut out = Vec::new();
-            while let Some(v) = s.next().await {
-                out.push(v?);
-            }
-            Ok::<_, aws_sdk_ec2::error::SdkError<_, _>>(out)
-        }),
+        ctx.call(
+            Api::DescribeInstances,
+            &item,
+            &[],
+            client
+                .describe_instances()
+                .into_paginator()
+                .send()
+                .try_collect(),
+        ),
+        ctx.call(
+            Api::DescribeVolumes,
+            &item,
+            &[],
+            client
+                .describe_volumes()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        ),
     );
     let mut instances = Vec::new();
-    for r in reservations.ok().unwrap_or_default() {
+    let pages = reservations.ok().unwrap_or_default();
+    for r in pages.iter().flat_map(|p| p.reservations()) {
         let owner = r.owner_id().unwrap_or(account);
         for i in r.instances() {
             let Some(id) = i.instance_id() else { continue };
@@ -305,19 +315,17 @@ async fn vaults(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<Vault> {
             Api::ListBackupVaults,
             &format!("backup vaults in {region}"),
             &[],
-            async {
-                let mut s = client.list_backup_vaults().into_paginator().send();
-                let mut out = Vec::new();
-                while let Some(p) = s.next().await {
-                    out.extend(p?.backup_vault_list().iter().cloned());
-                }
-                Ok::<_, aws_sdk_backup::error::SdkError<_, _>>(out)
-            },
+            client
+                .list_backup_vaults()
+                .into_paginator()
+                .send()
+                .try_collect(),
         )
         .await
         .ok()
         .unwrap_or_default();
-    join_all(listed.iter().filter_map(|v| {
+    let listed = listed.iter().flat_map(|p| p.backup_vault_list());
+    join_all(listed.filter_map(|v| {
         let name = v.backup_vault_name()?.to_string();
         let arn = v.backup_vault_arn()?.to_string();
         let client = &client;

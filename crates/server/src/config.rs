@@ -3,10 +3,11 @@
 //! (`vaultward serve --config FILE`, format in `docs/server.md`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
-use vaultward_iam::{parse_policy, NamedPolicy, PolicyKind, Severity};
+use vaultward_iam::{parse_policy, NamedPolicy, Policy, PolicyKind, Severity};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,6 +73,21 @@ struct ResourceFile {
     tags: BTreeMap<String, String>,
 }
 
+/// A policy that parses without errors, or its errors (`PATH: message`, joined).
+pub(crate) fn parse_checked(text: &str, kind: PolicyKind) -> Result<Policy, String> {
+    let parsed = parse_policy(text, kind);
+    let errors: Vec<String> = parsed
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.path, f.message))
+        .collect();
+    match parsed.policy {
+        Some(p) if errors.is_empty() => Ok(p),
+        _ => Err(errors.join("; ")),
+    }
+}
+
 /// A caller, resolved from its access key.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -81,7 +97,7 @@ pub struct Identity {
     /// `aws:PrincipalArn`: the user's or role's ARN.
     pub principal_arn: String,
     pub secret: String,
-    pub policies: Vec<NamedPolicy>,
+    pub policies: Arc<Vec<NamedPolicy>>,
 }
 
 /// A role that `sts:AssumeRole` can reach.
@@ -90,7 +106,7 @@ pub struct Role {
     pub account: String,
     pub name: String,
     pub arn: String,
-    pub policies: Vec<NamedPolicy>,
+    pub policies: Arc<Vec<NamedPolicy>>,
     pub trust: NamedPolicy,
 }
 
@@ -157,25 +173,17 @@ impl Config {
                             "a path starts and ends with `/`".into(),
                         ));
                     }
-                    let mut policies = Vec::new();
+                    let mut list = Vec::new();
                     for (qi, doc) in p.policies.iter().enumerate() {
-                        let parsed = parse_policy(&doc.to_string(), PolicyKind::Identity);
-                        let errors: Vec<String> = parsed
-                            .findings
-                            .iter()
-                            .filter(|f| f.severity == Severity::Error)
-                            .map(|f| format!("{} {}", f.path, f.message))
-                            .collect();
-                        match parsed.policy {
-                            Some(policy) if errors.is_empty() => policies.push(NamedPolicy {
-                                name: format!("{}/{}#{qi}", kind.trim_end_matches('s'), p.name),
-                                policy,
-                            }),
-                            _ => {
-                                return Err(err(format!("{at}.policies[{qi}]"), errors.join("; ")))
-                            }
-                        }
+                        let policy = parse_checked(&doc.to_string(), PolicyKind::Identity)
+                            .map_err(|e| err(format!("{at}.policies[{qi}]"), e))?;
+                        list.push(NamedPolicy {
+                            name: format!("{}/{}#{qi}", kind.trim_end_matches('s'), p.name),
+                            policy,
+                        });
                     }
+                    // Shared: an identity is cloned for every request it makes.
+                    let policies = Arc::new(list);
                     let (principal, principal_arn) = if kind == "users" {
                         let arn = format!("arn:aws:iam::{}:user{}{}", a.id, p.path, p.name);
                         (arn.clone(), arn)
@@ -192,16 +200,8 @@ impl Config {
                                 "only roles have trust policies".into(),
                             ));
                         }
-                        let parsed = parse_policy(&doc.to_string(), PolicyKind::Trust);
-                        let errors: Vec<String> = parsed
-                            .findings
-                            .iter()
-                            .filter(|f| f.severity == Severity::Error)
-                            .map(|f| format!("{} {}", f.path, f.message))
-                            .collect();
-                        let Some(policy) = parsed.policy.filter(|_| errors.is_empty()) else {
-                            return Err(err(format!("{at}.trust_policy"), errors.join("; ")));
-                        };
+                        let policy = parse_checked(&doc.to_string(), PolicyKind::Trust)
+                            .map_err(|e| err(format!("{at}.trust_policy"), e))?;
                         roles.insert(
                             principal_arn.clone(),
                             Role {

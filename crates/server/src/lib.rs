@@ -96,12 +96,7 @@ fn query_map(raw: &str) -> HashMap<String, String> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let dec = |x: &str| {
-                percent_encoding::percent_decode_str(&x.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .to_string()
-            };
-            (dec(k), dec(v))
+            (sigv4::form_decode(k), sigv4::form_decode(v))
         })
         .collect()
 }

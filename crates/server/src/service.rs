@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Map, Value};
 use vaultward_iam::{
     authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
-    Request, Severity,
+    Request,
 };
 
 use crate::arns::{recovery_point_arn, resource_type};
@@ -267,6 +267,20 @@ fn with_token(mut v: Value, next: Option<i64>) -> Value {
     v
 }
 
+/// Why a backup or copy job writing `tags` into `vault` with a retention of `delete` days
+/// fails, if it does: too many tags, or a retention outside the vault lock's range.
+fn job_failure(
+    tags: &BTreeMap<String, String>,
+    vault: &Value,
+    delete: Option<i64>,
+) -> Option<String> {
+    if tags.len() > MAX_TAGS {
+        Some(TOO_MANY_TAGS.to_string())
+    } else {
+        lock_violation(vault, delete).map(|w| format!("Vault lock: {w}"))
+    }
+}
+
 /// The response fields of a vault record.
 fn vault_view(v: &Value, recovery_points: usize) -> Value {
     let mut out = json!({
@@ -367,7 +381,7 @@ impl Service {
                     }
                 };
                 let set = Arc::new(PolicySet {
-                    identity: who.policies.clone(),
+                    identity: who.policies.to_vec(),
                     resource,
                     ..PolicySet::default()
                 });
@@ -446,6 +460,82 @@ impl Service {
         })
     }
 
+    /// A job's tags: the source resource's (from the configuration), overridden by
+    /// `winning` (the job's, or the source recovery point's for a copy).
+    fn merged_tags(
+        &self,
+        resource: &str,
+        winning: BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut tags = self
+            .config
+            .resource_tags
+            .get(resource)
+            .cloned()
+            .unwrap_or_default();
+        tags.extend(winning);
+        tags
+    }
+
+    /// A new recovery point ARN for a backup of `resource` into a vault of `account`.
+    fn new_recovery_point_arn(&self, resource: &str, ty: &str, account: &str, now: f64) -> String {
+        let advanced = self
+            .config
+            .accounts
+            .get(account)
+            .is_none_or(|a| a.advanced_dynamodb_backup);
+        recovery_point_arn(resource, ty, &self.config.region, account, advanced, now)
+    }
+
+    /// The vault `name` addresses, once `who` may perform `action` on it: its record and ARN.
+    fn authorized_vault(
+        &self,
+        who: &Identity,
+        action: &str,
+        name: &str,
+        q: &HashMap<String, String>,
+    ) -> Result<(Value, String), ApiError> {
+        let v = self.vault(who, name, q)?;
+        let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+        self.authorize(who, action, &arn, account_of(&v), Some(&v))?;
+        Ok((v, arn))
+    }
+
+    /// A recovery point of the vault `name`, once `who` may perform `action` on it: the
+    /// vault's record and the recovery point's.
+    fn authorized_recovery_point(
+        &self,
+        who: &Identity,
+        action: &str,
+        name: &str,
+        rp_arn: &str,
+        q: &HashMap<String, String>,
+    ) -> Result<(Value, Value), ApiError> {
+        let v = self.vault(who, name, q)?;
+        let rp = self.recovery_point(&v, rp_arn)?;
+        self.authorize(who, action, rp_arn, account_of(&v), Some(&v))?;
+        Ok((v, rp))
+    }
+
+    /// Changes the vault's record under the write lock (re-read there, so concurrent
+    /// changes are not lost).
+    fn update_vault(
+        &self,
+        who: &Identity,
+        name: &str,
+        q: &HashMap<String, String>,
+        change: impl FnOnce(&mut Map<String, Value>),
+    ) -> Res {
+        let _w = self.writes.lock();
+        let mut v = self.vault(who, name, q)?;
+        let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+        if let Some(m) = v.as_object_mut() {
+            change(m);
+        }
+        self.store.replace(Kind::Vault, &arn, &v)?;
+        Ok(json!({}))
+    }
+
     /// A recovery point of `vault` (by its ARN).
     fn recovery_point(&self, vault: &Value, rp_arn: &str) -> Res {
         match self.store.get(Kind::RecoveryPoint, rp_arn)? {
@@ -522,9 +612,7 @@ impl Service {
                 Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "CreationDate": now}))
             }
             Route::DescribeBackupVault(name) => {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let (v, arn) = self.authorized_vault(who, &action, name, q)?;
                 let n = self.store.count(Kind::RecoveryPoint, &arn)?;
                 Ok(vault_view(&v, n))
             }
@@ -552,9 +640,7 @@ impl Service {
                 Ok(with_token(json!({"BackupVaultList": list}), page.next))
             }
             Route::DeleteBackupVault(name) => {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let (_, arn) = self.authorized_vault(who, &action, name, q)?;
                 let _w = self.writes.lock();
                 let n = self
                     .store
@@ -568,21 +654,15 @@ impl Service {
                 Ok(json!({}))
             }
             Route::PutBackupVaultAccessPolicy(name) => {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                self.authorized_vault(who, &action, name, q)?;
                 let text = required(body, "Policy")?;
                 validate_vault_policy(text)?;
-                let _w = self.writes.lock();
-                let mut v = self.vault(who, name, q)?;
-                v["Policy"] = json!(text);
-                self.store.replace(Kind::Vault, &arn, &v)?;
-                Ok(json!({}))
+                self.update_vault(who, name, q, |m| {
+                    m.insert("Policy".into(), json!(text));
+                })
             }
             Route::GetBackupVaultAccessPolicy(name) => {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let (v, arn) = self.authorized_vault(who, &action, name, q)?;
                 let Some(p) = v.get("Policy") else {
                     return Err(ApiError::not_found(format!(
                         "Backup vault {name} has no access policy"
@@ -591,42 +671,26 @@ impl Service {
                 Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "Policy": p}))
             }
             Route::DeleteBackupVaultAccessPolicy(name) => {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
-                let _w = self.writes.lock();
-                let mut v = self.vault(who, name, q)?;
-                if let Some(m) = v.as_object_mut() {
+                self.authorized_vault(who, &action, name, q)?;
+                self.update_vault(who, name, q, |m| {
                     m.remove("Policy");
-                }
-                self.store.replace(Kind::Vault, &arn, &v)?;
-                Ok(json!({}))
+                })
             }
             Route::PutBackupVaultLockConfiguration(name) => {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let (v, _) = self.authorized_vault(who, &action, name, q)?;
                 let now = self.clock.now();
                 self.check_lock_mutable(&v, now)?;
                 let lock = lock_config(body, now)?;
-                let _w = self.writes.lock();
-                let mut v = self.vault(who, name, q)?;
-                v["Lock"] = lock;
-                self.store.replace(Kind::Vault, &arn, &v)?;
-                Ok(json!({}))
+                self.update_vault(who, name, q, |m| {
+                    m.insert("Lock".into(), lock);
+                })
             }
             Route::DeleteBackupVaultLockConfiguration(name) => {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let (v, _) = self.authorized_vault(who, &action, name, q)?;
                 self.check_lock_mutable(&v, self.clock.now())?;
-                let _w = self.writes.lock();
-                let mut v = self.vault(who, name, q)?;
-                if let Some(m) = v.as_object_mut() {
+                self.update_vault(who, name, q, |m| {
                     m.remove("Lock");
-                }
-                self.store.replace(Kind::Vault, &arn, &v)?;
-                Ok(json!({}))
+                })
             }
             Route::StartBackupJob => self.start_backup_job(who, &action, body),
             Route::DescribeBackupJob(id) => self.describe_job(who, &action, "backup", id),
@@ -664,9 +728,7 @@ impl Service {
                 Ok(with_token(json!({"BackupJobs": out}), next))
             }
             Route::ListRecoveryPointsByBackupVault(name) => {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(who, &action, &arn, account_of(&v), Some(&v))?;
+                let (_, arn) = self.authorized_vault(who, &action, name, q)?;
                 let (after, limit) = page_args(q)?;
                 let filter = Filter::new(
                     q,
@@ -689,15 +751,11 @@ impl Service {
                 Ok(with_token(json!({"RecoveryPoints": items}), next))
             }
             Route::DescribeRecoveryPoint(name, rp_arn) => {
-                let v = self.vault(who, name, q)?;
-                let rp = self.recovery_point(&v, rp_arn)?;
-                self.authorize(who, &action, rp_arn, account_of(&v), Some(&v))?;
+                let (_, rp) = self.authorized_recovery_point(who, &action, name, rp_arn, q)?;
                 Ok(rp)
             }
             Route::UpdateRecoveryPointLifecycle(name, rp_arn) => {
-                let v = self.vault(who, name, q)?;
-                let rp = self.recovery_point(&v, rp_arn)?;
-                self.authorize(who, &action, rp_arn, account_of(&v), Some(&v))?;
+                let (v, rp) = self.authorized_recovery_point(who, &action, name, rp_arn, q)?;
                 let lifecycle = body.get("Lifecycle").cloned().unwrap_or_else(|| json!({}));
                 let (cold, delete) = check_lifecycle(&lifecycle)?;
                 let created = rp["CreationDate"].as_f64().unwrap_or(0.0);
@@ -726,9 +784,7 @@ impl Service {
                 }))
             }
             Route::DeleteRecoveryPoint(name, rp_arn) => {
-                let v = self.vault(who, name, q)?;
-                let rp = self.recovery_point(&v, rp_arn)?;
-                self.authorize(who, &action, rp_arn, account_of(&v), Some(&v))?;
+                let (v, rp) = self.authorized_recovery_point(who, &action, name, rp_arn, q)?;
                 if let Some(min) = v
                     .get("Lock")
                     .and_then(|l| l.get("MinRetentionDays"))
@@ -805,15 +861,8 @@ impl Service {
                     "maxResults" | "nextToken" | "backupVaultAccountId"
                 )
             }) {
-                let v = self.vault(who, name, q)?;
-                let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
-                self.authorize(
-                    who,
-                    "backup:ListRecoveryPointsByBackupVault",
-                    &arn,
-                    account_of(&v),
-                    Some(&v),
-                )?;
+                let (_, arn) =
+                    self.authorized_vault(who, "backup:ListRecoveryPointsByBackupVault", name, q)?;
                 let (after, limit) = page_args(q)?;
                 let (rows, next) =
                     self.store
@@ -945,37 +994,15 @@ impl Service {
             "CreatedBy": {}, "RecoveryPointLifecycle": lifecycle,
         });
         // The job's tags win over the source's (the seed's "Copy tags permissions").
-        let mut tags = self
-            .config
-            .resource_tags
-            .get(&resource)
-            .cloned()
-            .unwrap_or_default();
-        tags.extend(job_tags);
-        let failure = if tags.len() > MAX_TAGS {
-            Some(TOO_MANY_TAGS.to_string())
-        } else {
-            lock_violation(&v, delete).map(|w| format!("Vault lock: {w}"))
-        };
+        let tags = self.merged_tags(&resource, job_tags);
+        let failure = job_failure(&tags, &v, delete);
         let mut records = Vec::new();
         if let Some(msg) = failure {
             job["State"] = json!("FAILED");
             job["StatusMessage"] = json!(msg);
             job["CompletionDate"] = json!(now);
         } else {
-            let advanced = self
-                .config
-                .accounts
-                .get(&who.account)
-                .is_none_or(|a| a.advanced_dynamodb_backup);
-            let rp_arn = recovery_point_arn(
-                &resource,
-                ty,
-                &self.config.region,
-                &who.account,
-                advanced,
-                now,
-            );
+            let rp_arn = self.new_recovery_point_arn(&resource, ty, &who.account, now);
             job["State"] = json!("COMPLETED");
             job["PercentDone"] = json!("100.0");
             job["CompletionDate"] = json!(now);
@@ -1086,13 +1113,7 @@ impl Service {
         let id = uuid::Uuid::new_v4().to_string().to_uppercase();
         // The recovery point's tags (set by its backup job) win over the source resource's.
         let resource = rp["ResourceArn"].as_str().unwrap_or("").to_string();
-        let mut tags = self
-            .config
-            .resource_tags
-            .get(&resource)
-            .cloned()
-            .unwrap_or_default();
-        tags.extend(self.tags(&rp_arn)?);
+        let tags = self.merged_tags(&resource, self.tags(&rp_arn)?);
         let mut job = json!({
             "JobKind": "copy", "CopyJobId": id, "AccountId": who.account,
             "SourceBackupVaultArn": source["BackupVaultArn"], "SourceRecoveryPointArn": rp_arn,
@@ -1101,30 +1122,14 @@ impl Service {
             "CompletionDate": now, "BackupSizeInBytes": 0, "CreatedBy": {},
             "DestinationRecoveryPointLifecycle": lifecycle,
         });
-        let failure = if tags.len() > MAX_TAGS {
-            Some(TOO_MANY_TAGS.to_string())
-        } else {
-            lock_violation(&dest, delete).map(|w| format!("Vault lock: {w}"))
-        };
+        let failure = job_failure(&tags, &dest, delete);
         let mut records = Vec::new();
         if let Some(msg) = failure {
             job["State"] = json!("FAILED");
             job["StatusMessage"] = json!(msg);
         } else {
             let ty = rp["ResourceType"].as_str().unwrap_or("");
-            let advanced = self
-                .config
-                .accounts
-                .get(&dest_account)
-                .is_none_or(|a| a.advanced_dynamodb_backup);
-            let new_arn = recovery_point_arn(
-                &resource,
-                ty,
-                &self.config.region,
-                &dest_account,
-                advanced,
-                now,
-            );
+            let new_arn = self.new_recovery_point_arn(&resource, ty, &dest_account, now);
             job["State"] = json!("COMPLETED");
             job["DestinationRecoveryPointArn"] = json!(new_arn);
             let mut copy = rp.clone();
@@ -1218,19 +1223,8 @@ fn lock_config(body: &Value, now: f64) -> Res {
 /// A vault access policy as AWS Backup accepts it: a resource policy that parses, with a
 /// `Principal` in every statement and no wildcard in `Action`.
 pub fn validate_vault_policy(text: &str) -> Result<(), ApiError> {
-    let parsed = parse_policy(text, PolicyKind::Resource);
-    let errors: Vec<String> = parsed
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .map(|f| format!("{}: {}", f.path, f.message))
-        .collect();
-    if !errors.is_empty() || parsed.policy.is_none() {
-        return Err(ApiError::invalid(format!(
-            "Invalid backup vault access policy: {}",
-            errors.join("; ")
-        )));
-    }
+    crate::config::parse_checked(text, PolicyKind::Resource)
+        .map_err(|e| ApiError::invalid(format!("Invalid backup vault access policy: {e}")))?;
     let doc: Value = serde_json::from_str(text)
         .map_err(|e| ApiError::invalid(format!("Invalid backup vault access policy: {e}")))?;
     let statements = match &doc["Statement"] {

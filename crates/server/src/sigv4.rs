@@ -97,18 +97,23 @@ fn uri_encode(s: &str, keep_slash: bool) -> String {
     out
 }
 
+/// A query-string or form component, decoded (`+` is a space).
+pub fn form_decode(x: &str) -> String {
+    percent_encoding::percent_decode_str(&x.replace('+', " "))
+        .decode_utf8_lossy()
+        .to_string()
+}
+
 fn canonical_query(raw: &str) -> String {
     let mut pairs: Vec<(String, String)> = raw
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let dec = |x: &str| {
-                percent_encoding::percent_decode_str(&x.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .to_string()
-            };
-            (uri_encode(&dec(k), false), uri_encode(&dec(v), false))
+            (
+                uri_encode(&form_decode(k), false),
+                uri_encode(&form_decode(v), false),
+            )
         })
         .collect();
     pairs.sort();

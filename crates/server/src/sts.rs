@@ -147,7 +147,7 @@ impl Service {
                 let req = Request::new(&who.principal, "sts:AssumeRole", role_arn, Some(&role.account), ctx)
                     .map_err(|_| denied())?;
                 let set = PolicySet {
-                    identity: who.policies.clone(),
+                    identity: who.policies.to_vec(),
                     resource: Some(role.trust.clone()),
                     resource_rule: Some(ResourceRule::TrustPolicy),
                     ..PolicySet::default()
