@@ -251,7 +251,8 @@ async fn bucket(
         Objects::Sample(n) => Some(n),
         Objects::All => None,
     };
-    let objects = objects(ctx, c, &name, limit, account, owner_id, &mut not_collected).await;
+    let (objects, objects_truncated) =
+        objects(ctx, c, &name, limit, account, owner_id, &mut not_collected).await;
     if opts.objects == Objects::None {
         not_collected.insert("objects".into(), "not asked (--objects none)".into());
     }
@@ -265,11 +266,13 @@ async fn bucket(
         public_access_block,
         tags,
         objects,
+        objects_truncated,
         not_collected,
     }
 }
 
-/// Object versions (up to `limit`), each with its owner and SSE-KMS key (HeadObject).
+/// Object versions (up to `limit`), each with its owner and SSE-KMS key (HeadObject), and
+/// whether the bucket holds more versions than were listed.
 async fn objects(
     ctx: &Ctx,
     c: &Client,
@@ -278,9 +281,10 @@ async fn objects(
     account: &str,
     owner_id: Option<&str>,
     not_collected: &mut BTreeMap<String, String>,
-) -> Vec<Object> {
+) -> (Vec<Object>, bool) {
     let item = format!("bucket {bucket}");
     let mut listed = Vec::new();
+    let mut truncated = false;
     let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
     loop {
         let want = limit.map_or(1000, |l| l.saturating_sub(listed.len()).min(1000));
@@ -304,9 +308,9 @@ async fn objects(
             Fetch::Got(p) => p,
             Fetch::Failed(e) => {
                 not_collected.insert("objects".into(), e);
-                return Vec::new();
+                return (Vec::new(), false);
             }
-            Fetch::Absent => return Vec::new(),
+            Fetch::Absent => return (Vec::new(), false),
         };
         for v in page.versions() {
             let Some(key) = v.key() else { continue };
@@ -328,9 +332,12 @@ async fn objects(
                 size: v.size().unwrap_or(0).max(0) as u64,
                 owner_account: owner,
                 kms_key_id: None,
+                tags: None,
             });
         }
-        if page.is_truncated() != Some(true) {
+        // A page cut short by the sample limit still says whether more versions follow.
+        truncated = page.is_truncated() == Some(true);
+        if !truncated {
             break;
         }
         let next = (
@@ -373,5 +380,5 @@ async fn objects(
             format!("{last} ({refused} of {} objects)", listed.len()),
         );
     }
-    listed
+    (listed, truncated)
 }

@@ -381,14 +381,15 @@ async fn collects_an_account_and_checks_it_end_to_end() {
     // objects, named by its statement; the vault is unknown, not passed.
     let report = check(
         s,
-        &CheckOptions {
-            role_arn: role_arn(),
-            assets: [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2]
+        &CheckOptions::new(
+            &role_arn(),
+            [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2]
                 .into_iter()
                 .collect(),
-            operations: BTreeSet::from([Op::Backup]),
-        },
-    );
+            BTreeSet::from([Op::Backup]),
+        ),
+    )
+    .unwrap();
     let deny = report
         .findings
         .iter()

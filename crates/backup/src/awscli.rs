@@ -177,7 +177,15 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
-        let default_encryption = read_json(&d.join("encryption.json"))?.and_then(|v| {
+        let mut not_collected = BTreeMap::new();
+        let encryption = read_json(&d.join("encryption.json"))?;
+        if encryption.is_none() {
+            not_collected.insert(
+                "default_encryption".to_string(),
+                "the export has no encryption.json (`aws s3api get-bucket-encryption`)".to_string(),
+            );
+        }
+        let default_encryption = encryption.and_then(|v| {
             let rule = v.pointer(
                 "/ServerSideEncryptionConfiguration/Rules/0/ApplyServerSideEncryptionByDefault",
             )?;
@@ -189,7 +197,14 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
                     .map(str::to_string),
             })
         });
-        let objects = read_json(&d.join("objects.json"))?
+        let listing = read_json(&d.join("objects.json"))?;
+        if listing.is_none() {
+            not_collected.insert(
+                "objects".to_string(),
+                "the export has no objects.json (`aws s3api list-object-versions`)".to_string(),
+            );
+        }
+        let objects = listing
             .map(|v| {
                 let list = v
                     .get("Versions")
@@ -208,6 +223,7 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
                             size: o.get("Size")?.as_u64()?,
                             owner_account: None,
                             kms_key_id: None,
+                            tags: None,
                         })
                     })
                     .collect()
@@ -223,7 +239,8 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             public_access_block: Collected::Unknown,
             tags: BTreeMap::new(),
             objects,
-            not_collected: BTreeMap::new(),
+            objects_truncated: false,
+            not_collected,
         });
     }
     let mut kms_keys = Vec::new();

@@ -1,31 +1,45 @@
 //! The pre-flight check: for every protected resource and every backup or restore
-//! operation, will the role's requests be allowed? If not, which statement stops them,
-//! what would be lost, and what to change.
+//! operation, will every request the operation makes be allowed? If not, every statement
+//! that stops it, what would be lost, and what to change.
 //!
-//! Every request goes through the engine with the role's identity policies, its
+//! The requests are those of [`crate::operations`], the same definition the permission
+//! model grants from. Each goes through the engine with the role's identity policies, its
 //! permissions boundary, the resource's policy (bucket, key or vault policy), and the
 //! organization's SCPs and RCPs, as a session of the role makes it: over TLS, from no VPC,
 //! with the role's tags as principal tags.
+//!
+//! The check fails closed: a pair is `ok` only when every request was decided Allow. What
+//! the snapshot lacks (a listing, an encryption setting, the organization's policies) or
+//! cannot read (a document that does not parse) makes the pairs that depend on it
+//! `unknown`, never `ok`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
 use vaultward_iam::authorizer::PolicyType;
+use vaultward_iam::glob::Glob;
 use vaultward_iam::{
-    authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, Policy, PolicyKind,
-    PolicySet, Request, Response,
+    authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
+    Request, Response,
 };
 
+use crate::operations::{self, Names, Step, Subject, Target, When};
 use crate::params::AssetType;
+use crate::snapshot::{Bucket, Collected, Snapshot};
 
+mod docs;
+mod objects;
 mod render;
-use crate::inventory::Inventory;
-use crate::snapshot::{Bucket, Snapshot};
+mod role;
+
+pub use docs::{DocError, Unreadable};
+pub use objects::{Classifier, Group, GroupKey, Groups, KeyOf, Row};
 pub use render::{html, sarif};
+pub use role::RoleError;
 
 /// Backup or restore.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
     Backup,
@@ -40,25 +54,88 @@ impl Op {
             _ => None,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Backup => "backup",
+            Op::Restore => "restore",
+        }
+    }
+
+    fn done(self) -> &'static str {
+        match self {
+            Op::Backup => "backed up",
+            Op::Restore => "restored",
+        }
+    }
 }
 
 /// What to check.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
-    /// The backup role's ARN (with its path).
+    /// The backup role's exact ARN (with its path), as in the IAM export.
     pub role_arn: String,
     pub assets: BTreeSet<AssetType>,
     pub operations: BTreeSet<Op>,
+    /// Take SCPs and RCPs that were not collected as denying nothing (the user accepts
+    /// the risk); otherwise every pair is at best `unknown`.
+    pub assume_org_policies_allow: bool,
+    /// Check continuous S3 backup's requests too.
+    pub continuous_s3: bool,
+    /// The tag keys and names the generated permissions use.
+    pub names: Names,
+}
+
+impl CheckOptions {
+    pub fn new(role_arn: &str, assets: BTreeSet<AssetType>, operations: BTreeSet<Op>) -> Self {
+        CheckOptions {
+            role_arn: role_arn.to_string(),
+            assets,
+            operations,
+            assume_org_policies_allow: false,
+            continuous_s3: false,
+            names: Names::default(),
+        }
+    }
 }
 
 /// How bad a finding is: `blocking` (the operation fails or skips data), `unknown` (the
-/// snapshot lacks what is needed to decide), or `warning`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// snapshot lacks what is needed to decide, or holds something that cannot be read), or
+/// `warning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Blocking,
     Unknown,
     Warning,
+}
+
+/// The verdict: `ok` only when every pair was decided ok.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Unknown,
+    Blocked,
+}
+
+impl Status {
+    /// The process exit code: 0 ok, 1 blocked, 3 unknown.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Blocked => 1,
+            Status::Unknown => 3,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Blocked => "blocked",
+            Status::Unknown => "unknown",
+        }
+    }
 }
 
 /// What a finding costs.
@@ -67,7 +144,10 @@ pub struct Impact {
     /// Objects that would be skipped (S3), when the finding is about objects.
     pub objects: u64,
     pub bytes: u64,
-    /// In words: "backup fails", "3 objects (12 KB) skipped".
+    /// The listing was a sample: the real figures are at least these.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub at_least: bool,
+    /// In words: "backup fails", "3 objects (12 KB) not backed up".
     pub summary: String,
 }
 
@@ -88,6 +168,9 @@ pub struct Finding {
     pub reason: String,
     pub impact: Impact,
     pub fix: String,
+    /// For a document that cannot be read: the parser's errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parse_errors: Vec<DocError>,
 }
 
 /// One cell of the resource × operation matrix.
@@ -99,192 +182,46 @@ pub struct Cell {
     pub status: &'static str,
 }
 
+/// The totals of one operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub operation: Option<Op>,
+    pub resources: usize,
+    pub ok: usize,
+    pub blocked: usize,
+    pub unknown: usize,
+    /// Objects (and bytes) that would not be backed up or restored.
+    pub objects_blocked: u64,
+    pub bytes_blocked: u64,
+    /// Objects whose fate the check cannot tell.
+    pub objects_unknown: u64,
+    pub bytes_unknown: u64,
+    /// Some listing was a sample: the real figures are at least these.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub at_least: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// `ok` (exit 0), `blocked` (exit 1) or `unknown` (exit 3).
+    pub status: Status,
     pub account: String,
     pub role: String,
+    pub totals: Vec<Totals>,
+    /// Sorted: blocking first, then unknown, then warnings; the most data first.
     pub findings: Vec<Finding>,
     pub matrix: Vec<Cell>,
-    /// Requests evaluated (objects are evaluated once per group of key and owner).
+    /// Requests evaluated (objects once per group of objects that get the same answers).
     pub requests: usize,
 }
 
 impl Report {
     pub fn blocks(&self) -> bool {
-        self.findings.iter().any(|f| f.level == Level::Blocking)
+        self.status == Status::Blocked
     }
 }
 
-/// Reads a policy field of the snapshot (a document, or a string holding one).
-fn parse_doc(v: &Value, kind: PolicyKind) -> Option<Policy> {
-    match v {
-        Value::String(s) => parse_policy(s, kind).policy,
-        other => parse_policy(&other.to_string(), kind).policy,
-    }
-}
-
-fn named(v: &Value, default_name: String, kind: PolicyKind) -> Option<NamedPolicy> {
-    let (name, doc) = match (v.get("name"), v.get("document")) {
-        (Some(Value::String(n)), Some(d)) => (n.clone(), d),
-        _ => (default_name, v),
-    };
-    parse_doc(doc, kind).map(|policy| NamedPolicy { name, policy })
-}
-
-/// The role's side: identity policies, boundary, tags; or why it is unknown.
-struct RoleSide {
-    identity: Vec<NamedPolicy>,
-    boundary: Option<NamedPolicy>,
-    tags: Vec<(String, String)>,
-}
-
-fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, String> {
-    let iam = s
-        .iam
-        .as_ref()
-        .ok_or("the IAM authorization details were not collected")?;
-    let roles = iam
-        .get("RoleDetailList")
-        .and_then(Value::as_array)
-        .ok_or("the IAM export has no `RoleDetailList`")?;
-    let role_name = role_arn.rsplit('/').next().unwrap_or(role_arn);
-    let role = roles
-        .iter()
-        .find(|r| r.get("Arn").and_then(Value::as_str) == Some(role_arn))
-        .or_else(|| {
-            roles
-                .iter()
-                .find(|r| r.get("RoleName").and_then(Value::as_str) == Some(role_name))
-        })
-        .ok_or_else(|| format!("role `{role_arn}` is not in the IAM export"))?;
-    let policies = iam
-        .get("Policies")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let managed_doc = |arn: &str| -> Option<Value> {
-        let p = policies
-            .iter()
-            .find(|p| p.get("Arn").and_then(Value::as_str) == Some(arn))?;
-        let versions = p.get("PolicyVersionList")?.as_array()?;
-        versions
-            .iter()
-            .find(|v| v.get("IsDefaultVersion") == Some(&Value::Bool(true)))
-            .and_then(|v| v.get("Document"))
-            .cloned()
-    };
-    let mut identity = Vec::new();
-    for a in role
-        .get("AttachedManagedPolicies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let arn = a.get("PolicyArn").and_then(Value::as_str).unwrap_or("");
-        let name = a
-            .get("PolicyName")
-            .and_then(Value::as_str)
-            .unwrap_or(arn)
-            .to_string();
-        let doc = managed_doc(arn).ok_or_else(|| {
-            format!("managed policy `{name}` attached to the role is not in the IAM export")
-        })?;
-        identity.push(
-            parse_doc(&doc, PolicyKind::Identity)
-                .map(|policy| NamedPolicy {
-                    name: name.clone(),
-                    policy,
-                })
-                .ok_or_else(|| format!("managed policy `{name}` is not a valid policy"))?,
-        );
-    }
-    for i in role
-        .get("RolePolicyList")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let name = i
-            .get("PolicyName")
-            .and_then(Value::as_str)
-            .unwrap_or("inline")
-            .to_string();
-        let doc = i
-            .get("PolicyDocument")
-            .ok_or_else(|| format!("inline policy `{name}` has no document"))?;
-        identity.push(
-            parse_doc(doc, PolicyKind::Identity)
-                .map(|policy| NamedPolicy {
-                    name: name.clone(),
-                    policy,
-                })
-                .ok_or_else(|| format!("inline policy `{name}` is not a valid policy"))?,
-        );
-    }
-    let boundary = match role
-        .get("PermissionsBoundary")
-        .and_then(|b| b.get("PermissionsBoundaryArn"))
-        .and_then(Value::as_str)
-    {
-        None => None,
-        Some(arn) => {
-            let doc = managed_doc(arn).ok_or_else(|| {
-                format!("the role's permissions boundary `{arn}` is not in the IAM export")
-            })?;
-            Some(NamedPolicy {
-                name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
-                policy: parse_doc(&doc, PolicyKind::Boundary)
-                    .ok_or("the permissions boundary is not a valid policy")?,
-            })
-        }
-    };
-    let tags = role
-        .get("Tags")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|t| {
-            Some((
-                t.get("Key")?.as_str()?.to_string(),
-                t.get("Value")?.as_str()?.to_string(),
-            ))
-        })
-        .collect();
-    Ok(RoleSide {
-        identity,
-        boundary,
-        tags,
-    })
-}
-
-struct Checker<'s> {
-    s: &'s Snapshot,
-    opts: &'s CheckOptions,
-    /// The role's tags, as principal tags.
-    tags: Vec<(String, String)>,
-    /// Everything but the resource policy, built once: each request only swaps that in.
-    base: PolicySet,
-    inventory: Option<&'s Inventory>,
-    report: Report,
-}
-
-fn levels(levels: &[Vec<Value>], kind: PolicyKind, prefix: &str) -> Vec<Vec<NamedPolicy>> {
-    levels
-        .iter()
-        .enumerate()
-        .map(|(l, level)| {
-            level
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| named(p, format!("{prefix}[{l}][{i}]"), kind))
-                .collect()
-        })
-        .collect()
-}
-
-pub use crate::inventory::{Group, GroupKey};
-
-fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -299,19 +236,370 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-impl Checker<'_> {
-    fn request(
-        &mut self,
-        action: &str,
-        resource: &str,
-        resource_account: &str,
-        extra: &[(&str, &str)],
-    ) -> Option<Request> {
-        let role_name = self.opts.role_arn.rsplit('/').next().unwrap_or("role");
-        let session = format!(
-            "arn:aws:sts::{}:assumed-role/{role_name}/vaultward-check",
-            self.s.account_id
+/// What the check knows of a resource's policy.
+enum Doc {
+    /// Collected: there is none.
+    None,
+    /// The policy, and the document as collected (for structural warnings).
+    Some(Box<NamedPolicy>, Value),
+    /// Not collected, or cannot be read.
+    Unknown(Unreadable),
+}
+
+impl Doc {
+    fn read(c: &Collected, name: &str, what: &str, kind: PolicyKind) -> Doc {
+        let missing = |m: String| {
+            Doc::Unknown(Unreadable {
+                what: what.to_string(),
+                errors: vec![DocError {
+                    code: "not-collected".into(),
+                    message: m,
+                    path: "$".into(),
+                    line: None,
+                    column: None,
+                }],
+            })
+        };
+        match c {
+            Collected::Unknown => missing("not in the snapshot".into()),
+            Collected::NotCollected { not_collected } => missing(not_collected.clone()),
+            Collected::Document(Value::Null) => Doc::None,
+            Collected::Document(v) => match docs::read(v, name, what, kind) {
+                Ok(p) => Doc::Some(Box::new(p), v.clone()),
+                Err(e) => Doc::Unknown(e),
+            },
+        }
+    }
+
+    fn policy(&self) -> Option<&NamedPolicy> {
+        match self {
+            Doc::Some(p, _) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn raw(&self) -> Option<&Value> {
+        match self {
+            Doc::Some(_, v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Which policy a request's resource side is, for naming codes and fixes.
+#[derive(Clone, Copy)]
+enum Kind<'a> {
+    Bucket,
+    Key { arn: &'a str, aws_managed: bool },
+    Vault,
+    Other,
+}
+
+/// One reason a request fails, before it is attached to a resource and an impact.
+struct Cause {
+    code: &'static str,
+    level: Level,
+    action: String,
+    policy: Option<String>,
+    statement: Option<String>,
+    reason: String,
+    fix: String,
+    parse_errors: Vec<DocError>,
+}
+
+impl Cause {
+    fn unknown(code: &'static str, action: &str, reason: String, fix: &str) -> Cause {
+        Cause {
+            code,
+            level: Level::Unknown,
+            action: action.to_string(),
+            policy: None,
+            statement: None,
+            reason,
+            fix: fix.to_string(),
+            parse_errors: Vec::new(),
+        }
+    }
+
+    fn unreadable(u: &Unreadable, action: &str) -> Cause {
+        let not_collected = u.errors.iter().all(|e| e.code == "not-collected");
+        Cause {
+            code: if not_collected {
+                "not-collected"
+            } else {
+                "unreadable-policy"
+            },
+            level: Level::Unknown,
+            action: action.to_string(),
+            policy: Some(u.what.clone()),
+            statement: None,
+            reason: u.reason(),
+            fix: if not_collected {
+                "collect it (`vaultward collect`, or add it to the snapshot) and check again".into()
+            } else {
+                "correct the document (see `parse_errors`; `vaultward validate` explains each) or collect it again, and check again".into()
+            },
+            parse_errors: u.errors.clone(),
+        }
+    }
+}
+
+type FindingKey = (
+    String,
+    Op,
+    Level,
+    &'static str,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// Findings merged by cause, and the matrix.
+#[derive(Default)]
+struct Acc {
+    findings: BTreeMap<FindingKey, Finding>,
+    cells: BTreeMap<(String, Op), Status>,
+    totals: BTreeMap<Op, Totals>,
+}
+
+impl Acc {
+    fn cell(&mut self, resource: &str, op: Op, status: Status) {
+        let c = self
+            .cells
+            .entry((resource.to_string(), op))
+            .or_insert(Status::Ok);
+        *c = (*c).max(status);
+    }
+
+    fn push(&mut self, resource: &str, op: Op, cause: Cause, impact: &Impact) {
+        let key = (
+            resource.to_string(),
+            op,
+            cause.level,
+            cause.code,
+            cause.action.clone(),
+            cause.policy.clone(),
+            cause.statement.clone(),
         );
+        match cause.level {
+            Level::Blocking => self.cell(resource, op, Status::Blocked),
+            Level::Unknown => self.cell(resource, op, Status::Unknown),
+            Level::Warning => {}
+        }
+        match self.findings.get_mut(&key) {
+            Some(f) => {
+                f.impact.objects += impact.objects;
+                f.impact.bytes += impact.bytes;
+                f.impact.at_least |= impact.at_least;
+            }
+            None => {
+                self.findings.insert(
+                    key,
+                    Finding {
+                        code: cause.code,
+                        level: cause.level,
+                        resource: resource.to_string(),
+                        operation: op,
+                        action: cause.action,
+                        policy: cause.policy,
+                        statement: cause.statement,
+                        reason: cause.reason,
+                        impact: impact.clone(),
+                        fix: cause.fix,
+                        parse_errors: cause.parse_errors,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// A listing of a bucket's objects, or why there is none.
+enum Listing<'a> {
+    Known { groups: &'a Groups, truncated: bool },
+    Unknown(String),
+}
+
+/// The check, ready to run: the role's side read, the organization's policies read, and a
+/// classifier per bucket, so S3 Inventory listings can be streamed into groups
+/// ([`Plan::add_object`]) before [`Plan::run`].
+pub struct Plan<'s> {
+    s: &'s Snapshot,
+    opts: &'s CheckOptions,
+    /// The role's side, or why it cannot be known.
+    role_unknown: Vec<Unreadable>,
+    base: PolicySet,
+    tags: Vec<(String, String)>,
+    session: String,
+    vendor_account: Option<String>,
+    org_unreadable: Vec<Unreadable>,
+    classifiers: HashMap<String, Classifier>,
+    /// The snapshot's buckets by name, and their default keys.
+    defaults: HashMap<String, KeyOf>,
+    listings: HashMap<String, Groups>,
+    per_object: bool,
+    key_docs: HashMap<String, Doc>,
+    requests: usize,
+    acc: Acc,
+}
+
+/// The patterns and object-level condition keys of the policies that apply to objects.
+fn object_patterns(policies: &[&NamedPolicy], ctx: &Context) -> (Vec<Glob>, bool) {
+    let mut globs = Vec::new();
+    let mut uses_tags = false;
+    for p in policies {
+        for st in &p.policy.statements {
+            if let Some(r) = &st.resource {
+                for t in &r.patterns {
+                    if let Some(g) = t.resolve(ctx, true) {
+                        globs.push(g.into_owned());
+                    }
+                }
+            }
+            uses_tags |= st.conditions.iter().any(|c| {
+                c.key
+                    .to_ascii_lowercase()
+                    .starts_with("s3:existingobjecttag/")
+            });
+        }
+    }
+    (globs, uses_tags)
+}
+
+impl<'s> Plan<'s> {
+    /// Reads the role (by its exact ARN) and the organization's policies. A role that is
+    /// not in the export is bad input; an export that was not collected is unknown.
+    pub fn new(s: &'s Snapshot, opts: &'s CheckOptions) -> Result<Plan<'s>, RoleError> {
+        let (role, role_unknown) = match role::role_side(s, &opts.role_arn) {
+            Ok(r) => {
+                let unreadable = r.unreadable.clone();
+                (Some(r), unreadable)
+            }
+            Err(RoleError::NotCollected(why)) => (None, vec![Unreadable::new("IAM export", why)]),
+            Err(e) => return Err(e),
+        };
+        let mut org_unreadable = Vec::new();
+        let org = s.organization.as_ref();
+        let mut levels = |levels: &[Vec<Value>], kind: PolicyKind, prefix: &str| {
+            levels
+                .iter()
+                .enumerate()
+                .map(|(l, level)| {
+                    level
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, p)| {
+                            docs::read_named(p, format!("{prefix}[{l}][{i}]"), kind)
+                                .map_err(|e| org_unreadable.push(e))
+                                .ok()
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let scps = org.map(|o| levels(&o.scps, PolicyKind::Scp, "scp"));
+        let rcps = org.map(|o| levels(&o.rcps, PolicyKind::Rcp, "rcp"));
+        let (identity, boundary, tags, trusted) = match role {
+            Some(r) => (r.identity, r.boundary, r.tags, r.trusted_accounts),
+            None => (Vec::new(), None, Vec::new(), Vec::new()),
+        };
+        let role_name = opts.role_arn.rsplit('/').next().unwrap_or("role");
+        let mut plan = Plan {
+            s,
+            opts,
+            role_unknown,
+            base: PolicySet {
+                identity,
+                boundary,
+                scps,
+                rcps,
+                management_account: org.and_then(|o| o.management_account.clone()),
+                ..PolicySet::default()
+            },
+            tags,
+            session: format!(
+                "arn:aws:sts::{}:assumed-role/{role_name}/vaultward-check",
+                s.account_id
+            ),
+            vendor_account: trusted.into_iter().next(),
+            org_unreadable,
+            classifiers: HashMap::new(),
+            defaults: HashMap::new(),
+            listings: HashMap::new(),
+            per_object: false,
+            key_docs: HashMap::new(),
+            requests: 0,
+            acc: Acc::default(),
+        };
+        let ctx = plan.context("s3:GetObject", &s.account_id, &[]);
+        for b in &s.buckets {
+            let bucket_policy = plan.bucket_doc(b);
+            let mut involved: Vec<&NamedPolicy> = plan.base.identity.iter().collect();
+            involved.extend(plan.base.boundary.iter());
+            for l in plan.base.scps.iter().chain(plan.base.rcps.iter()).flatten() {
+                involved.extend(l.iter());
+            }
+            involved.extend(bucket_policy.policy());
+            let (globs, uses_tags) = object_patterns(&involved, &ctx);
+            plan.classifiers
+                .insert(b.name.clone(), Classifier::new(&b.name, globs, uses_tags));
+            let default = plan.default_key(b);
+            plan.defaults.insert(b.name.clone(), default);
+        }
+        Ok(plan)
+    }
+
+    /// Groups every object in a group of its own: the brute-force oracle of the tests.
+    #[doc(hidden)]
+    pub fn per_object(mut self) -> Self {
+        self.per_object = true;
+        self
+    }
+
+    fn groups_for(&self, bucket: &str) -> Option<Groups> {
+        let c = self.classifiers.get(bucket)?.clone();
+        Some(if self.per_object {
+            Groups::per_object(c)
+        } else {
+            Groups::new(c)
+        })
+    }
+
+    /// Marks `bucket` as listed by an inventory (its snapshot listing is then replaced,
+    /// even when the inventory holds no object).
+    pub fn cover(&mut self, bucket: &str) -> Result<(), String> {
+        if !self.listings.contains_key(bucket) {
+            let g = self.groups_for(bucket).ok_or_else(|| {
+                format!("the listing is for bucket `{bucket}`, which is not in the snapshot: collect the bucket, or leave its listing out")
+            })?;
+            self.listings.insert(bucket.to_string(), g);
+        }
+        Ok(())
+    }
+
+    /// Adds one object of an inventory listing.
+    pub fn add_object(&mut self, bucket: &str, row: Row<'_>) -> Result<(), String> {
+        if let Some(g) = self.listings.get_mut(bucket) {
+            g.add(row);
+            return Ok(());
+        }
+        self.cover(bucket)?;
+        if let Some(g) = self.listings.get_mut(bucket) {
+            g.add(row);
+        }
+        Ok(())
+    }
+
+    fn bucket_doc(&self, b: &Bucket) -> Doc {
+        Doc::read(
+            &b.policy,
+            &format!("{} bucket policy", b.name),
+            &format!("bucket policy of `{}`", b.name),
+            PolicyKind::Resource,
+        )
+    }
+
+    fn context(&self, action: &str, resource_account: &str, extra: &[(String, String)]) -> Context {
         let mut ctx = Context::default();
         ctx.insert(
             "aws:PrincipalArn",
@@ -335,620 +623,971 @@ impl Checker<'_> {
             );
         }
         for (k, v) in extra {
-            ctx.insert(k, ContextValue::Single((*v).to_string()));
+            ctx.insert(k, ContextValue::Single(v.clone()));
         }
-        self.report.requests += 1;
-        Request::new(&session, action, resource, Some(resource_account), ctx).ok()
+        ctx
     }
 
-    fn evaluate(&mut self, req: &Request, resource_policy: Option<NamedPolicy>) -> Response {
-        self.base.resource = resource_policy;
-        let r = authorize(req, &self.base);
+    fn eval(
+        &mut self,
+        action: &str,
+        resource: &str,
+        account: &str,
+        extra: &[(String, String)],
+        rp: Option<&NamedPolicy>,
+    ) -> Result<Response, String> {
+        let ctx = self.context(action, account, extra);
+        self.requests += 1;
+        let req =
+            Request::new(&self.session, action, resource, Some(account), ctx).map_err(|e| {
+                format!("the request `{action}` on `{resource}` cannot be formed: {e:?}")
+            })?;
+        self.base.resource = rp.cloned();
+        let r = authorize(&req, &self.base);
         self.base.resource = None;
-        r
+        Ok(r)
     }
 
-    fn cell(&mut self, resource: &str, op: Op, status: &'static str) {
-        if let Some(c) = self
-            .report
-            .matrix
-            .iter_mut()
-            .find(|c| c.resource == resource && c.operation == op)
-        {
-            let rank = |s: &str| match s {
-                "blocked" => 2,
-                "unknown" => 1,
-                _ => 0,
-            };
-            if rank(status) > rank(c.status) {
-                c.status = status;
-            }
+    /// Every reason `r` denies, as causes.
+    fn causes(
+        &self,
+        r: &Response,
+        action: &str,
+        kind: Kind<'_>,
+        raw: Option<&Value>,
+    ) -> Vec<Cause> {
+        if r.decision == Decision::Allow {
+            return Vec::new();
+        }
+        let role = &self.opts.role_arn;
+        let mut out = Vec::new();
+        let reasons: Vec<_> = if r.decision == Decision::ExplicitDeny {
+            r.reasons.iter().collect()
         } else {
-            self.report.matrix.push(Cell {
-                resource: resource.into(),
-                operation: op,
-                status,
+            r.reasons.iter().take(1).collect()
+        };
+        let org_partial = !self.org_unreadable.is_empty();
+        for d in reasons
+            .iter()
+            .copied()
+            .map(Some)
+            .chain(reasons.is_empty().then_some(None))
+        {
+            let policy_type = d.map(|d| d.policy_type);
+            let undecided = d.is_some_and(|d| d.message.starts_with("cannot tell whether"));
+            let (code, fix) = match (r.decision, policy_type, kind) {
+                (_, Some(PolicyType::Resource), Kind::Key { aws_managed: true, .. }) => ("aws-managed-key", "an AWS managed key's policy cannot be edited and allows only its own service in its own account: re-encrypt the data with a customer managed key whose policy names the role (or copy it under the bucket's default customer managed key)".to_string()),
+                (_, Some(PolicyType::Resource), Kind::Key { .. }) => ("kms-key-policy-denies", format!("add to the key policy a statement allowing `{action}` to `{role}` (run `vaultward fix`)")),
+                (Decision::ExplicitDeny, Some(PolicyType::Resource), Kind::Bucket) => ("explicit-deny-bucket-policy", format!("add an `ArnNotLike` `aws:PrincipalArn` exception for `{role}` to the Deny statement's condition (not a `NotPrincipal`)")),
+                (_, Some(PolicyType::Resource), Kind::Vault) => ("vault-policy-denies", format!("exempt `{role}` in the vault access policy's Deny, or allow it there")),
+                (_, Some(PolicyType::Resource), _) => ("resource-policy-denies", "change the resource policy to allow the role".to_string()),
+                (_, Some(PolicyType::Scp), _) => ("scp-denies", "ask the organization's administrators to exempt the role in the SCP (an `ArnNotLike` `aws:PrincipalArn` condition)".to_string()),
+                (_, Some(PolicyType::Rcp), _) => ("rcp-denies", "ask the organization's administrators to exempt the role in the RCP (an `ArnNotLike` `aws:PrincipalArn` condition)".to_string()),
+                (_, Some(PolicyType::Boundary), _) => ("boundary-denies", "allow the action in the role's permissions boundary".to_string()),
+                (Decision::ExplicitDeny, Some(PolicyType::Identity), _) => ("identity-policy-denies", "remove the Deny from the role's policies".to_string()),
+                _ => ("missing-identity-permission", format!("add `{action}` to the role's policies: regenerate them with `vaultward permissions`")),
+            };
+            // A level short of an Allow may be short only because one of its policies
+            // could not be read.
+            let org_gap = org_partial
+                && r.decision == Decision::ImplicitDeny
+                && matches!(policy_type, Some(PolicyType::Scp | PolicyType::Rcp));
+            let mut reason = d
+                .map(|d| d.message.clone())
+                .unwrap_or_else(|| "denied".into());
+            let mut policy = d.and_then(|d| d.policy.clone());
+            if let Kind::Key { arn, .. } = kind {
+                policy.get_or_insert_with(|| format!("key policy of {arn}"));
+            }
+            if let Some(doc) = raw {
+                if r.decision == Decision::ExplicitDeny
+                    && policy_type == Some(PolicyType::Resource)
+                    && has_notprincipal_wildcard(doc)
+                {
+                    reason.push_str(
+                        " (its NotPrincipal has a wildcard ARN, which AWS never matches)",
+                    );
+                    out.push(Cause {
+                        code: "notprincipal-wildcard",
+                        level: Level::Warning,
+                        action: action.to_string(),
+                        policy: policy.clone(),
+                        statement: d.and_then(|d| d.statement.clone()),
+                        reason: "the policy's `NotPrincipal` lists an ARN with a wildcard; AWS does not match wildcards there, so the role is not exempted".into(),
+                        fix: format!("replace the `NotPrincipal` with `\"Principal\": \"*\"` and an `ArnNotLike` condition on `aws:PrincipalArn` listing `{role}`"),
+                        parse_errors: Vec::new(),
+                    });
+                }
+            }
+            let (code, level) = if undecided {
+                ("cannot-decide", Level::Unknown)
+            } else if org_gap {
+                ("org-policy-unreadable", Level::Unknown)
+            } else {
+                (code, Level::Blocking)
+            };
+            out.push(Cause {
+                code,
+                level,
+                action: action.to_string(),
+                policy,
+                statement: d.and_then(|d| d.statement.clone()),
+                reason,
+                fix,
+                parse_errors: Vec::new(),
             });
         }
+        out
     }
 
-    /// Turns a denial into a finding: which policy decided, in the user's words, and the fix.
+    /// Evaluates one request; a request that cannot be formed is unknown.
     #[expect(
         clippy::too_many_arguments,
-        reason = "each argument is one piece of the finding's evidence"
+        reason = "one request, with its resource side"
     )]
-    fn denied(
+    fn request_causes(
         &mut self,
-        r: &Response,
-        resource: &str,
-        op: Op,
         action: &str,
-        kind: &str,
-        aws_managed_key: bool,
-        impact: Impact,
-        resource_policy_text: Option<&Value>,
-    ) {
-        let deciding = r.reasons.first();
-        let policy_type = deciding.map(|d| d.policy_type);
-        let (code, fix) = match (r.decision, policy_type, kind) {
-            (_, Some(PolicyType::Resource), "key") if aws_managed_key => ("aws-managed-key", "an AWS managed key's policy cannot be edited and allows only its own service in its own account: re-encrypt the data with a customer managed key whose policy names the role (or copy it under the bucket's default customer managed key)".to_string()),
-            (_, Some(PolicyType::Resource), "key") => ("kms-key-policy-denies", format!("add to the key policy a statement allowing `kms:Decrypt` and `kms:GenerateDataKey*` to `{}` (run `vaultward fix`)", self.opts.role_arn)),
-            (Decision::ExplicitDeny, Some(PolicyType::Resource), "bucket") => ("explicit-deny-bucket-policy", format!("add an `ArnNotLike` `aws:PrincipalArn` exception for `{}` to the Deny statement's condition (not a `NotPrincipal`)", self.opts.role_arn)),
-            (_, Some(PolicyType::Resource), "vault") => ("vault-policy-denies", format!("exempt `{}` in the vault access policy's Deny, or allow it there", self.opts.role_arn)),
-            (_, Some(PolicyType::Resource), _) => ("resource-policy-denies", "change the resource policy to allow the role".to_string()),
-            (_, Some(PolicyType::Scp), _) => ("scp-denies", "ask the organization's administrators to exempt the role in the SCP (an `ArnNotLike` `aws:PrincipalArn` condition)".to_string()),
-            (_, Some(PolicyType::Rcp), _) => ("rcp-denies", "ask the organization's administrators to exempt the role in the RCP (an `ArnNotLike` `aws:PrincipalArn` condition)".to_string()),
-            (_, Some(PolicyType::Boundary), _) => ("boundary-denies", "allow the action in the role's permissions boundary".to_string()),
-            (Decision::ExplicitDeny, Some(PolicyType::Identity), _) => ("identity-policy-denies", "remove the Deny from the role's policies".to_string()),
-            _ => ("missing-identity-permission", format!("add `{action}` to the role's policies: regenerate them with `vaultward permissions`")),
-        };
-        let mut reason = deciding
-            .map(|d| d.message.clone())
-            .unwrap_or_else(|| "denied".into());
-        if let Some(doc) = resource_policy_text {
-            if r.decision == Decision::ExplicitDeny && has_notprincipal_wildcard(doc) {
-                self.report.findings.push(Finding {
-                    code: "notprincipal-wildcard",
-                    level: Level::Warning,
-                    resource: resource.into(),
-                    operation: op,
-                    action: action.into(),
-                    policy: deciding.and_then(|d| d.policy.clone()),
-                    statement: deciding.and_then(|d| d.statement.clone()),
-                    reason: "the policy's `NotPrincipal` lists an ARN with a wildcard; AWS does not match wildcards there, so the role is not exempted".into(),
-                    impact: Impact::default(),
-                    fix: format!("replace the `NotPrincipal` with `\"Principal\": \"*\"` and an `ArnNotLike` condition on `aws:PrincipalArn` listing `{}`", self.opts.role_arn),
-                });
-                reason.push_str(" (its NotPrincipal has a wildcard ARN, which AWS never matches)");
-            }
+        resource: &str,
+        account: &str,
+        extra: &[(String, String)],
+        rp: Option<&NamedPolicy>,
+        kind: Kind<'_>,
+        raw: Option<&Value>,
+    ) -> Vec<Cause> {
+        match self.eval(action, resource, account, extra, rp) {
+            Ok(r) => self.causes(&r, action, kind, raw),
+            Err(why) => vec![Cause::unknown(
+                "cannot-decide",
+                action,
+                why,
+                "report this request to the Vaultward maintainers",
+            )],
         }
-        self.report.findings.push(Finding {
-            code,
-            level: Level::Blocking,
-            resource: resource.into(),
-            operation: op,
-            action: action.into(),
-            policy: deciding.and_then(|d| d.policy.clone()),
-            statement: deciding.and_then(|d| d.statement.clone()),
-            reason,
-            impact,
-            fix,
-        });
-        self.cell(resource, op, "blocked");
     }
 
-    fn unknown(&mut self, resource: &str, op: Op, action: &str, why: String) {
-        self.report.findings.push(Finding {
-            code: "unknown",
-            level: Level::Unknown,
-            resource: resource.into(),
-            operation: op,
-            action: action.into(),
-            policy: None,
-            statement: None,
-            reason: format!("unknown: {why}"),
-            impact: Impact {
-                summary: "cannot tell".into(),
-                ..Impact::default()
+    /// The context a step carries, filled in.
+    fn step_context(&self, step: &Step, fill: &[(&str, &str)]) -> Vec<(String, String)> {
+        step.context
+            .iter()
+            .map(|(k, v)| (self.opts.names.fill(k, fill), self.opts.names.fill(v, fill)))
+            .collect()
+    }
+
+    /// The causes of a step on the data's KMS key.
+    fn key_causes(
+        &mut self,
+        step: &Step,
+        key: &KeyOf,
+        region: &str,
+        fill: &[(&str, &str)],
+    ) -> Vec<Cause> {
+        let id = match key {
+            KeyOf::None => return Vec::new(),
+            KeyOf::CustomerProvided => {
+                return vec![Cause {
+                    code: "sse-c-object",
+                    level: Level::Blocking,
+                    action: step.action.to_string(),
+                    policy: None,
+                    statement: None,
+                    reason: "objects encrypted with customer-provided keys (SSE-C) can be read or written only with that key, which S3 does not keep and the backup service does not have".into(),
+                    fix: "copy the objects to SSE-KMS (or SSE-S3) encryption, or exclude them from the backup".into(),
+                    parse_errors: Vec::new(),
+                }]
+            }
+            KeyOf::Unknown => {
+                return vec![Cause::unknown(
+                    "not-collected",
+                    step.action,
+                    "the data's encryption (which KMS key, if any) was not collected".into(),
+                    "collect the encryption settings (`vaultward collect`, or the snapshot's `default_encryption` and objects' `kms_key_id`) and check again",
+                )]
+            }
+            KeyOf::Key(id) => id,
+        };
+        let Some(k) = self.s.key(id) else {
+            return vec![Cause::unknown(
+                "not-collected",
+                step.action,
+                format!("the KMS key `{id}` is not in the snapshot, so its key policy is unknown"),
+                "collect the key's policy (`kms:GetKeyPolicy`) and check again",
+            )];
+        };
+        let arn = k.arn.clone();
+        let aws_managed = k.manager.as_deref() == Some("AWS");
+        if !self.key_docs.contains_key(&arn) {
+            let doc = Doc::read(
+                &k.policy,
+                &format!("key policy of {arn}"),
+                &format!("key policy of `{arn}`"),
+                PolicyKind::Key,
+            );
+            self.key_docs.insert(arn.clone(), doc);
+        }
+        let doc = self.key_docs.remove(&arn).unwrap_or(Doc::None);
+        let causes = match &doc {
+            Doc::Unknown(u) => vec![Cause::unreadable(u, step.action)],
+            Doc::None => vec![Cause::unknown(
+                "not-collected",
+                step.action,
+                format!(
+                    "the key policy of `{arn}` is empty in the snapshot (every KMS key has one)"
+                ),
+                "collect the key's policy (`kms:GetKeyPolicy`) and check again",
+            )],
+            Doc::Some(p, raw) => {
+                let account = vaultward_iam::arn::Arn::parse(&arn)
+                    .map(|a| a.account.to_string())
+                    .unwrap_or_else(|| self.s.account_id.clone());
+                let mut extra = vec![
+                    (
+                        "kms:ViaService".to_string(),
+                        format!("{}.{region}.amazonaws.com", step.subject.service()),
+                    ),
+                    ("kms:CallerAccount".to_string(), self.s.account_id.clone()),
+                ];
+                extra.extend(self.step_context(step, fill));
+                self.request_causes(
+                    step.action,
+                    &arn,
+                    &account,
+                    &extra,
+                    Some(p),
+                    Kind::Key {
+                        arn: &arn,
+                        aws_managed,
+                    },
+                    Some(raw),
+                )
+            }
+        };
+        self.key_docs.insert(arn, doc);
+        causes
+    }
+
+    /// The causes of a step on a resource other than the protected one.
+    fn other_causes(&mut self, step: &Step, fill: &[(&str, &str)]) -> Vec<Cause> {
+        let acct = self.s.account_id.clone();
+        let extra = self.step_context(step, fill);
+        match step.target {
+            Target::Arn(t) => {
+                let arn = self.opts.names.fill(t, fill);
+                self.request_causes(step.action, &arn, &acct, &extra, None, Kind::Other, None)
+            }
+            Target::Vendor(t) => {
+                let Some(vendor) = self.vendor_account.clone() else {
+                    return vec![Cause::unknown(
+                        "not-collected",
+                        step.action,
+                        "the role's trust policy names no other account, so the vendor's account (where this request goes) is not known".into(),
+                        "check that the role trusts the vendor's control plane (`vaultward permissions` generates that trust policy)",
+                    )];
+                };
+                let arn = self.opts.names.fill(t, fill);
+                // The vendor's bucket is the vendor's to open; only the role's side (its
+                // policies, boundary, SCPs and RCPs) is the customer's.
+                let doc = format!(
+                    r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"VendorBucketAllowsTheRole","Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"*","Resource":"*"}}]}}"#,
+                    self.opts.role_arn
+                );
+                let vendor_policy = parse_policy(&doc, PolicyKind::Resource)
+                    .policy
+                    .map(|policy| NamedPolicy {
+                        name: "the vendor's bucket policy".into(),
+                        policy,
+                    });
+                self.request_causes(
+                    step.action,
+                    &arn,
+                    &vendor,
+                    &extra,
+                    vendor_policy.as_ref(),
+                    Kind::Other,
+                    None,
+                )
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn applies(&self, step: &Step) -> bool {
+        match step.when {
+            When::Always | When::Multipart => true,
+            When::Continuous => self.opts.continuous_s3,
+        }
+    }
+}
+
+impl crate::inventory::Sink for Plan<'_> {
+    fn cover(&mut self, bucket: &str) -> Result<(), String> {
+        Plan::cover(self, bucket)
+    }
+
+    fn object(&mut self, o: crate::inventory::Listed<'_>) -> Result<(), String> {
+        use crate::inventory::Encryption;
+        let default = self.defaults.get(o.bucket).cloned().ok_or_else(|| {
+            format!("the listing names bucket `{}`, which is not in the snapshot: collect the bucket, or leave its listing out", o.bucket)
+        })?;
+        let kms = match o.encryption {
+            Encryption::Default => default,
+            Encryption::NoKey => KeyOf::None,
+            Encryption::Kms(Some(k)) => KeyOf::Key(k.clone()),
+            // S3 Inventory does not name the key: S3 uses the bucket's default key unless
+            // the writer named another, which the listing cannot tell.
+            Encryption::Kms(None) => match default {
+                k @ KeyOf::Key(_) => k,
+                _ => KeyOf::Unknown,
             },
-            fix: "collect the missing part (see `vaultward collect`) and check again".into(),
-        });
-        self.cell(resource, op, "unknown");
+            Encryption::CustomerProvided => KeyOf::CustomerProvided,
+        };
+        // S3 Inventory's `ObjectOwner` may be a canonical user id, which names no account.
+        let owner = o.owner.filter(|a| vaultward_iam::arn::is_account_id(a));
+        self.add_object(
+            o.bucket,
+            Row {
+                key: o.key,
+                size: o.size,
+                owner,
+                kms: &kms,
+                tags: None,
+            },
+        )
+    }
+}
+
+/// A protected resource other than a bucket, as the check sees it.
+struct Resource<'a> {
+    subject: Subject,
+    arn: &'a str,
+    policy: Doc,
+    tags: Vec<(String, String)>,
+    key: KeyOf,
+}
+
+fn region_of(arn: &str) -> String {
+    vaultward_iam::arn::Arn::parse(arn)
+        .map(|a| a.region.to_string())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
+fn fails(op: Op) -> Impact {
+    Impact {
+        summary: format!("{} fails", op.name()),
+        ..Impact::default()
+    }
+}
+
+impl Plan<'_> {
+    fn resource(&mut self, r: &Resource<'_>, op: Op) {
+        let region = region_of(r.arn);
+        let acct = self.s.account_id.clone();
+        let name = r.arn.rsplit(['/', ':']).next().unwrap_or(r.arn).to_string();
+        let fill: [(&str, &str); 4] = [
+            ("region", &region),
+            ("account", &acct),
+            ("resource", r.arn),
+            ("resource_name", &name),
+        ];
+        self.acc.cell(r.arn, op, Status::Ok);
+        let kind = match r.subject {
+            Subject::Vault => Kind::Vault,
+            _ => Kind::Other,
+        };
+        for step in operations::steps(r.subject, op) {
+            if !self.applies(step) {
+                continue;
+            }
+            let causes = match step.target {
+                Target::Resource => match &r.policy {
+                    Doc::Unknown(u) => vec![Cause::unreadable(u, step.action)],
+                    doc => {
+                        let mut extra = self.step_context(step, &fill);
+                        extra.extend(
+                            r.tags
+                                .iter()
+                                .map(|(k, v)| (format!("aws:ResourceTag/{k}"), v.clone())),
+                        );
+                        self.request_causes(
+                            step.action,
+                            r.arn,
+                            &acct,
+                            &extra,
+                            doc.policy(),
+                            kind,
+                            doc.raw(),
+                        )
+                    }
+                },
+                Target::Key => self.key_causes(step, &r.key, &region, &fill),
+                Target::Objects => Vec::new(),
+                Target::Arn(_) | Target::Vendor(_) => self.other_causes(step, &fill),
+            };
+            for c in causes {
+                self.acc.push(r.arn, op, c, &fails(op));
+            }
+        }
+    }
+
+    /// The bucket's objects: an inventory's listing, the snapshot's, or why neither.
+    fn bucket_listing(&self, b: &Bucket, own: &mut Option<Groups>) -> Option<String> {
+        if self.listings.contains_key(&b.name) {
+            return None;
+        }
+        if let Some(why) = b.not_collected.get("objects") {
+            return Some(format!("the bucket's objects were not collected ({why}); pass an S3 Inventory listing with --inventory"));
+        }
+        let mut g = self.groups_for(&b.name)?;
+        let default_key = self.default_key(b);
+        let encryption_unknown = b.not_collected.contains_key("object_encryption");
+        for o in &b.objects {
+            let kms = match (&o.kms_key_id, encryption_unknown) {
+                (Some(k), _) => KeyOf::Key(k.clone()),
+                (None, true) => KeyOf::Unknown,
+                (None, false) => default_key.clone(),
+            };
+            g.add(Row {
+                key: &o.key,
+                size: o.size,
+                owner: o.owner_account.as_deref(),
+                kms: &kms,
+                tags: o.tags.as_deref(),
+            });
+        }
+        *own = Some(g);
+        None
+    }
+
+    /// The key objects without a recorded key are encrypted under.
+    fn default_key(&self, b: &Bucket) -> KeyOf {
+        match (
+            &b.default_encryption,
+            b.not_collected.get("default_encryption"),
+        ) {
+            (Some(e), _) if e.sse.starts_with("aws:kms") => match &e.kms_key_id {
+                Some(k) => KeyOf::Key(k.clone()),
+                // SSE-KMS without a key id: the account's AWS managed key for S3.
+                None => KeyOf::Key("alias/aws/s3".into()),
+            },
+            (Some(_), _) => KeyOf::None,
+            (None, Some(_)) => KeyOf::Unknown,
+            // Since January 2023 every bucket has default encryption (SSE-S3 at least).
+            (None, None) => KeyOf::None,
+        }
     }
 
     fn bucket(&mut self, b: &Bucket, op: Op) {
         let acct = self.s.account_id.clone();
-        let bucket_arn = format!("arn:aws:s3:::{}", b.name);
-        let policy = match (&b.policy, b.policy.unknown_reason()) {
-            (_, Some(why)) => {
-                self.unknown(
-                    &bucket_arn,
-                    op,
-                    "s3:ListBucket",
-                    format!("bucket policy {why}"),
-                );
-                return;
-            }
-            (c, None) => c
-                .document()
-                .and_then(|d| named(d, format!("{} bucket policy", b.name), PolicyKind::Resource)),
+        let arn = format!("arn:aws:s3:::{}", b.name);
+        let region = b.region.clone().unwrap_or_else(|| "us-east-1".into());
+        let fill: [(&str, &str); 4] = [
+            ("region", &region),
+            ("account", &acct),
+            ("resource", &arn),
+            ("resource_name", &b.name),
+        ];
+        self.acc.cell(&arn, op, Status::Ok);
+        let policy = self.bucket_doc(b);
+        let mut own = None;
+        let unlisted = self.bucket_listing(b, &mut own);
+        // An inventory's listing replaces the snapshot's; it is put back for the next
+        // operation.
+        let inventory = self.listings.remove(&b.name);
+        let listing = match (&unlisted, &inventory, &own) {
+            (Some(why), _, _) => Listing::Unknown(why.clone()),
+            (None, Some(g), _) => Listing::Known {
+                groups: g,
+                truncated: false,
+            },
+            (None, None, Some(g)) => Listing::Known {
+                groups: g,
+                truncated: b.objects_truncated,
+            },
+            (None, None, None) => Listing::Unknown("the bucket has no listing".into()),
         };
-        let policy_doc = b.policy.document().cloned();
-        let listed = self.inventory.and_then(|i| i.buckets.get(&b.name));
-        let total_objects =
-            b.objects.len() as u64 + listed.map_or(0, |g| g.values().map(|v| v.0).sum());
-        let total_bytes: u64 = b.objects.iter().map(|o| o.size).sum::<u64>()
-            + listed.map_or(0, |g| g.values().map(|v| v.1).sum());
-        let all = Impact {
-            objects: total_objects,
-            bytes: total_bytes,
-            summary: format!(
-                "{} fails: {total_objects} objects ({}) not {}",
-                if op == Op::Backup {
-                    "backup"
-                } else {
-                    "restore"
+        let (total, known) = match &listing {
+            Listing::Known { groups, truncated } => (
+                Impact {
+                    objects: groups.objects,
+                    bytes: groups.bytes,
+                    at_least: *truncated,
+                    summary: String::new(),
                 },
-                human_bytes(total_bytes),
-                if op == Op::Backup {
-                    "backed up"
-                } else {
-                    "restored"
-                }
+                true,
             ),
+            Listing::Unknown(_) => (Impact::default(), false),
         };
-        let bucket_action = if op == Op::Backup {
-            "s3:ListBucket"
-        } else {
-            "s3:PutObject"
-        };
-        let bucket_resource = if op == Op::Backup {
-            bucket_arn.clone()
-        } else {
-            format!("{bucket_arn}/*")
-        };
-        let Some(req) = self.request(bucket_action, &bucket_resource, &acct, &[]) else {
-            return;
-        };
-        let r = self.evaluate(&req, policy.clone());
-        if r.decision != Decision::Allow {
-            self.denied(
-                &r,
-                &bucket_arn,
-                op,
-                bucket_action,
-                "bucket",
-                false,
-                all,
-                policy_doc.as_ref(),
-            );
-            return;
-        }
-        self.cell(&bucket_arn, op, "ok");
-        if op == Op::Restore {
-            return;
-        }
-        // Objects the collector could not list, or whose encryption keys it could not read,
-        // are unknown unless an inventory listing gives them.
-        if listed.is_none() {
-            for field in ["objects", "object_encryption"] {
-                if let Some(why) = b.not_collected.get(field) {
-                    let what = if field == "objects" {
-                        "the bucket's objects were not collected"
-                    } else {
-                        "the objects' encryption keys were not collected"
-                    };
-                    self.unknown(
-                        &bucket_arn,
-                        op,
-                        "s3:GetObject",
-                        format!("{what} ({why}); pass an S3 Inventory listing with --inventory"),
-                    );
-                    return;
-                }
+        // The bucket's own requests: when one fails, every object is at stake.
+        let mut bucket_blocked = false;
+        let mut bucket_unknown = !known;
+        for step in operations::steps(Subject::Bucket, op) {
+            if !self.applies(step) {
+                continue;
             }
-        }
-        // Objects, once per group of (encryption key, owner).
-        let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
-        let default_key = b
-            .default_encryption
-            .as_ref()
-            .filter(|e| e.sse.starts_with("aws:kms"))
-            .and_then(|e| e.kms_key_id.clone());
-        for o in &b.objects {
-            let key = o.kms_key_id.clone().or_else(|| default_key.clone());
-            let e = groups
-                .entry((key, o.owner_account.clone()))
-                .or_insert((0, 0, o.key.clone()));
-            e.0 += 1;
-            e.1 += o.size;
-        }
-        if let Some(listed) = self.inventory.and_then(|i| i.buckets.get(&b.name)) {
-            for ((key, owner), (count, bytes, sample)) in listed {
-                let key = key.clone().or_else(|| default_key.clone());
-                let e = groups
-                    .entry((key, owner.clone()))
-                    .or_insert((0, 0, sample.clone()));
-                e.0 += count;
-                e.1 += bytes;
-            }
-        }
-        for ((key, owner), (count, bytes, sample_key)) in groups {
-            let impact = Impact {
-                objects: count,
-                bytes,
-                summary: format!("{count} objects ({}) skipped", human_bytes(bytes)),
+            let causes = match step.target {
+                Target::Resource => match &policy {
+                    Doc::Unknown(u) => vec![Cause::unreadable(u, step.action)],
+                    doc => {
+                        let extra = self.step_context(step, &fill);
+                        self.request_causes(
+                            step.action,
+                            &arn,
+                            &acct,
+                            &extra,
+                            doc.policy(),
+                            Kind::Bucket,
+                            doc.raw(),
+                        )
+                    }
+                },
+                Target::Arn(_) | Target::Vendor(_) => self.other_causes(step, &fill),
+                Target::Objects | Target::Key => continue,
             };
-            let object_arn = format!("{bucket_arn}/{sample_key}");
-            // Objects written by another account while ACLs are enabled belong to that account.
-            match (owner.as_deref(), b.ownership.as_deref()) {
-                (Some(o), Some("ObjectWriter" | "BucketOwnerPreferred")) if o != acct => {
-                    self.report.findings.push(Finding {
-                        code: "object-owner-mismatch",
-                        level: Level::Blocking,
-                        resource: bucket_arn.clone(),
-                        operation: op,
-                        action: "s3:GetObject".into(),
-                        policy: None,
-                        statement: None,
-                        reason: format!("{count} objects are owned by account {o}, and the bucket's Object Ownership (`{}`) keeps ACLs in force, so the bucket owner's role gets 403 on them", b.ownership.as_deref().unwrap_or("")),
-                        impact,
-                        fix: "set Object Ownership to `BucketOwnerEnforced` (ACLs are then disabled and the bucket owner owns every object; check first that nothing relies on ACLs)".into(),
-                    });
-                    self.cell(&bucket_arn, op, "blocked");
-                    continue;
+            for c in causes {
+                bucket_blocked |= c.level == Level::Blocking;
+                bucket_unknown |= c.level == Level::Unknown;
+                self.acc.push(&arn, op, c, &total);
+            }
+        }
+        // Each group of objects: every cause that stops it.
+        let mut blocked = Impact::default();
+        let mut unknown = Impact::default();
+        match &listing {
+            Listing::Unknown(why) => {
+                self.acc.push(
+                    &arn,
+                    op,
+                    Cause::unknown("not-collected", "s3:ListBucket", format!("unknown: {why}"), "collect the bucket's objects (`vaultward collect`) or pass an S3 Inventory listing with --inventory, and check again"),
+                    &Impact::default(),
+                );
+            }
+            Listing::Known { groups, truncated } => {
+                let groups: Vec<(GroupKey, Group)> = groups.sorted().into_iter().cloned().collect();
+                let truncated = *truncated;
+                for (gk, g) in &groups {
+                    let impact = Impact {
+                        objects: g.count,
+                        bytes: g.bytes,
+                        at_least: truncated,
+                        summary: String::new(),
+                    };
+                    let causes = self.group_causes(b, op, &policy, gk, g, &region, &fill);
+                    let is_blocked = causes.iter().any(|c| c.level == Level::Blocking);
+                    let is_unknown = causes.iter().any(|c| c.level == Level::Unknown);
+                    for c in causes {
+                        self.acc.push(&arn, op, c, &impact);
+                    }
+                    let into = if is_blocked || bucket_blocked {
+                        &mut blocked
+                    } else if is_unknown || bucket_unknown {
+                        &mut unknown
+                    } else {
+                        continue;
+                    };
+                    into.objects += g.count;
+                    into.bytes += g.bytes;
                 }
-                (None, Some(mode @ ("ObjectWriter" | "BucketOwnerPreferred"))) => {
-                    self.unknown(&bucket_arn, op, "s3:GetObject", format!("{count} objects have no recorded owner, and with Object Ownership `{mode}` another account may own them"));
-                    continue;
+                if truncated {
+                    // The sample's figures are a floor: the bucket holds more.
+                    self.acc.push(&arn, op, Cause::unknown("listing-truncated", "s3:ListBucket", "the collector listed only a sample of the bucket's objects (`objects_truncated`), so the figures are a floor and objects beyond the sample are not checked".into(), "collect the full listing (`vaultward collect --objects all`) or pass an S3 Inventory listing with --inventory"), &total);
                 }
-                (Some(o), None) if o != acct => {
-                    self.unknown(&bucket_arn, op, "s3:GetObject", format!("{count} objects are owned by account {o} and the bucket's Object Ownership was not collected"));
-                    continue;
-                }
+            }
+        }
+        if let Some(g) = inventory {
+            self.listings.insert(b.name.clone(), g);
+        }
+        let t = self.acc.totals.entry(op).or_default();
+        t.objects_blocked += blocked.objects;
+        t.bytes_blocked += blocked.bytes;
+        t.objects_unknown += unknown.objects;
+        t.bytes_unknown += unknown.bytes;
+        t.at_least |= total.at_least;
+    }
+
+    /// Every cause that stops one group of objects.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the group and the bucket it is in"
+    )]
+    fn group_causes(
+        &mut self,
+        b: &Bucket,
+        op: Op,
+        policy: &Doc,
+        gk: &GroupKey,
+        g: &Group,
+        region: &str,
+        fill: &[(&str, &str)],
+    ) -> Vec<Cause> {
+        let acct = self.s.account_id.clone();
+        let mut causes = Vec::new();
+        // Objects written by another account while ACLs are enabled belong to that account.
+        if op == Op::Backup {
+            let ownership = b.ownership.as_deref();
+            match (gk.owner.as_deref(), ownership) {
+                (_, Some("BucketOwnerEnforced")) => {}
+                (Some(o), _) if o == acct => {}
+                (Some(o), Some(mode @ ("ObjectWriter" | "BucketOwnerPreferred"))) => causes.push(Cause {
+                    code: "object-owner-mismatch",
+                    level: Level::Blocking,
+                    action: "s3:GetObject".into(),
+                    policy: None,
+                    statement: None,
+                    reason: format!("objects owned by account {o}: the bucket's Object Ownership (`{mode}`) keeps ACLs in force, so the bucket owner's role gets 403 on them"),
+                    fix: "set Object Ownership to `BucketOwnerEnforced` (ACLs are then disabled and the bucket owner owns every object; check first that nothing relies on ACLs)".into(),
+                    parse_errors: Vec::new(),
+                }),
+                (None, Some(mode)) => causes.push(Cause::unknown("object-owner-unknown", "s3:GetObject", format!("objects with no recorded owner: with Object Ownership `{mode}` another account may own them"), "collect the objects' owners (`ListObjectVersions` with `--fetch-owner`) or an S3 Inventory with `ObjectOwner`")),
+                (Some(o), None) => causes.push(Cause::unknown("not-collected", "s3:GetObject", format!("objects owned by account {o}, and the bucket's Object Ownership was not collected"), "collect the bucket's Object Ownership (`s3:GetBucketOwnershipControls`)")),
+                (_, Some(mode)) => causes.push(Cause::unknown("not-collected", "s3:GetObject", format!("the bucket's Object Ownership `{mode}` is not one S3 defines"), "collect the bucket's Object Ownership again (`s3:GetBucketOwnershipControls`)")),
+                (None, None) => causes.push(Cause::unknown("not-collected", "s3:GetObject", "neither the objects' owners nor the bucket's Object Ownership were collected: another account may own them".into(), "collect the bucket's Object Ownership (`s3:GetBucketOwnershipControls`)")),
+            }
+        }
+        let object_arn = format!("arn:aws:s3:::{}/{}", b.name, g.sample);
+        let tags_unknown =
+            self.classifiers.get(&b.name).is_some_and(|c| c.uses_tags) && gk.tags.is_none();
+        for step in operations::steps(Subject::Bucket, op) {
+            let applies = match step.when {
+                When::Always => true,
+                When::Multipart => gk.large,
+                When::Continuous => false,
+            };
+            if !applies {
+                continue;
+            }
+            match step.target {
+                Target::Objects => match policy {
+                    Doc::Unknown(u) => causes.push(Cause::unreadable(u, step.action)),
+                    _ if tags_unknown => causes.push(Cause::unknown("not-collected", step.action, "a policy conditions on `s3:ExistingObjectTag/...` and these objects' tags were not collected".into(), "collect the objects' tags (the snapshot's `tags` per object) and check again")),
+                    doc => {
+                        let mut extra = self.step_context(step, fill);
+                        for (k, v) in gk.tags.iter().flatten() {
+                            extra.push((format!("s3:ExistingObjectTag/{k}"), v.clone()));
+                        }
+                        causes.extend(self.request_causes(step.action, &object_arn, &acct, &extra, doc.policy(), Kind::Bucket, doc.raw()));
+                    }
+                },
+                Target::Key => causes.extend(self.key_causes(step, &gk.key, region, fill)),
                 _ => {}
             }
-            let Some(req) = self.request("s3:GetObject", &object_arn, &acct, &[]) else {
-                continue;
-            };
-            let r = self.evaluate(&req, policy.clone());
-            if r.decision != Decision::Allow {
-                self.denied(
-                    &r,
-                    &bucket_arn,
-                    op,
-                    "s3:GetObject",
-                    "bucket",
-                    false,
-                    impact,
-                    policy_doc.as_ref(),
-                );
-                continue;
-            }
-            if let Some(key_id) = key {
-                let region = b.region.clone().unwrap_or_else(|| "us-east-1".into());
-                self.key_use(
-                    &key_id,
-                    &bucket_arn,
-                    op,
-                    &format!("s3.{region}.amazonaws.com"),
-                    impact,
-                );
-            }
         }
+        causes
     }
 
-    /// Decrypting with a KMS key through a service: the key policy must allow.
-    fn key_use(&mut self, key_id: &str, resource: &str, op: Op, via: &str, impact: Impact) {
-        let Some(key) = self.s.key(key_id).cloned() else {
-            self.unknown(
-                resource,
-                op,
-                "kms:Decrypt",
-                format!("key policy not collected for `{key_id}`"),
-            );
-            return;
-        };
-        if let Some(why) = key.policy.unknown_reason() {
-            self.unknown(
-                resource,
-                op,
-                "kms:Decrypt",
-                format!("key policy of `{}` {why}", key.arn),
-            );
-            return;
+    /// Runs the check.
+    pub fn run(mut self) -> Report {
+        let s = self.s;
+        let opts = self.opts;
+        let ops: Vec<Op> = opts.operations.iter().copied().collect();
+        let acct_resource = format!("account {}", s.account_id);
+        // What makes every pair unknown: the role's side, the organization's policies.
+        let mut everything_unknown = Vec::new();
+        for u in &self.role_unknown {
+            everything_unknown.push((opts.role_arn.clone(), Cause::unreadable(u, "*")));
         }
-        let policy = key
-            .policy
-            .document()
-            .and_then(|d| named(d, format!("key policy of {}", key.arn), PolicyKind::Key));
-        let account = vaultward_iam::arn::Arn::parse(&key.arn)
-            .map(|a| a.account.to_string())
-            .unwrap_or_else(|| self.s.account_id.clone());
-        let action = if op == Op::Backup {
-            "kms:Decrypt"
-        } else {
-            "kms:GenerateDataKey"
-        };
-        let Some(req) = self.request(
-            action,
-            &key.arn,
-            &account,
-            &[
-                ("kms:ViaService", via),
-                ("kms:CallerAccount", &self.s.account_id.clone()),
-            ],
-        ) else {
-            return;
-        };
-        let r = self.evaluate(&req, policy);
-        if r.decision != Decision::Allow {
-            let aws = key.manager.as_deref() == Some("AWS");
-            let doc = key.policy.document().cloned();
-            self.denied(&r, resource, op, action, "key", aws, impact, doc.as_ref());
-            // Name the key even when no statement decided (the key policy just lacks an Allow).
-            if let Some(last) = self.report.findings.last_mut() {
-                if last.policy.is_none() {
-                    last.policy = Some(format!("key policy of {}", key.arn));
+        for u in &self.org_unreadable {
+            everything_unknown.push((acct_resource.clone(), Cause::unreadable(u, "*")));
+        }
+        if let Some(why) = s
+            .organization
+            .as_ref()
+            .and_then(|o| o.policies_not_collected.as_ref())
+        {
+            let mut c = Cause::unknown("organization-policies-not-collected", "*", format!("the organization's SCPs and RCPs were not collected ({why}): any of them may deny the backup"), "collect from the management account or a delegated administrator (organizations:ListParents, ListPoliciesForTarget, DescribePolicy), add the policies to the snapshot, or pass --assume-org-policies-allow to accept the risk");
+            if opts.assume_org_policies_allow {
+                c.level = Level::Warning;
+                c.reason = format!("the organization's SCPs and RCPs were not collected ({why}); as asked (--assume-org-policies-allow), the verdicts assume they deny nothing");
+            }
+            everything_unknown.push((acct_resource.clone(), c));
+        }
+        let role_known = self.role_unknown.is_empty();
+        let has = |a: AssetType| opts.assets.contains(&a);
+        let mut resources: Vec<Resource<'_>> = Vec::new();
+        if has(AssetType::DynamoDb) {
+            for t in &s.dynamodb_tables {
+                resources.push(Resource {
+                    subject: Subject::Table,
+                    arn: &t.arn,
+                    policy: Doc::None,
+                    tags: t.tags.clone().into_iter().collect(),
+                    key: t.kms_key_id.clone().map_or(KeyOf::None, KeyOf::Key),
+                });
+            }
+        }
+        if has(AssetType::Ec2) {
+            for v in &s.ebs_volumes {
+                let key = match (&v.kms_key_id, v.encrypted) {
+                    (Some(k), _) => KeyOf::Key(k.clone()),
+                    (None, Some(true)) => KeyOf::Key("alias/aws/ebs".into()),
+                    (None, _) => KeyOf::None,
+                };
+                resources.push(Resource {
+                    subject: Subject::Volume,
+                    arn: &v.arn,
+                    policy: Doc::None,
+                    tags: v.tags.clone().into_iter().collect(),
+                    key,
+                });
+            }
+            for i in &s.ec2_instances {
+                resources.push(Resource {
+                    subject: Subject::Instance,
+                    arn: &i.arn,
+                    policy: Doc::None,
+                    tags: i.tags.clone().into_iter().collect(),
+                    key: KeyOf::None,
+                });
+            }
+        }
+        for v in &s.backup_vaults {
+            resources.push(Resource {
+                subject: Subject::Vault,
+                arn: &v.arn,
+                policy: Doc::read(
+                    &v.access_policy,
+                    &format!("{} access policy", v.name),
+                    &format!("access policy of vault `{}`", v.name),
+                    PolicyKind::Vault,
+                ),
+                tags: Vec::new(),
+                key: KeyOf::None,
+            });
+        }
+        for &op in &ops {
+            if has(AssetType::S3) {
+                for b in &s.buckets {
+                    if role_known {
+                        self.bucket(b, op);
+                    } else {
+                        self.acc
+                            .cell(&format!("arn:aws:s3:::{}", b.name), op, Status::Unknown);
+                    }
                 }
             }
-        }
-    }
-
-    fn simple(
-        &mut self,
-        resource: &str,
-        account: &str,
-        op: Op,
-        actions: &[&str],
-        extra: &[(&str, &str)],
-        resource_policy: Option<(NamedPolicy, &'static str)>,
-    ) -> bool {
-        for action in actions {
-            let Some(req) = self.request(action, resource, account, extra) else {
-                continue;
-            };
-            let (rp, kind) = match &resource_policy {
-                Some((p, k)) => (Some(p.clone()), *k),
-                None => (None, "none"),
-            };
-            let r = self.evaluate(&req, rp);
-            if r.decision != Decision::Allow {
-                let impact = Impact {
-                    summary: format!(
-                        "{} fails",
-                        if op == Op::Backup {
-                            "backup"
-                        } else {
-                            "restore"
-                        }
-                    ),
-                    ..Impact::default()
+            for r in &resources {
+                if operations::steps(r.subject, op).next().is_none() {
+                    continue;
+                }
+                if role_known {
+                    self.resource(r, op);
+                } else {
+                    self.acc.cell(r.arn, op, Status::Unknown);
+                }
+            }
+            for (resource, c) in &everything_unknown {
+                let cause = Cause {
+                    code: c.code,
+                    level: c.level,
+                    action: c.action.clone(),
+                    policy: c.policy.clone(),
+                    statement: c.statement.clone(),
+                    reason: c.reason.clone(),
+                    fix: c.fix.clone(),
+                    parse_errors: c.parse_errors.clone(),
                 };
-                self.denied(&r, resource, op, action, kind, false, impact, None);
-                return false;
+                self.acc.push(resource, op, cause, &Impact::default());
+            }
+            if everything_unknown
+                .iter()
+                .any(|(_, c)| c.level == Level::Unknown)
+            {
+                let cells: Vec<String> = self
+                    .acc
+                    .cells
+                    .keys()
+                    .filter(|(_, o)| *o == op)
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                for r in cells {
+                    self.acc.cell(&r, op, Status::Unknown);
+                }
+                // The account-wide findings are about the account, not a cell.
+                self.acc.cells.remove(&(acct_resource.clone(), op));
+                self.acc.cells.remove(&(opts.role_arn.clone(), op));
             }
         }
-        self.cell(resource, op, "ok");
-        true
+        self.finish()
+    }
+
+    fn finish(self) -> Report {
+        let Plan {
+            s,
+            opts,
+            acc,
+            requests,
+            ..
+        } = self;
+        let mut findings: Vec<Finding> = acc.findings.into_values().collect();
+        for f in &mut findings {
+            f.impact.summary = summary(f.level, f.operation, &f.impact);
+        }
+        findings.sort_by(|a, b| {
+            (
+                a.level,
+                std::cmp::Reverse(a.impact.bytes),
+                std::cmp::Reverse(a.impact.objects),
+                &a.resource,
+                a.operation,
+                &a.action,
+                a.code,
+            )
+                .cmp(&(
+                    b.level,
+                    std::cmp::Reverse(b.impact.bytes),
+                    std::cmp::Reverse(b.impact.objects),
+                    &b.resource,
+                    b.operation,
+                    &b.action,
+                    b.code,
+                ))
+        });
+        let matrix: Vec<Cell> = acc
+            .cells
+            .iter()
+            .map(|((r, op), st)| Cell {
+                resource: r.clone(),
+                operation: *op,
+                status: st.name(),
+            })
+            .collect();
+        let mut totals = Vec::new();
+        for &op in &opts.operations {
+            let mut t = acc.totals.get(&op).cloned().unwrap_or_default();
+            t.operation = Some(op);
+            for ((_, o), st) in &acc.cells {
+                if *o != op {
+                    continue;
+                }
+                t.resources += 1;
+                match st {
+                    Status::Ok => t.ok += 1,
+                    Status::Blocked => t.blocked += 1,
+                    Status::Unknown => t.unknown += 1,
+                }
+            }
+            totals.push(t);
+        }
+        let status = acc
+            .cells
+            .values()
+            .copied()
+            .chain(findings.iter().filter_map(|f| match f.level {
+                Level::Blocking => Some(Status::Blocked),
+                Level::Unknown => Some(Status::Unknown),
+                Level::Warning => None,
+            }))
+            .max()
+            .unwrap_or(Status::Ok);
+        Report {
+            status,
+            account: s.account_id.clone(),
+            role: opts.role_arn.clone(),
+            totals,
+            findings,
+            matrix,
+            requests,
+        }
+    }
+}
+
+fn summary(level: Level, op: Op, i: &Impact) -> String {
+    let floor = if i.at_least { "at least " } else { "" };
+    let objects = format!("{floor}{} objects ({})", i.objects, human_bytes(i.bytes));
+    match level {
+        Level::Blocking if i.objects > 0 => format!("{objects} not {}", op.done()),
+        Level::Blocking => format!("{} fails", op.name()),
+        Level::Unknown if i.objects > 0 => {
+            format!("cannot tell: {objects} may not be {}", op.done())
+        }
+        Level::Unknown => format!("cannot tell whether the {} works", op.name()),
+        Level::Warning => String::new(),
     }
 }
 
 fn has_notprincipal_wildcard(doc: &Value) -> bool {
-    let text = match doc {
-        Value::String(s) => s.clone(),
-        v => v.to_string(),
+    let Some(v) = docs::json(doc) else {
+        return false;
     };
-    parse_policy(&text, PolicyKind::Resource)
+    parse_policy(&v.to_string(), PolicyKind::Resource)
         .findings
         .iter()
         .any(|f| f.code == "principal-wildcard" && f.path.contains("NotPrincipal"))
 }
 
 /// Checks every selected asset and operation of the snapshot.
-pub fn check(s: &Snapshot, opts: &CheckOptions) -> Report {
-    check_with_inventory(s, opts, None)
+pub fn check(s: &Snapshot, opts: &CheckOptions) -> Result<Report, RoleError> {
+    Ok(Plan::new(s, opts)?.run())
 }
 
-/// Like [`check`], with objects also read from S3 Inventory listings (see [`Inventory`]).
-pub fn check_with_inventory(
-    s: &Snapshot,
-    opts: &CheckOptions,
-    inventory: Option<&Inventory>,
-) -> Report {
-    let mut report = Report {
-        account: s.account_id.clone(),
-        role: opts.role_arn.clone(),
-        findings: Vec::new(),
-        matrix: Vec::new(),
-        requests: 0,
-    };
-    let role = match role_side(s, &opts.role_arn) {
-        Ok(r) => r,
-        Err(why) => {
-            for op in &opts.operations {
-                report.findings.push(Finding {
-                    code: "unknown",
-                    level: Level::Unknown,
-                    resource: opts.role_arn.clone(),
-                    operation: *op,
-                    action: "*".into(),
-                    policy: None,
-                    statement: None,
-                    reason: format!("unknown: {why}"),
-                    impact: Impact { summary: "cannot tell".into(), ..Impact::default() },
-                    fix: "collect the IAM authorization details (`aws iam get-account-authorization-details`)".into(),
-                });
-            }
-            return report;
-        }
-    };
-    let org = s.organization.clone();
-    if let Some(why) = org.as_ref().and_then(|o| o.policies_not_collected.as_ref()) {
-        for op in &opts.operations {
-            report.findings.push(Finding {
-                code: "organization-policies-not-collected",
-                level: Level::Unknown,
-                resource: format!("account {}", s.account_id),
-                operation: *op,
-                action: "*".into(),
-                policy: None,
-                statement: None,
-                reason: format!("unknown: the organization's SCPs and RCPs were not collected ({why}); the verdicts below assume they deny nothing"),
-                impact: Impact { summary: "an SCP or RCP may still deny".into(), ..Impact::default() },
-                fix: "collect from the management account or a delegated administrator (organizations:ListParents, ListPoliciesForTarget, DescribePolicy), or add the policies to the snapshot".into(),
-            });
-        }
-    }
-    let base = PolicySet {
-        identity: role.identity,
-        boundary: role.boundary,
-        scps: org
-            .as_ref()
-            .map(|o| levels(&o.scps, PolicyKind::Scp, "scp")),
-        rcps: org
-            .as_ref()
-            .map(|o| levels(&o.rcps, PolicyKind::Rcp, "rcp")),
-        management_account: org.as_ref().and_then(|o| o.management_account.clone()),
-        ..PolicySet::default()
-    };
-    let mut c = Checker {
-        s,
-        opts,
-        tags: role.tags,
-        base,
-        inventory,
-        report,
-    };
-    let acct = s.account_id.clone();
-    for op in opts.operations.iter().copied() {
-        if opts.assets.contains(&AssetType::S3) {
-            for b in &s.buckets {
-                c.bucket(b, op);
-            }
-        }
-        if opts.assets.contains(&AssetType::DynamoDb) {
-            for t in &s.dynamodb_tables {
-                let actions: &[&str] = if op == Op::Backup {
-                    &[
-                        "dynamodb:DescribeTable",
-                        "dynamodb:ExportTableToPointInTime",
-                    ]
-                } else {
-                    &["dynamodb:PutItem", "dynamodb:BatchWriteItem"]
-                };
-                if c.simple(&t.arn, &acct, op, actions, &[], None) {
-                    if let Some(k) = &t.kms_key_id {
-                        let region = vaultward_iam::arn::Arn::parse(&t.arn)
-                            .map(|a| a.region.to_string())
-                            .unwrap_or_default();
-                        c.key_use(
-                            k,
-                            &t.arn,
-                            op,
-                            &format!("dynamodb.{region}.amazonaws.com"),
-                            Impact {
-                                summary: "backup fails".into(),
-                                ..Impact::default()
-                            },
-                        );
-                    }
-                }
-            }
-        }
-        if opts.assets.contains(&AssetType::Ec2) {
-            for v in &s.ebs_volumes {
-                let (actions, extra): (&[&str], Vec<(&str, &str)>) = if op == Op::Backup {
-                    (&["ec2:CreateSnapshot"], vec![])
-                } else {
-                    (
-                        &["ec2:CreateVolume"],
-                        vec![("aws:RequestTag/vaultward.restore", "1")],
-                    )
-                };
-                if c.simple(&v.arn, &acct, op, actions, &extra, None) {
-                    if let Some(k) = &v.kms_key_id {
-                        let region = vaultward_iam::arn::Arn::parse(&v.arn)
-                            .map(|a| a.region.to_string())
-                            .unwrap_or_default();
-                        c.key_use(
-                            k,
-                            &v.arn,
-                            op,
-                            &format!("ec2.{region}.amazonaws.com"),
-                            Impact {
-                                summary: "backup fails".into(),
-                                ..Impact::default()
-                            },
-                        );
-                    }
-                }
-            }
-        }
-        if op == Op::Backup {
-            for v in &s.backup_vaults {
-                match (&v.access_policy, v.access_policy.unknown_reason()) {
-                    (_, Some(why)) => c.unknown(
-                        &v.arn,
-                        op,
-                        "backup:DescribeBackupVault",
-                        format!("vault access policy {why}"),
-                    ),
-                    (p, None) => {
-                        // The service reads vaults to see what AWS Backup already protects.
-                        let policy = p.document().and_then(|d| {
-                            named(d, format!("{} access policy", v.name), PolicyKind::Vault)
-                        });
-                        c.simple(
-                            &v.arn,
-                            &acct,
-                            op,
-                            &[
-                                "backup:DescribeBackupVault",
-                                "backup:ListRecoveryPointsByBackupVault",
-                            ],
-                            &[],
-                            policy.map(|p| (p, "vault")),
-                        );
-                    }
-                }
-            }
-        }
-    }
-    c.report.findings.sort_by(|a, b| {
-        (a.level, &a.resource, a.operation).cmp(&(b.level, &b.resource, b.operation))
-    });
-    c.report
-}
-
-/// The report for people: one block per finding, then a summary.
+/// The report for people: the verdict and the totals first, then the findings, the ones
+/// with the most data at stake first.
 pub fn render_human(r: &Report) -> String {
-    let mut out = format!("Account {}, role {}\n\n", r.account, r.role);
-    for f in &r.findings {
+    let verdict = match r.status {
+        Status::Blocked => "BLOCKED: some backups or restores will fail",
+        Status::Unknown => "UNKNOWN: nothing is known to fail, but some pairs could not be decided",
+        Status::Ok if r.findings.iter().any(|f| f.code == "organization-policies-not-collected") => {
+            "ALL CLEAR, as assumed: every backup and restore checked will work if the organization's uncollected policies deny nothing"
+        }
+        Status::Ok => "ALL CLEAR: every backup and restore checked will work",
+    };
+    let mut out = format!("{verdict}\n");
+    for t in &r.totals {
+        let op = t.operation.map_or("", Op::name);
+        let floor = if t.at_least { "at least " } else { "" };
+        out.push_str(&format!(
+            "  {op}: {} of {} resources ok, {} blocked, {} unknown; at stake: {floor}{} objects ({}) blocked, {floor}{} objects ({}) unknown\n",
+            t.ok,
+            t.resources,
+            t.blocked,
+            t.unknown,
+            t.objects_blocked,
+            human_bytes(t.bytes_blocked),
+            t.objects_unknown,
+            human_bytes(t.bytes_unknown),
+        ));
+    }
+    out.push_str(&format!("Account {}, role {}\n\n", r.account, r.role));
+    // What makes everything unknown goes first.
+    let account_wide = |f: &&Finding| f.action == "*";
+    for f in r
+        .findings
+        .iter()
+        .filter(account_wide)
+        .chain(r.findings.iter().filter(|f| !account_wide(f)))
+    {
         let tag = match f.level {
             Level::Blocking => "BLOCKED",
             Level::Unknown => "UNKNOWN",
             Level::Warning => "WARNING",
         };
         out.push_str(&format!(
-            "{tag} [{}] {} ({:?}, {})\n",
-            f.code, f.resource, f.operation, f.action
+            "{tag} [{}] {} ({}, {})\n",
+            f.code,
+            f.resource,
+            f.operation.name(),
+            f.action
         ));
-        if let (Some(p), Some(s)) = (&f.policy, &f.statement) {
-            out.push_str(&format!("  decided by: {p}, statement {s}\n"));
+        match (&f.policy, &f.statement) {
+            (Some(p), Some(s)) => out.push_str(&format!("  decided by: {p}, statement {s}\n")),
+            (Some(p), None) => out.push_str(&format!("  policy: {p}\n")),
+            _ => {}
         }
-        out.push_str(&format!(
-            "  why:    {}\n  impact: {}\n  fix:    {}\n\n",
-            f.reason, f.impact.summary, f.fix
-        ));
+        out.push_str(&format!("  why:    {}\n", f.reason));
+        for e in &f.parse_errors {
+            out.push_str(&format!("    - {e}\n"));
+        }
+        if !f.impact.summary.is_empty() {
+            out.push_str(&format!("  impact: {}\n", f.impact.summary));
+        }
+        out.push_str(&format!("  fix:    {}\n\n", f.fix));
     }
-    let count = |s: &str| r.matrix.iter().filter(|c| c.status == s).count();
     out.push_str(&format!(
         "{} resource/operation pairs: {} ok, {} blocked, {} unknown ({} requests evaluated)\n",
         r.matrix.len(),
-        count("ok"),
-        count("blocked"),
-        count("unknown"),
+        r.matrix.iter().filter(|c| c.status == "ok").count(),
+        r.matrix.iter().filter(|c| c.status == "blocked").count(),
+        r.matrix.iter().filter(|c| c.status == "unknown").count(),
         r.requests
     ));
     out

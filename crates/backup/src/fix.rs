@@ -10,7 +10,7 @@ use vaultward_iam::{
     Request,
 };
 
-use crate::check::{check, CheckOptions, Finding, Level, Op};
+use crate::check::{check, CheckOptions, Finding, Level, Op, RoleError};
 use crate::diff::unified;
 use crate::snapshot::{Collected, Snapshot};
 
@@ -141,11 +141,20 @@ fn exempt_in_deny(doc: &Value, sid: Option<&str>, role: &str) -> Option<Value> {
 /// Adds a statement allowing the role to use the key.
 fn allow_in_key_policy(doc: &Value, role: &str) -> Value {
     let mut doc = doc.clone();
-    let st = json!({"Sid": "AllowVaultwardBackupRole", "Effect": "Allow", "Principal": {"AWS": role}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*"});
+    // The key actions the operations use (crate::operations), grants only for AWS resources.
+    let mut actions: Vec<&str> = crate::operations::STEPS
+        .iter()
+        .filter(|s| s.target == crate::operations::Target::Key && s.action != "kms:CreateGrant")
+        .map(|s| s.action)
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    let use_key = json!({"Sid": "AllowVaultwardBackupRole", "Effect": "Allow", "Principal": {"AWS": role}, "Action": actions, "Resource": "*"});
+    let grants = json!({"Sid": "AllowVaultwardBackupRoleGrants", "Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}});
     match &mut doc["Statement"] {
-        Value::Array(a) => a.push(st),
-        s @ Value::Object(_) => *s = json!([s.clone(), st]),
-        _ => doc["Statement"] = json!([st]),
+        Value::Array(a) => a.extend([use_key, grants]),
+        s @ Value::Object(_) => *s = json!([s.clone(), use_key, grants]),
+        _ => doc["Statement"] = json!([use_key, grants]),
     }
     doc
 }
@@ -304,6 +313,11 @@ fn no_new_access(
     }
 }
 
+/// Whether the finding is gone when the patched snapshot is checked again.
+fn cleared(patched: &Snapshot, opts: &CheckOptions, f: &Finding) -> bool {
+    check(patched, opts).is_ok_and(|r| !r.findings.iter().any(|g| same(f, g)))
+}
+
 fn same(a: &Finding, b: &Finding) -> bool {
     a.code == b.code
         && a.resource == b.resource
@@ -360,8 +374,8 @@ fn model_statement(s: &Snapshot, role: &str, op: Op, action: &str) -> Option<Val
 }
 
 /// Proposes and verifies a fix for each blocking finding of `check(s, opts)`.
-pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Vec<Fix> {
-    let report = check(s, opts);
+pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Result<Vec<Fix>, RoleError> {
+    let report = check(s, opts)?;
     let role = opts.role_arn.as_str();
     let mut out: Vec<Fix> = Vec::new();
     for f in report
@@ -482,7 +496,7 @@ pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Vec<Fix> {
                 let after_text = pretty(&doc);
                 // An inline policy of the role changes the role's access and nobody else's.
                 let verification = Verification {
-                    finding_cleared: !check(&patched, opts).findings.iter().any(|g| same(f, g)),
+                    finding_cleared: cleared(&patched, opts, f),
                     no_new_access: true,
                     principals_checked: 0,
                     actions_checked: 0,
@@ -540,8 +554,7 @@ pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Vec<Fix> {
                     caveat: Some(caveat),
                 };
                 fix.diff = unified(&fix.file, &fix.before, &fix.after);
-                fix.verification.finding_cleared =
-                    !check(&patched, opts).findings.iter().any(|g| same(f, g));
+                fix.verification.finding_cleared = cleared(&patched, opts, f);
                 out.push(fix);
                 continue;
             }
@@ -549,7 +562,7 @@ pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Vec<Fix> {
         };
         let mut verification =
             no_new_access(s, role, kind, before.as_ref(), &after, &resources, &account);
-        verification.finding_cleared = !check(&patched, opts).findings.iter().any(|g| same(f, g));
+        verification.finding_cleared = cleared(&patched, opts, f);
         let before_text = before.as_ref().map(pretty).unwrap_or_default();
         let after_text = pretty(&after);
         let file = format!("{n:02}-{}-{target}.json", slug(&f.resource));
@@ -572,7 +585,7 @@ pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Vec<Fix> {
             caveat,
         });
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,27 +1,56 @@
 //! Objects from S3 Inventory listings, streamed: real buckets hold millions of objects, so
-//! a listing is read line by line into groups of (encryption key, owner) per bucket, and
-//! memory grows with the number of groups, not of objects.
+//! a listing is read row by row into a [`Sink`] (the check's [`crate::check::Plan`], which
+//! groups them), and memory grows with the number of groups, not of objects.
 //!
-//! Format: CSV with a header row naming the columns, as S3 Inventory's `fileSchema`
-//! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html)
-//! names them: `Bucket`, `Key`, `Size` are required; `ObjectOwner` (the owner's account id)
-//! and `KMSKeyArn` (or `SSEKMSKeyId`) are read when present; other columns are ignored.
-//! Fields may be double-quoted (S3 Inventory quotes every field). Parquet listings are read
-//! too ([`Inventory::read_parquet`]).
+//! Accepted, as S3 Inventory writes them ("Configuring Amazon S3 Inventory" and "Locating
+//! your inventory list", Amazon S3 User Guide,
+//! https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html):
+//! - a `manifest.json`: its `fileFormat` (`CSV`, `Parquet`; `ORC` is refused with a clear
+//!   error), its `fileSchema` (the CSV columns), and its `files`, found relative to the
+//!   manifest and checked against their `MD5checksum`;
+//! - gzip-compressed CSV files without a header row (with their manifest, or with the
+//!   default schema of `Bucket, Key, Size` when given alone... see [`read_path`]);
+//! - Parquet files;
+//! - plain CSV with a header row (hand-made listings).
+//!
+//! Columns read: `Bucket`, `Key`, `Size` (required); `ObjectOwner` (an account id; other
+//! forms are taken as unknown owners), `EncryptionStatus` (`SSE-S3`, `SSE-KMS`,
+//! `DSSE-KMS`, `SSE-C`, `NOT-SSE`), and `KMSKeyArn`/`SSEKMSKeyId` in hand-made listings.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::BufRead;
+use std::io::{BufRead, Read};
+use std::path::{Path, PathBuf};
 
-/// Objects that share an encryption key and an owner get the same answer.
-pub type GroupKey = (Option<String>, Option<String>);
-/// (count, bytes, a sample key) of one group.
-pub type Group = (u64, u64, String);
+use serde_json::Value;
 
-/// Object groups per bucket.
-#[derive(Debug, Default)]
-pub struct Inventory {
-    pub buckets: HashMap<String, BTreeMap<GroupKey, Group>>,
-    pub objects: u64,
+/// How one listed object is encrypted, as far as the listing says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encryption {
+    /// The listing has no encryption column: the bucket's default encryption applies.
+    Default,
+    /// SSE-S3 or none.
+    NoKey,
+    /// SSE-KMS (or DSSE-KMS), under the given key or, when the listing does not name it,
+    /// an unknown one.
+    Kms(Option<String>),
+    /// SSE-C: only the customer's key reads it.
+    CustomerProvided,
+}
+
+/// One listed object.
+#[derive(Debug, Clone, Copy)]
+pub struct Listed<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub size: u64,
+    pub owner: Option<&'a str>,
+    pub encryption: &'a Encryption,
+}
+
+/// Where listed objects go.
+pub trait Sink {
+    /// The listing covers `bucket` (even if it lists no object of it).
+    fn cover(&mut self, bucket: &str) -> Result<(), String>;
+    fn object(&mut self, o: Listed<'_>) -> Result<(), String>;
 }
 
 /// A listing that cannot be read: where, and why.
@@ -31,6 +60,14 @@ pub struct InventoryError {
     pub file: String,
     pub line: u64,
     pub message: String,
+}
+
+fn err(file: &str, line: u64, message: impl Into<String>) -> InventoryError {
+    InventoryError {
+        file: file.to_string(),
+        line,
+        message: message.into(),
+    }
 }
 
 /// Splits one CSV line (no embedded newlines, as S3 Inventory writes them).
@@ -58,158 +95,363 @@ fn fields(line: &str, out: &mut Vec<String>) -> Result<(), String> {
     Ok(())
 }
 
-impl Inventory {
-    /// Adds a listing read from `reader`; `file` names it in errors.
-    pub fn read_csv(&mut self, file: &str, reader: impl BufRead) -> Result<(), InventoryError> {
-        let err = |line: u64, message: String| InventoryError {
-            file: file.to_string(),
-            line,
-            message,
-        };
-        let mut lines = reader.lines();
-        let header = match lines.next() {
-            Some(h) => h.map_err(|e| err(1, e.to_string()))?,
-            None => return Err(err(1, "the listing is empty: it needs a header row such as `Bucket,Key,Size,ObjectOwner,KMSKeyArn`".into())),
-        };
-        let mut cols = Vec::new();
-        fields(header.trim_start_matches('\u{feff}'), &mut cols).map_err(|m| err(1, m))?;
-        let find = |names: &[&str]| {
-            cols.iter()
-                .position(|c| names.iter().any(|n| c.trim().eq_ignore_ascii_case(n)))
-        };
-        let (Some(bucket_i), Some(key_i), Some(size_i)) =
-            (find(&["Bucket"]), find(&["Key"]), find(&["Size"]))
-        else {
+/// The positions of the columns the check reads.
+#[derive(Debug, Clone)]
+struct Columns {
+    bucket: usize,
+    key: usize,
+    size: usize,
+    owner: Option<usize>,
+    status: Option<usize>,
+    kms: Option<usize>,
+    count: usize,
+}
+
+impl Columns {
+    fn from_names(names: &[String]) -> Result<Columns, String> {
+        let norm = |s: &str| s.trim().to_ascii_lowercase().replace('_', "");
+        let find = |want: &[&str]| names.iter().position(|c| want.contains(&norm(c).as_str()));
+        match (find(&["bucket"]), find(&["key"]), find(&["size"])) {
+            (Some(bucket), Some(key), Some(size)) => Ok(Columns {
+                bucket,
+                key,
+                size,
+                owner: find(&["objectowner", "owner", "owneraccount"]),
+                status: find(&["encryptionstatus"]),
+                kms: find(&["kmskeyarn", "ssekmskeyid", "kmskeyid"]),
+                count: names.len(),
+            }),
+            _ => Err(format!(
+                "the columns `{}` must include `Bucket`, `Key` and `Size`",
+                names.join(", ")
+            )),
+        }
+    }
+}
+
+fn encryption(status: Option<&str>, kms: Option<&str>) -> Result<Encryption, String> {
+    let kms = kms
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
+    match (status.map(str::trim), kms) {
+        (_, Some(k)) => Ok(Encryption::Kms(Some(k))),
+        (None, None) => Ok(Encryption::Default),
+        (Some(s), None) => match s.to_ascii_uppercase().as_str() {
+            "" => Ok(Encryption::Default),
+            "SSE-S3" | "NOT-SSE" => Ok(Encryption::NoKey),
+            "SSE-KMS" | "DSSE-KMS" => Ok(Encryption::Kms(None)),
+            "SSE-C" => Ok(Encryption::CustomerProvided),
+            other => Err(format!(
+                "`EncryptionStatus` is `{other}`; S3 Inventory writes SSE-S3, SSE-KMS, DSSE-KMS, SSE-C or NOT-SSE"
+            )),
+        },
+    }
+}
+
+/// Reads CSV rows; `columns` is the schema, or `None` to read it from a header row.
+fn read_csv_rows(
+    file: &str,
+    reader: impl BufRead,
+    columns: Option<Columns>,
+    sink: &mut dyn Sink,
+) -> Result<(), InventoryError> {
+    let mut lines = reader.lines();
+    let (cols, first) = match columns {
+        Some(c) => (c, 1),
+        None => {
+            let header = match lines.next() {
+                Some(h) => h.map_err(|e| err(file, 1, e.to_string()))?,
+                None => return Err(err(file, 1, "the listing is empty: it needs a header row such as `Bucket,Key,Size,ObjectOwner,EncryptionStatus`, or give its manifest.json")),
+            };
+            let mut names = Vec::new();
+            fields(header.trim_start_matches('\u{feff}'), &mut names)
+                .map_err(|m| err(file, 1, m))?;
+            let cols = Columns::from_names(&names).map_err(|m| {
+                err(file, 1, format!("{m}; S3 Inventory's own CSV files have no header row: give their manifest.json instead"))
+            })?;
+            (cols, 2)
+        }
+    };
+    let mut row = Vec::new();
+    for (n, line) in (first..).zip(lines) {
+        let line = line.map_err(|e| {
+            err(
+                file,
+                n,
+                format!("{e} (is it compressed? name it `.csv.gz`)"),
+            )
+        })?;
+        if line.is_empty() {
+            continue;
+        }
+        fields(&line, &mut row).map_err(|m| err(file, n, m))?;
+        if row.len() < cols.count {
             return Err(err(
-                1,
-                format!("the header `{header}` must name the columns `Bucket`, `Key` and `Size`"),
+                file,
+                n,
+                format!(
+                    "the row has {} fields, the schema {}",
+                    row.len(),
+                    cols.count
+                ),
             ));
-        };
-        let owner_i = find(&["ObjectOwner", "Owner", "owner_account"]);
-        let kms_i = find(&["KMSKeyArn", "SSEKMSKeyId", "kms_key_id"]);
-        let mut row = Vec::new();
-        for (n, line) in (2_u64..).zip(lines) {
-            let line = line.map_err(|e| err(n, e.to_string()))?;
-            if line.is_empty() {
-                continue;
-            }
-            fields(&line, &mut row).map_err(|m| err(n, m))?;
-            let get = |i: usize| {
-                row.get(i).map(String::as_str).ok_or_else(|| {
-                    err(
-                        n,
-                        format!(
-                            "the row has {} fields, the header {}",
-                            row.len(),
-                            cols.len()
-                        ),
-                    )
-                })
-            };
-            let bucket = get(bucket_i)?;
-            let size: u64 = get(size_i)?.trim().parse().map_err(|_| {
-                err(
-                    n,
-                    format!("`Size` is `{}`, not a whole number of bytes", row[size_i]),
-                )
-            })?;
-            let opt = |i: Option<usize>| {
-                i.and_then(|i| row.get(i))
-                    .map(|s| s.trim())
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-            };
-            let group = (opt(kms_i), opt(owner_i));
-            let key = get(key_i)?;
-            self.add(bucket, key, size, group);
         }
-        Ok(())
+        let size: u64 = row[cols.size].trim().parse().map_err(|_| {
+            err(
+                file,
+                n,
+                format!(
+                    "`Size` is `{}`, not a whole number of bytes",
+                    row[cols.size]
+                ),
+            )
+        })?;
+        let pick = |i: Option<usize>| i.map(|i| row[i].as_str());
+        let enc = encryption(pick(cols.status), pick(cols.kms)).map_err(|m| err(file, n, m))?;
+        let owner = pick(cols.owner).map(str::trim).filter(|o| !o.is_empty());
+        sink.object(Listed {
+            bucket: &row[cols.bucket],
+            key: &row[cols.key],
+            size,
+            owner,
+            encryption: &enc,
+        })
+        .map_err(|m| err(file, n, m))?;
     }
+    Ok(())
+}
 
-    fn add(&mut self, bucket: &str, key: &str, size: u64, group: GroupKey) {
-        let groups = self.buckets.entry(bucket.to_string()).or_default();
-        match groups.get_mut(&group) {
-            Some(g) => {
-                g.0 += 1;
-                g.1 += size;
-            }
-            None => {
-                groups.insert(group, (1, size, key.to_string()));
-            }
-        }
-        self.objects += 1;
-    }
+/// A plain CSV listing with a header row.
+pub fn read_csv(
+    file: &str,
+    reader: impl BufRead,
+    sink: &mut dyn Sink,
+) -> Result<(), InventoryError> {
+    read_csv_rows(file, reader, None, sink)
+}
 
-    /// Adds a listing in Parquet, as S3 Inventory writes it. Column names are matched
-    /// ignoring case and `_`: `bucket`, `key`, `size` (required), `object_owner`, and
-    /// `kms_key_arn` or `ssekms_key_id`.
-    pub fn read_parquet(&mut self, file: &str, f: std::fs::File) -> Result<(), InventoryError> {
-        use parquet::file::reader::{FileReader, SerializedFileReader};
-        use parquet::record::Field;
-        let err = |message: String| InventoryError {
-            file: file.to_string(),
-            line: 0,
-            message,
-        };
-        let reader =
-            SerializedFileReader::new(f).map_err(|e| err(format!("not a Parquet file: {e}")))?;
-        let norm = |s: &str| s.to_ascii_lowercase().replace('_', "");
-        let columns: Vec<String> = reader
-            .metadata()
-            .file_metadata()
-            .schema_descr()
-            .columns()
-            .iter()
-            .map(|c| norm(c.name()))
-            .collect();
-        for need in ["bucket", "key", "size"] {
-            if !columns.iter().any(|c| c == need) {
-                return Err(err(format!(
-                    "the listing has no `{need}` column (it has {})",
-                    columns.join(", ")
-                )));
+/// A gzip-compressed CSV listing: headerless with `columns` (S3 Inventory's form), or with
+/// a header row when `columns` is `None`.
+fn read_csv_gz(
+    file: &str,
+    reader: impl Read,
+    columns: Option<Columns>,
+    sink: &mut dyn Sink,
+) -> Result<(), InventoryError> {
+    let gz = flate2::read::MultiGzDecoder::new(reader);
+    read_csv_rows(
+        file,
+        std::io::BufReader::with_capacity(1 << 20, gz),
+        columns,
+        sink,
+    )
+}
+
+/// A Parquet listing, as S3 Inventory writes it. Column names are matched ignoring case
+/// and `_`.
+pub fn read_parquet(
+    file: &str,
+    f: std::fs::File,
+    sink: &mut dyn Sink,
+) -> Result<(), InventoryError> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let reader = SerializedFileReader::new(f)
+        .map_err(|e| err(file, 0, format!("not a Parquet file: {e}")))?;
+    let names: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let cols = Columns::from_names(&names).map_err(|m| err(file, 0, m))?;
+    let rows = reader
+        .get_row_iter(None)
+        .map_err(|e| err(file, 0, e.to_string()))?;
+    for (n, row) in (1_u64..).zip(rows) {
+        let row = row.map_err(|e| err(file, n, e.to_string()))?;
+        let mut values: Vec<Option<String>> = vec![None; names.len()];
+        let mut size = None;
+        for (i, (_, field)) in row.get_column_iter().enumerate() {
+            if i == cols.size {
+                size = match field {
+                    Field::Long(v) => u64::try_from(*v).ok(),
+                    Field::Int(v) => u64::try_from(*v).ok(),
+                    Field::ULong(v) => Some(*v),
+                    Field::Str(s) => s.parse().ok(),
+                    _ => None,
+                };
             }
-        }
-        let rows = reader.get_row_iter(None).map_err(|e| err(e.to_string()))?;
-        for (n, row) in (1_u64..).zip(rows) {
-            let row = row.map_err(|e| InventoryError {
-                file: file.to_string(),
-                line: n,
-                message: e.to_string(),
-            })?;
-            let (mut bucket, mut key, mut size, mut owner, mut kms) =
-                (None, None, None, None, None);
-            for (name, field) in row.get_column_iter() {
-                let text = match field {
+            if let Some(slot) = values.get_mut(i) {
+                *slot = match field {
                     Field::Str(s) => Some(s.clone()),
                     Field::Null => None,
                     other => Some(other.to_string()),
                 };
-                match norm(name).as_str() {
-                    "bucket" => bucket = text,
-                    "key" => key = text,
-                    "size" => {
-                        size = match field {
-                            Field::Long(v) => u64::try_from(*v).ok(),
-                            Field::Int(v) => u64::try_from(*v).ok(),
-                            Field::ULong(v) => Some(*v),
-                            _ => text.and_then(|t| t.parse().ok()),
-                        }
-                    }
-                    "objectowner" | "owner" => owner = text.filter(|t| !t.is_empty()),
-                    "kmskeyarn" | "ssekmskeyid" => kms = text.filter(|t| !t.is_empty()),
-                    _ => {}
-                }
             }
-            let (Some(bucket), Some(key), Some(size)) = (bucket, key, size) else {
-                return Err(InventoryError {
-                    file: file.to_string(),
-                    line: n,
-                    message: "row lacks `bucket`, `key` or a whole-number `size`".into(),
-                });
-            };
-            self.add(&bucket, &key, size, (kms, owner));
         }
+        let get = |i: Option<usize>| i.and_then(|i| values.get(i)).and_then(|v| v.as_deref());
+        let (Some(bucket), Some(key), Some(size)) =
+            (get(Some(cols.bucket)), get(Some(cols.key)), size)
+        else {
+            return Err(err(
+                file,
+                n,
+                "the row lacks `bucket`, `key` or a whole-number `size`",
+            ));
+        };
+        let enc = encryption(get(cols.status), get(cols.kms)).map_err(|m| err(file, n, m))?;
+        let owner = get(cols.owner).filter(|o| !o.is_empty());
+        sink.object(Listed {
+            bucket,
+            key,
+            size,
+            owner,
+            encryption: &enc,
+        })
+        .map_err(|m| err(file, n, m))?;
+    }
+    Ok(())
+}
+
+/// Finds a manifest's data file: its key is a key of the destination bucket, so it is
+/// looked for under the manifest's directory and each of its parents, with leading parts
+/// of the key dropped, as `aws s3 sync` or `aws s3 cp --recursive` lays it out.
+fn locate(manifest: &Path, key: &str) -> Option<PathBuf> {
+    let parts: Vec<&str> = key.split('/').filter(|p| !p.is_empty()).collect();
+    let dir = manifest.parent()?;
+    for base in dir.ancestors() {
+        for skip in 0..parts.len() {
+            let candidate = parts[skip..]
+                .iter()
+                .fold(base.to_path_buf(), |p, c| p.join(c));
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+fn md5_hex(path: &Path) -> std::io::Result<String> {
+    use md5::{Digest, Md5};
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Md5::new();
+    let mut buf = vec![0_u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Reads an S3 Inventory `manifest.json` and every file it lists.
+pub fn read_manifest(path: &Path, sink: &mut dyn Sink) -> Result<(), InventoryError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| err(&file, 0, e.to_string()))?;
+    let m: Value = serde_json::from_str(&text)
+        .map_err(|e| err(&file, e.line() as u64, format!("not a manifest: {e}")))?;
+    let field = |k: &str| m.get(k).and_then(Value::as_str);
+    let format = field("fileFormat").ok_or_else(|| {
+        err(
+            &file,
+            0,
+            "the manifest has no `fileFormat` (S3 Inventory writes CSV, ORC or Parquet)",
+        )
+    })?;
+    if let Some(source) = field("sourceBucket") {
+        sink.cover(source).map_err(|m| err(&file, 0, m))?;
+    }
+    let columns = match format.to_ascii_uppercase().as_str() {
+        "CSV" => {
+            let schema = field("fileSchema")
+                .ok_or_else(|| err(&file, 0, "a CSV manifest needs its `fileSchema` (the columns of the headerless files)"))?;
+            let names: Vec<String> = schema.split(',').map(|c| c.trim().to_string()).collect();
+            Some(Columns::from_names(&names).map_err(|m| err(&file, 0, format!("`fileSchema`: {m}")))?)
+        }
+        "PARQUET" => None,
+        "ORC" => return Err(err(&file, 0, "ORC inventories are not read yet: configure the inventory as CSV or Parquet (the same data), or convert the files")),
+        other => return Err(err(&file, 0, format!("`fileFormat` is `{other}`; S3 Inventory writes CSV, ORC or Parquet"))),
+    };
+    let files = m
+        .get("files")
+        .and_then(Value::as_array)
+        .ok_or_else(|| err(&file, 0, "the manifest has no `files`"))?;
+    for (i, f) in files.iter().enumerate() {
+        let key = f
+            .get("key")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err(&file, 0, format!("`files[{i}]` has no `key`")))?;
+        let data = locate(path, key).ok_or_else(|| {
+            err(&file, 0, format!("`files[{i}]`: `{key}` is not found next to the manifest; download the inventory with its data files (`aws s3 sync`)"))
+        })?;
+        let data_name = data.display().to_string();
+        if let Some(want) = f.get("MD5checksum").and_then(Value::as_str) {
+            let got = md5_hex(&data).map_err(|e| err(&data_name, 0, e.to_string()))?;
+            if !got.eq_ignore_ascii_case(want) {
+                return Err(err(&data_name, 0, format!("MD5 is {got}, the manifest says {want}: the file is damaged or from another inventory; download it again")));
+            }
+        }
+        let opened = std::fs::File::open(&data).map_err(|e| err(&data_name, 0, e.to_string()))?;
+        match &columns {
+            Some(c) => read_csv_gz(&data_name, opened, Some(c.clone()), sink)?,
+            None => read_parquet(&data_name, opened, sink)?,
+        }
+    }
+    Ok(())
+}
+
+/// Reads a listing, by its name: `*.json` (a manifest), `*.parquet`, `*.csv.gz` (with a
+/// header row when given without its manifest), `*.orc` (refused), or CSV with a header.
+pub fn read_path(path: &Path, sink: &mut dyn Sink) -> Result<(), InventoryError> {
+    let file = path.display().to_string();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".json") {
+        return read_manifest(path, sink);
+    }
+    if name.ends_with(".orc") {
+        return Err(err(&file, 0, "ORC inventories are not read yet: configure the inventory as CSV or Parquet, or convert the files"));
+    }
+    let f = std::fs::File::open(path).map_err(|e| err(&file, 0, format!("cannot read it: {e}")))?;
+    if name.ends_with(".parquet") {
+        read_parquet(&file, f, sink)
+    } else if name.ends_with(".gz") {
+        read_csv_gz(&file, f, None, sink)
+    } else {
+        read_csv(&file, std::io::BufReader::with_capacity(1 << 20, f), sink)
+    }
+}
+
+/// Collects listed objects (for tests and tools).
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub covered: Vec<String>,
+    pub rows: Vec<(String, String, u64, Option<String>, Encryption)>,
+}
+
+impl Sink for Collect {
+    fn cover(&mut self, bucket: &str) -> Result<(), String> {
+        self.covered.push(bucket.to_string());
+        Ok(())
+    }
+
+    fn object(&mut self, o: Listed<'_>) -> Result<(), String> {
+        self.rows.push((
+            o.bucket.into(),
+            o.key.into(),
+            o.size,
+            o.owner.map(Into::into),
+            o.encryption.clone(),
+        ));
         Ok(())
     }
 }
@@ -219,34 +461,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_quoted_csv_into_groups() {
+    fn reads_quoted_csv() {
         let csv = "Bucket,Key,Size,ObjectOwner,KMSKeyArn\n\"b\",\"a,1\",\"10\",\"111122223333\",\"\"\nb,a2,20,111122223333,\nb,a3,5,444455556666,arn:aws:kms:us-east-1:1:key/k\n";
-        let mut inv = Inventory::default();
-        inv.read_csv("inv.csv", csv.as_bytes()).unwrap();
-        assert_eq!(inv.objects, 3);
-        let g = &inv.buckets["b"];
+        let mut c = Collect::default();
+        read_csv("inv.csv", csv.as_bytes(), &mut c).unwrap();
+        assert_eq!(c.rows.len(), 3);
+        assert_eq!(c.rows[0].1, "a,1");
+        assert_eq!(c.rows[0].4, Encryption::Default);
         assert_eq!(
-            g[&(None, Some("111122223333".into()))],
-            (2, 30, "a,1".into())
+            c.rows[2].4,
+            Encryption::Kms(Some("arn:aws:kms:us-east-1:1:key/k".into()))
         );
-        assert_eq!(g.len(), 2);
     }
 
     #[test]
     fn errors_name_the_file_and_line() {
-        let mut inv = Inventory::default();
-        let e = inv
-            .read_csv("inv.csv", "Bucket,Key,Size\nb,k,ten\n".as_bytes())
-            .unwrap_err();
+        let mut c = Collect::default();
+        let e = read_csv("inv.csv", "Bucket,Key,Size\nb,k,ten\n".as_bytes(), &mut c).unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("inv.csv", 2));
-        let e = inv
-            .read_csv("inv.csv", "Name,Size\n".as_bytes())
-            .unwrap_err();
-        assert!(e.message.contains("`Bucket`, `Key` and `Size`"));
-        let e = inv
-            .read_csv("inv.csv", "Bucket,Key,Size\n\"b,k,1\n".as_bytes())
-            .unwrap_err();
+        let e = read_csv("inv.csv", "Name,Size\n".as_bytes(), &mut c).unwrap_err();
+        assert!(e.message.contains("`Bucket`, `Key` and `Size`"), "{e}");
+        assert!(e.message.contains("manifest.json"), "{e}");
+        let e = read_csv("inv.csv", "Bucket,Key,Size\n\"b,k,1\n".as_bytes(), &mut c).unwrap_err();
         assert!(e.message.contains("not closed"));
+        let e = read_csv(
+            "inv.csv",
+            "Bucket,Key,Size,EncryptionStatus\nb,k,1,ROT13\n".as_bytes(),
+            &mut c,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("ROT13"), "{e}");
     }
 }
 
@@ -316,21 +560,29 @@ mod parquet_tests {
                 ("b", "k3", 5, "444455556666"),
             ],
         );
-        let mut inv = Inventory::default();
-        inv.read_parquet("inv.parquet", std::fs::File::open(&path).unwrap())
-            .unwrap();
-        assert_eq!(inv.objects, 3);
+        let mut c = Collect::default();
+        read_parquet("inv.parquet", std::fs::File::open(&path).unwrap(), &mut c).unwrap();
+        assert_eq!(c.rows.len(), 3);
         assert_eq!(
-            inv.buckets["b"][&(None, Some("111122223333".into()))],
-            (2, 30, "k1".into())
+            c.rows[1],
+            (
+                "b".into(),
+                "k2".into(),
+                20,
+                Some("111122223333".into()),
+                Encryption::Default
+            )
         );
         std::fs::remove_file(&path).unwrap();
         let not_parquet =
             std::env::temp_dir().join(format!("vaultward-inv-{}.txt", std::process::id()));
         std::fs::write(&not_parquet, "Bucket,Key,Size\n").unwrap();
-        let e = inv
-            .read_parquet("x.parquet", std::fs::File::open(&not_parquet).unwrap())
-            .unwrap_err();
+        let e = read_parquet(
+            "x.parquet",
+            std::fs::File::open(&not_parquet).unwrap(),
+            &mut c,
+        )
+        .unwrap_err();
         assert!(e.message.contains("not a Parquet file"), "{e}");
         std::fs::remove_file(&not_parquet).unwrap();
     }

@@ -10,14 +10,15 @@ pub mod drift;
 pub mod fix;
 pub mod inventory;
 pub mod model;
+pub mod operations;
 pub mod output;
 pub mod params;
 pub mod snapshot;
 
 pub use bundle::{generate, Bundle};
-pub use check::{check, check_with_inventory, CheckOptions, Op, Report};
+pub use check::{check, CheckOptions, Op, Plan, Report, Status};
 pub use drift::{drift, DriftError};
-pub use inventory::Inventory;
+pub use inventory::{read_path as read_inventory, InventoryError, Sink};
 pub use output::{render, Format};
 pub use params::{AssetType, ParamError, Params};
 pub use snapshot::Snapshot;

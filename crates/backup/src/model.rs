@@ -918,6 +918,10 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                     "ec2:StopInstances",
                     "ec2:TerminateInstances",
                     "ec2:DeleteNetworkInterface",
+                    // AttachVolume is authorized against the instance as well as the volume
+                    // (Service Authorization Reference, Amazon EC2): restored volumes attach
+                    // to restore-tagged instances only.
+                    "ec2:AttachVolume",
                     "ec2:DetachVolume",
                     "ec2:AssociateAddress",
                     "ec2:DisassociateAddress",

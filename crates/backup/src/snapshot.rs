@@ -91,6 +91,9 @@ pub struct Object {
     pub owner_account: Option<String>,
     #[serde(default)]
     pub kms_key_id: Option<String>,
+    /// The object's tags, when collected (absent: not known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<(String, String)>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +120,10 @@ pub struct Bucket {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub objects: Vec<Object>,
+    /// The collector listed only a sample of the objects (`collect --objects sample:N`):
+    /// figures from it are a floor.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub objects_truncated: bool,
     /// Parts the collector was refused, by field name (`ownership`, `objects`, ...), with
     /// the error: those fields are unknown, not empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

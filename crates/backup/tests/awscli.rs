@@ -15,12 +15,13 @@ fn write(path: &Path, v: &Value) {
 }
 
 fn codes(s: &Snapshot) -> Vec<(String, &'static str)> {
-    let opts = CheckOptions {
-        role_arn: "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole".into(),
-        assets: [AssetType::S3].into_iter().collect(),
-        operations: [Op::Backup].into_iter().collect(),
-    };
+    let opts = CheckOptions::new(
+        "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole",
+        [AssetType::S3].into_iter().collect(),
+        [Op::Backup].into_iter().collect(),
+    );
     let mut c: Vec<_> = check(s, &opts)
+        .unwrap()
         .findings
         .into_iter()
         .map(|f| (f.resource, f.code))
@@ -66,16 +67,20 @@ fn a_folder_of_cli_outputs_makes_the_same_snapshot() {
             Value::Null => std::fs::write(d.join("policy.error"), "An error occurred (NoSuchBucketPolicy) when calling the GetBucketPolicy operation: The bucket policy does not exist").unwrap(),
             p => write(&d.join("policy.json"), &json!({"Policy": p})),
         }
+        // Every bucket has default encryption (SSE-S3 at least) since January 2023, so
+        // `get-bucket-encryption` answers for each (S3 User Guide, "Setting default
+        // server-side encryption behavior for Amazon S3 buckets").
+        let mut rule = json!({"SSEAlgorithm": "AES256"});
         if let Some(e) = b.get("default_encryption") {
-            let mut rule = json!({"SSEAlgorithm": e["sse"]});
+            rule = json!({"SSEAlgorithm": e["sse"]});
             if let Some(k) = e.get("kms_key_id") {
                 rule["KMSMasterKeyID"] = k.clone();
             }
-            write(
-                &d.join("encryption.json"),
-                &json!({"ServerSideEncryptionConfiguration": {"Rules": [{"ApplyServerSideEncryptionByDefault": rule, "BucketKeyEnabled": false}]}}),
-            );
         }
+        write(
+            &d.join("encryption.json"),
+            &json!({"ServerSideEncryptionConfiguration": {"Rules": [{"ApplyServerSideEncryptionByDefault": rule, "BucketKeyEnabled": false}]}}),
+        );
         let versions: Vec<Value> = b["objects"].as_array().unwrap().iter().map(|o| json!({"Key": o["key"], "VersionId": o.get("version_id"), "Size": o["size"], "IsLatest": true})).collect();
         write(&d.join("objects.json"), &json!({"Versions": versions}));
     }
@@ -124,14 +129,22 @@ fn a_folder_of_cli_outputs_makes_the_same_snapshot() {
         .contains("AccessDenied"));
     // The CLI does not give object owners as account ids, so the ObjectWriter bucket's
     // objects have no known owner: that finding becomes unknown; the vault policy was
-    // refused, so it is unknown too; the others are the same.
+    // refused, so both vault reads are unknown too; the others are the same.
     let mut expected = codes(&Snapshot::from_json("demo", &text).unwrap());
     expected.retain(|(_, c)| *c != "object-owner-mismatch");
-    expected.push(("arn:aws:s3:::partner-uploads".into(), "unknown"));
     expected.push((
-        "arn:aws:backup:us-east-1:111122223333:backup-vault:Default".into(),
-        "unknown",
+        "arn:aws:s3:::partner-uploads".into(),
+        "object-owner-unknown",
     ));
+    for _ in [
+        "backup:DescribeBackupVault",
+        "backup:ListRecoveryPointsByBackupVault",
+    ] {
+        expected.push((
+            "arn:aws:backup:us-east-1:111122223333:backup-vault:Default".into(),
+            "not-collected",
+        ));
+    }
     expected.sort();
     assert_eq!(codes(&loaded), expected);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -20,19 +20,19 @@ fn demo() -> Snapshot {
 }
 
 fn opts() -> CheckOptions {
-    CheckOptions {
-        role_arn: ROLE.into(),
-        assets: [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2]
+    CheckOptions::new(
+        ROLE,
+        [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2]
             .into_iter()
             .collect(),
-        operations: [Op::Backup, Op::Restore].into_iter().collect(),
-    }
+        [Op::Backup, Op::Restore].into_iter().collect(),
+    )
 }
 
 #[test]
 fn every_demo_finding_gets_a_verified_fix() {
     let s = demo();
-    let list = fixes(&s, &opts());
+    let list = fixes(&s, &opts()).unwrap();
     let codes: Vec<&str> = list.iter().map(|f| f.code).collect();
     assert_eq!(codes.len(), 3, "{codes:?}");
     for f in &list {
@@ -75,7 +75,7 @@ fn every_demo_finding_gets_a_verified_fix() {
 fn applying_every_fix_leaves_nothing_blocking() {
     let s = demo();
     let mut v: Value = serde_json::to_value(&s).unwrap();
-    for f in fixes(&s, &opts()) {
+    for f in fixes(&s, &opts()).unwrap() {
         let after: Value = serde_json::from_str(&f.after).unwrap();
         let name = f.resource.trim_start_matches("arn:aws:s3:::");
         match f.target {
@@ -113,7 +113,7 @@ fn applying_every_fix_leaves_nothing_blocking() {
         }
     }
     let fixed = Snapshot::from_json("fixed", &v.to_string()).unwrap();
-    let r = check(&fixed, &opts());
+    let r = check(&fixed, &opts()).unwrap();
     assert!(!r.blocks(), "{:#?}", r.findings);
 }
 
@@ -134,7 +134,7 @@ fn a_missing_identity_permission_gets_the_models_statement() {
         .unwrap()
         .retain(|p| p["PolicyName"] != "VaultwardS3BackupPolicy");
     let s = Snapshot::from_json("t", &v.to_string()).unwrap();
-    let list = fixes(&s, &opts());
+    let list = fixes(&s, &opts()).unwrap();
     let f = list
         .iter()
         .find(|f| f.code == "missing-identity-permission")

@@ -102,29 +102,29 @@ fn pin(name: &str, text: &str) {
 
 #[test]
 fn each_broken_state_has_pinned_findings_and_fixes() {
-    let opts = CheckOptions {
-        role_arn: ROLE.into(),
-        assets: [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2]
+    let opts = CheckOptions::new(
+        ROLE,
+        [AssetType::S3, AssetType::DynamoDb, AssetType::Ec2]
             .into_iter()
             .collect(),
-        operations: [Op::Backup, Op::Restore].into_iter().collect(),
-    };
+        [Op::Backup, Op::Restore].into_iter().collect(),
+    );
     for (name, v) in states() {
         let s = Snapshot::from_json(name, &v.to_string()).unwrap();
-        let report = check(&s, &opts);
+        let report = check(&s, &opts).unwrap();
         let findings: Vec<Value> = report.findings.iter().map(|f| json!({"code": f.code, "level": f.level, "resource": f.resource, "operation": f.operation, "action": f.action, "policy": f.policy, "statement": f.statement, "reason": f.reason, "impact": f.impact, "fix": f.fix})).collect();
         pin(
             &format!("{name}.check.json"),
             &format!(
                 "{}\n",
                 serde_json::to_string_pretty(
-                    &json!({"findings": findings, "matrix": report.matrix})
+                    &json!({"status": report.status, "totals": report.totals, "findings": findings, "matrix": report.matrix})
                 )
                 .unwrap()
             ),
         );
         let mut text = String::new();
-        for f in fixes(&s, &opts) {
+        for f in fixes(&s, &opts).unwrap() {
             text.push_str(&format!("# {} on {}: {}\n# verified: {} (finding cleared: {}, no new access: {}, {} principals x {} actions)\n{}\n", f.code, f.resource, f.description, f.verification.verified(), f.verification.finding_cleared, f.verification.no_new_access, f.verification.principals_checked, f.verification.actions_checked, f.diff));
             assert!(f.verification.verified(), "{name}: {f:?}");
         }

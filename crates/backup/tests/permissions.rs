@@ -621,3 +621,109 @@ fn no_statement_is_duplicated_or_unreachable_and_policies_fit_aws_limits() {
         .flat_map(|s| &s.grants)
         .any(|g| g.operation == Operation::ContinuousBackup));
 }
+
+/// A sample ARN for a step's target, with the context keys the check adds for it.
+fn step_request(
+    step: &vaultward_backup::operations::Step,
+    names: &vaultward_backup::operations::Names,
+) -> (String, Value) {
+    use vaultward_backup::operations::{Subject, Target};
+    let region = "us-east-1";
+    let (resource, name) = match step.subject {
+        Subject::Bucket => ("arn:aws:s3:::customer-data".to_string(), "customer-data"),
+        Subject::Table => (
+            format!("arn:aws:dynamodb:{region}:{ACCT}:table/orders"),
+            "orders",
+        ),
+        Subject::Volume => (
+            format!("arn:aws:ec2:{region}:{ACCT}:volume/vol-0123456789abcdef0"),
+            "vol-0123456789abcdef0",
+        ),
+        Subject::Instance => (
+            format!("arn:aws:ec2:{region}:{ACCT}:instance/i-0123456789abcdef0"),
+            "i-0123456789abcdef0",
+        ),
+        Subject::Vault => (
+            format!("arn:aws:backup:{region}:{ACCT}:backup-vault:main"),
+            "main",
+        ),
+    };
+    let fill = [
+        ("region", region),
+        ("account", ACCT),
+        ("resource", resource.as_str()),
+        ("resource_name", name),
+    ];
+    let mut ctx = serde_json::Map::new();
+    for (k, v) in step.context {
+        ctx.insert(names.fill(k, &fill), json!(names.fill(v, &fill)));
+    }
+    let arn = match step.target {
+        Target::Resource => resource.clone(),
+        Target::Objects => format!("{resource}/reports/2026/q1.csv"),
+        Target::Key => {
+            ctx.insert(
+                "kms:ViaService".into(),
+                json!(format!("{}.{region}.amazonaws.com", step.subject.service())),
+            );
+            ctx.insert("kms:CallerAccount".into(), json!(ACCT));
+            format!("arn:aws:kms:{region}:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+        }
+        Target::Arn(t) | Target::Vendor(t) => names.fill(t, &fill),
+    };
+    if step.action.starts_with("s3:") {
+        ctx.insert("s3:ResourceAccount".into(), json!(ACCT));
+    }
+    (arn, Value::Object(ctx))
+}
+
+/// The operations' steps ([`vaultward_backup::operations`]) are what `check` evaluates; the
+/// permission model is what `permissions` generates. They must agree both ways: every
+/// step is allowed by the generated role (else the check blocks a role we generated), and
+/// every action the Backup, Restore, ContinuousBackup and Kms grants name is some step's
+/// (else the role holds a permission no operation uses).
+#[test]
+fn the_generated_role_allows_every_step_and_grants_no_action_no_step_uses() {
+    use vaultward_backup::operations::{Names, STEPS};
+    let p = all_assets();
+    let b = generate(&p).unwrap();
+    let set = identity(&b);
+    let names = Names::from(&p);
+    let mut denied = Vec::new();
+    for step in STEPS {
+        let (arn, ctx) = step_request(step, &names);
+        if decide(&b, &set, step.action, &arn, ctx.clone()) != Decision::Allow {
+            denied.push(format!(
+                "{:?} {:?}: {} on {arn} with {ctx}",
+                step.subject, step.op, step.action
+            ));
+        }
+    }
+    assert!(
+        denied.is_empty(),
+        "steps the generated role does not allow:\n{}",
+        denied.join("\n")
+    );
+
+    let used: BTreeSet<&str> = STEPS.iter().map(|s| s.action).collect();
+    let unused: BTreeSet<&str> = model::policies(&p)
+        .iter()
+        .flat_map(|spec| spec.grants.iter())
+        .filter(|g| {
+            g.allow
+                && matches!(
+                    g.operation,
+                    Operation::Backup
+                        | Operation::Restore
+                        | Operation::ContinuousBackup
+                        | Operation::Kms
+                )
+        })
+        .flat_map(|g| g.actions.iter().copied())
+        .filter(|a| !used.contains(a))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "granted actions no operation step uses: {unused:?}"
+    );
+}

@@ -28,6 +28,9 @@ pub fn check_options(
     operations: &str,
 ) -> Result<CheckOptions, String> {
     let assets = assets(assets_list)?;
+    if assets.is_empty() {
+        return Err("`--assets` selects nothing: name at least one of s3, dynamodb, ec2".into());
+    }
     let operations = operations
         .split(',')
         .filter(|o| !o.trim().is_empty())
@@ -37,16 +40,15 @@ pub fn check_options(
             })
         })
         .collect::<Result<BTreeSet<Op>, String>>()?;
+    if operations.is_empty() {
+        return Err("`--operations` selects nothing: name backup, restore or both".into());
+    }
     if vaultward_iam::arn::Arn::parse(&role)
         .is_none_or(|a| a.service != "iam" || !a.resource.starts_with("role/"))
     {
         return Err(format!("`--role`: `{role}` is not an IAM role ARN"));
     }
-    Ok(CheckOptions {
-        role_arn: role,
-        assets,
-        operations,
-    })
+    Ok(CheckOptions::new(&role, assets, operations))
 }
 
 /// Reads a snapshot; the inner error is a located message about its content.
@@ -67,6 +69,13 @@ pub struct CheckArgs {
     pub assets: String,
     #[arg(long, default_value = "backup,restore")]
     pub operations: String,
+    /// Take the organization's SCPs and RCPs, when the snapshot could not collect them, as
+    /// denying nothing (otherwise every pair is at best `unknown`, exit 3).
+    #[arg(long)]
+    pub assume_org_policies_allow: bool,
+    /// Check continuous S3 backup's requests too (bucket notifications, its EventBridge rule).
+    #[arg(long)]
+    pub continuous_s3: bool,
 }
 
 impl CheckArgs {
@@ -76,6 +85,14 @@ impl CheckArgs {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(check_options(self.role, &self.assets, &self.operations).map(|o| (snapshot, o)))
+        let assume = self.assume_org_policies_allow;
+        let continuous = self.continuous_s3;
+        Ok(
+            check_options(self.role, &self.assets, &self.operations).map(|mut o| {
+                o.assume_org_policies_allow = assume;
+                o.continuous_s3 = continuous;
+                (snapshot, o)
+            }),
+        )
     }
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn vaultward(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vaultward"))
@@ -509,8 +509,8 @@ fn check_streams_objects_from_an_inventory_listing() {
         .find(|f| f["code"] == "explicit-deny-bucket-policy")
         .unwrap();
     assert_eq!(
-        f["impact"]["objects"], 5003,
-        "3 listed in the snapshot and 5,000 in the inventory"
+        f["impact"]["objects"], 5000,
+        "the inventory's listing replaces the snapshot's (3 objects)"
     );
     std::fs::write(&inv, "Bucket,Key,Size\nhd-test,k,lots\n").unwrap();
     let out = vaultward(
@@ -526,5 +526,109 @@ fn check_streams_objects_from_an_inventory_listing() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("inventory.csv:2:"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `check` exits 0 only when every pair is ok; 1 when something blocks; 3 when something
+/// cannot be decided and nothing blocks; 2 when the role named is not the snapshot's.
+#[test]
+fn check_exit_codes_never_say_ok_for_what_was_not_decided() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    ))
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("vaultward-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let role = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
+    let write = |name: &str, v: &Value| {
+        let p = dir.join(name);
+        std::fs::write(&p, v.to_string()).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let check = |snap: &str, role: &str, extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            snap,
+            "--role",
+            role,
+            "--assets",
+            "s3",
+            "--operations",
+            "backup",
+        ];
+        args.extend_from_slice(extra);
+        vaultward(&args, None)
+    };
+    let mut clean: Value = serde_json::from_str(&text).unwrap();
+    clean["buckets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|b| b["name"] == "clean-bucket");
+    let ok = write("clean.json", &clean);
+    let out = check(&ok, role, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ALL CLEAR:"));
+
+    // The organization's policies were not collected: unknown, exit 3, unless the user
+    // says to assume them away (a warning then says so).
+    let mut org = clean.clone();
+    org["organization"] = json!({"id": "o-abc", "policies_not_collected": "AccessDenied"});
+    let org = write("org.json", &org);
+    let out = check(&org, role, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("UNKNOWN:"));
+    let out = check(&org, role, &["--assume-org-policies-allow"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ALL CLEAR, as assumed"));
+
+    // A truncated Deny-all bucket policy is not "no policy".
+    let mut cut = clean.clone();
+    cut["buckets"][0]["policy"] =
+        json!("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*");
+    let cut = write("cut.json", &cut);
+    let out = check(&cut, role, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "unknown");
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["code"] == "unreadable-policy"
+            && !f["parse_errors"].as_array().unwrap().is_empty()));
+
+    // The role by name only, without its path, or from another account: exit 2, with the
+    // exact ARN to use.
+    for wrong in [
+        "arn:aws:iam::111122223333:role/VaultwardBackupRole",
+        "arn:aws:iam::444455556666:role/vaultward/VaultwardBackupRole",
+        "VaultwardBackupRole",
+    ] {
+        let out = check(&ok, wrong, &[]);
+        assert_eq!(out.status.code(), Some(2), "{wrong}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(wrong) || err.contains("ARN"), "{wrong}: {err}");
+        if wrong.contains("role/VaultwardBackupRole") {
+            assert!(err.contains(role), "did you mean: {err}");
+        }
+    }
+    let out = check(&ok, "arn:aws:iam::111122223333:role/NotThere", &[]);
+    assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }

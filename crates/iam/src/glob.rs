@@ -114,6 +114,93 @@ impl Glob {
     }
 }
 
+/// What a pattern says about every text that starts with a given prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefixClass {
+    /// Every text that starts with the prefix matches (beyond the prefix itself).
+    Always,
+    /// No text that starts with the prefix matches.
+    Never,
+    /// It depends on what follows the prefix (or cannot be told cheaply).
+    Depends,
+}
+
+impl Glob {
+    /// Classifies the texts `prefix` + a non-empty suffix: whether all match, none does,
+    /// or it depends on the suffix. Sound: `Always` and `Never` are exact, and anything
+    /// else is `Depends`. The check uses it to evaluate only the patterns that can tell a
+    /// bucket's objects apart.
+    pub fn on_prefix(&self, prefix: &str) -> PrefixClass {
+        match self {
+            Glob::Any => PrefixClass::Always,
+            Glob::Exact(s) if s.starts_with(prefix) && s.len() > prefix.len() => {
+                PrefixClass::Depends
+            }
+            Glob::Exact(_) => PrefixClass::Never,
+            Glob::Prefix(p) if prefix.starts_with(p.as_str()) => PrefixClass::Always,
+            Glob::Prefix(p) if p.starts_with(prefix) => PrefixClass::Depends,
+            Glob::Prefix(_) => PrefixClass::Never,
+            Glob::General(tokens) => general_on_prefix(tokens, prefix),
+        }
+    }
+}
+
+/// Runs the pattern as an automaton over `prefix`: the states left decide the class.
+fn general_on_prefix(tokens: &[Token], prefix: &str) -> PrefixClass {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Elem {
+        Char(char),
+        One,
+        Star,
+    }
+    let elems: Vec<Elem> = tokens
+        .iter()
+        .flat_map(|t| match t {
+            Token::Lit(s) => s.chars().map(Elem::Char).collect::<Vec<_>>(),
+            Token::Star => vec![Elem::Star],
+            Token::One => vec![Elem::One],
+        })
+        .collect();
+    let n = elems.len();
+    // A set of positions in `elems`, closed under skipping stars.
+    let close = |set: &mut Vec<bool>| {
+        for i in 0..n {
+            if set[i] && elems[i] == Elem::Star {
+                set[i + 1] = true;
+            }
+        }
+    };
+    let mut cur = vec![false; n + 1];
+    cur[0] = true;
+    close(&mut cur);
+    for c in prefix.chars() {
+        let mut next = vec![false; n + 1];
+        for i in 0..n {
+            if !cur[i] {
+                continue;
+            }
+            match elems[i] {
+                Elem::Star => next[i] = true,
+                Elem::One => next[i + 1] = true,
+                Elem::Char(e) if e == c => next[i + 1] = true,
+                Elem::Char(_) => {}
+            }
+        }
+        close(&mut next);
+        cur = next;
+        if !cur.iter().any(|&b| b) {
+            return PrefixClass::Never;
+        }
+    }
+    // From a position followed only by stars (at least one), every suffix matches.
+    let all_stars = (0..n).any(|i| cur[i] && elems[i..].iter().all(|e| *e == Elem::Star));
+    if all_stars {
+        PrefixClass::Always
+    } else {
+        PrefixClass::Depends
+    }
+}
+
 /// Appends `text` to `tokens`, reading `*` and `?` as wildcards.
 pub fn push_wild_text(tokens: &mut Vec<Token>, text: &str) {
     let mut lit = String::new();
@@ -191,6 +278,75 @@ fn match_tokens(tokens: &[Token], text: &str, fold: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `on_prefix` against brute force: every suffix up to 4 characters over the
+    /// pattern's alphabet plus one other character.
+    #[test]
+    fn prefix_class_agrees_with_brute_force() {
+        let mut patterns = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for p in &patterns {
+                for c in ['a', 'b', '/', '*', '?'] {
+                    next.push(format!("{p}{c}"));
+                }
+            }
+            patterns.extend(next);
+        }
+        patterns.sort();
+        patterns.dedup();
+        let mut suffixes = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for s in &suffixes {
+                for c in ['a', 'b', '/', 'x'] {
+                    next.push(format!("{s}{c}"));
+                }
+            }
+            suffixes.extend(next);
+        }
+        suffixes.retain(|s| !s.is_empty());
+        suffixes.sort();
+        suffixes.dedup();
+        let prefixes = ["", "a", "ab", "a/", "b/a", "ab/"];
+        for p in &patterns {
+            let g = Glob::new(p);
+            for prefix in prefixes {
+                let class = g.on_prefix(prefix);
+                let hits = suffixes
+                    .iter()
+                    .filter(|s| g.is_match(&format!("{prefix}{s}")))
+                    .count();
+                match class {
+                    PrefixClass::Always => assert_eq!(hits, suffixes.len(), "{p} on {prefix}"),
+                    PrefixClass::Never => assert_eq!(hits, 0, "{p} on {prefix}"),
+                    PrefixClass::Depends => {}
+                }
+            }
+        }
+        // The shapes of real policies are decided without looking at the suffix.
+        let bucket = "arn:aws:s3:::b/";
+        assert_eq!(
+            Glob::new("arn:aws:s3:::b/*").on_prefix(bucket),
+            PrefixClass::Always
+        );
+        assert_eq!(
+            Glob::new("arn:aws:s3:::*/*").on_prefix(bucket),
+            PrefixClass::Always
+        );
+        assert_eq!(
+            Glob::new("arn:aws:s3:::c/*").on_prefix(bucket),
+            PrefixClass::Never
+        );
+        assert_eq!(
+            Glob::new("arn:aws:s3:::b").on_prefix(bucket),
+            PrefixClass::Never
+        );
+        assert_eq!(
+            Glob::new("arn:aws:s3:::b/x/*").on_prefix(bucket),
+            PrefixClass::Depends
+        );
+    }
 
     #[test]
     fn wildcard_table() {

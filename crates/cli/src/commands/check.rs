@@ -1,13 +1,13 @@
 //! `vaultward check SNAPSHOT --role ARN [--assets s3,dynamodb,ec2] [--operations backup,restore]
-//! [--format human|json|sarif|html] [--out FILE]`: will every backup and restore work?
-//! Exit 0 when nothing blocks, 1 when something blocks, 2 for bad input.
+//! [--format human|json|sarif|html] [--out FILE] [--inventory FILE]...`: will every backup
+//! and restore work? Exit 0 only when every pair was decided ok, 1 when something blocks,
+//! 3 when nothing blocks but some pair is unknown, 2 for bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use vaultward_backup::check::{html, render_human, sarif};
-use vaultward_backup::{check_with_inventory, Inventory};
+use vaultward_backup::{read_inventory, Plan};
 
 use crate::input::display_name;
 use crate::output::write_atomically;
@@ -22,7 +22,9 @@ pub struct Args {
     /// Write the report here (atomically) instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// S3 Inventory listings (CSV with a header row, or `.parquet`), streamed; repeat for several.
+    /// S3 Inventory listings, streamed; repeat for several: a `manifest.json` (with its data
+    /// files next to it, as `aws s3 sync` lays them out), `.csv.gz`, `.parquet`, or a CSV
+    /// with a header row. A listing replaces the snapshot's objects of the buckets it covers.
     #[arg(long)]
     inventory: Vec<PathBuf>,
 }
@@ -36,26 +38,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let mut inventory = Inventory::default();
+    let mut plan = match Plan::new(&snapshot, &opts) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: `--role`: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     for path in &args.inventory {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
-        let listing = path.display().to_string();
-        let read = if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        {
-            inventory.read_parquet(&listing, file)
-        } else {
-            inventory.read_csv(&listing, std::io::BufReader::with_capacity(1 << 20, file))
-        };
-        if let Err(e) = read {
+        if let Err(e) = read_inventory(path, &mut plan) {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
     }
-    let inventory = (!args.inventory.is_empty()).then_some(&inventory);
-    let report = check_with_inventory(&snapshot, &opts, inventory);
+    let report = plan.run();
     let text = match args.format.as_str() {
         "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
         "sarif" => format!(
@@ -69,9 +65,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(path) => write_atomically(&path, text.as_bytes())?,
         None => print!("{text}"),
     }
-    Ok(if report.blocks() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(report.status.exit_code()))
 }

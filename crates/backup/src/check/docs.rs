@@ -1,0 +1,227 @@
+//! Reading the policy documents a snapshot holds, in every form AWS produces them: a JSON
+//! object, a JSON string holding one, or a URL-encoded string (the IAM API's and the
+//! SDKs' form of `get-account-authorization-details`). A document that cannot be read is
+//! never taken as absent: the caller gets its parse errors and reports the pairs that
+//! depend on it as unknown.
+
+use serde::Serialize;
+use serde_json::Value;
+use vaultward_iam::policy::percent_decode;
+use vaultward_iam::{parse_policy, NamedPolicy, PolicyKind, Severity};
+
+/// One error of a document that cannot be read: the parser's code, message, JSON path and
+/// position (line and column inside the document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocError {
+    pub code: String,
+    pub message: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl std::fmt::Display for DocError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at {}", self.message, self.path)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, " (line {l}, column {c})")?;
+        }
+        write!(f, " [{}]", self.code)
+    }
+}
+
+/// A document that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// What it is, in words: "bucket policy of `b`".
+    pub what: String,
+    pub errors: Vec<DocError>,
+}
+
+impl Unreadable {
+    pub fn new(what: impl Into<String>, message: impl Into<String>) -> Unreadable {
+        Unreadable {
+            what: what.into(),
+            errors: vec![DocError {
+                code: "unreadable".into(),
+                message: message.into(),
+                path: "$".into(),
+                line: None,
+                column: None,
+            }],
+        }
+    }
+
+    /// The reason, in words, for a finding.
+    pub fn reason(&self) -> String {
+        if self.errors.iter().all(|e| e.code == "not-collected") {
+            let why: Vec<&str> = self.errors.iter().map(|e| e.message.as_str()).collect();
+            return format!("the {} was not collected: {}", self.what, why.join("; "));
+        }
+        let errors: Vec<String> = self.errors.iter().map(ToString::to_string).collect();
+        format!("the {} cannot be read: {}", self.what, errors.join("; "))
+    }
+}
+
+/// The text of a document field: objects as JSON, strings decoded when URL-encoded.
+fn text(v: &Value) -> Result<String, String> {
+    match v {
+        Value::String(s) => {
+            let t = s.trim_start();
+            if t.starts_with('{') || t.starts_with('[') {
+                Ok(s.clone())
+            } else if t.starts_with('%') {
+                percent_decode(s).ok_or_else(|| "the string is not valid URL encoding".into())
+            } else {
+                Ok(s.clone())
+            }
+        }
+        Value::Object(_) => Ok(v.to_string()),
+        other => Err(format!(
+            "a policy document is a JSON object or a string holding one, not {}",
+            match other {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::Array(_) => "an array",
+                _ => "this",
+            }
+        )),
+    }
+}
+
+/// Reads one document as a policy of `kind`, named `name`; `what` describes it in errors.
+pub fn read(
+    v: &Value,
+    name: &str,
+    what: &str,
+    kind: PolicyKind,
+) -> Result<NamedPolicy, Unreadable> {
+    let src = text(v).map_err(|m| Unreadable::new(what, m))?;
+    let parsed = parse_policy(&src, kind);
+    let errors: Vec<_> = parsed
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && !narrows_only(&src, f.code, &f.path))
+        .collect();
+    match parsed.policy {
+        Some(policy) if errors.is_empty() => Ok(NamedPolicy {
+            name: name.to_string(),
+            policy,
+        }),
+        _ => Err(Unreadable {
+            what: what.to_string(),
+            errors: errors
+                .into_iter()
+                .map(|f| DocError {
+                    code: f.code.to_string(),
+                    message: f.message.clone(),
+                    path: f.path.clone(),
+                    line: f.line,
+                    column: f.column,
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// Whether an error leaves the document a meaning that can only deny more than AWS would:
+/// a wildcard ARN inside the `NotPrincipal` of a Deny names nobody to the engine, so the
+/// Deny applies to every principal (IAM User Guide, "AWS JSON policy elements:
+/// NotPrincipal": wildcards are not matched there). AWS refuses such a document when it is
+/// written, so one found in a snapshot was hand-made (often from the troubleshooting
+/// guide's advice); the check evaluates it and warns, never passes what it denies.
+fn narrows_only(src: &str, code: &str, path: &str) -> bool {
+    if code != "principal-wildcard" || !path.contains(".NotPrincipal") {
+        return false;
+    }
+    let Ok(doc) = serde_json::from_str::<Value>(src) else {
+        return false;
+    };
+    let statements = &doc["Statement"];
+    let statement = match path
+        .strip_prefix("$.Statement[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        Some(i) => &statements[i],
+        None if path.starts_with("$.Statement.") => statements,
+        None => return false,
+    };
+    statement["Effect"] == "Deny"
+}
+
+/// Reads an SCP or RCP entry: a document, or `{"name": ..., "document": ...}`.
+pub fn read_named(
+    v: &Value,
+    default_name: String,
+    kind: PolicyKind,
+) -> Result<NamedPolicy, Unreadable> {
+    let (name, doc) = match (v.get("name"), v.get("document")) {
+        (Some(Value::String(n)), Some(d)) => (n.clone(), d),
+        _ => (default_name, v),
+    };
+    read(doc, &name, &format!("{} `{name}`", kind.describe()), kind)
+}
+
+/// A document as plain JSON (decoded), for code that inspects or patches it.
+pub fn json(v: &Value) -> Option<Value> {
+    match v {
+        Value::String(_) => serde_json::from_str(&text(v).ok()?).ok(),
+        Value::Null => None,
+        other => Some(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+
+    /// The IAM API returns documents URL-encoded (RFC 3986): "GetAccountAuthorizationDetails",
+    /// IAM API Reference (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html).
+    #[test]
+    fn every_form_of_a_document_is_read() {
+        let encoded = DOC
+            .replace('%', "%25")
+            .replace('{', "%7B")
+            .replace('}', "%7D")
+            .replace('"', "%22")
+            .replace(':', "%3A")
+            .replace(',', "%2C")
+            .replace('[', "%5B")
+            .replace(']', "%5D");
+        for v in [
+            serde_json::from_str::<Value>(DOC).unwrap_or_default(),
+            Value::String(DOC.into()),
+            Value::String(encoded),
+        ] {
+            let p = read(&v, "p", "inline policy `p`", PolicyKind::Identity);
+            assert!(p.is_ok(), "{v}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn a_broken_document_is_unreadable_with_located_errors() {
+        let truncated = Value::String(DOC[..DOC.len() - 10].into());
+        let e = read(
+            &truncated,
+            "b",
+            "bucket policy of `b`",
+            PolicyKind::Resource,
+        )
+        .err()
+        .unwrap_or_else(|| Unreadable::new("x", "read"));
+        assert_eq!(e.what, "bucket policy of `b`");
+        assert!(e.errors.iter().all(|d| d.line.is_some()), "{e:?}");
+        let dup = Value::String(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#.into(),
+        );
+        let e = read(&dup, "b", "bucket policy of `b`", PolicyKind::Resource);
+        assert!(e.is_err(), "a duplicated key is an error: {e:?}");
+        assert!(read(&Value::Bool(true), "b", "b", PolicyKind::Resource).is_err());
+    }
+}
