@@ -800,8 +800,8 @@ impl<'s> Plan<'s> {
                 return vec![Cause::unknown(
                     "not-collected",
                     step.action,
-                    "the data's encryption (which KMS key, if any) was not collected".into(),
-                    "collect the encryption settings (`vaultward collect`, or the snapshot's `default_encryption` and objects' `kms_key_id`) and check again",
+                    "which KMS key (if any) encrypts the data is not known: it was not collected, or an S3 Inventory row says SSE-KMS without naming the key (Inventory has no field for it)".into(),
+                    "collect the encryption settings and the objects' keys (`vaultward collect` reads each object's key with HeadObject; or the snapshot's `default_encryption` and objects' `kms_key_id`) and check again",
                 )]
             }
             KeyOf::Key(id) => id,
@@ -933,12 +933,9 @@ impl crate::inventory::Sink for Plan<'_> {
             Encryption::Default => default,
             Encryption::NoKey => KeyOf::None,
             Encryption::Kms(Some(k)) => KeyOf::Key(k.clone()),
-            // S3 Inventory does not name the key: S3 uses the bucket's default key unless
-            // the writer named another, which the listing cannot tell.
-            Encryption::Kms(None) => match default {
-                k @ KeyOf::Key(_) => k,
-                _ => KeyOf::Unknown,
-            },
+            // S3 Inventory has no field for the key: the writer may have named another
+            // than the bucket's default, so taking the default would be a guess.
+            Encryption::Kms(None) => KeyOf::Unknown,
             Encryption::CustomerProvided => KeyOf::CustomerProvided,
         };
         // S3 Inventory's `ObjectOwner` may be a canonical user id, which names no account.

@@ -105,6 +105,10 @@ struct Columns {
     status: Option<usize>,
     kms: Option<usize>,
     count: usize,
+    /// S3 Inventory's CSV files URL-encode the key (S3 User Guide, "Amazon S3 Inventory
+    /// list": "When you use the CSV file format, the key name is URL-encoded and must be
+    /// decoded"); hand-made listings with a header hold keys as they are.
+    url_encoded_keys: bool,
 }
 
 impl Columns {
@@ -120,6 +124,7 @@ impl Columns {
                 status: find(&["encryptionstatus"]),
                 kms: find(&["kmskeyarn", "ssekmskeyid", "kmskeyid"]),
                 count: names.len(),
+                url_encoded_keys: false,
             }),
             _ => Err(format!(
                 "the columns `{}` must include `Bucket`, `Key` and `Size`",
@@ -147,6 +152,29 @@ fn encryption(status: Option<&str>, kms: Option<&str>) -> Result<Encryption, Str
             )),
         },
     }
+}
+
+/// Decodes a key as S3 Inventory encodes it in CSV: `%XX` escapes, and `+` for a space.
+fn url_decode(s: &str) -> Option<String> {
+    if !s.contains(['%', '+']) {
+        return Some(s.to_string());
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Reads CSV rows; `columns` is the schema, or `None` to read it from a header row.
@@ -210,9 +238,25 @@ fn read_csv_rows(
         let pick = |i: Option<usize>| i.map(|i| row[i].as_str());
         let enc = encryption(pick(cols.status), pick(cols.kms)).map_err(|m| err(file, n, m))?;
         let owner = pick(cols.owner).map(str::trim).filter(|o| !o.is_empty());
+        let decoded;
+        let key = if cols.url_encoded_keys {
+            decoded = url_decode(&row[cols.key]).ok_or_else(|| {
+                err(
+                    file,
+                    n,
+                    format!(
+                        "`Key` is `{}`, which is not URL-encoded as S3 Inventory writes keys",
+                        row[cols.key]
+                    ),
+                )
+            })?;
+            decoded.as_str()
+        } else {
+            row[cols.key].as_str()
+        };
         sink.object(Listed {
             bucket: &row[cols.bucket],
-            key: &row[cols.key],
+            key,
             size,
             owner,
             encryption: &enc,
@@ -373,7 +417,9 @@ pub fn read_manifest(path: &Path, sink: &mut dyn Sink) -> Result<(), InventoryEr
             let schema = field("fileSchema")
                 .ok_or_else(|| err(&file, 0, "a CSV manifest needs its `fileSchema` (the columns of the headerless files)"))?;
             let names: Vec<String> = schema.split(',').map(|c| c.trim().to_string()).collect();
-            Some(Columns::from_names(&names).map_err(|m| err(&file, 0, format!("`fileSchema`: {m}")))?)
+            let mut c = Columns::from_names(&names).map_err(|m| err(&file, 0, format!("`fileSchema`: {m}")))?;
+            c.url_encoded_keys = true;
+            Some(c)
         }
         "PARQUET" => None,
         "ORC" => return Err(err(&file, 0, "ORC inventories are not read yet: configure the inventory as CSV or Parquet (the same data), or convert the files")),

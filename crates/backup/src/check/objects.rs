@@ -149,7 +149,9 @@ impl Groups {
         self.classifier.bits(row.key, &mut buf, &mut bits);
         self.buf = buf;
         let large = row.size >= MULTIPART_THRESHOLD;
-        let tags = if self.classifier.uses_tags {
+        // The oracle keeps every object's own tags, so a classifier that misses a policy's
+        // tag condition disagrees with it.
+        let tags = if self.classifier.uses_tags || self.per_object {
             row.tags.map(|t| {
                 let mut t = t.to_vec();
                 t.sort();
