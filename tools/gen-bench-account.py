@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Generates the check benchmark's account: 10,000 buckets, 1,000 KMS keys, and an S3
-Inventory listing of 10,000,000 objects (streamed by `vaultward check --inventory`).
+"""Generates the check benchmark's account: 10,000 buckets (one in ten with a prefix-scoped
+bucket policy), 1,000 KMS keys, and an S3 Inventory listing of 10,000,000 objects
+(streamed by `vaultward check --inventory`).
 
 Usage: tools/gen-bench-account.py OUT_DIR [BUCKETS KEYS OBJECTS] [path/to/vaultward]
 Writes OUT_DIR/snapshot.json and OUT_DIR/inventory.csv.
@@ -48,6 +49,10 @@ for i in range(buckets):
     if i % 100 == 0:
         b["policy"] = {"Version": "2012-10-17", "Statement": [{"Sid": "VpcOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"], "Condition": {"StringNotEquals": {"aws:SourceVpc": "vpc-1"}}}]}
+    elif i % 10 == 5:
+        # One bucket in ten has a prefix-scoped policy: its objects fall in two groups.
+        b["policy"] = {"Version": "2012-10-17", "Statement": [{"Sid": "NoArchiveReads", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                       "Resource": f"arn:aws:s3:::{name}/data/00001*"}]}
     else:
         b["policy"] = None
     bucket_list.append(b)

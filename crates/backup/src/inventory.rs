@@ -5,12 +5,12 @@
 //! Accepted, as S3 Inventory writes them ("Configuring Amazon S3 Inventory" and "Locating
 //! your inventory list", Amazon S3 User Guide,
 //! https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html):
-//! - a `manifest.json`: its `fileFormat` (`CSV`, `Parquet`; `ORC` is refused with a clear
-//!   error), its `fileSchema` (the CSV columns), and its `files`, found relative to the
-//!   manifest and checked against their `MD5checksum`;
+//! - a `manifest.json`: its `fileFormat` (`CSV`, `ORC`, `Parquet`), its `fileSchema` (the
+//!   CSV columns), and its `files`, found relative to the manifest and checked against
+//!   their `MD5checksum`;
 //! - gzip-compressed CSV files without a header row (with their manifest, or with the
 //!   default schema of `Bucket, Key, Size` when given alone... see [`read_path`]);
-//! - Parquet files;
+//! - Parquet and ORC files (ORC through `orc-rust`, Apache-2.0);
 //! - plain CSV with a header row (hand-made listings).
 //!
 //! Columns read: `Bucket`, `Key`, `Size` (required); `ObjectOwner` (an account id; other
@@ -104,6 +104,8 @@ struct Columns {
     owner: Option<usize>,
     status: Option<usize>,
     kms: Option<usize>,
+    /// `IsDeleteMarker`: delete markers hold no data (and no size), so they are skipped.
+    delete_marker: Option<usize>,
     count: usize,
     /// S3 Inventory's CSV files URL-encode the key (S3 User Guide, "Amazon S3 Inventory
     /// list": "When you use the CSV file format, the key name is URL-encoded and must be
@@ -123,6 +125,7 @@ impl Columns {
                 owner: find(&["objectowner", "owner", "owneraccount"]),
                 status: find(&["encryptionstatus"]),
                 kms: find(&["kmskeyarn", "ssekmskeyid", "kmskeyid"]),
+                delete_marker: find(&["isdeletemarker"]),
                 count: names.len(),
                 url_encoded_keys: false,
             }),
@@ -177,6 +180,56 @@ fn url_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Sends one row, in any format, to `sink`; `field(i)` is column `i` (`None`: null).
+fn emit<'r>(
+    file: &str,
+    n: u64,
+    cols: &Columns,
+    field: impl Fn(usize) -> Option<&'r str>,
+    sink: &mut dyn Sink,
+) -> Result<(), InventoryError> {
+    let pick = |i: Option<usize>| i.and_then(&field);
+    if pick(cols.delete_marker).is_some_and(|d| d.trim().eq_ignore_ascii_case("true")) {
+        return Ok(());
+    }
+    let (Some(bucket), Some(raw_key)) = (field(cols.bucket), field(cols.key)) else {
+        return Err(err(file, n, "the row has no `Bucket` or no `Key`"));
+    };
+    let raw_size = field(cols.size).unwrap_or("");
+    let size: u64 = raw_size.trim().parse().map_err(|_| {
+        err(
+            file,
+            n,
+            format!("`Size` is `{raw_size}`, not a whole number of bytes"),
+        )
+    })?;
+    let enc = encryption(pick(cols.status), pick(cols.kms)).map_err(|m| err(file, n, m))?;
+    let owner = pick(cols.owner).map(str::trim).filter(|o| !o.is_empty());
+    let decoded;
+    let key = if cols.url_encoded_keys {
+        decoded = url_decode(raw_key).ok_or_else(|| {
+            err(
+                file,
+                n,
+                format!(
+                    "`Key` is `{raw_key}`, which is not URL-encoded as S3 Inventory writes keys"
+                ),
+            )
+        })?;
+        decoded.as_str()
+    } else {
+        raw_key
+    };
+    sink.object(Listed {
+        bucket,
+        key,
+        size,
+        owner,
+        encryption: &enc,
+    })
+    .map_err(|m| err(file, n, m))
+}
+
 /// Reads CSV rows; `columns` is the schema, or `None` to read it from a header row.
 fn read_csv_rows(
     file: &str,
@@ -225,43 +278,7 @@ fn read_csv_rows(
                 ),
             ));
         }
-        let size: u64 = row[cols.size].trim().parse().map_err(|_| {
-            err(
-                file,
-                n,
-                format!(
-                    "`Size` is `{}`, not a whole number of bytes",
-                    row[cols.size]
-                ),
-            )
-        })?;
-        let pick = |i: Option<usize>| i.map(|i| row[i].as_str());
-        let enc = encryption(pick(cols.status), pick(cols.kms)).map_err(|m| err(file, n, m))?;
-        let owner = pick(cols.owner).map(str::trim).filter(|o| !o.is_empty());
-        let decoded;
-        let key = if cols.url_encoded_keys {
-            decoded = url_decode(&row[cols.key]).ok_or_else(|| {
-                err(
-                    file,
-                    n,
-                    format!(
-                        "`Key` is `{}`, which is not URL-encoded as S3 Inventory writes keys",
-                        row[cols.key]
-                    ),
-                )
-            })?;
-            decoded.as_str()
-        } else {
-            row[cols.key].as_str()
-        };
-        sink.object(Listed {
-            bucket: &row[cols.bucket],
-            key,
-            size,
-            owner,
-            encryption: &enc,
-        })
-        .map_err(|m| err(file, n, m))?;
+        emit(file, n, &cols, |i| Some(row[i].as_str()), sink)?;
     }
     Ok(())
 }
@@ -315,20 +332,12 @@ pub fn read_parquet(
     let rows = reader
         .get_row_iter(None)
         .map_err(|e| err(file, 0, e.to_string()))?;
+    let mut values: Vec<Option<String>> = Vec::new();
     for (n, row) in (1_u64..).zip(rows) {
         let row = row.map_err(|e| err(file, n, e.to_string()))?;
-        let mut values: Vec<Option<String>> = vec![None; names.len()];
-        let mut size = None;
+        values.clear();
+        values.resize(names.len(), None);
         for (i, (_, field)) in row.get_column_iter().enumerate() {
-            if i == cols.size {
-                size = match field {
-                    Field::Long(v) => u64::try_from(*v).ok(),
-                    Field::Int(v) => u64::try_from(*v).ok(),
-                    Field::ULong(v) => Some(*v),
-                    Field::Str(s) => s.parse().ok(),
-                    _ => None,
-                };
-            }
             if let Some(slot) = values.get_mut(i) {
                 *slot = match field {
                     Field::Str(s) => Some(s.clone()),
@@ -337,26 +346,78 @@ pub fn read_parquet(
                 };
             }
         }
-        let get = |i: Option<usize>| i.and_then(|i| values.get(i)).and_then(|v| v.as_deref());
-        let (Some(bucket), Some(key), Some(size)) =
-            (get(Some(cols.bucket)), get(Some(cols.key)), size)
-        else {
-            return Err(err(
+        emit(
+            file,
+            n,
+            &cols,
+            |i| values.get(i).and_then(|v| v.as_deref()),
+            sink,
+        )?;
+    }
+    Ok(())
+}
+
+/// An ORC listing, as S3 Inventory writes it (a struct of `bucket`, `key`, `size`, ...).
+/// Column names are matched ignoring case and `_`.
+pub fn read_orc(file: &str, f: std::fs::File, sink: &mut dyn Sink) -> Result<(), InventoryError> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int32Type, Int64Type};
+    use arrow_array::Array;
+    use arrow_schema::DataType;
+
+    let reader = orc_rust::ArrowReaderBuilder::try_new(f)
+        .map_err(|e| err(file, 0, format!("not an ORC file: {e}")))?
+        .with_batch_size(8192)
+        .build();
+    let mut cols = None;
+    let mut n = 0_u64;
+    let mut values: Vec<Option<String>> = Vec::new();
+    for batch in reader {
+        let batch =
+            batch.map_err(|e| err(file, n + 1, format!("cannot read the ORC data: {e}")))?;
+        let schema = batch.schema();
+        let c = match &cols {
+            Some(c) => c,
+            None => {
+                let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+                cols.insert(Columns::from_names(&names).map_err(|m| err(file, 0, m))?)
+            }
+        };
+        // Every column as text, row by row (the listing's few columns, not its data).
+        let columns: Vec<Vec<Option<String>>> = batch
+            .columns()
+            .iter()
+            .map(|a| {
+                (0..a.len())
+                    .map(|r| {
+                        if a.is_null(r) {
+                            return None;
+                        }
+                        Some(match a.data_type() {
+                            DataType::Utf8 => a.as_string::<i32>().value(r).to_string(),
+                            DataType::LargeUtf8 => a.as_string::<i64>().value(r).to_string(),
+                            DataType::Int64 => a.as_primitive::<Int64Type>().value(r).to_string(),
+                            DataType::Int32 => a.as_primitive::<Int32Type>().value(r).to_string(),
+                            DataType::Boolean => a.as_boolean().value(r).to_string(),
+                            // Columns the check does not read (dates, decimals, lists).
+                            _ => String::new(),
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        for r in 0..batch.num_rows() {
+            n += 1;
+            values.clear();
+            values.extend(columns.iter().map(|col| col[r].clone()));
+            emit(
                 file,
                 n,
-                "the row lacks `bucket`, `key` or a whole-number `size`",
-            ));
-        };
-        let enc = encryption(get(cols.status), get(cols.kms)).map_err(|m| err(file, n, m))?;
-        let owner = get(cols.owner).filter(|o| !o.is_empty());
-        sink.object(Listed {
-            bucket,
-            key,
-            size,
-            owner,
-            encryption: &enc,
-        })
-        .map_err(|m| err(file, n, m))?;
+                c,
+                |i| values.get(i).and_then(|v| v.as_deref()),
+                sink,
+            )?;
+        }
     }
     Ok(())
 }
@@ -414,16 +475,27 @@ pub fn read_manifest(path: &Path, sink: &mut dyn Sink) -> Result<(), InventoryEr
     }
     let columns = match format.to_ascii_uppercase().as_str() {
         "CSV" => {
-            let schema = field("fileSchema")
-                .ok_or_else(|| err(&file, 0, "a CSV manifest needs its `fileSchema` (the columns of the headerless files)"))?;
+            let schema = field("fileSchema").ok_or_else(|| {
+                err(
+                    &file,
+                    0,
+                    "a CSV manifest needs its `fileSchema` (the columns of the headerless files)",
+                )
+            })?;
             let names: Vec<String> = schema.split(',').map(|c| c.trim().to_string()).collect();
-            let mut c = Columns::from_names(&names).map_err(|m| err(&file, 0, format!("`fileSchema`: {m}")))?;
+            let mut c = Columns::from_names(&names)
+                .map_err(|m| err(&file, 0, format!("`fileSchema`: {m}")))?;
             c.url_encoded_keys = true;
             Some(c)
         }
-        "PARQUET" => None,
-        "ORC" => return Err(err(&file, 0, "ORC inventories are not read yet: configure the inventory as CSV or Parquet (the same data), or convert the files")),
-        other => return Err(err(&file, 0, format!("`fileFormat` is `{other}`; S3 Inventory writes CSV, ORC or Parquet"))),
+        "PARQUET" | "ORC" => None,
+        other => {
+            return Err(err(
+                &file,
+                0,
+                format!("`fileFormat` is `{other}`; S3 Inventory writes CSV, ORC or Parquet"),
+            ))
+        }
     };
     let files = m
         .get("files")
@@ -445,16 +517,17 @@ pub fn read_manifest(path: &Path, sink: &mut dyn Sink) -> Result<(), InventoryEr
             }
         }
         let opened = std::fs::File::open(&data).map_err(|e| err(&data_name, 0, e.to_string()))?;
-        match &columns {
-            Some(c) => read_csv_gz(&data_name, opened, Some(c.clone()), sink)?,
-            None => read_parquet(&data_name, opened, sink)?,
+        match (&columns, format.eq_ignore_ascii_case("ORC")) {
+            (Some(c), _) => read_csv_gz(&data_name, opened, Some(c.clone()), sink)?,
+            (None, true) => read_orc(&data_name, opened, sink)?,
+            (None, false) => read_parquet(&data_name, opened, sink)?,
         }
     }
     Ok(())
 }
 
-/// Reads a listing, by its name: `*.json` (a manifest), `*.parquet`, `*.csv.gz` (with a
-/// header row when given without its manifest), `*.orc` (refused), or CSV with a header.
+/// Reads a listing, by its name: `*.json` (a manifest), `*.parquet`, `*.orc`, `*.csv.gz`
+/// (with a header row when given without its manifest), or CSV with a header.
 pub fn read_path(path: &Path, sink: &mut dyn Sink) -> Result<(), InventoryError> {
     let file = path.display().to_string();
     let name = path
@@ -464,11 +537,10 @@ pub fn read_path(path: &Path, sink: &mut dyn Sink) -> Result<(), InventoryError>
     if name.ends_with(".json") {
         return read_manifest(path, sink);
     }
-    if name.ends_with(".orc") {
-        return Err(err(&file, 0, "ORC inventories are not read yet: configure the inventory as CSV or Parquet, or convert the files"));
-    }
     let f = std::fs::File::open(path).map_err(|e| err(&file, 0, format!("cannot read it: {e}")))?;
-    if name.ends_with(".parquet") {
+    if name.ends_with(".orc") {
+        read_orc(&file, f, sink)
+    } else if name.ends_with(".parquet") {
         read_parquet(&file, f, sink)
     } else if name.ends_with(".gz") {
         read_csv_gz(&file, f, None, sink)

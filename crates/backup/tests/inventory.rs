@@ -279,3 +279,107 @@ fn a_parquet_manifest_is_read() {
     assert_eq!(denied(&r), (1, 3));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// ORC, as S3 Inventory writes it: lower-case columns, versions with delete markers (no
+/// size: skipped, they hold no data).
+#[test]
+fn an_orc_manifest_is_read_and_delete_markers_are_skipped() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    let dir = tmp("orc");
+    let base = dir.join("dest/src/config");
+    std::fs::create_dir_all(base.join("data")).unwrap();
+    std::fs::create_dir_all(base.join("2026-11-30T01-00Z")).unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("bucket", DataType::Utf8, false),
+        Field::new("key", DataType::Utf8, false),
+        Field::new("version_id", DataType::Utf8, true),
+        Field::new("is_latest", DataType::Boolean, true),
+        Field::new("is_delete_marker", DataType::Boolean, true),
+        Field::new("size", DataType::Int64, true),
+        Field::new("encryption_status", DataType::Utf8, true),
+        Field::new("object_owner", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec!["src", "src", "src", "src"])),
+        Arc::new(StringArray::from(vec![
+            "confidential/a",
+            "confidential/a",
+            "confidential/b c",
+            "public/x",
+        ])),
+        Arc::new(StringArray::from(vec![
+            Some("v2"),
+            Some("v1"),
+            Some("v1"),
+            None,
+        ])),
+        Arc::new(BooleanArray::from(vec![true, false, true, true])),
+        Arc::new(BooleanArray::from(vec![true, false, false, false])),
+        Arc::new(Int64Array::from(vec![None, Some(5), Some(6), Some(100)])),
+        Arc::new(StringArray::from(vec![
+            None,
+            Some("SSE-S3"),
+            Some("SSE-S3"),
+            Some("SSE-S3"),
+        ])),
+        Arc::new(StringArray::from(vec![
+            None,
+            Some("111122223333"),
+            Some("111122223333"),
+            Some("111122223333"),
+        ])),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    let path = base.join("data/part-0.orc");
+    let mut w = orc_rust::ArrowWriterBuilder::new(std::fs::File::create(&path).unwrap(), schema)
+        .try_build()
+        .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let manifest = base.join("2026-11-30T01-00Z/manifest.json");
+    std::fs::write(
+        &manifest,
+        json!({"sourceBucket": "src", "destinationBucket": "arn:aws:s3:::dest", "version": "2016-11-30", "fileFormat": "ORC", "fileSchema": "struct<bucket:string,key:string,version_id:string,is_latest:boolean,is_delete_marker:boolean,size:bigint,encryption_status:string,object_owner:string>", "files": [{"key": "dest/src/config/data/part-0.orc", "size": bytes.len(), "MD5checksum": md5(&bytes)}]}).to_string(),
+    )
+    .unwrap();
+    let r = check_with(&snapshot(json!([])), &manifest).unwrap();
+    // The delete marker is skipped; the old version and `b c` are denied.
+    assert_eq!(denied(&r), (2, 11));
+    assert_eq!(r.totals[0].objects_blocked, 2);
+
+    // The same file alone, by its name.
+    let r = check_with(&snapshot(json!([])), &path).unwrap();
+    assert_eq!(denied(&r), (2, 11));
+
+    // Not ORC: a located error.
+    let bad = dir.join("bad.orc");
+    std::fs::write(&bad, "Bucket,Key,Size\n").unwrap();
+    let e = check_with(&snapshot(json!([])), &bad).unwrap_err();
+    assert!(
+        e.contains("bad.orc") && e.contains("not an ORC file"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn csv_delete_markers_are_skipped() {
+    let dir = tmp("markers");
+    let marker = "\"src\",\"confidential%2Fa\",\"v2\",\"true\",\"true\",\"\",\"2026-11-30T01:00:00.000Z\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"".to_string();
+    let manifest = aws_layout(
+        &dir,
+        &[(
+            "one.csv.gz",
+            gzip(&[marker, row("confidential%2Fa", 4, "SSE-S3")]),
+        )],
+        None,
+    );
+    let r = check_with(&snapshot(json!([])), &manifest).unwrap();
+    assert_eq!(denied(&r), (1, 4));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
