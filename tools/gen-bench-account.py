@@ -57,7 +57,8 @@ for i in range(buckets):
         b["policy"] = None
     bucket_list.append(b)
 snapshot = {"account_id": ACCT, "organization": {"scps": [[{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]]},
-            "iam": iam, "buckets": bucket_list, "kms_keys": kms}
+            "iam": iam, "buckets": bucket_list, "kms_keys": kms,
+            "dynamodb_tables": [], "ec2_instances": [], "ebs_volumes": [], "backup_vaults": []}
 with open(os.path.join(out, "snapshot.json"), "w") as f:
     json.dump(snapshot, f)
 

@@ -16,7 +16,7 @@ mod s3;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -248,7 +248,24 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
         ebs_volumes: Vec::new(),
         backup_vaults: Vec::new(),
         notes: Vec::new(),
+        not_collected: BTreeMap::new(),
     };
+    let not_asked = |what: &str| format!("not asked (--assets without {what})");
+    if !opts.assets.contains(&AssetType::S3) {
+        snapshot
+            .not_collected
+            .insert("buckets".into(), not_asked("s3"));
+    }
+    if !opts.assets.contains(&AssetType::DynamoDb) {
+        snapshot
+            .not_collected
+            .insert("dynamodb_tables".into(), not_asked("dynamodb"));
+    }
+    if !opts.assets.contains(&AssetType::Ec2) {
+        for list in ["ec2_instances", "ebs_volumes"] {
+            snapshot.not_collected.insert(list.into(), not_asked("ec2"));
+        }
+    }
     if opts.assets.contains(&AssetType::S3) {
         ctx.stage("S3");
         snapshot.buckets = s3::buckets(&ctx, opts, &base, &account, &regions).await;
@@ -266,6 +283,22 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
     ctx.finish();
     let missing = ctx.take_missing();
     snapshot.notes = missing.iter().map(Missing::describe).collect();
+    // A list call refused leaves its list incomplete: not collected, not empty.
+    for m in &missing {
+        let list = match m.api.as_str() {
+            "ListBuckets" => "buckets",
+            "ListKeys" => "kms_keys",
+            "ListTables" | "DescribeTable" => "dynamodb_tables",
+            "DescribeInstances" => "ec2_instances",
+            "DescribeVolumes" => "ebs_volumes",
+            "ListBackupVaults" => "backup_vaults",
+            _ => continue,
+        };
+        snapshot
+            .not_collected
+            .entry(list.to_string())
+            .or_insert_with(|| m.describe());
+    }
     Ok(Collection {
         snapshot,
         missing,

@@ -315,6 +315,30 @@ async fn collects_an_account_and_checks_it_end_to_end() {
         15,
         "sizes of a.txt and b/c.bin"
     );
+    assert!(!data.objects_truncated);
+    assert!(
+        s.not_collected.is_empty(),
+        "every list was asked for and read: {:?}",
+        s.not_collected
+    );
+
+    // A sample of one object: the listing says it is cut short, and the lists of the
+    // asset types not asked for are recorded as not collected (not as empty).
+    let mut sample = options(&moto, "testing", "testing");
+    sample.objects = Objects::Sample(1);
+    sample.assets = [AssetType::S3].into_iter().collect();
+    let cut = collect(&sample).await.unwrap().snapshot;
+    let d = cut.buckets.iter().find(|b| b.name == "hd-data").unwrap();
+    assert_eq!(d.objects.len(), 1);
+    assert!(d.objects_truncated);
+    for list in ["dynamodb_tables", "ec2_instances", "ebs_volumes"] {
+        assert!(
+            cut.not_collected[list].starts_with("not asked"),
+            "{list}: {:?}",
+            cut.not_collected
+        );
+    }
+    assert!(!cut.not_collected.contains_key("buckets"));
     assert_eq!(data.ownership.as_deref(), Some("BucketOwnerEnforced"));
     // No ownership controls: the bucket is ObjectWriter (S3 User Guide, "Controlling
     // ownership of objects and disabling ACLs for your bucket").

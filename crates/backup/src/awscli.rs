@@ -367,6 +367,26 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             });
         }
     }
+    // A list whose files are missing is not known to be empty.
+    let mut not_collected = BTreeMap::new();
+    for (list, rel) in [
+        ("buckets", "s3"),
+        ("kms_keys", "kms"),
+        ("dynamodb_tables", "dynamodb"),
+        ("ec2_instances", "ec2/instances.json"),
+        ("ebs_volumes", "ec2/volumes.json"),
+        ("backup_vaults", "backup/vaults.json"),
+    ] {
+        if !dir.join(rel).exists() {
+            let error = std::fs::read_to_string(dir.join(rel.replace(".json", ".error")))
+                .map(|e| format!(": {}", e.trim()))
+                .unwrap_or_default();
+            not_collected.insert(
+                list.to_string(),
+                format!("`{rel}` is not in the export{error}"),
+            );
+        }
+    }
     Ok(Snapshot {
         account_id,
         organization,
@@ -378,5 +398,6 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
         ebs_volumes,
         backup_vaults,
         notes,
+        not_collected,
     })
 }

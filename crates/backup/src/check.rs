@@ -1317,7 +1317,8 @@ impl Plan<'_> {
                 let key = match (&v.kms_key_id, v.encrypted) {
                     (Some(k), _) => KeyOf::Key(k.clone()),
                     (None, Some(true)) => KeyOf::Key("alias/aws/ebs".into()),
-                    (None, _) => KeyOf::None,
+                    (None, Some(false)) => KeyOf::None,
+                    (None, None) => KeyOf::Unknown,
                 };
                 resources.push(Resource {
                     subject: Subject::Volume,
@@ -1351,7 +1352,38 @@ impl Plan<'_> {
                 key: KeyOf::None,
             });
         }
+        // Resource lists not collected: the resources in them are not known, so neither is
+        // whether their backups work.
+        let lists: Vec<(&str, &str, Subject)> = [
+            ("buckets", "S3 buckets", Subject::Bucket),
+            ("dynamodb_tables", "DynamoDB tables", Subject::Table),
+            ("ebs_volumes", "EBS volumes", Subject::Volume),
+            ("ec2_instances", "EC2 instances", Subject::Instance),
+            ("backup_vaults", "backup vaults", Subject::Vault),
+        ]
+        .into_iter()
+        .filter(|(_, _, subject)| subject.asset().is_none_or(has))
+        .filter(|(list, _, _)| s.not_collected.contains_key(*list))
+        .collect();
         for &op in &ops {
+            for (list, label, subject) in &lists {
+                if operations::steps(*subject, op).next().is_none() {
+                    continue;
+                }
+                let why = &s.not_collected[*list];
+                let resource = format!("{label} of account {}", s.account_id);
+                self.acc.push(
+                    &resource,
+                    op,
+                    Cause::unknown(
+                        "not-collected",
+                        "*",
+                        format!("the account's {label} were not collected ({why}): their backups cannot be checked"),
+                        "collect them (`vaultward collect` with the asset type, or the snapshot's list; an empty list says there are none) and check again",
+                    ),
+                    &Impact::default(),
+                );
+            }
             if has(AssetType::S3) {
                 for b in &s.buckets {
                     if role_known {

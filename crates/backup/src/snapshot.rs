@@ -211,7 +211,23 @@ pub struct Snapshot {
     /// What the collector could not read, in words.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The resource lists that were not collected, with why: `buckets`, `kms_keys`,
+    /// `dynamodb_tables`, `ec2_instances`, `ebs_volumes`, `backup_vaults`. A list absent
+    /// from the file is recorded here too: an empty list says "there are none", an absent
+    /// one "not known".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_collected: BTreeMap<String, String>,
 }
+
+/// The snapshot's resource lists, by their field name.
+pub const RESOURCE_LISTS: [&str; 6] = [
+    "buckets",
+    "kms_keys",
+    "dynamodb_tables",
+    "ec2_instances",
+    "ebs_volumes",
+    "backup_vaults",
+];
 
 /// A snapshot file that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -226,12 +242,24 @@ pub struct SnapshotError {
 impl Snapshot {
     /// Reads a snapshot from JSON text; `file` names it in errors.
     pub fn from_json(file: &str, text: &str) -> Result<Snapshot, SnapshotError> {
-        serde_json::from_str(text).map_err(|e| SnapshotError {
+        let located = |e: serde_json::Error| SnapshotError {
             file: file.to_string(),
             line: e.line(),
             column: e.column(),
             message: format!("{e}; see docs/snapshot.md for the snapshot format"),
-        })
+        };
+        let mut s: Snapshot = serde_json::from_str(text).map_err(located)?;
+        // Which fields the file has (values skipped, not built).
+        let present: BTreeMap<String, serde::de::IgnoredAny> =
+            serde_json::from_str(text).map_err(located)?;
+        for list in RESOURCE_LISTS {
+            if !present.contains_key(list) {
+                s.not_collected
+                    .entry(list.to_string())
+                    .or_insert_with(|| "absent from the snapshot".to_string());
+            }
+        }
+        Ok(s)
     }
 
     /// The KMS key a key id, ARN or alias names, if the snapshot has it.

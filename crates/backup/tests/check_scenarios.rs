@@ -370,6 +370,10 @@ fn aws_cli_outputs_without_objects_or_encryption_are_unknown() {
         &json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}),
     );
     std::fs::write(d.join("policy.error"), "An error occurred (NoSuchBucketPolicy) when calling the GetBucketPolicy operation: The bucket policy does not exist").unwrap();
+    write(
+        &dir.join("backup/vaults.json"),
+        &json!({"BackupVaultList": []}),
+    );
     let s = vaultward_backup::awscli::from_aws_cli(&dir).unwrap();
     let o = CheckOptions::new(
         ROLE,
@@ -438,4 +442,38 @@ fn a_truncated_listing_says_at_least() {
         .findings
         .iter()
         .any(|f| f.code == "listing-truncated" && f.level == Level::Unknown));
+}
+
+/// A resource list the snapshot does not have (absent from the file, not asked of the
+/// collector, or refused to it) is not "no resources": its pairs are unknown.
+#[test]
+fn resource_lists_not_collected_are_unknown_not_empty() {
+    let mut v = with_bucket(OBJECTS, Value::Null);
+    v.as_object_mut().unwrap().remove("buckets");
+    let r = run(&v, &[Op::Backup]);
+    assert_eq!((r.status, r.status.exit_code()), (Status::Unknown, 3));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.resource == format!("S3 buckets of account {ACCT}"))
+        .unwrap_or_else(|| panic!("{:#?}", r.findings));
+    assert_eq!((f.code, f.level), ("not-collected", Level::Unknown));
+    assert!(
+        f.reason.contains("absent from the snapshot"),
+        "{}",
+        f.reason
+    );
+
+    // An empty list is "there are none": ok.
+    v["buckets"] = json!([]);
+    assert_eq!(run(&v, &[Op::Backup]).status, Status::Ok);
+
+    // The collector was refused the vault list: the vaults are unknown.
+    v["not_collected"] =
+        json!({"backup_vaults": "ListBackupVaults (region us-east-1): AccessDenied"});
+    let r = run(&v, &[Op::Backup]);
+    assert_eq!(r.status, Status::Unknown);
+    assert!(r.findings.iter().any(|f| f.reason.contains("AccessDenied")));
+    // Restore reads no vault: unaffected.
+    assert_eq!(run(&v, &[Op::Restore]).status, Status::Ok);
 }

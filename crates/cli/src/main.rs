@@ -35,6 +35,10 @@ enum Command {
     /// Generate the backup service's permissions file (IAM JSON, CloudFormation, Terraform).
     Permissions(commands::permissions::Args),
     /// Check an account: will every backup and restore work, and if not, why?
+    ///
+    /// Exit codes: 0 every resource × operation pair was decided ok; 1 something blocks;
+    /// 3 nothing blocks but some pair is unknown (not collected, unreadable, a sample of
+    /// the objects, the organization's policies not read); 2 bad input.
     Check(commands::check::Args),
     /// Read an account's state, read-only, with the AWS SDK, into a snapshot.
     Collect(commands::collect::Args),

@@ -65,8 +65,10 @@ pub struct CheckArgs {
     /// The backup role's ARN, with its path.
     #[arg(long)]
     pub role: String,
+    /// The asset types to check, comma-separated: s3, dynamodb, ec2.
     #[arg(long, default_value = "s3,dynamodb,ec2")]
     pub assets: String,
+    /// The operations to check, comma-separated: backup, restore.
     #[arg(long, default_value = "backup,restore")]
     pub operations: String,
     /// Take the organization's SCPs and RCPs, when the snapshot could not collect them, as

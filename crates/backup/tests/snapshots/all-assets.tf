@@ -813,6 +813,7 @@ resource "aws_iam_policy" "ec2_restore_policy" {
             "ec2:StopInstances",
             "ec2:TerminateInstances",
             "ec2:DeleteNetworkInterface",
+            "ec2:AttachVolume",
             "ec2:DetachVolume",
             "ec2:AssociateAddress",
             "ec2:DisassociateAddress",

@@ -1,5 +1,6 @@
 //! `vaultward check SNAPSHOT --role ARN [--assets s3,dynamodb,ec2] [--operations backup,restore]
-//! [--format human|json|sarif|html] [--out FILE] [--inventory FILE]...`: will every backup
+//! [--format human|json|sarif|html] [--out FILE] [--inventory PATH]...
+//! [--assume-org-policies-allow] [--continuous-s3]`: will every backup
 //! and restore work? Exit 0 only when every pair was decided ok, 1 when something blocks,
 //! 3 when nothing blocks but some pair is unknown, 2 for bad input.
 
@@ -23,8 +24,8 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// S3 Inventory listings, streamed; repeat for several: a `manifest.json` (with its data
-    /// files next to it, as `aws s3 sync` lays them out), `.csv.gz`, `.parquet`, or a CSV
-    /// with a header row. A listing replaces the snapshot's objects of the buckets it covers.
+    /// files next to it, as `aws s3 sync` lays them out), `.csv.gz`, `.orc`, `.parquet`, or
+    /// a CSV with a header row. A listing replaces the snapshot's objects of the buckets it covers.
     #[arg(long)]
     inventory: Vec<PathBuf>,
 }
