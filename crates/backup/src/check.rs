@@ -13,6 +13,7 @@
 //! cannot read (a document that does not parse) makes the pairs that depend on it
 //! `unknown`, never `ok`.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
@@ -1451,26 +1452,7 @@ impl Plan<'_> {
         for f in &mut findings {
             f.impact.summary = summary(f.level, f.operation, &f.impact);
         }
-        findings.sort_by(|a, b| {
-            (
-                a.level,
-                std::cmp::Reverse(a.impact.bytes),
-                std::cmp::Reverse(a.impact.objects),
-                &a.resource,
-                a.operation,
-                &a.action,
-                a.code,
-            )
-                .cmp(&(
-                    b.level,
-                    std::cmp::Reverse(b.impact.bytes),
-                    std::cmp::Reverse(b.impact.objects),
-                    &b.resource,
-                    b.operation,
-                    &b.action,
-                    b.code,
-                ))
-        });
+        findings.sort_by(|a, b| order(a).cmp(&order(b)));
         let matrix: Vec<Cell> = acc
             .cells
             .iter()
@@ -1542,6 +1524,20 @@ fn has_notprincipal_wildcard(doc: &Value) -> bool {
         .findings
         .iter()
         .any(|f| f.code == "principal-wildcard" && f.path.contains("NotPrincipal"))
+}
+
+/// The report's order of findings: blocking first, then unknown, then warnings; the most
+/// data first.
+fn order(f: &Finding) -> (Level, Reverse<u64>, Reverse<u64>, &str, Op, &str, &str) {
+    (
+        f.level,
+        Reverse(f.impact.bytes),
+        Reverse(f.impact.objects),
+        &f.resource,
+        f.operation,
+        &f.action,
+        f.code,
+    )
 }
 
 /// Checks every selected asset and operation of the snapshot.

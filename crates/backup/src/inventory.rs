@@ -114,6 +114,18 @@ struct Columns {
 }
 
 impl Columns {
+    /// The positions of the columns read.
+    fn read(&self) -> Vec<usize> {
+        [self.bucket, self.key, self.size]
+            .into_iter()
+            .chain(
+                [self.owner, self.status, self.kms, self.delete_marker]
+                    .into_iter()
+                    .flatten(),
+            )
+            .collect()
+    }
+
     fn from_names(names: &[String]) -> Result<Columns, String> {
         let norm = |s: &str| s.trim().to_ascii_lowercase().replace('_', "");
         let find = |want: &[&str]| names.iter().position(|c| want.contains(&norm(c).as_str()));
@@ -371,52 +383,52 @@ pub fn read_orc(file: &str, f: std::fs::File, sink: &mut dyn Sink) -> Result<(),
         .build();
     let mut cols = None;
     let mut n = 0_u64;
-    let mut values: Vec<Option<String>> = Vec::new();
     for batch in reader {
         let batch =
             batch.map_err(|e| err(file, n + 1, format!("cannot read the ORC data: {e}")))?;
-        let schema = batch.schema();
         let c = match &cols {
             Some(c) => c,
             None => {
-                let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+                let names: Vec<String> = batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
                 cols.insert(Columns::from_names(&names).map_err(|m| err(file, 0, m))?)
             }
         };
-        // Every column as text, row by row (the listing's few columns, not its data).
-        let columns: Vec<Vec<Option<String>>> = batch
+        // The columns the check reads, as text; the others (ETag, dates, ACLs) are left.
+        let read = c.read();
+        let columns: Vec<Option<Vec<Option<String>>>> = batch
             .columns()
             .iter()
-            .map(|a| {
-                (0..a.len())
-                    .map(|r| {
-                        if a.is_null(r) {
-                            return None;
-                        }
-                        Some(match a.data_type() {
-                            DataType::Utf8 => a.as_string::<i32>().value(r).to_string(),
-                            DataType::LargeUtf8 => a.as_string::<i64>().value(r).to_string(),
-                            DataType::Int64 => a.as_primitive::<Int64Type>().value(r).to_string(),
-                            DataType::Int32 => a.as_primitive::<Int32Type>().value(r).to_string(),
-                            DataType::Boolean => a.as_boolean().value(r).to_string(),
-                            // Columns the check does not read (dates, decimals, lists).
-                            _ => String::new(),
+            .enumerate()
+            .map(|(i, a)| {
+                read.contains(&i).then(|| {
+                    (0..a.len())
+                        .map(|r| {
+                            (!a.is_null(r)).then(|| match a.data_type() {
+                                DataType::Utf8 => a.as_string::<i32>().value(r).to_string(),
+                                DataType::LargeUtf8 => a.as_string::<i64>().value(r).to_string(),
+                                DataType::Int64 => {
+                                    a.as_primitive::<Int64Type>().value(r).to_string()
+                                }
+                                DataType::Int32 => {
+                                    a.as_primitive::<Int32Type>().value(r).to_string()
+                                }
+                                DataType::Boolean => a.as_boolean().value(r).to_string(),
+                                _ => String::new(),
+                            })
                         })
-                    })
-                    .collect()
+                        .collect()
+                })
             })
             .collect();
         for r in 0..batch.num_rows() {
             n += 1;
-            values.clear();
-            values.extend(columns.iter().map(|col| col[r].clone()));
-            emit(
-                file,
-                n,
-                c,
-                |i| values.get(i).and_then(|v| v.as_deref()),
-                sink,
-            )?;
+            let field = |i: usize| columns.get(i)?.as_ref()?[r].as_deref();
+            emit(file, n, c, field, sink)?;
         }
     }
     Ok(())
