@@ -154,7 +154,7 @@ async fn policies(
                         d
                     }
                 };
-                level.push(json!({"name": name, "document": doc}));
+                level.push(json!({"name": name, "id": id, "document": doc}));
             }
             levels[k].push(level);
         }

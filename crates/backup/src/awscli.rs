@@ -114,14 +114,19 @@ fn policy_files(dir: &Path) -> Result<Vec<Vec<Value>>, LoadError> {
                 message: "name it LEVEL-NAME.json, with LEVEL 0 for the organization root".into(),
             })?;
         let v = read_json(&f)?.unwrap_or(Value::Null);
+        let id = v
+            .pointer("/Policy/PolicySummary/Id")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let content = v.pointer("/Policy/Content").cloned().unwrap_or(v);
         let pname = name
             .split_once('-')
             .map_or(name.clone(), |(_, n)| n.to_string());
-        levels
-            .entry(level)
-            .or_default()
-            .push(serde_json::json!({"name": pname, "document": content}));
+        let mut entry = serde_json::json!({"name": pname, "document": content});
+        if let Some(id) = id {
+            entry["id"] = Value::String(id);
+        }
+        levels.entry(level).or_default().push(entry);
     }
     Ok(levels.into_values().collect())
 }

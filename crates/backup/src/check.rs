@@ -22,18 +22,20 @@ use vaultward_iam::authorizer::PolicyType;
 use vaultward_iam::glob::Glob;
 use vaultward_iam::{
     authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
-    Request, Response,
+    Reason, Request, Response,
 };
 
 use crate::operations::{self, Names, Step, Subject, Target, When};
 use crate::params::AssetType;
 use crate::snapshot::{Bucket, Collected, Snapshot};
 
-mod docs;
+mod contract;
+pub(crate) mod docs;
 mod objects;
 mod render;
 mod role;
 
+pub use contract::{Code, Decider, DocRef, ResourceKind};
 pub use docs::{DocError, Unreadable};
 pub use objects::{Classifier, Group, GroupKey, Groups, KeyOf, Row};
 pub use render::{html, sarif};
@@ -156,9 +158,10 @@ pub struct Impact {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     /// Stable kebab-case code (see the README).
-    pub code: &'static str,
+    pub code: Code,
     pub level: Level,
     pub resource: String,
+    pub resource_kind: ResourceKind,
     pub operation: Op,
     pub action: String,
     /// The policy and statement that decided, when one did.
@@ -166,6 +169,12 @@ pub struct Finding {
     pub policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement: Option<String>,
+    /// The deciding statement (or missing Allow) as data: what tools act on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Decider>,
+    /// For a request on a KMS key: the `kms:ViaService` it carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_via_service: Option<String>,
     pub reason: String,
     pub impact: Impact,
     pub fix: String,
@@ -179,8 +188,7 @@ pub struct Finding {
 pub struct Cell {
     pub resource: String,
     pub operation: Op,
-    /// `ok`, `blocked` or `unknown`.
-    pub status: &'static str,
+    pub status: Status,
 }
 
 /// The totals of one operation.
@@ -241,8 +249,9 @@ pub(crate) fn human_bytes(n: u64) -> String {
 enum Doc {
     /// Collected: there is none.
     None,
-    /// The policy, and the document as collected (for structural warnings).
-    Some(Box<NamedPolicy>, Value),
+    /// The policy, and the positions of its Deny statements whose `NotPrincipal` holds a
+    /// wildcard ARN (AWS matches nobody there).
+    Some(Box<NamedPolicy>, Vec<usize>),
     /// Not collected, or cannot be read.
     Unknown(Unreadable),
 }
@@ -265,8 +274,8 @@ impl Doc {
             Collected::Unknown => missing("not in the snapshot".into()),
             Collected::NotCollected { not_collected } => missing(not_collected.clone()),
             Collected::Document(Value::Null) => Doc::None,
-            Collected::Document(v) => match docs::read(v, name, what, kind) {
-                Ok(p) => Doc::Some(Box::new(p), v.clone()),
+            Collected::Document(v) => match docs::read_noting(v, name, what, kind) {
+                Ok((p, wild)) => Doc::Some(Box::new(p), wild),
                 Err(e) => Doc::Unknown(e),
             },
         }
@@ -279,10 +288,10 @@ impl Doc {
         }
     }
 
-    fn raw(&self) -> Option<&Value> {
+    fn wild(&self) -> &[usize] {
         match self {
-            Doc::Some(_, v) => Some(v),
-            _ => None,
+            Doc::Some(_, w) => w,
+            _ => &[],
         }
     }
 }
@@ -290,32 +299,52 @@ impl Doc {
 /// Which policy a request's resource side is, for naming codes and fixes.
 #[derive(Clone, Copy)]
 enum Kind<'a> {
-    Bucket,
+    Bucket { name: &'a str },
     Key { arn: &'a str, aws_managed: bool },
-    Vault,
+    Vault { arn: &'a str },
     Other,
 }
 
 /// One reason a request fails, before it is attached to a resource and an impact.
+#[derive(Clone)]
 struct Cause {
-    code: &'static str,
+    code: Code,
     level: Level,
     action: String,
     policy: Option<String>,
     statement: Option<String>,
+    decided_by: Option<Decider>,
+    kms_via_service: Option<String>,
     reason: String,
     fix: String,
     parse_errors: Vec<DocError>,
 }
 
 impl Cause {
-    fn unknown(code: &'static str, action: &str, reason: String, fix: &str) -> Cause {
+    fn new(code: Code, level: Level, action: &str, reason: String, fix: String) -> Cause {
+        Cause {
+            code,
+            level,
+            action: action.to_string(),
+            policy: None,
+            statement: None,
+            decided_by: None,
+            kms_via_service: None,
+            reason,
+            fix,
+            parse_errors: Vec::new(),
+        }
+    }
+
+    fn unknown(code: Code, action: &str, reason: String, fix: &str) -> Cause {
         Cause {
             code,
             level: Level::Unknown,
             action: action.to_string(),
             policy: None,
             statement: None,
+            decided_by: None,
+            kms_via_service: None,
             reason,
             fix: fix.to_string(),
             parse_errors: Vec::new(),
@@ -326,14 +355,16 @@ impl Cause {
         let not_collected = u.errors.iter().all(|e| e.code == "not-collected");
         Cause {
             code: if not_collected {
-                "not-collected"
+                Code::NotCollected
             } else {
-                "unreadable-policy"
+                Code::UnreadablePolicy
             },
             level: Level::Unknown,
             action: action.to_string(),
             policy: Some(u.what.clone()),
             statement: None,
+            decided_by: None,
+            kms_via_service: None,
             reason: u.reason(),
             fix: if not_collected {
                 "collect it (`vaultward collect`, or add it to the snapshot) and check again".into()
@@ -349,7 +380,7 @@ type FindingKey = (
     String,
     Op,
     Level,
-    &'static str,
+    Code,
     String,
     Option<String>,
     Option<String>,
@@ -372,7 +403,7 @@ impl Acc {
         *c = (*c).max(status);
     }
 
-    fn push(&mut self, resource: &str, op: Op, cause: Cause, impact: &Impact) {
+    fn push(&mut self, resource: &str, kind: ResourceKind, op: Op, cause: Cause, impact: &Impact) {
         let key = (
             resource.to_string(),
             op,
@@ -400,10 +431,13 @@ impl Acc {
                         code: cause.code,
                         level: cause.level,
                         resource: resource.to_string(),
+                        resource_kind: kind,
                         operation: op,
                         action: cause.action,
                         policy: cause.policy,
                         statement: cause.statement,
+                        decided_by: cause.decided_by,
+                        kms_via_service: cause.kms_via_service,
                         reason: cause.reason,
                         impact: impact.clone(),
                         fix: cause.fix,
@@ -440,6 +474,8 @@ pub struct Plan<'s> {
     listings: HashMap<String, Groups>,
     per_object: bool,
     key_docs: HashMap<String, Doc>,
+    /// Where each named policy of `base` lives in the snapshot, by type, level and name.
+    refs: HashMap<(PolicyType, Option<usize>, String), DocRef>,
     requests: usize,
     acc: Acc,
 }
@@ -480,30 +516,73 @@ impl<'s> Plan<'s> {
             Err(e) => return Err(e),
         };
         let mut org_unreadable = Vec::new();
+        let mut refs = HashMap::new();
         let org = s.organization.as_ref();
-        let mut levels = |levels: &[Vec<Value>], kind: PolicyKind, prefix: &str| {
+        let mut levels = |levels: &[Vec<Value>], ty: PolicyType| {
+            let (kind, prefix) = match ty {
+                PolicyType::Scp => (PolicyKind::Scp, "scp"),
+                _ => (PolicyKind::Rcp, "rcp"),
+            };
             levels
                 .iter()
                 .enumerate()
                 .map(|(l, level)| {
-                    level
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, p)| {
-                            docs::read_named(p, format!("{prefix}[{l}][{i}]"), kind)
-                                .map_err(|e| org_unreadable.push(e))
-                                .ok()
-                        })
-                        .collect()
+                    let mut read: Vec<NamedPolicy> = Vec::new();
+                    for (i, p) in level.iter().enumerate() {
+                        match docs::read_named(p, format!("{prefix}[{l}][{i}]"), kind) {
+                            Ok(mut np) => {
+                                // Names are how the engine's reasons point back here.
+                                if read.iter().any(|q| q.name == np.name) {
+                                    np.name = format!("{} #{i}", np.name);
+                                }
+                                let name = np.name.clone();
+                                let doc = match ty {
+                                    PolicyType::Scp => DocRef::Scp {
+                                        level: l,
+                                        index: i,
+                                        name: name.clone(),
+                                    },
+                                    _ => DocRef::Rcp {
+                                        level: l,
+                                        index: i,
+                                        name: name.clone(),
+                                    },
+                                };
+                                refs.insert((ty, Some(l), name), doc);
+                                read.push(np);
+                            }
+                            Err(e) => org_unreadable.push(e),
+                        }
+                    }
+                    read
                 })
                 .collect()
         };
-        let scps = org.map(|o| levels(&o.scps, PolicyKind::Scp, "scp"));
-        let rcps = org.map(|o| levels(&o.rcps, PolicyKind::Rcp, "rcp"));
+        let scps = org.map(|o| levels(&o.scps, PolicyType::Scp));
+        let rcps = org.map(|o| levels(&o.rcps, PolicyType::Rcp));
         let (identity, boundary, tags, trusted) = match role {
             Some(r) => (r.identity, r.boundary, r.tags, r.trusted_accounts),
             None => (Vec::new(), None, Vec::new(), Vec::new()),
         };
+        let identity: Vec<NamedPolicy> = identity
+            .into_iter()
+            .map(|(p, d)| {
+                refs.insert((PolicyType::Identity, None, p.name.clone()), d);
+                p
+            })
+            .collect();
+        let boundary = boundary.map(|(p, d)| {
+            refs.insert((PolicyType::Boundary, None, p.name.clone()), d.clone());
+            // A boundary without an Allow is the boundary as a whole.
+            refs.insert((PolicyType::Boundary, None, String::new()), d);
+            p
+        });
+        refs.insert(
+            (PolicyType::Identity, None, String::new()),
+            DocRef::RoleIdentity {
+                role: opts.role_arn.clone(),
+            },
+        );
         let role_name = opts.role_arn.rsplit('/').next().unwrap_or("role");
         let mut plan = Plan {
             s,
@@ -529,6 +608,7 @@ impl<'s> Plan<'s> {
             listings: HashMap::new(),
             per_object: false,
             key_docs: HashMap::new(),
+            refs,
             requests: 0,
             acc: Acc::default(),
         };
@@ -649,14 +729,43 @@ impl<'s> Plan<'s> {
         Ok(r)
     }
 
+    /// The document and statement a reason points at, as data.
+    fn decider(&self, d: &Reason, kind: Kind<'_>) -> Decider {
+        let document = match d.policy_type {
+            PolicyType::Resource => match kind {
+                Kind::Bucket { name } => Some(DocRef::BucketPolicy {
+                    bucket: name.to_string(),
+                }),
+                Kind::Key { arn, .. } => Some(DocRef::KeyPolicy {
+                    key: arn.to_string(),
+                }),
+                Kind::Vault { arn } => Some(DocRef::VaultPolicy {
+                    vault: arn.to_string(),
+                }),
+                Kind::Other => Some(DocRef::Vendor),
+            },
+            PolicyType::Scp if d.policy.is_none() => {
+                d.level.map(|level| DocRef::ScpLevel { level })
+            }
+            PolicyType::Session => None,
+            ty => self
+                .refs
+                .get(&(ty, d.level, d.policy.clone().unwrap_or_default()))
+                .cloned(),
+        };
+        Decider {
+            policy_type: d.policy_type,
+            document,
+            level: d.level,
+            statement_index: d.statement_index,
+            sid: d.statement.clone().filter(|s| !s.starts_with('#')),
+            effect: d.effect,
+            undecided: d.undecided,
+        }
+    }
+
     /// Every reason `r` denies, as causes.
-    fn causes(
-        &self,
-        r: &Response,
-        action: &str,
-        kind: Kind<'_>,
-        raw: Option<&Value>,
-    ) -> Vec<Cause> {
+    fn causes(&self, r: &Response, action: &str, kind: Kind<'_>, wild: &[usize]) -> Vec<Cause> {
         if r.decision == Decision::Allow {
             return Vec::new();
         }
@@ -675,18 +784,18 @@ impl<'s> Plan<'s> {
             .chain(reasons.is_empty().then_some(None))
         {
             let policy_type = d.map(|d| d.policy_type);
-            let undecided = d.is_some_and(|d| d.message.starts_with("cannot tell whether"));
+            let undecided = d.is_some_and(|d| d.undecided);
             let (code, fix) = match (r.decision, policy_type, kind) {
-                (_, Some(PolicyType::Resource), Kind::Key { aws_managed: true, .. }) => ("aws-managed-key", "an AWS managed key's policy cannot be edited and allows only its own service in its own account: re-encrypt the data with a customer managed key whose policy names the role (or copy it under the bucket's default customer managed key)".to_string()),
-                (_, Some(PolicyType::Resource), Kind::Key { .. }) => ("kms-key-policy-denies", format!("add to the key policy a statement allowing `{action}` to `{role}` (run `vaultward fix`)")),
-                (Decision::ExplicitDeny, Some(PolicyType::Resource), Kind::Bucket) => ("explicit-deny-bucket-policy", format!("add an `ArnNotLike` `aws:PrincipalArn` exception for `{role}` to the Deny statement's condition (not a `NotPrincipal`)")),
-                (_, Some(PolicyType::Resource), Kind::Vault) => ("vault-policy-denies", format!("exempt `{role}` in the vault access policy's Deny, or allow it there")),
-                (_, Some(PolicyType::Resource), _) => ("resource-policy-denies", "change the resource policy to allow the role".to_string()),
-                (_, Some(PolicyType::Scp), _) => ("scp-denies", "ask the organization's administrators to exempt the role in the SCP (an `ArnNotLike` `aws:PrincipalArn` condition)".to_string()),
-                (_, Some(PolicyType::Rcp), _) => ("rcp-denies", "ask the organization's administrators to exempt the role in the RCP (an `ArnNotLike` `aws:PrincipalArn` condition)".to_string()),
-                (_, Some(PolicyType::Boundary), _) => ("boundary-denies", "allow the action in the role's permissions boundary".to_string()),
-                (Decision::ExplicitDeny, Some(PolicyType::Identity), _) => ("identity-policy-denies", "remove the Deny from the role's policies".to_string()),
-                _ => ("missing-identity-permission", format!("add `{action}` to the role's policies: regenerate them with `vaultward permissions`")),
+                (_, Some(PolicyType::Resource), Kind::Key { aws_managed: true, .. }) => (Code::AwsManagedKey, "an AWS managed key's policy cannot be edited and allows only its own service in its own account: re-encrypt the data with a customer managed key whose policy names the role (or copy it under the bucket's default customer managed key)".to_string()),
+                (_, Some(PolicyType::Resource), Kind::Key { .. }) => (Code::KmsKeyPolicyDenies, format!("add to the key policy a statement allowing `{action}` to `{role}` (run `vaultward fix`)")),
+                (Decision::ExplicitDeny, Some(PolicyType::Resource), Kind::Bucket { .. }) => (Code::ExplicitDenyBucketPolicy, format!("add an `ArnNotLike` `aws:PrincipalArn` exception for `{role}` to the Deny statement's condition (not a `NotPrincipal`)")),
+                (_, Some(PolicyType::Resource), Kind::Vault { .. }) => (Code::VaultPolicyDenies, format!("exempt `{role}` in the vault access policy's Deny, or allow it there")),
+                (_, Some(PolicyType::Resource), _) => (Code::ResourcePolicyDenies, "change the resource policy to allow the role".to_string()),
+                (_, Some(PolicyType::Scp), _) => (Code::ScpDenies, "ask the organization's administrators to exempt the role in the SCP (an `ArnNotLike` `aws:PrincipalArn` condition)".to_string()),
+                (_, Some(PolicyType::Rcp), _) => (Code::RcpDenies, "ask the organization's administrators to exempt the role in the RCP (an `ArnNotLike` `aws:PrincipalArn` condition)".to_string()),
+                (_, Some(PolicyType::Boundary), _) => (Code::BoundaryDenies, "allow the action in the role's permissions boundary".to_string()),
+                (Decision::ExplicitDeny, Some(PolicyType::Identity), _) => (Code::IdentityPolicyDenies, "remove the Deny from the role's policies".to_string()),
+                _ => (Code::MissingIdentityPermission, format!("add `{action}` to the role's policies: regenerate them with `vaultward permissions`")),
             };
             // A level short of an Allow may be short only because one of its policies
             // could not be read.
@@ -700,43 +809,41 @@ impl<'s> Plan<'s> {
             if let Kind::Key { arn, .. } = kind {
                 policy.get_or_insert_with(|| format!("key policy of {arn}"));
             }
-            if let Some(doc) = raw {
+            let decided_by = d.map(|d| self.decider(d, kind));
+            {
                 if r.decision == Decision::ExplicitDeny
                     && policy_type == Some(PolicyType::Resource)
-                    && has_notprincipal_wildcard(doc)
+                    && d.and_then(|d| d.statement_index)
+                        .is_some_and(|i| wild.contains(&i))
                 {
                     reason.push_str(
                         " (its NotPrincipal has a wildcard ARN, which AWS never matches)",
                     );
-                    out.push(Cause {
-                        code: "notprincipal-wildcard",
-                        level: Level::Warning,
-                        action: action.to_string(),
-                        policy: policy.clone(),
-                        statement: d.and_then(|d| d.statement.clone()),
-                        reason: "the policy's `NotPrincipal` lists an ARN with a wildcard; AWS does not match wildcards there, so the role is not exempted".into(),
-                        fix: format!("replace the `NotPrincipal` with `\"Principal\": \"*\"` and an `ArnNotLike` condition on `aws:PrincipalArn` listing `{role}`"),
-                        parse_errors: Vec::new(),
-                    });
+                    let mut w = Cause::new(
+                        Code::NotprincipalWildcard,
+                        Level::Warning,
+                        action,
+                        "the policy's `NotPrincipal` lists an ARN with a wildcard; AWS does not match wildcards there, so the role is not exempted".into(),
+                        format!("replace the `NotPrincipal` with `\"Principal\": \"*\"` and an `ArnNotLike` condition on `aws:PrincipalArn` listing `{role}`"),
+                    );
+                    w.policy = policy.clone();
+                    w.statement = d.and_then(|d| d.statement.clone());
+                    w.decided_by = decided_by.clone();
+                    out.push(w);
                 }
             }
             let (code, level) = if undecided {
-                ("cannot-decide", Level::Unknown)
+                (Code::CannotDecide, Level::Unknown)
             } else if org_gap {
-                ("org-policy-unreadable", Level::Unknown)
+                (Code::OrgPolicyUnreadable, Level::Unknown)
             } else {
                 (code, Level::Blocking)
             };
-            out.push(Cause {
-                code,
-                level,
-                action: action.to_string(),
-                policy,
-                statement: d.and_then(|d| d.statement.clone()),
-                reason,
-                fix,
-                parse_errors: Vec::new(),
-            });
+            let mut c = Cause::new(code, level, action, reason, fix);
+            c.policy = policy;
+            c.statement = d.and_then(|d| d.statement.clone());
+            c.decided_by = decided_by;
+            out.push(c);
         }
         out
     }
@@ -754,12 +861,12 @@ impl<'s> Plan<'s> {
         extra: &[(String, String)],
         rp: Option<&NamedPolicy>,
         kind: Kind<'_>,
-        raw: Option<&Value>,
+        wild: &[usize],
     ) -> Vec<Cause> {
         match self.eval(action, resource, account, extra, rp) {
-            Ok(r) => self.causes(&r, action, kind, raw),
+            Ok(r) => self.causes(&r, action, kind, wild),
             Err(why) => vec![Cause::unknown(
-                "cannot-decide",
+                Code::CannotDecide,
                 action,
                 why,
                 "report this request to the Vaultward maintainers",
@@ -786,20 +893,17 @@ impl<'s> Plan<'s> {
         let id = match key {
             KeyOf::None => return Vec::new(),
             KeyOf::CustomerProvided => {
-                return vec![Cause {
-                    code: "sse-c-object",
-                    level: Level::Blocking,
-                    action: step.action.to_string(),
-                    policy: None,
-                    statement: None,
-                    reason: "objects encrypted with customer-provided keys (SSE-C) can be read or written only with that key, which S3 does not keep and the backup service does not have".into(),
-                    fix: "copy the objects to SSE-KMS (or SSE-S3) encryption, or exclude them from the backup".into(),
-                    parse_errors: Vec::new(),
-                }]
+                return vec![Cause::new(
+                    Code::SseCObject,
+                    Level::Blocking,
+                    step.action,
+                    "objects encrypted with customer-provided keys (SSE-C) can be read or written only with that key, which S3 does not keep and the backup service does not have".into(),
+                    "copy the objects to SSE-KMS (or SSE-S3) encryption, or exclude them from the backup".into(),
+                )]
             }
             KeyOf::Unknown => {
                 return vec![Cause::unknown(
-                    "not-collected",
+                    Code::NotCollected,
                     step.action,
                     "which KMS key (if any) encrypts the data is not known: it was not collected, or an S3 Inventory row says SSE-KMS without naming the key (Inventory has no field for it)".into(),
                     "collect the encryption settings and the objects' keys (`vaultward collect` reads each object's key with HeadObject; or the snapshot's `default_encryption` and objects' `kms_key_id`) and check again",
@@ -809,7 +913,7 @@ impl<'s> Plan<'s> {
         };
         let Some(k) = self.s.key(id) else {
             return vec![Cause::unknown(
-                "not-collected",
+                Code::NotCollected,
                 step.action,
                 format!("the KMS key `{id}` is not in the snapshot, so its key policy is unknown"),
                 "collect the key's policy (`kms:GetKeyPolicy`) and check again",
@@ -830,26 +934,24 @@ impl<'s> Plan<'s> {
         let causes = match &doc {
             Doc::Unknown(u) => vec![Cause::unreadable(u, step.action)],
             Doc::None => vec![Cause::unknown(
-                "not-collected",
+                Code::NotCollected,
                 step.action,
                 format!(
                     "the key policy of `{arn}` is empty in the snapshot (every KMS key has one)"
                 ),
                 "collect the key's policy (`kms:GetKeyPolicy`) and check again",
             )],
-            Doc::Some(p, raw) => {
+            Doc::Some(p, wild) => {
                 let account = vaultward_iam::arn::Arn::parse(&arn)
                     .map(|a| a.account.to_string())
                     .unwrap_or_else(|| self.s.account_id.clone());
+                let via = format!("{}.{region}.amazonaws.com", step.subject.service());
                 let mut extra = vec![
-                    (
-                        "kms:ViaService".to_string(),
-                        format!("{}.{region}.amazonaws.com", step.subject.service()),
-                    ),
+                    ("kms:ViaService".to_string(), via.clone()),
                     ("kms:CallerAccount".to_string(), self.s.account_id.clone()),
                 ];
                 extra.extend(self.step_context(step, fill));
-                self.request_causes(
+                let mut causes = self.request_causes(
                     step.action,
                     &arn,
                     &account,
@@ -859,8 +961,12 @@ impl<'s> Plan<'s> {
                         arn: &arn,
                         aws_managed,
                     },
-                    Some(raw),
-                )
+                    wild,
+                );
+                for c in &mut causes {
+                    c.kms_via_service = Some(via.clone());
+                }
+                causes
             }
         };
         self.key_docs.insert(arn, doc);
@@ -874,12 +980,12 @@ impl<'s> Plan<'s> {
         match step.target {
             Target::Arn(t) => {
                 let arn = self.opts.names.fill(t, fill);
-                self.request_causes(step.action, &arn, &acct, &extra, None, Kind::Other, None)
+                self.request_causes(step.action, &arn, &acct, &extra, None, Kind::Other, &[])
             }
             Target::Vendor(t) => {
                 let Some(vendor) = self.vendor_account.clone() else {
                     return vec![Cause::unknown(
-                        "not-collected",
+                        Code::NotCollected,
                         step.action,
                         "the role's trust policy names no other account, so the vendor's account (where this request goes) is not known".into(),
                         "check that the role trusts the vendor's control plane (`vaultward permissions` generates that trust policy)",
@@ -905,7 +1011,7 @@ impl<'s> Plan<'s> {
                     &extra,
                     vendor_policy.as_ref(),
                     Kind::Other,
-                    None,
+                    &[],
                 )
             }
             _ => Vec::new(),
@@ -963,6 +1069,16 @@ struct Resource<'a> {
     key: KeyOf,
 }
 
+fn kind_of(subject: Subject) -> ResourceKind {
+    match subject {
+        Subject::Bucket => ResourceKind::Bucket,
+        Subject::Table => ResourceKind::Table,
+        Subject::Volume => ResourceKind::Volume,
+        Subject::Instance => ResourceKind::Instance,
+        Subject::Vault => ResourceKind::Vault,
+    }
+}
+
 fn region_of(arn: &str) -> String {
     vaultward_iam::arn::Arn::parse(arn)
         .map(|a| a.region.to_string())
@@ -990,7 +1106,7 @@ impl Plan<'_> {
         ];
         self.acc.cell(r.arn, op, Status::Ok);
         let kind = match r.subject {
-            Subject::Vault => Kind::Vault,
+            Subject::Vault => Kind::Vault { arn: r.arn },
             _ => Kind::Other,
         };
         for step in operations::steps(r.subject, op) {
@@ -1014,7 +1130,7 @@ impl Plan<'_> {
                             &extra,
                             doc.policy(),
                             kind,
-                            doc.raw(),
+                            doc.wild(),
                         )
                     }
                 },
@@ -1023,7 +1139,7 @@ impl Plan<'_> {
                 Target::Arn(_) | Target::Vendor(_) => self.other_causes(step, &fill),
             };
             for c in causes {
-                self.acc.push(r.arn, op, c, &fails(op));
+                self.acc.push(r.arn, kind_of(r.subject), op, c, &fails(op));
             }
         }
     }
@@ -1134,8 +1250,8 @@ impl Plan<'_> {
                             &acct,
                             &extra,
                             doc.policy(),
-                            Kind::Bucket,
-                            doc.raw(),
+                            Kind::Bucket { name: &b.name },
+                            doc.wild(),
                         )
                     }
                 },
@@ -1145,7 +1261,7 @@ impl Plan<'_> {
             for c in causes {
                 bucket_blocked |= c.level == Level::Blocking;
                 bucket_unknown |= c.level == Level::Unknown;
-                self.acc.push(&arn, op, c, &total);
+                self.acc.push(&arn, ResourceKind::Bucket, op, c, &total);
             }
         }
         // Each group of objects: every cause that stops it.
@@ -1155,8 +1271,9 @@ impl Plan<'_> {
             Listing::Unknown(why) => {
                 self.acc.push(
                     &arn,
+                    ResourceKind::Bucket,
                     op,
-                    Cause::unknown("not-collected", "s3:ListBucket", format!("unknown: {why}"), "collect the bucket's objects (`vaultward collect`) or pass an S3 Inventory listing with --inventory, and check again"),
+                    Cause::unknown(Code::NotCollected, "s3:ListBucket", format!("unknown: {why}"), "collect the bucket's objects (`vaultward collect`) or pass an S3 Inventory listing with --inventory, and check again"),
                     &Impact::default(),
                 );
             }
@@ -1174,7 +1291,7 @@ impl Plan<'_> {
                     let is_blocked = causes.iter().any(|c| c.level == Level::Blocking);
                     let is_unknown = causes.iter().any(|c| c.level == Level::Unknown);
                     for c in causes {
-                        self.acc.push(&arn, op, c, &impact);
+                        self.acc.push(&arn, ResourceKind::Bucket, op, c, &impact);
                     }
                     let into = if is_blocked || bucket_blocked {
                         &mut blocked
@@ -1188,7 +1305,7 @@ impl Plan<'_> {
                 }
                 if truncated {
                     // The sample's figures are a floor: the bucket holds more.
-                    self.acc.push(&arn, op, Cause::unknown("listing-truncated", "s3:ListBucket", "the collector listed only a sample of the bucket's objects (`objects_truncated`), so the figures are a floor and objects beyond the sample are not checked".into(), "collect the full listing (`vaultward collect --objects all`) or pass an S3 Inventory listing with --inventory"), &total);
+                    self.acc.push(&arn, ResourceKind::Bucket, op, Cause::unknown(Code::ListingTruncated, "s3:ListBucket", "the collector listed only a sample of the bucket's objects (`objects_truncated`), so the figures are a floor and objects beyond the sample are not checked".into(), "collect the full listing (`vaultward collect --objects all`) or pass an S3 Inventory listing with --inventory"), &total);
                 }
             }
         }
@@ -1226,20 +1343,29 @@ impl Plan<'_> {
             match (gk.owner.as_deref(), ownership) {
                 (_, Some("BucketOwnerEnforced")) => {}
                 (Some(o), _) if o == acct => {}
-                (Some(o), Some(mode @ ("ObjectWriter" | "BucketOwnerPreferred"))) => causes.push(Cause {
-                    code: "object-owner-mismatch",
-                    level: Level::Blocking,
-                    action: "s3:GetObject".into(),
-                    policy: None,
-                    statement: None,
-                    reason: format!("objects owned by account {o}: the bucket's Object Ownership (`{mode}`) keeps ACLs in force, so the bucket owner's role gets 403 on them"),
-                    fix: "set Object Ownership to `BucketOwnerEnforced` (ACLs are then disabled and the bucket owner owns every object; check first that nothing relies on ACLs)".into(),
-                    parse_errors: Vec::new(),
-                }),
-                (None, Some(mode)) => causes.push(Cause::unknown("object-owner-unknown", "s3:GetObject", format!("objects with no recorded owner: with Object Ownership `{mode}` another account may own them"), "collect the objects' owners (`ListObjectVersions` with `--fetch-owner`) or an S3 Inventory with `ObjectOwner`")),
-                (Some(o), None) => causes.push(Cause::unknown("not-collected", "s3:GetObject", format!("objects owned by account {o}, and the bucket's Object Ownership was not collected"), "collect the bucket's Object Ownership (`s3:GetBucketOwnershipControls`)")),
-                (_, Some(mode)) => causes.push(Cause::unknown("not-collected", "s3:GetObject", format!("the bucket's Object Ownership `{mode}` is not one S3 defines"), "collect the bucket's Object Ownership again (`s3:GetBucketOwnershipControls`)")),
-                (None, None) => causes.push(Cause::unknown("not-collected", "s3:GetObject", "neither the objects' owners nor the bucket's Object Ownership were collected: another account may own them".into(), "collect the bucket's Object Ownership (`s3:GetBucketOwnershipControls`)")),
+                (Some(o), Some(mode @ ("ObjectWriter" | "BucketOwnerPreferred"))) => {
+                    let mut c = Cause::new(
+                        Code::ObjectOwnerMismatch,
+                        Level::Blocking,
+                        "s3:GetObject",
+                        format!("objects owned by account {o}: the bucket's Object Ownership (`{mode}`) keeps ACLs in force, so the bucket owner's role gets 403 on them"),
+                        "set Object Ownership to `BucketOwnerEnforced` (ACLs are then disabled and the bucket owner owns every object; check first that nothing relies on ACLs)".into(),
+                    );
+                    c.decided_by = Some(Decider {
+                        policy_type: PolicyType::Resource,
+                        document: Some(DocRef::OwnershipControls { bucket: b.name.clone() }),
+                        level: None,
+                        statement_index: None,
+                        sid: None,
+                        effect: None,
+                        undecided: false,
+                    });
+                    causes.push(c)
+                }
+                (None, Some(mode)) => causes.push(Cause::unknown(Code::ObjectOwnerUnknown, "s3:GetObject", format!("objects with no recorded owner: with Object Ownership `{mode}` another account may own them"), "collect the objects' owners (`ListObjectVersions` with `--fetch-owner`) or an S3 Inventory with `ObjectOwner`")),
+                (Some(o), None) => causes.push(Cause::unknown(Code::NotCollected, "s3:GetObject", format!("objects owned by account {o}, and the bucket's Object Ownership was not collected"), "collect the bucket's Object Ownership (`s3:GetBucketOwnershipControls`)")),
+                (_, Some(mode)) => causes.push(Cause::unknown(Code::NotCollected, "s3:GetObject", format!("the bucket's Object Ownership `{mode}` is not one S3 defines"), "collect the bucket's Object Ownership again (`s3:GetBucketOwnershipControls`)")),
+                (None, None) => causes.push(Cause::unknown(Code::NotCollected, "s3:GetObject", "neither the objects' owners nor the bucket's Object Ownership were collected: another account may own them".into(), "collect the bucket's Object Ownership (`s3:GetBucketOwnershipControls`)")),
             }
         }
         let object_arn = format!("arn:aws:s3:::{}/{}", b.name, g.sample);
@@ -1257,13 +1383,13 @@ impl Plan<'_> {
             match step.target {
                 Target::Objects => match policy {
                     Doc::Unknown(u) => causes.push(Cause::unreadable(u, step.action)),
-                    _ if tags_unknown => causes.push(Cause::unknown("not-collected", step.action, "a policy conditions on `s3:ExistingObjectTag/...` and these objects' tags were not collected".into(), "collect the objects' tags (the snapshot's `tags` per object) and check again")),
+                    _ if tags_unknown => causes.push(Cause::unknown(Code::NotCollected, step.action, "a policy conditions on `s3:ExistingObjectTag/...` and these objects' tags were not collected".into(), "collect the objects' tags (the snapshot's `tags` per object) and check again")),
                     doc => {
                         let mut extra = self.step_context(step, fill);
                         for (k, v) in gk.tags.iter().flatten() {
                             extra.push((format!("s3:ExistingObjectTag/{k}"), v.clone()));
                         }
-                        causes.extend(self.request_causes(step.action, &object_arn, &acct, &extra, doc.policy(), Kind::Bucket, doc.raw()));
+                        causes.extend(self.request_causes(step.action, &object_arn, &acct, &extra, doc.policy(), Kind::Bucket { name: &b.name }, doc.wild()));
                     }
                 },
                 Target::Key => causes.extend(self.key_causes(step, &gk.key, region, fill)),
@@ -1282,22 +1408,30 @@ impl Plan<'_> {
         // What makes every pair unknown: the role's side, the organization's policies.
         let mut everything_unknown = Vec::new();
         for u in &self.role_unknown {
-            everything_unknown.push((opts.role_arn.clone(), Cause::unreadable(u, "*")));
+            everything_unknown.push((
+                opts.role_arn.clone(),
+                ResourceKind::Role,
+                Cause::unreadable(u, "*"),
+            ));
         }
         for u in &self.org_unreadable {
-            everything_unknown.push((acct_resource.clone(), Cause::unreadable(u, "*")));
+            everything_unknown.push((
+                acct_resource.clone(),
+                ResourceKind::Account,
+                Cause::unreadable(u, "*"),
+            ));
         }
         if let Some(why) = s
             .organization
             .as_ref()
             .and_then(|o| o.policies_not_collected.as_ref())
         {
-            let mut c = Cause::unknown("organization-policies-not-collected", "*", format!("the organization's SCPs and RCPs were not collected ({why}): any of them may deny the backup"), "collect from the management account or a delegated administrator (organizations:ListParents, ListPoliciesForTarget, DescribePolicy), add the policies to the snapshot, or pass --assume-org-policies-allow to accept the risk");
+            let mut c = Cause::unknown(Code::OrganizationPoliciesNotCollected, "*", format!("the organization's SCPs and RCPs were not collected ({why}): any of them may deny the backup"), "collect from the management account or a delegated administrator (organizations:ListParents, ListPoliciesForTarget, DescribePolicy), add the policies to the snapshot, or pass --assume-org-policies-allow to accept the risk");
             if opts.assume_org_policies_allow {
                 c.level = Level::Warning;
                 c.reason = format!("the organization's SCPs and RCPs were not collected ({why}); as asked (--assume-org-policies-allow), the verdicts assume they deny nothing");
             }
-            everything_unknown.push((acct_resource.clone(), c));
+            everything_unknown.push((acct_resource.clone(), ResourceKind::Account, c));
         }
         let role_known = self.role_unknown.is_empty();
         let has = |a: AssetType| opts.assets.contains(&a);
@@ -1375,9 +1509,10 @@ impl Plan<'_> {
                 let resource = format!("{label} of account {}", s.account_id);
                 self.acc.push(
                     &resource,
+                    ResourceKind::ResourceList,
                     op,
                     Cause::unknown(
-                        "not-collected",
+                        Code::NotCollected,
                         "*",
                         format!("the account's {label} were not collected ({why}): their backups cannot be checked"),
                         "collect them (`vaultward collect` with the asset type, or the snapshot's list; an empty list says there are none) and check again",
@@ -1405,22 +1540,13 @@ impl Plan<'_> {
                     self.acc.cell(r.arn, op, Status::Unknown);
                 }
             }
-            for (resource, c) in &everything_unknown {
-                let cause = Cause {
-                    code: c.code,
-                    level: c.level,
-                    action: c.action.clone(),
-                    policy: c.policy.clone(),
-                    statement: c.statement.clone(),
-                    reason: c.reason.clone(),
-                    fix: c.fix.clone(),
-                    parse_errors: c.parse_errors.clone(),
-                };
-                self.acc.push(resource, op, cause, &Impact::default());
+            for (resource, rk, c) in &everything_unknown {
+                self.acc
+                    .push(resource, *rk, op, c.clone(), &Impact::default());
             }
             if everything_unknown
                 .iter()
-                .any(|(_, c)| c.level == Level::Unknown)
+                .any(|(_, _, c)| c.level == Level::Unknown)
             {
                 let cells: Vec<String> = self
                     .acc
@@ -1459,7 +1585,7 @@ impl Plan<'_> {
             .map(|((r, op), st)| Cell {
                 resource: r.clone(),
                 operation: *op,
-                status: st.name(),
+                status: *st,
             })
             .collect();
         let mut totals = Vec::new();
@@ -1516,16 +1642,6 @@ fn summary(level: Level, op: Op, i: &Impact) -> String {
     }
 }
 
-fn has_notprincipal_wildcard(doc: &Value) -> bool {
-    let Some(v) = docs::json(doc) else {
-        return false;
-    };
-    parse_policy(&v.to_string(), PolicyKind::Resource)
-        .findings
-        .iter()
-        .any(|f| f.code == "principal-wildcard" && f.path.contains("NotPrincipal"))
-}
-
 /// The report's order of findings: blocking first, then unknown, then warnings; the most
 /// data first.
 fn order(f: &Finding) -> (Level, Reverse<u64>, Reverse<u64>, &str, Op, &str, &str) {
@@ -1536,7 +1652,7 @@ fn order(f: &Finding) -> (Level, Reverse<u64>, Reverse<u64>, &str, Op, &str, &st
         &f.resource,
         f.operation,
         &f.action,
-        f.code,
+        f.code.as_str(),
     )
 }
 
@@ -1551,7 +1667,7 @@ pub fn render_human(r: &Report) -> String {
     let verdict = match r.status {
         Status::Blocked => "BLOCKED: some backups or restores will fail",
         Status::Unknown => "UNKNOWN: nothing is known to fail, but some pairs could not be decided",
-        Status::Ok if r.findings.iter().any(|f| f.code == "organization-policies-not-collected") => {
+        Status::Ok if r.findings.iter().any(|f| f.code == Code::OrganizationPoliciesNotCollected) => {
             "ALL CLEAR, as assumed: every backup and restore checked will work if the organization's uncollected policies deny nothing"
         }
         Status::Ok => "ALL CLEAR: every backup and restore checked will work",
@@ -1610,9 +1726,15 @@ pub fn render_human(r: &Report) -> String {
     out.push_str(&format!(
         "{} resource/operation pairs: {} ok, {} blocked, {} unknown ({} requests evaluated)\n",
         r.matrix.len(),
-        r.matrix.iter().filter(|c| c.status == "ok").count(),
-        r.matrix.iter().filter(|c| c.status == "blocked").count(),
-        r.matrix.iter().filter(|c| c.status == "unknown").count(),
+        r.matrix.iter().filter(|c| c.status == Status::Ok).count(),
+        r.matrix
+            .iter()
+            .filter(|c| c.status == Status::Blocked)
+            .count(),
+        r.matrix
+            .iter()
+            .filter(|c| c.status == Status::Unknown)
+            .count(),
         r.requests
     ));
     out

@@ -1,7 +1,20 @@
-//! Fixes for the check's findings, each verified before it is offered: with the patch
-//! applied the finding is gone, and no other principal (anonymous callers, other accounts,
-//! the account's root, its other roles and users) gains any access it did not have, for
-//! every action the patched statement covers.
+//! Fixes for the check's findings. Every blocking or unknown finding ends in exactly one
+//! entry: a patch of the document that decided it, or a `manual` entry saying what a person
+//! must do and why Vaultward cannot.
+//!
+//! A patch is offered as verified only when both hold: with it applied the findings it is
+//! for are gone (the snapshot is checked again), and no other principal (anonymous callers,
+//! other accounts, the account's root, its other roles and users) gains any access it did
+//! not have, for every action the patched document covers. Patches are chosen from the
+//! findings' typed data ([`Decider`]: which document, which statement), never from their
+//! prose. One document gets one patch, whatever the number of findings it closes; a patch
+//! that uncovers another finding on the same document (a key policy exempting the role from
+//! a Deny, then lacking an Allow) is extended, not doubled.
+//!
+//! The verified patches, applied together, give the patched snapshot: `fix` succeeds exactly
+//! when the check of that snapshot is `ok`.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -10,14 +23,22 @@ use vaultward_iam::{
     Request,
 };
 
-use crate::check::{check, CheckOptions, Finding, Level, Op, RoleError};
+use crate::check::docs::json as doc_json;
+use crate::check::{
+    check, CheckOptions, Code, Decider, DocRef, Finding, Level, Op, Report, RoleError, Status,
+};
 use crate::diff::unified;
 use crate::snapshot::{Collected, Snapshot};
 
-/// How a fix was verified.
+/// The inline policy `fix` adds missing permissions to.
+pub const INLINE_POLICY: &str = "VaultwardMissingPermissions";
+/// The Sid of the statements `fix` adds to key policies and SCPs.
+const SID: &str = "AllowVaultwardBackupRole";
+
+/// How a patch was verified.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verification {
-    /// The finding is gone when the snapshot is checked again with the patch applied.
+    /// Every finding the patch is for is gone when the snapshot is checked with it.
     pub finding_cleared: bool,
     /// No other principal gains access (see `gained` otherwise).
     pub no_new_access: bool,
@@ -33,37 +54,141 @@ impl Verification {
     }
 }
 
-/// One fix: the document before and after, the diff, and its verification.
-#[derive(Debug, Clone, Serialize)]
-pub struct Fix {
-    pub code: &'static str,
+/// A finding an entry is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingRef {
+    pub code: Code,
+    pub level: Level,
     pub resource: String,
-    /// What the patched file is: `bucket-policy`, `key-policy`, `ownership-controls`, ...
+    pub operation: Op,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Decider>,
+}
+
+impl From<&Finding> for FindingRef {
+    fn from(f: &Finding) -> Self {
+        FindingRef {
+            code: f.code,
+            level: f.level,
+            resource: f.resource.clone(),
+            operation: f.operation,
+            action: f.action.clone(),
+            decided_by: f.decided_by.clone(),
+        }
+    }
+}
+
+impl FindingRef {
+    fn same(&self, f: &Finding) -> bool {
+        self.code == f.code
+            && self.resource == f.resource
+            && self.operation == f.operation
+            && self.action == f.action
+            && self.decided_by.as_ref().map(|d| &d.document)
+                == f.decided_by.as_ref().map(|d| &d.document)
+    }
+}
+
+/// Whose credentials the apply command needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "kebab-case")]
+pub enum Applier {
+    /// An administrator of this account (or of the key's account, for a key elsewhere).
+    Account { account: String },
+    /// The organization's management account (or a delegated policy administrator).
+    ManagementAccount,
+}
+
+/// A patched document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Patch {
+    /// The document patched.
+    pub document: DocRef,
+    /// What the file is: `bucket-policy`, `key-policy`, `scp`, ...
     pub target: &'static str,
-    /// The ARN of what the patched document belongs to (the bucket, the key).
-    pub patched: String,
+    pub findings: Vec<FindingRef>,
     pub file: String,
     pub description: String,
+    /// The AWS CLI command that applies the file (run in the output folder).
+    pub apply: String,
+    pub applied_by: Applier,
     pub before: String,
     pub after: String,
     pub diff: String,
     pub verification: Verification,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub caveat: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
+}
+
+/// What a person must do, and why Vaultward cannot.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manual {
+    pub findings: Vec<FindingRef>,
+    pub why: String,
+    pub steps: Vec<String>,
+}
+
+/// One entry of `fixes.json`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Entry {
+    Patch(Box<Patch>),
+    Manual(Manual),
+}
+
+/// Whether the fixes close everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixStatus {
+    /// Every blocking finding has a verified patch and the patched snapshot checks `ok`.
+    Fixed,
+    /// Something remains (see `remaining`): a manual step, an unverified patch, an unknown.
+    Incomplete,
+}
+
+/// The outcome of `fix`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixReport {
+    pub status: FixStatus,
+    /// The check's verdict on the snapshot with every verified patch applied.
+    pub after: Status,
+    pub entries: Vec<Entry>,
+    /// The findings the check still reports once every verified patch is applied.
+    pub remaining: Vec<FindingRef>,
+    /// The snapshot with every verified patch applied.
+    #[serde(skip)]
+    pub patched: Snapshot,
+}
+
+impl FixReport {
+    /// 0 when everything is fixed, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self.status {
+            FixStatus::Fixed => 0,
+            FixStatus::Incomplete => 1,
+        }
+    }
+
+    pub fn patches(&self) -> impl Iterator<Item = &Patch> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Patch(p) => Some(&**p),
+            Entry::Manual(_) => None,
+        })
+    }
+
+    pub fn manuals(&self) -> impl Iterator<Item = &Manual> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Manual(m) => Some(m),
+            Entry::Patch(_) => None,
+        })
+    }
 }
 
 fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
-}
-
-fn doc_of(v: &Value) -> Option<Value> {
-    match v {
-        Value::String(s) => serde_json::from_str(s).ok(),
-        Value::Null => None,
-        other => Some(other.clone()),
-    }
 }
 
 fn statements_mut(doc: &mut Value) -> Vec<&mut Value> {
@@ -74,89 +199,122 @@ fn statements_mut(doc: &mut Value) -> Vec<&mut Value> {
     }
 }
 
-/// Adds an `ArnNotLike` `aws:PrincipalArn` exception for `role` to the Deny statement named
-/// `sid` (or the first Deny that has no Sid), merging with an existing exception. A
-/// `NotPrincipal` is turned into `Principal: "*"` with its ARNs in the exception, since AWS
-/// does not match wildcards in `NotPrincipal`.
-fn exempt_in_deny(doc: &Value, sid: Option<&str>, role: &str) -> Option<Value> {
-    let mut doc = doc.clone();
-    let mut done = false;
-    for (i, st) in statements_mut(&mut doc).into_iter().enumerate() {
-        let this_sid = st
-            .get("Sid")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("#{i}"));
-        if st.get("Effect").and_then(Value::as_str) != Some("Deny")
-            || sid.is_some_and(|s| s != this_sid)
-        {
-            continue;
-        }
-        let obj = st.as_object_mut()?;
-        let mut arns: Vec<Value> = Vec::new();
-        if let Some(np) = obj.remove("NotPrincipal") {
-            for a in np
-                .get("AWS")
-                .map(|a| match a {
-                    Value::Array(v) => v.clone(),
-                    v => vec![v.clone()],
-                })
-                .unwrap_or_default()
-            {
-                arns.push(a);
-            }
-            obj.insert("Principal".into(), json!("*"));
-        }
-        let cond = obj.entry("Condition").or_insert_with(|| json!({}));
-        let anl = cond
-            .as_object_mut()?
-            .entry("ArnNotLike")
-            .or_insert_with(|| json!({}));
-        let anl = anl.as_object_mut()?;
-        let existing_key = anl
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case("aws:PrincipalArn"))
-            .cloned()
-            .unwrap_or_else(|| "aws:PrincipalArn".into());
-        let mut values: Vec<Value> = match anl.remove(&existing_key) {
-            Some(Value::Array(v)) => v,
-            Some(v) => vec![v],
-            None => Vec::new(),
-        };
-        for a in arns {
-            if !values.contains(&a) {
-                values.push(a);
-            }
-        }
-        if !values.contains(&json!(role)) {
-            values.push(json!(role));
-        }
-        anl.insert(existing_key, Value::Array(values));
-        done = true;
-        break;
+fn as_list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        Value::Null => Vec::new(),
+        one => vec![one.clone()],
     }
-    done.then_some(doc)
 }
 
-/// Adds a statement allowing the role to use the key.
-fn allow_in_key_policy(doc: &Value, role: &str) -> Value {
+/// Adds an `ArnNotLike` `aws:PrincipalArn` exception for `role` to the Deny statement at
+/// `index`, merging with an existing exception. A `NotPrincipal` becomes `Principal: "*"`
+/// with its IAM ARNs in the exception (AWS recommends the condition, and does not match
+/// wildcards in `NotPrincipal`) and its service principals in a `StringNotEqualsIfExists`
+/// on `aws:PrincipalServiceName`, so whoever it exempted stays exempt. Session ARNs cannot
+/// be carried over (`aws:PrincipalArn` of a session is its role's ARN): they are returned
+/// as caveats.
+fn exempt_in_deny(doc: &Value, index: usize, role: &str) -> Option<(Value, Vec<String>)> {
     let mut doc = doc.clone();
-    // The key actions the operations use (crate::operations), grants only for AWS resources.
-    let mut actions: Vec<&str> = crate::operations::STEPS
-        .iter()
-        .filter(|s| s.target == crate::operations::Target::Key && s.action != "kms:CreateGrant")
-        .map(|s| s.action)
-        .collect();
-    actions.sort_unstable();
-    actions.dedup();
-    let use_key = json!({"Sid": "AllowVaultwardBackupRole", "Effect": "Allow", "Principal": {"AWS": role}, "Action": actions, "Resource": "*"});
-    let grants = json!({"Sid": "AllowVaultwardBackupRoleGrants", "Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}});
-    match &mut doc["Statement"] {
-        Value::Array(a) => a.extend([use_key, grants]),
-        s @ Value::Object(_) => *s = json!([s.clone(), use_key, grants]),
-        _ => doc["Statement"] = json!([use_key, grants]),
+    let mut caveats = Vec::new();
+    let st = statements_mut(&mut doc).into_iter().nth(index)?;
+    if st.get("Effect").and_then(Value::as_str) != Some("Deny") {
+        return None;
     }
+    let obj = st.as_object_mut()?;
+    let mut arns: Vec<Value> = Vec::new();
+    let mut services: Vec<Value> = Vec::new();
+    if let Some(np) = obj.remove("NotPrincipal") {
+        for a in np.get("AWS").map(as_list).unwrap_or_default() {
+            let text = a.as_str().unwrap_or_default();
+            if text.contains(":assumed-role/") {
+                caveats.push(format!("`{text}` was in the statement's `NotPrincipal`: a session ARN (AWS matches it there only exactly, never with wildcards), and `aws:PrincipalArn` of a session is its role's ARN, so it is not carried into the exception; add the role's ARN if all its sessions should be exempt"));
+            } else {
+                arns.push(a);
+            }
+        }
+        services.extend(np.get("Service").map(as_list).unwrap_or_default());
+        for other in ["Federated", "CanonicalUser"] {
+            if np.get(other).is_some() {
+                caveats.push(format!("the statement's `NotPrincipal` exempted `{other}` principals, which an `aws:PrincipalArn` condition cannot name: they are no longer exempt"));
+            }
+        }
+        if np.as_str() == Some("*") {
+            return None;
+        }
+        obj.insert("Principal".into(), json!("*"));
+    }
+    let cond = obj.entry("Condition").or_insert_with(|| json!({}));
+    let cond = cond.as_object_mut()?;
+    let anl = cond
+        .entry("ArnNotLike")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()?;
+    let existing_key = anl
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("aws:PrincipalArn"))
+        .cloned()
+        .unwrap_or_else(|| "aws:PrincipalArn".into());
+    let mut values = anl
+        .remove(&existing_key)
+        .map(|v| as_list(&v))
+        .unwrap_or_default();
+    for a in arns.into_iter().chain([json!(role)]) {
+        if !values.contains(&a) {
+            values.push(a);
+        }
+    }
+    anl.insert(existing_key, Value::Array(values));
+    if !services.is_empty() {
+        let sne = cond
+            .entry("StringNotEqualsIfExists")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()?;
+        let mut values = sne
+            .remove("aws:PrincipalServiceName")
+            .map(|v| as_list(&v))
+            .unwrap_or_default();
+        for s in services {
+            if !values.contains(&s) {
+                values.push(s);
+            }
+        }
+        sne.insert("aws:PrincipalServiceName".into(), Value::Array(values));
+    }
+    Some((doc, caveats))
+}
+
+/// Replaces the statement with Sid `sid` (or appends one): `make(actions already granted)`.
+fn upsert_statement(doc: &Value, sid: &str, make: impl Fn(&[String]) -> Value) -> Value {
+    let mut doc = doc.clone();
+    if !doc.is_object() {
+        doc = json!({"Version": "2012-10-17", "Statement": []});
+    }
+    let mut list = as_list(&doc["Statement"]);
+    let pos = list
+        .iter()
+        .position(|s| s.get("Sid").and_then(Value::as_str) == Some(sid));
+    let granted: Vec<String> = pos
+        .map(|i| {
+            as_list(&list[i]["Action"])
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let st = make(&granted);
+    match pos {
+        Some(i) => list[i] = st,
+        None => list.push(st),
+    }
+    doc["Statement"] = Value::Array(list);
     doc
+}
+
+fn union(granted: &[String], new: &BTreeSet<String>) -> Vec<String> {
+    let mut all: BTreeSet<String> = granted.iter().cloned().collect();
+    all.extend(new.iter().cloned());
+    all.into_iter().collect()
 }
 
 /// The principals whose access must not change, with their `aws:PrincipalArn`.
@@ -178,111 +336,165 @@ fn other_principals(s: &Snapshot, role: &str) -> Vec<(String, Option<String>)> {
             Some(format!("arn:aws:iam::{acct}:role/SomeOtherRole")),
         ),
     ];
-    if let Some(iam) = &s.iam {
-        for r in iam
-            .get("RoleDetailList")
+    let list = |key: &str| -> Vec<Value> {
+        s.iam
+            .as_ref()
+            .and_then(|i| i.get(key))
             .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let (Some(arn), Some(name)) = (
-                r.get("Arn").and_then(Value::as_str),
-                r.get("RoleName").and_then(Value::as_str),
-            ) else {
-                continue;
-            };
-            if arn != role {
-                out.push((
-                    format!("arn:aws:sts::{acct}:assumed-role/{name}/s"),
-                    Some(arn.to_string()),
-                ));
-            }
-        }
-        for u in iam
-            .get("UserDetailList")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(arn) = u.get("Arn").and_then(Value::as_str) {
-                out.push((arn.to_string(), Some(arn.to_string())));
-            }
-        }
-    }
-    out
-}
-
-/// Every action a statement list's `Action` values cover, for the verification sweep.
-fn covered_actions(doc: &Value) -> Vec<String> {
-    let mut patterns: Vec<String> = Vec::new();
-    let sts = match &doc["Statement"] {
-        Value::Array(a) => a.clone(),
-        s => vec![s.clone()],
+            .cloned()
+            .unwrap_or_default()
     };
-    for st in sts {
-        match &st["Action"] {
-            Value::String(s) => patterns.push(s.clone()),
-            Value::Array(a) => {
-                patterns.extend(a.iter().filter_map(|v| v.as_str().map(str::to_string)))
-            }
-            _ => {}
+    for r in list("RoleDetailList") {
+        let (Some(arn), Some(name)) = (
+            r.get("Arn").and_then(Value::as_str),
+            r.get("RoleName").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if arn != role {
+            out.push((
+                format!("arn:aws:sts::{acct}:assumed-role/{name}/s"),
+                Some(arn.to_string()),
+            ));
         }
     }
-    let c = vaultward_catalog::catalog();
-    let mut out: Vec<String> = patterns
-        .iter()
-        .flat_map(|p| {
-            if p.contains('*') || p.contains('?') {
-                c.expand(p)
-                    .into_iter()
-                    .map(|(s, a)| format!("{}:{}", s.prefix, a.name))
-                    .collect::<Vec<_>>()
-            } else {
-                vec![p.clone()]
-            }
-        })
-        .collect();
-    out.sort();
-    out.dedup();
+    for u in list("UserDetailList") {
+        if let Some(arn) = u.get("Arn").and_then(Value::as_str) {
+            out.push((arn.to_string(), Some(arn.to_string())));
+        }
+    }
     out
 }
 
-/// Compares what every other principal may do on `resources` under the old and new
-/// resource policy, with identity policies that allow everything (so only the resource
-/// policy can make a difference).
-fn no_new_access(
+/// Every action a document's `Action` values cover, for the verification sweep.
+fn covered_actions(doc: &Value) -> BTreeSet<String> {
+    let c = vaultward_catalog::catalog();
+    let mut out = BTreeSet::new();
+    for st in as_list(&doc["Statement"]) {
+        for p in as_list(&st["Action"]) {
+            let Some(p) = p.as_str() else { continue };
+            if p.contains('*') || p.contains('?') {
+                out.extend(
+                    c.expand(p)
+                        .into_iter()
+                        .map(|(s, a)| format!("{}:{}", s.prefix, a.name)),
+                );
+            } else {
+                out.insert(p.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn named(v: &Value, kind: PolicyKind, name: &str) -> Option<NamedPolicy> {
+    parse_policy(&v.to_string(), kind)
+        .policy
+        .map(|policy| NamedPolicy {
+            name: name.into(),
+            policy,
+        })
+}
+
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+const ALLOW_ALL_PRINCIPALS: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}"#;
+
+/// The policy sets in which `doc` (as `p`) is the only thing that can make a difference:
+/// everything else allows.
+fn settings(doc: &DocRef, p: Option<NamedPolicy>) -> Vec<PolicySet> {
+    let all = |k| {
+        let v: Value = serde_json::from_str(if k == PolicyKind::Resource {
+            ALLOW_ALL_PRINCIPALS
+        } else {
+            ALLOW_ALL
+        })
+        .unwrap_or_default();
+        named(&v, k, "allow-all")
+    };
+    let identity: Vec<NamedPolicy> = all(PolicyKind::Identity).into_iter().collect();
+    match doc {
+        DocRef::BucketPolicy { .. } | DocRef::KeyPolicy { .. } | DocRef::VaultPolicy { .. } => {
+            vec![PolicySet {
+                identity,
+                resource: p,
+                ..Default::default()
+            }]
+        }
+        // Alone at its level, and beside an SCP that allows everything (so a changed Deny
+        // shows even when another SCP of the level allows).
+        DocRef::Scp { .. } | DocRef::ScpLevel { .. } => {
+            let beside: Vec<NamedPolicy> = p.iter().cloned().chain(all(PolicyKind::Scp)).collect();
+            [p.into_iter().collect(), beside]
+                .into_iter()
+                .map(|level: Vec<NamedPolicy>| PolicySet {
+                    identity: identity.clone(),
+                    resource: all(PolicyKind::Resource),
+                    scps: Some(vec![level]),
+                    ..Default::default()
+                })
+                .collect()
+        }
+        DocRef::Rcp { .. } => vec![PolicySet {
+            identity,
+            resource: all(PolicyKind::Resource),
+            rcps: Some(vec![p.into_iter().collect()]),
+            ..Default::default()
+        }],
+        DocRef::Boundary { .. } => vec![PolicySet {
+            identity,
+            boundary: p,
+            resource: all(PolicyKind::Resource),
+            ..Default::default()
+        }],
+        DocRef::ManagedPolicy { .. } | DocRef::InlinePolicy { .. } => vec![PolicySet {
+            identity: p.into_iter().collect(),
+            ..Default::default()
+        }],
+        DocRef::RoleIdentity { .. } | DocRef::OwnershipControls { .. } | DocRef::Vendor => {
+            Vec::new()
+        }
+    }
+}
+
+fn policy_kind(doc: &DocRef) -> PolicyKind {
+    match doc {
+        DocRef::BucketPolicy { .. } => PolicyKind::Resource,
+        DocRef::KeyPolicy { .. } => PolicyKind::Key,
+        DocRef::VaultPolicy { .. } => PolicyKind::Vault,
+        DocRef::Scp { .. } | DocRef::ScpLevel { .. } => PolicyKind::Scp,
+        DocRef::Rcp { .. } => PolicyKind::Rcp,
+        DocRef::Boundary { .. } => PolicyKind::Boundary,
+        _ => PolicyKind::Identity,
+    }
+}
+
+/// Compares what every other principal may do on `resources` under the old and the new
+/// document, everything else allowing (so only the document can make a difference).
+fn sweep(
     s: &Snapshot,
     role: &str,
-    kind: PolicyKind,
+    doc: &DocRef,
     old: Option<&Value>,
     new: &Value,
-    resources: &[String],
-    account: &str,
+    resources: &[(String, String)],
 ) -> Verification {
-    let parse = |v: &Value| {
-        parse_policy(&v.to_string(), kind)
-            .policy
-            .map(|policy| NamedPolicy {
-                name: "policy".into(),
-                policy,
-            })
+    let kind = policy_kind(doc);
+    let old_sets = settings(doc, old.and_then(|v| named(v, kind, "policy")));
+    let new_sets = settings(doc, named(new, kind, "policy"));
+    let mut actions = covered_actions(new);
+    if let Some(o) = old {
+        actions.extend(covered_actions(o));
+    }
+    let principals = if new_sets.is_empty() {
+        Vec::new()
+    } else {
+        other_principals(s, role)
     };
-    let allow_all = parse_policy(
-        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
-        PolicyKind::Identity,
-    )
-    .policy
-    .map(|policy| NamedPolicy {
-        name: "anything".into(),
-        policy,
-    });
-    let (old_p, new_p) = (old.and_then(parse), parse(new));
-    let actions = covered_actions(new);
-    let principals = other_principals(s, role);
     let mut gained = Vec::new();
     for (p, parn) in &principals {
         for action in &actions {
-            for resource in resources {
+            for (resource, account) in resources {
                 let mut ctx = Context::default();
                 ctx.insert("aws:SecureTransport", ContextValue::Single("true".into()));
                 if let Some(a) = parn {
@@ -291,38 +503,29 @@ fn no_new_access(
                 let Ok(req) = Request::new(p, action, resource, Some(account), ctx) else {
                     continue;
                 };
-                let set = |rp: Option<NamedPolicy>| PolicySet {
-                    identity: allow_all.clone().into_iter().collect(),
-                    resource: rp,
-                    ..Default::default()
-                };
-                let before = authorize(&req, &set(old_p.clone())).decision;
-                let after = authorize(&req, &set(new_p.clone())).decision;
-                if after == Decision::Allow && before != Decision::Allow {
-                    gained.push(format!("{p} gains {action} on {resource}"));
+                for (o, n) in old_sets.iter().zip(&new_sets) {
+                    let before = authorize(&req, o).decision;
+                    let after = authorize(&req, n).decision;
+                    if after == Decision::Allow && before != Decision::Allow {
+                        gained.push(format!("{p} gains {action} on {resource}"));
+                        break;
+                    }
                 }
             }
         }
     }
+    gained.dedup();
     Verification {
         finding_cleared: false,
         no_new_access: gained.is_empty(),
         principals_checked: principals.len(),
-        actions_checked: actions.len(),
+        actions_checked: if principals.is_empty() {
+            0
+        } else {
+            actions.len()
+        },
         gained,
     }
-}
-
-/// Whether the finding is gone when the patched snapshot is checked again.
-fn cleared(patched: &Snapshot, opts: &CheckOptions, f: &Finding) -> bool {
-    check(patched, opts).is_ok_and(|r| !r.findings.iter().any(|g| same(f, g)))
-}
-
-fn same(a: &Finding, b: &Finding) -> bool {
-    a.code == b.code
-        && a.resource == b.resource
-        && a.action == b.action
-        && a.operation == b.operation
 }
 
 fn slug(s: &str) -> String {
@@ -373,219 +576,856 @@ fn model_statement(s: &Snapshot, role: &str, op: Op, action: &str) -> Option<Val
         .find(|st| !st.to_string().contains("000000000000"))
 }
 
-/// Proposes and verifies a fix for each blocking finding of `check(s, opts)`.
-pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Result<Vec<Fix>, RoleError> {
-    let report = check(s, opts)?;
-    let role = opts.role_arn.as_str();
-    let mut out: Vec<Fix> = Vec::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.level == Level::Blocking)
-    {
-        // One fix per resource and code: later findings of the same kind share it.
-        if out
-            .iter()
-            .any(|x| x.code == f.code && x.resource == f.resource)
-        {
-            continue;
-        }
-        let n = out.len() + 1;
-        let mut patched = s.clone();
-        let (target, before, after, kind, resources, account, caveat, description) = match f.code {
-            "explicit-deny-bucket-policy" => {
-                let Some(b) = patched
-                    .buckets
-                    .iter_mut()
-                    .find(|b| format!("arn:aws:s3:::{}", b.name) == f.resource)
-                else {
-                    continue;
-                };
-                let Some(old) = b.policy.document().and_then(doc_of) else {
-                    continue;
-                };
-                let Some(new) = exempt_in_deny(&old, f.statement.as_deref(), role) else {
-                    continue;
-                };
-                b.policy = Collected::Document(new.clone());
-                let res = vec![f.resource.clone(), format!("{}/any-object", f.resource)];
-                ("bucket-policy", Some(old), new, PolicyKind::Resource, res, s.account_id.clone(), None, format!("exempt the role in statement `{}` with an `ArnNotLike` condition on `aws:PrincipalArn`", f.statement.clone().unwrap_or_default()))
-            }
-            "kms-key-policy-denies" => {
-                let key_arn = match vaultward_iam::arn::Arn::parse(&f.resource) {
-                    Some(a) if a.service == "kms" => f.resource.clone(),
-                    _ => {
-                        // The finding is on the data; the key is the one whose policy decided.
-                        let Some(k) = s.kms_keys.iter().find(|k| {
-                            f.policy.as_deref() == Some(&format!("key policy of {}", k.arn))
-                        }) else {
-                            continue;
-                        };
-                        k.arn.clone()
-                    }
-                };
-                let Some(k) = patched.kms_keys.iter_mut().find(|k| k.arn == key_arn) else {
-                    continue;
-                };
-                let Some(old) = k.policy.document().and_then(doc_of) else {
-                    continue;
-                };
-                let new = if f.reason.starts_with("explicit Deny") {
-                    let Some(n) = exempt_in_deny(&old, f.statement.as_deref(), role) else {
-                        continue;
-                    };
-                    n
-                } else {
-                    allow_in_key_policy(&old, role)
-                };
-                k.policy = Collected::Document(new.clone());
-                let acct = vaultward_iam::arn::Arn::parse(&key_arn)
-                    .map(|a| a.account.to_string())
-                    .unwrap_or_default();
-                (
-                    "key-policy",
-                    Some(old),
-                    new,
-                    PolicyKind::Key,
-                    vec![key_arn],
-                    acct,
-                    None,
-                    format!("let `{role}` use the key (`kms:Decrypt`, `kms:GenerateDataKey*`)"),
-                )
-            }
-            "missing-identity-permission" => {
-                let Some(statement) = model_statement(s, role, f.operation, &f.action) else {
-                    continue;
-                };
-                let name = "VaultwardMissingPermissions";
-                let Some(iam) = patched.iam.as_mut() else {
-                    continue;
-                };
-                let Some(r) = iam
-                    .get_mut("RoleDetailList")
-                    .and_then(Value::as_array_mut)
-                    .and_then(|l| {
-                        l.iter_mut()
-                            .find(|r| r.get("Arn").and_then(Value::as_str) == Some(role))
-                    })
-                else {
-                    continue;
-                };
-                let list = r
-                    .as_object_mut()
-                    .map(|o| o.entry("RolePolicyList").or_insert_with(|| json!([])));
-                let Some(Value::Array(list)) = list else {
-                    continue;
-                };
-                let existing = list
-                    .iter()
-                    .position(|p| p.get("PolicyName").and_then(Value::as_str) == Some(name));
-                let before = existing.and_then(|i| doc_of(&list[i]["PolicyDocument"]));
-                let mut doc = before
-                    .clone()
-                    .unwrap_or_else(|| json!({"Version": "2012-10-17", "Statement": []}));
-                if let Value::Array(sts) = &mut doc["Statement"] {
-                    sts.push(statement);
-                }
-                match existing {
-                    Some(i) => list[i]["PolicyDocument"] = doc.clone(),
-                    None => list.push(json!({"PolicyName": name, "PolicyDocument": doc.clone()})),
-                }
-                let file = format!("{n:02}-{}-inline-policy.json", slug(role));
-                let before_text = before.as_ref().map(pretty).unwrap_or_default();
-                let after_text = pretty(&doc);
-                // An inline policy of the role changes the role's access and nobody else's.
-                let verification = Verification {
-                    finding_cleared: cleared(&patched, opts, f),
-                    no_new_access: true,
-                    principals_checked: 0,
-                    actions_checked: 0,
-                    gained: Vec::new(),
-                };
-                out.push(Fix {
-                    code: f.code,
-                    resource: f.resource.clone(),
-                    target: "inline-policy",
-                    patched: role.to_string(),
-                    diff: unified(&file, &before_text, &after_text),
-                    file,
-                    description: format!("add the permissions model's statement for `{}` to the role as the inline policy `{name}` (better: redeploy the permissions file)", f.action),
-                    before: before_text,
-                    after: after_text,
-                    verification,
-                    caveat: Some("an inline policy of the role changes only the role's own access".into()),
-                });
-                continue;
-            }
-            "object-owner-mismatch" => {
-                let Some(b) = patched
-                    .buckets
-                    .iter_mut()
-                    .find(|b| format!("arn:aws:s3:::{}", b.name) == f.resource)
-                else {
-                    continue;
-                };
-                let old = json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": b.ownership.clone().unwrap_or_default()}]}});
-                let new = json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}});
-                b.ownership = Some("BucketOwnerEnforced".into());
-                for o in &mut b.objects {
-                    // With ACLs disabled the bucket owner owns every object.
-                    o.owner_account = Some(s.account_id.clone());
-                }
-                let caveat = "BucketOwnerEnforced disables ACLs: anyone who relied on an object ACL for access loses it. Apply with `aws s3api put-bucket-ownership-controls --bucket NAME --ownership-controls file://FILE`.".to_string();
-                let v = Verification {
-                    finding_cleared: false,
-                    no_new_access: true,
-                    principals_checked: 0,
-                    actions_checked: 0,
-                    gained: Vec::new(),
-                };
-                let mut fix = Fix {
-                    code: f.code,
-                    resource: f.resource.clone(),
-                    target: "ownership-controls",
-                    patched: f.resource.clone(),
-                    file: format!("{n:02}-{}-ownership-controls.json", slug(&f.resource)),
-                    description: "set S3 Object Ownership to BucketOwnerEnforced".into(),
-                    before: pretty(&old),
-                    after: pretty(&new),
-                    diff: String::new(),
-                    verification: v,
-                    caveat: Some(caveat),
-                };
-                fix.diff = unified(&fix.file, &fix.before, &fix.after);
-                fix.verification.finding_cleared = cleared(&patched, opts, f);
-                out.push(fix);
-                continue;
-            }
-            _ => continue,
-        };
-        let mut verification =
-            no_new_access(s, role, kind, before.as_ref(), &after, &resources, &account);
-        verification.finding_cleared = cleared(&patched, opts, f);
-        let before_text = before.as_ref().map(pretty).unwrap_or_default();
-        let after_text = pretty(&after);
-        let file = format!("{n:02}-{}-{target}.json", slug(&f.resource));
-        out.push(Fix {
-            code: f.code,
-            resource: f.resource.clone(),
-            patched: resources
-                .first()
-                .cloned()
-                .unwrap_or_default()
-                .trim_end_matches("/any-object")
-                .to_string(),
-            target,
-            diff: unified(&file, &before_text, &after_text),
-            file,
-            description,
-            before: before_text,
-            after: after_text,
-            verification,
-            caveat,
+fn role_in_export(s: &Snapshot, role: &str) -> bool {
+    s.iam
+        .as_ref()
+        .and_then(|i| i.get("RoleDetailList"))
+        .and_then(Value::as_array)
+        .is_some_and(|l| {
+            l.iter()
+                .any(|r| r.get("Arn").and_then(Value::as_str) == Some(role))
+        })
+}
+
+fn managed_by_aws(policy_arn: &str) -> bool {
+    policy_arn.starts_with("arn:aws:iam::aws:policy/")
+}
+
+/// Why a finding gets no patch, and what a person must do.
+struct NoPatch {
+    why: String,
+    steps: Vec<String>,
+}
+
+fn no_patch(why: impl Into<String>, steps: &[&str]) -> NoPatch {
+    NoPatch {
+        why: why.into(),
+        steps: steps.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// The document a finding's patch goes into.
+fn target_of(s: &Snapshot, opts: &CheckOptions, f: &Finding) -> Result<DocRef, NoPatch> {
+    let role = &opts.role_arn;
+    let again = "run `vaultward check` again";
+    if f.level != Level::Blocking {
+        return Err(NoPatch {
+            why: format!("the check cannot decide this ({}): {}", f.code, f.reason),
+            steps: vec![f.fix.clone(), again.into()],
         });
     }
-    Ok(out)
+    let doc = f.decided_by.as_ref().and_then(|d| d.document.clone());
+    match (f.code, doc) {
+        (Code::AwsManagedKey, doc) => Err(NoPatch {
+            why: format!(
+                "the data is encrypted under the AWS managed key {}, whose key policy AWS owns: it cannot be edited, and it allows use only through its own service in its own account",
+                match doc {
+                    Some(DocRef::KeyPolicy { key }) => format!("`{key}`"),
+                    _ => "of the service".into(),
+                }
+            ),
+            steps: vec![
+                format!("re-encrypt `{}` with a customer managed key whose key policy lets `{role}` use it (S3: copy the objects onto themselves with `--sse aws:kms --sse-kms-key-id KEY`; EBS: copy the snapshot or volume with `--kms-key-id KEY`; DynamoDB: `aws dynamodb update-table --sse-specification Enabled=true,SSEType=KMS,KMSMasterKeyId=KEY`)", f.resource),
+                "or exclude the data from the backup".into(),
+                again.into(),
+            ],
+        }),
+        (Code::SseCObject, _) => Err(no_patch(
+            "objects encrypted with customer-provided keys (SSE-C) can be read only with that key, which S3 does not keep: no policy change can give it to the backup service",
+            &["copy the objects to SSE-KMS or SSE-S3 encryption (`aws s3 cp` with the SSE-C key as `--sse-c-copy-source-key` and `--sse aws:kms`)", "or exclude them from the backup", again],
+        )),
+        (Code::MissingIdentityPermission, _) => {
+            if model_statement(s, role, f.operation, &f.action).is_none() {
+                return Err(no_patch(
+                    format!("the permissions model has no statement granting `{}` to a role named like `{role}` (the model derives names and paths from the role's ARN)", f.action),
+                    &["redeploy the permissions file (`vaultward permissions`) for this role", again],
+                ));
+            }
+            Ok(DocRef::InlinePolicy { role: role.clone(), name: INLINE_POLICY.into() })
+        }
+        (Code::ObjectOwnerMismatch, Some(d @ DocRef::OwnershipControls { .. })) => Ok(d),
+        (Code::ScpDenies, Some(DocRef::ScpLevel { level })) => {
+            let first = s
+                .organization
+                .as_ref()
+                .and_then(|o| o.scps.get(level))
+                .and_then(|l| l.first());
+            match first {
+                Some(p) => Ok(DocRef::Scp {
+                    level,
+                    index: 0,
+                    name: p.get("name").and_then(Value::as_str).map_or_else(|| format!("scp[{level}][0]"), str::to_string),
+                }),
+                None => Err(no_patch(
+                    format!("no SCP is attached at level {level} of the organization, so nothing there allows `{}` (AWS requires at least one SCP at every level)", f.action),
+                    &["from the management account, attach an SCP allowing the action (for example FullAWSAccess) at that level", again],
+                )),
+            }
+        }
+        (Code::KmsKeyPolicyDenies, Some(d @ DocRef::KeyPolicy { .. })) => {
+            if f.decided_by.as_ref().is_some_and(Decider::is_deny) || role_in_export(s, role) {
+                Ok(d)
+            } else {
+                Err(no_patch(
+                    format!("the key policy must name `{role}` as a principal, and KMS rejects a key policy naming a principal that does not exist; the role is not in the snapshot's IAM export"),
+                    &["create the role (deploy the permissions file), collect the account again, and run `vaultward fix` again"],
+                ))
+            }
+        }
+        (Code::BoundaryDenies | Code::IdentityPolicyDenies, Some(DocRef::Boundary { policy } | DocRef::ManagedPolicy { policy }))
+            if managed_by_aws(&policy) =>
+        {
+            Err(no_patch(
+                format!("`{policy}` is an AWS managed policy: AWS owns it and it cannot be edited"),
+                &["attach a customer managed copy of it instead (`aws iam create-policy`, then replace the attachment), with the change Vaultward proposes for a customer managed policy", again],
+            ))
+        }
+        (Code::IdentityPolicyDenies | Code::BoundaryDenies, Some(d @ (DocRef::Boundary { .. } | DocRef::ManagedPolicy { .. } | DocRef::InlinePolicy { .. })))
+            if f.decided_by.as_ref().is_some_and(Decider::is_deny) =>
+        {
+            Ok(d)
+        }
+        (Code::BoundaryDenies, Some(d @ DocRef::Boundary { .. })) => {
+            if model_statement(s, role, f.operation, &f.action).is_none() {
+                return Err(no_patch(
+                    format!("the permissions model has no statement granting `{}` to this role, to add to its boundary", f.action),
+                    &["allow the action in the role's permissions boundary", again],
+                ));
+            }
+            Ok(d)
+        }
+        (
+            Code::ExplicitDenyBucketPolicy | Code::KmsKeyPolicyDenies | Code::VaultPolicyDenies | Code::ScpDenies | Code::RcpDenies,
+            Some(d @ (DocRef::BucketPolicy { .. } | DocRef::KeyPolicy { .. } | DocRef::VaultPolicy { .. } | DocRef::Scp { .. } | DocRef::Rcp { .. })),
+        ) if f.decided_by.as_ref().is_some_and(Decider::is_deny) => Ok(d),
+        (Code::VaultPolicyDenies, _) => Err(no_patch(
+            "the vault's access policy does not allow the role and no Deny of it decided: a vault in another account must allow the role itself, from that account",
+            &["add to the vault's access policy a statement allowing the role the action (from the vault's account)", again],
+        )),
+        (_, Some(DocRef::Vendor)) => Err(no_patch(
+            "the request goes to the vendor's side, whose policies are not the customer's to change",
+            &["ask the backup vendor to allow the role on its side", again],
+        )),
+        (code, _) => Err(NoPatch {
+            why: format!("Vaultward has no patch for `{code}` here: the deciding document is not one it can locate in the snapshot ({})", f.reason),
+            steps: vec![f.fix.clone(), again.into()],
+        }),
+    }
+}
+
+/// Reads a document of the snapshot (`None`: it does not exist yet).
+fn read_doc(s: &Snapshot, doc: &DocRef) -> Result<Option<Value>, String> {
+    let missing = || format!("{doc:?} is not in the snapshot");
+    let collected = |c: &Collected| match c {
+        Collected::Document(v) => Ok(doc_json(v)),
+        _ => Err(format!("{doc:?} was not collected")),
+    };
+    match doc {
+        DocRef::BucketPolicy { bucket } => collected(
+            &s.buckets
+                .iter()
+                .find(|b| &b.name == bucket)
+                .ok_or_else(missing)?
+                .policy,
+        ),
+        DocRef::KeyPolicy { key } => collected(
+            &s.kms_keys
+                .iter()
+                .find(|k| &k.arn == key)
+                .ok_or_else(missing)?
+                .policy,
+        ),
+        DocRef::VaultPolicy { vault } => collected(
+            &s.backup_vaults
+                .iter()
+                .find(|v| &v.arn == vault)
+                .ok_or_else(missing)?
+                .access_policy,
+        ),
+        DocRef::Scp { level, index, .. } | DocRef::Rcp { level, index, .. } => {
+            let org = s.organization.as_ref().ok_or_else(missing)?;
+            let levels = if matches!(doc, DocRef::Scp { .. }) {
+                &org.scps
+            } else {
+                &org.rcps
+            };
+            let e = levels
+                .get(*level)
+                .and_then(|l| l.get(*index))
+                .ok_or_else(missing)?;
+            Ok(doc_json(e.get("document").unwrap_or(e)))
+        }
+        DocRef::Boundary { policy } | DocRef::ManagedPolicy { policy } => {
+            let p = iam_list(s, "Policies")
+                .into_iter()
+                .find(|p| p.get("Arn").and_then(Value::as_str) == Some(policy))
+                .ok_or_else(missing)?;
+            let v = as_list(&p["PolicyVersionList"])
+                .into_iter()
+                .find(|v| v.get("IsDefaultVersion") == Some(&Value::Bool(true)))
+                .ok_or_else(missing)?;
+            Ok(doc_json(&v["Document"]))
+        }
+        DocRef::InlinePolicy { role, name } => {
+            let r = iam_list(s, "RoleDetailList")
+                .into_iter()
+                .find(|r| r.get("Arn").and_then(Value::as_str) == Some(role))
+                .ok_or_else(missing)?;
+            Ok(as_list(&r["RolePolicyList"])
+                .into_iter()
+                .find(|p| p.get("PolicyName").and_then(Value::as_str) == Some(name))
+                .and_then(|p| doc_json(&p["PolicyDocument"])))
+        }
+        DocRef::OwnershipControls { bucket } => {
+            let b = s
+                .buckets
+                .iter()
+                .find(|b| &b.name == bucket)
+                .ok_or_else(missing)?;
+            Ok(Some(
+                json!({"Rules": [{"ObjectOwnership": b.ownership.clone().unwrap_or_default()}]}),
+            ))
+        }
+        DocRef::ScpLevel { .. } | DocRef::RoleIdentity { .. } | DocRef::Vendor => {
+            Err(format!("{doc:?} is not one document"))
+        }
+    }
+}
+
+fn iam_list(s: &Snapshot, key: &str) -> Vec<Value> {
+    s.iam
+        .as_ref()
+        .and_then(|i| i.get(key))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Writes a document into the snapshot.
+fn write_doc(s: &mut Snapshot, doc: &DocRef, new: &Value) -> Result<(), String> {
+    let missing = || format!("{doc:?} is not in the snapshot");
+    match doc {
+        DocRef::BucketPolicy { bucket } => {
+            let b = s
+                .buckets
+                .iter_mut()
+                .find(|b| &b.name == bucket)
+                .ok_or_else(missing)?;
+            b.policy = Collected::Document(new.clone());
+        }
+        DocRef::KeyPolicy { key } => {
+            let k = s
+                .kms_keys
+                .iter_mut()
+                .find(|k| &k.arn == key)
+                .ok_or_else(missing)?;
+            k.policy = Collected::Document(new.clone());
+        }
+        DocRef::VaultPolicy { vault } => {
+            let v = s
+                .backup_vaults
+                .iter_mut()
+                .find(|v| &v.arn == vault)
+                .ok_or_else(missing)?;
+            v.access_policy = Collected::Document(new.clone());
+        }
+        DocRef::Scp { level, index, .. } | DocRef::Rcp { level, index, .. } => {
+            let scp = matches!(doc, DocRef::Scp { .. });
+            let org = s.organization.as_mut().ok_or_else(missing)?;
+            let levels = if scp { &mut org.scps } else { &mut org.rcps };
+            let e = levels
+                .get_mut(*level)
+                .and_then(|l| l.get_mut(*index))
+                .ok_or_else(missing)?;
+            match e.get_mut("document") {
+                Some(d) => *d = new.clone(),
+                None => *e = new.clone(),
+            }
+        }
+        DocRef::Boundary { policy } | DocRef::ManagedPolicy { policy } => {
+            let p = s
+                .iam
+                .as_mut()
+                .and_then(|i| i.get_mut("Policies"))
+                .and_then(Value::as_array_mut)
+                .and_then(|l| {
+                    l.iter_mut()
+                        .find(|p| p.get("Arn").and_then(Value::as_str) == Some(policy))
+                })
+                .ok_or_else(missing)?;
+            let v = p
+                .get_mut("PolicyVersionList")
+                .and_then(Value::as_array_mut)
+                .and_then(|l| {
+                    l.iter_mut()
+                        .find(|v| v.get("IsDefaultVersion") == Some(&Value::Bool(true)))
+                })
+                .ok_or_else(missing)?;
+            v["Document"] = new.clone();
+        }
+        DocRef::InlinePolicy { role, name } => {
+            let r = s
+                .iam
+                .as_mut()
+                .and_then(|i| i.get_mut("RoleDetailList"))
+                .and_then(Value::as_array_mut)
+                .and_then(|l| {
+                    l.iter_mut()
+                        .find(|r| r.get("Arn").and_then(Value::as_str) == Some(role))
+                })
+                .ok_or_else(missing)?;
+            let list = r
+                .as_object_mut()
+                .map(|o| o.entry("RolePolicyList").or_insert_with(|| json!([])))
+                .and_then(Value::as_array_mut)
+                .ok_or_else(missing)?;
+            match list
+                .iter_mut()
+                .find(|p| p.get("PolicyName").and_then(Value::as_str) == Some(name))
+            {
+                Some(p) => p["PolicyDocument"] = new.clone(),
+                None => list.push(json!({"PolicyName": name, "PolicyDocument": new})),
+            }
+        }
+        DocRef::OwnershipControls { bucket } => {
+            let account = s.account_id.clone();
+            let b = s
+                .buckets
+                .iter_mut()
+                .find(|b| &b.name == bucket)
+                .ok_or_else(missing)?;
+            let mode = new["Rules"][0]["ObjectOwnership"]
+                .as_str()
+                .unwrap_or_default();
+            b.ownership = Some(mode.to_string());
+            if mode == "BucketOwnerEnforced" {
+                // With ACLs disabled the bucket owner owns every object.
+                for o in &mut b.objects {
+                    o.owner_account = Some(account.clone());
+                }
+            }
+        }
+        DocRef::ScpLevel { .. } | DocRef::RoleIdentity { .. } | DocRef::Vendor => {
+            return Err(format!("{doc:?} is not one document"));
+        }
+    }
+    Ok(())
+}
+
+/// The patched document for `findings` (all on `doc`), from `base` (the document as it
+/// stands, perhaps already patched), with a description and caveats.
+fn patch_doc(
+    s: &Snapshot,
+    opts: &CheckOptions,
+    doc: &DocRef,
+    base: Option<&Value>,
+    findings: &[&Finding],
+) -> Result<(Value, String, Vec<String>), NoPatch> {
+    let role = opts.role_arn.as_str();
+    let empty = json!({"Version": "2012-10-17", "Statement": []});
+    let mut new = base.cloned().unwrap_or(empty);
+    let mut caveats = Vec::new();
+    let mut what = Vec::new();
+    // Deny statements: exempt the role in each, by position.
+    let denies: BTreeSet<usize> = findings
+        .iter()
+        .filter_map(|f| f.decided_by.as_ref())
+        .filter(|d| d.is_deny())
+        .filter_map(|d| d.statement_index)
+        .collect();
+    for i in &denies {
+        let (n, c) = exempt_in_deny(&new, *i, role).ok_or_else(|| {
+            no_patch(
+                format!("statement #{i} of the document is not a Deny Vaultward can add an exception to (a `NotPrincipal: \"*\"`, or not a Deny)"),
+                &["exempt the role in the statement by hand (an `ArnNotLike` condition on `aws:PrincipalArn`)"],
+            )
+        })?;
+        new = n;
+        caveats.extend(c);
+    }
+    if !denies.is_empty() {
+        let sids: Vec<String> = findings
+            .iter()
+            .filter_map(|f| f.decided_by.as_ref())
+            .filter(|d| d.is_deny())
+            .map(|d| {
+                d.sid
+                    .clone()
+                    .unwrap_or_else(|| format!("#{}", d.statement_index.unwrap_or_default()))
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        what.push(format!(
+            "exempt `{role}` in the Deny statement(s) {} with an `ArnNotLike` condition on `aws:PrincipalArn`",
+            sids.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    // Missing Allows.
+    let lacking: Vec<&&Finding> = findings
+        .iter()
+        .filter(|f| !f.decided_by.as_ref().is_some_and(Decider::is_deny))
+        .collect();
+    if !lacking.is_empty() {
+        let actions: BTreeSet<String> = lacking.iter().map(|f| f.action.clone()).collect();
+        match doc {
+            DocRef::KeyPolicy { .. } => {
+                let via: BTreeSet<String> = lacking
+                    .iter()
+                    .filter_map(|f| f.kms_via_service.clone())
+                    .collect();
+                let (grant, using): (BTreeSet<String>, BTreeSet<String>) = actions
+                    .iter()
+                    .cloned()
+                    .partition(|a| a.eq_ignore_ascii_case("kms:CreateGrant"));
+                if !using.is_empty() {
+                    new = upsert_statement(
+                        &new,
+                        SID,
+                        |granted| json!({"Sid": SID, "Effect": "Allow", "Principal": {"AWS": role}, "Action": union(granted, &using), "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": via.iter().collect::<Vec<_>>()}}}),
+                    );
+                }
+                if !grant.is_empty() {
+                    let sid = format!("{SID}Grants");
+                    new = upsert_statement(
+                        &new,
+                        &sid,
+                        |_| json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": {"kms:ViaService": via.iter().collect::<Vec<_>>()}}}),
+                    );
+                }
+                what.push(format!(
+                    "let `{role}` use the key for {} through {} only",
+                    actions
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    via.iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            DocRef::Scp { .. } => {
+                new = upsert_statement(
+                    &new,
+                    SID,
+                    |granted| json!({"Sid": SID, "Effect": "Allow", "Action": union(granted, &actions), "Resource": "*", "Condition": {"ArnEquals": {"aws:PrincipalArn": role}}}),
+                );
+                what.push(format!(
+                    "allow {} to `{role}` only (an `ArnEquals` condition on `aws:PrincipalArn`)",
+                    actions
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            DocRef::Boundary { .. } | DocRef::InlinePolicy { .. } => {
+                let mut list = as_list(&new["Statement"]);
+                for f in &lacking {
+                    let mut st =
+                        model_statement(s, role, f.operation, &f.action).ok_or_else(|| {
+                            no_patch(
+                                format!(
+                                    "the permissions model has no statement granting `{}`",
+                                    f.action
+                                ),
+                                &["redeploy the permissions file (`vaultward permissions`)"],
+                            )
+                        })?;
+                    if matches!(doc, DocRef::Boundary { .. }) {
+                        // A boundary may be shared: the room it gains is the role's alone.
+                        st["Condition"]["ArnEquals"]["aws:PrincipalArn"] = json!(role);
+                    }
+                    if !list.contains(&st) {
+                        list.push(st);
+                    }
+                }
+                new["Statement"] = Value::Array(list);
+                what.push(format!(
+                    "add the permissions model's statements for {} (better: redeploy the permissions file)",
+                    actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            DocRef::OwnershipControls { .. } => {
+                new = json!({"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]});
+                what.push("set S3 Object Ownership to `BucketOwnerEnforced`".into());
+                caveats.push("BucketOwnerEnforced disables ACLs: anyone who relied on an object ACL for access loses it; check first that nothing does".into());
+            }
+            other => {
+                return Err(no_patch(
+                    format!("Vaultward does not add Allow statements to {other:?}"),
+                    &["allow the role there by hand"],
+                ))
+            }
+        }
+    }
+    Ok((new, what.join("; "), caveats))
+}
+
+/// Where the patch's file goes, and the AWS CLI command that applies it.
+fn target_and_apply(s: &Snapshot, doc: &DocRef, file: &str) -> (&'static str, String, Applier) {
+    let here = Applier::Account {
+        account: s.account_id.clone(),
+    };
+    match doc {
+        DocRef::BucketPolicy { bucket } => (
+            "bucket-policy",
+            format!("aws s3api put-bucket-policy --bucket {bucket} --policy file://{file}"),
+            here,
+        ),
+        DocRef::KeyPolicy { key } => {
+            let parts = vaultward_iam::arn::Arn::parse(key);
+            let account = parts
+                .as_ref()
+                .map_or(s.account_id.clone(), |a| a.account.to_string());
+            let region = parts
+                .as_ref()
+                .map(|a| format!(" --region {}", a.region))
+                .unwrap_or_default();
+            (
+                "key-policy",
+                format!("aws kms put-key-policy --key-id {key} --policy-name default --policy file://{file}{region}"),
+                Applier::Account { account },
+            )
+        }
+        DocRef::VaultPolicy { vault } => {
+            let name = s
+                .backup_vaults
+                .iter()
+                .find(|v| &v.arn == vault)
+                .map_or_else(|| slug(vault), |v| v.name.clone());
+            let region = vaultward_iam::arn::Arn::parse(vault)
+                .map(|a| format!(" --region {}", a.region))
+                .unwrap_or_default();
+            (
+                "vault-access-policy",
+                format!("aws backup put-backup-vault-access-policy --backup-vault-name {name} --policy file://{file}{region}"),
+                here,
+            )
+        }
+        DocRef::Scp { level, index, name } | DocRef::Rcp { level, index, name } => {
+            let scp = matches!(doc, DocRef::Scp { .. });
+            let id = s
+                .organization
+                .as_ref()
+                .map(|o| if scp { &o.scps } else { &o.rcps })
+                .and_then(|l| l.get(*level))
+                .and_then(|l| l.get(*index))
+                .and_then(|e| e.get("id"))
+                .and_then(Value::as_str)
+                .map_or_else(
+                    || format!("\"$(aws organizations list-policies --filter {} --query \"Policies[?Name=='{name}'].Id\" --output text)\"", if scp { "SERVICE_CONTROL_POLICY" } else { "RESOURCE_CONTROL_POLICY" }),
+                    str::to_string,
+                );
+            (
+                if scp { "scp" } else { "rcp" },
+                format!("aws organizations update-policy --policy-id {id} --content file://{file}"),
+                Applier::ManagementAccount,
+            )
+        }
+        DocRef::Boundary { policy } | DocRef::ManagedPolicy { policy } => (
+            if matches!(doc, DocRef::Boundary { .. }) {
+                "permissions-boundary"
+            } else {
+                "managed-policy"
+            },
+            format!("aws iam create-policy-version --policy-arn {policy} --policy-document file://{file} --set-as-default"),
+            here,
+        ),
+        DocRef::InlinePolicy { role, name } => (
+            "inline-policy",
+            format!(
+                "aws iam put-role-policy --role-name {} --policy-name {name} --policy-document file://{file}",
+                role.rsplit('/').next().unwrap_or(role)
+            ),
+            here,
+        ),
+        DocRef::OwnershipControls { bucket } => (
+            "ownership-controls",
+            format!("aws s3api put-bucket-ownership-controls --bucket {bucket} --ownership-controls file://{file}"),
+            here,
+        ),
+        DocRef::ScpLevel { .. } | DocRef::RoleIdentity { .. } | DocRef::Vendor => {
+            ("document", String::new(), here)
+        }
+    }
+}
+
+/// The resources the verification sweep asks about, with their accounts.
+fn sweep_resources(s: &Snapshot, doc: &DocRef, findings: &[FindingRef]) -> Vec<(String, String)> {
+    let account_of = |arn: &str| {
+        vaultward_iam::arn::Arn::parse(arn)
+            .map(|a| a.account.to_string())
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| s.account_id.clone())
+    };
+    let mut out: BTreeSet<(String, String)> = BTreeSet::new();
+    match doc {
+        DocRef::KeyPolicy { key } => {
+            out.insert((key.clone(), account_of(key)));
+        }
+        DocRef::VaultPolicy { vault } => {
+            out.insert((vault.clone(), account_of(vault)));
+        }
+        _ => {
+            for f in findings {
+                out.insert((f.resource.clone(), account_of(&f.resource)));
+                if f.resource.starts_with("arn:aws:s3:::") {
+                    out.insert((format!("{}/any-object", f.resource), s.account_id.clone()));
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// One document's patch while it is being built: the original, and the findings so far.
+struct Draft {
+    doc: DocRef,
+    original: Option<Value>,
+    after: Value,
+    findings: Vec<FindingRef>,
+    description: Vec<String>,
+    caveats: Vec<String>,
+    verification: Verification,
+}
+
+/// Proposes, verifies and applies a fix for every blocking finding of `check(s, opts)`;
+/// everything else gets a manual entry.
+pub fn fixes(s: &Snapshot, opts: &CheckOptions) -> Result<FixReport, RoleError> {
+    let role = opts.role_arn.clone();
+    let mut report = check(s, opts)?;
+    let mut current = s.clone();
+    let mut drafts: Vec<Draft> = Vec::new();
+    let mut unpatched: Vec<(FindingRef, NoPatch)> = Vec::new();
+    let mut attempted: Vec<FindingRef> = Vec::new();
+    // A patch can uncover a finding it hid (the engine reports the first missing Allow):
+    // patch again until nothing new comes up.
+    for _round in 0..6 {
+        let mut groups: BTreeMap<DocRef, Vec<&Finding>> = BTreeMap::new();
+        for f in report.findings.iter().filter(|f| f.level != Level::Warning) {
+            if attempted.iter().any(|a| a.same(f)) {
+                continue;
+            }
+            attempted.push(f.into());
+            match target_of(&current, opts, f) {
+                Ok(doc) => groups.entry(doc).or_default().push(f),
+                Err(np) => unpatched.push((f.into(), np)),
+            }
+        }
+        if groups.is_empty() {
+            break;
+        }
+        for (doc, fs) in groups {
+            let refs: Vec<FindingRef> = fs.iter().map(|f| FindingRef::from(*f)).collect();
+            let existing = drafts.iter().position(|d| d.doc == doc);
+            if existing.is_some_and(|i| !drafts[i].verification.verified()) {
+                // The document's patch did not verify, so it was not applied: no second one.
+                for r in refs {
+                    unpatched.push((r, no_patch_unverified(&doc)));
+                }
+                continue;
+            }
+            let base = match read_doc(&current, &doc) {
+                Ok(b) => b,
+                Err(why) => {
+                    for r in refs {
+                        unpatched.push((
+                            r,
+                            no_patch(
+                                why.clone(),
+                                &["collect the document and run `vaultward fix` again"],
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+            };
+            let (new, description, caveats) =
+                match patch_doc(&current, opts, &doc, base.as_ref(), &fs) {
+                    Ok(p) => p,
+                    Err(np) => {
+                        for r in refs {
+                            unpatched.push((
+                                r,
+                                NoPatch {
+                                    why: np.why.clone(),
+                                    steps: np.steps.clone(),
+                                },
+                            ));
+                        }
+                        continue;
+                    }
+                };
+            let mut candidate = current.clone();
+            if let Err(why) = write_doc(&mut candidate, &doc, &new) {
+                for r in refs {
+                    unpatched.push((r, no_patch(why.clone(), &["patch the document by hand"])));
+                }
+                continue;
+            }
+            let rechecked = check(&candidate, opts)?;
+            let cleared = refs
+                .iter()
+                .all(|r| !rechecked.findings.iter().any(|g| r.same(g)));
+            let original = match existing {
+                Some(i) => drafts[i].original.clone(),
+                None => base.clone(),
+            };
+            let mut all_refs = existing.map_or_else(Vec::new, |i| drafts[i].findings.clone());
+            all_refs.extend(refs);
+            let resources = sweep_resources(&current, &doc, &all_refs);
+            let mut verification =
+                sweep(&current, &role, &doc, original.as_ref(), &new, &resources);
+            verification.finding_cleared =
+                cleared && existing.is_none_or(|i| drafts[i].verification.finding_cleared);
+            if verification.verified() {
+                current = candidate;
+            }
+            match existing {
+                Some(i) => {
+                    let d = &mut drafts[i];
+                    d.after = new;
+                    d.findings = all_refs;
+                    d.description.push(description);
+                    d.caveats.extend(caveats);
+                    d.verification = verification;
+                }
+                None => drafts.push(Draft {
+                    doc,
+                    original,
+                    after: new,
+                    findings: all_refs,
+                    description: vec![description],
+                    caveats,
+                    verification,
+                }),
+            }
+        }
+        report = check(&current, opts)?;
+    }
+    Ok(finish(s, opts, report, current, drafts, unpatched))
+}
+
+fn no_patch_unverified(doc: &DocRef) -> NoPatch {
+    no_patch(
+        format!("the patch Vaultward proposes for {doc:?} did not verify, so it was not applied and this finding stays"),
+        &["review the unverified patch of that document and change it by hand", "run `vaultward check` again"],
+    )
+}
+
+fn finish(
+    s: &Snapshot,
+    opts: &CheckOptions,
+    after: Report,
+    patched: Snapshot,
+    drafts: Vec<Draft>,
+    unpatched: Vec<(FindingRef, NoPatch)>,
+) -> FixReport {
+    let mut entries = Vec::new();
+    for (n, d) in drafts.into_iter().enumerate() {
+        let (target, _, _) = target_and_apply(s, &d.doc, "");
+        let name = match &d.doc {
+            DocRef::BucketPolicy { bucket } | DocRef::OwnershipControls { bucket } => {
+                bucket.clone()
+            }
+            DocRef::KeyPolicy { key } => slug(key),
+            DocRef::VaultPolicy { vault } => slug(vault),
+            DocRef::Scp { name, .. } | DocRef::Rcp { name, .. } => slug(name),
+            DocRef::Boundary { policy } | DocRef::ManagedPolicy { policy } => slug(policy),
+            DocRef::InlinePolicy { name, .. } => slug(name),
+            _ => "document".into(),
+        };
+        let file = format!("{:02}-{name}-{target}.json", n + 1);
+        let (_, apply, applied_by) = target_and_apply(s, &d.doc, &file);
+        let before = d.original.as_ref().map(pretty).unwrap_or_default();
+        let after_text = pretty(&d.after);
+        let mut caveats = d.caveats;
+        if matches!(
+            d.doc,
+            DocRef::Boundary { .. } | DocRef::ManagedPolicy { .. }
+        ) {
+            caveats.push("an IAM managed policy keeps at most 5 versions: if it has 5, delete the oldest non-default one first (`aws iam delete-policy-version`)".into());
+        }
+        if matches!(d.doc, DocRef::InlinePolicy { .. }) {
+            caveats.push("an inline policy of the role changes only the role's own access".into());
+        }
+        if applied_by == Applier::ManagementAccount {
+            caveats.push("only the organization's management account (or a delegated administrator for policy management) can apply this".into());
+        }
+        entries.push(Entry::Patch(Box::new(Patch {
+            diff: unified(&file, &before, &after_text),
+            target,
+            document: d.doc,
+            findings: d.findings,
+            file,
+            description: d.description.join("; "),
+            apply,
+            applied_by,
+            before,
+            after: after_text,
+            verification: d.verification,
+            caveats,
+        })));
+    }
+    // Manual entries for what is still reported once the verified patches are applied,
+    // one per reason and resource.
+    let remaining: Vec<FindingRef> = after
+        .findings
+        .iter()
+        .filter(|f| f.level != Level::Warning)
+        .map(FindingRef::from)
+        .collect();
+    let mut manual: Vec<Manual> = Vec::new();
+    for (r, np) in unpatched {
+        if !after.findings.iter().any(|g| r.same(g)) {
+            continue;
+        }
+        match manual.iter_mut().find(|m| {
+            m.why == np.why && m.findings[0].resource == r.resource && m.findings[0].code == r.code
+        }) {
+            Some(m) => m.findings.push(r),
+            None => manual.push(Manual {
+                findings: vec![r],
+                why: np.why,
+                steps: np.steps,
+            }),
+        }
+    }
+    // Anything still reported and in no entry (a finding a patch was meant to clear).
+    for r in &remaining {
+        let covered = entries.iter().any(|e| match e {
+            Entry::Patch(p) => p.findings.iter().any(|x| x == r),
+            Entry::Manual(_) => false,
+        }) || manual.iter().any(|m| m.findings.contains(r));
+        if !covered {
+            manual.push(Manual {
+                findings: vec![r.clone()],
+                why: format!(
+                    "the check still reports `{}` on `{}` once every verified patch is applied",
+                    r.code, r.resource
+                ),
+                steps: vec![format!(
+                    "run `vaultward check` on the patched snapshot (`--role {}`) for the details",
+                    opts.role_arn
+                )],
+            });
+        }
+    }
+    entries.extend(manual.into_iter().map(Entry::Manual));
+    FixReport {
+        status: if after.status == Status::Ok {
+            FixStatus::Fixed
+        } else {
+            FixStatus::Incomplete
+        },
+        after: after.status,
+        entries,
+        remaining,
+        patched,
+    }
 }
 
 #[cfg(test)]
@@ -600,14 +1440,13 @@ mod tests {
     fn the_sweep_catches_a_patch_that_opens_access() {
         let old = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]});
         let new = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]});
-        let v = no_new_access(
+        let v = sweep(
             &snapshot(),
             "arn:aws:iam::111122223333:role/R",
-            PolicyKind::Resource,
+            &DocRef::BucketPolicy { bucket: "b".into() },
             Some(&old),
             &new,
-            &["arn:aws:s3:::b/k".into()],
-            "111122223333",
+            &[("arn:aws:s3:::b/k".into(), "111122223333".into())],
         );
         assert!(!v.no_new_access);
         assert!(
@@ -619,24 +1458,65 @@ mod tests {
         );
     }
 
+    /// An SCP Allow that names everyone opens access for the account's other principals,
+    /// and the sweep says so; one restricted to the role does not. SCP Allow statements
+    /// take conditions ("SCP syntax", AWS Organizations User Guide,
+    /// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html).
+    #[test]
+    fn the_sweep_sees_an_scp_allow_for_everyone_but_not_one_for_the_role() {
+        let role = "arn:aws:iam::111122223333:role/R";
+        let old = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]});
+        let doc = DocRef::Scp {
+            level: 1,
+            index: 0,
+            name: "p".into(),
+        };
+        let res = [("arn:aws:s3:::b".to_string(), "111122223333".to_string())];
+        let wide = upsert_statement(
+            &old,
+            SID,
+            |_| json!({"Sid": SID, "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}),
+        );
+        assert!(!sweep(&snapshot(), role, &doc, Some(&old), &wide, &res).no_new_access);
+        let narrow = upsert_statement(
+            &old,
+            SID,
+            |_| json!({"Sid": SID, "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"ArnEquals": {"aws:PrincipalArn": role}}}),
+        );
+        let v = sweep(&snapshot(), role, &doc, Some(&old), &narrow, &res);
+        assert!(v.no_new_access, "{:?}", v.gained);
+        assert!(v.principals_checked >= 5 && v.actions_checked > 100);
+    }
+
+    /// "AWS JSON policy elements: NotPrincipal", IAM User Guide
+    /// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html):
+    /// AWS recommends `ArnNotLike` on `aws:PrincipalArn` instead.
     #[test]
     fn an_exception_merges_with_an_existing_one_and_replaces_notprincipal() {
         let role = "arn:aws:iam::111122223333:role/R";
         let doc = json!({"Statement": [{"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"ArnNotLike": {"aws:principalarn": "arn:aws:iam::111122223333:root"}}}]});
-        let new = exempt_in_deny(&doc, Some("D"), role).unwrap();
+        let (new, _) = exempt_in_deny(&doc, 0, role).unwrap();
         assert_eq!(
             new["Statement"][0]["Condition"]["ArnNotLike"]["aws:principalarn"],
             json!(["arn:aws:iam::111122223333:root", role])
         );
         // Idempotent: a second exemption adds nothing.
-        assert_eq!(exempt_in_deny(&new, Some("D"), role).unwrap(), new);
-        let np = json!({"Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:root"]}, "Action": "s3:*", "Resource": "*"}});
-        let new = exempt_in_deny(&np, None, role).unwrap();
+        assert_eq!(exempt_in_deny(&new, 0, role).unwrap().0, new);
+        // An Allow is not a Deny.
+        let allow = json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]});
+        assert!(exempt_in_deny(&allow, 0, role).is_none());
+        let np = json!({"Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:sts::111122223333:assumed-role/R/s-*"], "Service": "backup.amazonaws.com"}, "Action": "s3:*", "Resource": "*"}});
+        let (new, caveats) = exempt_in_deny(&np, 0, role).unwrap();
         assert_eq!(new["Statement"]["Principal"], json!("*"));
         assert!(new["Statement"].get("NotPrincipal").is_none());
         assert_eq!(
             new["Statement"]["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
             json!(["arn:aws:iam::111122223333:root", role])
         );
+        assert_eq!(
+            new["Statement"]["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalServiceName"],
+            json!(["backup.amazonaws.com"])
+        );
+        assert_eq!(caveats.len(), 1, "the session ARN is reported: {caveats:?}");
     }
 }

@@ -24,7 +24,7 @@ fn codes(s: &Snapshot) -> Vec<(String, &'static str)> {
         .unwrap()
         .findings
         .into_iter()
-        .map(|f| (f.resource, f.code))
+        .map(|f| (f.resource, f.code.as_str()))
         .collect();
     c.sort();
     c

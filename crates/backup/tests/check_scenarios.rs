@@ -70,7 +70,7 @@ fn summary(r: &Report) -> Vec<(&'static str, Level, String, u64, u64)> {
         .iter()
         .map(|f| {
             (
-                f.code,
+                f.code.as_str(),
                 f.level,
                 f.action.clone(),
                 f.impact.objects,
@@ -168,7 +168,7 @@ fn a_url_encoded_export_is_read() {
     }
     let r = run(&v, &[Op::Backup, Op::Restore]);
     assert_eq!(r.status, Status::Ok, "{:#?}", r.findings);
-    assert!(r.requests > 10 && r.matrix.iter().all(|c| c.status == "ok"));
+    assert!(r.requests > 10 && r.matrix.iter().all(|c| c.status.name() == "ok"));
     assert_eq!(
         r.matrix
             .iter()
@@ -196,7 +196,10 @@ fn a_truncated_deny_all_bucket_policy_is_unknown_with_its_parse_error() {
     assert_eq!((r.status, r.status.exit_code()), (Status::Unknown, 3));
     assert!(!r.findings.is_empty());
     for f in &r.findings {
-        assert_eq!((f.code, f.level), ("unreadable-policy", Level::Unknown));
+        assert_eq!(
+            (f.code.as_str(), f.level),
+            ("unreadable-policy", Level::Unknown)
+        );
         let e = &f.parse_errors[0];
         assert_eq!(e.line, Some(1), "{e:?}");
         assert!(e.column.is_some(), "{e:?}");
@@ -315,7 +318,7 @@ fn organization_policies_not_collected_are_unknown_unless_assumed() {
     let r = run(&v, &[Op::Backup]);
     assert_eq!((r.status, r.status.exit_code()), (Status::Unknown, 3));
     assert!(
-        r.matrix.iter().all(|c| c.status == "unknown"),
+        r.matrix.iter().all(|c| c.status.name() == "unknown"),
         "{:?}",
         r.matrix
     );
@@ -457,7 +460,10 @@ fn resource_lists_not_collected_are_unknown_not_empty() {
         .iter()
         .find(|f| f.resource == format!("S3 buckets of account {ACCT}"))
         .unwrap_or_else(|| panic!("{:#?}", r.findings));
-    assert_eq!((f.code, f.level), ("not-collected", Level::Unknown));
+    assert_eq!(
+        (f.code.as_str(), f.level),
+        ("not-collected", Level::Unknown)
+    );
     assert!(
         f.reason.contains("absent from the snapshot"),
         "{}",

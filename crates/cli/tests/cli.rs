@@ -433,38 +433,109 @@ fn check_runs_on_the_demo_account() {
 }
 
 #[test]
-fn fix_writes_verified_patches_and_diffs() {
+fn fix_writes_verified_patches_the_patched_snapshot_and_apply_commands() {
     let demo = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../examples/demo-account.json"
     );
+    let role = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
     let dir = std::env::temp_dir().join(format!("vaultward-fix-{}", std::process::id()));
     let out = vaultward(
-        &[
-            "fix",
-            demo,
-            "--role",
-            "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole",
-            "--out",
-            dir.to_str().unwrap(),
-        ],
+        &["fix", demo, "--role", role, "--out", dir.to_str().unwrap()],
         None,
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(stdout.matches("PATCH verified").count(), 3, "{stdout}");
+    assert!(stdout.contains("FIXED:"), "{stdout}");
+    assert!(
+        stdout.contains("&& aws s3api put-bucket-policy --bucket hd-test --policy file://"),
+        "{stdout}"
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("fixes.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "fixed");
+    for e in summary["entries"].as_array().unwrap() {
+        assert_eq!(e["kind"], "patch");
+        let file = e["file"].as_str().unwrap();
+        assert!(dir.join(file).exists() && dir.join(format!("{file}.diff")).exists());
+        assert_eq!(e["verification"]["finding_cleared"], true);
+        assert!(e["apply"].as_str().unwrap().starts_with("aws "), "{e}");
+    }
+    // The patched snapshot checks ok, as `fix` said.
+    let patched = dir.join("patched-snapshot.json");
+    let out = vaultward(&["check", patched.to_str().unwrap(), "--role", role], None);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.matches("verified [").count(), 3, "{stdout}");
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("fixes.json")).unwrap()).unwrap();
-    for f in summary.as_array().unwrap() {
-        let file = f["file"].as_str().unwrap();
-        assert!(dir.join(file).exists() && dir.join(format!("{file}.diff")).exists());
-        assert_eq!(f["verification"]["finding_cleared"], true);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `fix` fails when something remains: the manual step is printed, the patched snapshot
+/// still blocks, and a role named without its path is bad input that writes nothing.
+#[test]
+fn fix_is_honest_about_what_it_cannot_fix() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    ))
+    .unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    for k in v["kms_keys"].as_array_mut().unwrap() {
+        k["manager"] = Value::String("AWS".into());
     }
+    let dir = std::env::temp_dir().join(format!("vaultward-fix-manual-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snapshot = dir.join("account.json");
+    std::fs::write(&snapshot, v.to_string()).unwrap();
+    let role = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
+    let out_dir = dir.join("out");
+    let out = vaultward(
+        &[
+            "fix",
+            snapshot.to_str().unwrap(),
+            "--role",
+            role,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("MANUAL 2 findings (aws-managed-key)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("NOT FIXED:"), "{stdout}");
+    let out = vaultward(
+        &[
+            "check",
+            out_dir.join("patched-snapshot.json").to_str().unwrap(),
+            "--role",
+            role,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let wrong = dir.join("wrong");
+    let out = vaultward(
+        &[
+            "fix",
+            snapshot.to_str().unwrap(),
+            "--role",
+            "arn:aws:iam::111122223333:role/VaultwardBackupRole",
+            "--out",
+            wrong.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean"));
+    assert!(!wrong.exists(), "nothing is written for bad input");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -66,7 +66,7 @@ pub enum Decision {
     ImplicitDeny,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyType {
     Identity,
@@ -121,6 +121,10 @@ pub struct Reason {
     /// `type[:level]:policy/statement`, stable for tests and tools.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement_ref: Option<String>,
+    /// The engine could not decide whether this Deny applies, and took it to apply
+    /// (fail closed); `message` says why.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undecided: bool,
     pub message: String,
 }
 
@@ -167,6 +171,7 @@ impl Hit<'_> {
                 self.ty.key(),
                 self.policy.name
             )),
+            undecided: self.unknown.is_some(),
             message: if message.is_empty() {
                 explain_statement(self.ty.words(), &self.policy.name, st, self.index, req)
             } else {
@@ -185,6 +190,7 @@ fn whole(ty: PolicyType, level: Option<usize>, message: String) -> Reason {
         statement_index: None,
         effect: None,
         statement_ref: None,
+        undecided: false,
         message,
     }
 }

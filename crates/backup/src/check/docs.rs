@@ -99,18 +99,42 @@ pub fn read(
     what: &str,
     kind: PolicyKind,
 ) -> Result<NamedPolicy, Unreadable> {
+    read_noting(v, name, what, kind).map(|(p, _)| p)
+}
+
+/// [`read`], with the positions of the Deny statements whose `NotPrincipal` holds a
+/// wildcard ARN (tolerated, see [`narrows_only`]): the check warns when one decides.
+pub fn read_noting(
+    v: &Value,
+    name: &str,
+    what: &str,
+    kind: PolicyKind,
+) -> Result<(NamedPolicy, Vec<usize>), Unreadable> {
     let src = text(v).map_err(|m| Unreadable::new(what, m))?;
     let parsed = parse_policy(&src, kind);
+    let mut tolerated = Vec::new();
     let errors: Vec<_> = parsed
         .findings
         .iter()
-        .filter(|f| f.severity == Severity::Error && !narrows_only(&src, f.code, &f.path))
+        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| match narrows_only(&src, f.code, &f.path) {
+            Some(i) => {
+                tolerated.push(i);
+                false
+            }
+            None => true,
+        })
         .collect();
+    tolerated.sort_unstable();
+    tolerated.dedup();
     match parsed.policy {
-        Some(policy) if errors.is_empty() => Ok(NamedPolicy {
-            name: name.to_string(),
-            policy,
-        }),
+        Some(policy) if errors.is_empty() => Ok((
+            NamedPolicy {
+                name: name.to_string(),
+                policy,
+            },
+            tolerated,
+        )),
         _ => Err(Unreadable {
             what: what.to_string(),
             errors: errors
@@ -133,24 +157,24 @@ pub fn read(
 /// NotPrincipal": wildcards are not matched there). AWS refuses such a document when it is
 /// written, so one found in a snapshot was hand-made (often from the troubleshooting
 /// guide's advice); the check evaluates it and warns, never passes what it denies.
-fn narrows_only(src: &str, code: &str, path: &str) -> bool {
+///
+/// Returns the statement's position when the error is of that kind.
+fn narrows_only(src: &str, code: &str, path: &str) -> Option<usize> {
     if code != "principal-wildcard" || !path.contains(".NotPrincipal") {
-        return false;
+        return None;
     }
-    let Ok(doc) = serde_json::from_str::<Value>(src) else {
-        return false;
-    };
+    let doc = serde_json::from_str::<Value>(src).ok()?;
     let statements = &doc["Statement"];
-    let statement = match path
+    let (index, statement) = match path
         .strip_prefix("$.Statement[")
         .and_then(|r| r.split(']').next())
         .and_then(|i| i.parse::<usize>().ok())
     {
-        Some(i) => &statements[i],
-        None if path.starts_with("$.Statement.") => statements,
-        None => return false,
+        Some(i) => (i, &statements[i]),
+        None if path.starts_with("$.Statement.") => (0, statements),
+        None => return None,
     };
-    statement["Effect"] == "Deny"
+    (statement["Effect"] == "Deny").then_some(index)
 }
 
 /// Reads an SCP or RCP entry: a document, or `{"name": ..., "document": ...}`.

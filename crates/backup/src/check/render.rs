@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{Level, Op, Report};
+use super::{Level, Op, Report, Status};
 
 fn op_name(op: Op) -> &'static str {
     match op {
@@ -15,7 +15,7 @@ fn op_name(op: Op) -> &'static str {
 /// SARIF 2.1.0: one rule per finding code, one result per finding, the resource as a
 /// logical location and the snapshot file as the artifact.
 pub fn sarif(r: &Report, snapshot_file: &str) -> Value {
-    let mut codes: Vec<&str> = r.findings.iter().map(|f| f.code).collect();
+    let mut codes: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
     let rules: Vec<Value> = codes
@@ -73,12 +73,13 @@ pub fn html(r: &Report) -> String {
                 .find(|c| c.resource == *res && c.operation == op);
             match cell {
                 None => rows.push_str("<td class=\"na\">–</td>"),
-                Some(c) if c.status == "ok" => rows.push_str("<td class=\"ok\">ok</td>"),
+                Some(c) if c.status == Status::Ok => rows.push_str("<td class=\"ok\">ok</td>"),
                 Some(c) => {
                     let anchor = format!("{}-{}", esc(res).replace([':', '/'], "_"), op_name(op));
                     rows.push_str(&format!(
                         "<td class=\"{}\"><a href=\"#{anchor}\">{}</a></td>",
-                        c.status, c.status
+                        c.status.name(),
+                        c.status.name()
                     ));
                 }
             }
@@ -104,7 +105,7 @@ pub fn html(r: &Report) -> String {
         details.push_str(&format!(
             "<details id=\"{anchor}\" class=\"{level:?}\"><summary><code>{code}</code> {res} — {op} <code>{action}</code></summary><dl>{evidence}<dt>Why</dt><dd>{reason}</dd><dt>Impact</dt><dd>{impact}</dd><dt>Fix</dt><dd>{fix}</dd></dl></details>\n",
             level = f.level,
-            code = esc(f.code),
+            code = esc(f.code.as_str()),
             res = esc(&f.resource),
             op = op_name(f.operation),
             action = esc(&f.action),

@@ -4,13 +4,16 @@
 use serde_json::Value;
 use vaultward_iam::{NamedPolicy, PolicyKind};
 
+use super::contract::DocRef;
 use super::docs::{self, Unreadable};
 use crate::snapshot::Snapshot;
 
 /// The role's policies and tags, and what of them could not be read.
 pub struct RoleSide {
-    pub identity: Vec<NamedPolicy>,
-    pub boundary: Option<NamedPolicy>,
+    /// The role's identity policies, each with where it lives in the export; names are
+    /// unique (an inline policy named like an attached one gets ` (inline)`).
+    pub identity: Vec<(NamedPolicy, DocRef)>,
+    pub boundary: Option<(NamedPolicy, DocRef)>,
     pub tags: Vec<(String, String)>,
     /// Accounts other than the role's own that its trust policy names: the vendor's.
     pub trusted_accounts: Vec<String>,
@@ -103,8 +106,13 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
                 what,
                 format!("`{arn}` is not in the export's `Policies` (or has no default version)"),
             )),
-            Some(doc) => match docs::read(&doc, &name, &what, PolicyKind::Identity) {
-                Ok(p) => side.identity.push(p),
+            Some(doc) => match docs::read(&doc, &side.unique(name), &what, PolicyKind::Identity) {
+                Ok(p) => side.identity.push((
+                    p,
+                    DocRef::ManagedPolicy {
+                        policy: arn.to_string(),
+                    },
+                )),
                 Err(e) => side.unreadable.push(e),
             },
         }
@@ -121,10 +129,23 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
             None => side
                 .unreadable
                 .push(Unreadable::new(what, "it has no `PolicyDocument`")),
-            Some(doc) => match docs::read(doc, &name, &what, PolicyKind::Identity) {
-                Ok(p) => side.identity.push(p),
-                Err(e) => side.unreadable.push(e),
-            },
+            Some(doc) => {
+                let unique = if side.identity.iter().any(|(q, _)| q.name == name) {
+                    side.unique(format!("{name} (inline)"))
+                } else {
+                    name.clone()
+                };
+                match docs::read(doc, &unique, &what, PolicyKind::Identity) {
+                    Ok(p) => side.identity.push((
+                        p,
+                        DocRef::InlinePolicy {
+                            role: role_arn.to_string(),
+                            name,
+                        },
+                    )),
+                    Err(e) => side.unreadable.push(e),
+                }
+            }
         }
     }
     if let Some(arn) = role
@@ -139,7 +160,14 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
                 "it is not in the export's `Policies`",
             )),
             Some(doc) => match docs::read(&doc, name, &what, PolicyKind::Boundary) {
-                Ok(p) => side.boundary = Some(p),
+                Ok(p) => {
+                    side.boundary = Some((
+                        p,
+                        DocRef::Boundary {
+                            policy: arn.to_string(),
+                        },
+                    ))
+                }
                 Err(e) => side.unreadable.push(e),
             },
         }
@@ -161,6 +189,20 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
         side.trusted_accounts = trusted_accounts(&trust, own.as_deref());
     }
     Ok(side)
+}
+
+impl RoleSide {
+    /// `name`, or `name` with a number when an identity policy already has it.
+    fn unique(&self, name: String) -> String {
+        let taken = |n: &str| self.identity.iter().any(|(p, _)| p.name == n);
+        if !taken(&name) {
+            return name;
+        }
+        (2..)
+            .map(|i| format!("{name} #{i}"))
+            .find(|n| !taken(n))
+            .unwrap_or(name)
+    }
 }
 
 /// The accounts of the AWS principals a trust policy names, other than `own`.

@@ -1,13 +1,15 @@
-//! `vaultward fix SNAPSHOT --role ARN --out DIR`: write, per blocking finding, the patched
-//! document and a unified diff, each verified (the finding is gone with the patch, and no
-//! other principal gains access), plus `fixes.json`. Exit 0 when every fix is verified,
-//! 1 when one is not (it is still written, and marked), 2 for bad input.
+//! `vaultward fix SNAPSHOT --role ARN --out DIR`: for every blocking finding, a verified
+//! patch of the document that decided it (with the AWS CLI command that applies it) or a
+//! manual entry saying what a person must do and why. Writes each patched document and its
+//! diff, `fixes.json`, and `patched-snapshot.json` (the snapshot with every verified patch
+//! applied, to check again). Exit 0 when everything is fixed (the patched snapshot checks
+//! `ok`), 1 when something remains, 2 for bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use vaultward_backup::fix::fixes;
+use vaultward_backup::fix::{fixes, Applier, Entry, FindingRef, FixReport, FixStatus};
 
 use crate::output::write_atomically;
 use crate::selection;
@@ -21,6 +23,100 @@ pub struct Args {
     out: PathBuf,
 }
 
+fn findings_line(list: &[FindingRef]) -> String {
+    let mut codes: Vec<String> = list.iter().map(|f| f.code.to_string()).collect();
+    codes.dedup();
+    let mut resources: Vec<&str> = list.iter().map(|f| f.resource.as_str()).collect();
+    resources.sort_unstable();
+    resources.dedup();
+    let n = list.len();
+    format!(
+        "{n} finding{} ({}) on {}",
+        if n == 1 { "" } else { "s" },
+        codes.join(", "),
+        resources.join(", ")
+    )
+}
+
+/// The report for people.
+fn render(r: &FixReport, dir: &str, role: &str) -> String {
+    let mut out = String::new();
+    for e in &r.entries {
+        match e {
+            Entry::Patch(p) => {
+                let v = &p.verification;
+                out.push_str(&format!(
+                    "PATCH {} {}: {}\n  closes: {}\n",
+                    if v.verified() {
+                        "verified"
+                    } else {
+                        "NOT VERIFIED (not applied to the patched snapshot)"
+                    },
+                    p.target,
+                    p.description,
+                    findings_line(&p.findings)
+                ));
+                out.push_str(&format!(
+                    "  verification: findings gone with the patch: {}; no new access for {} other principals over {} actions: {}\n",
+                    if v.finding_cleared { "yes" } else { "NO" },
+                    v.principals_checked,
+                    v.actions_checked,
+                    if v.no_new_access { "yes" } else { "NO" },
+                ));
+                for g in v.gained.iter().take(5) {
+                    out.push_str(&format!("  would open: {g}\n"));
+                }
+                let by = match &p.applied_by {
+                    Applier::Account { account } => {
+                        format!("an administrator of account {account}")
+                    }
+                    Applier::ManagementAccount => {
+                        "the organization's management account".to_string()
+                    }
+                };
+                out.push_str(&format!("  apply (as {by}): cd {dir} && {}\n", p.apply));
+                for c in &p.caveats {
+                    out.push_str(&format!("  caveat: {c}\n"));
+                }
+                out.push_str(&format!("  wrote {} and {}.diff\n\n", p.file, p.file));
+            }
+            Entry::Manual(m) => {
+                out.push_str(&format!(
+                    "MANUAL {}\n  why: {}\n",
+                    findings_line(&m.findings),
+                    m.why
+                ));
+                for (i, s) in m.steps.iter().enumerate() {
+                    out.push_str(&format!("  {}. {s}\n", i + 1));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    let patches: Vec<_> = r.patches().collect();
+    let verified = patches.iter().filter(|p| p.verification.verified()).count();
+    let manual = r.manuals().count();
+    out.push_str(&match r.status {
+        FixStatus::Fixed if patches.is_empty() => "NOTHING TO FIX: the check finds nothing blocking or unknown\n".to_string(),
+        FixStatus::Fixed => format!(
+            "FIXED: {verified} verified patch{} close every finding; with them applied, `check` is ok\n",
+            if verified == 1 { "" } else { "es" }
+        ),
+        FixStatus::Incomplete => format!(
+            "NOT FIXED: {verified} of {} patches verified, {manual} finding group{} need a person (MANUAL above); with the verified patches applied, `check` is {} with {} finding{} left\n",
+            patches.len(),
+            if manual == 1 { "" } else { "s" },
+            r.after.name(),
+            r.remaining.len(),
+            if r.remaining.len() == 1 { "" } else { "s" },
+        ),
+    });
+    out.push_str(&format!(
+        "wrote {dir}/fixes.json and {dir}/patched-snapshot.json; check the result with: vaultward check {dir}/patched-snapshot.json --role {role}\n"
+    ));
+    out
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (snapshot, opts) = match args.target.load()? {
         Ok(found) => found,
@@ -29,8 +125,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let list = match fixes(&snapshot, &opts) {
-        Ok(list) => list,
+    let report = match fixes(&snapshot, &opts) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
@@ -38,43 +134,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create `{}`", args.out.display()))?;
-    let mut all_verified = true;
-    for f in &list {
-        write_atomically(&args.out.join(&f.file), f.after.as_bytes())?;
+    for p in report.patches() {
+        write_atomically(&args.out.join(&p.file), p.after.as_bytes())?;
         write_atomically(
-            &args.out.join(format!("{}.diff", f.file)),
-            f.diff.as_bytes(),
+            &args.out.join(format!("{}.diff", p.file)),
+            p.diff.as_bytes(),
         )?;
-        let v = &f.verification;
-        let status = if v.verified() {
-            "verified"
-        } else {
-            "NOT VERIFIED"
-        };
-        all_verified &= v.verified();
-        println!("{} [{}] {}: {}", status, f.code, f.resource, f.description);
-        println!(
-            "  finding cleared: {}; no new access for {} other principals over {} actions: {}",
-            v.finding_cleared, v.principals_checked, v.actions_checked, v.no_new_access
-        );
-        for g in v.gained.iter().take(5) {
-            println!("  would open: {g}");
-        }
-        if let Some(c) = &f.caveat {
-            println!("  caveat: {c}");
-        }
-        println!("  wrote {} and {}.diff", f.file, f.file);
     }
     write_atomically(
-        &args.out.join("fixes.json"),
-        format!("{}\n", serde_json::to_string_pretty(&list)?).as_bytes(),
+        &args.out.join("patched-snapshot.json"),
+        format!("{}\n", serde_json::to_string_pretty(&report.patched)?).as_bytes(),
     )?;
-    if list.is_empty() {
-        println!("nothing to fix");
-    }
-    Ok(if all_verified {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    write_atomically(
+        &args.out.join("fixes.json"),
+        format!("{}\n", serde_json::to_string_pretty(&report)?).as_bytes(),
+    )?;
+    print!(
+        "{}",
+        render(&report, &args.out.display().to_string(), &opts.role_arn)
+    );
+    Ok(ExitCode::from(report.exit_code()))
 }

@@ -1,0 +1,172 @@
+//! The typed part of a finding: what `fix`, the reports and other tools act on. Codes and
+//! kinds are enums (serialized as stable kebab-case strings); the deciding statement is
+//! located by data (which document of the snapshot, which statement), never by its prose.
+
+use serde::{Deserialize, Serialize};
+use vaultward_iam::authorizer::PolicyType;
+use vaultward_iam::policy::Effect;
+
+macro_rules! kebab_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $s)] $v,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$v,)*];
+
+            /// The stable string (as serialized).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$v => $s,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
+kebab_enum! {
+    /// What a finding is: its stable code (the README lists them).
+    pub enum Code {
+        /// A Deny statement of the bucket policy applies to the role.
+        ExplicitDenyBucketPolicy => "explicit-deny-bucket-policy",
+        /// The key policy denies the role, or does not allow it.
+        KmsKeyPolicyDenies => "kms-key-policy-denies",
+        /// The data is encrypted with an AWS managed key, whose policy cannot be edited.
+        AwsManagedKey => "aws-managed-key",
+        /// The backup vault's access policy denies the role.
+        VaultPolicyDenies => "vault-policy-denies",
+        /// Another resource policy denies the role.
+        ResourcePolicyDenies => "resource-policy-denies",
+        /// A service control policy denies, or a level of them does not allow.
+        ScpDenies => "scp-denies",
+        /// A resource control policy denies.
+        RcpDenies => "rcp-denies",
+        /// The role's permissions boundary denies or does not allow.
+        BoundaryDenies => "boundary-denies",
+        /// A Deny in one of the role's own policies applies.
+        IdentityPolicyDenies => "identity-policy-denies",
+        /// No policy of the role allows the request.
+        MissingIdentityPermission => "missing-identity-permission",
+        /// Objects encrypted with customer-provided keys (SSE-C).
+        SseCObject => "sse-c-object",
+        /// Objects owned by another account while ACLs are in force.
+        ObjectOwnerMismatch => "object-owner-mismatch",
+        /// A `NotPrincipal` with a wildcard ARN, which AWS never matches (warning).
+        NotprincipalWildcard => "notprincipal-wildcard",
+        /// The engine cannot decide whether a Deny applies (taken to apply).
+        CannotDecide => "cannot-decide",
+        /// A level of SCPs or RCPs lacks an Allow, and one of its policies is unreadable.
+        OrgPolicyUnreadable => "org-policy-unreadable",
+        /// Something the check needs is not in the snapshot.
+        NotCollected => "not-collected",
+        /// A policy document in the snapshot cannot be read.
+        UnreadablePolicy => "unreadable-policy",
+        /// Objects with no recorded owner in a bucket where ACLs are in force.
+        ObjectOwnerUnknown => "object-owner-unknown",
+        /// The listing of a bucket's objects is a sample.
+        ListingTruncated => "listing-truncated",
+        /// The organization's SCPs and RCPs were not collected.
+        OrganizationPoliciesNotCollected => "organization-policies-not-collected",
+    }
+}
+
+kebab_enum! {
+    /// What kind of thing a finding's `resource` is.
+    pub enum ResourceKind {
+        Bucket => "bucket",
+        Table => "table",
+        Volume => "volume",
+        Instance => "instance",
+        Vault => "vault",
+        /// The backup role (its policies could not be read).
+        Role => "role",
+        /// The whole account (its organization's policies).
+        Account => "account",
+        /// A list of resources that was not collected.
+        ResourceList => "resource-list",
+    }
+}
+
+/// Where a deciding document lives in the snapshot: what `fix` patches and what the
+/// apply command names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum DocRef {
+    /// A bucket's policy (`buckets[].policy`).
+    BucketPolicy { bucket: String },
+    /// A KMS key's policy (`kms_keys[].policy`), by the key's ARN.
+    KeyPolicy { key: String },
+    /// A backup vault's access policy, by the vault's ARN.
+    VaultPolicy { vault: String },
+    /// One SCP (`organization.scps[level][index]`).
+    Scp {
+        level: usize,
+        index: usize,
+        name: String,
+    },
+    /// A level of SCPs as a whole (none of them allows).
+    ScpLevel { level: usize },
+    /// One RCP (`organization.rcps[level][index]`).
+    Rcp {
+        level: usize,
+        index: usize,
+        name: String,
+    },
+    /// The role's permissions boundary, a managed policy.
+    Boundary { policy: String },
+    /// A managed policy attached to the role.
+    ManagedPolicy { policy: String },
+    /// An inline policy of the role.
+    InlinePolicy { role: String, name: String },
+    /// The role's identity policies as a whole (none of them allows).
+    RoleIdentity { role: String },
+    /// A bucket's S3 Object Ownership setting.
+    OwnershipControls { bucket: String },
+    /// The vendor's side of the request (a document the customer does not own).
+    Vendor,
+}
+
+/// The statement (or the missing Allow) that decided a request, as the engine reported it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Decider {
+    pub policy_type: PolicyType,
+    /// The document in the snapshot; absent for a session policy or the vendor's side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocRef>,
+    /// SCP/RCP level (0 is the organization root).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<usize>,
+    /// The statement's position in the document; absent when no statement allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect: Option<Effect>,
+    /// The engine could not decide whether this Deny applies.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undecided: bool,
+}
+
+impl Decider {
+    /// A Deny statement (rather than a missing Allow).
+    pub fn is_deny(&self) -> bool {
+        self.effect == Some(Effect::Deny) && self.statement_index.is_some()
+    }
+}
