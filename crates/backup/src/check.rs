@@ -36,7 +36,7 @@ mod render;
 mod role;
 
 pub use contract::{Code, Decider, DocRef, ResourceKind};
-pub use docs::{DocError, Unreadable};
+pub use docs::{json as docs_json, DocError, Unreadable};
 pub use objects::{Classifier, Group, GroupKey, Groups, KeyOf, Row};
 pub use render::{html, sarif};
 pub use role::RoleError;

@@ -208,13 +208,26 @@ fn as_list(v: &Value) -> Vec<Value> {
 }
 
 /// Adds an `ArnNotLike` `aws:PrincipalArn` exception for `role` to the Deny statement at
-/// `index`, merging with an existing exception. A `NotPrincipal` becomes `Principal: "*"`
-/// with its IAM ARNs in the exception (AWS recommends the condition, and does not match
-/// wildcards in `NotPrincipal`) and its service principals in a `StringNotEqualsIfExists`
-/// on `aws:PrincipalServiceName`, so whoever it exempted stays exempt. Session ARNs cannot
-/// be carried over (`aws:PrincipalArn` of a session is its role's ARN): they are returned
-/// as caveats.
-fn exempt_in_deny(doc: &Value, index: usize, role: &str) -> Option<(Value, Vec<String>)> {
+/// `index`, merging with an existing exception.
+///
+/// A `NotPrincipal` becomes `Principal: "*"` (AWS recommends the condition instead, and
+/// matches no wildcard in `NotPrincipal`), keeping exempt exactly those it exempted that a
+/// condition can name, and no one else. `NotPrincipal` with `Deny` leaves a principal out
+/// only when every identity of its chain is listed (the account, and the user; or the
+/// account, the role and the exact session), and never a principal with a permissions
+/// boundary ("AWS JSON policy elements: NotPrincipal", IAM User Guide). So: an account
+/// becomes its root user's ARN; a user is carried only when its account is listed too and
+/// the IAM export shows it has no boundary; service principals go into a
+/// `StringNotEqualsIfExists` on `aws:PrincipalServiceName`. Roles and sessions are not
+/// carried (`aws:PrincipalArn` of a session is its role's ARN, so the exception would cover
+/// every session of the role where `NotPrincipal` covered one or none): each one dropped is
+/// returned as a caveat, as are federated and canonical-user entries.
+fn exempt_in_deny(
+    s: &Snapshot,
+    doc: &Value,
+    index: usize,
+    role: &str,
+) -> Option<(Value, Vec<String>)> {
     let mut doc = doc.clone();
     let mut caveats = Vec::new();
     let st = statements_mut(&mut doc).into_iter().nth(index)?;
@@ -225,12 +238,41 @@ fn exempt_in_deny(doc: &Value, index: usize, role: &str) -> Option<(Value, Vec<S
     let mut arns: Vec<Value> = Vec::new();
     let mut services: Vec<Value> = Vec::new();
     if let Some(np) = obj.remove("NotPrincipal") {
-        for a in np.get("AWS").map(as_list).unwrap_or_default() {
-            let text = a.as_str().unwrap_or_default();
-            if text.contains(":assumed-role/") {
-                caveats.push(format!("`{text}` was in the statement's `NotPrincipal`: a session ARN (AWS matches it there only exactly, never with wildcards), and `aws:PrincipalArn` of a session is its role's ARN, so it is not carried into the exception; add the role's ARN if all its sessions should be exempt"));
+        if np.as_str() == Some("*") {
+            return None;
+        }
+        let listed: Vec<String> = np
+            .get("AWS")
+            .map(as_list)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let account_listed = |account: &str| {
+            listed
+                .iter()
+                .any(|l| l == account || *l == format!("arn:aws:iam::{account}:root"))
+        };
+        for text in &listed {
+            let parsed = vaultward_iam::arn::Arn::parse(text);
+            let resource = parsed.as_ref().map_or("", |a| a.resource);
+            if vaultward_iam::arn::is_account_id(text) {
+                arns.push(json!(format!("arn:aws:iam::{text}:root")));
+            } else if resource == "root" && !text.contains(['*', '?']) {
+                arns.push(json!(text));
+            } else if resource.starts_with("user/") && !text.contains(['*', '?']) {
+                let account = parsed.as_ref().map_or("", |a| a.account);
+                if !account_listed(account) {
+                    caveats.push(format!("`{text}` was in the statement's `NotPrincipal` without its account, so AWS did not exempt it; it stays subject to the Deny"));
+                } else if user_has_boundary(s, text) != Some(false) {
+                    caveats.push(format!("`{text}` was in the statement's `NotPrincipal`, but AWS never exempts a principal with a permissions boundary there (or the IAM export does not show the user), so it stays subject to the Deny"));
+                } else {
+                    arns.push(json!(text));
+                }
+            } else if *text == role {
+                // Added below.
             } else {
-                arns.push(a);
+                caveats.push(format!("`{text}` was in the statement's `NotPrincipal`; it is not carried into the exception: AWS matches no wildcard there, a role's ARN there exempts none of its sessions, and `aws:PrincipalArn` cannot name one session (it is the session's role ARN); exempt the principal by hand if it should be"));
             }
         }
         services.extend(np.get("Service").map(as_list).unwrap_or_default());
@@ -238,9 +280,6 @@ fn exempt_in_deny(doc: &Value, index: usize, role: &str) -> Option<(Value, Vec<S
             if np.get(other).is_some() {
                 caveats.push(format!("the statement's `NotPrincipal` exempted `{other}` principals, which an `aws:PrincipalArn` condition cannot name: they are no longer exempt"));
             }
-        }
-        if np.as_str() == Some("*") {
-            return None;
         }
         obj.insert("Principal".into(), json!("*"));
     }
@@ -285,6 +324,14 @@ fn exempt_in_deny(doc: &Value, index: usize, role: &str) -> Option<(Value, Vec<S
 }
 
 /// Replaces the statement with Sid `sid` (or appends one): `make(actions already granted)`.
+/// Whether the IAM export shows `user` with a permissions boundary (`None`: not shown).
+fn user_has_boundary(s: &Snapshot, user: &str) -> Option<bool> {
+    iam_list(s, "UserDetailList")
+        .iter()
+        .find(|u| u.get("Arn").and_then(Value::as_str) == Some(user))
+        .map(|u| u.get("PermissionsBoundary").is_some_and(|b| !b.is_null()))
+}
+
 fn upsert_statement(doc: &Value, sid: &str, make: impl Fn(&[String]) -> Value) -> Value {
     let mut doc = doc.clone();
     if !doc.is_object() {
@@ -934,7 +981,7 @@ fn patch_doc(
         .filter_map(|d| d.statement_index)
         .collect();
     for i in &denies {
-        let (n, c) = exempt_in_deny(&new, *i, role).ok_or_else(|| {
+        let (n, c) = exempt_in_deny(s, &new, *i, role).ok_or_else(|| {
             no_patch(
                 format!("statement #{i} of the document is not a Deny Vaultward can add an exception to (a `NotPrincipal: \"*\"`, or not a Deny)"),
                 &["exempt the role in the statement by hand (an `ArnNotLike` condition on `aws:PrincipalArn`)"],
@@ -1495,18 +1542,18 @@ mod tests {
     fn an_exception_merges_with_an_existing_one_and_replaces_notprincipal() {
         let role = "arn:aws:iam::111122223333:role/R";
         let doc = json!({"Statement": [{"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"ArnNotLike": {"aws:principalarn": "arn:aws:iam::111122223333:root"}}}]});
-        let (new, _) = exempt_in_deny(&doc, 0, role).unwrap();
+        let (new, _) = exempt_in_deny(&snapshot(), &doc, 0, role).unwrap();
         assert_eq!(
             new["Statement"][0]["Condition"]["ArnNotLike"]["aws:principalarn"],
             json!(["arn:aws:iam::111122223333:root", role])
         );
         // Idempotent: a second exemption adds nothing.
-        assert_eq!(exempt_in_deny(&new, 0, role).unwrap().0, new);
+        assert_eq!(exempt_in_deny(&snapshot(), &new, 0, role).unwrap().0, new);
         // An Allow is not a Deny.
         let allow = json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]});
-        assert!(exempt_in_deny(&allow, 0, role).is_none());
-        let np = json!({"Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:sts::111122223333:assumed-role/R/s-*"], "Service": "backup.amazonaws.com"}, "Action": "s3:*", "Resource": "*"}});
-        let (new, caveats) = exempt_in_deny(&np, 0, role).unwrap();
+        assert!(exempt_in_deny(&snapshot(), &allow, 0, role).is_none());
+        let np = json!({"Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": ["111122223333", "arn:aws:sts::111122223333:assumed-role/R/s-*"], "Service": "backup.amazonaws.com"}, "Action": "s3:*", "Resource": "*"}});
+        let (new, caveats) = exempt_in_deny(&snapshot(), &np, 0, role).unwrap();
         assert_eq!(new["Statement"]["Principal"], json!("*"));
         assert!(new["Statement"].get("NotPrincipal").is_none());
         assert_eq!(
@@ -1518,5 +1565,65 @@ mod tests {
             json!(["backup.amazonaws.com"])
         );
         assert_eq!(caveats.len(), 1, "the session ARN is reported: {caveats:?}");
+    }
+
+    /// `NotPrincipal` with `Deny` exempts a user only with its account, and never one with
+    /// a permissions boundary; a role's ARN there exempts none of its sessions ("AWS JSON
+    /// policy elements: NotPrincipal", IAM User Guide,
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+    /// The exception exempts no one `NotPrincipal` did not.
+    #[test]
+    fn the_exception_exempts_no_one_notprincipal_did_not() {
+        let role = "arn:aws:iam::111122223333:role/R";
+        let s = Snapshot::from_json("t", r#"{"account_id": "111122223333", "iam": {"UserDetailList": [
+            {"Arn": "arn:aws:iam::111122223333:user/plain"},
+            {"Arn": "arn:aws:iam::111122223333:user/bounded", "PermissionsBoundary": {"PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/B"}}
+        ]}}"#).unwrap();
+        let users = |list: Value| {
+            let np = json!({"Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": list}, "Action": "s3:*", "Resource": "*"}]});
+            let (new, caveats) = exempt_in_deny(&s, &np, 0, role).unwrap();
+            (
+                new["Statement"][0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"].clone(),
+                caveats.len(),
+            )
+        };
+        // Without its account, a user was not exempt.
+        assert_eq!(
+            users(json!(["arn:aws:iam::111122223333:user/plain"])),
+            (json!([role]), 1)
+        );
+        // With it, it was, and stays so.
+        assert_eq!(
+            users(json!([
+                "arn:aws:iam::111122223333:user/plain",
+                "arn:aws:iam::111122223333:root"
+            ])),
+            (
+                json!([
+                    "arn:aws:iam::111122223333:user/plain",
+                    "arn:aws:iam::111122223333:root",
+                    role
+                ]),
+                0
+            )
+        );
+        // A user with a boundary never was; one the export does not show is not carried.
+        for u in ["bounded", "unknown"] {
+            assert_eq!(
+                users(json!([
+                    format!("arn:aws:iam::111122223333:user/{u}"),
+                    "111122223333"
+                ])),
+                (json!(["arn:aws:iam::111122223333:root", role]), 1)
+            );
+        }
+        // Another role's ARN exempted none of its sessions.
+        assert_eq!(
+            users(json!([
+                "arn:aws:iam::111122223333:role/Other",
+                "111122223333"
+            ])),
+            (json!(["arn:aws:iam::111122223333:root", role]), 1)
+        );
     }
 }
