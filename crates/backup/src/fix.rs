@@ -1626,4 +1626,119 @@ mod tests {
             (json!(["arn:aws:iam::111122223333:root", role]), 1)
         );
     }
+
+    fn finding(
+        code: Code,
+        document: Option<DocRef>,
+        effect: Option<vaultward_iam::policy::Effect>,
+    ) -> Finding {
+        Finding {
+            code,
+            level: Level::Blocking,
+            resource: "arn:aws:s3:::b".into(),
+            resource_kind: crate::check::ResourceKind::Bucket,
+            operation: Op::Backup,
+            action: "s3:GetObject".into(),
+            policy: None,
+            statement: None,
+            decided_by: document.map(|d| Decider {
+                policy_type: vaultward_iam::authorizer::PolicyType::Resource,
+                document: Some(d),
+                level: None,
+                statement_index: effect.map(|_| 0),
+                sid: None,
+                effect,
+                undecided: false,
+            }),
+            kms_via_service: None,
+            reason: "r".into(),
+            impact: Default::default(),
+            fix: "f".into(),
+            parse_errors: Vec::new(),
+        }
+    }
+
+    /// Every kind of finding no patch can close gets a manual entry with the reason, never
+    /// a silent skip.
+    #[test]
+    fn what_cannot_be_patched_says_why() {
+        let s = snapshot();
+        let opts = CheckOptions::new(
+            "arn:aws:iam::111122223333:role/R",
+            Default::default(),
+            Default::default(),
+        );
+        let deny = Some(vaultward_iam::policy::Effect::Deny);
+        let cases = [
+            (
+                finding(Code::SseCObject, None, None),
+                "customer-provided keys",
+            ),
+            (
+                finding(
+                    Code::AwsManagedKey,
+                    Some(DocRef::KeyPolicy { key: "k".into() }),
+                    None,
+                ),
+                "AWS managed key `k`",
+            ),
+            (
+                finding(
+                    Code::VaultPolicyDenies,
+                    Some(DocRef::VaultPolicy { vault: "v".into() }),
+                    None,
+                ),
+                "does not allow the role",
+            ),
+            (
+                finding(Code::ResourcePolicyDenies, Some(DocRef::Vendor), deny),
+                "vendor's side",
+            ),
+            (
+                finding(Code::ScpDenies, Some(DocRef::ScpLevel { level: 2 }), None),
+                "no SCP is attached at level 2",
+            ),
+            (
+                finding(
+                    Code::IdentityPolicyDenies,
+                    Some(DocRef::ManagedPolicy {
+                        policy: "arn:aws:iam::aws:policy/AWSDenyAll".into(),
+                    }),
+                    deny,
+                ),
+                "AWS managed policy",
+            ),
+            (
+                finding(
+                    Code::KmsKeyPolicyDenies,
+                    Some(DocRef::KeyPolicy { key: "k".into() }),
+                    None,
+                ),
+                "KMS rejects a key policy naming a principal that does not exist",
+            ),
+            (
+                Finding {
+                    action: "s3:PutBucketPolicy".into(),
+                    ..finding(Code::MissingIdentityPermission, None, None)
+                },
+                "no statement granting",
+            ),
+            (
+                finding(Code::ExplicitDenyBucketPolicy, None, deny),
+                "not one it can locate",
+            ),
+        ];
+        for (f, why) in cases {
+            match target_of(&s, &opts, &f) {
+                Ok(d) => panic!("{:?} got a patch target {d:?}", f.code),
+                Err(np) => {
+                    assert!(np.why.contains(why), "{:?}: {}", f.code, np.why);
+                    assert!(!np.steps.is_empty());
+                }
+            }
+        }
+        let mut unknown = finding(Code::NotCollected, None, None);
+        unknown.level = Level::Unknown;
+        assert!(target_of(&s, &opts, &unknown).is_err_and(|np| np.steps[0] == "f"));
+    }
 }
