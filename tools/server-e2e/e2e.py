@@ -63,8 +63,8 @@ def config(copy_source_tags):
 
 
 class Server:
-    def __init__(self, binary, workdir, cfg):
-        self.binary, self.workdir = binary, workdir
+    def __init__(self, binary, workdir, cfg, extra=()):
+        self.binary, self.workdir, self.extra = binary, workdir, list(extra)
         self.start(cfg)
 
     def start(self, cfg):
@@ -74,7 +74,7 @@ class Server:
         self.log = open(os.path.join(self.workdir, "server.log"), "a")
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--config", path, "--data-dir",
-             os.path.join(self.workdir, "data"), "--listen", "127.0.0.1:0"],
+             os.path.join(self.workdir, "data"), "--listen", "127.0.0.1:0", *self.extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         m = re.match(r"listening on (http://\S+)", line)
@@ -131,7 +131,18 @@ def main(binary):
     server = Server(binary, workdir, config({"app": "files"}))
     try:
         run(server)
+        attacks(server)
+        assert "panicked" not in server.log_text(), server.log_text()[-3000:]
         print("server e2e: all checks passed")
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    workdir = tempfile.mkdtemp(prefix="vaultward-e2e-limits-")
+    server = Server(binary, workdir, config({"app": "files"}),
+                    ["--header-timeout", "2", "--body-timeout", "2", "--max-connections", "40"])
+    try:
+        transport_attacks(server)
+        print("server e2e: transport limits hold")
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -354,6 +365,243 @@ def run(server):
         raise AssertionError("an unknown key was served")
     except botocore.exceptions.ClientError as e:
         assert e.response["Error"]["Code"] == "UnrecognizedClientException", e.response
+
+
+# --- Attacks of issue 13, as raw HTTP where the CLI cannot express them. ---
+
+def sign(server, who, method, path, body=b"", headers=None, service="backup", region=REGION):
+    """The headers botocore's SigV4 signer puts on a request (what the AWS CLI sends)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method=method, url=server.url + path, data=body, headers=dict(headers or {}))
+    SigV4Auth(Credentials(*KEYS[who]), service, region).add_auth(req)
+    out = dict(req.headers.items())
+    out.setdefault("Host", server.url.split("://", 1)[1])  # signed by botocore, sent by the HTTP client
+    return out
+
+
+def raw(server, method, path, headers, body=b""):
+    """Sends exactly these headers (bytes allowed) and body; returns (status, error type, body)."""
+    import http.client
+    import urllib.parse
+    u = urllib.parse.urlparse(server.url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    c.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    for k, v in headers:
+        c.putheader(k, v)
+    if not any(k.lower() == "content-length" for k, _ in headers):
+        c.putheader("Content-Length", str(len(body)))
+    c.endheaders(body)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, r.getheader("x-amzn-ErrorType"), data
+
+
+def signed_call(server, who, method, path, body=b"", **kw):
+    h = sign(server, who, method, path, body, **kw)
+    return raw(server, method, path, list(h.items()), body)
+
+
+def attacks(server):
+    import hashlib
+    ok(server, "operator", "create-backup-vault", "--backup-vault-name", "raw")
+    mine = {"Version": "2012-10-17", "Statement": [{"Sid": "Mine", "Effect": "Deny", "Principal": "*",
+                                                   "Action": "backup:DeleteBackupVault", "Resource": "*"}]}
+    theirs = {"Version": "2012-10-17", "Statement": [{"Sid": "Attacker", "Effect": "Allow",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+                                                     "Action": "backup:CopyIntoBackupVault", "Resource": "*"}]}
+    body_a = json.dumps({"Policy": json.dumps(mine)}).encode()
+    body_b = json.dumps({"Policy": json.dumps(theirs)}).encode()
+    path = "/backup-vaults/raw/access-policy"
+    # The raw signer works: the genuine request is applied.
+    status, err, data = signed_call(server, "operator", "PUT", path, body_a)
+    assert status == 200, (status, err, data)
+
+    def policy_now():
+        return json.loads(ok(server, "operator", "get-backup-vault-access-policy",
+                             "--backup-vault-name", "raw")["Policy"])
+
+    # 1. Body swap under a valid signature, with the original hash in an unsigned header.
+    h = sign(server, "operator", "PUT", path, body_a)
+    h["X-Amz-Content-SHA256"] = hashlib.sha256(body_a).hexdigest()
+    status, err, _ = raw(server, "PUT", path, list(h.items()), body_b)
+    assert status == 403 and err == "InvalidSignatureException", (status, err)
+    # ... without the header: the server hashes the body itself.
+    h = sign(server, "operator", "PUT", path, body_a)
+    status, err, _ = raw(server, "PUT", path, list(h.items()), body_b)
+    assert status == 403 and err == "InvalidSignatureException", (status, err)
+    # ... with the header signed: the claim must be the body's hash.
+    h = sign(server, "operator", "PUT", path, body_a,
+             headers={"X-Amz-Content-SHA256": hashlib.sha256(body_a).hexdigest()})
+    status, err, _ = raw(server, "PUT", path, list(h.items()), body_b)
+    assert status == 403 and err == "InvalidSignatureException", (status, err)
+    assert policy_now() == mine
+    # UNSIGNED-PAYLOAD is for S3 only.
+    h = sign(server, "operator", "PUT", path, body_b, headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    status, err, _ = raw(server, "PUT", path, list(h.items()), body_b)
+    assert status == 403, (status, err)
+    assert policy_now() == mine
+
+    # 2. A multi-byte character in X-Amz-Date: refused, no panic, the server goes on.
+    h = sign(server, "operator", "GET", "/backup-vaults/")
+    for bad in ["20260101\u00e9000000Z".encode("utf-8"), b"2026010\xff\xfe00000Z", "\u00e9".encode() * 8]:
+        hh = [(k, bad if k.lower() == "x-amz-date" else v) for k, v in h.items()]
+        status, err, _ = raw(server, "GET", "/backup-vaults/", hh)
+        assert status == 403, (status, err)
+    assert signed_call(server, "operator", "GET", "/backup-vaults/")[0] == 200
+
+    # 3. Poison records are refused, and the listings still work after the attempts.
+    role = f"arn:aws:iam::{ACCT}:role/r"
+    for bad in [
+        {"Lifecycle": "x"}, {"Lifecycle": [1]},
+        {"Lifecycle": {"MoveToColdStorageAfterDays": 2**63 - 1, "DeleteAfterDays": 1}},
+        {"Lifecycle": {"DeleteAfterDays": "35"}}, {"Lifecycle": {"Nonsense": 1}},
+    ]:
+        body = json.dumps({"BackupVaultName": "raw", "ResourceArn": VOLUME, "IamRoleArn": role, **bad}).encode()
+        status, err, data = signed_call(server, "operator", "PUT", "/backup-jobs", body)
+        assert status == 400 and err == "InvalidParameterValueException", (bad, status, err, data)
+    for body in [b"[]", b'"x"', b"null", b"123"]:
+        status, err, _ = signed_call(server, "operator", "PUT", "/backup-jobs", body)
+        assert status == 400 and err == "SerializationException", (body, status, err)
+    for key in [5, "not-an-arn", "arn:aws:s3:::bucket"]:
+        body = json.dumps({"EncryptionKeyArn": key}).encode()
+        status, err, _ = signed_call(server, "operator", "PUT", "/backup-vaults/poisoned", body)
+        assert status == 400 and err == "InvalidParameterValueException", (key, status, err)
+    ok(server, "operator", "list-backup-jobs")
+    ok(server, "operator", "list-recovery-points-by-backup-vault", "--backup-vault-name", "main")
+
+    # 7. Credential scope: another service or region is refused.
+    for service, region in [("execute-api", "eu-west-1"), ("backup", "eu-west-1"), ("s3", REGION)]:
+        status, err, _ = signed_call(server, "operator", "GET", "/backup-vaults/", service=service, region=region)
+        assert status == 403 and err == "InvalidSignatureException", (service, region, status, err)
+
+    # 11. Two Authorization headers; a session token on a long-term key; a signed header
+    # that is not sent.
+    h = sign(server, "operator", "GET", "/backup-vaults/")
+    status, err, _ = raw(server, "GET", "/backup-vaults/", list(h.items()) + [("Authorization", h["Authorization"])])
+    assert status == 403, (status, err)
+    h = sign(server, "operator", "GET", "/backup-vaults/", headers={"X-Amz-Security-Token": "garbage"})
+    status, err, _ = raw(server, "GET", "/backup-vaults/", list(h.items()))
+    assert status == 403 and err == "UnrecognizedClientException", (status, err)
+    h = sign(server, "operator", "GET", "/backup-vaults/", headers={"X-Extra": "1"})
+    status, err, _ = raw(server, "GET", "/backup-vaults/", [(k, v) for k, v in h.items() if k != "X-Extra"])
+    assert status == 403, (status, err)
+
+    # 8. Vault-policy Denies on the request's source address and the vault's tags apply.
+    ok(server, "operator", "create-backup-vault", "--backup-vault-name", "guarded",
+       "--backup-vault-tags", "env=locked")
+    for condition in [{"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}},
+                      {"StringEquals": {"aws:ResourceTag/env": "locked"}},
+                      {"StringEquals": {"aws:RequestedRegion": REGION}},
+                      {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}]:
+        guard = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+                                                        "Action": "backup:DescribeBackupVault",
+                                                        "Resource": "*", "Condition": condition}]}
+        ok(server, "operator", "put-backup-vault-access-policy", "--backup-vault-name", "guarded",
+           "--policy", json.dumps(guard))
+        fails(server, "operator", "AccessDeniedException", "describe-backup-vault", "--backup-vault-name", "guarded")
+    # The same Deny for another network does not apply.
+    other_net = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+                                                        "Action": "backup:DescribeBackupVault", "Resource": "*",
+                                                        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}
+    ok(server, "operator", "put-backup-vault-access-policy", "--backup-vault-name", "guarded",
+       "--policy", json.dumps(other_net))
+    ok(server, "operator", "describe-backup-vault", "--backup-vault-name", "guarded")
+    who = boto(server, "operator")
+    caller = boto3.client("sts", endpoint_url=server.url, region_name=REGION,
+                          aws_access_key_id=KEYS["operator"][0],
+                          aws_secret_access_key=KEYS["operator"][1]).get_caller_identity()
+    assert caller["UserId"].startswith("AIDA") and caller["UserId"] != caller["Arn"], caller
+    del who
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def transport_attacks(server):
+    import urllib.parse
+    u = urllib.parse.urlparse(server.url)
+
+    def connect():
+        s = socket.create_connection((u.hostname, u.port), timeout=10)
+        return s
+
+    # 4. Unauthenticated 1 MiB bodies are not buffered: 300 clients each send the headers
+    # of a 1 MiB request and half its body; the server answers 403 without reading it,
+    # and its memory stays small.
+    before = rss_kb(server.proc.pid)
+    held = []
+    for _ in range(300):
+        try:
+            s = connect()
+            s.sendall(b"PUT /backup-vaults/x/access-policy HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n")
+            s.sendall(b"a" * (512 * 1024))
+            held.append(s)
+        except OSError:
+            pass  # over the connection cap: closed, which is the point
+        if len(held) >= 30:
+            for h in held:
+                h.close()
+            held = []
+    peak = rss_kb(server.proc.pid)
+    for h in held:
+        h.close()
+    assert peak < 100 * 1024, f"RSS grew from {before} KB to {peak} KB"
+
+    # h2c is not spoken: an HTTP/2 preface gets an HTTP/1 error or a closed connection.
+    s = connect()
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    reply = s.recv(64)
+    s.close()
+    assert reply == b"" or reply.startswith(b"HTTP/1.1 4"), reply
+
+    # Slow headers and idle sockets are closed after the header timeout (2 s here).
+    slow = connect()
+    slow.sendall(b"GET /backup-vaults/ HTTP/1.1\r\nHost: x\r\n")
+    idle = connect()
+    time.sleep(3.5)
+    for s in (slow, idle):
+        try:
+            data = s.recv(1024)
+            assert data == b"" or data.startswith(b"HTTP/1.1 408"), data
+        except ConnectionResetError:
+            pass
+        s.close()
+
+    # A slow body is cut off after the body timeout.
+    h = sign(server, "operator", "PUT", "/backup-vaults/slow", b"{}")
+    s = connect()
+    head = f"PUT /backup-vaults/slow HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "Content-Length: 2\r\n\r\n"
+    s.sendall(head.encode() + b"{")
+    time.sleep(3.5)
+    data = s.recv(4096)
+    s.close()
+    assert data.startswith(b"HTTP/1.1 408") or data == b"", data
+
+    # The connection cap: beyond 40 open connections, new ones are closed at once, and
+    # the service answers again once they go.
+    conns = [connect() for _ in range(60)]
+    time.sleep(0.5)
+    closed = 0
+    for c in conns[40:]:
+        c.settimeout(1)
+        try:
+            if c.recv(1) == b"":
+                closed += 1
+        except (ConnectionResetError, socket.timeout):
+            closed += 1 if isinstance(sys.exc_info()[1], ConnectionResetError) else 0
+    for c in conns:
+        c.close()
+    assert closed >= 15, closed
+    time.sleep(0.5)
+    assert signed_call(server, "operator", "GET", "/backup-vaults/")[0] == 200
 
 
 if __name__ == "__main__":

@@ -98,6 +98,15 @@ pub struct Identity {
     pub principal_arn: String,
     pub secret: String,
     pub policies: Arc<Vec<NamedPolicy>>,
+    /// What the service knows of the request being served (not configured).
+    pub request: RequestFacts,
+}
+
+/// Facts of one request that fill condition keys.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    /// `aws:SourceIp`: the connection's peer.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 /// A role that `sts:AssumeRole` can reach.
@@ -232,6 +241,7 @@ impl Config {
                         principal_arn,
                         secret,
                         policies,
+                        request: RequestFacts::default(),
                     };
                     if identities.insert(key.clone(), id).is_some() {
                         return Err(err(

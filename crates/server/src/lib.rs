@@ -13,28 +13,57 @@ pub mod store;
 pub mod sts;
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::http::{HeaderValue, Request, Response, StatusCode};
-use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::service::{Clock, Log, Service, SystemClock};
-use crate::sigv4::{parse_authorization, verify, SigError, SignedRequest};
+use crate::sigv4::{
+    parse_authorization, payload_hash, precheck, verify, Scope, SigError, SignedRequest,
+};
 use crate::store::SqliteStore;
 
 /// Request bodies larger than this are refused (AWS Backup's requests are small).
-const MAX_BODY: usize = 1 << 20;
+pub const MAX_BODY: usize = 1 << 20;
+
+/// The HTTP layer's limits: what one client can hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A request's headers must arrive within this (also the longest a kept-alive
+    /// connection waits for its next request).
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this once its headers are read.
+    pub body_timeout: Duration,
+    /// Connections served at once; more are closed as they arrive.
+    pub max_connections: usize,
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(20),
+            max_connections: 512,
+            max_body: MAX_BODY,
+        }
+    }
+}
 
 /// A service over the SQLite store in `data_dir`, logging to standard error.
 pub fn open(config: Config, data_dir: &Path) -> Result<Arc<Service>, store::StoreError> {
     let store = Arc::new(SqliteStore::open(data_dir)?);
-    let log: Log = Arc::new(|line| eprintln!("{line}"));
+    let log: Log = Arc::new(|line| eprintln!("{}", line.escape_debug()));
     Ok(Arc::new(Service::new(
         config,
         store,
@@ -43,19 +72,53 @@ pub fn open(config: Config, data_dir: &Path) -> Result<Arc<Service>, store::Stor
     )))
 }
 
-pub fn router(service: Arc<Service>) -> Router {
-    Router::new().fallback(move |req: Request<Body>| {
-        let service = service.clone();
-        async move { handle(service, req).await }
-    })
-}
-
-/// Serves until the process is stopped.
+/// Serves until the process is stopped, with the default [`Limits`].
 pub async fn serve(
     service: Arc<Service>,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service)).await
+    serve_with(service, listener, Limits::default()).await
+}
+
+/// Serves HTTP/1.1 only (no h2c, whatever features other crates turn on), each connection
+/// under the header and body timeouts, at most `max_connections` at once.
+pub async fn serve_with(
+    service: Arc<Service>,
+    listener: tokio::net::TcpListener,
+    limits: Limits,
+) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors, or a connection reset before it was accepted.
+                (service.log)(format!("accept failed: {e}"));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let service = service.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let handler = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let service = service.clone();
+                async move {
+                    Ok::<_, Infallible>(handle(service, req.map(Body::new), peer, limits).await)
+                }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .max_buf_size(64 * 1024)
+                .serve_connection(TokioIo::new(stream), handler);
+            let _ = conn.await;
+        });
+    }
 }
 
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
@@ -91,6 +154,17 @@ fn error(e: &ApiError) -> Response<Body> {
     respond(e.status, &e.body(), Some(e.code))
 }
 
+/// A signature failure in AWS's terms.
+fn sig_error(e: SigError) -> ApiError {
+    let msg = match e {
+        SigError::Expired => "Signature expired: the request time is more than 15 minutes from the server's time".to_string(),
+        SigError::Malformed(m) => m,
+        SigError::Missing => "Missing Authentication Token".to_string(),
+        SigError::Mismatch => "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.".to_string(),
+    };
+    ApiError::new(403, "InvalidSignatureException", msg)
+}
+
 fn query_map(raw: &str) -> HashMap<String, String> {
     raw.split('&')
         .filter(|p| !p.is_empty())
@@ -101,16 +175,27 @@ fn query_map(raw: &str) -> HashMap<String, String> {
         .collect()
 }
 
-async fn handle(service: Arc<Service>, req: Request<Body>) -> Response<Body> {
+fn refused(
+    status: u16,
+    code: &'static str,
+    message: impl Into<String>,
+    sts: bool,
+) -> Response<Body> {
+    let e = ApiError::new(status, code, message);
+    if sts {
+        respond_xml(e.status, sts::error_xml(&e))
+    } else {
+        error(&e)
+    }
+}
+
+async fn handle(
+    service: Arc<Service>,
+    req: Request<Body>,
+    peer: SocketAddr,
+    limits: Limits,
+) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let body = match to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            return error(&ApiError::invalid(format!(
-                "the request body is larger than {MAX_BODY} bytes"
-            )))
-        }
-    };
     let method = parts.method.as_str().to_string();
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
@@ -124,29 +209,38 @@ async fn handle(service: Arc<Service>, req: Request<Body>) -> Response<Body> {
             )
         })
         .collect();
-    // Authentication: SigV4 against the configured access keys.
-    let Some(auth_header) = headers
-        .iter()
-        .find(|(k, _)| k == "authorization")
-        .map(|(_, v)| v.clone())
-    else {
-        return error(&ApiError::new(
-            403,
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token",
-        ));
+    // Authentication, first from the headers alone: nothing of the body is read for a
+    // request that cannot be authentic.
+    let mut auth_headers = headers.iter().filter(|(k, _)| k == "authorization");
+    let (Some((_, auth_header)), None) = (auth_headers.next(), auth_headers.next()) else {
+        return if headers.iter().any(|(k, _)| k == "authorization") {
+            refused(
+                403,
+                "IncompleteSignatureException",
+                "the Authorization header may be sent only once",
+                false,
+            )
+        } else {
+            refused(
+                403,
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+                false,
+            )
+        };
     };
-    let auth = match parse_authorization(&auth_header) {
+    let auth = match parse_authorization(auth_header) {
         Ok(a) => a,
         Err(SigError::Malformed(m)) => {
-            return error(&ApiError::new(403, "IncompleteSignatureException", m))
+            return refused(403, "IncompleteSignatureException", m, false)
         }
         Err(_) => {
-            return error(&ApiError::new(
+            return refused(
                 403,
                 "IncompleteSignatureException",
                 "the Authorization header is malformed",
-            ))
+                false,
+            )
         }
     };
     let is_sts = auth.service == "sts";
@@ -157,34 +251,72 @@ async fn handle(service: Arc<Service>, req: Request<Body>) -> Response<Body> {
             error(e)
         }
     };
-    let who = match service.config.identities.get(&auth.access_key) {
-        Some(w) => w.clone(),
-        None => {
-            let token = headers
-                .iter()
-                .find(|(k, _)| k == "x-amz-security-token")
-                .map(|(_, v)| v.as_str());
-            match service.session_identity(&auth.access_key, token) {
-                Ok(w) => w,
-                Err(e) => return fail(&e),
-            }
+    let token = headers
+        .iter()
+        .find(|(k, _)| k == "x-amz-security-token")
+        .map(|(_, v)| v.as_str());
+    let mut who = match service.config.identities.get(&auth.access_key) {
+        Some(_) if token.is_some() => {
+            return refused(403, "UnrecognizedClientException", "The security token included in the request is invalid: a long-term access key takes no session token", is_sts)
         }
+        Some(w) => w.clone(),
+        None => match service.session_identity(&auth.access_key, token) {
+            Ok(w) => w,
+            Err(e) => return fail(&e),
+        },
     };
+    let scope = Scope {
+        region: &service.config.region,
+        services: &["backup", "sts"],
+    };
+    let amz_date = match precheck(&headers, &auth, &scope, SystemClock.now() as i64) {
+        Ok(d) => d.to_string(),
+        Err(e) => return fail(&sig_error(e)),
+    };
+    let declared = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_body as u64) {
+        return fail(&ApiError::new(
+            413,
+            "RequestEntityTooLargeException",
+            format!("the request body is larger than {} bytes", limits.max_body),
+        ));
+    }
+    let body =
+        match tokio::time::timeout(limits.body_timeout, to_bytes(body, limits.max_body)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(_)) => {
+                return fail(&ApiError::new(
+                    413,
+                    "RequestEntityTooLargeException",
+                    format!(
+                        "the request body is larger than {} bytes, or was cut off",
+                        limits.max_body
+                    ),
+                ))
+            }
+            Err(_) => {
+                return fail(&ApiError::new(
+                    408,
+                    "RequestTimeoutException",
+                    "the request body did not arrive in time",
+                ))
+            }
+        };
+    let hash = payload_hash(&body);
     let signed = SignedRequest {
         method: &method,
         raw_path: &raw_path,
         raw_query: &raw_query,
         headers: &headers,
-        body: &body,
+        payload_hash: &hash,
     };
-    if let Err(e) = verify(&signed, &auth, &who.secret, SystemClock.now() as i64) {
-        let msg = match e {
-            SigError::Expired => "Signature expired: the request time is more than 15 minutes from the server's time".to_string(),
-            SigError::Malformed(m) => m,
-            _ => "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.".to_string(),
-        };
-        return fail(&ApiError::new(403, "InvalidSignatureException", msg));
+    if let Err(e) = verify(&signed, &auth, &who.secret, &amz_date) {
+        return fail(&sig_error(e));
     }
+    who.request.source_ip = Some(peer.ip());
     if is_sts {
         if method != "POST" || raw_path != "/" {
             return fail(&ApiError::new(400, "InvalidAction", "STS calls are POST /"));
@@ -208,7 +340,14 @@ async fn handle(service: Arc<Service>, req: Request<Body>) -> Response<Body> {
         Value::Object(Default::default())
     } else {
         match serde_json::from_slice(&body) {
-            Ok(v) => v,
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => {
+                return error(&ApiError::new(
+                    400,
+                    "SerializationException",
+                    "the request body must be a JSON object",
+                ))
+            }
             Err(e) => {
                 return error(&ApiError::new(
                     400,

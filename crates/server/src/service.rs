@@ -65,18 +65,34 @@ fn s<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn required<'a>(body: &'a Value, key: &str) -> Result<&'a str, ApiError> {
-    s(body, key)
+    opt_str(body, key)?
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::missing(key))
 }
 
+/// A request field that is a string when present: any other type is refused, not ignored.
+fn opt_str<'a>(body: &'a Value, key: &str) -> Result<Option<&'a str>, ApiError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(v)) => Ok(Some(v)),
+        Some(_) => Err(ApiError::invalid(format!("{key} must be a string"))),
+    }
+}
+
+/// The longest retention accepted, in days (far beyond any real one; keeps every date
+/// computed from it representable).
+const MAX_DAYS: i64 = 1_000_000;
+
 fn days(body: &Value, key: &str) -> Result<Option<i64>, ApiError> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid(format!("{key} must be an integer"))),
+        Some(v) => match v.as_i64() {
+            Some(d) if d > MAX_DAYS => Err(ApiError::invalid(format!(
+                "{key} must be at most {MAX_DAYS}"
+            ))),
+            Some(d) => Ok(Some(d)),
+            None => Err(ApiError::invalid(format!("{key} must be an integer"))),
+        },
     }
 }
 
@@ -107,6 +123,17 @@ fn tags_of(v: Option<&Value>, what: &str) -> Result<BTreeMap<String, String>, Ap
     Ok(out)
 }
 
+fn is_key_arn(k: &str) -> bool {
+    vaultward_iam::arn::Arn::parse(k).is_some_and(|a| {
+        a.service == "kms"
+            && vaultward_iam::arn::is_account_id(a.account)
+            && !a.region.is_empty()
+            && a.resource.strip_prefix("key/").is_some_and(|id| {
+                !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    })
+}
+
 fn valid_vault_name(name: &str) -> bool {
     (2..=50).contains(&name.len())
         && name
@@ -117,6 +144,25 @@ fn valid_vault_name(name: &str) -> bool {
 /// A lifecycle's retention rules (AWS Backup API reference, `Lifecycle`): days are positive,
 /// and a recovery point stays in cold storage for at least 90 days.
 fn check_lifecycle(l: &Value) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    if l.is_null() {
+        return Ok((None, None));
+    }
+    let Some(fields) = l.as_object() else {
+        return Err(ApiError::invalid(
+            "Lifecycle must be an object with MoveToColdStorageAfterDays, DeleteAfterDays, OptInToArchiveForSupportedResources",
+        ));
+    };
+    for (k, v) in fields {
+        match k.as_str() {
+            "MoveToColdStorageAfterDays" | "DeleteAfterDays" => {}
+            "OptInToArchiveForSupportedResources" if v.is_boolean() || v.is_null() => {}
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "Lifecycle: `{other}` is not a lifecycle field (or not of its type)"
+                )))
+            }
+        }
+    }
     let cold = days(l, "MoveToColdStorageAfterDays")?;
     let delete = days(l, "DeleteAfterDays")?;
     for (k, v) in [
@@ -128,7 +174,7 @@ fn check_lifecycle(l: &Value) -> Result<(Option<i64>, Option<i64>), ApiError> {
         }
     }
     if let (Some(c), Some(d)) = (cold, delete) {
-        if d < c + 90 {
+        if d < c.saturating_add(90) {
             return Err(ApiError::invalid(format!(
                 "DeleteAfterDays ({d}) must be at least 90 days greater than MoveToColdStorageAfterDays ({c})"
             )));
@@ -396,15 +442,38 @@ impl Service {
         };
         let now = self.clock.now();
         let mut ctx = Context::default();
-        ctx.insert(
-            "aws:PrincipalArn",
-            ContextValue::Single(who.principal_arn.clone()),
-        );
-        ctx.insert("aws:SecureTransport", ContextValue::Single("false".into()));
-        ctx.insert(
-            "aws:EpochTime",
-            ContextValue::Single(format!("{}", now as i64)),
-        );
+        let one = |v: String| ContextValue::Single(v);
+        ctx.insert("aws:PrincipalArn", one(who.principal_arn.clone()));
+        ctx.insert("aws:PrincipalAccount", one(who.account.clone()));
+        ctx.insert("aws:userid", one(crate::sts::user_id(who)));
+        if let Some(user) = who.principal.split_once(":user/").map(|(_, u)| u) {
+            ctx.insert(
+                "aws:username",
+                one(user.rsplit('/').next().unwrap_or(user).to_string()),
+            );
+        }
+        // The service speaks plain HTTP: put it behind TLS and AWS's meaning still holds.
+        ctx.insert("aws:SecureTransport", one("false".into()));
+        ctx.insert("aws:EpochTime", one(format!("{}", now as i64)));
+        ctx.insert("aws:CurrentTime", one(crate::sts::iso8601(now)));
+        ctx.insert("aws:RequestedRegion", one(self.config.region.clone()));
+        if let Some(ip) = who.request.source_ip {
+            ctx.insert("aws:SourceIp", one(ip.to_string()));
+        }
+        // The tags of the vault or recovery point acted on.
+        match self.tags(resource) {
+            Ok(tags) => {
+                for (k, v) in tags {
+                    ctx.insert(&format!("aws:ResourceTag/{k}"), one(v));
+                }
+            }
+            Err(e) => {
+                return Err(refuse(format!(
+                    "the resource's tags cannot be read: {}",
+                    e.message
+                )))
+            }
+        }
         let req = match Request::new(
             &who.principal,
             action,
@@ -583,11 +652,13 @@ impl Service {
                 let mut doc = json!({
                     "BackupVaultName": name, "BackupVaultArn": arn, "AccountId": who.account,
                     "CreationDate": now,
-                    "EncryptionKeyArn": s(body, "EncryptionKeyArn").map_or_else(
-                        || format!("arn:aws:kms:{}:{}:key/aws-backup-default", self.config.region, who.account),
-                        str::to_string),
+                    "EncryptionKeyArn": match opt_str(body, "EncryptionKeyArn")? {
+                        None => format!("arn:aws:kms:{}:{}:key/aws-backup-default", self.config.region, who.account),
+                        Some(k) if is_key_arn(k) => k.to_string(),
+                        Some(k) => return Err(ApiError::invalid(format!("EncryptionKeyArn `{k}` is not the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/ID)"))),
+                    },
                 });
-                if let Some(c) = s(body, "CreatorRequestId") {
+                if let Some(c) = opt_str(body, "CreatorRequestId")? {
                     doc["CreatorRequestId"] = json!(c);
                 }
                 let _w = self.writes.lock();

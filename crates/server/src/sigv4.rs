@@ -1,6 +1,14 @@
 //! Verifying AWS Signature Version 4 on incoming requests, as AWS services do
 //! (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html).
 //! Only the `Authorization` header form is accepted; presigned URLs are not.
+//!
+//! Verification is in two steps. [`precheck`] reads only the headers: one well-formed
+//! `Authorization`, a fresh `X-Amz-Date` of the scope's date, a scope naming this service's
+//! region and service, every signed header present, `host` and `x-amz-date` signed, and
+//! `x-amz-content-sha256` and `x-amz-security-token` signed when sent. The body is read only
+//! after it passes. [`verify`] then checks the signature over the body's SHA-256 as the
+//! server computed it (never a hash the client claims; a claimed `x-amz-content-sha256`
+//! must equal it, and `UNSIGNED-PAYLOAD`, which AWS allows only for S3, is refused).
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
@@ -18,7 +26,13 @@ pub struct SignedRequest<'a> {
     pub raw_query: &'a str,
     /// Header names lower-case.
     pub headers: &'a [(String, String)],
-    pub body: &'a [u8],
+    /// The SHA-256 of the body as received, lower-case hex ([`payload_hash`]).
+    pub payload_hash: &'a str,
+}
+
+/// The SHA-256 of a body, lower-case hex, as the canonical request carries it.
+pub fn payload_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
 }
 
 /// The `Authorization` header, parsed.
@@ -157,12 +171,7 @@ pub fn string_to_sign(req: &SignedRequest, auth: &Authorization, amz_date: &str)
             .collect();
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    let payload = req
-        .headers
-        .iter()
-        .find(|(n, _)| n == "x-amz-content-sha256")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| hex::encode(Sha256::digest(req.body)));
+    let payload = req.payload_hash;
     let canonical = format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         req.method,
@@ -192,7 +201,15 @@ pub fn sign(secret: &str, auth: &Authorization, string_to_sign: &str) -> String 
 
 /// `YYYYMMDDTHHMMSSZ` as seconds since the epoch.
 pub fn parse_amz_date(s: &str) -> Option<i64> {
-    if s.len() != 16 || &s[8..9] != "T" || !s.ends_with('Z') {
+    let b = s.as_bytes();
+    if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
+        return None;
+    }
+    if !b
+        .iter()
+        .enumerate()
+        .all(|(i, c)| i == 8 || i == 15 || c.is_ascii_digit())
+    {
         return None;
     }
     let n = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
@@ -218,32 +235,110 @@ pub fn parse_amz_date(s: &str) -> Option<i64> {
     Some(days * 86400 + h * 3600 + mi * 60 + se)
 }
 
-/// Verifies the request with the secret of the key it names; `now` in epoch seconds.
-pub fn verify(
-    req: &SignedRequest,
+/// What a request must be scoped to: this service's region and the services it serves.
+pub struct Scope<'a> {
+    pub region: &'a str,
+    pub services: &'a [&'a str],
+}
+
+fn one<'h>(headers: &'h [(String, String)], name: &str) -> Result<Option<&'h str>, SigError> {
+    let mut found = headers.iter().filter(|(n, _)| n == name);
+    let first = found.next().map(|(_, v)| v.as_str());
+    if found.next().is_some() {
+        return Err(SigError::Malformed(format!(
+            "the {name} header may be sent only once"
+        )));
+    }
+    Ok(first)
+}
+
+/// Checks everything that does not need the body; returns the request's `X-Amz-Date`.
+/// `now` in epoch seconds.
+pub fn precheck<'h>(
+    headers: &'h [(String, String)],
     auth: &Authorization,
-    secret: &str,
+    scope: &Scope<'_>,
     now: i64,
-) -> Result<(), SigError> {
-    let amz_date = req
-        .headers
-        .iter()
-        .find(|(n, _)| n == "x-amz-date")
-        .map(|(_, v)| v.as_str())
+) -> Result<&'h str, SigError> {
+    let amz_date = one(headers, "x-amz-date")?
         .ok_or_else(|| SigError::Malformed("X-Amz-Date is required".into()))?;
     let t = parse_amz_date(amz_date).ok_or_else(|| {
         SigError::Malformed(format!("X-Amz-Date `{amz_date}` is not YYYYMMDDTHHMMSSZ"))
     })?;
-    if (now - t).abs() > MAX_SKEW_SECONDS {
+    if now.saturating_sub(t).saturating_abs() > MAX_SKEW_SECONDS {
         return Err(SigError::Expired);
     }
-    if !amz_date.starts_with(&auth.date) {
+    if amz_date.get(..8) != Some(auth.date.as_str()) {
         return Err(SigError::Malformed(
             "the credential scope's date is not the date of X-Amz-Date".into(),
         ));
     }
-    if !auth.signed_headers.iter().any(|h| h == "host") {
-        return Err(SigError::Malformed("the host header must be signed".into()));
+    if auth.region != scope.region {
+        return Err(SigError::Malformed(format!(
+            "Credential should be scoped to a valid region, not '{}'; this service is in '{}'",
+            auth.region, scope.region
+        )));
+    }
+    if !scope.services.contains(&auth.service.as_str()) {
+        return Err(SigError::Malformed(format!(
+            "Credential should be scoped to correct service: '{}', not '{}'",
+            scope.services.join("' or '"),
+            auth.service
+        )));
+    }
+    let signed = &auth.signed_headers;
+    if signed.windows(2).any(|w| w[0] >= w[1])
+        || signed
+            .iter()
+            .any(|h| h.is_empty() || h.bytes().any(|b| b.is_ascii_uppercase()))
+    {
+        return Err(SigError::Malformed(
+            "SignedHeaders must be lower-case, sorted and without repeats".into(),
+        ));
+    }
+    for required in ["host", "x-amz-date"] {
+        if !signed.iter().any(|h| h == required) {
+            return Err(SigError::Malformed(format!(
+                "the {required} header must be signed"
+            )));
+        }
+    }
+    for h in signed {
+        if !headers.iter().any(|(n, _)| n == h) {
+            return Err(SigError::Malformed(format!(
+                "the signed header {h} is not in the request"
+            )));
+        }
+    }
+    for must_sign in ["x-amz-content-sha256", "x-amz-security-token"] {
+        if one(headers, must_sign)?.is_some() && !signed.iter().any(|h| h == must_sign) {
+            return Err(SigError::Malformed(format!(
+                "the {must_sign} header is sent, so it must be signed"
+            )));
+        }
+    }
+    if let Some(claimed) = one(headers, "x-amz-content-sha256")? {
+        if claimed.len() != 64 || !claimed.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(SigError::Malformed(format!(
+                "x-amz-content-sha256 must be the body's SHA-256 in hex, not `{claimed}` (UNSIGNED-PAYLOAD is for Amazon S3 only)"
+            )));
+        }
+    }
+    Ok(amz_date)
+}
+
+/// Verifies the signature of a request that passed [`precheck`], over the body's hash as
+/// the server computed it.
+pub fn verify(
+    req: &SignedRequest,
+    auth: &Authorization,
+    secret: &str,
+    amz_date: &str,
+) -> Result<(), SigError> {
+    if let Some(claimed) = one(req.headers, "x-amz-content-sha256")? {
+        if !claimed.eq_ignore_ascii_case(req.payload_hash) {
+            return Err(SigError::Mismatch);
+        }
     }
     let sts = string_to_sign(req, auth, amz_date);
     let expected = sign(secret, auth, &sts);
@@ -263,7 +358,11 @@ pub fn verify(
 /// `YYYYMMDDTHHMMSSZ` for epoch seconds.
 pub fn amz_date(epoch: f64) -> String {
     let t = crate::arns::compact_time(epoch);
-    format!("{}T{}Z", &t[..8], &t[8..])
+    format!(
+        "{}T{}Z",
+        t.get(..8).unwrap_or_default(),
+        t.get(8..).unwrap_or_default()
+    )
 }
 
 /// The headers that sign a request to this service (`host`, `x-amz-date`,
@@ -287,18 +386,19 @@ pub fn sign_request(
     ];
     let mut auth = Authorization {
         access_key: access_key.to_string(),
-        date: date[..8].to_string(),
+        date: date.get(..8).unwrap_or_default().to_string(),
         region: region.to_string(),
         service: "backup".into(),
         signed_headers: vec!["host".into(), "x-amz-date".into()],
         signature: String::new(),
     };
+    let hash = payload_hash(body);
     let req = SignedRequest {
         method,
         raw_path,
         raw_query,
         headers: &headers,
-        body,
+        payload_hash: &hash,
     };
     auth.signature = sign(secret, &auth, &string_to_sign(&req, &auth, &date));
     let mut out = headers;
@@ -317,55 +417,177 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    /// AWS's published example, "GET https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08"
-    /// signed with the documentation's example key (Signature Version 4 examples, AWS General
-    /// Reference: "Create a signed AWS API request", example values).
-    #[test]
-    fn the_documented_example_verifies() {
-        let headers = vec![
-            (
-                "content-type".to_string(),
-                "application/x-www-form-urlencoded; charset=utf-8".to_string(),
-            ),
-            ("host".to_string(), "iam.amazonaws.com".to_string()),
-            ("x-amz-date".to_string(), "20150830T123600Z".to_string()),
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const SUITE_DATE: &str = "20150830T123600Z";
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn headers(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut h = vec![
+            ("host".to_string(), "example.amazonaws.com".to_string()),
+            ("x-amz-date".to_string(), SUITE_DATE.to_string()),
         ];
-        let req = SignedRequest {
-            method: "GET",
-            raw_path: "/",
-            raw_query: "Action=ListUsers&Version=2010-05-08",
-            headers: &headers,
-            body: b"",
-        };
-        let auth = parse_authorization("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7").unwrap();
-        let now = parse_amz_date("20150830T123600Z").unwrap();
-        verify(&req, &auth, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now).unwrap();
-        assert_eq!(
-            verify(&req, &auth, "wrong-secret", now),
-            Err(SigError::Mismatch)
-        );
-        assert_eq!(
-            verify(
-                &req,
-                &auth,
-                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                now + 3600
+        h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        h
+    }
+
+    fn auth(signed: &str, service: &str, signature: &str) -> Authorization {
+        parse_authorization(&format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/{service}/aws4_request, SignedHeaders={signed}, Signature={signature}")).unwrap()
+    }
+
+    const SCOPE: Scope<'static> = Scope {
+        region: "us-east-1",
+        services: &["service"],
+    };
+
+    /// Vectors of AWS's published SigV4 test suite (aws-sig-v4-test-suite: get-vanilla,
+    /// post-vanilla, get-vanilla-query-order-key-case, post-header-value-case; region
+    /// us-east-1, service `service`, the documentation's example key, 2015-08-30T12:36:00Z).
+    /// The request data and expected signatures are the suite's; the code is ours.
+    #[test]
+    fn the_published_test_vectors_verify() {
+        let now = parse_amz_date(SUITE_DATE).unwrap();
+        let cases = [
+            (
+                "GET",
+                "",
+                vec![],
+                "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
             ),
+            (
+                "POST",
+                "",
+                vec![],
+                "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b",
+            ),
+            (
+                "GET",
+                "Param2=value2&Param1=value1",
+                vec![],
+                "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500",
+            ),
+            (
+                "POST",
+                "",
+                vec![("my-header1", "VALUE1")],
+                "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d",
+            ),
+        ];
+        for (method, query, extra, expected) in cases {
+            let h = headers(&extra);
+            let mut names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
+            names.sort_unstable();
+            let a = auth(&names.join(";"), "service", expected);
+            let req = SignedRequest {
+                method,
+                raw_path: "/",
+                raw_query: query,
+                headers: &h,
+                payload_hash: EMPTY,
+            };
+            assert_eq!(
+                sign(SECRET, &a, &string_to_sign(&req, &a, SUITE_DATE)),
+                expected,
+                "{method} {query} {extra:?}"
+            );
+            let date = precheck(&h, &a, &SCOPE, now).unwrap();
+            verify(&req, &a, SECRET, date).unwrap();
+            assert_eq!(
+                verify(&req, &a, "wrong-secret", date),
+                Err(SigError::Mismatch)
+            );
+            // Another body under the same signature does not verify.
+            let other = payload_hash(b"{\"Policy\": \"attacker\"}");
+            assert_eq!(
+                verify(
+                    &SignedRequest {
+                        payload_hash: &other,
+                        ..req
+                    },
+                    &a,
+                    SECRET,
+                    date
+                ),
+                Err(SigError::Mismatch)
+            );
+        }
+        let a = auth("host;x-amz-date", "service", "x");
+        assert_eq!(
+            precheck(&headers(&[]), &a, &SCOPE, now + 3600),
             Err(SigError::Expired)
         );
-        let tampered = SignedRequest {
-            raw_query: "Action=DeleteUser&Version=2010-05-08",
-            ..req
+    }
+
+    /// The attack of issue 13: a captured signed request replayed with another body and the
+    /// original hash in an unsigned `x-amz-content-sha256`; and the same header signed but
+    /// not matching the body, or `UNSIGNED-PAYLOAD`.
+    #[test]
+    fn a_claimed_payload_hash_never_replaces_the_bodys() {
+        let now = parse_amz_date(SUITE_DATE).unwrap();
+        let body_a = payload_hash(b"{\"Policy\": \"mine\"}");
+        let body_b = payload_hash(b"{\"Policy\": \"attacker\"}");
+        // Unsigned hash header: refused before the body is read.
+        let h = headers(&[("x-amz-content-sha256", &body_a)]);
+        let a = auth("host;x-amz-date", "service", "x");
+        assert!(matches!(
+            precheck(&h, &a, &SCOPE, now),
+            Err(SigError::Malformed(_))
+        ));
+        // Signed, but the body is another: the signature (over the claim) may match, the body does not.
+        let h = {
+            let mut h = headers(&[("x-amz-content-sha256", &body_a)]);
+            h.sort();
+            h
         };
-        assert_eq!(
-            verify(
-                &tampered,
-                &auth,
-                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                now
-            ),
-            Err(SigError::Mismatch)
+        let mut a = auth("host;x-amz-content-sha256;x-amz-date", "service", "");
+        let signed_over_a = SignedRequest {
+            method: "PUT",
+            raw_path: "/",
+            raw_query: "",
+            headers: &h,
+            payload_hash: &body_a,
+        };
+        a.signature = sign(SECRET, &a, &string_to_sign(&signed_over_a, &a, SUITE_DATE));
+        let date = precheck(&h, &a, &SCOPE, now).unwrap();
+        verify(&signed_over_a, &a, SECRET, date).unwrap();
+        let swapped = SignedRequest {
+            payload_hash: &body_b,
+            ..signed_over_a
+        };
+        assert_eq!(verify(&swapped, &a, SECRET, date), Err(SigError::Mismatch));
+        // UNSIGNED-PAYLOAD is for S3 only.
+        let h = headers(&[("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]);
+        let a = auth("host;x-amz-content-sha256;x-amz-date", "service", "x");
+        assert!(
+            matches!(precheck(&h, &a, &SCOPE, now), Err(SigError::Malformed(m)) if m.contains("UNSIGNED-PAYLOAD"))
         );
+    }
+
+    #[test]
+    fn the_scope_and_the_signed_headers_are_checked() {
+        let now = parse_amz_date(SUITE_DATE).unwrap();
+        let h = headers(&[]);
+        let malformed = |a: &Authorization, h: &[(String, String)]| {
+            matches!(precheck(h, a, &SCOPE, now), Err(SigError::Malformed(_)))
+        };
+        // Another service or region.
+        assert!(malformed(&auth("host;x-amz-date", "execute-api", "x"), &h));
+        let mut eu = auth("host;x-amz-date", "service", "x");
+        eu.region = "eu-west-1".into();
+        assert!(malformed(&eu, &h));
+        // A signed header that is not sent; host unsigned; unsorted.
+        assert!(malformed(
+            &auth("host;my-header;x-amz-date", "service", "x"),
+            &h
+        ));
+        assert!(malformed(&auth("x-amz-date", "service", "x"), &h));
+        assert!(malformed(&auth("x-amz-date;host", "service", "x"), &h));
+        // Two dates; a security token that is not signed.
+        let mut two = h.clone();
+        two.push(("x-amz-date".into(), SUITE_DATE.into()));
+        assert!(malformed(&auth("host;x-amz-date", "service", "x"), &two));
+        let tok = headers(&[("x-amz-security-token", "t")]);
+        assert!(malformed(&auth("host;x-amz-date", "service", "x"), &tok));
+        assert!(precheck(&h, &auth("host;x-amz-date", "service", "x"), &SCOPE, now).is_ok());
     }
 
     #[test]
@@ -387,16 +609,33 @@ mod tests {
             raw_path: "/backup-vaults/v1",
             raw_query: "",
             headers: &h,
-            body: b"",
+            payload_hash: EMPTY,
         };
-        verify(&req, &auth, "sk", 1_800_000_000).unwrap();
+        let scope = Scope {
+            region: "us-east-1",
+            services: &["backup"],
+        };
+        let date = precheck(&h, &auth, &scope, 1_800_000_000).unwrap();
+        verify(&req, &auth, "sk", date).unwrap();
         assert_eq!(amz_date(1_800_000_000.0), "20270115T080000Z");
     }
 
+    /// Issue 13: a multi-byte character where the `T` goes panicked the parser.
     #[test]
-    fn dates_parse() {
+    fn dates_parse_and_never_panic() {
         assert_eq!(parse_amz_date("19700101T000000Z"), Some(0));
         assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160));
         assert_eq!(parse_amz_date("2015-08-30"), None);
+        assert_eq!(parse_amz_date("20150830\u{e9}23600Z"), None);
+        assert_eq!(parse_amz_date("2015083\u{e9}T23600Z"), None);
+        assert_eq!(parse_amz_date("+0150830T123600Z"), None);
+        for s in [
+            "",
+            "T",
+            "\u{1F600}\u{1F600}\u{1F600}\u{1F600}",
+            "99999999T999999Z",
+        ] {
+            let _ = parse_amz_date(s);
+        }
     }
 }

@@ -27,7 +27,7 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// ISO 8601 in UTC, as STS writes `Expiration`.
-fn iso8601(epoch: f64) -> String {
+pub(crate) fn iso8601(epoch: f64) -> String {
     let t = crate::arns::compact_time(epoch);
     format!(
         "{}-{}-{}T{}:{}:{}Z",
@@ -105,7 +105,7 @@ impl Service {
             Some("GetCallerIdentity") => Ok(format!(
                 "<GetCallerIdentityResponse xmlns=\"{ns}\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
                 xml_escape(&who.principal),
-                xml_escape(&who.principal),
+                xml_escape(&user_id(who)),
                 who.account
             )),
             Some("AssumeRole") => {
@@ -179,16 +179,17 @@ impl Service {
                     principal_arn: role.arn.clone(),
                     secret: secret.clone(),
                     policies: role.policies.clone(),
+                    request: crate::config::RequestFacts::default(),
                 };
+                let identity_view = identity.clone();
                 if let Ok(mut m) = self.sessions.lock() {
                     m.retain(|_, s| s.expires > now);
                     m.insert(key.clone(), Session { identity, token: token.clone(), expires });
                 }
                 Ok(format!(
-                    "<AssumeRoleResponse xmlns=\"{ns}\"><AssumeRoleResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA{}:{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></AssumeRoleResponse>",
+                    "<AssumeRoleResponse xmlns=\"{ns}\"><AssumeRoleResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></AssumeRoleResponse>",
                     iso8601(expires),
-                    random_token(16).to_uppercase(),
-                    xml_escape(session),
+                    xml_escape(&user_id(&identity_view)),
                     xml_escape(&principal),
                 ))
             }
@@ -198,5 +199,22 @@ impl Service {
                 format!("{} is not an STS action this service serves (AssumeRole, GetCallerIdentity)", other.unwrap_or("(none)")),
             )),
         }
+    }
+}
+
+/// `aws:userid` (and `GetCallerIdentity`'s `UserId`): a stable unique id, as AWS gives
+/// users (`AIDA...`) and role sessions (`AROA...:SESSION`), derived from the ARN.
+pub(crate) fn user_id(who: &Identity) -> String {
+    use sha2::{Digest, Sha256};
+    let id = |prefix: &str, arn: &str| {
+        let h = hex::encode(Sha256::digest(arn.as_bytes())).to_uppercase();
+        format!("{prefix}{}", h.get(..17).unwrap_or_default())
+    };
+    match who.principal.split_once(":assumed-role/") {
+        Some((_, rest)) => {
+            let session = rest.split_once('/').map_or("", |(_, s)| s);
+            format!("{}:{session}", id("AROA", &who.principal_arn))
+        }
+        None => id("AIDA", &who.principal_arn),
     }
 }

@@ -21,6 +21,16 @@ pub struct Args {
     /// Address to listen on (port 0: any free port, printed at start).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Seconds a client has to send a request's headers (and that a kept-alive connection
+    /// waits for its next request).
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a client has to send a request's body once its headers are in.
+    #[arg(long, default_value_t = 20)]
+    body_timeout: u64,
+    /// Connections served at once; more are closed as they arrive.
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -53,7 +63,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         println!("listening on http://{}", listener.local_addr()?);
         use std::io::Write as _;
         std::io::stdout().flush()?;
-        vaultward_server::serve(service, listener).await
+        let limits = vaultward_server::Limits {
+            header_timeout: std::time::Duration::from_secs(a.header_timeout.max(1)),
+            body_timeout: std::time::Duration::from_secs(a.body_timeout.max(1)),
+            max_connections: a.max_connections.max(1),
+            ..vaultward_server::Limits::default()
+        };
+        vaultward_server::serve_with(service, listener, limits).await
     })?;
     Ok(ExitCode::SUCCESS)
 }
