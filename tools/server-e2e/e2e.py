@@ -509,12 +509,79 @@ def attacks(server):
     ok(server, "operator", "put-backup-vault-access-policy", "--backup-vault-name", "guarded",
        "--policy", json.dumps(other_net))
     ok(server, "operator", "describe-backup-vault", "--backup-vault-name", "guarded")
+    sessions(server)
+    # 6. A backup job never reaches another account's resource (nor its tags).
+    p = boto(server, "partner")
+    p.create_backup_vault(BackupVaultName="partner-vault")
+    for res in [VOLUME, COPY_SOURCE]:
+        try:
+            p.start_backup_job(BackupVaultName="partner-vault", ResourceArn=res,
+                               IamRoleArn=f"arn:aws:iam::{OTHER}:role/r")
+            raise AssertionError(f"account {OTHER} backed up {res}")
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
+    assert p.list_recovery_points_by_backup_vault(BackupVaultName="partner-vault")["RecoveryPoints"] == []
     who = boto(server, "operator")
     caller = boto3.client("sts", endpoint_url=server.url, region_name=REGION,
                           aws_access_key_id=KEYS["operator"][0],
                           aws_secret_access_key=KEYS["operator"][1]).get_caller_identity()
     assert caller["UserId"].startswith("AIDA") and caller["UserId"] != caller["Arn"], caller
     del who
+
+
+def sessions(server):
+    """5. AssumeRole's session policy, session tags, source identity, external id and
+    durations are enforced, not ignored."""
+    sts = boto3.client("sts", endpoint_url=server.url, region_name=REGION,
+                       aws_access_key_id=KEYS["operator"][0], aws_secret_access_key=KEYS["operator"][1])
+
+    def session_client(c):
+        return boto3.client("backup", endpoint_url=server.url, region_name=REGION,
+                            aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                            aws_session_token=c["SessionToken"])
+
+    def refused(code, **kw):
+        try:
+            sts.assume_role(RoleArn=ADMIN_ROLE, RoleSessionName="s1", **kw)
+            raise AssertionError(f"AssumeRole accepted {kw}")
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == code, (kw, e.response)
+
+    deny_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    c = sts.assume_role(RoleArn=ADMIN_ROLE, RoleSessionName="s1", Policy=json.dumps(deny_all))["Credentials"]
+    b = session_client(c)
+    try:
+        b.create_backup_vault(BackupVaultName="session-denied")
+        raise AssertionError("a session whose session policy denies everything wrote")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
+    # A session policy limits to its intersection with the role's policies.
+    only_list = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "backup:ListBackupVaults", "Resource": "*"}]}
+    c = sts.assume_role(RoleArn=ADMIN_ROLE, RoleSessionName="s2", Policy=json.dumps(only_list))["Credentials"]
+    b = session_client(c)
+    b.list_backup_vaults()
+    try:
+        b.describe_backup_vault(BackupVaultName="main")
+        raise AssertionError("a session policy allowing only listing let describe through")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
+    # What the service cannot honour is refused, not ignored.
+    refused("ValidationError", PolicyArns=[{"arn": f"arn:aws:iam::{ACCT}:policy/Limits"}])
+    refused("MalformedPolicyDocument", Policy="{not json")
+    refused("ValidationError", DurationSeconds=7200)  # over the role's 1-hour maximum
+    # The trust policy does not allow sts:TagSession or sts:SetSourceIdentity.
+    refused("AccessDenied", Tags=[{"Key": "team", "Value": "x"}])
+    refused("AccessDenied", SourceIdentity="alice")
+    # Role chaining is capped at one hour.
+    c = sts.assume_role(RoleArn=ADMIN_ROLE, RoleSessionName="s3")["Credentials"]
+    chained = boto3.client("sts", endpoint_url=server.url, region_name=REGION,
+                           aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                           aws_session_token=c["SessionToken"])
+    try:
+        chained.assume_role(RoleArn=ADMIN_ROLE, RoleSessionName="s4", DurationSeconds=3601)
+        raise AssertionError("a chained session of more than an hour was issued")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] in ("ValidationError", "AccessDenied"), e.response
 
 
 def rss_kb(pid):

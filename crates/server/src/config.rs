@@ -59,6 +59,12 @@ struct PrincipalFile {
     /// A role's trust policy: who may assume it with `sts:AssumeRole`.
     #[serde(default)]
     trust_policy: Option<Value>,
+    /// The principal's tags (`aws:PrincipalTag/KEY`).
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    /// A role's longest session, in seconds (AWS: 3600 unless set, at most 43200).
+    #[serde(default)]
+    max_session_duration: Option<i64>,
 }
 
 fn root_path() -> String {
@@ -98,6 +104,12 @@ pub struct Identity {
     pub principal_arn: String,
     pub secret: String,
     pub policies: Arc<Vec<NamedPolicy>>,
+    /// `aws:PrincipalTag/KEY`: the user's or role's tags, session tags over them.
+    pub tags: Arc<BTreeMap<String, String>>,
+    /// A session's session policy (`AssumeRole`'s `Policy`), with its text.
+    pub session_policy: Option<Arc<(NamedPolicy, String)>>,
+    /// A session's `SourceIdentity`.
+    pub source_identity: Option<String>,
     /// What the service knows of the request being served (not configured).
     pub request: RequestFacts,
 }
@@ -117,6 +129,9 @@ pub struct Role {
     pub arn: String,
     pub policies: Arc<Vec<NamedPolicy>>,
     pub trust: NamedPolicy,
+    pub tags: Arc<BTreeMap<String, String>>,
+    /// The longest session `AssumeRole` gives, in seconds.
+    pub max_session_duration: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +148,15 @@ pub struct Config {
     pub accounts: HashMap<String, Account>,
     /// Tags of source resources, by ARN.
     pub resource_tags: HashMap<String, BTreeMap<String, String>>,
+    /// The account each configured resource belongs to, by ARN.
+    pub resource_owners: HashMap<String, String>,
+}
+
+impl Config {
+    /// The account a resource belongs to, when the configuration says.
+    pub fn resource_owner(&self, arn: &str) -> Option<String> {
+        self.resource_owners.get(arn).cloned()
+    }
 }
 
 /// A configuration that cannot be used: the file, where, and what to do.
@@ -160,6 +184,9 @@ impl Config {
         let mut roles = HashMap::new();
         let mut accounts = HashMap::new();
         let mut resource_tags = HashMap::new();
+        let mut resource_owners = HashMap::new();
+        // Each ARN once: the policy-set cache is keyed by it.
+        let mut arns: HashMap<String, String> = HashMap::new();
         for (ai, a) in f.accounts.iter().enumerate() {
             if a.id.len() != 12 || !a.id.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err(
@@ -202,6 +229,20 @@ impl Config {
                             format!("arn:aws:iam::{}:role{}{}", a.id, p.path, p.name),
                         )
                     };
+                    if let Some(first) = arns.insert(principal_arn.clone(), at.clone()) {
+                        return Err(err(
+                            at.clone(),
+                            format!("`{principal_arn}` is already defined at {first}: give each user and role once"),
+                        ));
+                    }
+                    let tags = Arc::new(p.tags.clone());
+                    let max_session_duration = p.max_session_duration.unwrap_or(3600);
+                    if !(3600..=43200).contains(&max_session_duration) {
+                        return Err(err(
+                            format!("{at}.max_session_duration"),
+                            "a role's maximum session duration is 3600 to 43200 seconds".into(),
+                        ));
+                    }
                     if let Some(doc) = &p.trust_policy {
                         if kind == "users" {
                             return Err(err(
@@ -222,6 +263,8 @@ impl Config {
                                     name: format!("trust policy of {}", p.name),
                                     policy,
                                 },
+                                tags: tags.clone(),
+                                max_session_duration,
                             },
                         );
                     }
@@ -241,6 +284,9 @@ impl Config {
                         principal_arn,
                         secret,
                         policies,
+                        tags,
+                        session_policy: None,
+                        source_identity: None,
                         request: RequestFacts::default(),
                     };
                     if identities.insert(key.clone(), id).is_some() {
@@ -253,6 +299,7 @@ impl Config {
             }
             for r in &a.resources {
                 resource_tags.insert(r.arn.clone(), r.tags.clone());
+                resource_owners.insert(r.arn.clone(), a.id.clone());
             }
         }
         Ok(Config {
@@ -261,6 +308,7 @@ impl Config {
             roles,
             accounts,
             resource_tags,
+            resource_owners,
         })
     }
 }

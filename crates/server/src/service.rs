@@ -47,9 +47,10 @@ pub struct Service {
     /// Read-modify-write operations run one at a time.
     writes: Mutex<()>,
     pub(crate) log: Log,
-    /// Parsed policy sets by (principal, vault access policy text): parsing costs twenty
-    /// times an evaluation, and both inputs change rarely.
-    sets: Mutex<HashMap<(String, String), Arc<PolicySet>>>,
+    /// Parsed policy sets by (principal and session policy, vault access policy), both as
+    /// hashes: parsing costs twenty times an evaluation, and both inputs change rarely.
+    /// Bounded in entries and in the bytes of the policies held.
+    sets: Mutex<SetCache>,
     /// Temporary credentials issued by `sts:AssumeRole`, by access key (in memory: they
     /// end with the process, as they would expire).
     pub(crate) sessions: Mutex<HashMap<String, crate::sts::Session>>,
@@ -57,6 +58,39 @@ pub struct Service {
 
 /// Entries kept in the policy-set cache before it is emptied.
 const MAX_CACHED_SETS: usize = 10_000;
+/// Bytes of policy text the cached sets may stand for before the cache is emptied (a
+/// parsed policy takes a few times its text).
+const MAX_CACHED_BYTES: usize = 16 << 20;
+
+/// The policy-set cache: sets by key, and the bytes of policy text they hold.
+#[derive(Default)]
+pub(crate) struct SetCache {
+    sets: HashMap<(String, String), Arc<PolicySet>>,
+    bytes: usize,
+}
+
+impl SetCache {
+    fn get(&self, key: &(String, String)) -> Option<Arc<PolicySet>> {
+        self.sets.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: (String, String), set: Arc<PolicySet>, bytes: usize) {
+        if self.sets.len() >= MAX_CACHED_SETS || self.bytes.saturating_add(bytes) > MAX_CACHED_BYTES
+        {
+            self.sets.clear();
+            self.bytes = 0;
+        }
+        if bytes <= MAX_CACHED_BYTES {
+            self.bytes = self.bytes.saturating_add(bytes);
+            self.sets.insert(key, set);
+        }
+    }
+}
+
+fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
 
 type Res = Result<Value, ApiError>;
 
@@ -360,7 +394,7 @@ impl Service {
             clock,
             writes: Mutex::new(()),
             log,
-            sets: Mutex::new(HashMap::new()),
+            sets: Mutex::new(SetCache::default()),
             sessions: Mutex::new(HashMap::new()),
         }
     }
@@ -404,8 +438,12 @@ impl Service {
             .and_then(|v| v.get("Policy"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        let key = (who.principal_arn.clone(), policy_text.to_string());
-        let cached = self.sets.lock().ok().and_then(|c| c.get(&key).cloned());
+        let session_text = who.session_policy.as_ref().map_or("", |p| p.1.as_str());
+        let key = (
+            format!("{}\n{}", who.principal_arn, digest(session_text)),
+            digest(policy_text),
+        );
+        let cached = self.sets.lock().ok().and_then(|c| c.get(&key));
         let set = match cached {
             Some(set) => set,
             None => {
@@ -429,13 +467,11 @@ impl Service {
                 let set = Arc::new(PolicySet {
                     identity: who.policies.to_vec(),
                     resource,
+                    session: who.session_policy.as_ref().map(|p| p.0.clone()),
                     ..PolicySet::default()
                 });
                 if let Ok(mut c) = self.sets.lock() {
-                    if c.len() >= MAX_CACHED_SETS {
-                        c.clear();
-                    }
-                    c.insert(key, set.clone());
+                    c.insert(key, set.clone(), policy_text.len() + session_text.len());
                 }
                 set
             }
@@ -459,6 +495,12 @@ impl Service {
         ctx.insert("aws:RequestedRegion", one(self.config.region.clone()));
         if let Some(ip) = who.request.source_ip {
             ctx.insert("aws:SourceIp", one(ip.to_string()));
+        }
+        for (k, v) in who.tags.iter() {
+            ctx.insert(&format!("aws:PrincipalTag/{k}"), one(v.clone()));
+        }
+        if let Some(x) = &who.source_identity {
+            ctx.insert("aws:SourceIdentity", one(x.clone()));
         }
         // The tags of the vault or recovery point acted on.
         match self.tags(resource) {
@@ -1050,6 +1092,20 @@ impl Service {
                 return Err(ApiError::invalid(format!(
                     "Resource {resource} is not in this service's region {}",
                     self.config.region
+                )));
+            }
+            // AWS Backup backs up a resource only from the resource's own account: a
+            // backup job never reaches into another account (nor copies its tags).
+            // S3 bucket ARNs name no account; the configured tags say whose it is.
+            let owner = if a.account.is_empty() {
+                self.config.resource_owner(&resource)
+            } else {
+                Some(a.account.to_string())
+            };
+            if owner.as_deref().is_some_and(|o| o != who.account) {
+                return Err(ApiError::denied(format!(
+                    "User: {} is not authorized to perform: {action} on resource: {resource}: the resource belongs to another account",
+                    who.principal
                 )));
             }
         }

@@ -128,6 +128,52 @@ impl Service {
                         || ApiError::new(400, "ValidationError", "DurationSeconds must be between 900 and 43200"),
                     )?,
                 };
+                // Role chaining is capped at one hour (IAM User Guide, "Role chaining").
+                let chained = who.principal.contains(":assumed-role/");
+                if chained && duration > 3600 {
+                    return Err(ApiError::new(400, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."));
+                }
+                if form.keys().any(|k| k.starts_with("PolicyArns.")) {
+                    return Err(ApiError::new(400, "ValidationError", "PolicyArns: this service has no managed policies to use as session policies; pass the session policy inline with Policy"));
+                }
+                if form.keys().any(|k| k.starts_with("TransitiveTagKeys.")) {
+                    return Err(ApiError::new(400, "ValidationError", "TransitiveTagKeys is not supported by this service"));
+                }
+                let session_policy = match form.get("Policy") {
+                    None => None,
+                    Some(text) => {
+                        let packed: usize = text.chars().filter(|c| !c.is_whitespace()).count();
+                        if packed > 2048 {
+                            return Err(ApiError::new(400, "PackedPolicyTooLarge", "The session policy exceeds 2,048 characters"));
+                        }
+                        let policy = crate::config::parse_checked(text, vaultward_iam::PolicyKind::Session)
+                            .map_err(|e| ApiError::new(400, "MalformedPolicyDocument", format!("the session policy is not valid: {e}")))?;
+                        Some(std::sync::Arc::new((
+                            vaultward_iam::NamedPolicy { name: format!("session policy of {session}"), policy },
+                            text.clone(),
+                        )))
+                    }
+                };
+                let mut session_tags = std::collections::BTreeMap::new();
+                for i in 1..=50 {
+                    let (Some(k), v) = (form.get(&format!("Tags.member.{i}.Key")), form.get(&format!("Tags.member.{i}.Value"))) else {
+                        break;
+                    };
+                    if k.is_empty() || k.len() > 128 || v.is_some_and(|v| v.len() > 256) || k.to_ascii_lowercase().starts_with("aws:") {
+                        return Err(ApiError::new(400, "ValidationError", format!("session tag `{k}`: keys are 1 to 128 characters, not starting with aws:, values up to 256")));
+                    }
+                    if session_tags.keys().any(|x: &String| x.eq_ignore_ascii_case(k)) {
+                        return Err(ApiError::new(400, "ValidationError", format!("session tag `{k}` is given twice")));
+                    }
+                    session_tags.insert(k.clone(), v.cloned().unwrap_or_default());
+                }
+                if form.keys().any(|k| k.starts_with("Tags.member.")) && session_tags.is_empty() {
+                    return Err(ApiError::new(400, "ValidationError", "Tags must be given as Tags.member.N.Key and Tags.member.N.Value from 1"));
+                }
+                let source_identity = form.get("SourceIdentity").cloned();
+                if source_identity.as_deref().is_some_and(|s| !session_name_ok(s)) {
+                    return Err(ApiError::new(400, "ValidationError", "SourceIdentity must be 2 to 64 characters of [\\w+=,.@-]"));
+                }
                 let denied = || {
                     ApiError::new(
                         403,
@@ -142,17 +188,59 @@ impl Service {
                     (self.log)(format!("denied: {} sts:AssumeRole on {role_arn}: no such role with a trust policy", who.principal));
                     return Err(denied());
                 };
+                if duration > role.max_session_duration {
+                    return Err(ApiError::new(400, "ValidationError", format!("The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({} seconds).", role.max_session_duration)));
+                }
                 let mut ctx = Context::default();
                 ctx.insert("aws:PrincipalArn", ContextValue::Single(who.principal_arn.clone()));
-                let req = Request::new(&who.principal, "sts:AssumeRole", role_arn, Some(&role.account), ctx)
-                    .map_err(|_| denied())?;
+                ctx.insert("aws:PrincipalAccount", ContextValue::Single(who.account.clone()));
+                for (k, v) in who.tags.iter() {
+                    ctx.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::Single(v.clone()));
+                }
+                if let Some(x) = form.get("ExternalId") {
+                    ctx.insert("sts:ExternalId", ContextValue::Single(x.clone()));
+                }
+                if let Some(x) = &source_identity {
+                    ctx.insert("sts:SourceIdentity", ContextValue::Single(x.clone()));
+                }
+                if !session_tags.is_empty() {
+                    for (k, v) in &session_tags {
+                        ctx.insert(&format!("aws:RequestTag/{k}"), ContextValue::Single(v.clone()));
+                    }
+                    ctx.insert("aws:TagKeys", ContextValue::Multi(session_tags.keys().cloned().collect()));
+                }
                 let set = PolicySet {
                     identity: who.policies.to_vec(),
                     resource: Some(role.trust.clone()),
                     resource_rule: Some(ResourceRule::TrustPolicy),
+                    session: who.session_policy.as_ref().map(|p| p.0.clone()),
                     ..PolicySet::default()
                 };
-                let r = authorize(&req, &set);
+                // AssumeRole, and each of what it asks besides: tagging the session
+                // (`sts:TagSession`) and setting a source identity (`sts:SetSourceIdentity`),
+                // each allowed by the trust policy (IAM User Guide, "Passing session tags in
+                // AWS STS"; "Monitor and control actions taken with assumed roles").
+                let mut actions = vec!["sts:AssumeRole"];
+                if !session_tags.is_empty() {
+                    actions.push("sts:TagSession");
+                }
+                if source_identity.is_some() {
+                    actions.push("sts:SetSourceIdentity");
+                }
+                let mut r = None;
+                for action in actions {
+                    let req = Request::new(&who.principal, action, role_arn, Some(&role.account), ctx.clone())
+                        .map_err(|_| denied())?;
+                    let answer = authorize(&req, &set);
+                    let allowed = answer.decision == Decision::Allow;
+                    r = Some((action, answer));
+                    if !allowed {
+                        break;
+                    }
+                }
+                let Some((action, r)) = r else {
+                    return Err(denied());
+                };
                 if r.decision != Decision::Allow {
                     let reasons: Vec<String> = r
                         .reasons
@@ -160,7 +248,7 @@ impl Service {
                         .map(|x| x.statement_ref.clone().unwrap_or_else(|| x.message.clone()))
                         .collect();
                     (self.log)(format!(
-                        "denied: {} sts:AssumeRole on {role_arn}: {:?}: {}",
+                        "denied: {} {action} on {role_arn}: {:?}: {}",
                         who.principal,
                         r.decision,
                         reasons.join("; ")
@@ -173,12 +261,17 @@ impl Service {
                 let secret = random_token(40);
                 let token = random_token(64);
                 let principal = format!("arn:aws:sts::{}:assumed-role/{}/{session}", role.account, role.name);
+                let mut tags = (*role.tags).clone();
+                tags.extend(session_tags);
                 let identity = Identity {
                     account: role.account.clone(),
                     principal: principal.clone(),
                     principal_arn: role.arn.clone(),
                     secret: secret.clone(),
                     policies: role.policies.clone(),
+                    tags: std::sync::Arc::new(tags),
+                    session_policy,
+                    source_identity,
                     request: crate::config::RequestFacts::default(),
                 };
                 let identity_view = identity.clone();

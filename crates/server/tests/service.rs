@@ -610,3 +610,97 @@ fn listings_page_and_filter() {
         .unwrap()
         .is_empty());
 }
+
+/// Session tags need `sts:TagSession` in the trust policy and then act as
+/// `aws:PrincipalTag/...` of the session ("Passing session tags in AWS STS", IAM User
+/// Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html); the
+/// session policy narrows the session ("Session policies", IAM User Guide,
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session).
+#[test]
+fn session_tags_and_session_policies_are_enforced() {
+    let allow_by_tag = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "backup:CreateBackupVault", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "storage"}}}]});
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:user/op")},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]}]});
+    let text = json!({"accounts": [{"id": ACCT,
+        "users": [{"name": "op", "access_key_id": "AK1", "secret_access_key": "s",
+                   "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}]}],
+        "roles": [{"name": "Tagged", "policies": [allow_by_tag], "trust_policy": trust}]}]});
+    let config = Config::from_json("t.json", &text.to_string()).unwrap();
+    let d = temp_dir("tags");
+    let service = Service::new(
+        config,
+        Arc::new(SqliteStore::open(&d.0).unwrap()),
+        Arc::new(TestClock(AtomicU64::new(1_800_000_000))),
+        Arc::new(|_| {}),
+    );
+    let op = service.config.identities["AK1"].clone();
+    let assume = |extra: &[(&str, &str)]| {
+        let mut form: HashMap<String, String> = [
+            ("Action", "AssumeRole"),
+            ("RoleArn", &*format!("arn:aws:iam::{ACCT}:role/Tagged")),
+            ("RoleSessionName", "s1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        form.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let xml = service.sts(&op, &form)?;
+        Ok::<Identity, ApiError>(
+            service
+                .session_identity(
+                    between(&xml, "AccessKeyId"),
+                    Some(between(&xml, "SessionToken")),
+                )
+                .unwrap(),
+        )
+    };
+    let create = |who: &Identity, name: &str| {
+        service.handle(
+            who,
+            &Route::CreateBackupVault(name.into()),
+            &HashMap::new(),
+            &json!({}),
+        )
+    };
+    // Without the tag the role's policy does not allow; with it, it does.
+    let plain = assume(&[]).unwrap();
+    assert_eq!(
+        create(&plain, "v-plain").unwrap_err().code,
+        "AccessDeniedException"
+    );
+    let tagged = assume(&[
+        ("Tags.member.1.Key", "team"),
+        ("Tags.member.1.Value", "storage"),
+    ])
+    .unwrap();
+    create(&tagged, "v-tagged").unwrap();
+    // A session policy that allows something else leaves nothing of the role's Allow.
+    let other = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"backup:ListBackupVaults","Resource":"*"}]}"#;
+    let narrowed = assume(&[
+        ("Tags.member.1.Key", "team"),
+        ("Tags.member.1.Value", "storage"),
+        ("Policy", other),
+    ])
+    .unwrap();
+    assert_eq!(
+        create(&narrowed, "v-narrow").unwrap_err().code,
+        "AccessDeniedException"
+    );
+    // The trust policy does not allow sts:SetSourceIdentity.
+    assert_eq!(
+        assume(&[("SourceIdentity", "alice")]).unwrap_err().code,
+        "AccessDenied"
+    );
+}
+
+#[test]
+fn a_principal_defined_twice_is_refused() {
+    let text = json!({"accounts": [{"id": ACCT, "users": [
+        {"name": "op", "access_key_id": "AK1", "secret_access_key": "s"},
+        {"name": "op", "access_key_id": "AK2", "secret_access_key": "s"}]}]});
+    let e = Config::from_json("t.json", &text.to_string()).unwrap_err();
+    assert!(e.to_string().contains("already defined"), "{e}");
+}
