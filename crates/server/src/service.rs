@@ -65,16 +65,30 @@ const MAX_CACHED_BYTES: usize = 16 << 20;
 /// The policy-set cache: sets by key, and the bytes of policy text they hold.
 #[derive(Default)]
 pub(crate) struct SetCache {
-    sets: HashMap<(String, String), Arc<PolicySet>>,
+    sets: HashMap<(String, String), Cached>,
     bytes: usize,
 }
 
+/// A parsed policy set, and whether any of its conditions reads `aws:ResourceTag/...`
+/// (the resource's tags are read from the store only then).
+type Cached = (Arc<PolicySet>, bool);
+
+fn reads_resource_tags(set: &PolicySet) -> bool {
+    set.identity
+        .iter()
+        .chain(set.resource.iter())
+        .chain(set.session.iter())
+        .flat_map(|p| p.policy.statements.iter())
+        .flat_map(|st| st.conditions.iter())
+        .any(|c| c.key.to_ascii_lowercase().starts_with("aws:resourcetag/"))
+}
+
 impl SetCache {
-    fn get(&self, key: &(String, String)) -> Option<Arc<PolicySet>> {
+    fn get(&self, key: &(String, String)) -> Option<Cached> {
         self.sets.get(key).cloned()
     }
 
-    fn insert(&mut self, key: (String, String), set: Arc<PolicySet>, bytes: usize) {
+    fn insert(&mut self, key: (String, String), set: Cached, bytes: usize) {
         if self.sets.len() >= MAX_CACHED_SETS || self.bytes.saturating_add(bytes) > MAX_CACHED_BYTES
         {
             self.sets.clear();
@@ -444,8 +458,8 @@ impl Service {
             digest(policy_text),
         );
         let cached = self.sets.lock().ok().and_then(|c| c.get(&key));
-        let set = match cached {
-            Some(set) => set,
+        let (set, needs_tags) = match cached {
+            Some(c) => c,
             None => {
                 let resource = if policy_text.is_empty() {
                     None
@@ -470,10 +484,15 @@ impl Service {
                     session: who.session_policy.as_ref().map(|p| p.0.clone()),
                     ..PolicySet::default()
                 });
+                let needs_tags = reads_resource_tags(&set);
                 if let Ok(mut c) = self.sets.lock() {
-                    c.insert(key, set.clone(), policy_text.len() + session_text.len());
+                    c.insert(
+                        key,
+                        (set.clone(), needs_tags),
+                        policy_text.len() + session_text.len(),
+                    );
                 }
-                set
+                (set, needs_tags)
             }
         };
         let now = self.clock.now();
@@ -502,18 +521,20 @@ impl Service {
         if let Some(x) = &who.source_identity {
             ctx.insert("aws:SourceIdentity", one(x.clone()));
         }
-        // The tags of the vault or recovery point acted on.
-        match self.tags(resource) {
-            Ok(tags) => {
-                for (k, v) in tags {
-                    ctx.insert(&format!("aws:ResourceTag/{k}"), one(v));
+        // The tags of the vault or recovery point acted on, when a policy reads them.
+        if needs_tags {
+            match self.tags(resource) {
+                Ok(tags) => {
+                    for (k, v) in tags {
+                        ctx.insert(&format!("aws:ResourceTag/{k}"), one(v));
+                    }
                 }
-            }
-            Err(e) => {
-                return Err(refuse(format!(
-                    "the resource's tags cannot be read: {}",
-                    e.message
-                )))
+                Err(e) => {
+                    return Err(refuse(format!(
+                        "the resource's tags cannot be read: {}",
+                        e.message
+                    )))
+                }
             }
         }
         let req = match Request::new(
