@@ -510,6 +510,12 @@ def attacks(server):
        "--policy", json.dumps(other_net))
     ok(server, "operator", "describe-backup-vault", "--backup-vault-name", "guarded")
     sessions(server)
+    # 11. A second server on the same data directory is refused.
+    second = subprocess.run(
+        [server.binary, "serve", "--config", os.path.join(server.workdir, "identities.json"),
+         "--data-dir", os.path.join(server.workdir, "data"), "--listen", "127.0.0.1:0"],
+        capture_output=True, text=True, timeout=30)
+    assert second.returncode == 2 and "in use by another" in second.stderr, (second.returncode, second.stderr)
     # 6. A backup job never reaches another account's resource (nor its tags).
     p = boto(server, "partner")
     p.create_backup_vault(BackupVaultName="partner-vault")

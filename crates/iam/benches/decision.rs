@@ -73,3 +73,25 @@ fn json_only(b: Bencher) {
             .unwrap()
     });
 }
+
+/// A hostile policy of about 470 KB: one statement object with 20,000 duplicated keys
+/// (each a finding) on one line. Issue 13 measured 6.3 s before duplicate detection was
+/// hashed, locations counted on from the last, and findings capped.
+fn hostile() -> String {
+    let mut st = String::from(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*""#);
+    for i in 0..20_000 {
+        st.push_str(&format!(r#","Sid":"s{i}""#));
+    }
+    st.push('}');
+    format!(r#"{{"Version":"2012-10-17","Statement":[{st}]}}"#)
+}
+
+#[divan::bench]
+fn parse_hostile_policy(b: Bencher) {
+    let text = hostile();
+    b.bench(|| {
+        vaultward_iam::parse_policy(black_box(&text), vaultward_iam::PolicyKind::Identity)
+            .findings
+            .len()
+    });
+}

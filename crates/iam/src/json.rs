@@ -402,6 +402,65 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Lines and columns of many offsets in one text, in time linear in the text when the
+/// offsets come in order (as a parser's findings do): each is counted on from the last.
+pub struct Locator<'s> {
+    src: &'s str,
+    /// (byte offset, line, column) of the last answer.
+    last: (usize, usize, usize),
+    /// Byte offsets where lines start, built on the first backward request.
+    line_starts: Option<Vec<usize>>,
+}
+
+impl<'s> Locator<'s> {
+    pub fn new(src: &'s str) -> Self {
+        Locator {
+            src,
+            last: (0, 1, 1),
+            line_starts: None,
+        }
+    }
+
+    /// Line and column (1-based, column in characters) of a byte offset.
+    pub fn locate(&mut self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.src.len());
+        while !self.src.is_char_boundary(offset) {
+            offset = offset.saturating_sub(1);
+        }
+        let (from, mut line, mut col) = self.last;
+        if offset < from {
+            let starts = self.line_starts.get_or_insert_with(|| {
+                std::iter::once(0)
+                    .chain(
+                        self.src
+                            .match_indices('\n')
+                            .map(|(i, _)| i.saturating_add(1)),
+                    )
+                    .collect()
+            });
+            let l = starts.partition_point(|&s| s <= offset);
+            let start = starts.get(l.saturating_sub(1)).copied().unwrap_or(0);
+            let col = self
+                .src
+                .get(start..offset)
+                .map_or(0, |t| t.chars().count())
+                .saturating_add(1);
+            self.last = (offset, l.max(1), col);
+            return (l.max(1), col);
+        }
+        for c in self.src.get(from..offset).unwrap_or("").chars() {
+            if c == '\n' {
+                line = line.saturating_add(1);
+                col = 1;
+            } else {
+                col = col.saturating_add(1);
+            }
+        }
+        self.last = (offset, line, col);
+        (line, col)
+    }
+}
+
 /// Line and column (both 1-based, column in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());

@@ -305,3 +305,37 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// A hostile policy's findings are capped, and a fatal error past the cap still makes the
+/// policy unusable (the cap never turns an invalid policy into a valid one).
+#[test]
+fn findings_are_capped_without_losing_fatality() {
+    let mut st = String::from(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*""#);
+    for i in 0..5_000 {
+        st.push_str(&format!(r#","Sid":"s{i}""#));
+    }
+    st.push('}');
+    let text = format!(r#"{{"Version":"2012-10-17","Statement":[{st}]}}"#);
+    let p = parse_policy(&text, PolicyKind::Identity);
+    assert!(p.policy.is_none());
+    assert_eq!(p.findings.len(), vaultward_iam::policy::MAX_FINDINGS + 1);
+    let last = p.findings.last().unwrap();
+    assert_eq!(last.code, "too-many-findings");
+    assert!(
+        last.message.starts_with("4799 more findings"),
+        "{}",
+        last.message
+    );
+    // 300 unknown keys (warnings) and then one fatal error past the cap.
+    let mut st = String::from(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*""#);
+    for i in 0..300 {
+        st.push_str(&format!(r#","X{i}":1"#));
+    }
+    st.push_str(r#","Effect":"Deny"}"#);
+    let text = format!(r#"{{"Version":"2012-10-17","Statement":[{st}]}}"#);
+    let p = parse_policy(&text, PolicyKind::Identity);
+    assert!(
+        p.policy.is_none(),
+        "the duplicate Effect past the cap is still fatal"
+    );
+}

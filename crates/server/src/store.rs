@@ -117,6 +117,8 @@ pub trait Store: Send + Sync {
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Held for the store's life: one service per data directory.
+    _lock: std::fs::File,
 }
 
 impl SqliteStore {
@@ -124,6 +126,19 @@ impl SqliteStore {
     pub fn open(dir: &Path) -> Result<SqliteStore> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+        let lock_path = dir.join("vaultward.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError(format!("cannot open {}: {e}", lock_path.display())))?;
+        if let Err(e) = lock.try_lock() {
+            return Err(StoreError(format!(
+                "the data directory {} is in use by another `vaultward serve` ({e}); stop it, or give another --data-dir",
+                dir.display()
+            )));
+        }
         let conn = Connection::open(dir.join("vaultward.sqlite3"))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -133,10 +148,12 @@ impl SqliteStore {
                 kind TEXT NOT NULL, key TEXT NOT NULL, parent TEXT,
                 seq INTEGER NOT NULL, doc TEXT NOT NULL,
                 PRIMARY KEY (kind, key));
-             CREATE INDEX IF NOT EXISTS records_parent ON records (kind, parent, seq);",
+             CREATE INDEX IF NOT EXISTS records_parent ON records (kind, parent, seq);
+             CREATE INDEX IF NOT EXISTS records_seq ON records (seq);",
         )?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            _lock: lock,
         })
     }
 

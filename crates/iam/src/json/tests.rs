@@ -66,3 +66,22 @@ fn line_and_column_are_one_based() {
     let off = src.find('1').unwrap();
     assert_eq!(line_col(src, off), (2, 9));
 }
+
+/// The locator answers as `line_col` does, in order and out of order.
+#[test]
+fn the_locator_agrees_with_line_col() {
+    let src = "{\n  \"a\": \"\u{e9}t\u{e9}\",\n\n  \"b\": [1,\n 2]\n}";
+    let offsets: Vec<usize> = (0..=src.len())
+        .filter(|&o| src.is_char_boundary(o))
+        .collect();
+    let mut l = super::Locator::new(src);
+    for &o in &offsets {
+        assert_eq!(l.locate(o), line_col(src, o), "{o}");
+    }
+    for &o in offsets.iter().rev() {
+        assert_eq!(l.locate(o), line_col(src, o), "{o}");
+    }
+    for &o in offsets.iter().step_by(3).chain(offsets.iter().step_by(2)) {
+        assert_eq!(l.locate(o), line_col(src, o), "{o}");
+    }
+}

@@ -57,13 +57,33 @@ pub fn parse_policy_json(j: &Json<'_>, src: &str, kind: PolicyKind) -> ParsedPol
         return parse_embedded(text, j.span, src, kind);
     }
     let mut r = Reader {
-        src,
         kind,
         findings: Vec::new(),
         path: Vec::new(),
         substitute: true,
+        locator: json::Locator::new(src),
+        dropped: 0,
+        dropped_fatal: false,
+        scratch: Finding::new(Severity::Warning, "dropped", String::new(), String::new()),
     };
     let policy = r.policy(j);
+    if r.dropped > 0 {
+        let mut f = Finding::new(
+            if r.dropped_fatal {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            "too-many-findings",
+            format!(
+                "{} more findings are not listed (only the first {MAX_FINDINGS} are)",
+                r.dropped
+            ),
+            "$",
+        );
+        f.fatal = r.dropped_fatal;
+        r.findings.push(f);
+    }
     let fatal = r.findings.iter().any(|f| f.fatal);
     ParsedPolicy {
         policy: if fatal { None } else { policy },
@@ -178,12 +198,22 @@ enum Seg<'a> {
 }
 
 struct Reader<'s, 'j> {
-    src: &'s str,
     kind: PolicyKind,
     findings: Vec<Finding>,
     path: Vec<Seg<'j>>,
     substitute: bool,
+    /// Locates findings in time linear in the text.
+    locator: json::Locator<'s>,
+    /// Findings past [`MAX_FINDINGS`]: counted, not kept.
+    dropped: usize,
+    dropped_fatal: bool,
+    /// Where a dropped finding is written.
+    scratch: Finding,
 }
+
+/// Findings kept per policy: enough to fix any real one, and the cost of a hostile one
+/// stays linear in its size.
+pub const MAX_FINDINGS: usize = 200;
 
 const TOP_KEYS: [&str; 3] = ["Version", "Id", "Statement"];
 const STATEMENT_KEYS: [&str; 10] = [
@@ -226,10 +256,18 @@ impl<'s, 'j> Reader<'s, 'j> {
         span: Span,
         help: Option<String>,
     ) -> &mut Finding {
-        let mut f = Finding::new(severity, code, message, self.path_string()).at(self.src, span);
+        if self.findings.len() >= MAX_FINDINGS {
+            self.dropped = self.dropped.saturating_add(1);
+            self.scratch.fatal = false;
+            return &mut self.scratch;
+        }
+        let mut f = Finding::new(severity, code, message, self.path_string());
+        let (line, column) = self.locator.locate(span.start as usize);
+        f.line = Some(line);
+        f.column = Some(column);
         f.help = help;
         self.findings.push(f);
-        let last = self.findings.len() - 1;
+        let last = self.findings.len().saturating_sub(1);
         &mut self.findings[last]
     }
 
@@ -246,6 +284,9 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     fn fatal(&mut self, code: &'static str, message: String, span: Span, help: Option<String>) {
+        if self.findings.len() >= MAX_FINDINGS {
+            self.dropped_fatal = true;
+        }
         self.report(Severity::Error, code, message, span, help)
             .fatal = true;
     }
@@ -267,8 +308,9 @@ impl<'s, 'j> Reader<'s, 'j> {
 
     /// Reports duplicate and unknown keys of an object.
     fn check_keys(&mut self, members: &'j [Member<'j>], known: &[&str], what: &str) {
-        for (i, m) in members.iter().enumerate() {
-            if members[..i].iter().any(|o| o.key == m.key) {
+        let mut seen = std::collections::HashSet::with_capacity(members.len());
+        for m in members {
+            if !seen.insert(m.key) {
                 self.duplicate_key(m, what);
             } else if !known.contains(&m.key) {
                 self.unknown_key(m, known, what);
@@ -401,7 +443,7 @@ impl<'s, 'j> Reader<'s, 'j> {
             );
         }
         let mut out = Vec::with_capacity(items.len());
-        let mut sids: Vec<(&str, usize)> = Vec::new();
+        let mut sids: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for (i, s) in items {
             let st = match i {
                 Some(i) => self.with(Seg::Index(i), |r| r.statement(s)),
@@ -410,7 +452,7 @@ impl<'s, 'j> Reader<'s, 'j> {
             let Some(st) = st else { continue };
             if let (Some(sid_json), Some(i)) = (s.get("Sid"), i) {
                 if let Some(sid) = sid_json.as_str() {
-                    if sids.iter().any(|(o, _)| *o == sid) {
+                    if !sids.insert(sid) {
                         self.with(Seg::Index(i), |r| {
                             r.with(Seg::Key("Sid"), |r| {
                                 r.report(
@@ -423,7 +465,6 @@ impl<'s, 'j> Reader<'s, 'j> {
                             })
                         });
                     }
-                    sids.push((sid, i));
                 }
             }
             out.push(st);
@@ -801,8 +842,9 @@ impl<'s, 'j> Reader<'s, 'j> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (i, op_member) in ops.iter().enumerate() {
-            if ops[..i].iter().any(|o| o.key == op_member.key) {
+        let mut seen_ops = std::collections::HashSet::with_capacity(ops.len());
+        for op_member in ops {
+            if !seen_ops.insert(op_member.key) {
                 self.fatal(
                     "duplicate-key",
                     format!(
@@ -841,11 +883,9 @@ impl<'s, 'j> Reader<'s, 'j> {
                     );
                     return;
                 };
-                for (k, key_member) in keys.iter().enumerate() {
-                    if keys[..k]
-                        .iter()
-                        .any(|o| o.key.eq_ignore_ascii_case(key_member.key))
-                    {
+                let mut seen_keys = std::collections::HashSet::with_capacity(keys.len());
+                for key_member in keys {
+                    if !seen_keys.insert(key_member.key.to_ascii_lowercase()) {
                         r.fatal(
                             "duplicate-key",
                             format!(
