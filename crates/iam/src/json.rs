@@ -309,6 +309,11 @@ impl<'a> Parser<'a> {
             .src
             .get(self.pos..self.pos + 4)
             .ok_or(JsonError::BadEscape { offset: at })?;
+        // Four hex digits exactly: `from_str_radix` alone would take a sign (`\u+Ace`,
+        // found by the fuzzer).
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(JsonError::BadEscape { offset: at });
+        }
         let v = u32::from_str_radix(digits, 16).map_err(|_| JsonError::BadEscape { offset: at })?;
         self.pos += 4;
         Ok(v)

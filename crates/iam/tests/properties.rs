@@ -339,3 +339,104 @@ fn findings_are_capped_without_losing_fatality() {
         "the duplicate Effect past the cap is still fatal"
     );
 }
+
+/// IAM wildcards against a regular-expression oracle: `*` is `.*`, `?` is `.` (any one
+/// character, `/` and `:` included), everything else literal ("IAM JSON policy elements:
+/// Resource", IAM User Guide,
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+fn oracle(pattern: &str) -> regex::Regex {
+    let mut re = String::from("(?s)^");
+    for c in pattern.chars() {
+        match c {
+            '*' => re.push_str(".*"),
+            '?' => re.push('.'),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_glob_matcher_agrees_with_a_regex_oracle(
+        pattern in "[ab/:*?\u{e9}]{0,8}",
+        text in "[ab/:\u{e9}]{0,10}",
+    ) {
+        let g = vaultward_iam::glob::Glob::new(&pattern);
+        prop_assert_eq!(g.is_match(&text), oracle(&pattern).is_match(&text), "{} on {}", pattern, text);
+        // Case-insensitive matching is the same on the lowered texts.
+        let lower = oracle(&pattern.to_ascii_lowercase());
+        prop_assert_eq!(
+            g.is_match_ignore_ascii_case(&text.to_ascii_uppercase()),
+            lower.is_match(&text.to_ascii_lowercase()),
+            "{} on {} (ignoring case)", pattern, text
+        );
+    }
+}
+
+fn to_serde(j: &vaultward_iam::json::Json<'_>) -> Value {
+    use vaultward_iam::json::Value as V;
+    match &j.value {
+        V::Null => Value::Null,
+        V::Bool(b) => Value::Bool(*b),
+        // Exact parsing (serde_json's own float parsing is not, without `float_roundtrip`).
+        V::Number(n) => match n.parse::<i64>() {
+            Ok(i) => json!(i),
+            Err(_) => json!(n.parse::<f64>().unwrap()),
+        },
+        V::String(s) => Value::String((*s).to_string()),
+        V::Array(a) => Value::Array(a.iter().map(to_serde).collect()),
+        V::Object(m) => Value::Object(
+            m.iter()
+                .map(|m| (m.key.to_string(), to_serde(&m.value)))
+                .collect(),
+        ),
+    }
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        (-1e6f64..1e6).prop_map(|f| json!(f)),
+        "\\PC{0,12}".prop_map(Value::String),
+        "[\"\\\\/\u{0}-\u{1f}\u{e9}\u{1F600}]{0,6}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z\u{e9}]{0,4}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// The JSON reader reads every document serde_json writes to the same value.
+    #[test]
+    fn the_json_reader_agrees_with_serde_json(v in arb_json(), pretty in any::<bool>()) {
+        let text = if pretty { serde_json::to_string_pretty(&v).unwrap() } else { v.to_string() };
+        let arena = vaultward_iam::json::Arena::with_capacity(text.len() * 2);
+        let j = vaultward_iam::json::parse(&text, &arena).unwrap();
+        prop_assert_eq!(to_serde(&j), v);
+    }
+
+    /// On arbitrary text, what the reader accepts serde_json accepts (it may be stricter,
+    /// never looser).
+    #[test]
+    fn the_json_reader_is_never_looser_than_serde_json(text in "[\\[\\]{}:,\" 0-9a-z.eE+\\-\\\\u]{0,24}") {
+        let arena = vaultward_iam::json::Arena::with_capacity(text.len() * 2);
+        if vaultward_iam::json::parse(&text, &arena).is_ok() {
+            // Numbers beyond f64's range are JSON; the reader keeps them as text.
+            if let Err(e) = serde_json::from_str::<Value>(&text) {
+                prop_assert!(e.to_string().contains("number out of range"), "{:?}: {}", text, e);
+            }
+        }
+    }
+}

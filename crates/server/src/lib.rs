@@ -105,20 +105,27 @@ pub async fn serve_with(
         let service = service.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let handler = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let service = service.clone();
-                async move {
-                    Ok::<_, Infallible>(handle(service, req.map(Body::new), peer, limits).await)
-                }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .max_buf_size(64 * 1024)
-                .serve_connection(TokioIo::new(stream), handler);
-            let _ = conn.await;
+            serve_connection(service, stream, peer, limits).await;
         });
     }
+}
+
+/// Serves one connection (any byte stream: a socket, or an in-memory pipe in the fuzz
+/// target) until it closes.
+pub async fn serve_connection<I>(service: Arc<Service>, io: I, peer: SocketAddr, limits: Limits)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let handler = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let service = service.clone();
+        async move { Ok::<_, Infallible>(handle(service, req.map(Body::new), peer, limits).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(64 * 1024)
+        .serve_connection(TokioIo::new(io), handler);
+    let _ = conn.await;
 }
 
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {

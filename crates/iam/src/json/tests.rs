@@ -85,3 +85,13 @@ fn the_locator_agrees_with_line_col() {
         assert_eq!(l.locate(o), line_col(src, o), "{o}");
     }
 }
+
+/// Found by the fuzzer: a sign is not a hex digit.
+#[test]
+fn a_unicode_escape_takes_four_hex_digits_and_no_sign() {
+    for bad in [r#""\u+Ace""#, r#""\u-001""#, r#""\u 123""#] {
+        assert!(parse(bad).is_err(), "{bad}");
+    }
+    assert!(parse(r#""\u00e9""#).is_ok());
+    assert_eq!(crate::policy::percent_decode("%+1"), None);
+}
