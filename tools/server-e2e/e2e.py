@@ -527,6 +527,13 @@ def attacks(server):
         except botocore.exceptions.ClientError as e:
             assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
     assert p.list_recovery_points_by_backup_vault(BackupVaultName="partner-vault")["RecoveryPoints"] == []
+    # 11. Whether another account's vault exists does not leak: AccessDenied either way.
+    for name in ["main", "no-such-vault"]:
+        try:
+            p.describe_backup_vault(BackupVaultName=name, BackupVaultAccountId=ACCT)
+            raise AssertionError("a cross-account describe was allowed")
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "AccessDeniedException", (name, e.response)
     who = boto(server, "operator")
     caller = boto3.client("sts", endpoint_url=server.url, region_name=REGION,
                           aws_access_key_id=KEYS["operator"][0],

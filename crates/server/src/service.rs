@@ -627,6 +627,11 @@ impl Service {
         name: &str,
         q: &HashMap<String, String>,
     ) -> Result<(Value, String), ApiError> {
+        // Another account's vault: refused before it is looked up, so that whether it
+        // exists does not leak (AccessDenied either way).
+        if let Some(account) = q.get("backupVaultAccountId").filter(|a| **a != who.account) {
+            self.authorize(who, action, &self.vault_arn(account, name), account, None)?;
+        }
         let v = self.vault(who, name, q)?;
         let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
         self.authorize(who, action, &arn, account_of(&v), Some(&v))?;
@@ -725,24 +730,25 @@ impl Service {
                     doc["CreatorRequestId"] = json!(c);
                 }
                 let _w = self.writes.lock();
-                if !self
-                    .store
-                    .insert(Kind::Vault, &arn, Some(&who.account), &doc)?
-                {
+                // The vault and its tags in one transaction (the writes lock and the data
+                // directory's lock keep the existence check and the insert together).
+                if self.store.get(Kind::Vault, &arn)?.is_some() {
                     return Err(ApiError::new(
                         400,
                         "AlreadyExistsException",
                         format!("Backup vault with the same name already exists: {name}"),
                     ));
                 }
+                let mut records = vec![(Kind::Vault, arn.clone(), Some(who.account.clone()), doc)];
                 if !tags.is_empty() {
-                    self.store.upsert(
+                    records.push((
                         Kind::Tags,
-                        &arn,
+                        arn.clone(),
                         None,
-                        &serde_json::to_value(&tags).unwrap_or_default(),
-                    )?;
+                        serde_json::to_value(&tags).unwrap_or_default(),
+                    ));
                 }
+                self.store.insert_many(&records)?;
                 Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "CreationDate": now}))
             }
             Route::DescribeBackupVault(name) => {
@@ -784,7 +790,6 @@ impl Service {
                         "Backup vault cannot be deleted because it contains {n} recovery points"
                     )));
                 }
-                self.store.delete(Kind::Tags, &arn)?;
                 Ok(json!({}))
             }
             Route::PutBackupVaultAccessPolicy(name) => {
@@ -933,7 +938,6 @@ impl Service {
                 }
                 let _w = self.writes.lock();
                 self.store.delete(Kind::RecoveryPoint, rp_arn)?;
-                self.store.delete(Kind::Tags, rp_arn)?;
                 Ok(json!({}))
             }
             Route::StartRestoreJob => self.start_restore_job(who, &action, body),

@@ -79,9 +79,10 @@ pub trait Store: Send + Sync {
     fn replace(&self, kind: Kind, key: &str, doc: &Value) -> Result<bool>;
     /// Inserts or replaces.
     fn upsert(&self, kind: Kind, key: &str, parent: Option<&str>, doc: &Value) -> Result<()>;
+    /// Deletes a record and, in the same transaction, its tags.
     fn delete(&self, kind: Kind, key: &str) -> Result<bool>;
-    /// Deletes `key` only if no record of `child` kind has it as parent; returns the number
-    /// of children found (0: deleted).
+    /// Deletes `key` (and its tags) only if no record of `child` kind has it as parent;
+    /// returns the number of children found (0: deleted).
     fn delete_if_childless(&self, kind: Kind, key: &str, child: Kind) -> Result<usize>;
     /// Records of `kind` under `parent` (all when `None`), in insertion order, after `after`.
     fn list(
@@ -227,10 +228,16 @@ impl Store for SqliteStore {
 
     fn delete(&self, kind: Kind, key: &str) -> Result<bool> {
         self.with(|c| {
-            let n = c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "DELETE FROM records WHERE kind = ?1 AND key = ?2",
                 params![kind.as_str(), key],
             )?;
+            tx.execute(
+                "DELETE FROM records WHERE kind = ?1 AND key = ?2",
+                params![Kind::Tags.as_str(), key],
+            )?;
+            tx.commit()?;
             Ok(n == 1)
         })
     }
@@ -244,10 +251,12 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )?;
             if n == 0 {
-                tx.execute(
-                    "DELETE FROM records WHERE kind = ?1 AND key = ?2",
-                    params![kind.as_str(), key],
-                )?;
+                for k in [kind, Kind::Tags] {
+                    tx.execute(
+                        "DELETE FROM records WHERE kind = ?1 AND key = ?2",
+                        params![k.as_str(), key],
+                    )?;
+                }
             }
             tx.commit()?;
             Ok(n as usize)

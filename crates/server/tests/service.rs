@@ -704,3 +704,33 @@ fn a_principal_defined_twice_is_refused() {
     let e = Config::from_json("t.json", &text.to_string()).unwrap_err();
     assert!(e.to_string().contains("already defined"), "{e}");
 }
+
+/// A vault and its tags are written and deleted together: a vault deleted and created
+/// again under the same name does not inherit the old tags.
+#[test]
+fn a_vault_and_its_tags_live_and_die_together() {
+    let f = fixture();
+    f.call(
+        "AK1",
+        Route::CreateBackupVault("tagged".into()),
+        json!({"BackupVaultTags": {"env": "old"}}),
+    )
+    .unwrap();
+    let arn = format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:tagged");
+    let tags = f
+        .call("AK1", Route::ListTags(arn.clone()), json!({}))
+        .unwrap();
+    assert_eq!(tags["Tags"], json!({"env": "old"}));
+    f.call("AK1", Route::DeleteBackupVault("tagged".into()), json!({}))
+        .unwrap();
+    f.call("AK1", Route::CreateBackupVault("tagged".into()), json!({}))
+        .unwrap();
+    let tags = f.call("AK1", Route::ListTags(arn), json!({})).unwrap();
+    assert_eq!(tags["Tags"], json!({}), "{tags}");
+    assert_eq!(
+        f.call("AK1", Route::CreateBackupVault("tagged".into()), json!({}))
+            .unwrap_err()
+            .code,
+        "AlreadyExistsException"
+    );
+}
