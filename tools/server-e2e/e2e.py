@@ -477,6 +477,16 @@ def attacks(server):
         status, err, _ = signed_call(server, "operator", "GET", "/backup-vaults/", service=service, region=region)
         assert status == 403 and err == "InvalidSignatureException", (service, region, status, err)
 
+    # 11. STS answers with STS's error codes.
+    for key, secret, code in [(KEYS["operator"][0], "wrong", "SignatureDoesNotMatch"),
+                              ("AKIAUNKNOWN000000000", "x", "InvalidClientTokenId")]:
+        try:
+            boto3.client("sts", endpoint_url=server.url, region_name=REGION, aws_access_key_id=key,
+                         aws_secret_access_key=secret).get_caller_identity()
+            raise AssertionError("a bad STS call was served")
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == code, e.response
+
     # 11. Two Authorization headers; a session token on a long-term key; a signed header
     # that is not sent.
     h = sign(server, "operator", "GET", "/backup-vaults/")

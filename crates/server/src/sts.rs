@@ -53,10 +53,30 @@ fn random_token(len: usize) -> String {
 pub fn error_xml(e: &ApiError) -> String {
     format!(
         "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
-        e.code,
+        sts_code(e.code),
         xml_escape(&e.message),
         uuid::Uuid::new_v4()
     )
+}
+
+/// STS's names for the authentication errors the Backup API names otherwise (STS API
+/// reference, "Common Errors").
+pub fn sts_code(code: &str) -> &str {
+    match code {
+        "InvalidSignatureException" => "SignatureDoesNotMatch",
+        "UnrecognizedClientException" => "InvalidClientTokenId",
+        "ExpiredTokenException" => "ExpiredToken",
+        "IncompleteSignatureException" => "IncompleteSignature",
+        "MissingAuthenticationTokenException" => "MissingAuthenticationToken",
+        other => other,
+    }
+}
+
+/// The expiry a session token carries (its last 16 hex digits), so that an expired token
+/// is told apart from an unknown one after its session is evicted.
+fn token_expiry(token: &str) -> Option<f64> {
+    let tail = token.get(token.len().checked_sub(16)?..)?;
+    u64::from_str_radix(tail, 16).ok().map(|t| t as f64)
 }
 
 fn session_name_ok(n: &str) -> bool {
@@ -68,18 +88,26 @@ fn session_name_ok(n: &str) -> bool {
 impl Service {
     /// The identity of temporary credentials, when `key` is one and `token` matches.
     pub fn session_identity(&self, key: &str, token: Option<&str>) -> Result<Identity, ApiError> {
-        let s = self
-            .sessions
-            .lock()
-            .ok()
-            .and_then(|m| m.get(key).cloned())
-            .ok_or_else(|| {
-                ApiError::new(
+        let s = self.sessions.lock().ok().and_then(|m| m.get(key).cloned());
+        let Some(s) = s else {
+            // Evicted: an expired token still says so.
+            if token
+                .and_then(token_expiry)
+                .is_some_and(|t| t <= self.clock.now())
+                && key.starts_with("ASIA")
+            {
+                return Err(ApiError::new(
                     403,
-                    "UnrecognizedClientException",
-                    "The security token included in the request is invalid.",
-                )
-            })?;
+                    "ExpiredTokenException",
+                    "The security token included in the request is expired",
+                ));
+            }
+            return Err(ApiError::new(
+                403,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        };
         if token != Some(s.token.as_str()) {
             return Err(ApiError::new(
                 403,
@@ -259,7 +287,7 @@ impl Service {
                 let expires = now + duration as f64;
                 let key = format!("ASIA{}", random_token(16).to_uppercase());
                 let secret = random_token(40);
-                let token = random_token(64);
+                let token = format!("{}{:016x}", random_token(48), expires as u64);
                 let principal = format!("arn:aws:sts::{}:assumed-role/{}/{session}", role.account, role.name);
                 let mut tags = (*role.tags).clone();
                 tags.extend(session_tags);

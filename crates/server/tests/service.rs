@@ -734,3 +734,35 @@ fn a_vault_and_its_tags_live_and_die_together() {
         "AlreadyExistsException"
     );
 }
+
+/// An expired session token says so even after its session was evicted, and STS answers
+/// with STS's error codes.
+#[test]
+fn an_expired_token_stays_expired_after_eviction() {
+    let f = fixture();
+    let form: HashMap<String, String> = [
+        ("Action", "AssumeRole"),
+        ("RoleArn", &*format!("arn:aws:iam::{ACCT}:role/ops/Admin")),
+        ("RoleSessionName", "s1"),
+        ("DurationSeconds", "900"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let xml = f.service.sts(&f.who("AK1"), &form).unwrap();
+    let (key, token) = (
+        between(&xml, "AccessKeyId").to_string(),
+        between(&xml, "SessionToken").to_string(),
+    );
+    f.clock.0.fetch_add(901, Ordering::SeqCst);
+    // Another AssumeRole evicts the expired session.
+    f.service.sts(&f.who("AK1"), &form).unwrap();
+    let e = f.service.session_identity(&key, Some(&token)).unwrap_err();
+    assert_eq!(e.code, "ExpiredTokenException");
+    assert!(vaultward_server::sts::error_xml(&e).contains("<Code>ExpiredToken</Code>"));
+    let e = f
+        .service
+        .session_identity("ASIAUNKNOWN", Some("x"))
+        .unwrap_err();
+    assert!(vaultward_server::sts::error_xml(&e).contains("<Code>InvalidClientTokenId</Code>"));
+}
