@@ -663,7 +663,6 @@ impl Service {
         q: &HashMap<String, String>,
         change: impl FnOnce(&mut Map<String, Value>),
     ) -> Res {
-        let _w = self.writes.lock();
         let mut v = self.vault(who, name, q)?;
         let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
         if let Some(m) = v.as_object_mut() {
@@ -693,6 +692,23 @@ impl Service {
 
     /// Handles one authenticated call.
     pub fn handle(
+        &self,
+        who: &Identity,
+        route: &Route,
+        q: &HashMap<String, String>,
+        body: &Value,
+    ) -> Res {
+        // A write is authorized, checked against the Vault Lock and made under one lock,
+        // so what allowed it (the vault's policy, its lock) cannot change in between.
+        let name = route.name();
+        let reads = ["List", "Describe", "Get"]
+            .iter()
+            .any(|p| name.starts_with(p));
+        let _w = (!reads).then(|| self.writes.lock());
+        self.handle_unlocked(who, route, q, body)
+    }
+
+    fn handle_unlocked(
         &self,
         who: &Identity,
         route: &Route,
@@ -729,7 +745,6 @@ impl Service {
                 if let Some(c) = opt_str(body, "CreatorRequestId")? {
                     doc["CreatorRequestId"] = json!(c);
                 }
-                let _w = self.writes.lock();
                 // The vault and its tags in one transaction (the writes lock and the data
                 // directory's lock keep the existence check and the insert together).
                 if self.store.get(Kind::Vault, &arn)?.is_some() {
@@ -781,7 +796,6 @@ impl Service {
             }
             Route::DeleteBackupVault(name) => {
                 let (_, arn) = self.authorized_vault(who, &action, name, q)?;
-                let _w = self.writes.lock();
                 let n = self
                     .store
                     .delete_if_childless(Kind::Vault, &arn, Kind::RecoveryPoint)?;
@@ -912,7 +926,6 @@ impl Service {
                 if let Some(why) = lock_violation(&v, delete) {
                     return Err(ApiError::request(format!("Vault lock: {why}")));
                 }
-                let _w = self.writes.lock();
                 let mut rp = self.recovery_point(&v, rp_arn)?;
                 rp["Lifecycle"] = lifecycle.clone();
                 rp["CalculatedLifecycle"] = calculated(created, cold, delete);
@@ -936,7 +949,6 @@ impl Service {
                         )));
                     }
                 }
-                let _w = self.writes.lock();
                 self.store.delete(Kind::RecoveryPoint, rp_arn)?;
                 Ok(json!({}))
             }
@@ -952,7 +964,6 @@ impl Service {
                         if add.is_empty() {
                             return Err(ApiError::missing("Tags"));
                         }
-                        let _w = self.writes.lock();
                         let mut t = self.tags(arn)?;
                         t.extend(add);
                         if t.len() > MAX_TAGS {
@@ -970,7 +981,6 @@ impl Service {
                             .get("TagKeyList")
                             .and_then(Value::as_array)
                             .ok_or_else(|| ApiError::missing("TagKeyList"))?;
-                        let _w = self.writes.lock();
                         let mut t = self.tags(arn)?;
                         for k in keys.iter().filter_map(Value::as_str) {
                             t.remove(k);
@@ -1183,7 +1193,6 @@ impl Service {
             Some(who.account.clone()),
             job.clone(),
         ));
-        let _w = self.writes.lock();
         self.store.insert_many(&records)?;
         let mut out = json!({"BackupJobId": id, "CreationDate": now, "IsParent": false});
         if let Some(rp) = job.get("RecoveryPointArn") {
@@ -1227,7 +1236,6 @@ impl Service {
             "IamRoleArn": role, "ResourceType": rp["ResourceType"],
             "RecoveryPointCreationDate": rp["CreationDate"],
         });
-        let _w = self.writes.lock();
         self.store.insert(
             Kind::Job,
             &format!("restore:{id}"),
@@ -1309,7 +1317,6 @@ impl Service {
             Some(who.account.clone()),
             job,
         ));
-        let _w = self.writes.lock();
         self.store.insert_many(&records)?;
         Ok(json!({"CopyJobId": id, "CreationDate": now, "IsParent": false}))
     }
