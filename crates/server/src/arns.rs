@@ -105,6 +105,21 @@ pub fn recovery_point_arn(
     }
 }
 
+/// ISO 8601 in UTC, as STS writes `Expiration` and `aws:CurrentTime` takes it.
+pub fn iso8601(epoch: f64) -> String {
+    let t = compact_time(epoch);
+    let part = |a: usize, b: usize| t.get(a..b).unwrap_or("00");
+    format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        part(0, 4),
+        part(4, 6),
+        part(6, 8),
+        part(8, 10),
+        part(10, 12),
+        part(12, 14)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -121,6 +121,31 @@ pub struct RequestFacts {
     pub source_ip: Option<std::net::IpAddr>,
 }
 
+/// Temporary credentials issued by `sts:AssumeRole`.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub identity: Identity,
+    pub token: String,
+    pub expires: f64,
+}
+
+/// `aws:userid` (and `GetCallerIdentity`'s `UserId`): a stable unique id, as AWS gives
+/// users (`AIDA...`) and role sessions (`AROA...:SESSION`), derived from the ARN.
+pub fn user_id(who: &Identity) -> String {
+    use sha2::{Digest, Sha256};
+    let id = |prefix: &str, arn: &str| {
+        let h = hex::encode(Sha256::digest(arn.as_bytes())).to_uppercase();
+        format!("{prefix}{}", h.get(..17).unwrap_or_default())
+    };
+    match who.principal.split_once(":assumed-role/") {
+        Some((_, rest)) => {
+            let session = rest.split_once('/').map_or("", |(_, s)| s);
+            format!("{}:{session}", id("AROA", &who.principal_arn))
+        }
+        None => id("AIDA", &who.principal_arn),
+    }
+}
+
 /// A role that `sts:AssumeRole` can reach.
 #[derive(Debug, Clone)]
 pub struct Role {

@@ -53,7 +53,7 @@ pub struct Service {
     sets: Mutex<SetCache>,
     /// Temporary credentials issued by `sts:AssumeRole`, by access key (in memory: they
     /// end with the process, as they would expire).
-    pub(crate) sessions: Mutex<HashMap<String, crate::sts::Session>>,
+    pub(crate) sessions: Mutex<HashMap<String, crate::config::Session>>,
 }
 
 /// Entries kept in the policy-set cache before it is emptied.
@@ -500,7 +500,7 @@ impl Service {
         let one = |v: String| ContextValue::Single(v);
         ctx.insert("aws:PrincipalArn", one(who.principal_arn.clone()));
         ctx.insert("aws:PrincipalAccount", one(who.account.clone()));
-        ctx.insert("aws:userid", one(crate::sts::user_id(who)));
+        ctx.insert("aws:userid", one(crate::config::user_id(who)));
         if let Some(user) = who.principal.split_once(":user/").map(|(_, u)| u) {
             ctx.insert(
                 "aws:username",
@@ -510,7 +510,7 @@ impl Service {
         // The service speaks plain HTTP: put it behind TLS and AWS's meaning still holds.
         ctx.insert("aws:SecureTransport", one("false".into()));
         ctx.insert("aws:EpochTime", one(format!("{}", now as i64)));
-        ctx.insert("aws:CurrentTime", one(crate::sts::iso8601(now)));
+        ctx.insert("aws:CurrentTime", one(crate::arns::iso8601(now)));
         ctx.insert("aws:RequestedRegion", one(self.config.region.clone()));
         if let Some(ip) = who.request.source_ip {
             ctx.insert("aws:SourceIp", one(ip.to_string()));

@@ -8,36 +8,16 @@ use std::collections::HashMap;
 
 use vaultward_iam::{authorize, Context, ContextValue, Decision, PolicySet, Request, ResourceRule};
 
-use crate::config::Identity;
+use crate::arns::iso8601;
+use crate::config::{user_id, Identity, Session};
 use crate::error::ApiError;
 use crate::service::Service;
-
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub identity: Identity,
-    pub token: String,
-    pub expires: f64,
-}
 
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// ISO 8601 in UTC, as STS writes `Expiration`.
-pub(crate) fn iso8601(epoch: f64) -> String {
-    let t = crate::arns::compact_time(epoch);
-    format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &t[0..4],
-        &t[4..6],
-        &t[6..8],
-        &t[8..10],
-        &t[10..12],
-        &t[12..14]
-    )
 }
 
 fn random_token(len: usize) -> String {
@@ -320,22 +300,5 @@ impl Service {
                 format!("{} is not an STS action this service serves (AssumeRole, GetCallerIdentity)", other.unwrap_or("(none)")),
             )),
         }
-    }
-}
-
-/// `aws:userid` (and `GetCallerIdentity`'s `UserId`): a stable unique id, as AWS gives
-/// users (`AIDA...`) and role sessions (`AROA...:SESSION`), derived from the ARN.
-pub(crate) fn user_id(who: &Identity) -> String {
-    use sha2::{Digest, Sha256};
-    let id = |prefix: &str, arn: &str| {
-        let h = hex::encode(Sha256::digest(arn.as_bytes())).to_uppercase();
-        format!("{prefix}{}", h.get(..17).unwrap_or_default())
-    };
-    match who.principal.split_once(":assumed-role/") {
-        Some((_, rest)) => {
-            let session = rest.split_once('/').map_or("", |(_, s)| s);
-            format!("{}:{session}", id("AROA", &who.principal_arn))
-        }
-        None => id("AIDA", &who.principal_arn),
     }
 }
