@@ -1,0 +1,410 @@
+//! Backup, restore and copy jobs.
+
+use super::locks::lock_violation;
+use super::recovery_points::{calculated, check_lifecycle};
+use super::tags::tags_of;
+use super::*;
+
+impl Service {
+    /// The operations on jobs.
+    pub(super) fn jobs(
+        &self,
+        who: &Identity,
+        route: &Route,
+        q: &HashMap<String, String>,
+        body: &Value,
+        action: &str,
+    ) -> Res {
+        let action = action.to_string();
+        match route {
+            Route::StartBackupJob => self.start_backup_job(who, &action, body),
+            Route::DescribeBackupJob(id) => self.describe_job(who, &action, "backup", id),
+            Route::DescribeRestoreJob(id) => self.describe_job(who, &action, "restore", id),
+            Route::DescribeCopyJob(id) => {
+                let job = self.describe_job(who, &action, "copy", id)?;
+                Ok(json!({"CopyJob": job}))
+            }
+            Route::ListBackupJobs => {
+                self.authorize(who, &action, "*", &who.account, None)?;
+                let (after, limit) = page_args(q)?;
+                let filter = Filter::new(
+                    q,
+                    &[
+                        ("backupVaultName", "BackupVaultName"),
+                        ("state", "State"),
+                        ("resourceArn", "ResourceArn"),
+                        ("resourceType", "ResourceType"),
+                        ("accountId", "AccountId"),
+                        // No job here has a parent or a message category: these match none.
+                        ("parentJobId", "ParentJobId"),
+                        ("messageCategory", "MessageCategory"),
+                    ],
+                    &[
+                        ("createdBefore", "CreationDate", false),
+                        ("createdAfter", "CreationDate", true),
+                        ("completeBefore", "CompletionDate", false),
+                        ("completeAfter", "CompletionDate", true),
+                    ],
+                )?;
+                let (out, next) = self.filtered(Kind::Job, &who.account, after, limit, |j| {
+                    j["JobKind"] == "backup" && filter.keeps(j)
+                })?;
+                let out: Vec<Value> = out.iter().map(job_view).collect();
+                Ok(with_token(json!({"BackupJobs": out}), next))
+            }
+            Route::StartRestoreJob => self.start_restore_job(who, &action, body),
+            Route::StartCopyJob => self.start_copy_job(who, &action, body),
+            other => Err(ApiError::internal(format!(
+                "{} was routed to the jobs module",
+                other.name()
+            ))),
+        }
+    }
+
+    /// Up to `limit` records of `kind` under `parent` that `keep` accepts, reading on from
+    /// `after`; the token continues after the last record read.
+    pub(super) fn filtered(
+        &self,
+        kind: Kind,
+        parent: &str,
+        after: Option<i64>,
+        limit: usize,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Result<(Vec<Value>, Option<i64>), ApiError> {
+        let mut out = Vec::new();
+        let mut cursor = after;
+        loop {
+            let page = self.store.list(kind, Some(parent), cursor, limit)?;
+            let more = page.next.is_some();
+            let n = page.items.len();
+            for (i, (item, seq)) in page.items.into_iter().zip(page.seqs).enumerate() {
+                if keep(&item) {
+                    out.push(item);
+                }
+                if out.len() == limit {
+                    let rest = i + 1 < n || more;
+                    return Ok((out, if rest { Some(seq) } else { None }));
+                }
+            }
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => return Ok((out, None)),
+            }
+        }
+    }
+
+    pub(super) fn pass_role(&self, who: &Identity, body: &Value) -> Result<String, ApiError> {
+        let role = required(body, "IamRoleArn")?.to_string();
+        let account = vaultward_iam::arn::Arn::parse(&role)
+            .filter(|a| a.service == "iam" && a.resource.starts_with("role/"))
+            .map(|a| a.account.to_string())
+            .ok_or_else(|| ApiError::invalid(format!("IamRoleArn `{role}` is not a role ARN")))?;
+        self.authorize(who, "iam:PassRole", &role, &account, None)?;
+        Ok(role)
+    }
+
+    pub(super) fn start_backup_job(&self, who: &Identity, action: &str, body: &Value) -> Res {
+        let name = required(body, "BackupVaultName")?;
+        let resource = required(body, "ResourceArn")?.to_string();
+        let v = self.vault(who, name, &HashMap::new())?;
+        let vault_arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+        self.authorize(who, action, &vault_arn, account_of(&v), Some(&v))?;
+        let role = self.pass_role(who, body)?;
+        let ty = resource_type(&resource).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "Resource {resource} is not of a type AWS Backup protects"
+            ))
+        })?;
+        if let Some(a) = vaultward_iam::arn::Arn::parse(&resource) {
+            if !a.region.is_empty() && a.region != self.config.region {
+                return Err(ApiError::invalid(format!(
+                    "Resource {resource} is not in this service's region {}",
+                    self.config.region
+                )));
+            }
+            // AWS Backup backs up a resource only from the resource's own account: a
+            // backup job never reaches into another account (nor copies its tags).
+            // S3 bucket ARNs name no account; the configured tags say whose it is.
+            let owner = if a.account.is_empty() {
+                self.config.resource_owner(&resource)
+            } else {
+                Some(a.account.to_string())
+            };
+            if owner.as_deref().is_some_and(|o| o != who.account) {
+                return Err(ApiError::denied(format!(
+                    "User: {} is not authorized to perform: {action} on resource: {resource}: the resource belongs to another account",
+                    who.principal
+                )));
+            }
+        }
+        let lifecycle = body.get("Lifecycle").cloned().unwrap_or_else(|| json!({}));
+        let (cold, delete) = check_lifecycle(&lifecycle)?;
+        let job_tags = tags_of(body.get("RecoveryPointTags"), "RecoveryPointTags")?;
+        let now = self.clock.now();
+        let id = uuid::Uuid::new_v4().to_string().to_uppercase();
+        let mut job = json!({
+            "JobKind": "backup", "BackupJobId": id, "AccountId": who.account,
+            "BackupVaultName": name, "BackupVaultArn": vault_arn, "ResourceArn": resource,
+            "ResourceType": ty, "IamRoleArn": role, "CreationDate": now,
+            "CreatedBy": {}, "RecoveryPointLifecycle": lifecycle,
+        });
+        // The job's tags win over the source's (the seed's "Copy tags permissions").
+        let tags = self.merged_tags(&resource, job_tags);
+        let failure = job_failure(&tags, &v, delete);
+        let mut records = Vec::new();
+        if let Some(msg) = failure {
+            job["State"] = json!("FAILED");
+            job["StatusMessage"] = json!(msg);
+            job["CompletionDate"] = json!(now);
+        } else {
+            let rp_arn = self.new_recovery_point_arn(&resource, ty, &who.account, now);
+            job["State"] = json!("COMPLETED");
+            job["PercentDone"] = json!("100.0");
+            job["CompletionDate"] = json!(now);
+            job["RecoveryPointArn"] = json!(rp_arn);
+            job["BackupSizeInBytes"] = json!(0);
+            let rp = json!({
+                "RecoveryPointArn": rp_arn, "BackupVaultName": name, "BackupVaultArn": vault_arn,
+                "ResourceArn": resource, "ResourceType": ty,
+                "IamRoleArn": role, "Status": "COMPLETED", "CreationDate": now,
+                "CompletionDate": now, "BackupSizeInBytes": 0, "Lifecycle": lifecycle,
+                "CalculatedLifecycle": calculated(now, cold, delete),
+                "EncryptionKeyArn": v["EncryptionKeyArn"], "IsEncrypted": true,
+                "StorageClass": "WARM", "CreatedBy": {"BackupJobId": id},
+            });
+            records.push((
+                Kind::RecoveryPoint,
+                rp_arn.clone(),
+                Some(vault_arn.clone()),
+                rp,
+            ));
+            records.push((Kind::Tags, rp_arn, None, json!(tags)));
+        }
+        records.push((
+            Kind::Job,
+            format!("backup:{id}"),
+            Some(who.account.clone()),
+            job.clone(),
+        ));
+        self.store.insert_many(&records)?;
+        let mut out = json!({"BackupJobId": id, "CreationDate": now, "IsParent": false});
+        if let Some(rp) = job.get("RecoveryPointArn") {
+            out["RecoveryPointArn"] = rp.clone();
+        }
+        Ok(out)
+    }
+
+    pub(super) fn describe_job(&self, who: &Identity, action: &str, kind: &str, id: &str) -> Res {
+        self.authorize(who, action, "*", &who.account, None)?;
+        match self.store.get(Kind::Job, &format!("{kind}:{id}"))? {
+            Some(j) if j["AccountId"] == json!(who.account) => Ok(job_view(&j)),
+            _ => Err(ApiError::not_found(format!("Job {id} does not exist"))),
+        }
+    }
+
+    pub(super) fn start_restore_job(&self, who: &Identity, action: &str, body: &Value) -> Res {
+        let rp_arn = required(body, "RecoveryPointArn")?.to_string();
+        if !body.get("Metadata").is_some_and(Value::is_object) {
+            return Err(ApiError::missing("Metadata"));
+        }
+        let rp = self
+            .store
+            .get(Kind::RecoveryPoint, &rp_arn)?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("Recovery point {rp_arn} does not exist"))
+            })?;
+        let v = self
+            .store
+            .get(Kind::Vault, rp["BackupVaultArn"].as_str().unwrap_or(""))?
+            .ok_or_else(|| ApiError::not_found("the recovery point's vault does not exist"))?;
+        self.authorize(who, action, &rp_arn, account_of(&v), Some(&v))?;
+        let role = self.pass_role(who, body)?;
+        let now = self.clock.now();
+        let id = uuid::Uuid::new_v4().to_string().to_uppercase();
+        let job = json!({
+            "JobKind": "restore", "RestoreJobId": id, "AccountId": who.account,
+            "RecoveryPointArn": rp_arn, "SourceResourceArn": rp["ResourceArn"],
+            "BackupVaultArn": rp["BackupVaultArn"], "CreationDate": now, "CompletionDate": now,
+            "Status": "COMPLETED", "PercentDone": "100.0", "BackupSizeInBytes": 0,
+            "IamRoleArn": role, "ResourceType": rp["ResourceType"],
+            "RecoveryPointCreationDate": rp["CreationDate"],
+        });
+        self.store.insert(
+            Kind::Job,
+            &format!("restore:{id}"),
+            Some(&who.account),
+            &job,
+        )?;
+        Ok(json!({"RestoreJobId": id}))
+    }
+
+    pub(super) fn start_copy_job(&self, who: &Identity, action: &str, body: &Value) -> Res {
+        let rp_arn = required(body, "RecoveryPointArn")?.to_string();
+        let source_name = required(body, "SourceBackupVaultName")?;
+        let dest_arn = required(body, "DestinationBackupVaultArn")?.to_string();
+        let source = self.vault(who, source_name, &HashMap::new())?;
+        let rp = self.recovery_point(&source, &rp_arn)?;
+        self.authorize(who, action, &rp_arn, account_of(&source), Some(&source))?;
+        let dest = self.store.get(Kind::Vault, &dest_arn)?.ok_or_else(|| {
+            ApiError::not_found(format!("Backup vault {dest_arn} does not exist"))
+        })?;
+        let dest_account = dest["AccountId"].as_str().unwrap_or("").to_string();
+        self.authorize(
+            who,
+            "backup:CopyIntoBackupVault",
+            &dest_arn,
+            &dest_account,
+            Some(&dest),
+        )?;
+        let role = self.pass_role(who, body)?;
+        let lifecycle = body
+            .get("Lifecycle")
+            .cloned()
+            .unwrap_or_else(|| rp["Lifecycle"].clone());
+        let (cold, delete) = check_lifecycle(&lifecycle)?;
+        let now = self.clock.now();
+        let id = uuid::Uuid::new_v4().to_string().to_uppercase();
+        // The recovery point's tags (set by its backup job) win over the source resource's.
+        let resource = rp["ResourceArn"].as_str().unwrap_or("").to_string();
+        let tags = self.merged_tags(&resource, self.tags(&rp_arn)?);
+        let mut job = json!({
+            "JobKind": "copy", "CopyJobId": id, "AccountId": who.account,
+            "SourceBackupVaultArn": source["BackupVaultArn"], "SourceRecoveryPointArn": rp_arn,
+            "DestinationBackupVaultArn": dest_arn, "ResourceArn": resource,
+            "ResourceType": rp["ResourceType"], "IamRoleArn": role, "CreationDate": now,
+            "CompletionDate": now, "BackupSizeInBytes": 0, "CreatedBy": {},
+            "DestinationRecoveryPointLifecycle": lifecycle,
+        });
+        let failure = job_failure(&tags, &dest, delete);
+        let mut records = Vec::new();
+        if let Some(msg) = failure {
+            job["State"] = json!("FAILED");
+            job["StatusMessage"] = json!(msg);
+        } else {
+            let ty = rp["ResourceType"].as_str().unwrap_or("");
+            let new_arn = self.new_recovery_point_arn(&resource, ty, &dest_account, now);
+            job["State"] = json!("COMPLETED");
+            job["DestinationRecoveryPointArn"] = json!(new_arn);
+            let mut copy = rp.clone();
+            copy["RecoveryPointArn"] = json!(new_arn);
+            copy["BackupVaultName"] = dest["BackupVaultName"].clone();
+            copy["BackupVaultArn"] = json!(dest_arn);
+            copy["SourceBackupVaultArn"] = source["BackupVaultArn"].clone();
+            copy["CreationDate"] = json!(now);
+            copy["CompletionDate"] = json!(now);
+            copy["Lifecycle"] = lifecycle.clone();
+            copy["CalculatedLifecycle"] = calculated(now, cold, delete);
+            copy["EncryptionKeyArn"] = dest["EncryptionKeyArn"].clone();
+            copy["CreatedBy"] = json!({"CopyJobId": id});
+            records.push((
+                Kind::RecoveryPoint,
+                new_arn.clone(),
+                Some(dest_arn.clone()),
+                copy,
+            ));
+            records.push((Kind::Tags, new_arn, None, json!(tags)));
+        }
+        records.push((
+            Kind::Job,
+            format!("copy:{id}"),
+            Some(who.account.clone()),
+            job,
+        ));
+        self.store.insert_many(&records)?;
+        Ok(json!({"CopyJobId": id, "CreationDate": now, "IsParent": false}))
+    }
+}
+
+/// A listing's filters: equality on fields, and time bounds (ISO 8601, as the AWS CLI and
+/// SDKs send timestamps in a query string, or epoch seconds).
+pub(super) struct Filter {
+    equal: Vec<(String, String)>,
+    /// (field, bound, keep when the field is after the bound)
+    times: Vec<(String, f64, bool)>,
+}
+
+pub(super) fn parse_time(s: &str) -> Option<f64> {
+    if let Ok(n) = s.parse::<f64>() {
+        return Some(n);
+    }
+    // 2026-11-23T16:00:00Z, or with fractional seconds.
+    let digits: String = s
+        .split('.')
+        .next()?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if digits.len() != 14 {
+        return None;
+    }
+    crate::sigv4::parse_amz_date(&format!("{}T{}Z", &digits[..8], &digits[8..])).map(|t| t as f64)
+}
+
+impl Filter {
+    pub(super) fn new(
+        q: &HashMap<String, String>,
+        equal: &[(&str, &str)],
+        times: &[(&str, &str, bool)],
+    ) -> Result<Filter, ApiError> {
+        let mut f = Filter {
+            equal: Vec::new(),
+            times: Vec::new(),
+        };
+        for (k, v) in q {
+            if matches!(
+                k.as_str(),
+                "maxResults" | "nextToken" | "backupVaultAccountId"
+            ) {
+                continue;
+            }
+            if let Some((_, field)) = equal.iter().find(|(qk, _)| qk == k) {
+                f.equal.push((field.to_string(), v.clone()));
+            } else if let Some((_, field, after)) = times.iter().find(|(qk, _, _)| qk == k) {
+                let t = parse_time(v)
+                    .ok_or_else(|| ApiError::invalid(format!("`{k}`: `{v}` is not a timestamp")))?;
+                f.times.push((field.to_string(), t, *after));
+            } else {
+                return Err(ApiError::invalid(format!(
+                    "`{k}` is not a filter of this operation"
+                )));
+            }
+        }
+        Ok(f)
+    }
+
+    pub(super) fn keeps(&self, item: &Value) -> bool {
+        self.equal
+            .iter()
+            .all(|(field, want)| item[field.as_str()].as_str() == Some(want.as_str()))
+            && self.times.iter().all(
+                |(field, bound, after)| match item[field.as_str()].as_f64() {
+                    Some(t) if *after => t > *bound,
+                    Some(t) => t < *bound,
+                    None => false,
+                },
+            )
+    }
+}
+
+/// Why a backup or copy job writing `tags` into `vault` with a retention of `delete` days
+/// fails, if it does: too many tags, or a retention outside the vault lock's range.
+pub(super) fn job_failure(
+    tags: &BTreeMap<String, String>,
+    vault: &Value,
+    delete: Option<i64>,
+) -> Option<String> {
+    if tags.len() > MAX_TAGS {
+        Some(TOO_MANY_TAGS.to_string())
+    } else {
+        lock_violation(vault, delete).map(|w| format!("Vault lock: {w}"))
+    }
+}
+
+/// A job record without the service's own fields.
+pub(super) fn job_view(j: &Value) -> Value {
+    let mut j = j.clone();
+    if let Some(m) = j.as_object_mut() {
+        m.remove("JobKind");
+    }
+    j
+}

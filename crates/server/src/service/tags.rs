@@ -1,0 +1,110 @@
+//! Tags of vaults and recovery points.
+
+use super::*;
+
+impl Service {
+    /// The operations on tags.
+    pub(super) fn tagging(
+        &self,
+        who: &Identity,
+        route: &Route,
+        _q: &HashMap<String, String>,
+        body: &Value,
+        action: &str,
+    ) -> Res {
+        let action = action.to_string();
+        match route {
+            Route::TagResource(arn) | Route::UntagResource(arn) | Route::ListTags(arn) => {
+                let v = self.owning_vault(arn)?;
+                self.authorize(who, &action, arn, account_of(&v), Some(&v))?;
+                match route {
+                    Route::ListTags(_) => Ok(json!({"Tags": self.tags(arn)?})),
+                    Route::TagResource(_) => {
+                        let add = tags_of(body.get("Tags"), "Tags")?;
+                        if add.is_empty() {
+                            return Err(ApiError::missing("Tags"));
+                        }
+                        let mut t = self.tags(arn)?;
+                        t.extend(add);
+                        if t.len() > MAX_TAGS {
+                            return Err(ApiError::new(
+                                400,
+                                "LimitExceededException",
+                                format!("a resource can have at most {MAX_TAGS} tags"),
+                            ));
+                        }
+                        self.store.upsert(Kind::Tags, arn, None, &json!(t))?;
+                        Ok(json!({}))
+                    }
+                    _ => {
+                        let keys = body
+                            .get("TagKeyList")
+                            .and_then(Value::as_array)
+                            .ok_or_else(|| ApiError::missing("TagKeyList"))?;
+                        let mut t = self.tags(arn)?;
+                        for k in keys.iter().filter_map(Value::as_str) {
+                            t.remove(k);
+                        }
+                        self.store.upsert(Kind::Tags, arn, None, &json!(t))?;
+                        Ok(json!({}))
+                    }
+                }
+            }
+            other => Err(ApiError::internal(format!(
+                "{} was routed to the tags module",
+                other.name()
+            ))),
+        }
+    }
+
+    /// A job's tags: the source resource's (from the configuration), overridden by
+    /// `winning` (the job's, or the source recovery point's for a copy).
+    pub(super) fn merged_tags(
+        &self,
+        resource: &str,
+        winning: BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut tags = self
+            .config
+            .resource_tags
+            .get(resource)
+            .cloned()
+            .unwrap_or_default();
+        tags.extend(winning);
+        tags
+    }
+
+    pub(super) fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        Ok(match self.store.get(Kind::Tags, arn)? {
+            Some(v) => serde_json::from_value(v).unwrap_or_default(),
+            None => BTreeMap::new(),
+        })
+    }
+}
+
+pub(super) fn tags_of(v: Option<&Value>, what: &str) -> Result<BTreeMap<String, String>, ApiError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid(format!("{what} must be a map of strings")))?;
+    let mut out = BTreeMap::new();
+    for (k, v) in obj {
+        let v = v.as_str().ok_or_else(|| {
+            ApiError::invalid(format!("{what}: the value of `{k}` must be a string"))
+        })?;
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(ApiError::invalid(format!(
+                "{what}: tag keys starting with `aws:` are reserved"
+            )));
+        }
+        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
+            return Err(ApiError::invalid(format!(
+                "{what}: tag keys are 1 to 128 characters and values up to 256"
+            )));
+        }
+        out.insert(k.clone(), v.to_string());
+    }
+    Ok(out)
+}
