@@ -116,8 +116,15 @@ pub trait Store: Send + Sync {
     fn insert_many(&self, records: &[(Kind, String, Option<String>, Value)]) -> Result<()>;
 }
 
+/// Reader connections beside the writer.
+const READERS: usize = 4;
+
 pub struct SqliteStore {
+    /// The one writer: every write is one transaction on it.
     conn: Mutex<Connection>,
+    /// Readers, taken in turn: in WAL mode they read committed data beside the writer.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
     /// Held for the store's life: one service per data directory.
     _lock: std::fs::File,
 }
@@ -152,10 +159,33 @@ impl SqliteStore {
              CREATE INDEX IF NOT EXISTS records_parent ON records (kind, parent, seq);
              CREATE INDEX IF NOT EXISTS records_seq ON records (seq);",
         )?;
+        let mut readers = Vec::new();
+        for _ in 0..READERS {
+            let r = Connection::open(dir.join("vaultward.sqlite3"))?;
+            r.pragma_update(None, "busy_timeout", 5000)?;
+            r.pragma_update(None, "query_only", true)?;
+            readers.push(Mutex::new(r));
+        }
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers,
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             _lock: lock,
         })
+    }
+
+    /// Runs a read on the next reader connection.
+    fn read<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let n = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(reader) = self.readers.get(n % self.readers.len().max(1)) else {
+            return self.with(f);
+        };
+        let mut c = reader
+            .lock()
+            .map_err(|_| StoreError("a reader's lock is poisoned".into()))?;
+        f(&mut c)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
@@ -190,7 +220,7 @@ impl Store for SqliteStore {
     }
 
     fn get(&self, kind: Kind, key: &str) -> Result<Option<Value>> {
-        self.with(|c| {
+        self.read(|c| {
             let text: Option<String> = c
                 .prepare_cached("SELECT doc FROM records WHERE kind = ?1 AND key = ?2")?
                 .query_row(params![kind.as_str(), key], |r| r.get(0))
@@ -270,7 +300,7 @@ impl Store for SqliteStore {
         after: Option<i64>,
         limit: usize,
     ) -> Result<(Vec<(i64, String)>, Option<i64>)> {
-        self.with(|c| {
+        self.read(|c| {
             let after = after.unwrap_or(0);
             let lim = limit as i64 + 1;
             let rows: Vec<(i64, String)> = match parent {
@@ -305,7 +335,7 @@ impl Store for SqliteStore {
     }
 
     fn count(&self, kind: Kind, parent: &str) -> Result<usize> {
-        self.with(|c| {
+        self.read(|c| {
             let n: i64 = c
                 .prepare_cached("SELECT COUNT(*) FROM records WHERE kind = ?1 AND parent = ?2")?
                 .query_row(params![kind.as_str(), parent], |r| r.get(0))?;
@@ -327,5 +357,61 @@ impl Store for SqliteStore {
             tx.commit()?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    /// Every method works on the writer/readers split (a write on a read-only reader
+    /// connection fails), and reads see what was just committed.
+    #[test]
+    fn every_method_reads_and_writes_on_the_right_connection() {
+        let dir = std::env::temp_dir().join(format!("vaultward-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let s = SqliteStore::open(&dir).unwrap();
+        assert!(s
+            .insert(Kind::Vault, "v", Some("a"), &json!({"n": 1}))
+            .unwrap());
+        assert!(!s
+            .insert(Kind::Vault, "v", Some("a"), &json!({"n": 2}))
+            .unwrap());
+        for _ in 0..READERS * 2 {
+            assert_eq!(s.get(Kind::Vault, "v").unwrap(), Some(json!({"n": 1})));
+        }
+        assert!(s.replace(Kind::Vault, "v", &json!({"n": 3})).unwrap());
+        s.upsert(Kind::Tags, "v", None, &json!({"k": "x"})).unwrap();
+        s.insert_many(&[(Kind::RecoveryPoint, "r".into(), Some("v".into()), json!({}))])
+            .unwrap();
+        assert_eq!(s.count(Kind::RecoveryPoint, "v").unwrap(), 1);
+        assert_eq!(
+            s.list(Kind::Vault, Some("a"), None, 10)
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+        assert_eq!(
+            s.delete_if_childless(Kind::Vault, "v", Kind::RecoveryPoint)
+                .unwrap(),
+            1
+        );
+        assert!(s.delete(Kind::RecoveryPoint, "r").unwrap());
+        assert_eq!(
+            s.delete_if_childless(Kind::Vault, "v", Kind::RecoveryPoint)
+                .unwrap(),
+            0
+        );
+        assert_eq!(s.get(Kind::Vault, "v").unwrap(), None);
+        assert_eq!(
+            s.get(Kind::Tags, "v").unwrap(),
+            None,
+            "tags go with their record"
+        );
+        drop(s);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
