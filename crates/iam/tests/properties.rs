@@ -318,7 +318,9 @@ fn findings_are_capped_without_losing_fatality() {
     let text = format!(r#"{{"Version":"2012-10-17","Statement":[{st}]}}"#);
     let p = parse_policy(&text, PolicyKind::Identity);
     assert!(p.policy.is_none());
-    assert_eq!(p.findings.len(), vaultward_iam::policy::MAX_FINDINGS + 1);
+    // The first 200, the size limit (it is over 10,240 characters), and the summary.
+    assert_eq!(p.findings.len(), vaultward_iam::policy::MAX_FINDINGS + 2);
+    assert!(p.findings.iter().any(|f| f.code == "policy-too-large"));
     let last = p.findings.last().unwrap();
     assert_eq!(last.code, "too-many-findings");
     assert!(
@@ -439,4 +441,35 @@ proptest! {
             }
         }
     }
+}
+
+/// AWS's size limits per policy kind ("IAM and AWS STS quotas", IAM User Guide,
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html; "Quotas for
+/// AWS Organizations", https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html):
+/// IAM counts characters without white space, Organizations every character.
+#[test]
+fn policies_over_aws_size_limits_are_refused() {
+    let with = |n: usize, pad: &str| {
+        let actions: Vec<String> = (0..n).map(|i| format!("\"s3:GetObject{i}\"")).collect();
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",{pad}"Action":[{}],"Resource":"*"}}]}}"#,
+            actions.join(",")
+        )
+    };
+    let too_large = |text: &str, kind| {
+        parse_policy(text, kind)
+            .findings
+            .iter()
+            .any(|f| f.code == "policy-too-large")
+    };
+    // About 6,700 characters: over a boundary's 6,144, under a role's inline 10,240.
+    let doc = with(400, "");
+    assert!(too_large(&doc, PolicyKind::Boundary));
+    assert!(!too_large(&doc, PolicyKind::Identity));
+    assert!(too_large(&doc, PolicyKind::Scp));
+    // White space counts for Organizations, not for IAM.
+    let small = with(200, &" ".repeat(3_000));
+    assert!(!too_large(&small, PolicyKind::Boundary));
+    assert!(too_large(&small, PolicyKind::Scp));
+    assert!(!too_large(&small, PolicyKind::Vault));
 }

@@ -67,6 +67,25 @@ pub fn parse_policy_json(j: &Json<'_>, src: &str, kind: PolicyKind) -> ParsedPol
         scratch: Finding::new(Severity::Warning, "dropped", String::new(), String::new()),
     };
     let policy = r.policy(j);
+    let text = src
+        .get(j.span.start as usize..j.span.end as usize)
+        .unwrap_or(src);
+    if let Some((limit, counted, how)) = size_limit(kind, text) {
+        let (line, column) = r.locator.locate(j.span.start as usize);
+        let mut f = Finding::new(
+            Severity::Error,
+            "policy-too-large",
+            format!(
+                "the policy has {counted} {how}; AWS accepts at most {limit} for {}",
+                kind.describe()
+            ),
+            "$",
+        );
+        f.line = Some(line);
+        f.column = Some(column);
+        f.help = Some("split it into several policies, or remove what it does not need".into());
+        r.findings.push(f);
+    }
     if r.dropped > 0 {
         let mut f = Finding::new(
             if r.dropped_fatal {
@@ -89,6 +108,28 @@ pub fn parse_policy_json(j: &Json<'_>, src: &str, kind: PolicyKind) -> ParsedPol
         policy: if fatal { None } else { policy },
         findings: r.findings,
     }
+}
+
+/// AWS's size limit for a policy of `kind`, when `text` exceeds it: (limit, size, unit).
+/// IAM counts characters without white space ("IAM and AWS STS quotas", IAM User Guide:
+/// managed policies 6,144; a role's inline policies 10,240 together; role trust policies
+/// 2,048, up to 4,096 on request; session policies 2,048); AWS Organizations counts every
+/// character of an SCP or RCP (5,120; "Quotas for AWS Organizations"); S3 bucket policies
+/// are at most 20 KB and KMS key policies 32 KB. Vault access policies have no documented
+/// limit here and are not checked.
+fn size_limit(kind: PolicyKind, text: &str) -> Option<(usize, usize, &'static str)> {
+    let packed = || text.chars().filter(|c| !c.is_whitespace()).count();
+    let (limit, counted, how) = match kind {
+        PolicyKind::Identity => (10_240, packed(), "characters without white space"),
+        PolicyKind::Boundary => (6_144, packed(), "characters without white space"),
+        PolicyKind::Trust => (4_096, packed(), "characters without white space"),
+        PolicyKind::Session => (2_048, packed(), "characters without white space"),
+        PolicyKind::Scp | PolicyKind::Rcp => (5_120, text.chars().count(), "characters"),
+        PolicyKind::Resource => (20_480, text.len(), "bytes"),
+        PolicyKind::Key => (32_768, text.len(), "bytes"),
+        PolicyKind::Vault => return None,
+    };
+    (counted > limit).then_some((limit, counted, how))
 }
 
 /// A policy held in a JSON string: decode it (URL-encoding too) and read it. Findings
