@@ -766,3 +766,43 @@ fn an_expired_token_stays_expired_after_eviction() {
         .unwrap_err();
     assert!(vaultward_server::sts::error_xml(&e).contains("<Code>InvalidClientTokenId</Code>"));
 }
+
+/// A filter that matches little reads a bounded number of records per call and answers a
+/// short page with a token (issue 13: a listing matching nothing scanned every job); the
+/// pages together still hold every match.
+#[test]
+fn a_filtered_listing_reads_a_bounded_number_of_records_per_call() {
+    let f = fixture();
+    f.call("AK1", Route::CreateBackupVault("many".into()), json!({}))
+        .unwrap();
+    for i in 0..1_203 {
+        f.backup(
+            "many",
+            &format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-{i}"),
+            None,
+        );
+    }
+    let target = format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-1202");
+    let mut token: Option<String> = None;
+    let mut calls = 0;
+    let mut found = Vec::new();
+    loop {
+        let mut q: HashMap<String, String> = [("resourceArn".to_string(), target.clone())].into();
+        if let Some(t) = &token {
+            q.insert("nextToken".into(), t.clone());
+        }
+        let page = f
+            .service
+            .handle(&f.who("AK1"), &Route::ListBackupJobs, &q, &json!({}))
+            .unwrap();
+        calls += 1;
+        found.extend(page["BackupJobs"].as_array().unwrap().iter().cloned());
+        match page.get("NextToken").and_then(Value::as_str) {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    assert!(calls >= 2, "{calls} calls: the first read every job");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["ResourceArn"], json!(target));
+}

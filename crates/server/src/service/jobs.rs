@@ -5,6 +5,9 @@ use super::recovery_points::{calculated, check_lifecycle};
 use super::tags::tags_of;
 use super::*;
 
+/// Records one filtered listing call reads at most before it answers with a token.
+const MAX_SCANNED: usize = 1_000;
+
 impl Service {
     /// The operations on jobs.
     pub(super) fn jobs(
@@ -73,6 +76,7 @@ impl Service {
     ) -> Result<(Vec<Value>, Option<i64>), ApiError> {
         let mut out = Vec::new();
         let mut cursor = after;
+        let mut scanned = 0usize;
         loop {
             let page = self.store.list(kind, Some(parent), cursor, limit)?;
             let more = page.next.is_some();
@@ -86,7 +90,11 @@ impl Service {
                     return Ok((out, if rest { Some(seq) } else { None }));
                 }
             }
+            scanned = scanned.saturating_add(n);
             match page.next {
+                // One call reads a bounded number of records: a filter that matches little
+                // answers a short page and a token to go on, as AWS's listings may.
+                Some(next) if scanned >= MAX_SCANNED => return Ok((out, Some(next))),
                 Some(n) => cursor = Some(n),
                 None => return Ok((out, None)),
             }
