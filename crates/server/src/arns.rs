@@ -14,7 +14,7 @@ pub fn resource_type(resource_arn: &str) -> Option<&'static str> {
         "rds" if r.starts_with("db:") => "RDS",
         // DocumentDB and Neptune clusters have the same ARN form; they are reported as Aurora.
         "rds" if r.starts_with("cluster:") => "Aurora",
-        "dynamodb" if r.starts_with("table/") && !r[6..].contains('/') => "DynamoDB",
+        "dynamodb" if r.strip_prefix("table/").is_some_and(|t| !t.contains('/')) => "DynamoDB",
         "elasticfilesystem" if r.starts_with("file-system/") => "EFS",
         "fsx" if r.starts_with("file-system/") => "FSx",
         "s3" if !r.is_empty() && !r.contains('/') => "S3",
@@ -29,12 +29,19 @@ pub fn resource_type(resource_arn: &str) -> Option<&'static str> {
 }
 
 fn hex17() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..17].to_string()
+    let mut s = uuid::Uuid::new_v4().simple().to_string();
+    s.truncate(17);
+    s
 }
 
-/// `YYYYMMDDhhmmss` for epoch seconds (UTC).
+/// `YYYYMMDDhhmmss` for epoch seconds (UTC), for years 1970 to 9999 (earlier and later
+/// times are clamped, so the arithmetic below stays far from overflow).
+#[expect(
+    clippy::arithmetic_side_effects,
+    reason = "days since the epoch of a clamped time: every term is bounded by a few million"
+)]
 pub fn compact_time(t: f64) -> String {
-    let secs = t as i64;
+    let secs = (t as i64).clamp(0, 253_402_300_799);
     let days = secs.div_euclid(86400);
     let rem = secs.rem_euclid(86400);
     // Civil date from days (Howard Hinnant's algorithm).
@@ -87,7 +94,11 @@ pub fn recovery_point_arn(
         "DynamoDB" if !advanced_dynamodb => format!(
             "arn:aws:dynamodb:{region}:{account}:{resource}/backup/{:013}-{}",
             (now * 1000.0) as i64,
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .get(..8)
+                .unwrap_or_default()
         ),
         "FSx" => format!("arn:aws:fsx:{region}:{account}:backup/backup-{}", hex17()),
         "Redshift" => format!(
@@ -99,7 +110,11 @@ pub fn recovery_point_arn(
         "S3" => format!(
             "arn:aws:backup:{region}:{account}:recovery-point:{resource}-{}-{}",
             compact_time(now),
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .get(..8)
+                .unwrap_or_default()
         ),
         _ => backup_rp(),
     }
@@ -122,7 +137,11 @@ pub fn iso8601(epoch: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )]
     use super::*;
 
     fn matches(pattern: &str, arn: &str) -> bool {

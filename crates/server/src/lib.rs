@@ -3,6 +3,14 @@
 //! Every request is authenticated with SigV4 against the configured identities and
 //! authorized by the engine (identity policies plus the vault access policy).
 
+// No panic on any input: no slicing that can cut a character, no indexing that can miss,
+// no arithmetic that can overflow (each exception says why it cannot).
+#![deny(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
 pub mod arns;
 pub mod config;
 pub mod error;

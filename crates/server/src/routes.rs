@@ -72,7 +72,7 @@ pub fn route(method: &str, raw_path: &str) -> Option<Route> {
         segs.pop();
     }
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let own = |i: usize| s[i].to_string();
+    let own = |i: usize| s.get(i).map_or_else(String::new, |x| x.to_string());
     Some(match (method, s.as_slice()) {
         ("GET", ["backup-vaults"]) => Route::ListBackupVaults,
         ("PUT", ["backup-vaults", _]) => Route::CreateBackupVault(own(1)),

@@ -116,6 +116,25 @@ fn digest(text: &str) -> String {
 
 type Res = Result<Value, ApiError>;
 
+/// A field of a JSON record, `null` when absent (never a panic, unlike indexing).
+trait Field {
+    fn at(&self, key: &str) -> &Value;
+}
+
+impl Field for Value {
+    fn at(&self, key: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+/// Sets a field of a JSON record (a record is always an object; anything else is left as is).
+fn put(v: &mut Value, key: &str, value: Value) {
+    if let Some(m) = v.as_object_mut() {
+        m.insert(key.to_string(), value);
+    }
+}
+
 fn s<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
     body.get(key).and_then(Value::as_str)
 }
@@ -267,7 +286,7 @@ impl Service {
                     c.insert(
                         key,
                         (set.clone(), needs_tags),
-                        policy_text.len() + session_text.len(),
+                        policy_text.len().saturating_add(session_text.len()),
                     );
                 }
                 (set, needs_tags)
@@ -435,8 +454,11 @@ impl Service {
                 let (rows, next) =
                     self.store
                         .list_raw(Kind::RecoveryPoint, Some(&arn), after, limit)?;
-                let mut out =
-                    String::with_capacity(rows.iter().map(|d| d.1.len() + 1).sum::<usize>() + 64);
+                let mut out = String::with_capacity(
+                    rows.iter()
+                        .map(|d| d.1.len().saturating_add(1))
+                        .fold(64usize, usize::saturating_add),
+                );
                 out.push_str("{\"RecoveryPoints\":[");
                 for (i, (_, doc)) in rows.iter().enumerate() {
                     if i > 0 {
@@ -458,5 +480,5 @@ impl Service {
 
 /// The account that owns a vault record.
 fn account_of(vault: &Value) -> &str {
-    vault["AccountId"].as_str().unwrap_or("")
+    vault.at("AccountId").as_str().unwrap_or("")
 }

@@ -179,7 +179,10 @@ impl SqliteStore {
         let n = self
             .next_reader
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Some(reader) = self.readers.get(n % self.readers.len().max(1)) else {
+        let Some(reader) = self
+            .readers
+            .get(n.checked_rem(self.readers.len()).unwrap_or(0))
+        else {
             return self.with(f);
         };
         let mut c = reader
@@ -302,7 +305,7 @@ impl Store for SqliteStore {
     ) -> Result<(Vec<(i64, String)>, Option<i64>)> {
         self.read(|c| {
             let after = after.unwrap_or(0);
-            let lim = limit as i64 + 1;
+            let lim = (limit as i64).saturating_add(1);
             let rows: Vec<(i64, String)> = match parent {
                 Some(p) => {
                     let mut st = c.prepare_cached(
@@ -362,7 +365,11 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )]
     use super::*;
     use serde_json::json;
 

@@ -50,7 +50,7 @@ impl Service {
                     ],
                 )?;
                 let (out, next) = self.filtered(Kind::Job, &who.account, after, limit, |j| {
-                    j["JobKind"] == "backup" && filter.keeps(j)
+                    j.at("JobKind") == "backup" && filter.keeps(j)
                 })?;
                 let out: Vec<Value> = out.iter().map(job_view).collect();
                 Ok(with_token(json!({"BackupJobs": out}), next))
@@ -86,7 +86,7 @@ impl Service {
                     out.push(item);
                 }
                 if out.len() == limit {
-                    let rest = i + 1 < n || more;
+                    let rest = i.saturating_add(1) < n || more;
                     return Ok((out, if rest { Some(seq) } else { None }));
                 }
             }
@@ -115,7 +115,11 @@ impl Service {
         let name = required(body, "BackupVaultName")?;
         let resource = required(body, "ResourceArn")?.to_string();
         let v = self.vault(who, name, &HashMap::new())?;
-        let vault_arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+        let vault_arn = v
+            .at("BackupVaultArn")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         self.authorize(who, action, &vault_arn, account_of(&v), Some(&v))?;
         let role = self.pass_role(who, body)?;
         let ty = resource_type(&resource).ok_or_else(|| {
@@ -161,23 +165,23 @@ impl Service {
         let failure = job_failure(&tags, &v, delete);
         let mut records = Vec::new();
         if let Some(msg) = failure {
-            job["State"] = json!("FAILED");
-            job["StatusMessage"] = json!(msg);
-            job["CompletionDate"] = json!(now);
+            put(&mut job, "State", json!("FAILED"));
+            put(&mut job, "StatusMessage", json!(msg));
+            put(&mut job, "CompletionDate", json!(now));
         } else {
             let rp_arn = self.new_recovery_point_arn(&resource, ty, &who.account, now);
-            job["State"] = json!("COMPLETED");
-            job["PercentDone"] = json!("100.0");
-            job["CompletionDate"] = json!(now);
-            job["RecoveryPointArn"] = json!(rp_arn);
-            job["BackupSizeInBytes"] = json!(0);
+            put(&mut job, "State", json!("COMPLETED"));
+            put(&mut job, "PercentDone", json!("100.0"));
+            put(&mut job, "CompletionDate", json!(now));
+            put(&mut job, "RecoveryPointArn", json!(rp_arn));
+            put(&mut job, "BackupSizeInBytes", json!(0));
             let rp = json!({
                 "RecoveryPointArn": rp_arn, "BackupVaultName": name, "BackupVaultArn": vault_arn,
                 "ResourceArn": resource, "ResourceType": ty,
                 "IamRoleArn": role, "Status": "COMPLETED", "CreationDate": now,
                 "CompletionDate": now, "BackupSizeInBytes": 0, "Lifecycle": lifecycle,
                 "CalculatedLifecycle": calculated(now, cold, delete),
-                "EncryptionKeyArn": v["EncryptionKeyArn"], "IsEncrypted": true,
+                "EncryptionKeyArn": v.at("EncryptionKeyArn"), "IsEncrypted": true,
                 "StorageClass": "WARM", "CreatedBy": {"BackupJobId": id},
             });
             records.push((
@@ -197,7 +201,7 @@ impl Service {
         self.store.insert_many(&records)?;
         let mut out = json!({"BackupJobId": id, "CreationDate": now, "IsParent": false});
         if let Some(rp) = job.get("RecoveryPointArn") {
-            out["RecoveryPointArn"] = rp.clone();
+            put(&mut out, "RecoveryPointArn", rp.clone());
         }
         Ok(out)
     }
@@ -205,7 +209,7 @@ impl Service {
     pub(super) fn describe_job(&self, who: &Identity, action: &str, kind: &str, id: &str) -> Res {
         self.authorize(who, action, "*", &who.account, None)?;
         match self.store.get(Kind::Job, &format!("{kind}:{id}"))? {
-            Some(j) if j["AccountId"] == json!(who.account) => Ok(job_view(&j)),
+            Some(j) if *j.at("AccountId") == json!(who.account) => Ok(job_view(&j)),
             _ => Err(ApiError::not_found(format!("Job {id} does not exist"))),
         }
     }
@@ -223,7 +227,7 @@ impl Service {
             })?;
         let v = self
             .store
-            .get(Kind::Vault, rp["BackupVaultArn"].as_str().unwrap_or(""))?
+            .get(Kind::Vault, rp.at("BackupVaultArn").as_str().unwrap_or(""))?
             .ok_or_else(|| ApiError::not_found("the recovery point's vault does not exist"))?;
         self.authorize(who, action, &rp_arn, account_of(&v), Some(&v))?;
         let role = self.pass_role(who, body)?;
@@ -231,11 +235,11 @@ impl Service {
         let id = uuid::Uuid::new_v4().to_string().to_uppercase();
         let job = json!({
             "JobKind": "restore", "RestoreJobId": id, "AccountId": who.account,
-            "RecoveryPointArn": rp_arn, "SourceResourceArn": rp["ResourceArn"],
-            "BackupVaultArn": rp["BackupVaultArn"], "CreationDate": now, "CompletionDate": now,
+            "RecoveryPointArn": rp_arn, "SourceResourceArn": rp.at("ResourceArn"),
+            "BackupVaultArn": rp.at("BackupVaultArn"), "CreationDate": now, "CompletionDate": now,
             "Status": "COMPLETED", "PercentDone": "100.0", "BackupSizeInBytes": 0,
-            "IamRoleArn": role, "ResourceType": rp["ResourceType"],
-            "RecoveryPointCreationDate": rp["CreationDate"],
+            "IamRoleArn": role, "ResourceType": rp.at("ResourceType"),
+            "RecoveryPointCreationDate": rp.at("CreationDate"),
         });
         self.store.insert(
             Kind::Job,
@@ -256,7 +260,7 @@ impl Service {
         let dest = self.store.get(Kind::Vault, &dest_arn)?.ok_or_else(|| {
             ApiError::not_found(format!("Backup vault {dest_arn} does not exist"))
         })?;
-        let dest_account = dest["AccountId"].as_str().unwrap_or("").to_string();
+        let dest_account = dest.at("AccountId").as_str().unwrap_or("").to_string();
         self.authorize(
             who,
             "backup:CopyIntoBackupVault",
@@ -268,42 +272,58 @@ impl Service {
         let lifecycle = body
             .get("Lifecycle")
             .cloned()
-            .unwrap_or_else(|| rp["Lifecycle"].clone());
+            .unwrap_or_else(|| rp.at("Lifecycle").clone());
         let (cold, delete) = check_lifecycle(&lifecycle)?;
         let now = self.clock.now();
         let id = uuid::Uuid::new_v4().to_string().to_uppercase();
         // The recovery point's tags (set by its backup job) win over the source resource's.
-        let resource = rp["ResourceArn"].as_str().unwrap_or("").to_string();
+        let resource = rp.at("ResourceArn").as_str().unwrap_or("").to_string();
         let tags = self.merged_tags(&resource, self.tags(&rp_arn)?);
         let mut job = json!({
             "JobKind": "copy", "CopyJobId": id, "AccountId": who.account,
-            "SourceBackupVaultArn": source["BackupVaultArn"], "SourceRecoveryPointArn": rp_arn,
+            "SourceBackupVaultArn": source.at("BackupVaultArn"), "SourceRecoveryPointArn": rp_arn,
             "DestinationBackupVaultArn": dest_arn, "ResourceArn": resource,
-            "ResourceType": rp["ResourceType"], "IamRoleArn": role, "CreationDate": now,
+            "ResourceType": rp.at("ResourceType"), "IamRoleArn": role, "CreationDate": now,
             "CompletionDate": now, "BackupSizeInBytes": 0, "CreatedBy": {},
             "DestinationRecoveryPointLifecycle": lifecycle,
         });
         let failure = job_failure(&tags, &dest, delete);
         let mut records = Vec::new();
         if let Some(msg) = failure {
-            job["State"] = json!("FAILED");
-            job["StatusMessage"] = json!(msg);
+            put(&mut job, "State", json!("FAILED"));
+            put(&mut job, "StatusMessage", json!(msg));
         } else {
-            let ty = rp["ResourceType"].as_str().unwrap_or("");
+            let ty = rp.at("ResourceType").as_str().unwrap_or("");
             let new_arn = self.new_recovery_point_arn(&resource, ty, &dest_account, now);
-            job["State"] = json!("COMPLETED");
-            job["DestinationRecoveryPointArn"] = json!(new_arn);
+            put(&mut job, "State", json!("COMPLETED"));
+            put(&mut job, "DestinationRecoveryPointArn", json!(new_arn));
             let mut copy = rp.clone();
-            copy["RecoveryPointArn"] = json!(new_arn);
-            copy["BackupVaultName"] = dest["BackupVaultName"].clone();
-            copy["BackupVaultArn"] = json!(dest_arn);
-            copy["SourceBackupVaultArn"] = source["BackupVaultArn"].clone();
-            copy["CreationDate"] = json!(now);
-            copy["CompletionDate"] = json!(now);
-            copy["Lifecycle"] = lifecycle.clone();
-            copy["CalculatedLifecycle"] = calculated(now, cold, delete);
-            copy["EncryptionKeyArn"] = dest["EncryptionKeyArn"].clone();
-            copy["CreatedBy"] = json!({"CopyJobId": id});
+            put(&mut copy, "RecoveryPointArn", json!(new_arn));
+            put(
+                &mut copy,
+                "BackupVaultName",
+                dest.at("BackupVaultName").clone(),
+            );
+            put(&mut copy, "BackupVaultArn", json!(dest_arn));
+            put(
+                &mut copy,
+                "SourceBackupVaultArn",
+                source.at("BackupVaultArn").clone(),
+            );
+            put(&mut copy, "CreationDate", json!(now));
+            put(&mut copy, "CompletionDate", json!(now));
+            put(&mut copy, "Lifecycle", lifecycle.clone());
+            put(
+                &mut copy,
+                "CalculatedLifecycle",
+                calculated(now, cold, delete),
+            );
+            put(
+                &mut copy,
+                "EncryptionKeyArn",
+                dest.at("EncryptionKeyArn").clone(),
+            );
+            put(&mut copy, "CreatedBy", json!({"CopyJobId": id}));
             records.push((
                 Kind::RecoveryPoint,
                 new_arn.clone(),
@@ -345,7 +365,12 @@ pub(super) fn parse_time(s: &str) -> Option<f64> {
     if digits.len() != 14 {
         return None;
     }
-    crate::sigv4::parse_amz_date(&format!("{}T{}Z", &digits[..8], &digits[8..])).map(|t| t as f64)
+    crate::sigv4::parse_amz_date(&format!(
+        "{}T{}Z",
+        digits.get(..8).unwrap_or_default(),
+        digits.get(8..).unwrap_or_default()
+    ))
+    .map(|t| t as f64)
 }
 
 impl Filter {

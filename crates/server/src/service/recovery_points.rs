@@ -47,11 +47,11 @@ impl Service {
                 let (v, rp) = self.authorized_recovery_point(who, &action, name, rp_arn, q)?;
                 let lifecycle = body.get("Lifecycle").cloned().unwrap_or_else(|| json!({}));
                 let (cold, delete) = check_lifecycle(&lifecycle)?;
-                let created = rp["CreationDate"].as_f64().unwrap_or(0.0);
+                let created = rp.at("CreationDate").as_f64().unwrap_or(0.0);
                 let now = self.clock.now();
                 // Once in cold storage, the transition cannot be changed (AWS Backup API
                 // reference, UpdateRecoveryPointLifecycle).
-                let old_cold = rp["Lifecycle"]["MoveToColdStorageAfterDays"].as_i64();
+                let old_cold = rp.at("Lifecycle").at("MoveToColdStorageAfterDays").as_i64();
                 if let Some(c) = old_cold {
                     if now >= created + c as f64 * DAY && cold != Some(c) {
                         return Err(ApiError::request(
@@ -63,12 +63,16 @@ impl Service {
                     return Err(ApiError::request(format!("Vault lock: {why}")));
                 }
                 let mut rp = self.recovery_point(&v, rp_arn)?;
-                rp["Lifecycle"] = lifecycle.clone();
-                rp["CalculatedLifecycle"] = calculated(created, cold, delete);
+                put(&mut rp, "Lifecycle", lifecycle.clone());
+                put(
+                    &mut rp,
+                    "CalculatedLifecycle",
+                    calculated(created, cold, delete),
+                );
                 self.store.replace(Kind::RecoveryPoint, rp_arn, &rp)?;
                 Ok(json!({
-                    "BackupVaultArn": v["BackupVaultArn"], "RecoveryPointArn": rp_arn,
-                    "Lifecycle": lifecycle, "CalculatedLifecycle": rp["CalculatedLifecycle"],
+                    "BackupVaultArn": v.at("BackupVaultArn"), "RecoveryPointArn": rp_arn,
+                    "Lifecycle": lifecycle, "CalculatedLifecycle": rp.at("CalculatedLifecycle"),
                 }))
             }
             Route::DeleteRecoveryPoint(name, rp_arn) => {
@@ -78,7 +82,7 @@ impl Service {
                     .and_then(|l| l.get("MinRetentionDays"))
                     .and_then(Value::as_i64)
                 {
-                    let created = rp["CreationDate"].as_f64().unwrap_or(0.0);
+                    let created = rp.at("CreationDate").as_f64().unwrap_or(0.0);
                     if self.clock.now() < created + min as f64 * DAY {
                         return Err(ApiError::request(format!(
                             "Vault lock: the recovery point cannot be deleted before its minimum retention of {min} days"
@@ -114,10 +118,10 @@ impl Service {
     /// A recovery point of `vault` (by its ARN).
     pub(super) fn recovery_point(&self, vault: &Value, rp_arn: &str) -> Res {
         match self.store.get(Kind::RecoveryPoint, rp_arn)? {
-            Some(rp) if rp["BackupVaultArn"] == vault["BackupVaultArn"] => Ok(rp),
+            Some(rp) if rp.at("BackupVaultArn") == vault.at("BackupVaultArn") => Ok(rp),
             _ => Err(ApiError::not_found(format!(
                 "Recovery point {rp_arn} does not exist in backup vault {}",
-                vault["BackupVaultName"].as_str().unwrap_or("")
+                vault.at("BackupVaultName").as_str().unwrap_or("")
             ))),
         }
     }
@@ -146,7 +150,7 @@ impl Service {
         if let Some(rp) = self.store.get(Kind::RecoveryPoint, arn)? {
             if let Some(v) = self
                 .store
-                .get(Kind::Vault, rp["BackupVaultArn"].as_str().unwrap_or(""))?
+                .get(Kind::Vault, rp.at("BackupVaultArn").as_str().unwrap_or(""))?
             {
                 return Ok(v);
             }

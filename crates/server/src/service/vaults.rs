@@ -40,7 +40,7 @@ impl Service {
                     },
                 });
                 if let Some(c) = opt_str(body, "CreatorRequestId")? {
-                    doc["CreatorRequestId"] = json!(c);
+                    put(&mut doc, "CreatorRequestId", json!(c));
                 }
                 // The vault and its tags in one transaction (the writes lock and the data
                 // directory's lock keep the existence check and the insert together).
@@ -85,7 +85,7 @@ impl Service {
                 for v in &page.items {
                     let n = self.store.count(
                         Kind::RecoveryPoint,
-                        v["BackupVaultArn"].as_str().unwrap_or(""),
+                        v.at("BackupVaultArn").as_str().unwrap_or(""),
                     )?;
                     list.push(vault_view(v, n));
                 }
@@ -147,7 +147,11 @@ impl Service {
             self.authorize(who, action, &self.vault_arn(account, name), account, None)?;
         }
         let v = self.vault(who, name, q)?;
-        let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+        let arn = v
+            .at("BackupVaultArn")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         self.authorize(who, action, &arn, account_of(&v), Some(&v))?;
         Ok((v, arn))
     }
@@ -162,7 +166,11 @@ impl Service {
         change: impl FnOnce(&mut Map<String, Value>),
     ) -> Res {
         let mut v = self.vault(who, name, q)?;
-        let arn = v["BackupVaultArn"].as_str().unwrap_or_default().to_string();
+        let arn = v
+            .at("BackupVaultArn")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if let Some(m) = v.as_object_mut() {
             change(m);
         }
@@ -205,22 +213,22 @@ pub(super) fn valid_vault_name(name: &str) -> bool {
 /// The response fields of a vault record.
 pub(super) fn vault_view(v: &Value, recovery_points: usize) -> Value {
     let mut out = json!({
-        "BackupVaultName": v["BackupVaultName"],
-        "BackupVaultArn": v["BackupVaultArn"],
+        "BackupVaultName": v.at("BackupVaultName"),
+        "BackupVaultArn": v.at("BackupVaultArn"),
         "VaultType": "BACKUP_VAULT",
         "VaultState": "AVAILABLE",
-        "EncryptionKeyArn": v["EncryptionKeyArn"],
-        "CreationDate": v["CreationDate"],
+        "EncryptionKeyArn": v.at("EncryptionKeyArn"),
+        "CreationDate": v.at("CreationDate"),
         "NumberOfRecoveryPoints": recovery_points,
         "Locked": v.get("Lock").is_some(),
     });
     if let Some(c) = v.get("CreatorRequestId") {
-        out["CreatorRequestId"] = c.clone();
+        put(&mut out, "CreatorRequestId", c.clone());
     }
     if let Some(l) = v.get("Lock") {
         for k in ["MinRetentionDays", "MaxRetentionDays", "LockDate"] {
             if let Some(x) = l.get(k) {
-                out[k] = x.clone();
+                put(&mut out, k, x.clone());
             }
         }
     }
@@ -234,12 +242,12 @@ pub fn validate_vault_policy(text: &str) -> Result<(), ApiError> {
         .map_err(|e| ApiError::invalid(format!("Invalid backup vault access policy: {e}")))?;
     let doc: Value = serde_json::from_str(text)
         .map_err(|e| ApiError::invalid(format!("Invalid backup vault access policy: {e}")))?;
-    let statements = match &doc["Statement"] {
+    let statements = match doc.at("Statement") {
         Value::Array(a) => a.clone(),
         other => vec![other.clone()],
     };
     for (i, st) in statements.iter().enumerate() {
-        let actions = match &st["Action"] {
+        let actions = match &st.at("Action") {
             Value::String(a) => vec![a.clone()],
             Value::Array(a) => a
                 .iter()
