@@ -103,9 +103,9 @@ fn render(r: &FixReport, dir: &str, role: &str) -> String {
             if verified == 1 { "" } else { "es" }
         ),
         FixStatus::Incomplete => format!(
-            "NOT FIXED: {verified} of {} patches verified, {manual} finding group{} need a person (MANUAL above); with the verified patches applied, `check` is {} with {} finding{} left\n",
+            "NOT FIXED: {verified} of {} patches verified, {manual} finding group{} a person (MANUAL above); with the verified patches applied, `check` is {} with {} finding{} left\n",
             patches.len(),
-            if manual == 1 { "" } else { "s" },
+            if manual == 1 { " needs" } else { "s need" },
             r.after.name(),
             r.remaining.len(),
             if r.remaining.len() == 1 { "" } else { "s" },
