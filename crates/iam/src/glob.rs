@@ -249,7 +249,7 @@ fn match_tokens(tokens: &[Token], text: &str, fold: bool) -> bool {
                     }
                 }
                 Token::One => {
-                    if let Some(c) = text[pos..].chars().next() {
+                    if let Some(c) = text.get(pos..).and_then(|t| t.chars().next()) {
                         pos += c.len_utf8();
                         ti += 1;
                         continue;
@@ -261,7 +261,7 @@ fn match_tokens(tokens: &[Token], text: &str, fold: bool) -> bool {
         }
         // Mismatch: let the last star swallow one more character.
         match star {
-            Some((next, from)) => match text[from..].chars().next() {
+            Some((next, from)) => match text.get(from..).and_then(|t| t.chars().next()) {
                 Some(c) => {
                     let from = from + c.len_utf8();
                     star = Some((next, from));

@@ -223,7 +223,15 @@ impl<'a> Parser<'a> {
             }
             self.digits();
         }
-        Ok(Value::Number(&self.src[start..self.pos]))
+        Ok(Value::Number(self.slice(start, self.pos)?))
+    }
+
+    /// The text between two positions the reader reached (always on character boundaries:
+    /// it stops only at ASCII bytes).
+    fn slice(&self, from: usize, to: usize) -> Result<&'a str, JsonError> {
+        self.src
+            .get(from..to)
+            .ok_or(JsonError::NotCharBoundary { offset: from })
     }
 
     fn digits(&mut self) {
@@ -246,7 +254,7 @@ impl<'a> Parser<'a> {
                 self.pos = start + n;
                 match self.bytes[self.pos] {
                     b'"' => {
-                        let s = &self.src[start..self.pos];
+                        let s = self.slice(start, self.pos)?;
                         self.pos += 1;
                         return Ok(s);
                     }
@@ -255,7 +263,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let mut out = String::from(&self.src[start..self.pos]);
+        let mut out = String::from(self.slice(start, self.pos)?);
         loop {
             match self.peek() {
                 None => return Err(JsonError::UnterminatedString { offset: open }),
@@ -297,7 +305,7 @@ impl<'a> Parser<'a> {
                         }
                         self.pos += 1;
                     }
-                    out.push_str(&self.src[run..self.pos]);
+                    out.push_str(self.slice(run, self.pos)?);
                 }
             }
         }
@@ -472,7 +480,7 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let before = src.get(..offset).unwrap_or(src);
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
+    let col = before.get(line_start..).map_or(0, |t| t.chars().count()) + 1;
     (line, col)
 }
 

@@ -14,6 +14,10 @@
 //! assert_eq!(authorize(&req, &set).decision, Decision::Allow);
 //! ```
 
+// No slicing that can cut a character: every slice of text is `get` (issue 13; indexing
+// and arithmetic are denied in `crates/server`, not yet here).
+#![deny(clippy::string_slice)]
+
 pub mod arn;
 pub mod authorizer;
 pub mod case;

@@ -147,15 +147,17 @@ fn split_parts(raw: &str) -> Result<Vec<Part>, VariableSyntaxError> {
     let mut rest = raw;
     let mut offset = 0;
     while let Some(i) = rest.find("${") {
-        text.push_str(&rest[..i]);
+        // `find` and `find_close` return positions of ASCII characters (`$`, `}`), so every
+        // slice below is on character boundaries; `get` keeps that a checked fact.
+        text.push_str(rest.get(..i).unwrap_or_default());
         let body_start = i + 2;
-        let Some(close) = find_close(&rest[body_start..]) else {
+        let Some(close) = rest.get(body_start..).and_then(find_close) else {
             return Err(VariableSyntaxError {
                 offset: offset + i,
                 message: "policy variable `${` is not closed with `}`".into(),
             });
         };
-        let body = &rest[body_start..body_start + close];
+        let body = rest.get(body_start..body_start + close).unwrap_or_default();
         let part = parse_body(body).map_err(|message| VariableSyntaxError {
             offset: offset + i,
             message,
@@ -166,7 +168,7 @@ fn split_parts(raw: &str) -> Result<Vec<Part>, VariableSyntaxError> {
         parts.push(part);
         let consumed = body_start + close + 1;
         offset += consumed;
-        rest = &rest[consumed..];
+        rest = rest.get(consumed..).unwrap_or_default();
     }
     text.push_str(rest);
     if !text.is_empty() {

@@ -54,7 +54,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
                 if end == start {
                     return None;
                 }
-                let frac = &s[start..end.min(start + 3)];
+                let frac = s.get(start..end.min(start + 3))?;
                 millis = frac.parse::<i64>().ok()? * 10i64.pow(3 - frac.len() as u32);
                 i = end;
             }

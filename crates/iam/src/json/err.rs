@@ -24,6 +24,9 @@ pub enum JsonError {
     TrailingText { offset: usize },
     #[error("JSON nested too deeply")]
     TooDeep { offset: usize },
+    /// A position inside a character: never expected, reported rather than a panic.
+    #[error("the reader lost its place inside a character")]
+    NotCharBoundary { offset: usize },
 }
 
 impl JsonError {
@@ -35,7 +38,8 @@ impl JsonError {
             | JsonError::BadEscape { offset }
             | JsonError::ControlCharacter { offset }
             | JsonError::TrailingText { offset }
-            | JsonError::TooDeep { offset } => offset,
+            | JsonError::TooDeep { offset }
+            | JsonError::NotCharBoundary { offset } => offset,
         }
     }
 }

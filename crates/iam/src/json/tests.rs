@@ -1,3 +1,5 @@
+#![allow(clippy::string_slice)]
+
 use super::*;
 
 fn parse(src: &str) -> Result<Json<'static>, JsonError> {
