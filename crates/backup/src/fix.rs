@@ -323,7 +323,6 @@ fn exempt_in_deny(
     Some((doc, caveats))
 }
 
-/// Replaces the statement with Sid `sid` (or appends one): `make(actions already granted)`.
 /// Whether the IAM export shows `user` with a permissions boundary (`None`: not shown).
 fn user_has_boundary(s: &Snapshot, user: &str) -> Option<bool> {
     iam_list(s, "UserDetailList")
@@ -332,6 +331,7 @@ fn user_has_boundary(s: &Snapshot, user: &str) -> Option<bool> {
         .map(|u| u.get("PermissionsBoundary").is_some_and(|b| !b.is_null()))
 }
 
+/// Replaces the statement with Sid `sid` (or appends one): `make(actions already granted)`.
 fn upsert_statement(doc: &Value, sid: &str, make: impl Fn(&[String]) -> Value) -> Value {
     let mut doc = doc.clone();
     if !doc.is_object() {
@@ -383,15 +383,7 @@ fn other_principals(s: &Snapshot, role: &str) -> Vec<(String, Option<String>)> {
             Some(format!("arn:aws:iam::{acct}:role/SomeOtherRole")),
         ),
     ];
-    let list = |key: &str| -> Vec<Value> {
-        s.iam
-            .as_ref()
-            .and_then(|i| i.get(key))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    for r in list("RoleDetailList") {
+    for r in iam_list(s, "RoleDetailList") {
         let (Some(arn), Some(name)) = (
             r.get("Arn").and_then(Value::as_str),
             r.get("RoleName").and_then(Value::as_str),
@@ -405,7 +397,7 @@ fn other_principals(s: &Snapshot, role: &str) -> Vec<(String, Option<String>)> {
             ));
         }
     }
-    for u in list("UserDetailList") {
+    for u in iam_list(s, "UserDetailList") {
         if let Some(arn) = u.get("Arn").and_then(Value::as_str) {
             out.push((arn.to_string(), Some(arn.to_string())));
         }
@@ -624,14 +616,9 @@ fn model_statement(s: &Snapshot, role: &str, op: Op, action: &str) -> Option<Val
 }
 
 fn role_in_export(s: &Snapshot, role: &str) -> bool {
-    s.iam
-        .as_ref()
-        .and_then(|i| i.get("RoleDetailList"))
-        .and_then(Value::as_array)
-        .is_some_and(|l| {
-            l.iter()
-                .any(|r| r.get("Arn").and_then(Value::as_str) == Some(role))
-        })
+    iam_list(s, "RoleDetailList")
+        .iter()
+        .any(|r| r.get("Arn").and_then(Value::as_str) == Some(role))
 }
 
 fn managed_by_aws(policy_arn: &str) -> bool {
@@ -804,7 +791,7 @@ fn read_doc(s: &Snapshot, doc: &DocRef) -> Result<Option<Value>, String> {
         }
         DocRef::Boundary { policy } | DocRef::ManagedPolicy { policy } => {
             let p = iam_list(s, "Policies")
-                .into_iter()
+                .iter()
                 .find(|p| p.get("Arn").and_then(Value::as_str) == Some(policy))
                 .ok_or_else(missing)?;
             let v = as_list(&p["PolicyVersionList"])
@@ -815,7 +802,7 @@ fn read_doc(s: &Snapshot, doc: &DocRef) -> Result<Option<Value>, String> {
         }
         DocRef::InlinePolicy { role, name } => {
             let r = iam_list(s, "RoleDetailList")
-                .into_iter()
+                .iter()
                 .find(|r| r.get("Arn").and_then(Value::as_str) == Some(role))
                 .ok_or_else(missing)?;
             Ok(as_list(&r["RolePolicyList"])
@@ -839,13 +826,14 @@ fn read_doc(s: &Snapshot, doc: &DocRef) -> Result<Option<Value>, String> {
     }
 }
 
-fn iam_list(s: &Snapshot, key: &str) -> Vec<Value> {
+/// A list of the IAM export (`RoleDetailList`, `UserDetailList`, `Policies`), empty when
+/// absent.
+fn iam_list<'s>(s: &'s Snapshot, key: &str) -> &'s [Value] {
     s.iam
         .as_ref()
         .and_then(|i| i.get(key))
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+        .map_or(&[], Vec::as_slice)
 }
 
 /// Writes a document into the snapshot.
@@ -1111,14 +1099,29 @@ fn patch_doc(
     Ok((new, what.join("; "), caveats))
 }
 
-/// Where the patch's file goes, and the AWS CLI command that applies it.
-fn target_and_apply(s: &Snapshot, doc: &DocRef, file: &str) -> (&'static str, String, Applier) {
+/// What a patch's file is: `bucket-policy`, `key-policy`, `scp`, ...
+fn target_name(doc: &DocRef) -> &'static str {
+    match doc {
+        DocRef::BucketPolicy { .. } => "bucket-policy",
+        DocRef::KeyPolicy { .. } => "key-policy",
+        DocRef::VaultPolicy { .. } => "vault-access-policy",
+        DocRef::Scp { .. } => "scp",
+        DocRef::Rcp { .. } => "rcp",
+        DocRef::Boundary { .. } => "permissions-boundary",
+        DocRef::ManagedPolicy { .. } => "managed-policy",
+        DocRef::InlinePolicy { .. } => "inline-policy",
+        DocRef::OwnershipControls { .. } => "ownership-controls",
+        DocRef::ScpLevel { .. } | DocRef::RoleIdentity { .. } | DocRef::Vendor => "document",
+    }
+}
+
+/// The AWS CLI command that applies the patch's `file`, and whose credentials it needs.
+fn apply_command(s: &Snapshot, doc: &DocRef, file: &str) -> (String, Applier) {
     let here = Applier::Account {
         account: s.account_id.clone(),
     };
     match doc {
         DocRef::BucketPolicy { bucket } => (
-            "bucket-policy",
             format!("aws s3api put-bucket-policy --bucket {bucket} --policy file://{file}"),
             here,
         ),
@@ -1132,7 +1135,6 @@ fn target_and_apply(s: &Snapshot, doc: &DocRef, file: &str) -> (&'static str, St
                 .map(|a| format!(" --region {}", a.region))
                 .unwrap_or_default();
             (
-                "key-policy",
                 format!("aws kms put-key-policy --key-id {key} --policy-name default --policy file://{file}{region}"),
                 Applier::Account { account },
             )
@@ -1147,7 +1149,6 @@ fn target_and_apply(s: &Snapshot, doc: &DocRef, file: &str) -> (&'static str, St
                 .map(|a| format!(" --region {}", a.region))
                 .unwrap_or_default();
             (
-                "vault-access-policy",
                 format!("aws backup put-backup-vault-access-policy --backup-vault-name {name} --policy file://{file}{region}"),
                 here,
             )
@@ -1167,22 +1168,15 @@ fn target_and_apply(s: &Snapshot, doc: &DocRef, file: &str) -> (&'static str, St
                     str::to_string,
                 );
             (
-                if scp { "scp" } else { "rcp" },
                 format!("aws organizations update-policy --policy-id {id} --content file://{file}"),
                 Applier::ManagementAccount,
             )
         }
         DocRef::Boundary { policy } | DocRef::ManagedPolicy { policy } => (
-            if matches!(doc, DocRef::Boundary { .. }) {
-                "permissions-boundary"
-            } else {
-                "managed-policy"
-            },
             format!("aws iam create-policy-version --policy-arn {policy} --policy-document file://{file} --set-as-default"),
             here,
         ),
         DocRef::InlinePolicy { role, name } => (
-            "inline-policy",
             format!(
                 "aws iam put-role-policy --role-name {} --policy-name {name} --policy-document file://{file}",
                 role.rsplit('/').next().unwrap_or(role)
@@ -1190,12 +1184,11 @@ fn target_and_apply(s: &Snapshot, doc: &DocRef, file: &str) -> (&'static str, St
             here,
         ),
         DocRef::OwnershipControls { bucket } => (
-            "ownership-controls",
             format!("aws s3api put-bucket-ownership-controls --bucket {bucket} --ownership-controls file://{file}"),
             here,
         ),
         DocRef::ScpLevel { .. } | DocRef::RoleIdentity { .. } | DocRef::Vendor => {
-            ("document", String::new(), here)
+            (String::new(), here)
         }
     }
 }
@@ -1373,7 +1366,7 @@ fn finish(
 ) -> FixReport {
     let mut entries = Vec::new();
     for (n, d) in drafts.into_iter().enumerate() {
-        let (target, _, _) = target_and_apply(s, &d.doc, "");
+        let target = target_name(&d.doc);
         let name = match &d.doc {
             DocRef::BucketPolicy { bucket } | DocRef::OwnershipControls { bucket } => {
                 bucket.clone()
@@ -1386,7 +1379,7 @@ fn finish(
             _ => "document".into(),
         };
         let file = format!("{:02}-{name}-{target}.json", n + 1);
-        let (_, apply, applied_by) = target_and_apply(s, &d.doc, &file);
+        let (apply, applied_by) = apply_command(s, &d.doc, &file);
         let before = d.original.as_ref().map(pretty).unwrap_or_default();
         let after_text = pretty(&d.after);
         let mut caveats = d.caveats;

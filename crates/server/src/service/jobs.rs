@@ -18,17 +18,16 @@ impl Service {
         body: &Value,
         action: &str,
     ) -> Res {
-        let action = action.to_string();
         match route {
-            Route::StartBackupJob => self.start_backup_job(who, &action, body),
-            Route::DescribeBackupJob(id) => self.describe_job(who, &action, "backup", id),
-            Route::DescribeRestoreJob(id) => self.describe_job(who, &action, "restore", id),
+            Route::StartBackupJob => self.start_backup_job(who, action, body),
+            Route::DescribeBackupJob(id) => self.describe_job(who, action, "backup", id),
+            Route::DescribeRestoreJob(id) => self.describe_job(who, action, "restore", id),
             Route::DescribeCopyJob(id) => {
-                let job = self.describe_job(who, &action, "copy", id)?;
+                let job = self.describe_job(who, action, "copy", id)?;
                 Ok(json!({"CopyJob": job}))
             }
             Route::ListBackupJobs => {
-                self.authorize(who, &action, "*", &who.account, None)?;
+                self.authorize(who, action, "*", &who.account, None)?;
                 let (after, limit) = page_args(q)?;
                 let filter = Filter::new(
                     q,
@@ -55,8 +54,8 @@ impl Service {
                 let out: Vec<Value> = out.iter().map(job_view).collect();
                 Ok(with_token(json!({"BackupJobs": out}), next))
             }
-            Route::StartRestoreJob => self.start_restore_job(who, &action, body),
-            Route::StartCopyJob => self.start_copy_job(who, &action, body),
+            Route::StartRestoreJob => self.start_restore_job(who, action, body),
+            Route::StartCopyJob => self.start_copy_job(who, action, body),
             other => Err(ApiError::internal(format!(
                 "{} was routed to the jobs module",
                 other.name()

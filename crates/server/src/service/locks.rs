@@ -12,10 +12,9 @@ impl Service {
         body: &Value,
         action: &str,
     ) -> Res {
-        let action = action.to_string();
         match route {
             Route::PutBackupVaultLockConfiguration(name) => {
-                let (v, _) = self.authorized_vault(who, &action, name, q)?;
+                let (v, _) = self.authorized_vault(who, action, name, q)?;
                 let now = self.clock.now();
                 self.check_lock_mutable(&v, now)?;
                 let lock = lock_config(body, now)?;
@@ -24,7 +23,7 @@ impl Service {
                 })
             }
             Route::DeleteBackupVaultLockConfiguration(name) => {
-                let (v, _) = self.authorized_vault(who, &action, name, q)?;
+                let (v, _) = self.authorized_vault(who, action, name, q)?;
                 self.check_lock_mutable(&v, self.clock.now())?;
                 self.update_vault(who, name, q, |m| {
                     m.remove("Lock");

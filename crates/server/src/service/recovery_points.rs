@@ -14,10 +14,9 @@ impl Service {
         body: &Value,
         action: &str,
     ) -> Res {
-        let action = action.to_string();
         match route {
             Route::ListRecoveryPointsByBackupVault(name) => {
-                let (_, arn) = self.authorized_vault(who, &action, name, q)?;
+                let (_, arn) = self.authorized_vault(who, action, name, q)?;
                 let (after, limit) = page_args(q)?;
                 let filter = Filter::new(
                     q,
@@ -40,11 +39,11 @@ impl Service {
                 Ok(with_token(json!({"RecoveryPoints": items}), next))
             }
             Route::DescribeRecoveryPoint(name, rp_arn) => {
-                let (_, rp) = self.authorized_recovery_point(who, &action, name, rp_arn, q)?;
+                let (_, rp) = self.authorized_recovery_point(who, action, name, rp_arn, q)?;
                 Ok(rp)
             }
             Route::UpdateRecoveryPointLifecycle(name, rp_arn) => {
-                let (v, rp) = self.authorized_recovery_point(who, &action, name, rp_arn, q)?;
+                let (v, rp) = self.authorized_recovery_point(who, action, name, rp_arn, q)?;
                 let lifecycle = body.get("Lifecycle").cloned().unwrap_or_else(|| json!({}));
                 let (cold, delete) = check_lifecycle(&lifecycle)?;
                 let created = rp.at("CreationDate").as_f64().unwrap_or(0.0);
@@ -76,7 +75,7 @@ impl Service {
                 }))
             }
             Route::DeleteRecoveryPoint(name, rp_arn) => {
-                let (v, rp) = self.authorized_recovery_point(who, &action, name, rp_arn, q)?;
+                let (v, rp) = self.authorized_recovery_point(who, action, name, rp_arn, q)?;
                 if let Some(min) = v
                     .get("Lock")
                     .and_then(|l| l.get("MinRetentionDays"))

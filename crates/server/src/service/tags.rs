@@ -12,11 +12,10 @@ impl Service {
         body: &Value,
         action: &str,
     ) -> Res {
-        let action = action.to_string();
         match route {
             Route::TagResource(arn) | Route::UntagResource(arn) | Route::ListTags(arn) => {
                 let v = self.owning_vault(arn)?;
-                self.authorize(who, &action, arn, account_of(&v), Some(&v))?;
+                self.authorize(who, action, arn, account_of(&v), Some(&v))?;
                 match route {
                     Route::ListTags(_) => Ok(json!({"Tags": self.tags(arn)?})),
                     Route::TagResource(_) => {

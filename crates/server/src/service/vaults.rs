@@ -13,7 +13,6 @@ impl Service {
         body: &Value,
         action: &str,
     ) -> Res {
-        let action = action.to_string();
         match route {
             Route::CreateBackupVault(name) => {
                 if !valid_vault_name(name) {
@@ -22,7 +21,7 @@ impl Service {
                     )));
                 }
                 let arn = self.vault_arn(&who.account, name);
-                self.authorize(who, &action, &arn, &who.account, None)?;
+                self.authorize(who, action, &arn, &who.account, None)?;
                 let tags = tags_of(body.get("BackupVaultTags"), "BackupVaultTags")?;
                 if tags.len() > MAX_TAGS {
                     return Err(ApiError::invalid(format!(
@@ -64,12 +63,12 @@ impl Service {
                 Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "CreationDate": now}))
             }
             Route::DescribeBackupVault(name) => {
-                let (v, arn) = self.authorized_vault(who, &action, name, q)?;
+                let (v, arn) = self.authorized_vault(who, action, name, q)?;
                 let n = self.store.count(Kind::RecoveryPoint, &arn)?;
                 Ok(vault_view(&v, n))
             }
             Route::ListBackupVaults => {
-                self.authorize(who, &action, "*", &who.account, None)?;
+                self.authorize(who, action, "*", &who.account, None)?;
                 let (after, limit) = page_args(q)?;
                 // Every vault here is a BACKUP_VAULT of the caller's account; none is shared
                 // with it through AWS RAM.
@@ -92,7 +91,7 @@ impl Service {
                 Ok(with_token(json!({"BackupVaultList": list}), page.next))
             }
             Route::DeleteBackupVault(name) => {
-                let (_, arn) = self.authorized_vault(who, &action, name, q)?;
+                let (_, arn) = self.authorized_vault(who, action, name, q)?;
                 let n = self
                     .store
                     .delete_if_childless(Kind::Vault, &arn, Kind::RecoveryPoint)?;
@@ -104,7 +103,7 @@ impl Service {
                 Ok(json!({}))
             }
             Route::PutBackupVaultAccessPolicy(name) => {
-                self.authorized_vault(who, &action, name, q)?;
+                self.authorized_vault(who, action, name, q)?;
                 let text = required(body, "Policy")?;
                 validate_vault_policy(text)?;
                 self.update_vault(who, name, q, |m| {
@@ -112,7 +111,7 @@ impl Service {
                 })
             }
             Route::GetBackupVaultAccessPolicy(name) => {
-                let (v, arn) = self.authorized_vault(who, &action, name, q)?;
+                let (v, arn) = self.authorized_vault(who, action, name, q)?;
                 let Some(p) = v.get("Policy") else {
                     return Err(ApiError::not_found(format!(
                         "Backup vault {name} has no access policy"
@@ -121,7 +120,7 @@ impl Service {
                 Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "Policy": p}))
             }
             Route::DeleteBackupVaultAccessPolicy(name) => {
-                self.authorized_vault(who, &action, name, q)?;
+                self.authorized_vault(who, action, name, q)?;
                 self.update_vault(who, name, q, |m| {
                     m.remove("Policy");
                 })
