@@ -38,6 +38,10 @@ impl ApiError {
     pub fn denied(message: impl Into<String>) -> ApiError {
         ApiError::new(403, "AccessDeniedException", message)
     }
+    /// AWS Backup's own `ServiceUnavailableException` is a 500: each operation's page of
+    /// the API reference lists it so (e.g. DeleteBackupVault, "HTTP Status Code: 500").
+    /// The 503 on the Common Errors page belongs to the generic `ServiceUnavailable`,
+    /// another code.
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(500, "ServiceUnavailableException", message)
     }
@@ -50,5 +54,24 @@ impl ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
         ApiError::internal(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS Backup API reference, DeleteBackupVault (and every operation), Errors:
+    /// "ServiceUnavailableException ... HTTP Status Code: 500"; the AWS CLI retries it as a
+    /// server error either way.
+    /// <https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteBackupVault.html>
+    #[test]
+    fn service_unavailable_is_a_500_with_the_backup_code() {
+        let e = ApiError::internal("x");
+        assert_eq!(e.status, 500);
+        assert_eq!(
+            e.body().get("__type").and_then(|v| v.as_str()),
+            Some("ServiceUnavailableException")
+        );
     }
 }

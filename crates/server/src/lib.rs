@@ -21,19 +21,22 @@ pub mod store;
 pub mod sts;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
+use axum::extract::State;
 use axum::http::{HeaderValue, Request, Response, StatusCode};
+use axum::middleware::Next;
+use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
-use crate::config::Config;
+use crate::config::{Config, Identity};
 use crate::error::ApiError;
 use crate::service::{Clock, Log, Service, SystemClock};
 use crate::sigv4::{
@@ -124,9 +127,11 @@ pub async fn serve_connection<I>(service: Arc<Service>, io: I, peer: SocketAddr,
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let app = router(service, limits);
     let handler = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-        let service = service.clone();
-        async move { Ok::<_, Infallible>(handle(service, req.map(Body::new), peer, limits).await) }
+        let mut req = req.map(Body::new);
+        req.extensions_mut().insert(Peer(peer));
+        app.clone().oneshot(req)
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -204,18 +209,48 @@ fn refused(
     }
 }
 
-async fn handle(
+/// The connection's peer, put on each request before the router sees it.
+#[derive(Clone, Copy)]
+struct Peer(SocketAddr);
+
+/// What the authentication layer established, for the operation handler.
+#[derive(Clone)]
+struct Authenticated {
+    who: Identity,
+    sts: bool,
+}
+
+#[derive(Clone)]
+struct AppState {
     service: Arc<Service>,
-    req: Request<Body>,
-    peer: SocketAddr,
     limits: Limits,
-) -> Response<Body> {
-    let (parts, body) = req.into_parts();
-    let method = parts.method.as_str().to_string();
-    let raw_path = parts.uri.path().to_string();
-    let raw_query = parts.uri.query().unwrap_or("").to_string();
-    let headers: Vec<(String, String)> = parts
-        .headers
+}
+
+/// The service as an axum router: SigV4 authentication is a middleware layer in front of
+/// every operation, so no handler runs for a request that is not authentic, and the body
+/// is read (within the limit and the timeout) only once the headers alone could be.
+pub fn router(service: Arc<Service>, limits: Limits) -> Router {
+    let state = AppState { service, limits };
+    Router::new()
+        .fallback(dispatch)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ))
+        .with_state(state)
+}
+
+/// The response to a failure in the caller's protocol: XML for STS, JSON for Backup.
+fn fail_as(sts: bool, e: &ApiError) -> Response<Body> {
+    if sts {
+        respond_xml(e.status, sts::error_xml(e))
+    } else {
+        error(e)
+    }
+}
+
+fn lowercase_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
         .iter()
         .map(|(k, v)| {
             (
@@ -223,9 +258,21 @@ async fn handle(
                 String::from_utf8_lossy(v.as_bytes()).to_string(),
             )
         })
-        .collect();
-    // Authentication, first from the headers alone: nothing of the body is read for a
-    // request that cannot be authentic.
+        .collect()
+}
+
+/// SigV4 authentication, as AWS does it: from the headers first (one Authorization
+/// header, a known key, a session token only with temporary credentials, the scope's
+/// date, region and service, the request time), then the body, read within the limit and
+/// the timeout, hashed and bound into the signature. The request goes on with the body
+/// and the caller's identity attached, or not at all.
+async fn authenticate(
+    State(st): State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response<Body> {
+    let (mut parts, body) = req.into_parts();
+    let headers = lowercase_headers(&parts.headers);
     let mut auth_headers = headers.iter().filter(|(k, _)| k == "authorization");
     let (Some((_, auth_header)), None) = (auth_headers.next(), auth_headers.next()) else {
         return if headers.iter().any(|(k, _)| k == "authorization") {
@@ -259,13 +306,8 @@ async fn handle(
         }
     };
     let is_sts = auth.service == "sts";
-    let fail = |e: &ApiError| {
-        if is_sts {
-            respond_xml(e.status, sts::error_xml(e))
-        } else {
-            error(e)
-        }
-    };
+    let fail = |e: &ApiError| fail_as(is_sts, e);
+    let service = &st.service;
     let token = headers
         .iter()
         .find(|(k, _)| k == "x-amz-security-token")
@@ -288,6 +330,7 @@ async fn handle(
         Ok(d) => d.to_string(),
         Err(e) => return fail(&sig_error(e)),
     };
+    let limits = st.limits;
     let declared = headers
         .iter()
         .find(|(k, _)| k == "content-length")
@@ -322,26 +365,59 @@ async fn handle(
         };
     let hash = payload_hash(&body);
     let signed = SignedRequest {
-        method: &method,
-        raw_path: &raw_path,
-        raw_query: &raw_query,
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
         headers: &headers,
         payload_hash: &hash,
     };
     if let Err(e) = verify(&signed, &auth, &who.secret, &amz_date) {
         return fail(&sig_error(e));
     }
-    who.request.source_ip = Some(peer.ip());
+    if let Some(Peer(peer)) = parts.extensions.get::<Peer>() {
+        who.request.source_ip = Some(peer.ip());
+    }
+    parts.extensions.insert(Authenticated { who, sts: is_sts });
+    next.run(Request::from_parts(parts, Body::from(body))).await
+}
+
+/// An authenticated request to its operation. Reached only through [`authenticate`]; a
+/// request without its mark is refused, never served.
+async fn dispatch(State(st): State<AppState>, req: Request<Body>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let Some(Authenticated { who, sts: is_sts }) = parts.extensions.get::<Authenticated>().cloned()
+    else {
+        return refused(
+            403,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+            false,
+        );
+    };
+    // Already read and bounded by the authentication layer.
+    let Ok(body) = to_bytes(body, st.limits.max_body).await else {
+        return fail_as(is_sts, &ApiError::internal("the request body was lost"));
+    };
+    let service = st.service;
+    let method = parts.method.as_str().to_string();
+    let raw_path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().unwrap_or("").to_string();
     if is_sts {
         if method != "POST" || raw_path != "/" {
-            return fail(&ApiError::new(400, "InvalidAction", "STS calls are POST /"));
+            return fail_as(
+                true,
+                &ApiError::new(400, "InvalidAction", "STS calls are POST /"),
+            );
         }
         let form = query_map(&String::from_utf8_lossy(&body));
         let result = tokio::task::spawn_blocking(move || service.sts(&who, &form)).await;
         return match result {
             Ok(Ok(xml)) => respond_xml(200, xml),
-            Ok(Err(e)) => fail(&e),
-            Err(_) => fail(&ApiError::internal("the request failed inside the service")),
+            Ok(Err(e)) => fail_as(true, &e),
+            Err(_) => fail_as(
+                true,
+                &ApiError::internal("the request failed inside the service"),
+            ),
         };
     }
     let Some(route) = routes::route(&method, &raw_path) else {
