@@ -44,7 +44,9 @@ pub struct ManagedPolicy {
 pub struct Topic {
     pub id: String,
     pub name: String,
-    /// The ARN in the first selected region.
+    /// The region it lives in: one topic per selected region (rules and S3 notifications
+    /// are regional, and a rule targets a topic of its own region).
+    pub region: String,
     pub arn: String,
     pub policy: Value,
 }
@@ -53,6 +55,10 @@ pub struct Topic {
 pub struct Rule {
     pub id: String,
     pub name: String,
+    /// The region it lives in: one set of rules per selected region.
+    pub region: String,
+    /// The logical id of its region's topic (for `topic` targets).
+    pub topic: String,
     pub event_pattern: Value,
     /// `topic` (the event topic) or `vendor-bus` (the vendor's event bus, through the EventBridge role).
     pub target: String,
@@ -70,6 +76,20 @@ pub struct Bundle {
     pub policies: Vec<ManagedPolicy>,
     pub topics: Vec<Topic>,
     pub rules: Vec<Rule>,
+}
+
+/// `eu-west-1` as `EuWest1`, for logical ids.
+pub fn region_suffix(region: &str) -> String {
+    region
+        .split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
 }
 
 fn policy_id(name: &str, token: &str) -> String {
@@ -142,30 +162,44 @@ pub fn generate(p: &Params) -> Result<Bundle, Vec<ParamError>> {
             permissions_boundary: p.permissions_boundary.clone(),
         });
     }
-    let region = p.regions.first().cloned().unwrap_or_default();
-    let topic_arn = format!("arn:aws:sns:{region}:{}:{t}EventPub", p.account);
-    let topics = vec![Topic {
-        id: "EventTopic".into(),
-        name: format!("{t}EventPub"),
-        policy: model::topic_policy(p, &topic_arn),
-        arn: topic_arn,
-    }];
-    let rules = model::rules(p)
-        .into_iter()
-        .map(|(name, pattern, target)| Rule {
-            id: policy_id(&name, t),
-            name,
-            event_pattern: pattern,
-            target: target.into(),
-            target_arn: (target == "vendor-bus").then(|| {
-                format!(
-                    "arn:aws:events:{region}:{}:event-bus/default",
-                    p.vendor_account
-                )
-            }),
-            role: (target == "vendor-bus").then(|| "S3ContinuousBackupEventBridgeRole".to_string()),
-        })
-        .collect();
+    let mut topics = Vec::new();
+    let mut rules = Vec::new();
+    for (i, region) in p.regions.iter().enumerate() {
+        // The first region keeps the plain logical ids; the others are suffixed with
+        // their region (`EventTopicEuWest1`).
+        let suffix = if i == 0 {
+            String::new()
+        } else {
+            region_suffix(region)
+        };
+        let topic_id = format!("EventTopic{suffix}");
+        let topic_arn = format!("arn:aws:sns:{region}:{}:{t}EventPub", p.account);
+        topics.push(Topic {
+            id: topic_id.clone(),
+            name: format!("{t}EventPub"),
+            region: region.clone(),
+            policy: model::topic_policy(p, &topic_arn),
+            arn: topic_arn,
+        });
+        for (name, pattern, target) in model::rules(p) {
+            rules.push(Rule {
+                id: format!("{}{suffix}", policy_id(&name, t)),
+                name,
+                region: region.clone(),
+                topic: topic_id.clone(),
+                event_pattern: pattern,
+                target: target.into(),
+                target_arn: (target == "vendor-bus").then(|| {
+                    format!(
+                        "arn:aws:events:{region}:{}:event-bus/default",
+                        p.vendor_account
+                    )
+                }),
+                role: (target == "vendor-bus")
+                    .then(|| "S3ContinuousBackupEventBridgeRole".to_string()),
+            });
+        }
+    }
     Ok(Bundle {
         parameters: p.clone(),
         roles,

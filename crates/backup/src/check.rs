@@ -1022,6 +1022,7 @@ impl<'s> Plan<'s> {
         match step.when {
             When::Always | When::Multipart => true,
             When::Continuous => self.opts.continuous_s3,
+            When::InstanceRoles => self.opts.names.restore_instance_role.is_some(),
         }
     }
 }
@@ -1375,7 +1376,7 @@ impl Plan<'_> {
             let applies = match step.when {
                 When::Always => true,
                 When::Multipart => gk.large,
-                When::Continuous => false,
+                When::Continuous | When::InstanceRoles => false,
             };
             if !applies {
                 continue;

@@ -561,17 +561,28 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
         });
         if p.restore {
             b.at(Operation::Restore, Some(AssetType::S3));
+            // No ACL can be written: `s3:PutObjectAcl` takes an ACL in its body, which no
+            // condition key sees, so it is not granted; PutObject only without ACL headers
+            // other than the private ones (S3 condition keys `s3:x-amz-acl`,
+            // `s3:x-amz-grant-*`). Nothing is deleted: a failed upload is aborted.
             b.allow(
                 "WriteObjectsForRestore",
                 &[
                     "s3:PutObject",
-                    "s3:PutObjectAcl",
                     "s3:PutObjectTagging",
-                    "s3:DeleteObject",
                     "s3:AbortMultipartUpload",
                 ],
                 &["arn:aws:s3:::*/*".into()],
-                Some(own_buckets.clone()),
+                Some(json!({
+                    "StringEquals": {"s3:ResourceAccount": acct},
+                    "StringEqualsIfExists": {"s3:x-amz-acl": ["private", "bucket-owner-full-control"]},
+                    "Null": {
+                        "s3:x-amz-grant-read": "true",
+                        "s3:x-amz-grant-read-acp": "true",
+                        "s3:x-amz-grant-write-acp": "true",
+                        "s3:x-amz-grant-full-control": "true"
+                    }
+                })),
                 (
                     "arn:aws:s3:::customer-bucket/restored/object.bin",
                     own_ctx.clone(),
@@ -593,13 +604,11 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
             "ExportAndBackUpTables",
             &[
                 "dynamodb:ExportTableToPointInTime",
-                "dynamodb:UpdateTable",
                 "dynamodb:CreateBackup",
                 "dynamodb:DescribeTable",
                 "dynamodb:DescribeContinuousBackups",
                 "dynamodb:DescribeTimeToLive",
                 "dynamodb:ListTagsOfResource",
-                "dynamodb:UpdateContinuousBackups",
             ],
             std::slice::from_ref(&tables),
             None,
@@ -612,7 +621,6 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                 "dynamodb:GetRecords",
                 "dynamodb:GetShardIterator",
                 "dynamodb:DescribeExport",
-                "dynamodb:DeleteBackup",
                 "dynamodb:DescribeBackup",
             ],
             &[format!("{tables}/*")],
@@ -650,8 +658,20 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
         });
         if p.restore {
             b.at(Operation::Restore, Some(AssetType::DynamoDb));
+            // Everything that writes, updates or deletes a table is limited to tables named
+            // with the restore prefix: DynamoDB has no condition key that tells the tags of a
+            // create from the tags of an existing table (EC2's `ec2:CreateAction`), so a tag
+            // the role can set would let it mark, then delete, any customer table.
+            let restored = format!(
+                "arn:aws:dynamodb:*:{acct}:table/{}*",
+                p.restore_table_prefix
+            );
+            let restored_sample = format!(
+                "arn:aws:dynamodb:{region}:{acct}:table/{}orders",
+                p.restore_table_prefix
+            );
             b.allow(
-                "RestoreTables",
+                "RestoreOnlyIntoPrefixedTables",
                 &[
                     "dynamodb:CreateTable",
                     "dynamodb:CreateTableReplica",
@@ -663,24 +683,8 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                     "dynamodb:TagResource",
                     "dynamodb:UntagResource",
                     "dynamodb:UpdateTimeToLive",
-                ],
-                std::slice::from_ref(&tables),
-                None,
-                (&table, json!({})),
-            );
-            b.allow(
-                "DescribeImports",
-                &["dynamodb:DescribeImport"],
-                &[format!("{tables}/import/*")],
-                None,
-                (
-                    &format!("{table}/import/01234567890123-abcdef01"),
-                    json!({}),
-                ),
-            );
-            b.allow(
-                "WriteRestoredItems",
-                &[
+                    "dynamodb:UpdateTable",
+                    "dynamodb:UpdateContinuousBackups",
                     "dynamodb:BatchWriteItem",
                     "dynamodb:DeleteItem",
                     "dynamodb:GetItem",
@@ -688,17 +692,32 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                     "dynamodb:Query",
                     "dynamodb:Scan",
                     "dynamodb:UpdateItem",
+                    "dynamodb:DeleteTable",
                 ],
-                std::slice::from_ref(&tables),
+                std::slice::from_ref(&restored),
+                None,
+                (&restored_sample, json!({})),
+            );
+            // The sources of a restore: a table's point in time, an on-demand backup.
+            b.allow(
+                "RestoreFromAnyTableOrBackup",
+                &[
+                    "dynamodb:RestoreTableToPointInTime",
+                    "dynamodb:RestoreTableFromBackup",
+                ],
+                &[tables.clone(), format!("{tables}/backup/*")],
                 None,
                 (&table, json!({})),
             );
             b.allow(
-                "DeleteOnlyTablesBeingRestored",
-                &["dynamodb:DeleteTable"],
-                std::slice::from_ref(&tables),
-                Some(restore_tagged.clone()),
-                (&table, ctx_restore_res.clone()),
+                "DescribeImports",
+                &["dynamodb:DescribeImport"],
+                &[format!("{restored}/import/*")],
+                None,
+                (
+                    &format!("{restored_sample}/import/01234567890123-abcdef01"),
+                    json!({}),
+                ),
             );
             b.allow(
                 "ReadImportsFromVendorBuckets",
@@ -762,7 +781,7 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
         let ec2_global = |kind: &str| format!("arn:aws:ec2:*::{kind}/*");
         let sample = |kind: &str, id: &str| format!("arn:aws:ec2:{region}:{acct}:{kind}/{id}");
         let sample_global = |kind: &str, id: &str| format!("arn:aws:ec2:{region}::{kind}/{id}");
-        let create_actions = json!({"StringEquals": {"ec2:CreateAction": ["CreateSnapshot", "CreateSnapshots", "CreateVolume", "RunInstances"]}});
+        let create_actions = json!({"StringEquals": {"ec2:CreateAction": ["CreateSnapshot", "CreateSnapshots", "CreateVolume", "RunInstances", "RegisterImage"]}});
         b.at(Operation::Backup, Some(AssetType::Ec2));
         b.allow(
             "SnapshotAnyVolumeOrInstance",
@@ -786,6 +805,7 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
             &["ec2:CreateTags"],
             &[
                 ec2_global("snapshot"),
+                ec2_global("image"),
                 ec2("volume"),
                 ec2("instance"),
                 ec2("network-interface"),
@@ -827,8 +847,8 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
             ),
         );
         b.allow(
-            "TagImagesWithVendorTag",
-            &["ec2:CreateTags"],
+            "RegisterOnlyVendorTaggedImages",
+            &["ec2:RegisterImage"],
             &[ec2_global("image")],
             Some(json!({"StringEquals": {vendor_tag.clone(): p.vendor_tag_value}})),
             (
@@ -911,6 +931,16 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                 ),
             );
             b.allow(
+                "CreateVolumesFromVendorSnapshots",
+                &["ec2:CreateVolume"],
+                &[ec2_global("snapshot")],
+                Some(vendor_tagged.clone()),
+                (
+                    &sample_global("snapshot", "snap-0123456789abcdef0"),
+                    ctx_vendor_res.clone(),
+                ),
+            );
+            b.allow(
                 "ManageOnlyRestoredResources",
                 &[
                     "ec2:DeleteVolume",
@@ -918,13 +948,6 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                     "ec2:StopInstances",
                     "ec2:TerminateInstances",
                     "ec2:DeleteNetworkInterface",
-                    // AttachVolume is authorized against the instance as well as the volume
-                    // (Service Authorization Reference, Amazon EC2): restored volumes attach
-                    // to restore-tagged instances only.
-                    "ec2:AttachVolume",
-                    "ec2:DetachVolume",
-                    "ec2:AssociateAddress",
-                    "ec2:DisassociateAddress",
                     "ec2:DeleteTags",
                 ],
                 &[ec2("volume"), ec2("instance"), ec2("network-interface")],
@@ -934,55 +957,112 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                     ctx_restore_res.clone(),
                 ),
             );
+            // AttachVolume and DetachVolume are authorized on the instance and on the volume
+            // (Service Authorization Reference, Amazon EC2). The volume must be a restored
+            // one (its restore tag is set only as it is created: see DenyDirectCreateTags);
+            // the instance is the one the restore request names, restored or not, which no
+            // condition key can tell, so any instance of the account. A customer's own
+            // volume cannot be attached to an instance the role controls.
             b.allow(
-                "AttachAnyVolumeOrAddress",
-                &[
-                    "ec2:AttachVolume",
-                    "ec2:DetachVolume",
-                    "ec2:AssociateAddress",
-                    "ec2:DisassociateAddress",
-                ],
-                &[ec2("volume"), ec2("elastic-ip")],
-                None,
-                (&sample("volume", "vol-0123456789abcdef1"), json!({})),
+                "AttachOnlyRestoredVolumes",
+                &["ec2:AttachVolume", "ec2:DetachVolume"],
+                &[ec2("volume")],
+                Some(restore_tagged.clone()),
+                (
+                    &sample("volume", "vol-0123456789abcdef1"),
+                    ctx_restore_res.clone(),
+                ),
             );
+            b.allow(
+                "AttachToTheNamedInstance",
+                &["ec2:AttachVolume", "ec2:DetachVolume"],
+                &[ec2("instance")],
+                None,
+                (&sample("instance", "i-0123456789abcdef1"), json!({})),
+            );
+            // An address moves only onto a restored instance or its interface.
+            b.allow(
+                "AssociateAddressesWithRestoredInstances",
+                &["ec2:AssociateAddress"],
+                &[ec2("instance"), ec2("network-interface")],
+                Some(restore_tagged.clone()),
+                (
+                    &sample("instance", "i-0123456789abcdef0"),
+                    ctx_restore_res.clone(),
+                ),
+            );
+            b.allow(
+                "AssociateAnyAddressOfTheAccount",
+                &["ec2:AssociateAddress"],
+                &[ec2("elastic-ip")],
+                None,
+                (
+                    &sample("elastic-ip", "eipalloc-0123456789abcdef0"),
+                    json!({}),
+                ),
+            );
+            // The instance: restore-tagged, and with no instance profile unless the customer
+            // named roles for restored instances (then only their profiles): with PassRole
+            // to any role, launching an instance as an administrator role would take over
+            // the account (IAM privilege escalation through iam:PassRole + ec2:RunInstances).
+            let profiles: Vec<String> = p
+                .restore_instance_roles
+                .iter()
+                .map(|r| p.restore_instance_profile_arn(r))
+                .collect();
+            let mut launch = json!({"StringLike": {restore_req_tag.clone(): "*"}});
+            if profiles.is_empty() {
+                launch["Null"] = json!({"ec2:InstanceProfile": "true"});
+            } else {
+                launch["ArnEqualsIfExists"] = json!({"ec2:InstanceProfile": profiles});
+            }
             b.allow(
                 "LaunchRestoreTaggedInstances",
                 &["ec2:RunInstances"],
-                &[ec2("instance"), ec2("volume"), ec2("network-interface")],
-                Some(json!({"StringLike": {restore_req_tag.clone(): "*"}})),
+                &[ec2("instance")],
+                Some(launch),
                 (
                     &sample("instance", "i-0123456789abcdef1"),
                     json!({restore_req_tag.clone(): "1"}),
                 ),
             );
             b.allow(
-                "LaunchFromAnyImageIntoAnySubnet",
+                "LaunchWithRestoreTaggedVolumesAndInterfaces",
+                &["ec2:RunInstances"],
+                &[ec2("volume"), ec2("network-interface")],
+                Some(json!({"StringLike": {restore_req_tag.clone(): "*"}})),
+                (
+                    &sample("volume", "vol-0123456789abcdef1"),
+                    json!({restore_req_tag.clone(): "1"}),
+                ),
+            );
+            // Only images (and their snapshots) owned by the account: the restored images
+            // are registered in it; no public or other account's image.
+            b.allow(
+                "LaunchOnlyFromTheAccountsImages",
+                &["ec2:RunInstances"],
+                &[ec2_global("image"), ec2_global("snapshot")],
+                Some(json!({"StringEquals": {"ec2:Owner": acct}})),
+                (
+                    &sample_global("image", "ami-0123456789abcdef0"),
+                    json!({"ec2:Owner": acct}),
+                ),
+            );
+            b.allow(
+                "LaunchIntoTheAccountsNetwork",
                 &["ec2:RunInstances"],
                 &[
-                    ec2_global("image"),
-                    ec2_global("snapshot"),
                     ec2("subnet"),
                     ec2("security-group"),
                     ec2("key-pair"),
                     ec2("placement-group"),
                 ],
                 None,
-                (&sample_global("image", "ami-0123456789abcdef0"), json!({})),
+                (&sample("subnet", "subnet-0123456789abcdef0"), json!({})),
             );
             b.allow(
                 "RegisterRestoredImages",
-                &["ec2:RegisterImage", "ec2:DeregisterImage"],
-                &[ec2_global("image"), ec2_global("snapshot")],
-                Some(restore_tagged.clone()),
-                (
-                    &sample_global("image", "ami-0123456789abcdef1"),
-                    ctx_restore_res.clone(),
-                ),
-            );
-            b.allow(
-                "TagRestoredImages",
-                &["ec2:CreateTags"],
+                &["ec2:RegisterImage"],
                 &[ec2_global("image")],
                 Some(json!({"StringLike": {restore_req_tag.clone(): "*"}})),
                 (
@@ -991,26 +1071,55 @@ pub fn policies(p: &Params) -> Vec<PolicySpec> {
                 ),
             );
             b.allow(
-                "PassInstanceProfileRoles",
-                &["iam:PassRole"],
-                &[format!("arn:aws:iam::{acct}:role/*")],
-                Some(json!({"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})),
+                "RegisterFromRestoredSnapshots",
+                &["ec2:RegisterImage"],
+                &[ec2_global("snapshot")],
+                Some(restore_tagged.clone()),
                 (
-                    &format!("arn:aws:iam::{acct}:role/web"),
-                    json!({"iam:PassedToService": "ec2.amazonaws.com"}),
+                    &sample_global("snapshot", "snap-0123456789abcdef1"),
+                    ctx_restore_res.clone(),
                 ),
             );
+            b.allow(
+                "DeregisterOnlyRestoredImages",
+                &["ec2:DeregisterImage"],
+                &[ec2_global("image")],
+                Some(restore_tagged.clone()),
+                (
+                    &sample_global("image", "ami-0123456789abcdef1"),
+                    ctx_restore_res.clone(),
+                ),
+            );
+            if !p.restore_instance_roles.is_empty() {
+                let roles: Vec<String> = p
+                    .restore_instance_roles
+                    .iter()
+                    .map(|r| p.restore_instance_role_arn(r))
+                    .collect();
+                b.allow(
+                    "PassOnlyTheNamedInstanceRoles",
+                    &["iam:PassRole"],
+                    &roles,
+                    Some(json!({"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})),
+                    (
+                        &roles[0],
+                        json!({"iam:PassedToService": "ec2.amazonaws.com"}),
+                    ),
+                );
+            }
             out.push(PolicySpec { name: format!("{t}Ec2RestorePolicy"), description: "Restore volumes, images and instances; manage only what carries the restore tag", grants: b.take() });
         }
         // CreateTags is never allowed on its own, whatever other policies say (the seed's
-        // "deny direct CreateTags"): only as part of a create action, or on images, which
-        // RegisterImage cannot tag.
+        // "deny direct CreateTags"): only as part of a create action (RegisterImage tags
+        // images as it registers them), so the vendor and restore tags, which gate deletes,
+        // mark only what the service created.
         b.at(Operation::Backup, Some(AssetType::Ec2));
         b.deny(
             "DenyDirectCreateTags",
             &["ec2:CreateTags"],
             &[
                 ec2_global("snapshot"),
+                ec2_global("image"),
                 ec2("volume"),
                 ec2("instance"),
                 ec2("network-interface"),

@@ -68,6 +68,9 @@ pub enum When {
     /// Only for objects the service uploads in parts (at least [`MULTIPART_THRESHOLD`]
     /// bytes): a multipart upload under SSE-KMS also needs `kms:Decrypt`.
     Multipart,
+    /// Only when the customer named roles for restored instances
+    /// (`--restore-instance-roles`); without, restored instances get no profile.
+    InstanceRoles,
 }
 
 /// Objects of this size or more are uploaded in parts (the AWS CLI's and SDKs' default
@@ -96,6 +99,9 @@ pub struct Names {
     pub restore_tag_key: String,
     pub role_path: String,
     pub name_token: String,
+    pub restore_table_prefix: String,
+    /// The first role named for restored instances, if any.
+    pub restore_instance_role: Option<String>,
 }
 
 impl Default for Names {
@@ -112,20 +118,28 @@ impl From<&Params> for Names {
             restore_tag_key: p.restore_tag_key.clone(),
             role_path: p.role_path.clone(),
             name_token: p.name_token.clone(),
+            restore_table_prefix: p.restore_table_prefix.clone(),
+            restore_instance_role: p.restore_instance_roles.first().cloned(),
         }
     }
 }
 
 impl Names {
     /// Replaces `{vendor_tag_key}`, `{vendor_tag_value}`, `{restore_tag_key}`,
-    /// `{role_path}`, `{name_token}` and the given extra names in `template`.
+    /// `{role_path}`, `{name_token}`, `{restore_table_prefix}`, `{restore_instance_role}`
+    /// and the given extra names in `template`.
     pub fn fill(&self, template: &str, extra: &[(&str, &str)]) -> String {
         let mut out = template
             .replace("{vendor_tag_key}", &self.vendor_tag_key)
             .replace("{vendor_tag_value}", &self.vendor_tag_value)
             .replace("{restore_tag_key}", &self.restore_tag_key)
             .replace("{role_path}", &self.role_path)
-            .replace("{name_token}", &self.name_token);
+            .replace("{name_token}", &self.name_token)
+            .replace("{restore_table_prefix}", &self.restore_table_prefix)
+            .replace(
+                "{restore_instance_role}",
+                self.restore_instance_role.as_deref().unwrap_or("none"),
+            );
         for (k, v) in extra {
             out = out.replace(&format!("{{{k}}}"), v);
         }
@@ -142,6 +156,8 @@ const SNAPSHOT: &str = "arn:aws:ec2:{region}::snapshot/snap-0vaultwardcheck";
 const IMAGE: &str = "arn:aws:ec2:{region}::image/ami-0vaultwardcheck";
 const NEW_VOLUME: &str = "arn:aws:ec2:{region}:{account}:volume/vol-0vaultwardcheck";
 const NEW_INSTANCE: &str = "arn:aws:ec2:{region}:{account}:instance/i-0vaultwardcheck";
+const RESTORED_TABLE: &str =
+    "arn:aws:dynamodb:{region}:{account}:table/{restore_table_prefix}{resource_name}";
 const NEW_ENI: &str = "arn:aws:ec2:{region}:{account}:network-interface/eni-0vaultwardcheck";
 
 macro_rules! steps {
@@ -172,24 +188,33 @@ pub static STEPS: &[Step] = steps! {
     Bucket Backup Continuous ["events:DescribeRule", "events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule"] Arn("arn:aws:events:{region}:{account}:rule/{name_token}S3ContinuousBackup"), &[], "manage the continuous-backup rule";
     Bucket Backup Continuous ["iam:PassRole"] Arn("arn:aws:iam::{account}:role{role_path}{name_token}S3ContinuousBackupEventBridgeRole"), &[("iam:PassedToService", "events.amazonaws.com")], "give the rule its role";
     // S3 restore: write every object back, with its ACL and tags, under the bucket's key.
-    Bucket Restore Always ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging", "s3:AbortMultipartUpload", "s3:DeleteObject"] Objects, &[], "write each object back with its ACL and tags (and clean up a failed upload)";
+    // No ACL is written: a body-borne ACL (PutObjectAcl) escapes every condition key, so the
+    // role gets none, and an object's non-private ACL is a manual step of the restore.
+    Bucket Restore Always ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"] Objects, &[], "write each object back with its tags (and clean up a failed upload)";
     Bucket Restore Always ["kms:GenerateDataKey"] Key, &[], "encrypt restored objects under their KMS key";
     Bucket Restore Multipart ["kms:Decrypt"] Key, &[], "complete multipart uploads under SSE-KMS";
 
     // DynamoDB backup: point-in-time export to the vendor's bucket, streams for incrementals.
+    // Point-in-time recovery and streams are the customer's to turn on: the role cannot
+    // update customer tables (UpdateTable can also turn off deletion protection and drop
+    // indexes, UpdateContinuousBackups turn off point-in-time recovery).
     Table Backup Always ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"] Resource, &[], "read the table's settings";
-    Table Backup Always ["dynamodb:UpdateContinuousBackups", "dynamodb:ExportTableToPointInTime", "dynamodb:UpdateTable", "dynamodb:CreateBackup"] Resource, &[], "enable point-in-time recovery and streams, export or back up the table";
+    Table Backup Always ["dynamodb:ExportTableToPointInTime", "dynamodb:CreateBackup"] Resource, &[], "export or back up the table";
     Table Backup Always ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"] Arn("{resource}/stream/2026-01-01T00:00:00.000"), &[], "read the table's stream for incrementals";
     Table Backup Always ["dynamodb:DescribeExport"] Arn("{resource}/export/01234567890123-abcdef01"), &[], "follow the export";
-    Table Backup Always ["dynamodb:DescribeBackup", "dynamodb:DeleteBackup"] Arn("{resource}/backup/01234567890123-abcdef01"), &[], "follow and expire on-demand backups";
+    Table Backup Always ["dynamodb:DescribeBackup"] Arn("{resource}/backup/01234567890123-abcdef01"), &[], "follow on-demand backups";
     Table Backup Always ["dynamodb:ListBackups", "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"] Arn("*"), &[], "list backups and the auto-scaling settings";
     Table Backup Always ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"] Vendor("arn:aws:s3:::vaultward-export/{resource_name}/part-0"), &[], "write the export into the vendor's bucket";
     Table Backup Always ["kms:Decrypt", "kms:DescribeKey"] Key, &[], "read a table encrypted under a customer key";
-    // DynamoDB restore: import or restore the table, write its items, its auto-scaling.
-    Table Restore Always ["dynamodb:CreateTable", "dynamodb:CreateTableReplica", "dynamodb:UpdateTableReplicaAutoScaling", "dynamodb:ImportTable", "dynamodb:DescribeTable", "dynamodb:RestoreTableFromBackup", "dynamodb:RestoreTableToPointInTime", "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:UpdateTimeToLive"] Resource, &[], "create or restore the table and its settings";
-    Table Restore Always ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"] Resource, &[], "write the items back";
-    Table Restore Always ["dynamodb:DeleteTable"] Resource, RESTORE_TAGGED, "remove a table whose restore failed";
-    Table Restore Always ["dynamodb:DescribeImport"] Arn("{resource}/import/01234567890123-abcdef01"), &[], "follow the import";
+    // DynamoDB restore: into a new table named with the restore prefix (only such tables
+    // can be written, updated or deleted), from a backup, a point in time of the table, or
+    // an import of the export; then its items, settings and auto-scaling.
+    Table Restore Always ["dynamodb:CreateTable", "dynamodb:CreateTableReplica", "dynamodb:UpdateTableReplicaAutoScaling", "dynamodb:ImportTable", "dynamodb:DescribeTable", "dynamodb:RestoreTableFromBackup", "dynamodb:RestoreTableToPointInTime", "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups"] Arn(RESTORED_TABLE), &[], "create or restore the table under the restore prefix, with its settings and tags";
+    Table Restore Always ["dynamodb:RestoreTableToPointInTime"] Resource, &[], "restore from the table's point in time (authorized on the source table too)";
+    Table Restore Always ["dynamodb:RestoreTableFromBackup"] Arn("{resource}/backup/01234567890123-abcdef01"), &[], "restore from an on-demand backup (authorized on the backup too)";
+    Table Restore Always ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"] Arn(RESTORED_TABLE), &[], "write the items back into the restored table";
+    Table Restore Always ["dynamodb:DeleteTable"] Arn(RESTORED_TABLE), &[], "remove a table whose restore failed";
+    Table Restore Always ["dynamodb:DescribeImport"] Arn("arn:aws:dynamodb:{region}:{account}:table/{restore_table_prefix}{resource_name}/import/01234567890123-abcdef01"), &[], "follow the import";
     Table Restore Always ["s3:GetObject"] Vendor("arn:aws:s3:::vaultward-export/{resource_name}/part-0"), &[], "read the export back from the vendor's bucket";
     Table Restore Always ["s3:ListBucket"] Vendor("arn:aws:s3:::vaultward-export"), &[], "list the export in the vendor's bucket";
     Table Restore Always ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:PutRetentionPolicy"] Arn("arn:aws:logs:{region}:{account}:log-group:/aws-dynamodb/imports:*"), &[], "write the import's logs";
@@ -211,7 +236,8 @@ pub static STEPS: &[Step] = steps! {
     Instance Backup Always ["ec2:CreateSnapshots"] Arn(SNAPSHOT), VENDOR_TAG, "create the snapshots with the vendor tag";
     Instance Backup Always ["ec2:CreateTags"] Arn(SNAPSHOT), &[("ec2:CreateAction", "CreateSnapshots"), ("aws:RequestTag/{vendor_tag_key}", "{vendor_tag_value}")], "tag the snapshots as they are created";
     Instance Backup Always ["ec2:RegisterImage"] Arn(SNAPSHOT), VENDOR_TAGGED, "register an image of the snapshots";
-    Instance Backup Always ["ec2:CreateTags"] Arn(IMAGE), VENDOR_TAG, "tag the image";
+    Instance Backup Always ["ec2:RegisterImage"] Arn(IMAGE), VENDOR_TAG, "register the image with the vendor tag";
+    Instance Backup Always ["ec2:CreateTags"] Arn(IMAGE), &[("ec2:CreateAction", "RegisterImage"), ("aws:RequestTag/{vendor_tag_key}", "{vendor_tag_value}")], "tag the image as it is registered";
     Instance Backup Always ["ec2:DeregisterImage", "ec2:DeleteTags"] Arn(IMAGE), VENDOR_TAGGED, "expire the vendor's images";
     Instance Backup Always ["iam:GetInstanceProfile"] Arn("arn:aws:iam::{account}:instance-profile/vaultwardcheck"), &[], "record the instance's profile";
     Instance Backup Always ["iam:GetRole"] Arn("arn:aws:iam::{account}:role/vaultwardcheck"), &[], "record the instance profile's role";
@@ -221,22 +247,24 @@ pub static STEPS: &[Step] = steps! {
     Volume Restore Always ["ebs:StartSnapshot"] Arn(SNAPSHOT), VENDOR_TAG, "start a snapshot to write the backup into";
     Volume Restore Always ["ebs:PutSnapshotBlock", "ebs:CompleteSnapshot"] Arn(SNAPSHOT), VENDOR_TAGGED, "write the blocks";
     Volume Restore Always ["ec2:CreateVolume"] Arn(NEW_VOLUME), RESTORE_TAG, "create the restored volume";
+    Volume Restore Always ["ec2:CreateVolume"] Arn(SNAPSHOT), VENDOR_TAGGED, "create it from the snapshot written (authorized on the snapshot too)";
     Volume Restore Always ["ec2:CreateTags"] Arn(NEW_VOLUME), &[("ec2:CreateAction", "CreateVolume"), ("aws:RequestTag/{restore_tag_key}", "1")], "tag the volume as it is created";
-    Volume Restore Always ["ec2:AttachVolume"] Arn(NEW_VOLUME), &[], "attach the restored volume (authorized on the volume)";
-    Volume Restore Always ["ec2:AttachVolume"] Arn("arn:aws:ec2:{region}:{account}:instance/i-0vaultwardattach"), RESTORE_TAGGED, "attach the restored volume to a restore-tagged instance (authorized on the instance too)";
+    Volume Restore Always ["ec2:AttachVolume"] Arn(NEW_VOLUME), RESTORE_TAGGED, "attach the restored volume (authorized on the volume)";
+    Volume Restore Always ["ec2:AttachVolume"] Arn("arn:aws:ec2:{region}:{account}:instance/i-0vaultwardattach"), &[], "attach it to the instance the restore request names, restored or not (authorized on the instance too)";
     Volume Restore Always ["ec2:DetachVolume", "ec2:DeleteVolume", "ec2:DeleteTags"] Arn(NEW_VOLUME), RESTORE_TAGGED, "detach and remove a volume whose restore failed";
     Volume Restore Always ["kms:CreateGrant"] Key, &[("kms:GrantIsForAWSResource", "true")], "let EC2 use the key for the restored volume";
     Volume Restore Always ["kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:Decrypt", "kms:DescribeKey"] Key, &[], "encrypt the restored volume under its key";
     // EC2 instance restore: launch a restore-tagged instance from a restored image.
     Instance Restore Always ["ec2:CreateSnapshot", "ec2:CreateSnapshots"] Arn(SNAPSHOT), RESTORE_TAG, "create the restored image's snapshots";
-    Instance Restore Always ["ec2:RegisterImage", "ec2:DeregisterImage"] Arn(IMAGE), RESTORE_TAGGED, "register the restored image";
-    Instance Restore Always ["ec2:RegisterImage", "ec2:DeregisterImage"] Arn(SNAPSHOT), RESTORE_TAGGED, "register the image from its snapshots";
-    Instance Restore Always ["ec2:CreateTags"] Arn(IMAGE), RESTORE_TAG, "tag the restored image";
+    Instance Restore Always ["ec2:RegisterImage"] Arn(IMAGE), RESTORE_TAG, "register the restored image with the restore tag";
+    Instance Restore Always ["ec2:CreateTags"] Arn(IMAGE), &[("ec2:CreateAction", "RegisterImage"), ("aws:RequestTag/{restore_tag_key}", "1")], "tag the restored image as it is registered";
+    Instance Restore Always ["ec2:DeregisterImage"] Arn(IMAGE), RESTORE_TAGGED, "deregister the restored image when the restore fails";
+    Instance Restore Always ["ec2:RegisterImage"] Arn(SNAPSHOT), RESTORE_TAGGED, "register the image from its snapshots";
     Instance Restore Always ["ec2:RunInstances"] Arn(NEW_INSTANCE), RESTORE_TAG, "launch the restored instance";
     Instance Restore Always ["ec2:RunInstances"] Arn(NEW_VOLUME), RESTORE_TAG, "launch it with its volumes";
     Instance Restore Always ["ec2:RunInstances"] Arn(NEW_ENI), RESTORE_TAG, "launch it with its network interface";
-    Instance Restore Always ["ec2:RunInstances"] Arn(IMAGE), &[], "launch it from the restored image";
-    Instance Restore Always ["ec2:RunInstances"] Arn(SNAPSHOT), &[], "launch it from the image's snapshots";
+    Instance Restore Always ["ec2:RunInstances"] Arn(IMAGE), &[("ec2:Owner", "{account}")], "launch it from the restored image (registered in the account)";
+    Instance Restore Always ["ec2:RunInstances"] Arn(SNAPSHOT), &[("ec2:Owner", "{account}")], "launch it from the image's snapshots";
     Instance Restore Always ["ec2:RunInstances"] Arn("arn:aws:ec2:{region}:{account}:subnet/subnet-0vaultwardcheck"), &[], "launch it into its subnet";
     Instance Restore Always ["ec2:RunInstances"] Arn("arn:aws:ec2:{region}:{account}:security-group/sg-0vaultwardcheck"), &[], "launch it with its security groups";
     Instance Restore Always ["ec2:RunInstances"] Arn("arn:aws:ec2:{region}:{account}:key-pair/vaultwardcheck"), &[], "launch it with its key pair";
@@ -244,11 +272,12 @@ pub static STEPS: &[Step] = steps! {
     Instance Restore Always ["ec2:CreateTags"] Arn(NEW_INSTANCE), &[("ec2:CreateAction", "RunInstances"), ("aws:RequestTag/{restore_tag_key}", "1")], "tag the instance as it launches";
     Instance Restore Always ["ec2:StartInstances", "ec2:StopInstances", "ec2:TerminateInstances", "ec2:DeleteTags"] Arn(NEW_INSTANCE), RESTORE_TAGGED, "start the restored instance, or remove it when the restore fails";
     Instance Restore Always ["ec2:DeleteNetworkInterface"] Arn(NEW_ENI), RESTORE_TAGGED, "remove a failed restore's network interface";
-    Instance Restore Always ["ec2:AssociateAddress", "ec2:DisassociateAddress"] Arn(NEW_INSTANCE), RESTORE_TAGGED, "give the restored instance its address";
-    Instance Restore Always ["ec2:AssociateAddress", "ec2:DisassociateAddress"] Arn("arn:aws:ec2:{region}:{account}:elastic-ip/eipalloc-0vaultwardcheck"), &[], "move the instance's elastic IP";
+    Instance Restore Always ["ec2:AssociateAddress"] Arn(NEW_INSTANCE), RESTORE_TAGGED, "give the restored instance its address";
+    Instance Restore Always ["ec2:AssociateAddress"] Arn("arn:aws:ec2:{region}:{account}:elastic-ip/eipalloc-0vaultwardcheck"), &[], "move the instance's elastic IP to it";
     // Vaults: what AWS Backup already protects, read before each backup.
     Vault Backup Always ["backup:DescribeBackupVault", "backup:ListRecoveryPointsByBackupVault"] Resource, &[], "read what AWS Backup already protects";
-    Instance Restore Always ["iam:PassRole"] Arn("arn:aws:iam::{account}:role/vaultwardcheck"), &[("iam:PassedToService", "ec2.amazonaws.com")], "give the restored instance its profile's role";
+    Instance Restore InstanceRoles ["iam:PassRole"] Arn("arn:aws:iam::{account}:role/{restore_instance_role}"), &[("iam:PassedToService", "ec2.amazonaws.com")], "give the restored instance a profile's role the customer named";
+    Instance Restore InstanceRoles ["ec2:RunInstances"] Arn(NEW_INSTANCE), &[("aws:RequestTag/{restore_tag_key}", "1"), ("ec2:InstanceProfile", "arn:aws:iam::{account}:instance-profile/{restore_instance_role}")], "launch it with that profile";
 };
 
 /// The steps of `subject`'s `op`.

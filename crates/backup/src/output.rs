@@ -47,19 +47,39 @@ fn pretty(v: &Value) -> String {
     s
 }
 
-fn topic_ref() -> Value {
-    json!({"Ref": "EventTopic"})
+fn topic_ref(id: &str) -> Value {
+    json!({"Ref": id})
+}
+
+/// The condition that holds in `region`'s stack.
+fn in_region(region: &str) -> String {
+    format!("In{}", crate::bundle::region_suffix(region))
 }
 
 /// The bundle as a CloudFormation template (JSON value).
+///
+/// A stack is regional, while EventBridge rules and S3 notifications need a topic and rules
+/// in every region of the assets. With several regions the one template is deployed in each
+/// (as a StackSet, or one stack per region): each stack creates its region's topic and
+/// rules (`Condition: InEuWest1`), and the stack of the first region also the IAM roles and
+/// policies, which are global (`Condition: InUsEast1`).
 pub fn cloudformation(b: &Bundle) -> Value {
+    let regions = &b.parameters.regions;
+    let multi = regions.len() > 1;
+    let home = regions.first().map(|r| in_region(r)).unwrap_or_default();
+    let conditioned = |mut v: Value, condition: &str| {
+        if multi {
+            v["Condition"] = json!(condition);
+        }
+        v
+    };
     let mut resources = Map::new();
     for p in &b.policies {
         resources.insert(
             p.id.clone(),
-            json!({"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+            conditioned(json!({"Type": "AWS::IAM::ManagedPolicy", "Properties": {
                 "ManagedPolicyName": p.name, "Path": p.path, "Description": p.description, "PolicyDocument": p.document
-            }}),
+            }}), &home),
         );
     }
     for r in &b.roles {
@@ -96,49 +116,89 @@ pub fn cloudformation(b: &Bundle) -> Value {
         }
         resources.insert(
             r.id.clone(),
-            json!({"Type": "AWS::IAM::Role", "Properties": props}),
+            conditioned(
+                json!({"Type": "AWS::IAM::Role", "Properties": props}),
+                &home,
+            ),
         );
     }
     for t in &b.topics {
+        let cond = in_region(&t.region);
         resources.insert(
             t.id.clone(),
-            json!({"Type": "AWS::SNS::Topic", "Properties": {"TopicName": t.name}}),
+            conditioned(
+                json!({"Type": "AWS::SNS::Topic", "Properties": {"TopicName": t.name}}),
+                &cond,
+            ),
         );
         // The policy names the topic by reference, so the template works in any region.
-        let policy = with_topic_ref(&t.policy, &t.arn);
-        resources.insert(format!("{}Policy", t.id), json!({"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [topic_ref()], "PolicyDocument": policy}}));
+        let policy = with_topic_ref(&t.policy, &t.arn, &t.id);
+        resources.insert(
+            format!("{}Policy", t.id),
+            conditioned(json!({"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [topic_ref(&t.id)], "PolicyDocument": policy}}), &cond),
+        );
     }
     for r in &b.rules {
         let target = match (&r.target_arn, &r.role) {
             (Some(arn), Some(role)) => {
-                json!({"Arn": arn, "Id": "VendorEventBus", "RoleArn": {"Fn::GetAtt": [role, "Arn"]}})
+                // Another region's stack does not hold the role: name it by its ARN there.
+                let role_arn = match b.roles.iter().find(|x| &x.id == role) {
+                    Some(x) if multi && Some(&r.region) != regions.first() => json!(x.arn),
+                    _ => json!({"Fn::GetAtt": [role, "Arn"]}),
+                };
+                json!({"Arn": arn, "Id": "VendorEventBus", "RoleArn": role_arn})
             }
-            _ => json!({"Arn": topic_ref(), "Id": "EventTopic"}),
+            _ => json!({"Arn": topic_ref(&r.topic), "Id": "EventTopic"}),
         };
         resources.insert(
             r.id.clone(),
-            json!({"Type": "AWS::Events::Rule", "Properties": {"Name": r.name, "EventPattern": r.event_pattern, "State": "ENABLED", "Targets": [target]}}),
+            conditioned(json!({"Type": "AWS::Events::Rule", "Properties": {"Name": r.name, "EventPattern": r.event_pattern, "State": "ENABLED", "Targets": [target]}}), &in_region(&r.region)),
         );
     }
-    json!({
+    let mut outputs = Map::new();
+    outputs.insert(
+        "BackupRoleArn".into(),
+        conditioned(json!({"Description": "Give this ARN to the backup service", "Value": {"Fn::GetAtt": ["BackupRole", "Arn"]}}), &home),
+    );
+    for t in &b.topics {
+        outputs.insert(
+            format!("{}Arn", t.id),
+            conditioned(json!({"Value": topic_ref(&t.id)}), &in_region(&t.region)),
+        );
+    }
+    let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "Vaultward: the backup service's permissions in this account",
+        "Description": if multi {
+            format!("Vaultward: the backup service's permissions in this account. Deploy in each of {} (a StackSet, or one stack per region): IAM is created in {}'s stack, each region's topic and rules in its own.", regions.join(", "), regions.first().map(String::as_str).unwrap_or(""))
+        } else {
+            "Vaultward: the backup service's permissions in this account".to_string()
+        },
         "Resources": resources,
-        "Outputs": {
-            "BackupRoleArn": {"Description": "Give this ARN to the backup service", "Value": {"Fn::GetAtt": ["BackupRole", "Arn"]}},
-            "EventTopicArn": {"Value": topic_ref()}
-        }
-    })
+        "Outputs": outputs,
+    });
+    if multi {
+        let conditions: Map<String, Value> = regions
+            .iter()
+            .map(|r| {
+                (
+                    in_region(r),
+                    json!({"Fn::Equals": [{"Ref": "AWS::Region"}, r]}),
+                )
+            })
+            .collect();
+        template["Conditions"] = Value::Object(conditions);
+    }
+    template
 }
 
 /// Replaces the topic's ARN in its policy by a `Ref` to the topic resource.
-fn with_topic_ref(policy: &Value, arn: &str) -> Value {
+fn with_topic_ref(policy: &Value, arn: &str, id: &str) -> Value {
     match policy {
-        Value::String(s) if s == arn => topic_ref(),
-        Value::Array(a) => Value::Array(a.iter().map(|v| with_topic_ref(v, arn)).collect()),
+        Value::String(s) if s == arn => topic_ref(id),
+        Value::Array(a) => Value::Array(a.iter().map(|v| with_topic_ref(v, arn, id)).collect()),
         Value::Object(m) => Value::Object(
             m.iter()
-                .map(|(k, v)| (k.clone(), with_topic_ref(v, arn)))
+                .map(|(k, v)| (k.clone(), with_topic_ref(v, arn, id)))
                 .collect(),
         ),
         v => v.clone(),

@@ -60,6 +60,19 @@ pub struct Params {
     pub vendor_tag_value: String,
     /// Tag present on resources while a restore is in progress.
     pub restore_tag_key: String,
+    /// Roles (names in the account) the service may give restored instances through an
+    /// instance profile of the same name. None by default: no `iam:PassRole` at all.
+    #[serde(default)]
+    pub restore_instance_roles: Vec<String>,
+    /// Restored DynamoDB tables are created under this name prefix, and only tables so
+    /// named can be written, updated or deleted: DynamoDB has no condition key that tells
+    /// the tags of a create from the tags of an existing table, so a tag would not do.
+    #[serde(default = "default_table_prefix")]
+    pub restore_table_prefix: String,
+}
+
+fn default_table_prefix() -> String {
+    "vaultward-restored-".into()
 }
 
 impl Default for Params {
@@ -82,6 +95,8 @@ impl Default for Params {
             vendor_tag_key: "Vendor".into(),
             vendor_tag_value: "Vaultward".into(),
             restore_tag_key: "vaultward.restore".into(),
+            restore_instance_roles: Vec::new(),
+            restore_table_prefix: default_table_prefix(),
         }
     }
 }
@@ -196,6 +211,26 @@ impl Params {
                 errors.push(err(param, format!("`{v}` is not a usable tag key")));
             }
         }
+        for r in &self.restore_instance_roles {
+            if !valid_name(r, 64) {
+                errors.push(err(
+                    "restore-instance-roles",
+                    format!("`{r}` is not an IAM role name (give names, not ARNs: the roles are in the customer's account)"),
+                ));
+            }
+        }
+        let prefix = &self.restore_table_prefix;
+        if prefix.len() < 3
+            || prefix.len() > 200
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        {
+            errors.push(err(
+                "restore-table-prefix",
+                format!("`{prefix}` is not a DynamoDB table name prefix: 3 to 200 of `a-z A-Z 0-9 _ . -`"),
+            ));
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -215,6 +250,16 @@ impl Params {
             self.role_path,
             self.role_name()
         )
+    }
+
+    /// The ARN of a role named in `--restore-instance-roles`.
+    pub fn restore_instance_role_arn(&self, name: &str) -> String {
+        format!("arn:aws:iam::{}:role/{name}", self.account)
+    }
+
+    /// The instance profile of that role (named as the role, as the console creates it).
+    pub fn restore_instance_profile_arn(&self, name: &str) -> String {
+        format!("arn:aws:iam::{}:instance-profile/{name}", self.account)
     }
 
     pub fn control_plane_arn(&self) -> String {

@@ -672,7 +672,12 @@ fn step_request(
         Target::Arn(t) | Target::Vendor(t) => names.fill(t, &fill),
     };
     if step.action.starts_with("s3:") {
-        ctx.insert("s3:ResourceAccount".into(), json!(ACCT));
+        let owner = if matches!(step.target, Target::Vendor(_)) {
+            VENDOR
+        } else {
+            ACCT
+        };
+        ctx.insert("s3:ResourceAccount".into(), json!(owner));
     }
     (arn, Value::Object(ctx))
 }
@@ -684,13 +689,26 @@ fn step_request(
 /// (else the role holds a permission no operation uses).
 #[test]
 fn the_generated_role_allows_every_step_and_grants_no_action_no_step_uses() {
-    use vaultward_backup::operations::{Names, STEPS};
-    let p = all_assets();
-    let b = generate(&p).unwrap();
+    // Without roles named for restored instances (no PassRole at all), and with one.
+    for roles in [vec![], vec!["web-app".to_string()]] {
+        let p = Params {
+            restore_instance_roles: roles,
+            ..all_assets()
+        };
+        steps_and_grants_agree(&p);
+    }
+}
+
+fn steps_and_grants_agree(p: &Params) {
+    use vaultward_backup::operations::{Names, When, STEPS};
+    let b = generate(p).unwrap();
     let set = identity(&b);
-    let names = Names::from(&p);
+    let names = Names::from(p);
     let mut denied = Vec::new();
-    for step in STEPS {
+    let applies = |s: &vaultward_backup::operations::Step| {
+        s.when != When::InstanceRoles || names.restore_instance_role.is_some()
+    };
+    for step in STEPS.iter().filter(|s| applies(s)) {
         let (arn, ctx) = step_request(step, &names);
         if decide(&b, &set, step.action, &arn, ctx.clone()) != Decision::Allow {
             denied.push(format!(
@@ -705,8 +723,12 @@ fn the_generated_role_allows_every_step_and_grants_no_action_no_step_uses() {
         denied.join("\n")
     );
 
-    let used: BTreeSet<&str> = STEPS.iter().map(|s| s.action).collect();
-    let unused: BTreeSet<&str> = model::policies(&p)
+    let used: BTreeSet<&str> = STEPS
+        .iter()
+        .filter(|s| applies(s))
+        .map(|s| s.action)
+        .collect();
+    let unused: BTreeSet<&str> = model::policies(p)
         .iter()
         .flat_map(|spec| spec.grants.iter())
         .filter(|g| {
@@ -726,4 +748,398 @@ fn the_generated_role_allows_every_step_and_grants_no_action_no_step_uses() {
         unused.is_empty(),
         "granted actions no operation step uses: {unused:?}"
     );
+}
+
+/// Every combination of asset types, with and without restore, with and without roles
+/// named for restored instances.
+fn every_combination() -> Vec<Params> {
+    use AssetType::*;
+    let mut out = Vec::new();
+    for assets in [
+        vec![S3],
+        vec![DynamoDb],
+        vec![Ec2],
+        vec![S3, DynamoDb],
+        vec![S3, Ec2],
+        vec![DynamoDb, Ec2],
+        vec![S3, DynamoDb, Ec2],
+    ] {
+        for restore in [true, false] {
+            for roles in [vec![], vec!["web-app".to_string()]] {
+                out.push(Params {
+                    restore,
+                    restore_instance_roles: roles,
+                    continuous_s3: assets.contains(&S3),
+                    ..params(&assets)
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The multi-step paths a security reviewer tries first, each as the request that would
+/// take its first (or its decisive) step; none may be allowed for any asset combination.
+/// Sources: the published IAM privilege-escalation methods (Rhino Security Labs, "AWS IAM
+/// Privilege Escalation – Methods and Mitigation": PassRole with ec2:RunInstances), the
+/// S3 ACL condition keys (Amazon S3 User Guide, "Amazon S3 condition key examples": the
+/// `s3:x-amz-acl` and `s3:x-amz-grant-*` keys), EC2's `ec2:CreateAction` (Amazon EC2 User
+/// Guide, "Grant permission to tag Amazon EC2 resources during creation").
+#[test]
+fn no_asset_combination_opens_an_escalation_or_destruction_path() {
+    let table = format!("arn:aws:dynamodb:us-east-1:{ACCT}:table/orders");
+    let volume = format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-0customer");
+    let instance = format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-0customer");
+    let image = "arn:aws:ec2:us-east-1::image/ami-0customer".to_string();
+    let snapshot = "arn:aws:ec2:us-east-1::snapshot/snap-0customer".to_string();
+    let object = "arn:aws:s3:::customer-data/reports/q1.csv".to_string();
+    let own = |extra: Value| {
+        let mut m = json!({"s3:ResourceAccount": ACCT});
+        for (k, v) in extra.as_object().unwrap() {
+            m[k] = v.clone();
+        }
+        m
+    };
+    // Whatever tags a customer table carries (the role could have set them), it cannot be
+    // deleted, updated, emptied or have its backups removed.
+    let any_tags =
+        json!({"aws:ResourceTag/vaultward.restore": "1", "aws:ResourceTag/Vendor": "Vaultward"});
+    let mut nevers: Vec<(&str, &str, String, Value)> = vec![
+        (
+            "delete a customer table it tagged",
+            "dynamodb:DeleteTable",
+            table.clone(),
+            any_tags.clone(),
+        ),
+        (
+            "tag a customer table",
+            "dynamodb:TagResource",
+            table.clone(),
+            json!({"aws:RequestTag/vaultward.restore": "1", "aws:TagKeys": "vaultward.restore"}),
+        ),
+        (
+            "untag a customer table",
+            "dynamodb:UntagResource",
+            table.clone(),
+            json!({}),
+        ),
+        (
+            "update a customer table",
+            "dynamodb:UpdateTable",
+            table.clone(),
+            any_tags.clone(),
+        ),
+        (
+            "turn off point-in-time recovery",
+            "dynamodb:UpdateContinuousBackups",
+            table.clone(),
+            any_tags.clone(),
+        ),
+        (
+            "set a TTL that expires a customer table's items",
+            "dynamodb:UpdateTimeToLive",
+            table.clone(),
+            any_tags.clone(),
+        ),
+        (
+            "delete a customer table's items",
+            "dynamodb:DeleteItem",
+            table.clone(),
+            any_tags.clone(),
+        ),
+        (
+            "overwrite a customer table's items",
+            "dynamodb:PutItem",
+            table.clone(),
+            any_tags.clone(),
+        ),
+        (
+            "delete a customer table's backups",
+            "dynamodb:DeleteBackup",
+            format!("{table}/backup/01234567890123-abcdef01"),
+            json!({}),
+        ),
+        (
+            "tag a customer snapshot with the vendor tag",
+            "ec2:CreateTags",
+            snapshot.clone(),
+            json!({"aws:RequestTag/Vendor": "Vaultward"}),
+        ),
+        (
+            "tag a customer image with the vendor tag",
+            "ec2:CreateTags",
+            image.clone(),
+            json!({"aws:RequestTag/Vendor": "Vaultward"}),
+        ),
+        (
+            "tag a customer image with the restore tag",
+            "ec2:CreateTags",
+            image.clone(),
+            json!({"aws:RequestTag/vaultward.restore": "1"}),
+        ),
+        (
+            "tag a customer volume with the restore tag",
+            "ec2:CreateTags",
+            volume.clone(),
+            json!({"aws:RequestTag/vaultward.restore": "1"}),
+        ),
+        (
+            "deregister a customer image",
+            "ec2:DeregisterImage",
+            image.clone(),
+            json!({}),
+        ),
+        (
+            "delete a customer volume",
+            "ec2:DeleteVolume",
+            volume.clone(),
+            json!({}),
+        ),
+        (
+            "attach a customer volume to an instance it controls",
+            "ec2:AttachVolume",
+            volume.clone(),
+            json!({}),
+        ),
+        (
+            "detach a customer volume",
+            "ec2:DetachVolume",
+            volume.clone(),
+            json!({}),
+        ),
+        (
+            "move an address off a customer instance",
+            "ec2:DisassociateAddress",
+            format!("arn:aws:ec2:us-east-1:{ACCT}:elastic-ip/eipalloc-0customer"),
+            json!({}),
+        ),
+        (
+            "pass an administrator role to EC2",
+            "iam:PassRole",
+            format!("arn:aws:iam::{ACCT}:role/Admin"),
+            json!({"iam:PassedToService": "ec2.amazonaws.com"}),
+        ),
+        (
+            "launch an instance as an administrator role",
+            "ec2:RunInstances",
+            format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-0new"),
+            json!({"aws:RequestTag/vaultward.restore": "1", "ec2:InstanceProfile": format!("arn:aws:iam::{ACCT}:instance-profile/Admin")}),
+        ),
+        (
+            "launch from another account's public image",
+            "ec2:RunInstances",
+            image.clone(),
+            json!({"ec2:Owner": "amazon"}),
+        ),
+        (
+            "launch from another account's image",
+            "ec2:RunInstances",
+            image.clone(),
+            json!({"ec2:Owner": "444455556666"}),
+        ),
+        (
+            "write a customer object's ACL",
+            "s3:PutObjectAcl",
+            object.clone(),
+            own(json!({})),
+        ),
+        (
+            "make a customer object public with a canned ACL",
+            "s3:PutObject",
+            object.clone(),
+            own(json!({"s3:x-amz-acl": "public-read"})),
+        ),
+        (
+            "make a customer object public with a grant",
+            "s3:PutObject",
+            object.clone(),
+            own(
+                json!({"s3:x-amz-grant-read": "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""}),
+            ),
+        ),
+        (
+            "give an object's ACL away",
+            "s3:PutObject",
+            object.clone(),
+            own(json!({"s3:x-amz-grant-full-control": "id=\"abc\""})),
+        ),
+        (
+            "delete a customer object",
+            "s3:DeleteObject",
+            object.clone(),
+            own(json!({})),
+        ),
+    ];
+    nevers.push((
+        "delete a customer object version",
+        "s3:DeleteObjectVersion",
+        object.clone(),
+        own(json!({})),
+    ));
+    for p in every_combination() {
+        let b = generate(&p).unwrap();
+        let set = identity(&b);
+        for (what, action, resource, ctx) in &nevers {
+            let d = decide(&b, &set, action, resource, ctx.clone());
+            assert_ne!(
+                d,
+                Decision::Allow,
+                "the role for {:?} (restore {}, instance roles {:?}) can {what}",
+                p.assets,
+                p.restore,
+                p.restore_instance_roles
+            );
+        }
+        // The direct tag on any EC2 resource is an explicit Deny: no other policy opens it.
+        if p.assets.contains(&AssetType::Ec2) {
+            for r in [&snapshot, &image, &volume, &instance] {
+                assert_eq!(
+                    decide(&b, &set, "ec2:CreateTags", r, json!({})),
+                    Decision::ExplicitDeny,
+                    "{r}"
+                );
+            }
+        }
+    }
+}
+
+/// What the restore steps must still be able to do after the must-nevers: attach a
+/// restored volume to the (unrestored) instance a restore request names, launch a
+/// restored instance with the profile of a role the customer named, from an image of the
+/// account, restore a table under the prefix and clean it up.
+#[test]
+fn restores_still_work_within_the_limits() {
+    let p = Params {
+        restore_instance_roles: vec!["web-app".into()],
+        ..all_assets()
+    };
+    let b = generate(&p).unwrap();
+    let set = identity(&b);
+    let restored = json!({"aws:ResourceTag/vaultward.restore": "1"});
+    for (what, action, resource, ctx) in [
+        (
+            "attach a restored volume",
+            "ec2:AttachVolume",
+            format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-0restored"),
+            restored.clone(),
+        ),
+        (
+            "to an instance the request names",
+            "ec2:AttachVolume",
+            format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-0customer"),
+            json!({}),
+        ),
+        (
+            "pass the named role",
+            "iam:PassRole",
+            format!("arn:aws:iam::{ACCT}:role/web-app"),
+            json!({"iam:PassedToService": "ec2.amazonaws.com"}),
+        ),
+        (
+            "launch with its profile",
+            "ec2:RunInstances",
+            format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-0new"),
+            json!({"aws:RequestTag/vaultward.restore": "1", "ec2:InstanceProfile": format!("arn:aws:iam::{ACCT}:instance-profile/web-app")}),
+        ),
+        (
+            "launch without a profile",
+            "ec2:RunInstances",
+            format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-0new"),
+            json!({"aws:RequestTag/vaultward.restore": "1"}),
+        ),
+        (
+            "from an image of the account",
+            "ec2:RunInstances",
+            "arn:aws:ec2:us-east-1::image/ami-0restored".to_string(),
+            json!({"ec2:Owner": ACCT}),
+        ),
+        (
+            "restore a table under the prefix",
+            "dynamodb:RestoreTableFromBackup",
+            format!("arn:aws:dynamodb:us-east-1:{ACCT}:table/vaultward-restored-orders"),
+            json!({}),
+        ),
+        (
+            "from a backup of the table",
+            "dynamodb:RestoreTableFromBackup",
+            format!(
+                "arn:aws:dynamodb:us-east-1:{ACCT}:table/orders/backup/01234567890123-abcdef01"
+            ),
+            json!({}),
+        ),
+        (
+            "remove a failed restore's table",
+            "dynamodb:DeleteTable",
+            format!("arn:aws:dynamodb:us-east-1:{ACCT}:table/vaultward-restored-orders"),
+            json!({}),
+        ),
+        (
+            "write an object back privately",
+            "s3:PutObject",
+            "arn:aws:s3:::customer-data/reports/q1.csv".to_string(),
+            json!({"s3:ResourceAccount": ACCT, "s3:x-amz-acl": "bucket-owner-full-control"}),
+        ),
+    ] {
+        assert_eq!(
+            decide(&b, &set, action, &resource, ctx),
+            Decision::Allow,
+            "the restore cannot {what}"
+        );
+    }
+}
+
+/// EventBridge rules and S3 event notifications are regional (Amazon EventBridge User
+/// Guide, "Amazon EventBridge rules": a rule matches events of its own Region; Amazon S3
+/// User Guide, "Event notifications": the destination must be in the bucket's Region), so
+/// `--regions` yields a topic and the rules in each region, each rule aimed at its own
+/// region's topic or the vendor's bus of its region, and the CloudFormation template
+/// creates each region's resources only in that region's stack, IAM only in the first's.
+#[test]
+fn every_region_gets_its_topic_and_rules() {
+    let p = all_assets();
+    let b = generate(&p).unwrap();
+    let regions: Vec<&str> = b.topics.iter().map(|t| t.region.as_str()).collect();
+    assert_eq!(regions, ["us-east-1", "eu-west-1"]);
+    for t in &b.topics {
+        assert!(t.arn.starts_with(&format!("arn:aws:sns:{}:", t.region)));
+    }
+    for region in ["us-east-1", "eu-west-1"] {
+        let rules: Vec<_> = b.rules.iter().filter(|r| r.region == region).collect();
+        assert_eq!(
+            rules.len(),
+            2,
+            "{region}: inventory and continuous-backup rules"
+        );
+        for r in rules {
+            let topic = b.topics.iter().find(|t| t.id == r.topic).unwrap();
+            assert_eq!(topic.region, region);
+            if let Some(bus) = &r.target_arn {
+                assert!(bus.starts_with(&format!("arn:aws:events:{region}:{VENDOR}:")));
+            }
+        }
+    }
+    let cfn = vaultward_backup::output::cloudformation(&b);
+    assert_eq!(cfn["Resources"]["BackupRole"]["Condition"], "InUsEast1");
+    assert_eq!(
+        cfn["Resources"]["EventTopicEuWest1"]["Condition"],
+        "InEuWest1"
+    );
+    assert_eq!(
+        cfn["Conditions"]["InEuWest1"],
+        json!({"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]})
+    );
+    let tf = vaultward_backup::output::terraform(&b);
+    assert!(tf.contains(
+        "resource \"aws_sns_topic\" \"event_topic_eu_west1\" {\n  provider = aws.eu_west_1"
+    ));
+    // One region: no conditions, no providers.
+    let one = generate(&Params {
+        regions: vec!["us-east-1".into()],
+        ..all_assets()
+    })
+    .unwrap();
+    assert_eq!(one.topics.len(), 1);
+    assert!(vaultward_backup::output::cloudformation(&one)
+        .get("Conditions")
+        .is_none());
 }

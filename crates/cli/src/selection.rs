@@ -78,6 +78,13 @@ pub struct CheckArgs {
     /// Check continuous S3 backup's requests too (bucket notifications, its EventBridge rule).
     #[arg(long)]
     pub continuous_s3: bool,
+    /// The prefix restored DynamoDB tables are created under (as given to `permissions`).
+    #[arg(long, default_value = "vaultward-restored-")]
+    pub restore_table_prefix: String,
+    /// A role named for restored instances (as given to `permissions
+    /// --restore-instance-roles`); checks that restores can pass it. None: no profile.
+    #[arg(long)]
+    pub restore_instance_role: Option<String>,
 }
 
 impl CheckArgs {
@@ -89,10 +96,14 @@ impl CheckArgs {
         };
         let assume = self.assume_org_policies_allow;
         let continuous = self.continuous_s3;
+        let prefix = self.restore_table_prefix;
+        let instance_role = self.restore_instance_role;
         Ok(
             check_options(self.role, &self.assets, &self.operations).map(|mut o| {
                 o.assume_org_policies_allow = assume;
                 o.continuous_s3 = continuous;
+                o.names.restore_table_prefix = prefix;
+                o.names.restore_instance_role = instance_role;
                 (snapshot, o)
             }),
         )

@@ -148,12 +148,43 @@ pub fn terraform(b: &Bundle) -> String {
             );
         }
     }
+    // EventBridge rules and S3 notifications are regional: with several regions, a
+    // provider per region, and each region's topic and rules created through it.
+    let regions = &b.parameters.regions;
+    let multi = regions.len() > 1;
+    let provider = |region: &str| -> Vec<(String, String)> {
+        if multi {
+            vec![(
+                "provider".into(),
+                format!("aws.{}", region.replace('-', "_")),
+            )]
+        } else {
+            Vec::new()
+        }
+    };
+    if multi {
+        for r in regions {
+            blocks.push(
+                Block {
+                    header: "provider \"aws\"".into(),
+                    runs: vec![vec![
+                        ("alias".into(), quote(&r.replace('-', "_"))),
+                        ("region".into(), quote(r)),
+                    ]],
+                }
+                .render(),
+            );
+        }
+    }
     for t in &b.topics {
         let id = snake(&t.id);
         blocks.push(
             Block {
                 header: format!("resource \"aws_sns_topic\" \"{id}\""),
-                runs: vec![vec![("name".into(), quote(&t.name))]],
+                runs: vec![provider(&t.region), vec![("name".into(), quote(&t.name))]]
+                    .into_iter()
+                    .filter(|r| !r.is_empty())
+                    .collect(),
             }
             .render(),
         );
@@ -162,9 +193,13 @@ pub fn terraform(b: &Bundle) -> String {
             Block {
                 header: format!("resource \"aws_sns_topic_policy\" \"{id}\""),
                 runs: vec![
+                    provider(&t.region),
                     vec![("arn".into(), format!("aws_sns_topic.{id}.arn"))],
                     vec![("policy".into(), heredoc(&t.policy, &[(&t.arn, &arn_ref)]))],
-                ],
+                ]
+                .into_iter()
+                .filter(|r| !r.is_empty())
+                .collect(),
             }
             .render(),
         );
@@ -175,16 +210,21 @@ pub fn terraform(b: &Bundle) -> String {
             Block {
                 header: format!("resource \"aws_cloudwatch_event_rule\" \"{id}\""),
                 runs: vec![
+                    provider(&r.region),
                     vec![("name".into(), quote(&r.name))],
                     vec![("event_pattern".into(), heredoc(&r.event_pattern, &[]))],
-                ],
+                ]
+                .into_iter()
+                .filter(|r| !r.is_empty())
+                .collect(),
             }
             .render(),
         );
-        let mut attrs = vec![(
+        let mut attrs = provider(&r.region);
+        attrs.push((
             "rule".into(),
             format!("aws_cloudwatch_event_rule.{id}.name"),
-        )];
+        ));
         match (&r.target_arn, &r.role) {
             (Some(arn), Some(role)) => {
                 attrs.push(("target_id".into(), quote("VendorEventBus")));
@@ -196,7 +236,10 @@ pub fn terraform(b: &Bundle) -> String {
             }
             _ => {
                 attrs.push(("target_id".into(), quote("EventTopic")));
-                attrs.push(("arn".into(), "aws_sns_topic.event_topic.arn".into()));
+                attrs.push((
+                    "arn".into(),
+                    format!("aws_sns_topic.{}.arn", snake(&r.topic)),
+                ));
             }
         }
         blocks.push(

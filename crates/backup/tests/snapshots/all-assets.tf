@@ -393,15 +393,25 @@ resource "aws_iam_policy" "s3_restore_policy" {
           "Effect": "Allow",
           "Action": [
             "s3:PutObject",
-            "s3:PutObjectAcl",
             "s3:PutObjectTagging",
-            "s3:DeleteObject",
             "s3:AbortMultipartUpload"
           ],
           "Resource": "arn:aws:s3:::*/*",
           "Condition": {
             "StringEquals": {
               "s3:ResourceAccount": "111122223333"
+            },
+            "StringEqualsIfExists": {
+              "s3:x-amz-acl": [
+                "private",
+                "bucket-owner-full-control"
+              ]
+            },
+            "Null": {
+              "s3:x-amz-grant-read": "true",
+              "s3:x-amz-grant-read-acp": "true",
+              "s3:x-amz-grant-write-acp": "true",
+              "s3:x-amz-grant-full-control": "true"
             }
           }
         }
@@ -424,13 +434,11 @@ resource "aws_iam_policy" "dynamo_db_backup_policy" {
           "Effect": "Allow",
           "Action": [
             "dynamodb:ExportTableToPointInTime",
-            "dynamodb:UpdateTable",
             "dynamodb:CreateBackup",
             "dynamodb:DescribeTable",
             "dynamodb:DescribeContinuousBackups",
             "dynamodb:DescribeTimeToLive",
-            "dynamodb:ListTagsOfResource",
-            "dynamodb:UpdateContinuousBackups"
+            "dynamodb:ListTagsOfResource"
           ],
           "Resource": "arn:aws:dynamodb:*:111122223333:table/*"
         },
@@ -442,7 +450,6 @@ resource "aws_iam_policy" "dynamo_db_backup_policy" {
             "dynamodb:GetRecords",
             "dynamodb:GetShardIterator",
             "dynamodb:DescribeExport",
-            "dynamodb:DeleteBackup",
             "dynamodb:DescribeBackup"
           ],
           "Resource": "arn:aws:dynamodb:*:111122223333:table/*/*"
@@ -487,7 +494,7 @@ resource "aws_iam_policy" "dynamo_db_restore_policy" {
       "Version": "2012-10-17",
       "Statement": [
         {
-          "Sid": "RestoreTables",
+          "Sid": "RestoreOnlyIntoPrefixedTables",
           "Effect": "Allow",
           "Action": [
             "dynamodb:CreateTable",
@@ -499,9 +506,31 @@ resource "aws_iam_policy" "dynamo_db_restore_policy" {
             "dynamodb:RestoreTableToPointInTime",
             "dynamodb:TagResource",
             "dynamodb:UntagResource",
-            "dynamodb:UpdateTimeToLive"
+            "dynamodb:UpdateTimeToLive",
+            "dynamodb:UpdateTable",
+            "dynamodb:UpdateContinuousBackups",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteTable"
           ],
-          "Resource": "arn:aws:dynamodb:*:111122223333:table/*"
+          "Resource": "arn:aws:dynamodb:*:111122223333:table/vaultward-restored-*"
+        },
+        {
+          "Sid": "RestoreFromAnyTableOrBackup",
+          "Effect": "Allow",
+          "Action": [
+            "dynamodb:RestoreTableToPointInTime",
+            "dynamodb:RestoreTableFromBackup"
+          ],
+          "Resource": [
+            "arn:aws:dynamodb:*:111122223333:table/*",
+            "arn:aws:dynamodb:*:111122223333:table/*/backup/*"
+          ]
         },
         {
           "Sid": "DescribeImports",
@@ -509,34 +538,7 @@ resource "aws_iam_policy" "dynamo_db_restore_policy" {
           "Action": [
             "dynamodb:DescribeImport"
           ],
-          "Resource": "arn:aws:dynamodb:*:111122223333:table/*/import/*"
-        },
-        {
-          "Sid": "WriteRestoredItems",
-          "Effect": "Allow",
-          "Action": [
-            "dynamodb:BatchWriteItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-            "dynamodb:Scan",
-            "dynamodb:UpdateItem"
-          ],
-          "Resource": "arn:aws:dynamodb:*:111122223333:table/*"
-        },
-        {
-          "Sid": "DeleteOnlyTablesBeingRestored",
-          "Effect": "Allow",
-          "Action": [
-            "dynamodb:DeleteTable"
-          ],
-          "Resource": "arn:aws:dynamodb:*:111122223333:table/*",
-          "Condition": {
-            "StringLike": {
-              "aws:ResourceTag/vaultward.restore": "*"
-            }
-          }
+          "Resource": "arn:aws:dynamodb:*:111122223333:table/vaultward-restored-*/import/*"
         },
         {
           "Sid": "ReadImportsFromVendorBuckets",
@@ -645,6 +647,7 @@ resource "aws_iam_policy" "ec2_backup_policy" {
           ],
           "Resource": [
             "arn:aws:ec2:*::snapshot/*",
+            "arn:aws:ec2:*::image/*",
             "arn:aws:ec2:*:111122223333:volume/*",
             "arn:aws:ec2:*:111122223333:instance/*",
             "arn:aws:ec2:*:111122223333:network-interface/*"
@@ -655,7 +658,8 @@ resource "aws_iam_policy" "ec2_backup_policy" {
                 "CreateSnapshot",
                 "CreateSnapshots",
                 "CreateVolume",
-                "RunInstances"
+                "RunInstances",
+                "RegisterImage"
               ]
             }
           }
@@ -702,10 +706,10 @@ resource "aws_iam_policy" "ec2_backup_policy" {
           }
         },
         {
-          "Sid": "TagImagesWithVendorTag",
+          "Sid": "RegisterOnlyVendorTaggedImages",
           "Effect": "Allow",
           "Action": [
-            "ec2:CreateTags"
+            "ec2:RegisterImage"
           ],
           "Resource": "arn:aws:ec2:*::image/*",
           "Condition": {
@@ -805,6 +809,19 @@ resource "aws_iam_policy" "ec2_restore_policy" {
           }
         },
         {
+          "Sid": "CreateVolumesFromVendorSnapshots",
+          "Effect": "Allow",
+          "Action": [
+            "ec2:CreateVolume"
+          ],
+          "Resource": "arn:aws:ec2:*::snapshot/*",
+          "Condition": {
+            "StringEquals": {
+              "aws:ResourceTag/Vendor": "Vaultward"
+            }
+          }
+        },
+        {
           "Sid": "ManageOnlyRestoredResources",
           "Effect": "Allow",
           "Action": [
@@ -813,10 +830,6 @@ resource "aws_iam_policy" "ec2_restore_policy" {
             "ec2:StopInstances",
             "ec2:TerminateInstances",
             "ec2:DeleteNetworkInterface",
-            "ec2:AttachVolume",
-            "ec2:DetachVolume",
-            "ec2:AssociateAddress",
-            "ec2:DisassociateAddress",
             "ec2:DeleteTags"
           ],
           "Resource": [
@@ -831,18 +844,51 @@ resource "aws_iam_policy" "ec2_restore_policy" {
           }
         },
         {
-          "Sid": "AttachAnyVolumeOrAddress",
+          "Sid": "AttachOnlyRestoredVolumes",
           "Effect": "Allow",
           "Action": [
             "ec2:AttachVolume",
-            "ec2:DetachVolume",
-            "ec2:AssociateAddress",
-            "ec2:DisassociateAddress"
+            "ec2:DetachVolume"
+          ],
+          "Resource": "arn:aws:ec2:*:111122223333:volume/*",
+          "Condition": {
+            "StringLike": {
+              "aws:ResourceTag/vaultward.restore": "*"
+            }
+          }
+        },
+        {
+          "Sid": "AttachToTheNamedInstance",
+          "Effect": "Allow",
+          "Action": [
+            "ec2:AttachVolume",
+            "ec2:DetachVolume"
+          ],
+          "Resource": "arn:aws:ec2:*:111122223333:instance/*"
+        },
+        {
+          "Sid": "AssociateAddressesWithRestoredInstances",
+          "Effect": "Allow",
+          "Action": [
+            "ec2:AssociateAddress"
           ],
           "Resource": [
-            "arn:aws:ec2:*:111122223333:volume/*",
-            "arn:aws:ec2:*:111122223333:elastic-ip/*"
-          ]
+            "arn:aws:ec2:*:111122223333:instance/*",
+            "arn:aws:ec2:*:111122223333:network-interface/*"
+          ],
+          "Condition": {
+            "StringLike": {
+              "aws:ResourceTag/vaultward.restore": "*"
+            }
+          }
+        },
+        {
+          "Sid": "AssociateAnyAddressOfTheAccount",
+          "Effect": "Allow",
+          "Action": [
+            "ec2:AssociateAddress"
+          ],
+          "Resource": "arn:aws:ec2:*:111122223333:elastic-ip/*"
         },
         {
           "Sid": "LaunchRestoreTaggedInstances",
@@ -850,8 +896,23 @@ resource "aws_iam_policy" "ec2_restore_policy" {
           "Action": [
             "ec2:RunInstances"
           ],
+          "Resource": "arn:aws:ec2:*:111122223333:instance/*",
+          "Condition": {
+            "StringLike": {
+              "aws:RequestTag/vaultward.restore": "*"
+            },
+            "Null": {
+              "ec2:InstanceProfile": "true"
+            }
+          }
+        },
+        {
+          "Sid": "LaunchWithRestoreTaggedVolumesAndInterfaces",
+          "Effect": "Allow",
+          "Action": [
+            "ec2:RunInstances"
+          ],
           "Resource": [
-            "arn:aws:ec2:*:111122223333:instance/*",
             "arn:aws:ec2:*:111122223333:volume/*",
             "arn:aws:ec2:*:111122223333:network-interface/*"
           ],
@@ -862,14 +923,28 @@ resource "aws_iam_policy" "ec2_restore_policy" {
           }
         },
         {
-          "Sid": "LaunchFromAnyImageIntoAnySubnet",
+          "Sid": "LaunchOnlyFromTheAccountsImages",
           "Effect": "Allow",
           "Action": [
             "ec2:RunInstances"
           ],
           "Resource": [
             "arn:aws:ec2:*::image/*",
-            "arn:aws:ec2:*::snapshot/*",
+            "arn:aws:ec2:*::snapshot/*"
+          ],
+          "Condition": {
+            "StringEquals": {
+              "ec2:Owner": "111122223333"
+            }
+          }
+        },
+        {
+          "Sid": "LaunchIntoTheAccountsNetwork",
+          "Effect": "Allow",
+          "Action": [
+            "ec2:RunInstances"
+          ],
+          "Resource": [
             "arn:aws:ec2:*:111122223333:subnet/*",
             "arn:aws:ec2:*:111122223333:security-group/*",
             "arn:aws:ec2:*:111122223333:key-pair/*",
@@ -880,24 +955,7 @@ resource "aws_iam_policy" "ec2_restore_policy" {
           "Sid": "RegisterRestoredImages",
           "Effect": "Allow",
           "Action": [
-            "ec2:RegisterImage",
-            "ec2:DeregisterImage"
-          ],
-          "Resource": [
-            "arn:aws:ec2:*::image/*",
-            "arn:aws:ec2:*::snapshot/*"
-          ],
-          "Condition": {
-            "StringLike": {
-              "aws:ResourceTag/vaultward.restore": "*"
-            }
-          }
-        },
-        {
-          "Sid": "TagRestoredImages",
-          "Effect": "Allow",
-          "Action": [
-            "ec2:CreateTags"
+            "ec2:RegisterImage"
           ],
           "Resource": "arn:aws:ec2:*::image/*",
           "Condition": {
@@ -907,15 +965,28 @@ resource "aws_iam_policy" "ec2_restore_policy" {
           }
         },
         {
-          "Sid": "PassInstanceProfileRoles",
+          "Sid": "RegisterFromRestoredSnapshots",
           "Effect": "Allow",
           "Action": [
-            "iam:PassRole"
+            "ec2:RegisterImage"
           ],
-          "Resource": "arn:aws:iam::111122223333:role/*",
+          "Resource": "arn:aws:ec2:*::snapshot/*",
           "Condition": {
-            "StringEquals": {
-              "iam:PassedToService": "ec2.amazonaws.com"
+            "StringLike": {
+              "aws:ResourceTag/vaultward.restore": "*"
+            }
+          }
+        },
+        {
+          "Sid": "DeregisterOnlyRestoredImages",
+          "Effect": "Allow",
+          "Action": [
+            "ec2:DeregisterImage"
+          ],
+          "Resource": "arn:aws:ec2:*::image/*",
+          "Condition": {
+            "StringLike": {
+              "aws:ResourceTag/vaultward.restore": "*"
             }
           }
         },
@@ -927,6 +998,7 @@ resource "aws_iam_policy" "ec2_restore_policy" {
           ],
           "Resource": [
             "arn:aws:ec2:*::snapshot/*",
+            "arn:aws:ec2:*::image/*",
             "arn:aws:ec2:*:111122223333:volume/*",
             "arn:aws:ec2:*:111122223333:instance/*",
             "arn:aws:ec2:*:111122223333:network-interface/*"
@@ -1124,11 +1196,25 @@ resource "aws_iam_role_policy" "vaultward_s3_continuous_backup_event_bridge_poli
   EOT
 }
 
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "eu_west_1"
+  region = "eu-west-1"
+}
+
 resource "aws_sns_topic" "event_topic" {
+  provider = aws.us_east_1
+
   name = "VaultwardEventPub"
 }
 
 resource "aws_sns_topic_policy" "event_topic" {
+  provider = aws.us_east_1
+
   arn = aws_sns_topic.event_topic.arn
 
   policy = <<-EOT
@@ -1175,7 +1261,64 @@ resource "aws_sns_topic_policy" "event_topic" {
   EOT
 }
 
+resource "aws_sns_topic" "event_topic_eu_west1" {
+  provider = aws.eu_west_1
+
+  name = "VaultwardEventPub"
+}
+
+resource "aws_sns_topic_policy" "event_topic_eu_west1" {
+  provider = aws.eu_west_1
+
+  arn = aws_sns_topic.event_topic_eu_west1.arn
+
+  policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "PublishFromThisAccount",
+          "Effect": "Allow",
+          "Principal": {
+            "AWS": "arn:aws:iam::111122223333:root"
+          },
+          "Action": "sns:Publish",
+          "Resource": "${aws_sns_topic.event_topic_eu_west1.arn}"
+        },
+        {
+          "Sid": "PublishFromThisAccountsRules",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "events.amazonaws.com"
+          },
+          "Action": "sns:Publish",
+          "Resource": "${aws_sns_topic.event_topic_eu_west1.arn}",
+          "Condition": {
+            "StringEquals": {
+              "aws:SourceAccount": "111122223333"
+            }
+          }
+        },
+        {
+          "Sid": "SubscribeFromControlPlane",
+          "Effect": "Allow",
+          "Principal": {
+            "AWS": "arn:aws:iam::999988887777:role/VaultwardControlPlane"
+          },
+          "Action": [
+            "sns:Subscribe",
+            "sns:ListSubscriptionsByTopic"
+          ],
+          "Resource": "${aws_sns_topic.event_topic_eu_west1.arn}"
+        }
+      ]
+    }
+  EOT
+}
+
 resource "aws_cloudwatch_event_rule" "inventory_changes" {
+  provider = aws.us_east_1
+
   name = "VaultwardInventoryChanges"
 
   event_pattern = <<-EOT
@@ -1193,12 +1336,15 @@ resource "aws_cloudwatch_event_rule" "inventory_changes" {
 }
 
 resource "aws_cloudwatch_event_target" "inventory_changes" {
+  provider  = aws.us_east_1
   rule      = aws_cloudwatch_event_rule.inventory_changes.name
   target_id = "EventTopic"
   arn       = aws_sns_topic.event_topic.arn
 }
 
 resource "aws_cloudwatch_event_rule" "s3_continuous_backup" {
+  provider = aws.us_east_1
+
   name = "VaultwardS3ContinuousBackup"
 
   event_pattern = <<-EOT
@@ -1215,9 +1361,62 @@ resource "aws_cloudwatch_event_rule" "s3_continuous_backup" {
 }
 
 resource "aws_cloudwatch_event_target" "s3_continuous_backup" {
+  provider  = aws.us_east_1
   rule      = aws_cloudwatch_event_rule.s3_continuous_backup.name
   target_id = "VendorEventBus"
   arn       = "arn:aws:events:us-east-1:999988887777:event-bus/default"
+  role_arn  = aws_iam_role.s3_continuous_backup_event_bridge_role.arn
+}
+
+resource "aws_cloudwatch_event_rule" "inventory_changes_eu_west1" {
+  provider = aws.eu_west_1
+
+  name = "VaultwardInventoryChanges"
+
+  event_pattern = <<-EOT
+    {
+      "source": [
+        "aws.s3",
+        "aws.dynamodb",
+        "aws.ec2"
+      ],
+      "detail-type": [
+        "AWS API Call via CloudTrail"
+      ]
+    }
+  EOT
+}
+
+resource "aws_cloudwatch_event_target" "inventory_changes_eu_west1" {
+  provider  = aws.eu_west_1
+  rule      = aws_cloudwatch_event_rule.inventory_changes_eu_west1.name
+  target_id = "EventTopic"
+  arn       = aws_sns_topic.event_topic_eu_west1.arn
+}
+
+resource "aws_cloudwatch_event_rule" "s3_continuous_backup_eu_west1" {
+  provider = aws.eu_west_1
+
+  name = "VaultwardS3ContinuousBackup"
+
+  event_pattern = <<-EOT
+    {
+      "source": [
+        "aws.s3"
+      ],
+      "detail-type": [
+        "Object Created",
+        "Object Deleted"
+      ]
+    }
+  EOT
+}
+
+resource "aws_cloudwatch_event_target" "s3_continuous_backup_eu_west1" {
+  provider  = aws.eu_west_1
+  rule      = aws_cloudwatch_event_rule.s3_continuous_backup_eu_west1.name
+  target_id = "VendorEventBus"
+  arn       = "arn:aws:events:eu-west-1:999988887777:event-bus/default"
   role_arn  = aws_iam_role.s3_continuous_backup_event_bridge_role.arn
 }
 

@@ -336,11 +336,25 @@ resource "aws_iam_role_policy_attachment" "backup_role_s3_backup_policy" {
   policy_arn = aws_iam_policy.s3_backup_policy.arn
 }
 
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "eu_west_1"
+  region = "eu-west-1"
+}
+
 resource "aws_sns_topic" "event_topic" {
+  provider = aws.us_east_1
+
   name = "VaultwardEventPub"
 }
 
 resource "aws_sns_topic_policy" "event_topic" {
+  provider = aws.us_east_1
+
   arn = aws_sns_topic.event_topic.arn
 
   policy = <<-EOT
@@ -387,7 +401,64 @@ resource "aws_sns_topic_policy" "event_topic" {
   EOT
 }
 
+resource "aws_sns_topic" "event_topic_eu_west1" {
+  provider = aws.eu_west_1
+
+  name = "VaultwardEventPub"
+}
+
+resource "aws_sns_topic_policy" "event_topic_eu_west1" {
+  provider = aws.eu_west_1
+
+  arn = aws_sns_topic.event_topic_eu_west1.arn
+
+  policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "PublishFromThisAccount",
+          "Effect": "Allow",
+          "Principal": {
+            "AWS": "arn:aws:iam::111122223333:root"
+          },
+          "Action": "sns:Publish",
+          "Resource": "${aws_sns_topic.event_topic_eu_west1.arn}"
+        },
+        {
+          "Sid": "PublishFromThisAccountsRules",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "events.amazonaws.com"
+          },
+          "Action": "sns:Publish",
+          "Resource": "${aws_sns_topic.event_topic_eu_west1.arn}",
+          "Condition": {
+            "StringEquals": {
+              "aws:SourceAccount": "111122223333"
+            }
+          }
+        },
+        {
+          "Sid": "SubscribeFromControlPlane",
+          "Effect": "Allow",
+          "Principal": {
+            "AWS": "arn:aws:iam::999988887777:role/VaultwardControlPlane"
+          },
+          "Action": [
+            "sns:Subscribe",
+            "sns:ListSubscriptionsByTopic"
+          ],
+          "Resource": "${aws_sns_topic.event_topic_eu_west1.arn}"
+        }
+      ]
+    }
+  EOT
+}
+
 resource "aws_cloudwatch_event_rule" "inventory_changes" {
+  provider = aws.us_east_1
+
   name = "VaultwardInventoryChanges"
 
   event_pattern = <<-EOT
@@ -403,9 +474,34 @@ resource "aws_cloudwatch_event_rule" "inventory_changes" {
 }
 
 resource "aws_cloudwatch_event_target" "inventory_changes" {
+  provider  = aws.us_east_1
   rule      = aws_cloudwatch_event_rule.inventory_changes.name
   target_id = "EventTopic"
   arn       = aws_sns_topic.event_topic.arn
+}
+
+resource "aws_cloudwatch_event_rule" "inventory_changes_eu_west1" {
+  provider = aws.eu_west_1
+
+  name = "VaultwardInventoryChanges"
+
+  event_pattern = <<-EOT
+    {
+      "source": [
+        "aws.s3"
+      ],
+      "detail-type": [
+        "AWS API Call via CloudTrail"
+      ]
+    }
+  EOT
+}
+
+resource "aws_cloudwatch_event_target" "inventory_changes_eu_west1" {
+  provider  = aws.eu_west_1
+  rule      = aws_cloudwatch_event_rule.inventory_changes_eu_west1.name
+  target_id = "EventTopic"
+  arn       = aws_sns_topic.event_topic_eu_west1.arn
 }
 
 output "backup_role_arn" {

@@ -48,6 +48,15 @@ pub struct Args {
     /// ARN of a managed policy to set as the roles' permissions boundary.
     #[arg(long)]
     permissions_boundary: Option<String>,
+    /// Roles (names, comma-separated) the service may give restored instances, through
+    /// the instance profile of the same name. None by default: restored instances get no
+    /// profile and the role has no `iam:PassRole` for EC2.
+    #[arg(long, default_value = "")]
+    restore_instance_roles: String,
+    /// Restored DynamoDB tables are created under this name prefix; only tables so named
+    /// can be written, updated or deleted by the role.
+    #[arg(long, default_value = "vaultward-restored-")]
+    restore_table_prefix: String,
     #[arg(long, default_value = "json", value_parser = ["json", "cloudformation", "cloudformation-yaml", "terraform"])]
     format: String,
     /// Write here instead of standard output (atomically).
@@ -81,6 +90,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         role_path: args.role_path,
         name_token: args.name_token,
         permissions_boundary: args.permissions_boundary,
+        restore_instance_roles: args
+            .restore_instance_roles
+            .split(',')
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect(),
+        restore_table_prefix: args.restore_table_prefix,
         ..Params::default()
     };
     let bundle = match generate(&params) {
