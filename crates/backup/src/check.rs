@@ -256,6 +256,21 @@ enum Doc {
     Unknown(Unreadable),
 }
 
+/// A resource policy of the snapshot: `Ok(None)` when there is none, `Err` when it was not
+/// collected or cannot be read.
+pub(crate) fn resource_policy(
+    c: &Collected,
+    name: &str,
+    what: &str,
+    kind: PolicyKind,
+) -> Result<Option<NamedPolicy>, String> {
+    match Doc::read(c, name, what, kind) {
+        Doc::None => Ok(None),
+        Doc::Some(p, _) => Ok(Some(*p)),
+        Doc::Unknown(u) => Err(u.reason()),
+    }
+}
+
 impl Doc {
     fn read(c: &Collected, name: &str, what: &str, kind: PolicyKind) -> Doc {
         let missing = |m: String| {
@@ -628,6 +643,34 @@ impl<'s> Plan<'s> {
             plan.defaults.insert(b.name.clone(), default);
         }
         Ok(plan)
+    }
+
+    /// One request by the role (its session), under the account's SCPs and RCPs, the role's
+    /// identity policies and boundary, and `resource_policy`: what `vaultward audit` asks.
+    pub fn decide(
+        &mut self,
+        action: &str,
+        resource: &str,
+        account: &str,
+        context: &[(String, String)],
+        resource_policy: Option<&NamedPolicy>,
+    ) -> Result<Response, String> {
+        self.eval(action, resource, account, context, resource_policy)
+    }
+
+    /// The role's identity policies as read from the export.
+    pub fn identity_policies(&self) -> &[NamedPolicy] {
+        &self.base.identity
+    }
+
+    /// What of the role's own side (its policies, its boundary) could not be read.
+    pub fn role_unreadable(&self) -> Vec<String> {
+        self.role_unknown.iter().map(|u| u.reason()).collect()
+    }
+
+    /// How many requests were evaluated.
+    pub fn requests(&self) -> usize {
+        self.requests
     }
 
     /// Groups every object in a group of its own: the brute-force oracle of the tests.

@@ -2,6 +2,7 @@
 //! operation, and the permissions file that grants exactly those, as IAM JSON,
 //! CloudFormation and Terraform.
 
+pub mod audit;
 pub mod awscli;
 pub mod bundle;
 pub mod check;

@@ -1,4 +1,5 @@
 pub mod actions;
+pub mod audit;
 pub mod authorize;
 pub mod catalog;
 pub mod check;

@@ -40,6 +40,12 @@ enum Command {
     /// 3 nothing blocks but some pair is unknown (not collected, unreadable, a sample of
     /// the objects, the organization's policies not read); 2 bad input.
     Check(commands::check::Args),
+    /// Audit a role: every privilege-escalation, exposure and destruction path its
+    /// effective permissions open, confirmed by the engine.
+    ///
+    /// Exit codes: 0 no path; 1 a path is open; 3 part of the role's side could not be
+    /// read; 2 bad input.
+    Audit(commands::audit::Args),
     /// Read an account's state, read-only, with the AWS SDK, into a snapshot.
     Collect(commands::collect::Args),
     /// Serve backup vaults behind the AWS Backup API, enforced by the engine.
@@ -68,6 +74,7 @@ fn main() -> ExitCode {
         Command::Permissions(a) => commands::permissions::run(a),
         Command::Drift(a) => commands::drift::run(a),
         Command::Check(a) => commands::check::run(a),
+        Command::Audit(a) => commands::audit::run(a),
         Command::Collect(a) => commands::collect::run(a),
         Command::Serve(a) => commands::serve::run(a),
         Command::Fix(a) => commands::fix::run(a),

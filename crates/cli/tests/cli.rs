@@ -703,3 +703,72 @@ fn check_exit_codes_never_say_ok_for_what_was_not_decided() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `vaultward audit`: the generated role of the demo account opens no path (exit 0); give
+/// it PassRole and RunInstances and add a role EC2 may assume, and the path is reported
+/// with the statement that opens it (exit 1), in JSON and SARIF too; a role not in the
+/// export is bad input (exit 2).
+#[test]
+fn audit_reports_paths_with_their_statements_and_exit_codes() {
+    let demo_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    );
+    let role = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
+    let out = vaultward(&["audit", demo_path, "--role", role], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no escalation"));
+
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(demo_path).unwrap()).unwrap();
+    let roles = v["iam"]["RoleDetailList"].as_array_mut().unwrap();
+    let backup = roles.iter_mut().find(|r| r["Arn"] == role).unwrap();
+    backup["RolePolicyList"] = json!([{"PolicyName": "LaunchAnything", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Sid": "PassAndRun", "Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}]}}]);
+    roles.push(json!({"RoleName": "Admin", "Arn": "arn:aws:iam::111122223333:role/Admin", "Path": "/",
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+        "RolePolicyList": [], "AttachedManagedPolicies": []}));
+    let text = v.to_string();
+    let out = vaultward(
+        &["audit", "-", "--role", role, "--format", "json"],
+        Some(&text),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = report["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "passrole-ec2")
+        .expect("the PassRole path");
+    assert_eq!(path["target"], "arn:aws:iam::111122223333:role/Admin");
+    assert!(path["steps"][0]["allowed_by"][0]
+        .as_str()
+        .unwrap()
+        .contains("LaunchAnything"));
+    let out = vaultward(
+        &["audit", "-", "--role", role, "--format", "SARIF"],
+        Some(&text),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["ruleId"] == "pass-role"));
+    let out = vaultward(
+        &[
+            "audit",
+            demo_path,
+            "--role",
+            "arn:aws:iam::111122223333:role/Nobody",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
