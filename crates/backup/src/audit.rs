@@ -5,6 +5,12 @@
 //! pattern match alone.
 //!
 //! Path classes and their sources (anchors this audit matches and goes beyond):
+//! - AssumeRole into another role whose trust policy allows the role (PMapper's STS edge),
+//!   the trust policy evaluated by the engine (a trust naming the role's ARN in the same
+//!   account grants on its own).
+//! - Code injection into compute that already runs as a role (Rhino Security Labs:
+//!   lambda:UpdateFunctionCode, glue:UpdateDevEndpoint; ssm:SendCommand, ssm:StartSession,
+//!   EC2 Instance Connect).
 //! - PassRole with a compute or orchestration service: Rhino Security Labs, "AWS IAM
 //!   Privilege Escalation – Methods and Mitigation" (iam:PassRole with ec2:RunInstances,
 //!   lambda:CreateFunction, glue:CreateDevEndpoint, cloudformation:CreateStack,
@@ -43,7 +49,9 @@ use crate::snapshot::Snapshot;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PathClass {
+    AssumeRole,
     PassRole,
+    CodeInjection,
     IamWrite,
     TagThenAct,
     ResourcePolicyWrite,
@@ -56,7 +64,9 @@ pub enum PathClass {
 impl PathClass {
     pub fn name(self) -> &'static str {
         match self {
+            PathClass::AssumeRole => "assume-role",
             PathClass::PassRole => "pass-role",
+            PathClass::CodeInjection => "code-injection",
             PathClass::IamWrite => "iam-write",
             PathClass::TagThenAct => "tag-then-act",
             PathClass::ResourcePolicyWrite => "resource-policy-write",
@@ -70,6 +80,8 @@ impl PathClass {
     /// What the class is, for reports and SARIF rules.
     pub fn description(self) -> &'static str {
         match self {
+            PathClass::AssumeRole => "The role can assume another role (its identity policy allows sts:AssumeRole and the other role's trust policy allows the role): it gains that role's permissions.",
+            PathClass::CodeInjection => "The role can change or run code in existing compute (a function's code, a development endpoint's keys, commands on an instance) and so act as the role that compute runs as.",
             PathClass::PassRole => "The role can pass another role to a compute or orchestration service and start it, so code runs with that role's permissions (privilege escalation).",
             PathClass::IamWrite => "The role can change IAM: policy versions, attachments, inline or trust policies, credentials, group membership or its own boundary, and so grant itself or another principal more (privilege escalation).",
             PathClass::TagThenAct => "An Allow is gated by a resource tag the role can set itself on resources it did not create: it tags, then acts (an ABAC bypass).",
@@ -494,6 +506,75 @@ impl Auditor<'_, '_> {
                     format!("limit `iam:PassRole` to the roles the role must pass (their ARNs in `Resource`, with `iam:PassedToService`), or keep `{service}` out of `{name}`'s trust policy"),
                 );
             }
+        }
+    }
+
+    /// Role chaining: PMapper's STS edge. The other role's trust policy is its resource
+    /// policy for `sts:AssumeRole`, evaluated by the engine as AWS does.
+    fn assume_role(&mut self, t: &Targets, self_arn: &str) {
+        for role in &t.roles {
+            if role.arn == self_arn {
+                continue;
+            }
+            let Some(trust) = &role.trust else { continue };
+            let parsed = vaultward_iam::parse_policy(&trust.to_string(), PolicyKind::Trust);
+            let Some(policy) = parsed.policy else {
+                continue;
+            };
+            let rp = NamedPolicy {
+                name: format!("trust policy of {}", role.arn),
+                policy,
+            };
+            let name = role.arn.rsplit('/').next().unwrap_or(&role.arn).to_string();
+            self.path(
+                PathClass::AssumeRole,
+                "assume-role",
+                format!("assume `{name}` and act with its permissions"),
+                &role.arn,
+                &[("sts:AssumeRole", role.arn.clone(), Vec::new(), Some(&rp))],
+                format!("remove the role from `{name}`'s trust policy, or `sts:AssumeRole` on it from the role's policies"),
+            );
+        }
+    }
+
+    /// Changing or running code in compute that already runs as some role (Rhino Security
+    /// Labs: lambda:UpdateFunctionCode, glue:UpdateDevEndpoint; ssm:SendCommand).
+    fn code_injection(&mut self) {
+        for (action, resource, code) in [
+            (
+                "lambda:UpdateFunctionCode",
+                self.arn("lambda", "function:vaultward-audit"),
+                "lambda-update-code",
+            ),
+            (
+                "glue:UpdateDevEndpoint",
+                self.arn("glue", "devEndpoint/vaultward-audit"),
+                "glue-update-dev-endpoint",
+            ),
+            (
+                "ssm:SendCommand",
+                self.arn("ec2", "instance/i-0vaultwardaudit"),
+                "ssm-send-command",
+            ),
+            (
+                "ssm:StartSession",
+                self.arn("ec2", "instance/i-0vaultwardaudit"),
+                "ssm-start-session",
+            ),
+            (
+                "ec2-instance-connect:SendSSHPublicKey",
+                self.arn("ec2", "instance/i-0vaultwardaudit"),
+                "ec2-instance-connect",
+            ),
+        ] {
+            self.path(
+                PathClass::CodeInjection,
+                code,
+                format!("`{action}` on `{resource}`: run code as the role it runs as"),
+                &resource,
+                &[(action, resource.clone(), Vec::new(), None)],
+                format!("remove `{action}`, or limit it to compute the role creates"),
+            );
         }
     }
 
@@ -1117,7 +1198,9 @@ pub fn audit(s: &Snapshot, role_arn: &str) -> Result<Audit, RoleError> {
         paths: Vec::new(),
         errors: Vec::new(),
     };
+    a.assume_role(&t, role_arn);
     a.pass_role(&t, role_arn);
+    a.code_injection();
     a.iam_writes(&t, role_arn);
     a.tag_then_act(s);
     if let Err(e) = a.exposure(s) {
@@ -1204,7 +1287,9 @@ pub fn render_human(a: &Audit) -> String {
 /// The audit as SARIF 2.1.0: one rule per path class, one result per path.
 pub fn sarif(a: &Audit, source: &str) -> Value {
     let classes = [
+        PathClass::AssumeRole,
         PathClass::PassRole,
+        PathClass::CodeInjection,
         PathClass::IamWrite,
         PathClass::TagThenAct,
         PathClass::ResourcePolicyWrite,

@@ -50,6 +50,9 @@ fn account(statements: Value, scps: Value) -> Value {
                 {"RoleName": "audited", "Arn": ROLE, "Path": "/", "AssumeRolePolicyDocument": vendor_trust,
                  "RolePolicyList": [{"PolicyName": "under-audit", "PolicyDocument": doc(statements)}],
                  "AttachedManagedPolicies": []},
+                {"RoleName": "Ops", "Arn": format!("arn:aws:iam::{ACCT}:role/Ops"), "Path": "/",
+                 "AssumeRolePolicyDocument": doc(json!([{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "sts:AssumeRole"}])),
+                 "RolePolicyList": [], "AttachedManagedPolicies": []},
                 {"RoleName": "Admin", "Arn": ADMIN, "Path": "/", "AssumeRolePolicyDocument": admin_trust,
                  "RolePolicyList": [{"PolicyName": "all", "PolicyDocument": doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))}],
                  "AttachedManagedPolicies": []}
@@ -82,6 +85,19 @@ fn codes(a: &Audit, class: PathClass) -> Vec<String> {
 /// (class, the code it must report, a role that opens it, a role that does not)
 fn cases() -> Vec<(PathClass, &'static str, Value, Value)> {
     vec![
+        (
+            PathClass::AssumeRole,
+            "assume-role",
+            json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]),
+            // The chained role's trust policy does not name the audited role.
+            json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ADMIN}]),
+        ),
+        (
+            PathClass::CodeInjection,
+            "lambda-update-code",
+            json!([{"Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": "*"}]),
+            json!([{"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "*"}]),
+        ),
         (
             PathClass::PassRole,
             "passrole-ec2",
@@ -222,6 +238,35 @@ fn an_scp_that_denies_the_step_closes_the_path() {
     assert_eq!(b.verdict, Verdict::Clean);
 }
 
+/// A trust policy that names the role itself grants on its own in the same account: the
+/// path exists with no identity permission at all (IAM User Guide, "Policy evaluation
+/// logic", resource-based policies: a grant to the principal's ARN in the same account
+/// needs no identity-based Allow). A pattern match on the role's own policies misses it.
+#[test]
+fn a_trust_policy_naming_the_role_opens_a_path_without_any_identity_grant() {
+    let mut v = account(
+        json!([{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]),
+        json!([]),
+    );
+    v["iam"]["RoleDetailList"][1]["AssumeRolePolicyDocument"] =
+        doc(json!([{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "sts:AssumeRole"}]));
+    let a = run(&v, ROLE);
+    let p = a
+        .paths
+        .iter()
+        .find(|p| p.class == PathClass::AssumeRole)
+        .expect("the chained role");
+    assert!(p.target.ends_with("role/Ops"));
+    assert!(
+        p.steps[0]
+            .allowed_by
+            .iter()
+            .all(|r| r.contains("trust policy")),
+        "{:?}",
+        p.steps
+    );
+}
+
 /// A role whose policies cannot all be read is never clean: a path could hide there.
 #[test]
 fn an_unreadable_policy_makes_the_audit_unknown() {
@@ -313,6 +358,7 @@ fn the_generated_role_audits_clean_for_every_asset_combination() {
 fn an_administrator_has_every_class_of_path() {
     let a = run(&account(json!([]), json!([])), ADMIN);
     for class in [
+        PathClass::CodeInjection,
         PathClass::IamWrite,
         PathClass::TagThenAct,
         PathClass::ResourcePolicyWrite,
