@@ -1412,6 +1412,20 @@ impl Plan<'_> {
                 (None, None) => causes.push(Cause::unknown(Code::NotCollected, "s3:GetObject", "neither the objects' owners nor the bucket's Object Ownership were collected: another account may own them".into(), "collect the bucket's Object Ownership (`s3:GetBucketOwnershipControls`)")),
             }
         }
+        // The role writes no ACL (a body-borne ACL escapes every condition key, so
+        // s3:PutObjectAcl would let it make any object public): where ACLs are in force, a
+        // restored object gets the bucket's default, and a non-private ACL is set by hand.
+        if op == Op::Restore {
+            if let Some(mode @ ("ObjectWriter" | "BucketOwnerPreferred")) = b.ownership.as_deref() {
+                causes.push(Cause::new(
+                    Code::AclNotRestored,
+                    Level::Warning,
+                    "s3:PutObjectAcl",
+                    format!("Object Ownership `{mode}` keeps ACLs in force, and the role writes no ACL (it could make objects public): restored objects get the bucket's default ACL"),
+                    "after the restore, set the ACL of any object that had a non-private one (`aws s3api put-object-acl`), or set Object Ownership to `BucketOwnerEnforced`".into(),
+                ));
+            }
+        }
         let object_arn = format!("arn:aws:s3:::{}/{}", b.name, g.sample);
         let tags_unknown =
             self.classifiers.get(&b.name).is_some_and(|c| c.uses_tags) && gk.tags.is_none();

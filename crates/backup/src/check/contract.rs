@@ -83,6 +83,9 @@ kebab_enum! {
         ListingTruncated => "listing-truncated",
         /// The organization's SCPs and RCPs were not collected.
         OrganizationPoliciesNotCollected => "organization-policies-not-collected",
+        /// ACLs are in force on the bucket, and the role writes no ACL: an object's
+        /// non-private ACL is a manual step of its restore (warning).
+        AclNotRestored => "acl-not-restored",
     }
 }
 
