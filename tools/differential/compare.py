@@ -20,11 +20,20 @@ def principal_star(stmt):
     return p == "*" or (isinstance(p, dict) and p.get("AWS") in ("*", ["*"]))
 
 
+def narrowed_by_principal_arn(stmt):
+    """A positive condition on aws:PrincipalArn: AWS documents that such a `*` grant is not
+    limited by a boundary or session policy, so a disagreement there is not this class."""
+    for op, keys in (stmt.get("Condition") or {}).items():
+        if "Not" in op:
+            continue
+        if any(k.lower() == "aws:principalarn" for k in keys):
+            return True
+    return False
+
+
 def classify(case, ours, theirs):
     reasons = " ".join(r.get("message", "") for r in ours.get("reasons", []))
     service = case["request"]["action"].split(":")[0].lower()
-    if "policy variable the request does not provide" in reasons:
-        return "unresolved-variable"
     if case.get("rcps") and service not in RCP_SERVICES and theirs["decision"] == "explicit_deny":
         return "rcp-unsupported-service"
     principal = case["request"]["principal"]
@@ -48,7 +57,8 @@ def classify(case, ours, theirs):
     stmts = stmts if isinstance(stmts, list) else [stmts]
     if (ours["decision"] == "implicit_deny" and theirs["decision"] == "allow"
             and ("permissions boundary has no Allow" in reasons or "session policy has no Allow" in reasons)
-            and any(s.get("Effect") == "Allow" and principal_star(s) for s in stmts)):
+            and any(s.get("Effect") == "Allow" and principal_star(s) and not narrowed_by_principal_arn(s)
+                    for s in stmts)):
         return "wildcard-principal-and-boundary"
     return "unclassified"
 

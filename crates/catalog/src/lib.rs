@@ -23,7 +23,7 @@ mod overlap;
 pub mod validate;
 
 pub use global_keys::{global_key, GlobalKey, GLOBAL_KEYS};
-pub use validate::validate_policy;
+pub use validate::{validate_policy, validate_policy_in};
 
 const DATA: &str = include_str!("../data/catalog.tsv");
 

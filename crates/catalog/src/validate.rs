@@ -16,16 +16,50 @@ use vaultward_iam::{parse_policy, PolicyKind};
 use crate::overlap::overlaps;
 use crate::{catalog, global_key, Action, Catalog, Service};
 
-/// Validates a policy document: every structural finding and every catalog finding.
+/// Validates a policy document: every structural finding and every catalog finding, in
+/// one pass (the catalog checks run on every statement, whatever else is wrong), and the
+/// security checks Access Analyzer users expect.
 pub fn validate_policy(src: &str, kind: PolicyKind) -> Vec<Finding> {
-    let mut findings = parse_policy(src, kind).findings;
-    if findings.iter().any(|f| f.fatal) {
-        return findings;
-    }
+    validate_policy_in(src, kind, None)
+}
+
+/// As [`validate_policy`], knowing the account the policy lives in (`account`), so that a
+/// trust policy's cross-account principals are told from its own account's.
+pub fn validate_policy_in(src: &str, kind: PolicyKind, account: Option<&str>) -> Vec<Finding> {
     let arena = json::Arena::new();
     let Ok(root) = json::parse(src, &arena) else {
-        return findings;
+        return parse_policy(src, kind).findings;
     };
+    // A lone statement (or a list of them), as the seed's KMS block: one hint, then the
+    // statement's own checks, rather than a finding for every key the policy lacks.
+    if let Some(statements) = fragment(&root) {
+        let mut f = Finding::new(
+            Severity::Error,
+            "policy-fragment",
+            "this is a statement, not a policy: a policy is `{\"Version\": \"2012-10-17\", \"Statement\": [...]}`".to_string(),
+            "$".to_string(),
+        )
+        .at(src, root.span);
+        f.help = Some(
+            "wrap it in a policy: `{\"Version\": \"2012-10-17\", \"Statement\": [ ...this... ]}`"
+                .into(),
+        );
+        f.fatal = true;
+        let mut out = vec![f];
+        let mut checker = Checker {
+            src,
+            kind,
+            account,
+            catalog: catalog(),
+            out: Vec::new(),
+        };
+        for (i, s) in statements {
+            checker.statement(s, &idx("$", i));
+        }
+        out.append(&mut checker.out);
+        return out;
+    }
+    let mut findings = parse_policy(src, kind).findings;
     let mut extra = match root.value {
         Value::String(text) => {
             // A policy held in a JSON string: read it, and place findings at the string.
@@ -44,6 +78,7 @@ pub fn validate_policy(src: &str, kind: PolicyKind) -> Vec<Finding> {
             Checker {
                 src: &inner,
                 kind,
+                account,
                 catalog: catalog(),
                 out: Vec::new(),
             }
@@ -55,6 +90,7 @@ pub fn validate_policy(src: &str, kind: PolicyKind) -> Vec<Finding> {
         _ => Checker {
             src,
             kind,
+            account,
             catalog: catalog(),
             out: Vec::new(),
         }
@@ -71,9 +107,55 @@ pub fn validate_policy(src: &str, kind: PolicyKind) -> Vec<Finding> {
     findings
 }
 
+/// The statements of a policy fragment: a statement object, or a list of them, at the top.
+fn fragment<'j>(root: &'j Json<'j>) -> Option<Vec<(Option<usize>, &'j Json<'j>)>> {
+    let is_statement = |j: &Json<'_>| {
+        j.get("Statement").is_none()
+            && ["Effect", "Action", "NotAction"]
+                .iter()
+                .any(|k| j.get(k).is_some())
+    };
+    match &root.value {
+        Value::Object(_) if is_statement(root) => Some(vec![(None, root)]),
+        Value::Array(a) if !a.is_empty() && a.iter().all(is_statement) => {
+            Some(a.iter().enumerate().map(|(i, v)| (Some(i), v)).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Whether the text inside `${...}` is a policy variable: `service:key` (with an optional
+/// `, 'default'`), or one of the escapes `*`, `?`, `$`.
+fn is_policy_variable(inner: &str) -> bool {
+    if matches!(inner, "*" | "?" | "$") {
+        return true;
+    }
+    let name = inner.split(',').next().unwrap_or("").trim();
+    match name.split_once(':') {
+        Some((svc, key)) => {
+            !svc.is_empty()
+                && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !key.is_empty()
+                && !key.starts_with(':')
+        }
+        None => false,
+    }
+}
+
+/// The account an AWS principal names: an account id, or the account field of an ARN.
+fn principal_account(p: &str) -> Option<&str> {
+    let is_id = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+    if is_id(p) {
+        return Some(p);
+    }
+    p.split(':').nth(4).filter(|a| is_id(a))
+}
+
 struct Checker<'a> {
     src: &'a str,
     kind: PolicyKind,
+    /// The account the policy lives in, when known.
+    account: Option<&'a str>,
     catalog: &'static Catalog,
     out: Vec<Finding>,
 }
@@ -141,15 +223,189 @@ impl Checker<'_> {
                 Some("list the actions to allow in `Action` instead".into()),
             );
         }
+        self.security(s, path, allow);
         let resolved = self.actions(key.1, &apath);
         if negated {
             return;
         }
-        if let Some(r) = s.get("Resource") {
+        // A trust policy's `Resource` is already an error of its own (`resource-not-allowed`):
+        // no advice about what it should hold.
+        if let Some(r) = s.get("Resource").filter(|_| self.kind != PolicyKind::Trust) {
             self.resources(r, &format!("{path}.Resource"), &resolved, allow);
         }
         if let Some(c) = s.get("Condition") {
             self.conditions(c, &format!("{path}.Condition"), &resolved, allow);
+        }
+    }
+
+    /// The security checks: trusts and grants anyone may use, cross-account trusts
+    /// without a confused-deputy guard, placeholders left in ARNs. Sources: IAM Access
+    /// Analyzer policy checks; IAM User Guide, "The confused deputy problem" (use
+    /// `sts:ExternalId`, `aws:PrincipalOrgID`, `aws:SourceAccount`); "Policy variables".
+    fn security(&mut self, s: &Json<'_>, path: &str, allow: bool) {
+        for key in ["Resource", "NotResource"] {
+            if let Some(r) = s.get(key) {
+                for (i, v) in items(r) {
+                    if let Some(t) = v.as_str() {
+                        self.placeholder(t, idx(&format!("{path}.{key}"), i), v.span);
+                    }
+                }
+            }
+        }
+        let principal = s.get("Principal");
+        let mut aws: Vec<(&str, String, Span)> = Vec::new();
+        let mut anyone = false;
+        match principal {
+            Some(p) if p.as_str() == Some("*") => anyone = true,
+            Some(p) => {
+                if let Some(a) = p.get("AWS") {
+                    for (i, v) in items(a) {
+                        if let Some(t) = v.as_str() {
+                            anyone |= t == "*";
+                            aws.push((t, idx(&format!("{path}.Principal.AWS"), i), v.span));
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
+        for (t, p, span) in &aws {
+            self.placeholder(t, p.clone(), *span);
+        }
+        if !allow {
+            return;
+        }
+        let keys: Vec<String> = s
+            .get("Condition")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+            .flat_map(|op| op.value.as_object().into_iter().flatten())
+            .map(|m| m.key.to_ascii_lowercase())
+            .collect();
+        let has = |names: &[&str]| keys.iter().any(|k| names.contains(&k.as_str()));
+        let ppath = format!("{path}.Principal");
+        let pspan = principal.map_or(s.span, |p| p.span);
+        match self.kind {
+            PolicyKind::Trust => {
+                let narrowing = [
+                    "aws:principalarn",
+                    "aws:principalaccount",
+                    "aws:principalorgid",
+                    "aws:principalorgpaths",
+                    "aws:sourceaccount",
+                    "aws:sourcearn",
+                    "aws:sourceorgid",
+                    "sts:externalid",
+                    "aws:userid",
+                    "aws:username",
+                ];
+                if anyone && !has(&narrowing) {
+                    self.report(
+                        Severity::SecurityWarning,
+                        "trust-any-principal",
+                        "any AWS principal, in any account, may assume this role".into(),
+                        ppath.clone(),
+                        pspan,
+                        Some("name the principals in `Principal`, or narrow `*` with a condition on `aws:PrincipalArn`, `aws:PrincipalOrgID` or `sts:ExternalId`".into()),
+                    );
+                }
+                let assumes = s
+                    .get("Action")
+                    .map(items)
+                    .into_iter()
+                    .flatten()
+                    .any(|(_, v)| {
+                        v.as_str().is_some_and(|a| {
+                            let a = a.to_ascii_lowercase();
+                            a == "sts:assumerole" || a == "sts:*" || a == "*"
+                        })
+                    });
+                let guarded = has(&[
+                    "sts:externalid",
+                    "aws:principalorgid",
+                    "aws:sourceaccount",
+                    "aws:sourceorgid",
+                ]);
+                if assumes && !guarded {
+                    let mut seen = Vec::new();
+                    for (t, p, span) in &aws {
+                        let Some(acct) = principal_account(t) else {
+                            continue;
+                        };
+                        if self.account == Some(acct) || seen.contains(&acct) {
+                            continue;
+                        }
+                        seen.push(acct);
+                        let message = match self.account {
+                            Some(own) => format!("account {acct} (not this role's account {own}) may assume the role with no `sts:ExternalId` (or `aws:PrincipalOrgID`, `aws:SourceAccount`) condition: a confused deputy can use it"),
+                            None => format!("`{t}` names account {acct}: if that is another account, it may assume the role with no `sts:ExternalId` (or `aws:PrincipalOrgID`, `aws:SourceAccount`) condition, and a confused deputy can use it"),
+                        };
+                        self.report(
+                            Severity::SecurityWarning,
+                            "trust-cross-account-without-external-id",
+                            message,
+                            p.clone(),
+                            *span,
+                            Some(if self.account.is_some() {
+                                "add `\"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"...\"}}` (the id the other account's service gives you)".into()
+                            } else {
+                                "add an `sts:ExternalId` condition, or pass `--account` with the role's account to check precisely".into()
+                            }),
+                        );
+                    }
+                }
+            }
+            PolicyKind::Resource | PolicyKind::Key | PolicyKind::Vault
+                if anyone && s.get("Condition").is_none() =>
+            {
+                self.report(
+                    Severity::SecurityWarning,
+                    "resource-policy-public",
+                    format!("the statement allows `*` (anyone, in any account, and anonymous callers where the service allows them) with no condition, in {}", self.kind.with_article()),
+                    ppath,
+                    pspan,
+                    Some("name the principals, or add a condition such as `aws:PrincipalOrgID` or `aws:SourceAccount`".into()),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// Placeholder text left in an ARN: `<ACCOUNT_ID>`, or `${...}` that is no policy
+    /// variable (a CloudFormation `Fn::Sub` or Terraform interpolation).
+    fn placeholder(&mut self, text: &str, path: String, span: Span) {
+        if let Some(a) = text.find('<') {
+            if let Some(len) = text.get(a..).and_then(|t| t.find('>')) {
+                let shown = text.get(a..=a.saturating_add(len)).unwrap_or(text);
+                self.report(
+                    Severity::Warning,
+                    "placeholder-in-arn",
+                    format!("`{text}` holds `{shown}`, a placeholder: it matches no real resource or principal"),
+                    path,
+                    span,
+                    Some("replace the placeholder with the real value".into()),
+                );
+                return;
+            }
+        }
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let after = rest.get(start.saturating_add(2)..).unwrap_or("");
+            let Some(end) = after.find('}') else { break };
+            let inner = after.get(..end).unwrap_or("");
+            if !is_policy_variable(inner) {
+                self.report(
+                    Severity::Warning,
+                    "placeholder-in-arn",
+                    format!("`${{{inner}}}` in `{text}` is not a policy variable (those are `${{service:key}}`): it looks like a template placeholder (CloudFormation `Fn::Sub`, Terraform), which IAM does not substitute"),
+                    path,
+                    span,
+                    Some("substitute it before using the policy, or use a policy variable such as `${aws:PrincipalAccount}`".into()),
+                );
+                return;
+            }
+            rest = after.get(end..).unwrap_or("");
         }
     }
 
@@ -289,6 +545,17 @@ impl Checker<'_> {
                 .filter(|(svc, a)| !values.iter().any(|(_, t, _)| fits(a, svc, t)))
                 .map(|(s, a)| format!("`{}:{}`", s.prefix, a.name))
                 .collect();
+            let missing: Vec<&(&Service, &Action)> = resolved
+                .actions
+                .iter()
+                .filter(|(svc, a)| !values.iter().any(|(_, t, _)| fits(a, svc, t)))
+                .collect();
+            // Whether every such action lacks resource-level permissions (then `*` is the fix).
+            let unscoped = missing.iter().all(|(_, a)| a.resource_types.is_empty());
+            let first = missing
+                .iter()
+                .find(|(_, a)| !a.resource_types.is_empty())
+                .map(|(s, a)| format!("{}:{}", s.prefix, a.name));
             if !without.is_empty() {
                 if let Some(span) = values.first().map(|v| v.2) {
                     self.report(
@@ -300,10 +567,11 @@ impl Checker<'_> {
                         ),
                         path.to_string(),
                         span,
-                        Some(
-                            "actions without resource-level permissions need `\"Resource\": \"*\"`"
-                                .into(),
-                        ),
+                        Some(if unscoped {
+                            "actions without resource-level permissions need `\"Resource\": \"*\"`".into()
+                        } else {
+                            format!("name a resource of a type these actions support (`vaultward actions show {}`), or use `\"Resource\": \"*\"` for those without resource-level permissions", first.unwrap_or_default())
+                        }),
                     );
                 }
             }

@@ -285,3 +285,165 @@ fn policies_held_in_strings_are_validated_too() {
     let f = validate_policy(&outer, PolicyKind::Identity);
     assert!(codes(&f).contains(&"unknown-action"), "{f:#?}");
 }
+
+/// All findings in one pass: a structural error (a statement without `Action`, an invalid
+/// resource, both of which IAM rejects) no longer hides the catalog findings of the same and other statements.
+#[test]
+fn every_finding_is_reported_in_one_pass() {
+    let src = policy(
+        r#"{"Effect": "Allow", "Resource": "*"},
+    {"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "bucket-name"},
+    {"Effect": "Allow", "Action": "dynamodb:DescribeContinuousBackups- dynamodb:DescribeTable", "Resource": "*"},
+    {"Effect": "Allow", "Action": "ec2:DescribeFastSnapshotRestore", "Resource": "*"}"#,
+    );
+    let f = validate_policy(&src, PolicyKind::Identity);
+    let c = codes(&f);
+    assert!(c.contains(&"invalid-resource"), "{c:?}");
+    assert!(c.contains(&"missing-element"), "{c:?}");
+    assert_eq!(
+        c.iter().filter(|x| **x == "unknown-action").count(),
+        3,
+        "{f:#?}"
+    );
+}
+
+/// Security checks Access Analyzer users expect (IAM Access Analyzer policy checks; IAM
+/// User Guide, "The confused deputy problem"; "NotPrincipal": "You cannot use the
+/// NotPrincipal element in an IAM role trust policy").
+#[test]
+fn trust_and_resource_policies_get_their_security_warnings() {
+    let any =
+        policy(r#"{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}"#);
+    let f = validate_policy(&any, PolicyKind::Trust);
+    assert_eq!(
+        find(&f, "trust-any-principal").severity,
+        Severity::SecurityWarning
+    );
+    let narrowed = policy(
+        r#"{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-123"}}}"#,
+    );
+    assert!(!codes(&validate_policy(&narrowed, PolicyKind::Trust)).contains(&"trust-any-principal"));
+
+    let cross = policy(
+        r#"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:role/ControlPlane"}, "Action": "sts:AssumeRole"}"#,
+    );
+    let f = vaultward_catalog::validate_policy_in(&cross, PolicyKind::Trust, Some("111122223333"));
+    assert!(find(&f, "trust-cross-account-without-external-id")
+        .message
+        .contains("999988887777"));
+    // Its own account, or a guard: no warning.
+    let own =
+        vaultward_catalog::validate_policy_in(&cross, PolicyKind::Trust, Some("999988887777"));
+    assert!(!codes(&own).contains(&"trust-cross-account-without-external-id"));
+    let guarded = policy(
+        r#"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:role/ControlPlane"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x1"}}}"#,
+    );
+    assert!(!codes(&validate_policy(&guarded, PolicyKind::Trust))
+        .contains(&"trust-cross-account-without-external-id"));
+
+    let not = policy(
+        r#"{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}"#,
+    );
+    let f = validate_policy(&not, PolicyKind::Trust);
+    assert_eq!(
+        find(&f, "notprincipal-in-trust-policy").severity,
+        Severity::Error
+    );
+
+    let public = policy(
+        r#"{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}"#,
+    );
+    let f = validate_policy(&public, PolicyKind::Resource);
+    assert_eq!(
+        find(&f, "resource-policy-public").severity,
+        Severity::SecurityWarning
+    );
+    let conditioned = policy(
+        r#"{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}"#,
+    );
+    assert!(!codes(&validate_policy(&conditioned, PolicyKind::Resource))
+        .contains(&"resource-policy-public"));
+}
+
+/// A trust policy with `Resource` gets one finding, not advice about what to put there.
+#[test]
+fn a_trust_policy_with_resource_gets_one_finding() {
+    let src = policy(
+        r#"{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole", "Resource": "arn:aws:s3:::b"}"#,
+    );
+    let f = validate_policy(&src, PolicyKind::Trust);
+    let about_resource: Vec<_> = f.iter().filter(|x| x.path.contains("Resource")).collect();
+    assert_eq!(about_resource.len(), 1, "{f:#?}");
+    assert_eq!(about_resource[0].code, "resource-not-allowed");
+}
+
+/// Placeholders: `<...>` and `${...}` that is no policy variable (IAM User Guide, "Policy
+/// variables": variables are `${service:key}`); real variables and escapes pass.
+#[test]
+fn placeholders_in_arns_are_flagged() {
+    for (resource, flagged) in [
+        ("arn:aws:kms:<region>:<account-id>:key/*", true),
+        ("arn:aws:s3:::${AWS::AccountId}-backups/*", true),
+        ("arn:aws:s3:::${var.bucket}/*", true),
+        ("arn:aws:s3:::home/${aws:username}/*", false),
+        ("arn:aws:s3:::b/${aws:PrincipalTag/team, 'shared'}/*", false),
+        ("arn:aws:s3:::b/${*}", false),
+    ] {
+        let src = policy(&format!(
+            r#"{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "{resource}"}}"#
+        ));
+        let f = validate_policy(&src, PolicyKind::Identity);
+        assert_eq!(
+            codes(&f).contains(&"placeholder-in-arn"),
+            flagged,
+            "{resource}: {f:#?}"
+        );
+    }
+}
+
+/// The seed's KMS block, a lone statement: one hint to wrap it, then its own checks.
+#[test]
+fn a_policy_fragment_gets_one_hint() {
+    let src = r#"{"Sid": "Kms", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:Decrypts"], "Resource": "*"}"#;
+    let f = validate_policy(src, PolicyKind::Identity);
+    assert_eq!(f[0].code, "policy-fragment");
+    assert!(f[0]
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("wrap it in a policy"));
+    assert_eq!(
+        codes(&f)
+            .iter()
+            .filter(|c| **c == "policy-fragment")
+            .count(),
+        1
+    );
+    assert!(codes(&f).contains(&"unknown-action"), "{f:#?}");
+    // No finding for each key a policy has and a statement lacks.
+    assert!(
+        !codes(&f).contains(&"unknown-key") && !codes(&f).contains(&"missing-element"),
+        "{f:#?}"
+    );
+}
+
+/// The help of `action-matches-no-resource` says what fits: a resource of a type the
+/// action supports; `*` only for actions without resource-level permissions.
+#[test]
+fn action_matches_no_resource_gives_the_right_help() {
+    let src = policy(
+        r#"{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::bucket-only"}"#,
+    );
+    let f = validate_policy(&src, PolicyKind::Identity);
+    let help = find(&f, "action-matches-no-resource").help.clone().unwrap();
+    assert!(
+        help.contains("vaultward actions show s3:GetObject"),
+        "{help}"
+    );
+    let src = policy(
+        r#"{"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "arn:aws:s3:::b"}"#,
+    );
+    let f = validate_policy(&src, PolicyKind::Identity);
+    let help = find(&f, "action-matches-no-resource").help.clone().unwrap();
+    assert!(help.contains("need `\"Resource\": \"*\"`"), "{help}");
+}

@@ -36,7 +36,8 @@ pub enum ResourceRule {
     Standard,
     /// KMS keys: the key policy must allow, directly or by delegating to the account.
     KeyPolicy,
-    /// IAM role trust policies: the trust policy must allow `sts:AssumeRole*`.
+    /// IAM role trust policies: the trust policy must allow `sts:AssumeRole*`,
+    /// `sts:TagSession`, `sts:SetSourceIdentity`, `sts:SetContext`.
     TrustPolicy,
 }
 
@@ -196,18 +197,50 @@ fn whole(ty: PolicyType, level: Option<usize>, message: String) -> Reason {
 }
 
 /// Evaluates `req` against `policies` as AWS does.
+///
+/// When the resource's account is not known (an S3 ARN names none, and the request gave
+/// no `resource_account`), the decision is made both ways: if it is the same whether the
+/// resource is the principal's or another account's, that is the answer; if not, the
+/// engine cannot decide and denies, saying so (it never guesses Allow). A `*` resource
+/// (an action without resource-level permissions) acts in the principal's own account.
 pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     let p = &req.principal;
-    let mut notes = Vec::new();
-    let same_account = match &req.resource_account {
-        Some(_) => req.same_account(),
-        None => {
-            if let Some(a) = p.account() {
-                notes.push(format!("the resource's account is not known; it is taken to be the principal's account `{a}`"));
-            }
-            p.account().is_some()
-        }
+    if req.resource_account.is_some() {
+        return decide(req, policies, req.same_account());
+    }
+    let Some(account) = p.account() else {
+        return decide(req, policies, false);
     };
+    if req.resource == "*" {
+        return decide(req, policies, true);
+    }
+    let own = decide(req, policies, true);
+    if own.decision != Decision::Allow {
+        return own;
+    }
+    let other = decide(req, policies, false);
+    if other.decision == Decision::Allow {
+        let mut r = own;
+        r.notes.push(format!("the resource's account is not known; the request is allowed whether it is the principal's account `{account}` or another"));
+        return r;
+    }
+    Response {
+        decision: Decision::ImplicitDeny,
+        reasons: vec![Reason {
+            undecided: true,
+            ..whole(
+                PolicyType::Resource,
+                None,
+                format!("the resource's account is not known, and the decision depends on it: allowed if `{}` is in the principal's account `{account}`, not from another account; give `resource_account` (or `aws:ResourceAccount`)", req.resource),
+            )
+        }],
+        notes: Vec::new(),
+    }
+}
+
+fn decide(req: &Request, policies: &PolicySet, same_account: bool) -> Response {
+    let p = &req.principal;
+    let notes = Vec::new();
     let has_identity = matches!(
         p,
         RequestPrincipal::Root { .. }
@@ -368,7 +401,15 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
 
     let identity_ok = matches!(p, RequestPrincipal::Root { .. }) || !identity_allows.is_empty();
     let boundary_ok = boundary.is_none() || !boundary_allows.is_empty();
-    let session_ok = session.is_none() || !session_allows.is_empty();
+    // A federated user (GetFederationToken) without a session policy has no permissions:
+    // "If there is no session policy ... If the principal is a role session, then the
+    // request is Allowed. Otherwise, the request is implicitly denied" (IAM User Guide,
+    // Policy evaluation logic); GetFederationToken: "If you do not pass a policy ..., the
+    // resulting federated user session has no permissions".
+    let federated_without_session =
+        matches!(p, RequestPrincipal::FederatedUser { .. }) && session.is_none();
+    let session_ok =
+        !federated_without_session && (session.is_none() || !session_allows.is_empty());
     let limits = |mut reasons: Vec<Reason>| -> Result<(), Vec<Reason>> {
         if !boundary_ok {
             reasons.push(whole(
@@ -377,7 +418,13 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
                 format!("the permissions boundary has no Allow for {what}"),
             ));
         }
-        if !session_ok {
+        if federated_without_session {
+            reasons.push(whole(
+                PolicyType::Session,
+                None,
+                format!("a federated user session (GetFederationToken) without a session policy has no permissions, so nothing allows {what}"),
+            ));
+        } else if !session_ok {
             reasons.push(whole(
                 PolicyType::Session,
                 None,
@@ -433,12 +480,15 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
             };
             deny(vec![whole(PolicyType::Resource, None, why)], notes)
         }
-        // A grant straight to the user or session ARN in the same account stands on its own.
-        Some(h) if same_account && h.grant == Grant::Direct => Response {
-            decision: Decision::Allow,
-            reasons: allow_reasons(&[&resource_allows, &identity_allows]),
-            notes,
-        },
+        // A grant straight to the user or session ARN in the same account stands on its own,
+        // and so does a `"*"` grant narrowed by `aws:PrincipalArn`.
+        Some(h) if same_account && matches!(h.grant, Grant::Direct | Grant::PrincipalArn) => {
+            Response {
+                decision: Decision::Allow,
+                reasons: allow_reasons(&[&resource_allows, &identity_allows]),
+                notes,
+            }
+        }
         // Granted to the role, or to everyone: boundary and session policy still limit it.
         Some(h) if same_account && h.grant != Grant::Account => match limits(Vec::new()) {
             Ok(()) => Response {
@@ -492,7 +542,7 @@ fn infer_rule(req: &Request) -> ResourceRule {
         && req.service() == "kms"
     {
         ResourceRule::KeyPolicy
-    } else if req.service() == "sts" && req.action_lower.starts_with("sts:assumerole") {
+    } else if req.is_trust_action() {
         ResourceRule::TrustPolicy
     } else {
         ResourceRule::Standard
@@ -550,27 +600,18 @@ pub(crate) fn statement_applies(
     }
     let mut unknown = None;
     if let Some(r) = &st.resource {
-        let mut unresolved = None;
         let hit = r
             .patterns
             .iter()
             .any(|t| match t.resolve(&req.context, true) {
                 Some(g) => g.is_match(&req.resource),
-                None => {
-                    unresolved = Some(t);
-                    false
-                }
+                None => false,
             });
+        // An entry whose policy variable has no value matches no resource, in `Resource`
+        // and `NotResource` alike (IAM User Guide, Policy variables, "Policy variables with
+        // no value"): it is left out of the match above.
         if hit == r.negated {
             return Tri::No;
-        }
-        // A NotResource entry whose variable the request cannot fill: AWS says such a
-        // statement "might" be invalid, so the engine does not decide (see docs/fidelity.md).
-        if let (true, Some(t)) = (r.negated, unresolved) {
-            unknown = Some(format!(
-                "`{}` in its NotResource holds a policy variable the request does not provide",
-                t.text()
-            ));
         }
     }
     let mut grant = Grant::Everyone;
@@ -598,22 +639,26 @@ pub(crate) fn statement_applies(
             }
         }
     }
+    // A policy variable with no value is "effectively null": positive operators do not
+    // match it, inverted ones (`StringNotEquals`, `StringNotLike`, ...) do (IAM User Guide,
+    // Policy variables, "Policy variables with no value"); `evaluate` compares that way.
     for c in &st.conditions {
         if !crate::condition::evaluate(&c.operator, &c.key, &c.values, &req.context).0 {
             return Tri::No;
         }
-        // A negated operator is true "because nothing matched", which an unresolved
-        // variable makes undecidable.
-        if c.operator.kind.is_negated() {
-            if let Some(v) = c.values.iter().find(|v| v.is_unresolved(&req.context)) {
-                unknown = Some(format!(
-                    "{} {} compares with `{}`, whose policy variable the request does not provide",
-                    c.operator.name(),
-                    c.key,
-                    v.text().unwrap_or_default()
-                ));
-            }
-        }
+    }
+    // A `"*"` grant narrowed by `aws:PrincipalArn` is not limited by a permissions boundary
+    // or session policy (IAM User Guide, Principal element, "Role sessions": "Identity-based
+    // policy types, such as permissions boundaries or session policies, do not limit
+    // permissions granted using the aws:PrincipalArn condition key with a wildcard(*) in
+    // the Principal element, unless the identity-based policies contain an explicit deny").
+    if grant == Grant::Everyone
+        && st.principal.as_ref().is_some_and(|p| !p.negated)
+        && st.conditions.iter().any(|c| {
+            c.key.eq_ignore_ascii_case("aws:PrincipalArn") && !c.operator.kind.is_negated()
+        })
+    {
+        grant = Grant::PrincipalArn;
     }
     match unknown {
         Some(why) => Tri::Unknown(why),

@@ -158,11 +158,7 @@ impl CaseReader<'_> {
             (Some(ResourceRule::KeyPolicy), _) => PolicyKind::Key,
             (Some(ResourceRule::TrustPolicy), _) => PolicyKind::Trust,
             (Some(ResourceRule::Standard), _) => PolicyKind::Resource,
-            (None, Some(r))
-                if r.service() == "sts" && r.action_lower.starts_with("sts:assumerole") =>
-            {
-                PolicyKind::Trust
-            }
+            (None, Some(r)) if r.is_trust_action() => PolicyKind::Trust,
             (None, Some(r))
                 if r.resource.starts_with("arn:")
                     && r.resource.split(':').nth(2) == Some("kms") =>
@@ -254,6 +250,30 @@ impl CaseReader<'_> {
             Some(c) => self.context(c)?,
         };
         let (principal, action, resource) = (principal?, action?, resource?);
+        // A request's action is `service:Action`, one colon, no wildcard: what AWS
+        // authorizes is always a concrete action of a service.
+        let action_ok = match action.split_once(':') {
+            Some((svc, act)) => {
+                !svc.is_empty()
+                    && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !act.is_empty()
+                    && act
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }
+            None => false,
+        };
+        if !action_ok {
+            if let Some(a) = j.get("action") {
+                self.error(
+                    "$.request.action",
+                    a,
+                    format!("`{action}` is not an action: a request names one action as `service:Action`, for example `s3:GetObject`"),
+                    None,
+                );
+            }
+            return None;
+        }
         match Request::new(
             &principal,
             &action,

@@ -60,6 +60,16 @@ impl PolicyKind {
         )
     }
 
+    /// The kind with its article: "an identity policy", "a trust policy", "an SCP".
+    pub fn with_article(self) -> String {
+        let d = self.describe();
+        let an = matches!(
+            self,
+            PolicyKind::Identity | PolicyKind::Scp | PolicyKind::Rcp
+        );
+        format!("{} {d}", if an { "an" } else { "a" })
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             PolicyKind::Identity => "identity policy",

@@ -227,6 +227,9 @@ pub enum Grant {
     Everyone,
     /// Through the role's ARN (for a session).
     Role,
+    /// Through `*` narrowed by an `aws:PrincipalArn` condition: like a direct grant, not
+    /// limited by a boundary or session policy.
+    PrincipalArn,
     /// Through the exact user or session ARN, a service, federated or canonical id.
     Direct,
 }

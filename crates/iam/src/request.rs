@@ -59,6 +59,20 @@ impl Request {
         })
     }
 
+    /// Whether the role's trust policy decides the action: `sts:AssumeRole*`, and the
+    /// permissions a trust policy grants along with it, `sts:TagSession`,
+    /// `sts:SetSourceIdentity` and `sts:SetContext` (IAM User Guide, "Passing session tags
+    /// in AWS STS": "the role's trust policy must allow sts:TagSession"; "Monitor and
+    /// control actions taken with assumed roles": sts:SetSourceIdentity in the trust policy).
+    pub fn is_trust_action(&self) -> bool {
+        self.service() == "sts"
+            && (self.action_lower.starts_with("sts:assumerole")
+                || matches!(
+                    self.action_lower.as_str(),
+                    "sts:tagsession" | "sts:setsourceidentity" | "sts:setcontext"
+                ))
+    }
+
     /// The service prefix of the action (`s3` for `s3:GetObject`), lowercased.
     pub fn service(&self) -> &str {
         self.action_lower.split(':').next().unwrap_or("")

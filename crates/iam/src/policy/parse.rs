@@ -77,7 +77,7 @@ pub fn parse_policy_json(j: &Json<'_>, src: &str, kind: PolicyKind) -> ParsedPol
             "policy-too-large",
             format!(
                 "the policy has {counted} {how}; AWS accepts at most {limit} for {}",
-                kind.describe()
+                kind.with_article()
             ),
             "$",
         );
@@ -316,17 +316,6 @@ impl<'s, 'j> Reader<'s, 'j> {
     }
 
     /// Like `report`, for closures that must return `()`.
-    fn push(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        message: String,
-        span: Span,
-        help: Option<String>,
-    ) {
-        self.report(severity, code, message, span, help);
-    }
-
     fn fatal(&mut self, code: &'static str, message: String, span: Span, help: Option<String>) {
         if self.findings.len() >= MAX_FINDINGS {
             self.dropped_fatal = true;
@@ -669,8 +658,8 @@ impl<'s, 'j> Reader<'s, 'j> {
                     self.fatal(
                         "missing-principal",
                         format!(
-                            "a statement in a {} must name a `Principal`",
-                            self.kind.describe()
+                            "a statement in {} must name a `Principal`",
+                            self.kind.with_article()
                         ),
                         j.span,
                         Some(
@@ -686,9 +675,20 @@ impl<'s, 'j> Reader<'s, 'j> {
             if !r.kind.has_principal() {
                 r.fatal(
                     "principal-not-allowed",
-                    format!("a {} cannot have `{key}`: it applies to the principal it is attached to", r.kind.describe()),
+                    format!("{} cannot have `{key}`: it applies to the principal it is attached to", r.kind.with_article()),
                     value.span,
                     Some(format!("remove `{key}`, or validate the document as a resource policy")),
+                );
+                return None;
+            }
+            // "You cannot use the NotPrincipal element in an IAM role trust policy" (IAM
+            // User Guide, NotPrincipal element): IAM rejects it.
+            if negated && r.kind == PolicyKind::Trust {
+                r.fatal(
+                    "notprincipal-in-trust-policy",
+                    "a trust policy cannot use `NotPrincipal`: IAM rejects it".into(),
+                    value.span,
+                    Some("name the principals that may assume the role in `Principal`".into()),
                 );
                 return None;
             }
@@ -801,9 +801,10 @@ impl<'s, 'j> Reader<'s, 'j> {
             let values = r.string_list(value, "action");
             let mut patterns = Vec::with_capacity(values.len());
             for (v, span, item) in &values {
+                // IAM rejects such a policy ("Actions/Conditions must be prefaced by a
+                // vendor"), so the engine does not evaluate it either.
                 if *v != "*" && !valid_action(v) {
-                    r.with_item(*item, |r| r.push(
-                        Severity::Error,
+                    r.with_item(*item, |r| r.fatal(
                         "invalid-action",
                         format!("`{v}` is not an action: write `service:Action`, for example `s3:GetObject`"),
                         *span,
@@ -848,8 +849,11 @@ impl<'s, 'j> Reader<'s, 'j> {
             let values = r.string_list(value, "resource");
             let mut patterns = Vec::with_capacity(values.len());
             for (v, span, item) in &values {
+                // IAM rejects a policy with such a resource, so the engine does not
+                // evaluate it either (IAM User Guide, Resource element: "specify a resource
+                // using its ARN", or `*`).
                 if *v != "*" && !v.starts_with("arn:") {
-                    r.with_item(*item, |r| r.push(Severity::Error, "invalid-resource", format!("`{v}` is not `*` or an ARN"), *span, Some("write the resource as `arn:partition:service:region:account:resource`".into())));
+                    r.with_item(*item, |r| r.fatal("invalid-resource", format!("`{v}` is not `*` or an ARN"), *span, Some("write the resource as `arn:partition:service:region:account:resource`".into())));
                 }
                 match Template::new(v, r.substitute, true) {
                     Ok(t) => {
