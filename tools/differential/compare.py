@@ -15,6 +15,29 @@ _RCP_FILE = os.path.join(os.path.dirname(__file__), "node_modules/@cloud-copilot
 RCP_SERVICES = set(json.load(open(_RCP_FILE))) if os.path.exists(_RCP_FILE) else set()
 
 
+# Policies IAM refuses to store, which Vaultward refuses to evaluate.
+IAM_REJECTS = {"notprincipal-in-trust-policy", "invalid-resource", "invalid-action"}
+
+
+def notresource_with_variable(case):
+    """Some NotResource entry of the case's policies holds a policy variable."""
+    docs = list(case.get("identity_policies") or [])
+    for key in ("resource_policy", "permissions_boundary", "session_policy"):
+        if case.get(key):
+            docs.append(case[key])
+    for levels in (case.get("scps") or []) + (case.get("rcps") or []):
+        docs.extend(levels)
+    for d in docs:
+        d = d.get("document", d)
+        stmts = d.get("Statement", [])
+        for st in stmts if isinstance(stmts, list) else [stmts]:
+            nr = st.get("NotResource")
+            for v in nr if isinstance(nr, list) else [nr] if nr else []:
+                if "${" in v:
+                    return True
+    return False
+
+
 def principal_star(stmt):
     p = stmt.get("Principal")
     return p == "*" or (isinstance(p, dict) and p.get("AWS") in ("*", ["*"]))
@@ -52,6 +75,9 @@ def classify(case, ours, theirs):
         return "session-arn-grant"
     if ours["decision"] == "explicit_deny" and "not excluded by its NotPrincipal" in reasons:
         return "notprincipal-chain"
+    if (ours["decision"] == "explicit_deny" and "is not in its NotResource" in reasons
+            and notresource_with_variable(case)):
+        return "unresolved-variable"
     rp = case.get("resource_policy") or {}
     stmts = rp.get("Statement", [])
     stmts = stmts if isinstance(stmts, list) else [stmts]
@@ -76,7 +102,12 @@ def main():
             oracle_errors[t["error"][:80]] += 1
             continue
         if "decision" not in o:
-            classes["vaultward-rejected"].append(i)
+            # Vaultward rejects what IAM rejects (the oracle evaluates it anyway).
+            codes = {e.get("code") for e in o.get("errors", [])}
+            if codes and codes <= IAM_REJECTS:
+                classes["rejected-as-iam-does"].append(i)
+            else:
+                classes["vaultward-rejected"].append(i)
             continue
         if o["decision"] == t["decision"]:
             agree += 1
