@@ -29,6 +29,7 @@ use crate::check::{
 };
 use crate::diff::unified;
 use crate::snapshot::{Collected, Snapshot};
+use vaultward_analysis::{compare, Options, Outcome};
 
 /// The inline policy `fix` adds missing permissions to.
 pub const INLINE_POLICY: &str = "VaultwardMissingPermissions";
@@ -46,6 +47,10 @@ pub struct Verification {
     pub actions_checked: usize,
     /// Who would gain what, if anyone.
     pub gained: Vec<String>,
+    /// The SMT comparison of the patched document with the original, for every
+    /// principal other than the role (`vaultward compare`): `no new access`, `new access:
+    /// <witness request>`, or `undecided: <why>` (then the patch is not verified).
+    pub compare: String,
 }
 
 impl Verification {
@@ -508,6 +513,38 @@ fn policy_kind(doc: &DocRef) -> PolicyKind {
     }
 }
 
+/// `vaultward compare` of the original and the patched document, the role left out.
+fn compare_docs(
+    kind: PolicyKind,
+    role: &str,
+    old: Option<&Value>,
+    new: &Value,
+) -> Result<Outcome, vaultward_analysis::CompareError> {
+    let mut opts = Options::new(kind);
+    opts.exclude_principals = vec![role.to_string()];
+    let text = |v: &Value| match doc_json(v) {
+        Some(j) => j.to_string(),
+        None => v.to_string(),
+    };
+    let new_text = text(new);
+    match old {
+        Some(o) => compare(&text(o), &new_text, &opts),
+        // No document before: the patched one against a document that neither allows
+        // nor denies anything a real request could ask (no document at all).
+        None => {
+            let nothing = if matches!(
+                kind,
+                PolicyKind::Resource | PolicyKind::Key | PolicyKind::Vault | PolicyKind::Trust
+            ) {
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/nobody"}, "Action": "none:none", "Resource": "arn:aws:none:::none"}]}"#
+            } else {
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "none:none", "Resource": "arn:aws:none:::none"}]}"#
+            };
+            compare(nothing, &new_text, &opts)
+        }
+    }
+}
+
 /// Compares what every other principal may do on `resources` under the old and the new
 /// document, everything else allowing (so only the document can make a difference).
 fn sweep(
@@ -554,9 +591,36 @@ fn sweep(
         }
     }
     gained.dedup();
+    // The exact check: no request by any principal other than the role is allowed by the
+    // patched document and not by the original (an SMT solver decides it for every
+    // principal, action, resource and context; the probes above stay as a second check).
+    // Object Ownership is a setting, not a policy: it can take ACL access away, never add.
+    let compare = match compare_docs(kind, role, old, new) {
+        _ if matches!(doc, DocRef::OwnershipControls { .. }) => {
+            "no new access (a setting, not a policy)".to_string()
+        }
+        // The role's own inline policy grants no one else anything.
+        _ if matches!(doc, DocRef::InlinePolicy { role: r, .. } if r == role) => {
+            "no new access (the role's own inline policy applies to no other principal)".to_string()
+        }
+        Ok(Outcome::NoNewAccess) => "no new access".to_string(),
+        Ok(Outcome::NewAccess(w)) => {
+            gained.push(format!(
+                "{} gains {} on {}",
+                w["request"]["principal"].as_str().unwrap_or("a principal"),
+                w["request"]["action"].as_str().unwrap_or("an action"),
+                w["request"]["resource"].as_str().unwrap_or("a resource")
+            ));
+            format!("new access: {}", w["request"])
+        }
+        Ok(Outcome::Undecided(why)) => format!("undecided: {why}"),
+        Err(e) => format!("undecided: {e}"),
+    };
+    let compared_clean = compare.starts_with("no new access");
     Verification {
         finding_cleared: false,
-        no_new_access: gained.is_empty(),
+        no_new_access: gained.is_empty() && compared_clean,
+        compare,
         principals_checked: principals.len(),
         actions_checked: if principals.is_empty() {
             0

@@ -4,6 +4,7 @@ pub mod authorize;
 pub mod catalog;
 pub mod check;
 pub mod collect;
+pub mod compare;
 pub mod drift;
 pub mod fix;
 pub mod permissions;

@@ -40,6 +40,11 @@ enum Command {
     /// 3 nothing blocks but some pair is unknown (not collected, unreadable, a sample of
     /// the objects, the organization's policies not read); 2 bad input.
     Check(commands::check::Args),
+    /// Compare two policies: does NEW allow any request OLD does not? (SMT, offline)
+    ///
+    /// Exit codes: 0 no new access; 1 new access (a witness case is printed); 3 undecided;
+    /// 2 bad input.
+    Compare(commands::compare::Args),
     /// Audit a role: every privilege-escalation, exposure and destruction path its
     /// effective permissions open, confirmed by the engine.
     ///
@@ -75,6 +80,7 @@ fn main() -> ExitCode {
         Command::Drift(a) => commands::drift::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Audit(a) => commands::audit::run(a),
+        Command::Compare(a) => commands::compare::run(a),
         Command::Collect(a) => commands::collect::run(a),
         Command::Serve(a) => commands::serve::run(a),
         Command::Fix(a) => commands::fix::run(a),

@@ -772,3 +772,87 @@ fn audit_reports_paths_with_their_statements_and_exit_codes() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `vaultward compare`: exit 0 no new access, 1 new access with a witness the engine
+/// confirms (`authorize` of the witness says allow), 3 undecided, 2 bad input; JSON shape
+/// `{"new_access", "witness", "undecided"}`; `--access-not-granted`.
+#[test]
+fn compare_exit_codes_and_witness() {
+    let dir = std::env::temp_dir().join(format!("vaultward-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, statements: Value| {
+        let p = dir.join(name);
+        std::fs::write(
+            &p,
+            json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+        )
+        .unwrap();
+        p.to_string_lossy().to_string()
+    };
+    let old = write(
+        "old.json",
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]),
+    );
+    let new = write(
+        "new.json",
+        json!([{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}]),
+    );
+    let var = write(
+        "var.json",
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"}]),
+    );
+    let out = vaultward(&["compare", &new, &old, "--kind", "identity"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = vaultward(
+        &[
+            "compare", &old, &new, "--kind", "identity", "--format", "json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["new_access"], true);
+    let witness = v["witness"].to_string();
+    let out = vaultward(&["authorize", "--input", "-"], Some(&witness));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["decision"], "allow");
+    let out = vaultward(&["compare", &old, &var, "--kind", "identity"], None);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("undecided"));
+    let out = vaultward(
+        &[
+            "compare",
+            "--access-not-granted",
+            "s3:DeleteObject,s3:PutObject",
+            &new,
+            "--kind",
+            "identity",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = vaultward(
+        &[
+            "compare",
+            "--access-not-granted",
+            "s3:GetObjectAcl",
+            &new,
+            "--kind",
+            "identity",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let bad = write(
+        "bad.json",
+        json!([{"Effect": "Allow", "Action": "GetObject", "Resource": "*"}]),
+    );
+    let out = vaultward(&["compare", &old, &bad, "--kind", "identity"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

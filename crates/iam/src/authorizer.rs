@@ -19,7 +19,7 @@ use crate::request::Request;
 mod explain;
 mod rcp_services;
 pub use explain::explain_statement;
-use rcp_services::RCP_SERVICES;
+pub use rcp_services::RCP_SERVICES;
 
 /// A policy with the name used in explanations.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,116 @@
+//! `vaultward compare OLD.json NEW.json --kind KIND [--format human|json]`: does NEW allow
+//! any request (any principal, action, resource, context) that OLD does not? Decided by an
+//! SMT solver (cvc5 or Z3), every witness confirmed by the engine. Exit 0 no new access,
+//! 1 new access (with a witness: a complete `authorize` case), 3 undecided (the solver's
+//! limit, or a construct not modelled exactly; never a guess), 2 bad input.
+//!
+//! `vaultward compare --access-not-granted ACTION[,ACTION...] POLICY.json --kind KIND`:
+//! does the policy grant any of these actions on any resource? Exit 0 no, 1 yes (witness).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::json;
+use vaultward_analysis::{access_not_granted, compare, CompareError, Options, Outcome};
+use vaultward_iam::PolicyKind;
+
+use crate::input::read_text;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// OLD and NEW policy documents (one document with `--access-not-granted`).
+    #[arg(num_args = 1..=2, required = true)]
+    policies: Vec<PathBuf>,
+    /// What the policies are.
+    #[arg(long, value_parser = ["identity", "resource", "trust", "scp", "boundary", "session", "key", "vault"], ignore_case = true)]
+    kind: String,
+    /// Actions (comma-separated) the policy must not grant on any resource.
+    #[arg(long, value_delimiter = ',')]
+    access_not_granted: Vec<String>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = ["human", "json"], ignore_case = true)]
+    format: String,
+    /// The solver's time limit, in seconds (beyond it: undecided, exit 3).
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// The SMT solver command (`cvc5` or `z3`; default: cvc5 when installed, else z3).
+    #[arg(long)]
+    solver: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let kind = PolicyKind::parse(&args.kind.to_ascii_lowercase())
+        .ok_or_else(|| anyhow::anyhow!("unknown policy kind `{}`", args.kind))?;
+    let mut opts = Options::new(kind);
+    opts.timeout = Duration::from_secs(args.timeout.max(1));
+    if let Some(s) = args.solver {
+        opts.solver = s;
+    }
+    let texts: Vec<String> = args
+        .policies
+        .iter()
+        .map(|p| read_text(p))
+        .collect::<Result<_, _>>()?;
+    let result = match (texts.as_slice(), args.access_not_granted.is_empty()) {
+        ([old, new], true) => compare(old, new, &opts),
+        ([one], false) => access_not_granted(one, &args.access_not_granted, &opts),
+        ([_], true) => {
+            eprintln!("error: give OLD and NEW, or one policy with `--access-not-granted`");
+            return Ok(ExitCode::from(2));
+        }
+        _ => {
+            eprintln!("error: `--access-not-granted` takes one policy");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let outcome = match result {
+        Ok(o) => o,
+        Err(CompareError::BadInput(m)) => {
+            eprintln!("error: {m}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => {
+            // The solver is missing, or a witness was not confirmed: not a verdict.
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let json_out = args.format.eq_ignore_ascii_case("json");
+    let (code, text) = match &outcome {
+        Outcome::NoNewAccess => (
+            0,
+            if json_out {
+                json!({"new_access": false, "witness": null, "undecided": null}).to_string()
+            } else if args.access_not_granted.is_empty() {
+                "no new access: NEW allows no request that OLD does not".into()
+            } else {
+                format!(
+                    "not granted: the policy allows none of {} on any resource",
+                    args.access_not_granted.join(", ")
+                )
+            },
+        ),
+        Outcome::NewAccess(w) => (
+            1,
+            if json_out {
+                json!({"new_access": true, "witness": w, "undecided": null}).to_string()
+            } else {
+                format!(
+                    "new access: this request is allowed with NEW and not with OLD (the engine confirms it; run it with `vaultward authorize --input`):\n{}",
+                    serde_json::to_string_pretty(w)?
+                )
+            },
+        ),
+        Outcome::Undecided(why) => (
+            3,
+            if json_out {
+                json!({"new_access": null, "witness": null, "undecided": why}).to_string()
+            } else {
+                format!("undecided: {why}")
+            },
+        ),
+    };
+    println!("{text}");
+    Ok(ExitCode::from(code))
+}
