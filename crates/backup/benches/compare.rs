@@ -4,6 +4,8 @@
 //! widened to `*`: new access, with a witness the engine confirms). Issue 16's figure: under
 //! 1 s each. Needs cvc5 or z3 on the PATH (`scripts/test` installs them).
 
+#![allow(clippy::panic)]
+
 use vaultward_analysis::{compare, Options};
 use vaultward_backup::{generate, AssetType, Params};
 use vaultward_iam::PolicyKind;
