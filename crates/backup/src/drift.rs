@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
+use vaultward_analysis::{compare, Options, Outcome};
 use vaultward_iam::diagnostic::{Finding, Severity};
 use vaultward_iam::glob::Glob;
 use vaultward_iam::json::{self, Json, Span};
@@ -353,6 +354,45 @@ fn compare_document(
     span: Span,
     out: &mut Vec<Finding>,
 ) {
+    // Semantically first: does the deployed document allow any request (any action,
+    // resource, context) the permissions file does not? An SMT solver decides it for all
+    // requests at once (`vaultward compare`); the textual findings below say where.
+    let mut opts = Options::new(PolicyKind::Identity);
+    opts.timeout = std::time::Duration::from_secs(10);
+    match compare(&expected.to_string(), &actual.to_string(), &opts) {
+        Ok(Outcome::NoNewAccess) => {}
+        Ok(Outcome::NewAccess(w)) => out.push(finding(
+            src,
+            Severity::SecurityWarning,
+            "widened",
+            format!(
+                "`{name}` allows requests the permissions file does not, for example `{}` on `{}` (the engine confirms it; `vaultward compare` prints the whole request)",
+                w["request"]["action"].as_str().unwrap_or("?"),
+                w["request"]["resource"].as_str().unwrap_or("?")
+            ),
+            path.to_string(),
+            span,
+            None,
+        )),
+        Ok(Outcome::Undecided(why)) => out.push(finding(
+            src,
+            Severity::Warning,
+            "widening-undecided",
+            format!("whether `{name}` allows more than the permissions file could not be decided: {why}"),
+            path.to_string(),
+            span,
+            None,
+        )),
+        Err(e) => out.push(finding(
+            src,
+            Severity::Warning,
+            "widening-undecided",
+            format!("whether `{name}` allows more than the permissions file could not be decided: {e}"),
+            path.to_string(),
+            span,
+            None,
+        )),
+    }
     let exp = statements(expected);
     let act = statements(actual);
     let sid = |s: &Value| s["Sid"].as_str().unwrap_or("").to_string();

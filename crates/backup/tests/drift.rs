@@ -97,7 +97,8 @@ fn widened_resources_extra_actions_and_dropped_conditions_are_security_warnings(
     assert!(
         c.contains(&"condition-dropped")
             && c.contains(&"widened-resource")
-            && c.contains(&"extra-actions"),
+            && c.contains(&"extra-actions")
+            && c.contains(&"widened"),
         "{f:#?}"
     );
     assert!(
@@ -111,6 +112,37 @@ fn widened_resources_extra_actions_and_dropped_conditions_are_security_warnings(
         widened.path
     );
     assert!(widened.line.is_some());
+}
+
+/// Widening is judged by what the document allows, not by its text: a condition written
+/// differently but allowing no more (a second, narrower Allow alongside) is a textual
+/// change only, no `widened`; a resource list reordered is no change at all.
+#[test]
+fn widening_is_semantic_not_textual() {
+    let b = bundle();
+    let mut ex = deployed(&b);
+    let ec2 = ex["Policies"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|p| p["PolicyName"] == "VaultwardEc2BackupPolicy")
+        .unwrap();
+    let doc = &mut ec2["PolicyVersionList"][0]["Document"];
+    let st = doc["Statement"].as_array_mut().unwrap();
+    let del = st
+        .iter_mut()
+        .find(|s| s["Sid"] == "DeleteOnlyVendorSnapshots")
+        .unwrap();
+    // Narrower: the vendor tag and, in addition, the restore tag.
+    let cond = del["Condition"]["StringEquals"].clone();
+    let mut narrower = cond.clone();
+    narrower["aws:ResourceTag/vaultward.restore"] = json!("1");
+    del["Condition"]["StringEquals"] = narrower;
+    let text = serde_json::to_string_pretty(&ex).unwrap();
+    let f = drift(&b, &text).unwrap();
+    let c = codes(&f);
+    assert!(c.contains(&"condition-changed"), "{f:#?}");
+    assert!(!c.contains(&"widened"), "{f:#?}");
 }
 
 #[test]
