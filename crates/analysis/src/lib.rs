@@ -19,11 +19,11 @@
 //! `Resource`/`NotResource` (wildcards), `Principal` and `NotPrincipal` (everyone,
 //! accounts, users, roles with their paths, sessions, services), Deny over Allow, RCPs
 //! (only for the services they govern), and conditions on single-valued
-//! keys with the string, ARN, numeric (integers), date, Bool, Binary, IPv4 and Null
-//! operators, `IfExists`, and keys whose values are not of the operator's type. What is
+//! keys with the string (`...IgnoreCase` included), ARN, numeric (rationals), date, Bool,
+//! Binary, IPv4 and IPv6 and Null operators, `IfExists`, and keys whose values are not of the operator's type. What is
 //! reported undecided rather than guessed: policy variables, set operators
-//! (`ForAnyValue:`/`ForAllValues:`), `...IgnoreCase` on text with letters, IPv6, fractional
-//! numbers, and a key used with operators of two types.
+//! (`ForAnyValue:`/`ForAllValues:`), `...IgnoreCase` on non-ASCII letters, and a key used
+//! with operators of two types.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -583,20 +583,19 @@ impl<'o> Encoder<'o> {
                     format!("(= {s} {})", lit(&text))
                 }
             }
+            // Case-insensitive equality: each ASCII letter either way (the engine folds
+            // with Unicode's lowercase; other letters are not modelled).
             (StringEqualsIgnoreCase, CondValue::Folded(text)) => {
-                if text.chars().any(|c| c.is_alphabetic()) {
-                    return Err(format!(
-                        "`...IgnoreCase` on `{text}` (case folding is not modelled yet)"
-                    ));
-                }
-                format!("(= {s} {})", lit(text))
+                format!("(str.in_re {s} {})", smt::re_ignore_case(text)?)
             }
             (StringEqualsIgnoreCase, CondValue::Text(t)) => {
                 let text = t.text();
-                if t.has_variables() || text.chars().any(|c| c.is_alphabetic()) {
-                    return Err(format!("`...IgnoreCase` on `{text}` (case folding and variables are not modelled yet)"));
+                if t.has_variables() || text.contains("${") {
+                    return Err(format!(
+                        "`{text}` holds a policy variable, which compare does not model yet"
+                    ));
                 }
-                format!("(= {s} {})", lit(&text))
+                format!("(str.in_re {s} {})", smt::re_ignore_case(&text)?)
             }
             (ArnEquals | ArnLike, CondValue::Arn(p)) => match p.text() {
                 Some(t) if t == "*" => format!("(str.in_re {s} {})", smt::ARN_RE),
@@ -622,15 +621,23 @@ impl<'o> Encoder<'o> {
                 | NumericGreaterThanEquals,
                 CondValue::Number(x),
             ) => {
-                if x.fract() != 0.0 || x.abs() > 9.0e15 {
-                    return Err(format!("the number {x} is not an integer compare models"));
+                if !x.is_finite() || x.abs() > 1.0e15 {
+                    return Err(format!("the number {x} is beyond what compare models"));
                 }
-                let i = *x as i64;
-                let k = if i < 0 {
-                    format!("(- {})", i.unsigned_abs())
+                // The policy's number as an exact decimal (Rust prints the shortest text
+                // that reads back as the same f64, never in exponent form).
+                let text = format!("{}", x.abs());
+                let text = if text.contains('.') {
+                    text
                 } else {
-                    i.to_string()
+                    format!("{text}.0")
                 };
+                let k = if *x < 0.0 {
+                    format!("(- {text})")
+                } else {
+                    text
+                };
+                let n = format!("{var}_real");
                 let rel = match positive {
                     NumericEquals => "=",
                     NumericLessThan => "<",
@@ -677,9 +684,20 @@ impl<'o> Encoder<'o> {
                         u32::MAX << (32 - u32::from(n.prefix_len()))
                     };
                     let addr = u32::from(n.network()) & mask;
-                    format!("(and {ok} (= (bvand {var}_ip #x{mask:08x}) #x{addr:08x}))")
+                    format!(
+                        "(and {ok} (not {var}_v6) (= (bvand {var}_ip #x{mask:08x}) #x{addr:08x}))"
+                    )
                 }
-                _ => return Err("IPv6 ranges are not modelled by compare yet".into()),
+                // An IPv6 range holds only IPv6 addresses (and an IPv4 one only IPv4).
+                ipnet::IpNet::V6(n) => {
+                    let mask = if n.prefix_len() == 0 {
+                        0u128
+                    } else {
+                        u128::MAX << (128 - u32::from(n.prefix_len()))
+                    };
+                    let addr = u128::from(n.network()) & mask;
+                    format!("(and {ok} {var}_v6 (= (bvand {var}_ip6 #x{mask:032x}) #x{addr:032x}))")
+                }
             },
             (k, v) => return Err(format!("{k:?} with {v:?} is not modelled by compare yet")),
         })
@@ -700,7 +718,11 @@ impl<'o> Encoder<'o> {
             out.push(format!("{v}_present"));
             match ty {
                 None | Some(KeyType::Str) => out.push(format!("{v}_str")),
-                Some(KeyType::Int) | Some(KeyType::Date) => {
+                Some(KeyType::Int) => {
+                    out.push(format!("{v}_real"));
+                    out.push(format!("{v}_bad"));
+                }
+                Some(KeyType::Date) => {
                     out.push(format!("{v}_int"));
                     out.push(format!("{v}_bad"));
                 }
@@ -710,6 +732,8 @@ impl<'o> Encoder<'o> {
                 }
                 Some(KeyType::Ip) => {
                     out.push(format!("{v}_ip"));
+                    out.push(format!("{v}_ip6"));
+                    out.push(format!("{v}_v6"));
                     out.push(format!("{v}_bad"));
                 }
             }
@@ -787,8 +811,15 @@ impl<'o> Encoder<'o> {
             let _ = writeln!(s, "(declare-const {v}_present Bool)");
             let _ = writeln!(s, "(declare-const {v}_str String)");
             let _ = writeln!(s, "(declare-const {v}_int Int)");
+            let _ = writeln!(s, "(declare-const {v}_real Real)");
+            let _ = writeln!(
+                s,
+                "(assert (<= (- 1000000000000000.0) {v}_real 1000000000000000.0))"
+            );
             let _ = writeln!(s, "(declare-const {v}_bool Bool)");
             let _ = writeln!(s, "(declare-const {v}_ip (_ BitVec 32))");
+            let _ = writeln!(s, "(declare-const {v}_ip6 (_ BitVec 128))");
+            let _ = writeln!(s, "(declare-const {v}_v6 Bool)");
             let _ = writeln!(s, "(declare-const {v}_bad Bool)");
             // Dates as epoch seconds (the engine reads them so, in milliseconds), numbers
             // as integers within what a request can carry.
@@ -854,8 +885,14 @@ impl<'o> Encoder<'o> {
             let value = match ty {
                 None | Some(KeyType::Str) => get(&format!("{v}_str")),
                 _ if bad => "not-a-value".to_string(),
-                Some(KeyType::Int) | Some(KeyType::Date) => get(&format!("{v}_int")),
+                Some(KeyType::Int) => smt::decimal(&get(&format!("{v}_real"))),
+                Some(KeyType::Date) => get(&format!("{v}_int")),
                 Some(KeyType::Bool) => get(&format!("{v}_bool")),
+                Some(KeyType::Ip)
+                    if m.get(&format!("{v}_v6")).map(String::as_str) == Some("true") =>
+                {
+                    smt::ipv6(&get(&format!("{v}_ip6")))
+                }
                 Some(KeyType::Ip) => smt::dotted(&get(&format!("{v}_ip"))),
             };
             context.insert(written.clone(), Value::String(value));

@@ -91,6 +91,28 @@ fn re_of_glob_with(text: &str, any: &str, one: &str) -> String {
     concat(parts)
 }
 
+/// Text matched ignoring case: each ASCII letter in either case, other characters as
+/// they are; a non-ASCII letter (whose folding is Unicode's) is not modelled.
+pub fn re_ignore_case(text: &str) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() {
+            parts.push(format!(
+                "(re.union (str.to_re {}) (str.to_re {}))",
+                lit(&c.to_ascii_lowercase().to_string()),
+                lit(&c.to_ascii_uppercase().to_string())
+            ));
+        } else if c.is_alphabetic() {
+            return Err(format!(
+                "`...IgnoreCase` on `{text}`: folding the letter `{c}` is not modelled"
+            ));
+        } else {
+            parts.push(format!("(str.to_re {})", lit(&c.to_string())));
+        }
+    }
+    Ok(concat(parts))
+}
+
 /// A policy glob (action, resource, `StringLike`).
 pub fn re_of_glob(text: &str) -> String {
     re_of_glob_with(text, "re.all", "re.allchar")
@@ -149,6 +171,41 @@ pub fn derived(lower: &str) -> Option<(&'static str, &'static str)> {
         "aws:principalservicename" => ("(= pkind 3)", "psvc"),
         _ => return None,
     })
+}
+
+/// A real from the model (`3.0`, `-2.5`, `/ 1 2`, `/ -1 3` as the model reader flattens
+/// `(/ 1 2)`) as a decimal the engine reads back (the closest f64; the engine confirms the
+/// witness anyway).
+pub fn decimal(raw: &str) -> String {
+    let parts: Vec<&str> = raw
+        .split_whitespace()
+        .filter(|p| *p != "(" && *p != ")")
+        .collect();
+    let num = |s: &str| s.parse::<f64>().ok();
+    let value = match parts.as_slice() {
+        ["/", p, q] => num(p).zip(num(q)).map(|(p, q)| p / q),
+        ["-", "/", p, q] | ["/", "-", p, q] => num(p).zip(num(q)).map(|(p, q)| -(p / q)),
+        ["-", x] => num(x).map(|x| -x),
+        [x] => num(x),
+        _ => None,
+    };
+    match value {
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
+        Some(v) => format!("{v}"),
+        None => raw.to_string(),
+    }
+}
+
+/// A 128-bit vector as an IPv6 address.
+pub fn ipv6(bv: &str) -> String {
+    let n = if let Some(h) = bv.strip_prefix("#x") {
+        u128::from_str_radix(h, 16).unwrap_or(0)
+    } else if let Some(b) = bv.strip_prefix("#b") {
+        u128::from_str_radix(b, 2).unwrap_or(0)
+    } else {
+        0
+    };
+    std::net::Ipv6Addr::from(n).to_string()
 }
 
 /// `#x0a000001` (or `#b...`) as `10.0.0.1`.
@@ -310,7 +367,7 @@ fn value_at(tokens: &[String], i: usize) -> (String, usize) {
                 }
                 j = j.saturating_add(1);
             }
-            let v = if atoms.first().map(String::as_str) == Some("-") {
+            let v = if atoms.len() == 2 && atoms.first().map(String::as_str) == Some("-") {
                 format!("-{}", atoms.get(1).cloned().unwrap_or_default())
             } else {
                 atoms.join(" ")
@@ -400,5 +457,11 @@ mod tests {
         assert_eq!(m["k_x_int"], "-5");
         assert_eq!(dotted(&m["k_ip"]), "10.0.0.1");
         assert_eq!(m["resource"], "a\"b\\");
+        let r = parse_model("((a (/ 1 2)) (b (- (/ 1 4))) (c (/ (- 3) 2)) (d 7.0) (e (- 2.5)))");
+        assert_eq!(decimal(&r["a"]), "0.5");
+        assert_eq!(decimal(&r["b"]), "-0.25");
+        assert_eq!(decimal(&r["c"]), "-1.5");
+        assert_eq!(decimal(&r["d"]), "7");
+        assert_eq!(decimal(&r["e"]), "-2.5");
     }
 }

@@ -207,6 +207,43 @@ fn nothing() -> Value {
     json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::nothing"}])
 }
 
+/// Case-insensitive equality, fractional numbers and IPv6 ranges are modelled exactly.
+#[test]
+fn ignore_case_fractions_and_ipv6() {
+    let ic = |v: &str| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": v}}}]);
+    assert_eq!(
+        cmp(ic("Backup"), ic("BACKUP"), PolicyKind::Identity),
+        Outcome::NoNewAccess
+    );
+    let n = |v: f64| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"NumericLessThan": {"s3:max-keys": v}}}]);
+    let o = cmp(n(1.5), n(2.25), PolicyKind::Identity);
+    let v: f64 = witness(&o)["request"]["context"]["s3:max-keys"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1.5..2.25).contains(&v), "{v}");
+    let ip = |net: &str| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": net}}}]);
+    let o = cmp(
+        ip("2001:db8::/48"),
+        ip("2001:db8::/32"),
+        PolicyKind::Identity,
+    );
+    let a = witness(&o)["request"]["context"]["aws:SourceIp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(a.starts_with("2001:db8:") && a.contains(':'), "{a}");
+    assert_eq!(
+        cmp(
+            ip("2001:db8::/32"),
+            ip("2001:db8::/48"),
+            PolicyKind::Identity
+        ),
+        Outcome::NoNewAccess
+    );
+}
+
 /// What the encoding does not model exactly is undecided, never a guess.
 #[test]
 fn what_is_not_modelled_is_undecided() {
@@ -260,7 +297,14 @@ const RESOURCES: [&str; 6] = [
 ];
 
 fn random_condition(r: &mut Rng) -> Value {
-    match r.next() % 6 {
+    match r.next() % 9 {
+        6 => json!({"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": *r.pick(&["A", "b"])}}),
+        7 => {
+            json!({*r.pick(&["NumericLessThan", "NumericGreaterThanEquals", "NumericNotEquals"]): {"s3:max-keys": *r.pick(&[10.5, 10.0, -2.0])}})
+        }
+        8 => {
+            json!({*r.pick(&["IpAddress", "NotIpAddress"]): {"aws:SourceIp": *r.pick(&["2001:db8::/32", "10.0.0.0/8"])}})
+        }
         0 => json!({"StringEquals": {"aws:PrincipalTag/team": *r.pick(&["a", "b"])}}),
         1 => json!({"StringNotEquals": {"aws:PrincipalTag/team": "a"}}),
         2 => json!({"StringLike": {"s3:prefix": *r.pick(&["docs/*", "*", "x?"])}}),
@@ -316,7 +360,8 @@ fn requests(r: &mut Rng, n: usize) -> Vec<Request> {
                     ctx.insert(k, ContextValue::Single(r.pick(vals).to_string()));
                 }
             };
-            put(r, "aws:PrincipalTag/team", &["a", "b", "c"]);
+            put(r, "aws:PrincipalTag/team", &["a", "b", "c", "A", "B"]);
+            put(r, "s3:max-keys", &["10", "10.5", "11", "-2", "-3", "x"]);
             put(r, "s3:prefix", &["docs/a", "x1", "xy", "other"]);
             put(
                 r,
