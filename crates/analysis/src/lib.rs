@@ -21,9 +21,11 @@
 //! (only for the services they govern), and conditions on single-valued
 //! keys with the string (`...IgnoreCase` included), ARN, numeric (rationals), date, Bool,
 //! Binary, IPv4 and IPv6 and Null operators, `IfExists`, and keys whose values are not of the operator's type. What is
-//! reported undecided rather than guessed: policy variables, set operators
-//! (`ForAnyValue:`/`ForAllValues:`), `...IgnoreCase` on non-ASCII letters, and a key used
-//! with operators of two types.
+//! reported undecided rather than guessed: policy variables, set operators on keys
+//! compared as numbers, dates or addresses, `...IgnoreCase` on non-ASCII letters, and a
+//! key used with operators of two types. Keys may be single values or lists (a plain
+//! operator on a list is false, as the engine reads it); string keys under
+//! `ForAnyValue:`/`ForAllValues:` carry up to one value per set condition on them, plus one.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -194,6 +196,9 @@ fn run(
     opts: &Options,
 ) -> Result<Outcome, CompareError> {
     let mut enc = Encoder::new(opts);
+    let mut all = vec![new];
+    all.extend(old);
+    enc.scan(&all);
     let new_allowed = match enc.allowed(new) {
         Ok(f) => f,
         Err(why) => return Ok(Outcome::Undecided(why)),
@@ -322,6 +327,10 @@ struct Encoder<'o> {
     keys: BTreeMap<String, (Option<KeyType>, String)>,
     /// Service principals the policies name (a witness may be one of them).
     services: Vec<String>,
+    /// Keys that set operators test, with how many values a request may need to carry
+    /// (one per set condition on the key, plus one: enough for every existential of NEW
+    /// and of OLD's negation to have its own value).
+    multi: BTreeMap<String, usize>,
 }
 
 impl<'o> Encoder<'o> {
@@ -330,7 +339,29 @@ impl<'o> Encoder<'o> {
             opts,
             keys: BTreeMap::new(),
             services: Vec::new(),
+            multi: BTreeMap::new(),
         }
+    }
+
+    /// Counts the set conditions per key over the policies (before encoding them).
+    fn scan(&mut self, policies: &[&Policy]) {
+        for p in policies {
+            for st in &p.statements {
+                for c in &st.conditions {
+                    if c.operator.set.is_some() {
+                        *self.multi.entry(c.key.to_ascii_lowercase()).or_insert(1) += 1;
+                    }
+                }
+            }
+        }
+        for n in self.multi.values_mut() {
+            *n = (*n).min(8);
+        }
+    }
+
+    /// How many values a request's key may carry in the model.
+    fn width(&self, lower: &str) -> usize {
+        self.multi.get(lower).copied().unwrap_or(1)
     }
 
     fn key_var(&mut self, key: &str, ty: Option<KeyType>) -> Result<String, String> {
@@ -524,16 +555,13 @@ impl<'o> Encoder<'o> {
     }
 
     fn condition(&mut self, c: &vaultward_iam::policy::Condition) -> Result<String, String> {
+        use vaultward_iam::condition::SetOp;
         let op = &c.operator;
-        if op.set.is_some() {
-            return Err(format!(
-                "`{}` uses a set operator (`ForAnyValue:`/`ForAllValues:`), which compare does not model yet",
-                c.key
-            ));
-        }
         let ty = key_type(op.kind);
         let var = self.key_var(&c.key, ty)?;
         let present = format!("{var}_present");
+        let list = format!("{var}_list");
+        // Null: a key given as an empty list is absent, as the engine reads it.
         if op.kind == OpKind::Null {
             let mut vs = Vec::new();
             for v in &c.values {
@@ -548,24 +576,69 @@ impl<'o> Encoder<'o> {
             return Ok(smt::or(&vs));
         }
         let negated = op.kind.is_negated();
-        // One value's comparison with the positive operator.
-        let mut matches = Vec::new();
-        for v in &c.values {
-            matches.push(self.compare_value(op.kind, &var, v)?);
-        }
-        let any = smt::or(&matches);
-        let when_present = if negated { format!("(not {any})") } else { any };
-        let when_absent = op.if_exists || negated;
-        Ok(format!(
-            "(ite {present} {when_present} {})",
-            if when_absent { "true" } else { "false" }
-        ))
+        // One value of the request against the policy values: any matches (positive), none
+        // does (negated).
+        let one = |this: &mut Self, value: &str| -> Result<String, String> {
+            let mut matches = Vec::new();
+            for v in &c.values {
+                matches.push(this.compare_value(op.kind, &var, value, v)?);
+            }
+            let any = smt::or(&matches);
+            Ok(if negated { format!("(not {any})") } else { any })
+        };
+        // The engine: an absent key is true for `...IfExists`, `ForAllValues:` and negated
+        // plain operators; a plain operator on a list is false.
+        let when_absent =
+            op.if_exists || op.set == Some(SetOp::ForAllValues) || (op.set.is_none() && negated);
+        let absent = if when_absent { "true" } else { "false" };
+        let when_present = match op.set {
+            None => format!("(ite {list} false {})", one(self, &format!("{var}_str"))?),
+            Some(set) => {
+                if ty != Some(KeyType::Str) {
+                    return Err(format!(
+                        "`{}`: set operators on a non-string key are not modelled yet",
+                        c.key
+                    ));
+                }
+                let width = self.width(&c.key.to_ascii_lowercase());
+                let mut each = Vec::new();
+                for i in 0..width {
+                    let value = if i == 0 {
+                        format!("{var}_str")
+                    } else {
+                        format!("{var}_e{i}")
+                    };
+                    let holds = one(self, &value)?;
+                    // Element i is carried when the request gives a list of more than i
+                    // values, or (i = 0) a single value.
+                    let carried = if i == 0 {
+                        "true".to_string()
+                    } else {
+                        format!("(and {list} (< {i} {var}_n))")
+                    };
+                    each.push(match set {
+                        SetOp::ForAllValues => format!("(=> {carried} {holds})"),
+                        SetOp::ForAnyValue => format!("(and {carried} {holds})"),
+                    });
+                }
+                match set {
+                    SetOp::ForAllValues => smt::and(&each),
+                    SetOp::ForAnyValue => smt::or(&each),
+                }
+            }
+        };
+        Ok(format!("(ite {present} {when_present} {absent})"))
     }
 
     /// Whether the key's value matches one policy value under the positive operator.
-    fn compare_value(&mut self, kind: OpKind, var: &str, v: &CondValue) -> Result<String, String> {
+    fn compare_value(
+        &mut self,
+        kind: OpKind,
+        var: &str,
+        s: &str,
+        v: &CondValue,
+    ) -> Result<String, String> {
         use OpKind::*;
-        let s = format!("{var}_str");
         let n = format!("{var}_int");
         let ok = format!("(not {var}_bad)");
         let positive = positive(kind);
@@ -716,6 +789,11 @@ impl<'o> Encoder<'o> {
             }
             let v = smt::ident(lower);
             out.push(format!("{v}_present"));
+            out.push(format!("{v}_list"));
+            out.push(format!("{v}_n"));
+            for i in 1..self.width(lower) {
+                out.push(format!("{v}_e{i}"));
+            }
             match ty {
                 None | Some(KeyType::Str) => out.push(format!("{v}_str")),
                 Some(KeyType::Int) => {
@@ -809,6 +887,12 @@ impl<'o> Encoder<'o> {
         for (lower, (ty, _)) in &self.keys {
             let v = smt::ident(lower);
             let _ = writeln!(s, "(declare-const {v}_present Bool)");
+            let _ = writeln!(s, "(declare-const {v}_list Bool)");
+            let _ = writeln!(s, "(declare-const {v}_n Int)");
+            let _ = writeln!(s, "(assert (<= 1 {v}_n {}))", self.width(lower));
+            for i in 1..self.width(lower) {
+                let _ = writeln!(s, "(declare-const {v}_e{i} String)");
+            }
             let _ = writeln!(s, "(declare-const {v}_str String)");
             let _ = writeln!(s, "(declare-const {v}_int Int)");
             let _ = writeln!(s, "(declare-const {v}_real Real)");
@@ -834,6 +918,7 @@ impl<'o> Encoder<'o> {
                 let _ = writeln!(s, "(assert (= {v}_present {}))", def.0);
                 let _ = writeln!(s, "(assert (=> {v}_present (= {v}_str {})))", def.1);
                 let _ = writeln!(s, "(assert (not {v}_bad))");
+                let _ = writeln!(s, "(assert (not {v}_list))");
                 if ty.is_some_and(|t| t != KeyType::Str) && lower != "aws:principalisawsservice" {
                     // A derived key compared as a number or address: not modelled.
                     let _ = writeln!(s, "(assert (not {v}_present))");
@@ -882,6 +967,27 @@ impl<'o> Encoder<'o> {
                 continue;
             }
             let bad = m.get(&format!("{v}_bad")).map(String::as_str) == Some("true");
+            // A list: its values (a plain operator is false on any list, so a key no set
+            // operator tests carries one placeholder value).
+            if m.get(&format!("{v}_list")).map(String::as_str) == Some("true") {
+                let n: usize = get(&format!("{v}_n")).parse().unwrap_or(1);
+                let values: Vec<Value> = (0..n.max(1))
+                    .map(|i| {
+                        if i == 0 {
+                            match ty {
+                                None | Some(KeyType::Str) => {
+                                    Value::String(get(&format!("{v}_str")))
+                                }
+                                _ => Value::String("x".into()),
+                            }
+                        } else {
+                            Value::String(get(&format!("{v}_e{i}")))
+                        }
+                    })
+                    .collect();
+                context.insert(written.clone(), Value::Array(values));
+                continue;
+            }
             let value = match ty {
                 None | Some(KeyType::Str) => get(&format!("{v}_str")),
                 _ if bad => "not-a-value".to_string(),

@@ -244,6 +244,47 @@ fn ignore_case_fractions_and_ipv6() {
     );
 }
 
+/// Keys may be lists: a plain operator on a list is false, even a negated one (Condition
+/// operators: "a condition that uses a single-valued operator on a multivalued key" does not
+/// match), so two `StringNotEquals` Allows that let every single value through still let a
+/// list through nowhere; set operators quantify over the list's values.
+#[test]
+fn lists_and_set_operators() {
+    let not = |v: &str| json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringNotEquals": {"aws:TagKeys": v}}});
+    let old = json!([not("a"), not("b")]);
+    let new = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]);
+    let o = cmp(old, new, PolicyKind::Identity);
+    assert!(
+        witness(&o)["request"]["context"]["aws:TagKeys"].is_array(),
+        "{o:?}"
+    );
+    let all = |v: Value| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": v}}}]);
+    // Allowing more keys is new access; fewer is not.
+    let o = cmp(
+        all(json!(["a"])),
+        all(json!(["a", "b"])),
+        PolicyKind::Identity,
+    );
+    let keys = witness(&o)["request"]["context"]["aws:TagKeys"].clone();
+    assert!(keys.to_string().contains('b'), "{keys}");
+    assert_eq!(
+        cmp(
+            all(json!(["a", "b"])),
+            all(json!(["a"])),
+            PolicyKind::Identity
+        ),
+        Outcome::NoNewAccess
+    );
+    // ForAnyValue needs two different values at once: the witness carries both.
+    let any = |v: &str| json!({"ForAnyValue:StringEquals": {"aws:TagKeys": v}});
+    let both = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": any("a")}]);
+    let deny_b = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": any("a")},
+                       {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*", "Condition": any("b")}]);
+    let o = cmp(deny_b, both, PolicyKind::Identity);
+    let keys = witness(&o)["request"]["context"]["aws:TagKeys"].to_string();
+    assert!(keys.contains("\"a\"") && keys.contains("\"b\""), "{keys}");
+}
+
 /// What the encoding does not model exactly is undecided, never a guess.
 #[test]
 fn what_is_not_modelled_is_undecided() {
@@ -252,7 +293,7 @@ fn what_is_not_modelled_is_undecided() {
         cmp(nothing(), v, PolicyKind::Identity),
         Outcome::Undecided(_)
     ));
-    let set = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["a"]}}}]);
+    let set = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"ForAnyValue:NumericLessThan": {"s3:max-keys": 3}}}]);
     assert!(matches!(
         cmp(nothing(), set, PolicyKind::Identity),
         Outcome::Undecided(_)
@@ -297,7 +338,13 @@ const RESOURCES: [&str; 6] = [
 ];
 
 fn random_condition(r: &mut Rng) -> Value {
-    match r.next() % 9 {
+    match r.next() % 11 {
+        9 => {
+            json!({*r.pick(&["ForAllValues:StringEquals", "ForAnyValue:StringEquals", "ForAnyValue:StringNotLike", "ForAllValues:StringLike"]): {"aws:TagKeys": *r.pick(&[json!(["a"]), json!(["a", "b"]), json!("b*")])}})
+        }
+        10 => {
+            json!({*r.pick(&["StringNotEquals", "StringEqualsIfExists", "StringLike"]): {"aws:TagKeys": *r.pick(&["a", "b"])}})
+        }
         6 => json!({"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": *r.pick(&["A", "b"])}}),
         7 => {
             json!({*r.pick(&["NumericLessThan", "NumericGreaterThanEquals", "NumericNotEquals"]): {"s3:max-keys": *r.pick(&[10.5, 10.0, -2.0])}})
@@ -366,9 +413,31 @@ fn requests(r: &mut Rng, n: usize) -> Vec<Request> {
             put(
                 r,
                 "aws:SourceIp",
-                &["10.0.0.1", "10.1.0.1", "192.168.1.5", "8.8.8.8"],
+                &[
+                    "10.0.0.1",
+                    "10.1.0.1",
+                    "192.168.1.5",
+                    "8.8.8.8",
+                    "2001:db8::1",
+                    "2001:db9::1",
+                ],
             );
             put(r, "aws:SecureTransport", &["true", "false", "maybe"]);
+            match r.next() % 4 {
+                0 => {}
+                1 => ctx.insert(
+                    "aws:TagKeys",
+                    ContextValue::Single(r.pick(&["a", "b", "bc"]).to_string()),
+                ),
+                2 => ctx.insert(
+                    "aws:TagKeys",
+                    ContextValue::Multi(vec![r.pick(&["a", "b"]).to_string()]),
+                ),
+                _ => ctx.insert(
+                    "aws:TagKeys",
+                    ContextValue::Multi(vec!["a".into(), r.pick(&["b", "bc", "c"]).to_string()]),
+                ),
+            }
             Request::new(
                 "arn:aws:iam::111122223333:user/alice",
                 action,
