@@ -21,7 +21,9 @@
 //! (only for the services they govern), and conditions on single-valued
 //! keys with the string (`...IgnoreCase` included), ARN, numeric (rationals), date, Bool,
 //! Binary, IPv4 and IPv6 and Null operators, `IfExists`, and keys whose values are not of the operator's type. What is
-//! reported undecided rather than guessed: policy variables, set operators on keys
+//! reported undecided rather than guessed: policy variables inside ARN and
+//! `...IgnoreCase` operators (in `Resource`/`NotResource` and string operators they are
+//! modelled, with defaults and the no-value rule), set operators on keys
 //! compared as numbers, dates or addresses, `...IgnoreCase` on non-ASCII letters, and a
 //! key used with operators of two types. Keys may be single values or lists (a plain
 //! operator on a list is false, as the engine reads it); string keys under
@@ -445,13 +447,8 @@ impl<'o> Encoder<'o> {
         if let Some(r) = &st.resource {
             let mut res = Vec::new();
             for t in &r.patterns {
-                let text = t.text();
-                if t.has_variables() || text.contains("${") {
-                    return Err(format!(
-                        "`{text}` holds a policy variable, which compare does not model yet"
-                    ));
-                }
-                res.push(format!("(str.in_re resource {})", re_of_glob(&text)));
+                let (re, resolved) = self.template(t, true)?;
+                res.push(format!("(and {resolved} (str.in_re resource {re}))"));
             }
             let rm = smt::or(&res);
             parts.push(if r.negated { format!("(not {rm})") } else { rm });
@@ -526,6 +523,56 @@ impl<'o> Encoder<'o> {
                 ))
             }
         })
+    }
+
+    /// A policy string as a regular expression over the request's value, and the
+    /// condition under which it resolves: each policy variable is the value of its key
+    /// (a single value; a list or an absent key leaves it unresolved, unless it has a
+    /// default), and an unresolved string matches nothing (IAM User Guide, Policy
+    /// variables, "Policy variables with no value").
+    fn template(
+        &mut self,
+        t: &vaultward_iam::template::Template,
+        wildcards: bool,
+    ) -> Result<(String, String), String> {
+        use vaultward_iam::template::Segment;
+        let Some(segments) = t.segments() else {
+            let text = t.text();
+            let re = if wildcards {
+                re_of_glob(&text)
+            } else {
+                format!("(str.to_re {})", lit(&text))
+            };
+            return Ok((re, "true".into()));
+        };
+        let mut parts = Vec::new();
+        let mut resolved = Vec::new();
+        for seg in segments {
+            match seg {
+                Segment::Text(text) if wildcards => parts.push(re_of_glob(text)),
+                Segment::Text(text) => parts.push(format!("(str.to_re {})", lit(text))),
+                Segment::Escaped(c) => parts.push(format!("(str.to_re {})", lit(&c.to_string()))),
+                Segment::Var { key, default } => {
+                    let v = self.key_var(key, Some(KeyType::Str))?;
+                    let has = format!("(and {v}_present (not {v}_list))");
+                    match default {
+                        Some(d) => {
+                            parts.push(format!("(str.to_re (ite {has} {v}_str {}))", lit(d)))
+                        }
+                        None => {
+                            resolved.push(has);
+                            parts.push(format!("(str.to_re {v}_str)"));
+                        }
+                    }
+                }
+            }
+        }
+        let re = match parts.len() {
+            0 => "(str.to_re \"\")".to_string(),
+            1 => parts.remove(0),
+            _ => format!("(re.++ {})", parts.join(" ")),
+        };
+        Ok((re, smt::and(&resolved)))
     }
 
     fn principal_entry(&mut self, e: &PrincipalEntry) -> Result<String, String> {
@@ -644,17 +691,8 @@ impl<'o> Encoder<'o> {
         let positive = positive(kind);
         Ok(match (positive, v) {
             (StringEquals | StringLike, CondValue::Text(t)) => {
-                let text = t.text();
-                if t.has_variables() || text.contains("${") {
-                    return Err(format!(
-                        "`{text}` holds a policy variable, which compare does not model yet"
-                    ));
-                }
-                if positive == StringLike {
-                    format!("(str.in_re {s} {})", re_of_glob(&text))
-                } else {
-                    format!("(= {s} {})", lit(&text))
-                }
+                let (re, resolved) = self.template(t, positive == StringLike)?;
+                format!("(and {resolved} (str.in_re {s} {re}))")
             }
             // Case-insensitive equality: each ASCII letter either way (the engine folds
             // with Unicode's lowercase; other letters are not modelled).

@@ -285,10 +285,61 @@ fn lists_and_set_operators() {
     assert!(keys.contains("\"a\"") && keys.contains("\"b\""), "{keys}");
 }
 
+/// Policy variables: each user's own folder is narrower than everyone's; a default value
+/// applies when the key is absent; with no value and no default the entry matches nothing
+/// (IAM User Guide, Policy variables, "Specifying default values", "Policy variables with
+/// no value").
+#[test]
+fn policy_variables() {
+    let r = |res: &str| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": res}]);
+    let own = r("arn:aws:s3:::home/${aws:username}/*");
+    let all = r("arn:aws:s3:::home/*");
+    let o = cmp(own.clone(), all.clone(), PolicyKind::Identity);
+    let w = witness(&o);
+    let user = w["request"]["principal"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        !w["request"]["resource"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("arn:aws:s3:::home/{user}/")),
+        "{w}"
+    );
+    assert_eq!(cmp(all, own, PolicyKind::Identity), Outcome::NoNewAccess);
+    // A default opens the shared folder to principals without the tag.
+    let team = r("arn:aws:s3:::teams/${aws:PrincipalTag/team}/*");
+    let dflt = r("arn:aws:s3:::teams/${aws:PrincipalTag/team, 'shared'}/*");
+    let o = cmp(team.clone(), dflt.clone(), PolicyKind::Identity);
+    assert!(witness(&o)["request"]["resource"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:s3:::teams/shared/"));
+    assert_eq!(cmp(dflt, team, PolicyKind::Identity), Outcome::NoNewAccess);
+    // In a condition, the value of one key against another.
+    let c = |op: &str| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {op: {"s3:ExistingObjectTag/team": "${aws:PrincipalTag/team}"}}}]);
+    assert!(matches!(
+        cmp(c("StringEquals"), c("StringLike"), PolicyKind::Identity),
+        Outcome::NoNewAccess | Outcome::NewAccess(_)
+    ));
+    assert!(matches!(
+        cmp(
+            c("StringEquals"),
+            c("StringNotEquals"),
+            PolicyKind::Identity
+        ),
+        Outcome::NewAccess(_)
+    ));
+}
+
 /// What the encoding does not model exactly is undecided, never a guess.
 #[test]
 fn what_is_not_modelled_is_undecided() {
-    let v = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}]);
+    let v = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::${aws:username}"}}}]);
     assert!(matches!(
         cmp(nothing(), v, PolicyKind::Identity),
         Outcome::Undecided(_)
@@ -328,7 +379,9 @@ const ACTIONS: [&str; 8] = [
     "*",
     "s3:?etObject",
 ];
-const RESOURCES: [&str; 6] = [
+const RESOURCES: [&str; 8] = [
+    "arn:aws:s3:::b/${aws:PrincipalTag/team}/*",
+    "arn:aws:s3:::b/${aws:PrincipalTag/team, 'x'}/*",
     "*",
     "arn:aws:s3:::b/*",
     "arn:aws:s3:::b/k",
@@ -338,7 +391,7 @@ const RESOURCES: [&str; 6] = [
 ];
 
 fn random_condition(r: &mut Rng) -> Value {
-    match r.next() % 11 {
+    match r.next() % 12 {
         9 => {
             json!({*r.pick(&["ForAllValues:StringEquals", "ForAnyValue:StringEquals", "ForAnyValue:StringNotLike", "ForAllValues:StringLike"]): {"aws:TagKeys": *r.pick(&[json!(["a"]), json!(["a", "b"]), json!("b*")])}})
         }
@@ -394,6 +447,8 @@ fn requests(r: &mut Rng, n: usize) -> Vec<Request> {
                 "s3:SetObject",
             ]);
             let resource = *r.pick(&[
+                "arn:aws:s3:::b/a/k",
+                "arn:aws:s3:::b/x/k",
                 "arn:aws:s3:::b/k",
                 "arn:aws:s3:::b/x/y",
                 "arn:aws:s3:::other/k",
@@ -409,7 +464,11 @@ fn requests(r: &mut Rng, n: usize) -> Vec<Request> {
             };
             put(r, "aws:PrincipalTag/team", &["a", "b", "c", "A", "B"]);
             put(r, "s3:max-keys", &["10", "10.5", "11", "-2", "-3", "x"]);
-            put(r, "s3:prefix", &["docs/a", "x1", "xy", "other"]);
+            put(
+                r,
+                "s3:prefix",
+                &["docs/a", "x1", "xy", "other", "a", "ab", "docs/x", "b"],
+            );
             put(
                 r,
                 "aws:SourceIp",

@@ -21,6 +21,21 @@ enum Part {
     },
 }
 
+/// One piece of a template with variables, for tools that reason about templates
+/// symbolically (the SMT encoding of `vaultward compare`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment<'a> {
+    /// Text in which `*` and `?` are wildcards (when the consumer allows them).
+    Text(&'a str),
+    /// A character written as an escape (`${*}`, `${?}`, `${$}`): always literal.
+    Escaped(char),
+    /// A variable, and its default (`${key, 'default'}`).
+    Var {
+        key: &'a str,
+        default: Option<&'a str>,
+    },
+}
+
 /// A string from a policy that may hold variables, compiled once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -70,6 +85,27 @@ impl Template {
             t.fixed = t.build(|_| None, wildcards);
         }
         Ok(t)
+    }
+
+    /// The pieces of a template that holds variables or escapes; `None` for plain text
+    /// (whose glob [`Template::resolve`] gives directly).
+    pub fn segments(&self) -> Option<Vec<Segment<'_>>> {
+        if self.parts.is_empty() {
+            return None;
+        }
+        Some(
+            self.parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(t) => Segment::Text(t),
+                    Part::Escaped(c) => Segment::Escaped(*c),
+                    Part::Var { key, default } => Segment::Var {
+                        key,
+                        default: default.as_deref(),
+                    },
+                })
+                .collect(),
+        )
     }
 
     /// The template as written in the policy.
