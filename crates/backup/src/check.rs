@@ -230,8 +230,9 @@ impl Report {
     }
 }
 
+/// Bytes in binary units, named as such (KiB = 1,024 bytes).
 pub(crate) fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;
     while v >= 1024.0 && u < UNITS.len() - 1 {
@@ -1686,9 +1687,22 @@ impl Plan<'_> {
     }
 }
 
+/// `1 object`, `2 objects`.
+pub(crate) fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn summary(level: Level, op: Op, i: &Impact) -> String {
     let floor = if i.at_least { "at least " } else { "" };
-    let objects = format!("{floor}{} objects ({})", i.objects, human_bytes(i.bytes));
+    let objects = format!(
+        "{floor}{} ({})",
+        count(i.objects, "object"),
+        human_bytes(i.bytes)
+    );
     match level {
         Level::Blocking if i.objects > 0 => format!("{objects} not {}", op.done()),
         Level::Blocking => format!("{} fails", op.name()),
@@ -1735,14 +1749,14 @@ pub fn render_human(r: &Report) -> String {
         let op = t.operation.map_or("", Op::name);
         let floor = if t.at_least { "at least " } else { "" };
         out.push_str(&format!(
-            "  {op}: {} of {} resources ok, {} blocked, {} unknown; at stake: {floor}{} objects ({}) blocked, {floor}{} objects ({}) unknown\n",
+            "  {op}: {} of {} ok, {} blocked, {} unknown; at stake: {floor}{} ({}) blocked, {floor}{} ({}) unknown\n",
             t.ok,
-            t.resources,
+            count(t.resources as u64, "resource"),
             t.blocked,
             t.unknown,
-            t.objects_blocked,
+            count(t.objects_blocked, "object"),
             human_bytes(t.bytes_blocked),
-            t.objects_unknown,
+            count(t.objects_unknown, "object"),
             human_bytes(t.bytes_unknown),
         ));
     }

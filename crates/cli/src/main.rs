@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 // Parsing policies allocates many small values; mimalloc makes that about a third
 // faster than the system allocator (see docs/performance.md).
@@ -68,6 +68,14 @@ enum Command {
     /// Look up actions in the catalog.
     #[command(subcommand)]
     Actions(commands::actions::Command),
+    /// Print shell completions for `vaultward` (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum, ignore_case = true)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output: `vaultward man | man -l -`.
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -86,6 +94,19 @@ fn main() -> ExitCode {
         Command::Fix(a) => commands::fix::run(a),
         Command::Snapshot(c) => commands::snapshot::run(c),
         Command::Actions(c) => commands::actions::run(c),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "vaultward",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(code) => code,
@@ -93,5 +114,32 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every option and argument of every subcommand says what it is for.
+    #[test]
+    fn every_option_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "vaultward", &mut missing);
+        assert!(missing.is_empty(), "options without help: {missing:?}");
     }
 }

@@ -857,3 +857,38 @@ fn compare_exit_codes_and_witness() {
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Shell completions and the man page come from the command definitions; enum values
+/// (formats) are case-insensitive.
+#[test]
+fn completions_man_page_and_case_insensitive_formats() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish", "BASH"] {
+        let out = vaultward(&["completions", shell], None);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("vaultward") && text.contains("check"),
+            "{shell}"
+        );
+    }
+    let out = vaultward(&["man"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let roff = String::from_utf8_lossy(&out.stdout);
+    assert!(roff.contains(".TH vaultward") && roff.contains("compare"));
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    );
+    let role = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
+    let out = vaultward(&["check", demo, "--role", role, "--format", "HTML"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<html"));
+    let out = vaultward(&["check", demo, "--role", role], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Sizes in binary units, named as such; no "1 objects".
+    assert!(
+        text.contains("MiB") && !text.contains(" GB") && !text.contains(" MB"),
+        "{text}"
+    );
+    assert!(!text.contains(" 1 objects"), "{text}");
+}

@@ -14,14 +14,18 @@ use vaultward_catalog::{global_key, Catalog};
 pub enum Command {
     /// List the actions a pattern such as `s3:Get*` matches.
     Expand {
+        /// An action pattern: `service:Name` with `*` and `?` (`s3:Get*`).
         pattern: String,
-        #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+        /// Output format.
+        #[arg(long, default_value = "human", value_parser = ["human", "json"], ignore_case = true)]
         format: String,
     },
     /// Show one action's resource types, ARN formats and condition keys.
     Show {
+        /// One action, `service:Name` (`s3:GetObject`).
         action: String,
-        #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+        /// Output format.
+        #[arg(long, default_value = "human", value_parser = ["human", "json"], ignore_case = true)]
         format: String,
     },
 }
@@ -68,7 +72,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     access_level: a.access_level,
                 })
                 .collect();
-            if format == "json" {
+            if format.eq_ignore_ascii_case("json") {
                 println!("{}", serde_json::to_string_pretty(&found)?);
             } else {
                 let width = found.iter().map(|e| e.action.len()).max().unwrap_or(0);
@@ -129,7 +133,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 resource_types,
                 condition_keys,
             };
-            if format == "json" {
+            if format.eq_ignore_ascii_case("json") {
                 println!("{}", serde_json::to_string_pretty(&shown)?);
             } else {
                 println!(

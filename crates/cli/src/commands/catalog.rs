@@ -9,7 +9,8 @@ use vaultward_catalog::{Catalog, Source};
 pub enum Command {
     /// The catalog's source package, version and size.
     Info {
-        #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+        /// Output format.
+        #[arg(long, default_value = "human", value_parser = ["human", "json"], ignore_case = true)]
         format: String,
     },
 }
@@ -30,7 +31,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         services: catalog.service_count(),
         actions,
     };
-    if format == "json" {
+    if format.eq_ignore_ascii_case("json") {
         println!("{}", serde_json::to_string_pretty(&info)?);
     } else {
         let s = info.source;

@@ -18,7 +18,8 @@ use crate::selection;
 pub struct Args {
     #[command(flatten)]
     target: selection::CheckArgs,
-    #[arg(long, default_value = "human", value_parser = ["human", "json", "sarif", "html"])]
+    /// Report format: human text, JSON, SARIF 2.1.0, or a self-contained HTML page.
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "sarif", "html"], ignore_case = true)]
     format: String,
     /// Write the report here (atomically) instead of standard output.
     #[arg(long)]
@@ -53,7 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let report = plan.run();
-    let text = match args.format.as_str() {
+    let text = match args.format.to_ascii_lowercase().as_str() {
         "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
         "sarif" => format!(
             "{}\n",

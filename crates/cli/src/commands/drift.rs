@@ -22,7 +22,8 @@ pub struct Args {
     /// The output of `aws iam get-account-authorization-details`.
     #[arg(long)]
     actual: PathBuf,
-    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = ["human", "json"], ignore_case = true)]
     format: String,
 }
 
@@ -40,7 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let actual_name = display_name(&args.actual);
     let text = read_text(&args.actual)?;
     let findings = drift(&bundle, &text).with_context(|| format!("cannot read `{actual_name}`"))?;
-    if args.format == "json" {
+    if args.format.eq_ignore_ascii_case("json") {
         println!(
             "{}",
             serde_json::to_string_pretty(&Output {

@@ -40,6 +40,7 @@ pub struct Args {
     /// The external id the vendor must present.
     #[arg(long)]
     external_id: String,
+    /// IAM path of the generated roles and policies (starts and ends with `/`).
     #[arg(long, default_value = "/vaultward/")]
     role_path: String,
     /// Prefix of every generated name.
@@ -57,7 +58,8 @@ pub struct Args {
     /// can be written, updated or deleted by the role.
     #[arg(long, default_value = "vaultward-restored-")]
     restore_table_prefix: String,
-    #[arg(long, default_value = "json", value_parser = ["json", "cloudformation", "cloudformation-yaml", "terraform"])]
+    /// Output format: the bundle as JSON, a CloudFormation template (JSON or YAML), or Terraform.
+    #[arg(long, default_value = "json", value_parser = ["json", "cloudformation", "cloudformation-yaml", "terraform"], ignore_case = true)]
     format: String,
     /// Write here instead of standard output (atomically).
     #[arg(long)]
@@ -108,7 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let format = Format::parse(&args.format).context("unknown format")?;
+    let format = Format::parse(&args.format.to_ascii_lowercase()).context("unknown format")?;
     let text = render(&bundle, format);
     match args.out {
         Some(path) => write_atomically(&path, text.as_bytes())?,

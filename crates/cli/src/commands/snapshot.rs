@@ -12,6 +12,7 @@ use crate::output::write_atomically;
 pub enum Command {
     /// Read a folder of AWS CLI outputs.
     FromAwsCli {
+        /// The folder of AWS CLI outputs (docs/snapshot.md lists the files).
         dir: PathBuf,
         /// Write the snapshot here (atomically) instead of standard output.
         #[arg(long)]
