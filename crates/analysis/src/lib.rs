@@ -34,7 +34,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use vaultward_iam::condition::{CondValue, OpKind};
+use vaultward_iam::condition::{positive, CondValue, OpKind};
 use vaultward_iam::policy::{Effect, Statement};
 use vaultward_iam::principal::PrincipalEntry;
 use vaultward_iam::{authorize, parse_case, parse_policy, Decision, Policy, PolicyKind};
@@ -158,15 +158,7 @@ pub fn access_not_granted(
     // Each must be one concrete action: a pattern would be matched as text and answer
     // "not granted" for a request no one can make.
     for a in actions {
-        let ok = a.split_once(':').is_some_and(|(svc, name)| {
-            !svc.is_empty()
-                && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-        if !ok {
+        if !vaultward_iam::request::is_action_name(a) {
             return Err(CompareError::BadInput(format!(
                 "`{a}` is not one action: give `service:Action` names, without wildcards"
             )));
@@ -1071,20 +1063,5 @@ impl<'o> Encoder<'o> {
             .map_err(|e| CompareError::BadInput(format!("NEW is not JSON: {e}")))?;
         place(&mut case, self.opts.kind, doc);
         Ok(case)
-    }
-}
-
-fn positive(kind: OpKind) -> OpKind {
-    use OpKind::*;
-    match kind {
-        StringNotEquals => StringEquals,
-        StringNotEqualsIgnoreCase => StringEqualsIgnoreCase,
-        StringNotLike => StringLike,
-        NumericNotEquals => NumericEquals,
-        DateNotEquals => DateEquals,
-        NotIpAddress => IpAddress,
-        ArnNotEquals => ArnEquals,
-        ArnNotLike => ArnLike,
-        k => k,
     }
 }

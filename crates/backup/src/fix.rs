@@ -595,26 +595,26 @@ fn sweep(
     // patched document and not by the original (an SMT solver decides it for every
     // principal, action, resource and context; the probes above stay as a second check).
     // Object Ownership is a setting, not a policy: it can take ACL access away, never add.
-    let compare = match compare_docs(kind, role, old, new) {
-        _ if matches!(doc, DocRef::OwnershipControls { .. }) => {
-            "no new access (a setting, not a policy)".to_string()
-        }
+    let compare = if matches!(doc, DocRef::OwnershipControls { .. }) {
+        "no new access (a setting, not a policy)".to_string()
+    } else if matches!(doc, DocRef::InlinePolicy { role: r, .. } if r == role) {
         // The role's own inline policy grants no one else anything.
-        _ if matches!(doc, DocRef::InlinePolicy { role: r, .. } if r == role) => {
-            "no new access (the role's own inline policy applies to no other principal)".to_string()
+        "no new access (the role's own inline policy applies to no other principal)".to_string()
+    } else {
+        match compare_docs(kind, role, old, new) {
+            Ok(Outcome::NoNewAccess) => "no new access".to_string(),
+            Ok(Outcome::NewAccess(w)) => {
+                gained.push(format!(
+                    "{} gains {} on {}",
+                    w["request"]["principal"].as_str().unwrap_or("a principal"),
+                    w["request"]["action"].as_str().unwrap_or("an action"),
+                    w["request"]["resource"].as_str().unwrap_or("a resource")
+                ));
+                format!("new access: {}", w["request"])
+            }
+            Ok(Outcome::Undecided(why)) => format!("undecided: {why}"),
+            Err(e) => format!("undecided: {e}"),
         }
-        Ok(Outcome::NoNewAccess) => "no new access".to_string(),
-        Ok(Outcome::NewAccess(w)) => {
-            gained.push(format!(
-                "{} gains {} on {}",
-                w["request"]["principal"].as_str().unwrap_or("a principal"),
-                w["request"]["action"].as_str().unwrap_or("an action"),
-                w["request"]["resource"].as_str().unwrap_or("a resource")
-            ));
-            format!("new access: {}", w["request"])
-        }
-        Ok(Outcome::Undecided(why)) => format!("undecided: {why}"),
-        Err(e) => format!("undecided: {e}"),
     };
     let compared_clean = compare.starts_with("no new access");
     Verification {

@@ -252,17 +252,7 @@ impl CaseReader<'_> {
         let (principal, action, resource) = (principal?, action?, resource?);
         // A request's action is `service:Action`, one colon, no wildcard: what AWS
         // authorizes is always a concrete action of a service.
-        let action_ok = match action.split_once(':') {
-            Some((svc, act)) => {
-                !svc.is_empty()
-                    && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && !act.is_empty()
-                    && act
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            }
-            None => false,
-        };
+        let action_ok = crate::request::is_action_name(&action);
         if !action_ok {
             if let Some(a) = j.get("action") {
                 self.error(

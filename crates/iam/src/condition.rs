@@ -402,7 +402,8 @@ fn one_value(kind: OpKind, rv: &str, values: &[CondValue], ctx: &Context) -> boo
     }
 }
 
-fn positive(kind: OpKind) -> OpKind {
+/// The operator a negated one negates (`StringNotEquals` → `StringEquals`); others as they are.
+pub fn positive(kind: OpKind) -> OpKind {
     use OpKind::*;
     match kind {
         StringNotEquals => StringEquals,

@@ -85,6 +85,19 @@ impl Request {
     }
 }
 
+/// Whether `a` names one concrete action, `service:Action` with no wildcard: what a
+/// request carries.
+pub fn is_action_name(a: &str) -> bool {
+    a.split_once(':').is_some_and(|(svc, name)| {
+        !svc.is_empty()
+            && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
 fn single(s: impl Into<String>) -> ContextValue {
     ContextValue::Single(s.into())
 }
