@@ -15,6 +15,14 @@
 //! operators (absent keys: positive operators false, negated ones true, `...IfExists` true),
 //! the `Principal` element.
 //!
+//! Conditions the encoding does not model exactly (below) are abstracted, not guessed: each
+//! distinct one becomes a free Boolean shared by OLD and NEW. "No new access" stays a proof
+//! (every real request gives the condition some value, which the solver has already
+//! tried), and a witness still has to be confirmed by the engine; only when the solver's
+//! request rests on such a condition and does not hold is the answer undecided. Principal
+//! entries outside the request model (federated, web identity, SAML, canonical users) are
+//! abstracted the same way.
+//!
 //! What is modelled exactly: `Action`/`NotAction` (case-insensitive wildcards),
 //! `Resource`/`NotResource` (wildcards), `Principal` and `NotPrincipal` (everyone,
 //! accounts, users, roles with their paths, sessions, services), Deny over Allow, RCPs
@@ -23,11 +31,12 @@
 //! Binary, IPv4 and IPv6 and Null operators, `IfExists`, and keys whose values are not of the operator's type. What is
 //! reported undecided rather than guessed: policy variables inside ARN and
 //! `...IgnoreCase` operators (in `Resource`/`NotResource` and string operators they are
-//! modelled, with defaults and the no-value rule), set operators on keys
-//! compared as numbers, dates or addresses, `...IgnoreCase` on non-ASCII letters, and a
-//! key used with operators of two types. Keys may be single values or lists (a plain
-//! operator on a list is false, as the engine reads it); string keys under
-//! `ForAnyValue:`/`ForAllValues:` carry up to one value per set condition on them, plus one.
+//! modelled, with defaults and the no-value rule), `...IgnoreCase` on non-ASCII letters,
+//! and a key used with operators of two types. Keys may be single values or lists (a plain
+//! operator on a list is false, as the engine reads it); keys under
+//! `ForAnyValue:`/`ForAllValues:` (strings, numbers, dates, Booleans, addresses) carry up
+//! to one value per set condition on them, plus one, each element typed and possibly
+//! unreadable as its type.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -220,8 +229,40 @@ fn run(
         smt::Answer::Sat(m) => m,
     };
     let case = enc.witness(&model, new_src)?;
-    confirm(&case, old_src, opts.kind)?;
-    Ok(Outcome::NewAccess(Box::new(case)))
+    match confirm(&case, old_src, opts.kind) {
+        Ok(()) => Ok(Outcome::NewAccess(Box::new(case))),
+        // With abstracted conditions the solver's request may rest on a value they cannot
+        // take for it: not a verdict either way.
+        Err(CompareError::Unconfirmed(_)) if !enc.abstracted.is_empty() => {
+            let why: Vec<&str> = enc.abstracted.values().map(|(_, w)| w.as_str()).collect();
+            Ok(Outcome::Undecided(format!(
+                "the answer depends on conditions compare does not model exactly ({}), and the request the solver found does not hold",
+                why.join("; ")
+            )))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A witness with a more telling action: the solver picks any string the patterns match
+/// (`s3:s`), so the caller offers real action names (from the action catalog) and the
+/// first one for which the engine still decides Allow with NEW and not with OLD replaces
+/// it. Each candidate is confirmed concretely, so the witness stays exact; without a
+/// confirmed candidate it is returned as it was.
+pub fn prefer_action(
+    witness: &Value,
+    old_src: &str,
+    kind: PolicyKind,
+    candidates: &[String],
+) -> Value {
+    for a in candidates {
+        let mut case = witness.clone();
+        case["request"]["action"] = Value::String(a.clone());
+        if confirm(&case, old_src, kind).is_ok() {
+            return case;
+        }
+    }
+    witness.clone()
 }
 
 /// The engine must decide the witness Allow with NEW and not with OLD.
@@ -325,6 +366,18 @@ struct Encoder<'o> {
     /// (one per set condition on the key, plus one: enough for every existential of NEW
     /// and of OLD's negation to have its own value).
     multi: BTreeMap<String, usize>,
+    /// Some principal entry names a role under a path other than `/`: the role path is
+    /// then free in the model (otherwise it is `/`, which nothing could tell apart).
+    role_paths: bool,
+    /// Conditions the encoding does not model, by signature: (their Boolean, why).
+    abstracted: BTreeMap<String, (String, String)>,
+}
+
+/// Whether a role ARN has a path other than `/` (`role/team/app`).
+fn has_path(role_arn: &str) -> bool {
+    role_arn
+        .split_once(":role/")
+        .is_some_and(|(_, rest)| rest.contains('/'))
 }
 
 impl<'o> Encoder<'o> {
@@ -334,6 +387,8 @@ impl<'o> Encoder<'o> {
             keys: BTreeMap::new(),
             services: Vec::new(),
             multi: BTreeMap::new(),
+            role_paths: false,
+            abstracted: BTreeMap::new(),
         }
     }
 
@@ -479,9 +534,37 @@ impl<'o> Encoder<'o> {
         }
         // Conditions.
         for c in &st.conditions {
-            parts.push(self.condition(c)?);
+            match self.condition(c) {
+                Ok(f) => parts.push(f),
+                // What the encoding cannot model exactly is abstracted: a free Boolean per
+                // distinct condition (shared by OLD and NEW), which keeps "no new access"
+                // a proof (any real request gives the Boolean some value) and leaves a
+                // witness to the engine's confirmation.
+                Err(why) => parts.push(self.abstracted(c, why)),
+            }
         }
         Ok(smt::and(&parts))
+    }
+
+    /// The free Boolean standing for a condition the encoding does not model.
+    fn abstracted(&mut self, c: &vaultward_iam::policy::Condition, why: String) -> String {
+        let signature = format!(
+            "{}|{}|{:?}",
+            c.operator.name(),
+            c.key.to_ascii_lowercase(),
+            c.values
+        );
+        self.abstract_as(signature, why)
+    }
+
+    /// The free Boolean for `signature` (the same one wherever the same construct appears).
+    fn abstract_as(&mut self, signature: String, why: String) -> String {
+        let n = self.abstracted.len();
+        let entry = self
+            .abstracted
+            .entry(signature)
+            .or_insert_with(|| (format!("abstracted_{n}"), why));
+        entry.0.clone()
     }
 
     /// Whether a `NotPrincipal` entry names the principal's identity `id`: `parn` (its own
@@ -493,7 +576,10 @@ impl<'o> Encoder<'o> {
             (PrincipalEntry::User(a) | PrincipalEntry::Session(a), "parn") => {
                 format!("(= parn {})", lit(a))
             }
-            (PrincipalEntry::Role { arn, .. }, "prole") => format!("(= prole {})", lit(arn)),
+            (PrincipalEntry::Role { arn, .. }, "prole") => {
+                self.role_paths |= has_path(arn);
+                format!("(= prole {})", lit(arn))
+            }
             (PrincipalEntry::Service(s), "psvc") => {
                 if !self.services.contains(s) {
                     self.services.push(s.clone());
@@ -509,11 +595,12 @@ impl<'o> Encoder<'o> {
                 | PrincipalEntry::Service(_),
                 _,
             ) => "false".into(),
-            (other, _) => {
-                return Err(format!(
-                    "the principal {other:?} is not modelled by compare yet"
-                ))
-            }
+            // Federated principals (web identity, SAML, federated users) and canonical
+            // users are not in the request model: abstracted, like conditions.
+            (other, id) => self.abstract_as(
+                format!("principal|{other:?}|{id}"),
+                format!("the principal {other:?} is not in compare's request model"),
+            ),
         })
     }
 
@@ -576,7 +663,10 @@ impl<'o> Encoder<'o> {
             }
             PrincipalEntry::User(arn) => format!("(and (= pkind 0) (= parn {}))", lit(arn)),
             // A session of the role: its role ARN, path included, is the one named.
-            PrincipalEntry::Role { arn, .. } => format!("(and (= pkind 1) (= prole {}))", lit(arn)),
+            PrincipalEntry::Role { arn, .. } => {
+                self.role_paths |= has_path(arn);
+                format!("(and (= pkind 1) (= prole {}))", lit(arn))
+            }
             PrincipalEntry::Session(arn) => format!("(and (= pkind 1) (= parn {}))", lit(arn)),
             PrincipalEntry::Service(s) => {
                 if !self.services.contains(s) {
@@ -585,11 +675,10 @@ impl<'o> Encoder<'o> {
                 format!("(and (= pkind 3) (= psvc {}))", lit(s))
             }
             PrincipalEntry::Unmatchable(_) => "false".into(),
-            other => {
-                return Err(format!(
-                    "the principal {other:?} is not modelled by compare yet"
-                ))
-            }
+            other => self.abstract_as(
+                format!("principal|{other:?}"),
+                format!("the principal {other:?} is not in compare's request model"),
+            ),
         })
     }
 
@@ -617,10 +706,10 @@ impl<'o> Encoder<'o> {
         let negated = op.kind.is_negated();
         // One value of the request against the policy values: any matches (positive), none
         // does (negated).
-        let one = |this: &mut Self, value: &str| -> Result<String, String> {
+        let one = |this: &mut Self, value: &str, el: &str| -> Result<String, String> {
             let mut matches = Vec::new();
             for v in &c.values {
-                matches.push(this.compare_value(op.kind, &var, value, v)?);
+                matches.push(this.compare_value(op.kind, &var, value, el, v)?);
             }
             let any = smt::or(&matches);
             Ok(if negated { format!("(not {any})") } else { any })
@@ -631,23 +720,22 @@ impl<'o> Encoder<'o> {
             op.if_exists || op.set == Some(SetOp::ForAllValues) || (op.set.is_none() && negated);
         let absent = if when_absent { "true" } else { "false" };
         let when_present = match op.set {
-            None => format!("(ite {list} false {})", one(self, &format!("{var}_str"))?),
+            None => format!(
+                "(ite {list} false {})",
+                one(self, &format!("{var}_str"), "")?
+            ),
             Some(set) => {
-                if ty != Some(KeyType::Str) {
-                    return Err(format!(
-                        "`{}`: set operators on a non-string key are not modelled yet",
-                        c.key
-                    ));
-                }
                 let width = self.width(&c.key.to_ascii_lowercase());
                 let mut each = Vec::new();
                 for i in 0..width {
-                    let value = if i == 0 {
-                        format!("{var}_str")
+                    // Element i's variables: `_str`, `_real`, ... for the first, with
+                    // the suffix `_e{i}` for the others (a string element is `_e{i}`).
+                    let (value, el) = if i == 0 {
+                        (format!("{var}_str"), String::new())
                     } else {
-                        format!("{var}_e{i}")
+                        (format!("{var}_e{i}"), format!("_e{i}"))
                     };
-                    let holds = one(self, &value)?;
+                    let holds = one(self, &value, &el)?;
                     // Element i is carried when the request gives a list of more than i
                     // values, or (i = 0) a single value.
                     let carried = if i == 0 {
@@ -675,11 +763,12 @@ impl<'o> Encoder<'o> {
         kind: OpKind,
         var: &str,
         s: &str,
+        el: &str,
         v: &CondValue,
     ) -> Result<String, String> {
         use OpKind::*;
-        let n = format!("{var}_int");
-        let ok = format!("(not {var}_bad)");
+        let n = format!("{var}_int{el}");
+        let ok = format!("(not {var}_bad{el})");
         let positive = positive(kind);
         Ok(match (positive, v) {
             (StringEquals | StringLike, CondValue::Text(t)) => {
@@ -740,7 +829,7 @@ impl<'o> Encoder<'o> {
                 } else {
                     text
                 };
-                let n = format!("{var}_real");
+                let n = format!("{var}_real{el}");
                 let rel = match positive {
                     NumericEquals => "=",
                     NumericLessThan => "<",
@@ -775,7 +864,7 @@ impl<'o> Encoder<'o> {
             }
             (Bool, CondValue::Bool(b)) => {
                 format!(
-                    "(and {ok} (= {var}_bool {}))",
+                    "(and {ok} (= {var}_bool{el} {}))",
                     if *b { "true" } else { "false" }
                 )
             }
@@ -788,7 +877,7 @@ impl<'o> Encoder<'o> {
                     };
                     let addr = u32::from(n.network()) & mask;
                     format!(
-                        "(and {ok} (not {var}_v6) (= (bvand {var}_ip #x{mask:08x}) #x{addr:08x}))"
+                        "(and {ok} (not {var}_v6{el}) (= (bvand {var}_ip{el} #x{mask:08x}) #x{addr:08x}))"
                     )
                 }
                 // An IPv6 range holds only IPv6 addresses (and an IPv4 one only IPv4).
@@ -799,7 +888,7 @@ impl<'o> Encoder<'o> {
                         u128::MAX << (128 - u32::from(n.prefix_len()))
                     };
                     let addr = u128::from(n.network()) & mask;
-                    format!("(and {ok} {var}_v6 (= (bvand {var}_ip6 #x{mask:032x}) #x{addr:032x}))")
+                    format!("(and {ok} {var}_v6{el} (= (bvand {var}_ip6{el} #x{mask:032x}) #x{addr:032x}))")
                 }
             },
             (k, v) => return Err(format!("{k:?} with {v:?} is not modelled by compare yet")),
@@ -821,32 +910,63 @@ impl<'o> Encoder<'o> {
             out.push(format!("{v}_present"));
             out.push(format!("{v}_list"));
             out.push(format!("{v}_n"));
-            for i in 1..self.width(lower) {
-                out.push(format!("{v}_e{i}"));
-            }
-            match ty {
-                None | Some(KeyType::Str) => out.push(format!("{v}_str")),
-                Some(KeyType::Int) => {
-                    out.push(format!("{v}_real"));
-                    out.push(format!("{v}_bad"));
-                }
-                Some(KeyType::Date) => {
-                    out.push(format!("{v}_int"));
-                    out.push(format!("{v}_bad"));
-                }
-                Some(KeyType::Bool) => {
-                    out.push(format!("{v}_bool"));
-                    out.push(format!("{v}_bad"));
-                }
-                Some(KeyType::Ip) => {
-                    out.push(format!("{v}_ip"));
-                    out.push(format!("{v}_ip6"));
-                    out.push(format!("{v}_v6"));
-                    out.push(format!("{v}_bad"));
+            for i in 0..self.width(lower) {
+                let el = if i == 0 {
+                    String::new()
+                } else {
+                    format!("_e{i}")
+                };
+                match ty {
+                    None | Some(KeyType::Str) if i == 0 => out.push(format!("{v}_str")),
+                    None | Some(KeyType::Str) => out.push(format!("{v}{el}")),
+                    Some(KeyType::Int) => {
+                        out.push(format!("{v}_real{el}"));
+                        out.push(format!("{v}_bad{el}"));
+                    }
+                    Some(KeyType::Date) => {
+                        out.push(format!("{v}_int{el}"));
+                        out.push(format!("{v}_bad{el}"));
+                    }
+                    Some(KeyType::Bool) => {
+                        out.push(format!("{v}_bool{el}"));
+                        out.push(format!("{v}_bad{el}"));
+                    }
+                    Some(KeyType::Ip) => {
+                        out.push(format!("{v}_ip{el}"));
+                        out.push(format!("{v}_ip6{el}"));
+                        out.push(format!("{v}_v6{el}"));
+                        out.push(format!("{v}_bad{el}"));
+                    }
                 }
             }
         }
         out
+    }
+
+    /// The value of element `i` of key variable `v` (of type `ty`) in the model, as the
+    /// text a request carries.
+    fn element(m: &Model, v: &str, ty: Option<KeyType>, i: usize) -> String {
+        let get = |k: String| m.get(&k).cloned().unwrap_or_default();
+        let el = if i == 0 {
+            String::new()
+        } else {
+            format!("_e{i}")
+        };
+        let bad = m.get(&format!("{v}_bad{el}")).map(String::as_str) == Some("true");
+        match ty {
+            None | Some(KeyType::Str) if i == 0 => get(format!("{v}_str")),
+            None | Some(KeyType::Str) => get(format!("{v}{el}")),
+            _ if bad => "not-a-value".to_string(),
+            Some(KeyType::Int) => smt::decimal(&get(format!("{v}_real{el}"))),
+            Some(KeyType::Date) => get(format!("{v}_int{el}")),
+            Some(KeyType::Bool) => get(format!("{v}_bool{el}")),
+            Some(KeyType::Ip)
+                if m.get(&format!("{v}_v6{el}")).map(String::as_str) == Some("true") =>
+            {
+                smt::ipv6(&get(format!("{v}_ip6{el}")))
+            }
+            Some(KeyType::Ip) => smt::dotted(&get(format!("{v}_ip{el}"))),
+        }
     }
 
     fn script(&self, new_allowed: &str, old_allowed: &str) -> String {
@@ -858,6 +978,9 @@ impl<'o> Encoder<'o> {
             let _ = writeln!(s, "(declare-const {v} String)");
         }
         s.push_str("(declare-const pkind Int)\n");
+        for (v, _) in self.abstracted.values() {
+            let _ = writeln!(s, "(declare-const {v} Bool)");
+        }
         // Derived principal strings.
         s.push_str(&smt::principal_defs());
         let kinds: &str = match self.opts.kind {
@@ -880,9 +1003,22 @@ impl<'o> Encoder<'o> {
         let _ = writeln!(s, "(assert (str.in_re pacct {}))", smt::ACCOUNT_RE);
         let _ = writeln!(s, "(assert (str.in_re racct {}))", smt::ACCOUNT_RE);
         let _ = writeln!(s, "(assert (str.in_re pname {}))", smt::NAME_RE);
-        let _ = writeln!(s, "(assert (str.in_re ppath {}))", smt::PATH_RE);
-        // Service-linked roles are outside SCPs and RCPs; leave them out of the question.
-        s.push_str("(assert (not (str.prefixof \"/aws-service-role/\" ppath)))\n");
+        // A role's path matters only where something reads it: a principal entry naming a
+        // role under a path, `aws:PrincipalArn`, an excluded principal. Elsewhere it is `/`
+        // (the solver is much faster without a free path).
+        let path_read = self.role_paths
+            || !self.opts.exclude_principals.is_empty()
+            || self.keys.contains_key("aws:principalarn");
+        if path_read {
+            let _ = writeln!(s, "(assert (str.in_re ppath {}))", smt::PATH_RE);
+            // Service-linked roles are outside SCPs and RCPs; leave them out of those
+            // questions.
+            if matches!(self.opts.kind, PolicyKind::Scp | PolicyKind::Rcp) {
+                s.push_str("(assert (not (str.prefixof \"/aws-service-role/\" ppath)))\n");
+            }
+        } else {
+            s.push_str("(assert (= ppath \"/\"))\n");
+        }
         let _ = writeln!(s, "(assert (str.in_re psvc {}))", smt::SERVICE_RE);
         let services: Vec<String> = self
             .services
@@ -920,16 +1056,25 @@ impl<'o> Encoder<'o> {
             let _ = writeln!(s, "(declare-const {v}_list Bool)");
             let _ = writeln!(s, "(declare-const {v}_n Int)");
             let _ = writeln!(s, "(assert (<= 1 {v}_n {}))", self.width(lower));
+            // The first element's variables are the key's own (below); the others carry
+            // the suffix `_e{i}`.
             for i in 1..self.width(lower) {
                 let _ = writeln!(s, "(declare-const {v}_e{i} String)");
+                for (name, sort) in [
+                    ("int", "Int"),
+                    ("real", "Real"),
+                    ("bool", "Bool"),
+                    ("ip", "(_ BitVec 32)"),
+                    ("ip6", "(_ BitVec 128)"),
+                    ("v6", "Bool"),
+                    ("bad", "Bool"),
+                ] {
+                    let _ = writeln!(s, "(declare-const {v}_{name}_e{i} {sort})");
+                }
             }
             let _ = writeln!(s, "(declare-const {v}_str String)");
             let _ = writeln!(s, "(declare-const {v}_int Int)");
             let _ = writeln!(s, "(declare-const {v}_real Real)");
-            let _ = writeln!(
-                s,
-                "(assert (<= (- 1000000000000000.0) {v}_real 1000000000000000.0))"
-            );
             let _ = writeln!(s, "(declare-const {v}_bool Bool)");
             let _ = writeln!(s, "(declare-const {v}_ip (_ BitVec 32))");
             let _ = writeln!(s, "(declare-const {v}_ip6 (_ BitVec 128))");
@@ -942,8 +1087,18 @@ impl<'o> Encoder<'o> {
             } else {
                 ("(- 1000000000000000)", "1000000000000000")
             };
-            let _ = writeln!(s, "(assert (>= {v}_int {lo}))");
-            let _ = writeln!(s, "(assert (<= {v}_int {hi}))");
+            for i in 0..self.width(lower) {
+                let el = if i == 0 {
+                    String::new()
+                } else {
+                    format!("_e{i}")
+                };
+                let _ = writeln!(s, "(assert (<= {lo} {v}_int{el} {hi}))");
+                let _ = writeln!(
+                    s,
+                    "(assert (<= (- 1000000000000000.0) {v}_real{el} 1000000000000000.0))"
+                );
+            }
             if let Some(def) = smt::derived(lower) {
                 let _ = writeln!(s, "(assert (= {v}_present {}))", def.0);
                 let _ = writeln!(s, "(assert (=> {v}_present (= {v}_str {})))", def.1);
@@ -996,41 +1151,17 @@ impl<'o> Encoder<'o> {
             {
                 continue;
             }
-            let bad = m.get(&format!("{v}_bad")).map(String::as_str) == Some("true");
             // A list: its values (a plain operator is false on any list, so a key no set
-            // operator tests carries one placeholder value).
+            // operator tests carries one value).
             if m.get(&format!("{v}_list")).map(String::as_str) == Some("true") {
                 let n: usize = get(&format!("{v}_n")).parse().unwrap_or(1);
                 let values: Vec<Value> = (0..n.max(1))
-                    .map(|i| {
-                        if i == 0 {
-                            match ty {
-                                None | Some(KeyType::Str) => {
-                                    Value::String(get(&format!("{v}_str")))
-                                }
-                                _ => Value::String("x".into()),
-                            }
-                        } else {
-                            Value::String(get(&format!("{v}_e{i}")))
-                        }
-                    })
+                    .map(|i| Value::String(Self::element(m, &v, *ty, i)))
                     .collect();
                 context.insert(written.clone(), Value::Array(values));
                 continue;
             }
-            let value = match ty {
-                None | Some(KeyType::Str) => get(&format!("{v}_str")),
-                _ if bad => "not-a-value".to_string(),
-                Some(KeyType::Int) => smt::decimal(&get(&format!("{v}_real"))),
-                Some(KeyType::Date) => get(&format!("{v}_int")),
-                Some(KeyType::Bool) => get(&format!("{v}_bool")),
-                Some(KeyType::Ip)
-                    if m.get(&format!("{v}_v6")).map(String::as_str) == Some("true") =>
-                {
-                    smt::ipv6(&get(&format!("{v}_ip6")))
-                }
-                Some(KeyType::Ip) => smt::dotted(&get(&format!("{v}_ip"))),
-            };
+            let value = Self::element(m, &v, *ty, 0);
             context.insert(written.clone(), Value::String(value));
         }
         // A role session's role ARN, so that the engine knows its path.

@@ -63,3 +63,26 @@ fn against_a_one_statement_edit(bencher: divan::Bencher) {
         }
     });
 }
+
+/// The seed's bucket policy (the demo's `hd-test`) against `fix`'s patch of it, as `fix`
+/// verifies it: a resource policy, every principal but the backup role.
+#[divan::bench(sample_count = 5)]
+fn bucket_policy_patch_as_fix_verifies_it(bencher: divan::Bencher) {
+    let old = include_str!("../../../examples/hd-test-bucket-policy.json");
+    let new = old.replace(
+        "\"aws:SourceVpc\": \"vpc-12345678\"\n        }",
+        "\"aws:SourceVpc\": \"vpc-12345678\"\n        },\n        \"ArnNotLike\": {\"aws:PrincipalArn\": [\"arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole\"]}",
+    );
+    assert_ne!(old, new, "the patch applies");
+    let mut opts = Options::new(PolicyKind::Resource);
+    opts.exclude_principals =
+        vec!["arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole".into()];
+    assert!(
+        matches!(
+            compare(old, &new, &opts),
+            Ok(vaultward_analysis::Outcome::NoNewAccess)
+        ),
+        "the patch opens nothing for anyone but the role"
+    );
+    bencher.bench_local(|| divan::black_box(compare(old, &new, &opts).ok()));
+}

@@ -1285,7 +1285,25 @@ pub fn render_human(a: &Audit) -> String {
 }
 
 /// The audit as SARIF 2.1.0: one rule per path class, one result per path.
-pub fn sarif(a: &Audit, source: &str) -> Value {
+///
+/// `source` is the snapshot file as named, `text` its content: each result is located at the
+/// audited role's entry of the snapshot (a relative URI, as GitHub code scanning wants).
+pub fn sarif(a: &Audit, source: &str, text: Option<&str>) -> Value {
+    let (uri, relative) = crate::check::artifact_uri(source);
+    let line = text
+        .and_then(|t| {
+            t.find(&format!("\"{}\"", a.role))
+                .map(|at| vaultward_iam::json::line_col(t, at).0)
+        })
+        .unwrap_or(1);
+    let mut artifact = json!({"uri": uri});
+    if relative {
+        artifact["uriBaseId"] = json!("%SRCROOT%");
+    }
+    let help_uri = concat!(
+        env!("CARGO_PKG_REPOSITORY"),
+        "/blob/main/README.md#vaultward-audit"
+    );
     let classes = [
         PathClass::AssumeRole,
         PathClass::PassRole,
@@ -1303,10 +1321,20 @@ pub fn sarif(a: &Audit, source: &str) -> Value {
         .map(|c| {
             json!({
                 "id": c.name(),
-                "name": c.name(),
+                "name": c
+                    .name()
+                    .split('-')
+                    .map(|w| {
+                        let mut ch = w.chars();
+                        ch.next()
+                            .map(|f| f.to_ascii_uppercase().to_string() + ch.as_str())
+                            .unwrap_or_default()
+                    })
+                    .collect::<String>(),
                 "shortDescription": {"text": c.description()},
                 "fullDescription": {"text": c.description()},
                 "help": {"text": format!("{} Each result lists the requests the engine allowed and the statements that allowed them; its fix closes the first step.", c.description())},
+                "helpUri": help_uri,
                 "defaultConfiguration": {"level": "error"}
             })
         })
@@ -1324,7 +1352,7 @@ pub fn sarif(a: &Audit, source: &str) -> Value {
                 "ruleId": p.class.name(),
                 "level": "error",
                 "message": {"text": format!("{}. Steps: {}. Fix: {}.", p.title, steps.join("; then "), p.fix)},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": source}}}],
+                "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": line}}}],
                 "properties": {"code": p.code, "target": p.target}
             })
         })
@@ -1333,7 +1361,7 @@ pub fn sarif(a: &Audit, source: &str) -> Value {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "vaultward-audit", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+            "tool": {"driver": {"name": "vaultward-audit", "version": env!("CARGO_PKG_VERSION"), "informationUri": env!("CARGO_PKG_REPOSITORY"), "rules": rules}},
             "results": results
         }]
     })

@@ -31,14 +31,16 @@ use crate::snapshot::{Bucket, Collected, Snapshot};
 
 mod contract;
 pub(crate) mod docs;
+mod locate;
 mod objects;
 mod render;
 mod role;
 
 pub use contract::{Code, Decider, DocRef, ResourceKind};
 pub use docs::{json as docs_json, DocError, Unreadable};
+pub use locate::{locate, Located};
 pub use objects::{Classifier, Group, GroupKey, Groups, KeyOf, Row};
-pub use render::{html, sarif};
+pub use render::{artifact_uri, finding_id, html, sarif, Source, CODES_DOC};
 pub use role::RoleError;
 
 /// Backup or restore.

@@ -374,8 +374,11 @@ fn an_administrator_has_every_class_of_path() {
         }
         assert!(!codes(&a, class).is_empty(), "{class:?}");
     }
-    let s = sarif(&a, "account.json");
+    let s = sarif(&a, "account.json", None);
     assert_eq!(s["version"], "2.1.0");
+    let loc = &s["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "account.json");
+    assert_eq!(loc["region"]["startLine"], 1);
     assert_eq!(
         s["runs"][0]["results"].as_array().unwrap().len(),
         a.paths.len()

@@ -265,39 +265,114 @@ fn bad_snapshots_are_located_errors() {
     assert!(e.message.contains("bukets"), "{}", e.message);
 }
 
+/// SARIF for GitHub code scanning (SARIF 2.1.0; GitHub's "SARIF support for code
+/// scanning" page: rules need `fullDescription` and `help`, locations relative URIs and
+/// regions) and the self-contained HTML page. The SARIF multitool's GitHub rules and a
+/// real browser check them further in `tools/report-e2e`.
 #[test]
 fn sarif_and_html_reports() {
-    use vaultward_backup::check::{html, sarif};
+    use vaultward_backup::check::{html, sarif, Source};
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    ))
+    .unwrap();
     let r = run(&demo(), &[Op::Backup, Op::Restore]);
-    let s = sarif(&r, "demo-account.json");
+    let src = Source {
+        name: "examples/demo-account.json",
+        text: Some(&text),
+        generated: Some("2026-12-02T10:00:00Z".into()),
+    };
+    let s = sarif(&r, &src);
     assert_eq!(s["version"], "2.1.0");
     let results = s["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), r.findings.len());
-    assert!(results
+    let rules = s["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        assert!(
+            rule["fullDescription"]["text"].as_str().unwrap().len() > 40,
+            "{rule}"
+        );
+        assert!(rule["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("**Fix.**"));
+        assert!(rule["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/docs/codes.md#{id}")));
+        assert!(!rule.to_string().contains("example.invalid"));
+    }
+    assert!(rules.iter().any(|r| r["id"] == "object-owner-mismatch"));
+    // The bucket policy's Deny: the result lands on the line of the bucket's policy (held
+    // as a JSON string in the demo, so the string's line) with a relative URI.
+    let deny = results
         .iter()
-        .any(|x| x["ruleId"] == "explicit-deny-bucket-policy" && x["level"] == "error"));
-    let rules: Vec<&str> = s["runs"][0]["tool"]["driver"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
-    assert!(rules.contains(&"object-owner-mismatch"));
+        .find(|x| x["ruleId"] == "explicit-deny-bucket-policy")
+        .unwrap();
+    assert_eq!(deny["level"], "error");
+    let loc = &deny["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "examples/demo-account.json");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    let line = loc["region"]["startLine"].as_u64().unwrap() as usize;
+    let text_line = text.lines().nth(line - 1).unwrap();
+    assert!(
+        text_line.contains("\"policy\"") && text_line.contains("Access-to-specific-VPC-only"),
+        "line {line}: {text_line}"
+    );
+    // Messages are sentences.
+    let msg = deny["message"]["text"].as_str().unwrap();
+    assert!(
+        msg.starts_with("Backup of `arn:aws:s3:::hd-test`") && msg.contains(". Fix: "),
+        "{msg}"
+    );
+    assert!(!msg.contains(".."), "{msg}");
+    // Every result has a region.
+    assert!(results.iter().all(
+        |x| x["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    ));
 
-    let page = html(&r);
+    let page = html(&r, &src);
     assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
     assert!(
-        !page.contains("<script") && !page.contains("src=\"http") && !page.contains("href=\"http"),
+        !page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("@import"),
         "self-contained"
     );
+    assert!(page.contains("<meta name=\"viewport\""));
     assert_eq!(page.matches("<details").count(), r.findings.len());
+    // Unique, valid anchors: one per finding, letters, digits and hyphens only, and every
+    // link of the matrix points at one.
+    let ids: Vec<&str> = page
+        .split("<details id=\"")
+        .skip(1)
+        .map(|t| &t[..t.find('"').unwrap()])
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    assert!(ids
+        .iter()
+        .all(|i| i.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')));
+    for link in page.split("href=\"#").skip(1) {
+        let target = &link[..link.find('"').unwrap()];
+        assert!(ids.contains(&target), "{target}");
+    }
+    // The header: verdict, totals, counts, time, version, source.
+    assert!(page.contains("<span class=\"verdict blocked\" id=\"verdict\">blocked</span>"));
+    assert!(page.contains("2026-12-02T10:00:00Z") && page.contains("examples/demo-account.json"));
+    assert!(page.contains(concat!("vaultward ", env!("CARGO_PKG_VERSION"))));
+    assert!(page.contains("blocking</span>") && page.contains("id=\"totals\""));
+    // The deciding statement as JSON, and Markdown code spans as code.
     assert!(
-        page.contains(
-            "<td class=\"blocked\"><a href=\"#arn_aws_s3___hd-test-backup\">blocked</a></td>"
-        ),
-        "{page}"
+        page.contains("&quot;Sid&quot;: &quot;Access-to-specific-VPC-only&quot;"),
+        "statement JSON"
     );
-    assert!(page.contains("<details id=\"arn_aws_s3___hd-test-backup\""));
+    assert!(!page.contains("`"), "backticks rendered as code");
     assert!(page.contains("<td class=\"ok\">"));
 }
 
@@ -347,4 +422,21 @@ fn parts_the_collector_was_refused_are_reported_unknown() {
             .filter(|f| f.level == Level::Blocking)
             .collect::<Vec<_>>()
     );
+}
+
+/// Every finding code has its section in `docs/codes.md` (what SARIF's `helpUri` links
+/// to), with the same words as the rule's `fullDescription` and `help`.
+#[test]
+fn every_code_is_documented() {
+    use vaultward_backup::check::Code;
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/codes.md"))
+        .unwrap();
+    for c in Code::ALL {
+        let (full, fix) = c.help();
+        let section = format!("### {c}\n\n{full}\n\n**Fix.** {fix}\n");
+        assert!(
+            doc.contains(&section),
+            "docs/codes.md lacks or differs for:\n{section}"
+        );
+    }
 }

@@ -78,7 +78,27 @@ enum Command {
     Man,
 }
 
+/// A reader that goes away (`vaultward ... | head`) ends the process quietly, as it ends
+/// other Unix tools (exit 141, 128 + SIGPIPE), instead of `print!`'s panic and backtrace.
+/// (Restoring SIGPIPE's default action would need `unsafe`, which the workspace forbids.)
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Authorize(a) => commands::authorize::run(a),

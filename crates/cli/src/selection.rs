@@ -51,10 +51,28 @@ pub fn check_options(
     Ok(CheckOptions::new(&role, assets, operations))
 }
 
-/// Reads a snapshot; the inner error is a located message about its content.
-pub fn snapshot(path: &Path) -> anyhow::Result<Result<Snapshot, String>> {
+/// Reads a snapshot and keeps its text (the reports locate deciding statements in it);
+/// the inner error is a located message about its content.
+pub fn snapshot_and_text(path: &Path) -> anyhow::Result<Result<(Snapshot, String), String>> {
     let name = display_name(path);
-    Ok(Snapshot::from_json(&name, &read_text(path)?).map_err(|e| e.to_string()))
+    let text = read_text(path)?;
+    Ok(Snapshot::from_json(&name, &text)
+        .map(|s| (s, text))
+        .map_err(|e| e.to_string()))
+}
+
+/// When a report is made, in RFC 3339 (UTC): now, or `SOURCE_DATE_EPOCH` when set (the
+/// reproducible-builds convention), so that a report can be made byte-for-byte again.
+pub fn report_time() -> String {
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs() as f64)
+        });
+    vaultward_server::arns::iso8601(epoch)
 }
 
 /// The arguments `check` and `fix` share.
@@ -90,7 +108,14 @@ pub struct CheckArgs {
 impl CheckArgs {
     /// The snapshot and options, or the message to print (exit 2).
     pub fn load(self) -> anyhow::Result<Result<(Snapshot, CheckOptions), String>> {
-        let snapshot = match snapshot(&self.snapshot)? {
+        Ok(self.load_with_text()?.map(|(s, o, _)| (s, o)))
+    }
+
+    /// As `load`, with the snapshot's text.
+    pub fn load_with_text(
+        self,
+    ) -> anyhow::Result<Result<(Snapshot, CheckOptions, String), String>> {
+        let (snapshot, text) = match snapshot_and_text(&self.snapshot)? {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
@@ -104,7 +129,7 @@ impl CheckArgs {
                 o.continuous_s3 = continuous;
                 o.names.restore_table_prefix = prefix;
                 o.names.restore_instance_role = instance_role;
-                (snapshot, o)
+                (snapshot, o, text)
             }),
         )
     }

@@ -120,7 +120,12 @@ fn jsonl_streams_one_decision_per_line_in_order() {
         assert_eq!(l["decision"], want, "line {}", i + 1);
     }
     assert_eq!(lines[3000]["line"], 3001);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3001"));
+    // The error names the file (standard input here) and the line.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("<stdin>, line 3001"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -891,4 +896,32 @@ fn completions_man_page_and_case_insensitive_formats() {
         "{text}"
     );
     assert!(!text.contains(" 1 objects"), "{text}");
+}
+
+/// A reader that stops early (`vaultward ... | head -1`) ends the process quietly: no
+/// panic, no backtrace on standard error.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    use std::io::Read as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vaultward"))
+        .args(["actions", "expand", "*"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then close our end of the pipe.
+    let mut out = child.stdout.take().unwrap();
+    let mut one = [0u8; 1];
+    out.read_exact(&mut one).unwrap();
+    drop(out);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(status.code(), Some(101), "{err}");
 }

@@ -173,3 +173,42 @@ fn a_bad_configuration_names_the_file_and_place() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Start-up errors say why: a missing file with the system's reason, a taken address with
+/// the address (issue 17).
+#[test]
+fn start_up_errors_say_why_and_where() {
+    let dir = temp_dir("startup");
+    let out = Command::new(env!("CARGO_BIN_EXE_vaultward"))
+        .args(["serve", "--config"])
+        .arg(dir.join("missing.json"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("missing.json") && err.contains("No such file or directory"),
+        "{err}"
+    );
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_vaultward"))
+        .args(["serve", "--config"])
+        .arg(write_config(&dir))
+        .arg("--data-dir")
+        .arg(dir.join("data2"))
+        .args(["--listen", &addr])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on {addr}")) && err.contains("in use"),
+        "{err}"
+    );
+    drop(taken);
+    let _ = std::fs::remove_dir_all(&dir);
+}

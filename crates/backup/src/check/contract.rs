@@ -89,6 +89,36 @@ kebab_enum! {
     }
 }
 
+impl Code {
+    /// What the code means, and what to do about it: SARIF's `fullDescription` and
+    /// `help`, and the sections of `docs/codes.md` (a test keeps them the same).
+    pub fn help(self) -> (&'static str, &'static str) {
+        match self {
+            Code::ExplicitDenyBucketPolicy => ("A Deny statement of the bucket's policy applies to the backup role, so S3 refuses the request whatever the role's own policies allow.", "Exempt the role from the Deny (add its ARN to an `aws:PrincipalArn` condition of the statement, not to a `NotPrincipal` wildcard), or narrow the statement to what it is meant to block. `vaultward fix` writes the patch and verifies it opens nothing to anyone else."),
+            Code::KmsKeyPolicyDenies => ("The KMS key that encrypts the data denies the role, or its key policy grants the role nothing (key policies must allow, identity policies alone are not enough unless the key policy delegates to the account).", "Add a statement to the key policy that allows the role the KMS actions the operation needs (for example `kms:Decrypt` for backup, `kms:GenerateDataKey` for restore), or delegate to the account's IAM policies."),
+            Code::AwsManagedKey => ("The data is encrypted with an AWS managed key (`aws/s3`, `aws/ebs`, ...), whose key policy cannot be edited and grants other accounts' services nothing.", "Re-encrypt the data with a customer managed key whose policy allows the role, or back it up with a role of the same account."),
+            Code::VaultPolicyDenies => ("The backup vault's access policy denies the role the vault operation.", "Exempt the role from the vault policy's Deny, or narrow it."),
+            Code::ResourcePolicyDenies => ("A resource policy other than a bucket, key or vault policy (for example a DynamoDB table's) denies the role.", "Exempt the role from the Deny, or narrow it."),
+            Code::ScpDenies => ("A service control policy of the account's organization denies the request, or a level of SCPs (root, an OU, the account) allows nothing that covers it.", "Ask the organization's administrators to exempt the role (an `aws:PrincipalArn` condition on the Deny, or an Allow at the level that lacks one)."),
+            Code::RcpDenies => ("A resource control policy of the organization denies the request on the resource.", "Ask the organization's administrators to exempt the role in the RCP."),
+            Code::BoundaryDenies => ("The role's permissions boundary denies the request or does not allow it: a boundary caps what identity policies grant.", "Add the operation's actions to the boundary, or remove the boundary's Deny."),
+            Code::IdentityPolicyDenies => ("A Deny statement in one of the role's own policies applies to the request.", "Remove or narrow the Deny."),
+            Code::MissingIdentityPermission => ("No policy of the role allows the request: the role lacks a permission the operation needs.", "Regenerate the role's policy with `vaultward permissions` for the assets in use, or add the action to it."),
+            Code::SseCObject => ("Objects are encrypted with customer-provided keys (SSE-C): S3 needs the key with every read, and the backup service does not have it.", "Re-encrypt the objects with SSE-S3 or SSE-KMS, or exclude them from the backup."),
+            Code::ObjectOwnerMismatch => ("ACLs are in force on the bucket and objects are owned by another account: the bucket owner's policies do not reach them, so the role cannot read them.", "Set the bucket's Object Ownership to `BucketOwnerEnforced` (ACLs disabled), after checking that no one relies on ACLs."),
+            Code::NotprincipalWildcard => ("A `NotPrincipal` element holds a wildcard ARN. AWS does not match wildcards in `NotPrincipal`, so the statement exempts no one it seems to.", "Use `\"Principal\": \"*\"` with an `ArnNotLike` condition on `aws:PrincipalArn` instead."),
+            Code::CannotDecide => ("The engine cannot decide whether a Deny applies (a condition it cannot evaluate from what the snapshot holds): the pair is unknown and the Deny is taken to apply.", "Give the missing context (for example with `--inventory` or a fuller snapshot), or review the statement named in the finding."),
+            Code::OrgPolicyUnreadable => ("A level of SCPs or RCPs allows nothing readable, and one of its policies cannot be read, so whether it allows is unknown.", "Fix or re-collect the unreadable policy."),
+            Code::NotCollected => ("Something the check needs is not in the snapshot (a policy, a key, the objects), so the pair is unknown, never ok.", "Collect it (`vaultward collect` with permissions to read it), or add it to the snapshot."),
+            Code::UnreadablePolicy => ("A policy document in the snapshot cannot be read: the finding carries the parser's errors with their JSON path, line and column.", "Fix the document (`vaultward validate` shows every error at once) and collect again."),
+            Code::ObjectOwnerUnknown => ("Objects have no recorded owner in a bucket where ACLs are in force, so whether the role can read them is unknown.", "Collect the objects with their owners (`--objects all`), or disable ACLs on the bucket."),
+            Code::ListingTruncated => ("The listing of the bucket's objects is a sample: the figures are at least those shown, and objects not listed are not checked.", "Collect every object (`--objects all`) or give an S3 Inventory listing with `--inventory`."),
+            Code::OrganizationPoliciesNotCollected => ("The organization's SCPs and RCPs were not collected (a member account usually cannot read them), so whether they deny is unknown.", "Collect from the management account, or pass `--assume-org-policies-allow` to decide as if they denied nothing (reported as a warning)."),
+            Code::AclNotRestored => ("ACLs are in force on the bucket and the role writes no ACL: restored objects are private, and an object's non-private ACL must be set again by hand.", "Disable ACLs on the bucket (`BucketOwnerEnforced`), or set the ACLs after the restore."),
+        }
+    }
+}
+
 kebab_enum! {
     /// What kind of thing a finding's `resource` is.
     pub enum ResourceKind {

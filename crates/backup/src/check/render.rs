@@ -1,9 +1,28 @@
-//! The check's report as SARIF 2.1.0 (for code-scanning tools) and as one self-contained
-//! HTML page (the resource × operation matrix, each finding a click away).
+//! The check's report as SARIF 2.1.0 (for GitHub code scanning and other SARIF tools) and
+//! as one self-contained HTML page (verdict and totals, the resource × operation matrix,
+//! each finding a click away with its deciding statement).
+
+use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::{Level, Op, Report, Status};
+use super::locate::{locate, Located};
+use super::{human_bytes, Finding, Level, Op, Report, Status};
+
+/// Where a report came from: what SARIF and the HTML header say of it.
+#[derive(Debug, Clone, Default)]
+pub struct Source<'a> {
+    /// The snapshot file as the user named it.
+    pub name: &'a str,
+    /// The snapshot's text, to locate each deciding statement (SARIF regions) and show it
+    /// (HTML); without it findings carry no line.
+    pub text: Option<&'a str>,
+    /// When the report was made (RFC 3339, UTC), for the HTML header.
+    pub generated: Option<String>,
+}
+
+/// The page of the repository that documents every finding code (one section per code).
+pub const CODES_DOC: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/codes.md");
 
 fn op_name(op: Op) -> &'static str {
     match op {
@@ -12,42 +31,199 @@ fn op_name(op: Op) -> &'static str {
     }
 }
 
-/// SARIF 2.1.0: one rule per finding code, one result per finding, the resource as a
-/// logical location and the snapshot file as the artifact.
-pub fn sarif(r: &Report, snapshot_file: &str) -> Value {
-    let mut codes: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
+fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Blocking => "blocking",
+        Level::Unknown => "unknown",
+        Level::Warning => "warning",
+    }
+}
+
+/// A sentence: the text with a full stop unless it ends with punctuation already.
+fn sentence(s: &str) -> String {
+    let t = s.trim();
+    match t.chars().last() {
+        None => String::new(),
+        Some('.' | '!' | '?' | ':') => t.to_string(),
+        Some(_) => format!("{t}."),
+    }
+}
+
+/// A URI for the snapshot file as SARIF wants it: relative to the working directory (the
+/// repository, for code scanning) when it can be, with `/` separators and percent-encoded;
+/// a `file://` URI otherwise.
+pub fn artifact_uri(name: &str) -> (String, bool) {
+    let path = std::path::Path::new(name);
+    let rel = if path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| path.strip_prefix(d).ok().map(|p| p.to_path_buf()))
+    } else {
+        Some(path.to_path_buf())
+    };
+    let enc = |s: &str| {
+        let mut out = String::new();
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                out.push(b as char);
+            } else {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+        out
+    };
+    match rel {
+        Some(p) => {
+            let text = p.to_string_lossy().replace('\\', "/");
+            let text = text.strip_prefix("./").unwrap_or(&text).to_string();
+            (enc(&text), true)
+        }
+        None => (format!("file://{}", enc(&path.to_string_lossy())), false),
+    }
+}
+
+/// The line of the snapshot where the resource is described (its name or ARN), for a
+/// finding no statement decided.
+fn resource_line(text: &str, resource: &str) -> Option<usize> {
+    let short = resource
+        .rsplit([':', '/'])
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(resource);
+    [resource, short]
+        .iter()
+        .find_map(|needle| text.find(&format!("\"{needle}\"")))
+        .map(|at| vaultward_iam::json::line_col(text, at).0)
+}
+
+/// The message of a result or a finding's summary line, in sentences.
+fn message(f: &Finding) -> String {
+    let verb = match f.level {
+        Level::Blocking => "is blocked",
+        Level::Unknown => "cannot be decided",
+        Level::Warning => "needs attention",
+    };
+    let mut m = format!(
+        "{} of `{}` ({}) {verb}. {}",
+        capitalized(op_name(f.operation)),
+        f.resource,
+        f.action,
+        sentence(&f.reason)
+    );
+    if let (Some(p), Some(s)) = (&f.policy, &f.statement) {
+        let _ = write!(m, " Decided by {p}, statement {s}.");
+    }
+    if !f.impact.summary.trim().is_empty() {
+        let _ = write!(m, " Impact: {}", sentence(&f.impact.summary));
+    }
+    if !f.fix.trim().is_empty() {
+        let _ = write!(m, " Fix: {}", sentence(&f.fix));
+    }
+    m
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// SARIF 2.1.0 as GitHub code scanning takes it: one rule per finding code (with its full
+/// description, help and a link to its section of `docs/codes.md`), one result per
+/// finding, located at the deciding statement's line of the snapshot (relative URI), with
+/// the resource as a logical location.
+pub fn sarif(r: &Report, src: &Source<'_>) -> Value {
+    let mut codes: Vec<super::Code> = r.findings.iter().map(|f| f.code).collect();
     codes.sort_unstable();
     codes.dedup();
     let rules: Vec<Value> = codes
         .iter()
-        .map(|c| json!({"id": c, "name": c, "shortDescription": {"text": c.replace('-', " ")}, "helpUri": "https://example.invalid/vaultward#vaultward-check"}))
+        .map(|c| {
+            let (full, fix) = c.help();
+            let level = r
+                .findings
+                .iter()
+                .find(|f| f.code == *c)
+                .map_or("error", |f| sarif_level(f.level));
+            let short = full.split(". ").next().unwrap_or(full).trim_end_matches('.');
+            json!({
+                "id": c.as_str(),
+                "name": c.as_str().split('-').map(capitalized).collect::<String>(),
+                "shortDescription": {"text": sentence(short)},
+                "fullDescription": {"text": full},
+                "help": {
+                    "text": format!("{full} Fix: {fix} See {CODES_DOC}#{c}"),
+                    "markdown": format!("{full}\n\n**Fix.** {fix}\n\n[Documentation of `{c}`]({CODES_DOC}#{c})")
+                },
+                "helpUri": format!("{CODES_DOC}#{c}"),
+                "defaultConfiguration": {"level": level},
+                "properties": {"tags": ["security", "backup", "iam"]}
+            })
+        })
         .collect();
+    let located = src
+        .text
+        .map_or_else(|| vec![None; r.findings.len()], |t| locate(t, &r.findings));
+    let (uri, relative) = artifact_uri(src.name);
     let results: Vec<Value> = r
         .findings
         .iter()
-        .map(|f| {
-            let level = match f.level {
-                Level::Blocking => "error",
-                Level::Warning => "warning",
-                Level::Unknown => "note",
-            };
+        .zip(&located)
+        .map(|(f, at)| {
+            let mut artifact = json!({"uri": uri});
+            if relative {
+                artifact["uriBaseId"] = json!("%SRCROOT%");
+            }
+            let line = at
+                .as_ref()
+                .map(|l| (l.line, l.column))
+                .or_else(|| src.text.and_then(|t| resource_line(t, &f.resource)).map(|l| (l, 1)))
+                .unwrap_or((1, 1));
             json!({
                 "ruleId": f.code,
-                "level": level,
-                "message": {"text": format!("{} ({} {}): {} Impact: {}. Fix: {}", f.resource, op_name(f.operation), f.action, f.reason, f.impact.summary, f.fix)},
+                "level": sarif_level(f.level),
+                "message": {"text": message(f)},
                 "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": snapshot_file}},
+                    "physicalLocation": {
+                        "artifactLocation": artifact,
+                        "region": {"startLine": line.0, "startColumn": line.1}
+                    },
                     "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]
                 }],
+                "partialFingerprints": {"vaultwardFinding/v1": format!("{}|{}|{}|{}", f.code, f.resource, op_name(f.operation), f.action)},
                 "properties": {"operation": op_name(f.operation), "action": f.action, "policy": f.policy, "statement": f.statement, "objects": f.impact.objects, "bytes": f.impact.bytes}
             })
         })
         .collect();
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "vaultward",
+            "version": env!("CARGO_PKG_VERSION"),
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": env!("CARGO_PKG_REPOSITORY"),
+            "rules": rules
+        }},
+        "results": results,
+        "columnKind": "unicodeCodePoints"
+    });
+    if relative {
+        run["originalUriBaseIds"] = json!({"%SRCROOT%": {"description": {"text": "The directory vaultward ran in (the repository's root under code scanning)."}}});
+    }
     json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{"tool": {"driver": {"name": "vaultward", "version": env!("CARGO_PKG_VERSION"), "rules": rules}}, "results": results}]
+        "runs": [run]
     })
+}
+
+fn sarif_level(l: Level) -> &'static str {
+    match l {
+        Level::Blocking => "error",
+        Level::Warning => "warning",
+        Level::Unknown => "note",
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -55,70 +231,283 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
-/// One self-contained HTML page: no scripts, no external assets.
-pub fn html(r: &Report) -> String {
+/// Escaped text with Markdown code spans (`` `x` ``) as `<code>`; text with an unpaired
+/// backtick is only escaped.
+fn md(s: &str) -> String {
+    if s.matches('`').count() % 2 == 1 {
+        return esc(s);
+    }
+    let mut out = String::new();
+    for (i, part) in s.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{}</code>", esc(part));
+        } else {
+            out.push_str(&esc(part));
+        }
+    }
+    out
+}
+
+/// The id of the `n`th finding (1-based): unique, and valid as an HTML id and a URL
+/// fragment (letters, digits and hyphens only).
+pub fn finding_id(n: usize, f: &Finding) -> String {
+    format!("finding-{n}-{}", f.code)
+}
+
+const STYLE: &str = "\
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;padding:1em;max-width:72em;color:#1d1d1f;line-height:1.4}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.5em}
+.verdict{padding:.1em .5em;border-radius:.3em;color:#fff}.verdict.ok{background:#2a7d2a}.verdict.blocked{background:#b42318}.verdict.unknown{background:#666}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1em 1em;margin:.5em 0}dl.meta dt{font-weight:600}dl.meta dd{margin:0;overflow-wrap:anywhere}
+ul.totals{padding-left:1.2em}.counts span{margin-right:.8em;white-space:nowrap}
+table.matrix{border-collapse:collapse;width:100%;table-layout:fixed}
+table.matrix th,table.matrix td{border:1px solid #ccc;padding:.3em .5em;text-align:left;overflow-wrap:anywhere}
+table.matrix thead th:first-child{width:60%}
+td.ok{background:#d7f5d7}td.blocked{background:#f8d0d0}td.unknown{background:#e8e8e8}td a{color:inherit;font-weight:600}
+form.filters{display:flex;flex-wrap:wrap;gap:.5em 1em;margin:.5em 0}form.filters label{display:flex;gap:.3em;align-items:center}
+details.finding{margin:.5em 0;padding:.4em .6em;border-left:4px solid #999;background:#fafafa}
+details.blocking{border-color:#b42318}details.unknown{border-color:#777}details.warning{border-color:#d98b00}
+details:target{outline:2px solid #36c}summary{cursor:pointer;overflow-wrap:anywhere}
+details dl dt{font-weight:600;margin-top:.4em}details dl dd{margin-left:1em;overflow-wrap:anywhere}
+code{background:#eef;padding:0 .2em;border-radius:.2em}pre{background:#f4f4f4;padding:.5em;overflow-x:auto;max-width:100%}pre code{background:none;padding:0}
+.level{font-size:.8em;text-transform:uppercase;font-weight:700;margin-right:.4em}
+@media (max-width:600px){body{padding:.5em;font-size:15px}table.matrix thead th:first-child{width:50%}}
+";
+
+/// Opens the finding a link points to (and clears filters that would hide it), and
+/// filters the findings by level, code and resource. Inline: the page loads nothing.
+const SCRIPT: &str = "\
+(function(){
+var findings=[].slice.call(document.querySelectorAll('details.finding'));
+var lv=document.getElementById('f-level'),cd=document.getElementById('f-code'),rs=document.getElementById('f-resource');
+function apply(){var l=lv.value,c=cd.value,r=rs.value.toLowerCase();var shown=0;
+findings.forEach(function(d){var ok=(!l||d.dataset.level===l)&&(!c||d.dataset.code===c)&&(!r||d.dataset.resource.toLowerCase().indexOf(r)>=0);d.hidden=!ok;if(ok)shown++;});
+document.getElementById('shown').textContent=shown+' of '+findings.length+' shown';}
+function open(){var id=decodeURIComponent(location.hash.slice(1));var d=id&&document.getElementById(id);
+if(d&&d.classList.contains('finding')){if(d.hidden){lv.value='';cd.value='';rs.value='';apply();}d.open=true;d.scrollIntoView({block:'start'});}}
+[lv,cd].forEach(function(e){e.addEventListener('change',apply);});rs.addEventListener('input',apply);
+window.addEventListener('hashchange',open);apply();open();
+})();
+";
+
+/// One self-contained HTML page: a header with the verdict, the totals at stake per
+/// operation, counts per level, time, tool version and source snapshot; the resource ×
+/// operation matrix (each blocked or unknown cell links to its first finding); and every
+/// finding with its evidence, deciding statement (as JSON), impact and fix, filterable by
+/// level, code and resource. No external resources: styles and the small script are
+/// inline.
+pub fn html(r: &Report, src: &Source<'_>) -> String {
+    let located = src
+        .text
+        .map_or_else(|| vec![None; r.findings.len()], |t| locate(t, &r.findings));
+    let ids: Vec<String> = r
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| finding_id(i + 1, f))
+        .collect();
+    let mut page = String::with_capacity(16 * 1024);
+    let verdict = r.status.name();
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Vaultward check: {acct} ({verdict})</title>\n<style>\n{STYLE}</style></head>\n<body>\n\
+         <header><h1>Vaultward check: <span class=\"verdict {verdict}\" id=\"verdict\">{verdict}</span></h1>\n<dl class=\"meta\">\
+         <dt>Account</dt><dd><code>{acct}</code></dd><dt>Role</dt><dd><code>{role}</code></dd>\
+         <dt>Snapshot</dt><dd><code>{source}</code></dd><dt>Generated</dt><dd>{time}</dd>\
+         <dt>Tool</dt><dd>vaultward {version}</dd><dt>Requests evaluated</dt><dd>{req}</dd></dl>\n",
+        acct = esc(&r.account),
+        role = esc(&r.role),
+        source = esc(src.name),
+        time = esc(src.generated.as_deref().unwrap_or("not recorded")),
+        version = env!("CARGO_PKG_VERSION"),
+        req = r.requests,
+    );
+    // Totals at stake per operation.
+    page.push_str("<ul class=\"totals\" id=\"totals\">\n");
+    for t in &r.totals {
+        let Some(op) = t.operation else { continue };
+        let at_least = if t.at_least { "at least " } else { "" };
+        let _ = write!(
+            page,
+            "<li><strong>{op}</strong>: {n} resource{s}, {ok} ok, {b} blocked, {u} unknown",
+            op = op_name(op),
+            n = t.resources,
+            s = if t.resources == 1 { "" } else { "s" },
+            ok = t.ok,
+            b = t.blocked,
+            u = t.unknown,
+        );
+        if t.objects_blocked > 0 || t.bytes_blocked > 0 {
+            let _ = write!(
+                page,
+                "; {at_least}{} object{} ({}) not {}",
+                t.objects_blocked,
+                if t.objects_blocked == 1 { "" } else { "s" },
+                human_bytes(t.bytes_blocked),
+                if op == Op::Backup {
+                    "backed up"
+                } else {
+                    "restored"
+                }
+            );
+        }
+        if t.objects_unknown > 0 || t.bytes_unknown > 0 {
+            let _ = write!(
+                page,
+                "; {at_least}{} object{} ({}) unknown",
+                t.objects_unknown,
+                if t.objects_unknown == 1 { "" } else { "s" },
+                human_bytes(t.bytes_unknown)
+            );
+        }
+        page.push_str("</li>\n");
+    }
+    page.push_str("</ul>\n");
+    let count = |l: Level| r.findings.iter().filter(|f| f.level == l).count();
+    let _ = writeln!(
+        page,
+        "<p class=\"counts\" id=\"counts\">Findings: <span class=\"blocking\">{} blocking</span> <span class=\"unknown\">{} unknown</span> <span class=\"warning\">{} warning{}</span></p></header>",
+        count(Level::Blocking),
+        count(Level::Unknown),
+        count(Level::Warning),
+        if count(Level::Warning) == 1 { "" } else { "s" }
+    );
+    // The matrix.
     let mut resources: Vec<&str> = r.matrix.iter().map(|c| c.resource.as_str()).collect();
     resources.sort_unstable();
     resources.dedup();
-    let ops = [Op::Backup, Op::Restore];
-    let mut rows = String::new();
+    page.push_str("<main>\n<h2>Resources</h2>\n<table class=\"matrix\" id=\"matrix\"><thead><tr><th>resource</th><th>backup</th><th>restore</th></tr></thead><tbody>\n");
     for res in &resources {
-        rows.push_str(&format!("<tr><th>{}</th>", esc(res)));
-        for op in ops {
+        let _ = write!(page, "<tr><th scope=\"row\">{}</th>", esc(res));
+        for op in [Op::Backup, Op::Restore] {
             let cell = r
                 .matrix
                 .iter()
                 .find(|c| c.resource == *res && c.operation == op);
             match cell {
-                None => rows.push_str("<td class=\"na\">–</td>"),
-                Some(c) if c.status == Status::Ok => rows.push_str("<td class=\"ok\">ok</td>"),
+                None => page.push_str("<td class=\"na\">–</td>"),
+                Some(c) if c.status == Status::Ok => page.push_str("<td class=\"ok\">ok</td>"),
                 Some(c) => {
-                    let anchor = format!("{}-{}", esc(res).replace([':', '/'], "_"), op_name(op));
-                    rows.push_str(&format!(
-                        "<td class=\"{}\"><a href=\"#{anchor}\">{}</a></td>",
-                        c.status.name(),
-                        c.status.name()
-                    ));
+                    let mine: Vec<usize> = r
+                        .findings
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.resource == *res && f.operation == op)
+                        .map(|(i, _)| i)
+                        .collect();
+                    let label = match mine.len() {
+                        0 | 1 => c.status.name().to_string(),
+                        n => format!("{} ({n} findings)", c.status.name()),
+                    };
+                    match mine.first() {
+                        Some(&i) => {
+                            let _ = write!(
+                                page,
+                                "<td class=\"{}\"><a href=\"#{}\">{label}</a></td>",
+                                c.status.name(),
+                                ids[i]
+                            );
+                        }
+                        None => {
+                            let _ = write!(page, "<td class=\"{}\">{label}</td>", c.status.name());
+                        }
+                    }
                 }
             }
         }
-        rows.push_str("</tr>\n");
+        page.push_str("</tr>\n");
     }
-    let mut details = String::new();
-    for f in &r.findings {
-        let anchor = format!(
-            "{}-{}",
-            esc(&f.resource).replace([':', '/'], "_"),
-            op_name(f.operation)
-        );
-        let evidence = match (&f.policy, &f.statement) {
-            (Some(p), Some(s)) => format!(
-                "<dt>Decided by</dt><dd>{}, statement <code>{}</code></dd>",
-                esc(p),
-                esc(s)
-            ),
-            (Some(p), None) => format!("<dt>Decided by</dt><dd>{}</dd>", esc(p)),
-            _ => String::new(),
-        };
-        details.push_str(&format!(
-            "<details id=\"{anchor}\" class=\"{level:?}\"><summary><code>{code}</code> {res} — {op} <code>{action}</code></summary><dl>{evidence}<dt>Why</dt><dd>{reason}</dd><dt>Impact</dt><dd>{impact}</dd><dt>Fix</dt><dd>{fix}</dd></dl></details>\n",
-            level = f.level,
-            code = esc(f.code.as_str()),
+    page.push_str("</tbody></table>\n");
+    // Filters and findings.
+    let mut codes: Vec<&str> = r.findings.iter().map(|f| f.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    page.push_str("<h2>Findings</h2>\n<form class=\"filters\" id=\"filters\" onsubmit=\"return false\"><label>Level <select id=\"f-level\"><option value=\"\">all</option><option value=\"blocking\">blocking</option><option value=\"unknown\">unknown</option><option value=\"warning\">warning</option></select></label><label>Code <select id=\"f-code\"><option value=\"\">all</option>");
+    for c in &codes {
+        let _ = write!(page, "<option value=\"{c}\">{c}</option>");
+    }
+    page.push_str("</select></label><label>Resource <input id=\"f-resource\" type=\"search\" placeholder=\"name or ARN\"></label><span id=\"shown\"></span></form>\n");
+    if r.findings.is_empty() {
+        page.push_str("<p>No findings: every resource × operation pair was decided ok.</p>\n");
+    }
+    for ((f, id), at) in r.findings.iter().zip(&ids).zip(&located) {
+        let level = level_name(f.level);
+        let _ = write!(
+            page,
+            "<details id=\"{id}\" class=\"finding {level}\" data-level=\"{level}\" data-code=\"{code}\" data-resource=\"{res}\"><summary><span class=\"level\">{level}</span><code>{code}</code> {res_html} — {op} <code>{action}</code></summary><dl>",
+            code = f.code,
             res = esc(&f.resource),
+            res_html = esc(&f.resource),
             op = op_name(f.operation),
             action = esc(&f.action),
-            reason = esc(&f.reason),
-            impact = esc(&f.impact.summary),
-            fix = esc(&f.fix),
-        ));
+        );
+        match (&f.policy, &f.statement) {
+            (Some(p), Some(s)) => {
+                let _ = write!(
+                    page,
+                    "<dt>Decided by</dt><dd>{}, statement <code>{}</code></dd>",
+                    md(p),
+                    esc(s)
+                );
+            }
+            (Some(p), None) => {
+                let _ = write!(page, "<dt>Decided by</dt><dd>{}</dd>", md(p));
+            }
+            _ => {}
+        }
+        if let Some(Located {
+            line,
+            statement: Some(st),
+            ..
+        }) = at
+        {
+            let pretty = serde_json::to_string_pretty(st).unwrap_or_default();
+            let what = if f
+                .decided_by
+                .as_ref()
+                .is_some_and(|d| d.statement_index.is_some())
+            {
+                "Statement"
+            } else {
+                "Policy (no statement of it allows)"
+            };
+            let _ = write!(
+                page,
+                "<dt>{what} <small>({}, line {line})</small></dt><dd><pre><code>{}</code></pre></dd>",
+                esc(src.name),
+                esc(&pretty)
+            );
+        }
+        let _ = write!(page, "<dt>Why</dt><dd>{}</dd>", md(&f.reason));
+        if !f.impact.summary.trim().is_empty() {
+            let _ = write!(page, "<dt>Impact</dt><dd>{}</dd>", md(&f.impact.summary));
+        }
+        if !f.parse_errors.is_empty() {
+            page.push_str("<dt>Parse errors</dt><dd><ul>");
+            for e in &f.parse_errors {
+                let _ = write!(page, "<li>{}</li>", esc(&e.to_string()));
+            }
+            page.push_str("</ul></dd>");
+        }
+        if !f.fix.trim().is_empty() {
+            let _ = write!(page, "<dt>Fix</dt><dd>{}</dd>", md(&f.fix));
+        }
+        let _ = writeln!(
+            page,
+            "<dt>About <code>{c}</code></dt><dd>{}</dd></dl></details>",
+            md(f.code.help().0),
+            c = f.code
+        );
     }
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Vaultward check: {acct}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\ntd.ok{{background:#d7f5d7}}td.blocked{{background:#f8d0d0}}td.unknown{{background:#eee}}td a{{color:inherit}}\ndetails{{margin:.5em 0;padding:.4em;border-left:4px solid #999}}details.Blocking{{border-color:#c33}}details.Unknown{{border-color:#999}}details.Warning{{border-color:#d90}}\ndetails:target{{outline:2px solid #36c}}dt{{font-weight:bold}}code{{background:#f4f4f4}}\n</style></head><body>\n<h1>Vaultward check</h1><p>Account <code>{acct}</code>, role <code>{role}</code>: {n} findings, {req} requests evaluated.</p>\n<table><thead><tr><th>resource</th><th>backup</th><th>restore</th></tr></thead><tbody>\n{rows}</tbody></table>\n<h2>Findings</h2>\n{details}</body></html>\n",
-        acct = esc(&r.account),
-        role = esc(&r.role),
-        n = r.findings.len(),
-        req = r.requests,
-    )
+    let _ = write!(
+        page,
+        "</main>\n<script>\n{SCRIPT}</script>\n</body></html>\n"
+    );
+    page
 }

@@ -30,7 +30,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let name = display_name(&args.snapshot);
-    let snapshot = match selection::snapshot(&args.snapshot)? {
+    let (snapshot, source) = match selection::snapshot_and_text(&args.snapshot)? {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -48,7 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
         "sarif" => format!(
             "{}\n",
-            serde_json::to_string_pretty(&sarif(&report, &name))?
+            serde_json::to_string_pretty(&sarif(&report, &name, Some(&source)))?
         ),
         _ => render_human(&report),
     };

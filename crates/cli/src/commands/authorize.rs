@@ -100,7 +100,11 @@ fn run_jsonl(args: &Args, name: &str) -> anyhow::Result<ExitCode> {
             let handles: Vec<_> = batch
                 .chunks(chunk)
                 .map(|part| {
-                    s.spawn(move || part.iter().map(|(n, l)| decide(*n, l)).collect::<Vec<_>>())
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(n, l)| decide(name, *n, l))
+                            .collect::<Vec<_>>()
+                    })
                 })
                 .collect();
             handles
@@ -136,7 +140,8 @@ struct Decided {
     errors: Option<String>,
 }
 
-fn decide(line_no: usize, line: &str) -> Decided {
+/// `name` is the file, named in each error ("cases.jsonl, line 3").
+fn decide(name: &str, line_no: usize, line: &str) -> Decided {
     let encoded = match parse_case(line) {
         Ok(case) => {
             let response = authorize(&case.request, &case.policies);
@@ -152,7 +157,7 @@ fn decide(line_no: usize, line: &str) -> Decided {
         })
         .map(|json| Decided {
             json,
-            errors: Some(render(&format!("line {line_no}"), &e.findings)),
+            errors: Some(render(&format!("{name}, line {line_no}"), &e.findings)),
         }),
     };
     // Serializing these plain structs cannot fail; keep the line count aligned regardless.

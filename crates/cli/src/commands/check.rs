@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vaultward_backup::check::{html, render_human, sarif};
+use vaultward_backup::check::{html, render_human, sarif, Source};
 use vaultward_backup::{read_inventory, Plan};
 
 use crate::input::display_name;
@@ -33,7 +33,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let name = display_name(&args.target.snapshot);
-    let (snapshot, opts) = match args.target.load()? {
+    let (snapshot, opts, text) = match args.target.load_with_text()? {
         Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e}");
@@ -54,13 +54,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let report = plan.run();
+    let source = Source {
+        name: &name,
+        text: Some(&text),
+        generated: Some(selection::report_time()),
+    };
     let text = match args.format.to_ascii_lowercase().as_str() {
         "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
         "sarif" => format!(
             "{}\n",
-            serde_json::to_string_pretty(&sarif(&report, &name))?
+            serde_json::to_string_pretty(&sarif(&report, &source))?
         ),
-        "html" => html(&report),
+        "html" => html(&report, &source),
         _ => render_human(&report),
     };
     match args.out {

@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(num_args = 1..=2, required = true)]
     policies: Vec<PathBuf>,
     /// What the policies are.
-    #[arg(long, value_parser = ["identity", "resource", "trust", "scp", "boundary", "session", "key", "vault"], ignore_case = true)]
+    #[arg(long, value_parser = ["identity", "resource", "trust", "scp", "rcp", "boundary", "session", "key", "vault"], ignore_case = true)]
     kind: String,
     /// Actions (comma-separated) the policy must not grant on any resource.
     #[arg(long, value_delimiter = ',')]
@@ -75,6 +75,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(3));
         }
+    };
+    // A witness names a real action of the service when one serves (the solver's own pick
+    // may be any string the patterns match); re-confirmed by the engine.
+    let outcome = match outcome {
+        Outcome::NewAccess(w) => {
+            let old = texts
+                .first()
+                .filter(|_| texts.len() == 2)
+                .cloned()
+                .unwrap_or_else(|| r#"{"Version": "2012-10-17", "Statement": []}"#.to_string());
+            let action = w["request"]["action"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let candidates: Vec<String> = action
+                .split_once(':')
+                .and_then(|(prefix, _)| vaultward_catalog::catalog().service(prefix))
+                .map(|s| {
+                    s.actions
+                        .iter()
+                        .map(|a| format!("{}:{}", s.prefix, a.name))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let known = candidates.iter().any(|c| c.eq_ignore_ascii_case(&action));
+            if known || texts.len() != 2 {
+                Outcome::NewAccess(w)
+            } else {
+                Outcome::NewAccess(Box::new(vaultward_analysis::prefer_action(
+                    &w,
+                    &old,
+                    kind,
+                    &candidates,
+                )))
+            }
+        }
+        other => other,
     };
     let json_out = args.format.eq_ignore_ascii_case("json");
     let (code, text) = match &outcome {

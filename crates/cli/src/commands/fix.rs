@@ -57,11 +57,12 @@ fn render(r: &FixReport, dir: &str, role: &str) -> String {
                     findings_line(&p.findings)
                 ));
                 out.push_str(&format!(
-                    "  verification: findings gone with the patch: {}; no new access for {} other principals over {} actions: {}\n",
+                    "  verification: findings gone with the patch: {}; compare (every principal but the role, every action, resource and context): {}; probes ({} principals x {} actions): {}\n",
                     if v.finding_cleared { "yes" } else { "NO" },
+                    v.compare,
                     v.principals_checked,
                     v.actions_checked,
-                    if v.no_new_access { "yes" } else { "NO" },
+                    if v.gained.is_empty() { "nothing new" } else { "NEW ACCESS" },
                 ));
                 for g in v.gained.iter().take(5) {
                     out.push_str(&format!("  would open: {g}\n"));

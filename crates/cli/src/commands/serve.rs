@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use vaultward_server::config::Config;
 
 use crate::input::read_text;
@@ -37,7 +39,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let text = match read_text(&a.config) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            // With its cause: "cannot read `x.json`: No such file or directory (os error 2)".
+            eprintln!("error: {e:#}");
             return Ok(ExitCode::from(2));
         }
     };
@@ -59,7 +62,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let listener = vaultward_server::bind(a.listen).await?;
+        let listener = vaultward_server::bind(a.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", a.listen))?;
         println!("listening on http://{}", listener.local_addr()?);
         use std::io::Write as _;
         std::io::stdout().flush()?;
@@ -69,7 +74,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             max_connections: a.max_connections.max(1),
             ..vaultward_server::Limits::default()
         };
-        vaultward_server::serve_with(service, listener, limits).await
+        vaultward_server::serve_with(service, listener, limits).await?;
+        Ok::<(), anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
 }
