@@ -11,6 +11,10 @@ root=$(cd "$here/../.." && pwd)
 bin=$(cd "$(dirname "${1:-$root/target/debug/vaultward}")" && pwd)/$(basename "${1:-vaultward}")
 out="$root/target/report-e2e"
 mkdir -p "$out"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "the report tests need Node.js and npm (playwright-core, @microsoft/sarif-multitool): install them (apt-get install nodejs npm)" >&2
+  exit 1
+fi
 if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/@microsoft/sarif-multitool" ]; then
   (cd "$here" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 fi

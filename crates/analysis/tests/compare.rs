@@ -537,6 +537,93 @@ fn random_policy(r: &mut Rng) -> Value {
     json!(sts)
 }
 
+/// A request context drawn from the policies' constants (keys present or not, single
+/// values or lists); no key derived from a principal.
+fn random_context(r: &mut Rng) -> Context {
+    let mut ctx = Context::default();
+    let put = |r: &mut Rng, ctx: &mut Context, k: &str, vals: &[&str]| {
+        if r.chance(60) {
+            ctx.insert(k, ContextValue::Single(r.pick(vals).to_string()));
+        }
+    };
+    put(
+        r,
+        &mut ctx,
+        "aws:PrincipalTag/team",
+        &["a", "b", "c", "A", "B"],
+    );
+    put(
+        r,
+        &mut ctx,
+        "s3:max-keys",
+        &["10", "10.5", "11", "-2", "-3", "x"],
+    );
+    if r.chance(20) {
+        let (a, b) = (
+            *r.pick(&["10", "11", "-3", "x"]),
+            *r.pick(&["10.5", "-2", "12"]),
+        );
+        ctx.insert("s3:max-keys", ContextValue::Multi(vec![a.into(), b.into()]));
+    }
+    put(
+        r,
+        &mut ctx,
+        "s3:prefix",
+        &["docs/a", "x1", "xy", "other", "a", "ab", "docs/x", "b"],
+    );
+    put(
+        r,
+        &mut ctx,
+        "aws:SourceIp",
+        &[
+            "10.0.0.1",
+            "10.1.0.1",
+            "192.168.1.5",
+            "8.8.8.8",
+            "2001:db8::1",
+            "2001:db9::1",
+        ],
+    );
+    if r.chance(20) {
+        let (a, b) = (
+            *r.pick(&["10.0.0.1", "11.0.0.1", "2001:db8::1"]),
+            *r.pick(&["8.8.8.8", "10.2.3.4", "x"]),
+        );
+        ctx.insert(
+            "aws:SourceIp",
+            ContextValue::Multi(vec![a.into(), b.into()]),
+        );
+    }
+    put(
+        r,
+        &mut ctx,
+        "aws:SourceArn",
+        &["arn:aws:s3:::a", "arn:aws:s3:::b", "arn:aws:s3:::x", "nope"],
+    );
+    put(
+        r,
+        &mut ctx,
+        "aws:SecureTransport",
+        &["true", "false", "maybe"],
+    );
+    match r.next() % 4 {
+        0 => {}
+        1 => ctx.insert(
+            "aws:TagKeys",
+            ContextValue::Single(r.pick(&["a", "b", "bc"]).to_string()),
+        ),
+        2 => ctx.insert(
+            "aws:TagKeys",
+            ContextValue::Multi(vec![r.pick(&["a", "b"]).to_string()]),
+        ),
+        _ => ctx.insert(
+            "aws:TagKeys",
+            ContextValue::Multi(vec!["a".into(), r.pick(&["b", "bc", "c"]).to_string()]),
+        ),
+    }
+    ctx
+}
+
 /// Requests built from the policies' constants.
 fn requests(r: &mut Rng, n: usize) -> Vec<Request> {
     (0..n)
@@ -560,87 +647,7 @@ fn requests(r: &mut Rng, n: usize) -> Vec<Request> {
                 "arn:aws:dynamodb:eu-west-1:111122223333:table/u",
                 "*",
             ]);
-            let mut ctx = Context::default();
-            let put = |r: &mut Rng, ctx: &mut Context, k: &str, vals: &[&str]| {
-                if r.chance(60) {
-                    ctx.insert(k, ContextValue::Single(r.pick(vals).to_string()));
-                }
-            };
-            put(
-                r,
-                &mut ctx,
-                "aws:PrincipalTag/team",
-                &["a", "b", "c", "A", "B"],
-            );
-            put(
-                r,
-                &mut ctx,
-                "s3:max-keys",
-                &["10", "10.5", "11", "-2", "-3", "x"],
-            );
-            if r.chance(20) {
-                let (a, b) = (
-                    *r.pick(&["10", "11", "-3", "x"]),
-                    *r.pick(&["10.5", "-2", "12"]),
-                );
-                ctx.insert("s3:max-keys", ContextValue::Multi(vec![a.into(), b.into()]));
-            }
-            put(
-                r,
-                &mut ctx,
-                "s3:prefix",
-                &["docs/a", "x1", "xy", "other", "a", "ab", "docs/x", "b"],
-            );
-            put(
-                r,
-                &mut ctx,
-                "aws:SourceIp",
-                &[
-                    "10.0.0.1",
-                    "10.1.0.1",
-                    "192.168.1.5",
-                    "8.8.8.8",
-                    "2001:db8::1",
-                    "2001:db9::1",
-                ],
-            );
-            if r.chance(20) {
-                let (a, b) = (
-                    *r.pick(&["10.0.0.1", "11.0.0.1", "2001:db8::1"]),
-                    *r.pick(&["8.8.8.8", "10.2.3.4", "x"]),
-                );
-                ctx.insert(
-                    "aws:SourceIp",
-                    ContextValue::Multi(vec![a.into(), b.into()]),
-                );
-            }
-            put(
-                r,
-                &mut ctx,
-                "aws:SourceArn",
-                &["arn:aws:s3:::a", "arn:aws:s3:::b", "arn:aws:s3:::x", "nope"],
-            );
-            put(
-                r,
-                &mut ctx,
-                "aws:SecureTransport",
-                &["true", "false", "maybe"],
-            );
-            match r.next() % 4 {
-                0 => {}
-                1 => ctx.insert(
-                    "aws:TagKeys",
-                    ContextValue::Single(r.pick(&["a", "b", "bc"]).to_string()),
-                ),
-                2 => ctx.insert(
-                    "aws:TagKeys",
-                    ContextValue::Multi(vec![r.pick(&["a", "b"]).to_string()]),
-                ),
-                _ => ctx.insert(
-                    "aws:TagKeys",
-                    ContextValue::Multi(vec!["a".into(), r.pick(&["b", "bc", "c"]).to_string()]),
-                ),
-            }
+            let ctx = random_context(r);
             Request::new(
                 "arn:aws:iam::111122223333:user/alice",
                 action,
@@ -757,6 +764,24 @@ fn random_resource_policy(r: &mut Rng) -> Value {
     json!(sts)
 }
 
+/// Who calls: a principal and, for a session, its role's ARN.
+const CALLERS: [(&str, Option<&str>); 8] = [
+    ("arn:aws:iam::111122223333:user/alice", None),
+    ("arn:aws:iam::111122223333:user/carol", None),
+    ("arn:aws:iam::444455556666:user/bob", None),
+    ("arn:aws:iam::444455556666:root", None),
+    ("arn:aws:iam::777788889999:user/mallory", None),
+    (
+        "arn:aws:sts::444455556666:assumed-role/app/s",
+        Some("arn:aws:iam::444455556666:role/app"),
+    ),
+    (
+        "arn:aws:sts::111122223333:assumed-role/app/s",
+        Some("arn:aws:iam::111122223333:role/app"),
+    ),
+    ("backup.amazonaws.com", None),
+];
+
 /// Requests from the principals the policies name, from their accounts and from outside,
 /// on a resource of account 111122223333; the identity side allows everything, as
 /// `compare` assumes for resource-side kinds.
@@ -764,23 +789,9 @@ fn resource_requests(r: &mut Rng, n: usize) -> Vec<Request> {
     let base = requests(r, n);
     base.into_iter()
         .map(|req| {
-            let (principal, role) = *r.pick(&[
-                ("arn:aws:iam::111122223333:user/alice", None),
-                ("arn:aws:iam::111122223333:user/carol", None),
-                ("arn:aws:iam::444455556666:user/bob", None),
-                ("arn:aws:iam::444455556666:root", None),
-                ("arn:aws:iam::777788889999:user/mallory", None),
-                (
-                    "arn:aws:sts::444455556666:assumed-role/app/s",
-                    Some("arn:aws:iam::444455556666:role/app"),
-                ),
-                (
-                    "arn:aws:sts::111122223333:assumed-role/app/s",
-                    Some("arn:aws:iam::111122223333:role/app"),
-                ),
-                ("backup.amazonaws.com", None),
-            ]);
-            let mut ctx = req.context.clone();
+            let (principal, role) = *r.pick(&CALLERS);
+            // A fresh context: the base request's holds keys derived from its principal.
+            let mut ctx = random_context(r);
             if let Some(role) = role {
                 ctx.insert("aws:PrincipalArn", ContextValue::Single(role.into()));
             }
@@ -795,9 +806,11 @@ fn resource_requests(r: &mut Rng, n: usize) -> Vec<Request> {
 }
 
 fn resource_set_of(policy: &Value) -> PolicySet {
-    let p = parse_policy(&doc(policy.clone()), PolicyKind::Resource)
-        .policy
-        .unwrap();
+    resource_side_set_of(policy, PolicyKind::Resource)
+}
+
+fn resource_side_set_of(policy: &Value, kind: PolicyKind) -> PolicySet {
+    let p = parse_policy(&doc(policy.clone()), kind).policy.unwrap();
     let all = parse_policy(
         &doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}])),
         PolicyKind::Identity,
@@ -907,4 +920,111 @@ fn federated_principals_are_abstracted() {
         cmp(json!([]), json!([oidc]), PolicyKind::Trust),
         Outcome::NoNewAccess
     ));
+}
+
+// ---- the differential test on trust policies ----
+
+const TRUST_ACTIONS: [&str; 4] = ["sts:AssumeRole", "sts:TagSession", "sts:*", "sts:Assume*"];
+
+fn random_trust_policy(r: &mut Rng) -> Value {
+    let n = 1 + r.next() % 3;
+    let mut sts = Vec::new();
+    for _ in 0..n {
+        let allow = r.chance(75);
+        let text: &&str = r.pick(&PRINCIPALS);
+        let principal: Value = serde_json::from_str(text).unwrap();
+        let mut st = json!({
+            "Effect": if allow { "Allow" } else { "Deny" },
+            "Action": *r.pick(&TRUST_ACTIONS),
+        });
+        st["Principal"] = principal;
+        if r.chance(35) {
+            st["Condition"] = match r.next() % 3 {
+                0 => json!({"StringEquals": {"sts:ExternalId": *r.pick(&["ext-1", "ext-2"])}}),
+                1 => {
+                    json!({"StringEquals": {"aws:PrincipalAccount": *r.pick(&["111122223333", "444455556666"])}})
+                }
+                _ => random_condition(r),
+            };
+        }
+        sts.push(st);
+    }
+    json!(sts)
+}
+
+/// Trust policies (`AssumeRole` and the session actions evaluated against them: IAM User
+/// Guide, "Policy evaluation logic" and "Passing session tags in AWS STS"): requests by
+/// the principals of `resource_requests`, on a role of account 111122223333.
+#[test]
+fn differential_on_trust_policies() {
+    let pairs: u64 = std::env::var("VAULTWARD_COMPARE_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+        / 10;
+    let mut r = Rng(0x6a09e667f3bcc909);
+    let (mut none, mut new, mut undecided) = (0, 0, 0);
+    for i in 0..pairs {
+        let old = random_trust_policy(&mut r);
+        let newp = if r.chance(30) {
+            old.clone()
+        } else {
+            random_trust_policy(&mut r)
+        };
+        match compare(
+            &doc(old.clone()),
+            &doc(newp.clone()),
+            &Options::new(PolicyKind::Trust),
+        ) {
+            Ok(Outcome::NoNewAccess) => {
+                none += 1;
+                let (o, n) = (
+                    resource_side_set_of(&old, PolicyKind::Trust),
+                    resource_side_set_of(&newp, PolicyKind::Trust),
+                );
+                for _ in 0..200 {
+                    let mut ctx = random_context(&mut r);
+                    let (principal, role) = *r.pick(&CALLERS);
+                    if let Some(role) = role {
+                        ctx.insert("aws:PrincipalArn", ContextValue::Single(role.into()));
+                    }
+                    if r.chance(40) {
+                        ctx.insert(
+                            "sts:ExternalId",
+                            ContextValue::Single((*r.pick(&["ext-1", "ext-2", "x"])).into()),
+                        );
+                    }
+                    let action =
+                        *r.pick(&["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]);
+                    let req = Request::new(
+                        principal,
+                        action,
+                        "arn:aws:iam::111122223333:role/target",
+                        Some("111122223333"),
+                        ctx,
+                    )
+                    .unwrap();
+                    let with_new = authorize(&req, &n).decision == Decision::Allow;
+                    let with_old = authorize(&req, &o).decision == Decision::Allow;
+                    assert!(!with_new || with_old, "pair {i}: compare says no new access, but {req:?} is allowed by NEW only\nOLD {old}\nNEW {newp}");
+                }
+            }
+            Ok(Outcome::NewAccess(_)) => new += 1,
+            Ok(Outcome::Undecided(why)) => {
+                undecided += 1;
+                assert!(
+                    why.contains("does not model exactly") || why.contains("could not decide"),
+                    "{why}"
+                );
+            }
+            Err(e) => panic!("pair {i}: {e}\nOLD {old}\nNEW {newp}"),
+        }
+    }
+    eprintln!(
+        "{pairs} trust-policy pairs: {none} no new access, {new} new access, {undecided} undecided"
+    );
+    assert!(
+        none > pairs / 10 && new > pairs / 10,
+        "none {none}, new {new}, undecided {undecided}"
+    );
 }
