@@ -1321,16 +1321,7 @@ pub fn sarif(a: &Audit, source: &str, text: Option<&str>) -> Value {
         .map(|c| {
             json!({
                 "id": c.name(),
-                "name": c
-                    .name()
-                    .split('-')
-                    .map(|w| {
-                        let mut ch = w.chars();
-                        ch.next()
-                            .map(|f| f.to_ascii_uppercase().to_string() + ch.as_str())
-                            .unwrap_or_default()
-                    })
-                    .collect::<String>(),
+                "name": crate::check::pascal_case(c.name()),
                 "shortDescription": {"text": c.description()},
                 "fullDescription": {"text": c.description()},
                 "help": {"text": format!("{} Each result lists the requests the engine allowed and the statements that allowed them; its fix closes the first step.", c.description())},

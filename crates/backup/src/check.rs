@@ -40,6 +40,7 @@ pub use contract::{Code, Decider, DocRef, ResourceKind};
 pub use docs::{json as docs_json, DocError, Unreadable};
 pub use locate::{locate, Located};
 pub use objects::{Classifier, Group, GroupKey, Groups, KeyOf, Row};
+pub(crate) use render::pascal_case;
 pub use render::{artifact_uri, finding_id, html, sarif, Source, CODES_DOC};
 pub use role::RoleError;
 
@@ -67,7 +68,7 @@ impl Op {
         }
     }
 
-    fn done(self) -> &'static str {
+    pub(crate) fn done(self) -> &'static str {
         match self {
             Op::Backup => "backed up",
             Op::Restore => "restored",
@@ -113,6 +114,17 @@ pub enum Level {
     Blocking,
     Unknown,
     Warning,
+}
+
+impl Level {
+    /// The level as serialized.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Blocking => "blocking",
+            Level::Unknown => "unknown",
+            Level::Warning => "warning",
+        }
+    }
 }
 
 /// The verdict: `ok` only when every pair was decided ok.

@@ -24,21 +24,6 @@ pub struct Source<'a> {
 /// The page of the repository that documents every finding code (one section per code).
 pub const CODES_DOC: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/codes.md");
 
-fn op_name(op: Op) -> &'static str {
-    match op {
-        Op::Backup => "backup",
-        Op::Restore => "restore",
-    }
-}
-
-fn level_name(l: Level) -> &'static str {
-    match l {
-        Level::Blocking => "blocking",
-        Level::Unknown => "unknown",
-        Level::Warning => "warning",
-    }
-}
-
 /// A sentence: the text with a full stop unless it ends with punctuation already.
 fn sentence(s: &str) -> String {
     let t = s.trim();
@@ -105,7 +90,7 @@ fn message(f: &Finding) -> String {
     };
     let mut m = format!(
         "{} of `{}` ({}) {verb}. {}",
-        capitalized(op_name(f.operation)),
+        capitalized(f.operation.name()),
         f.resource,
         f.action,
         sentence(&f.reason)
@@ -120,6 +105,11 @@ fn message(f: &Finding) -> String {
         let _ = write!(m, " Fix: {}", sentence(&f.fix));
     }
     m
+}
+
+/// `kebab-case` as `PascalCase` (a SARIF rule's `name`, which must differ from its `id`).
+pub(crate) fn pascal_case(kebab: &str) -> String {
+    kebab.split('-').map(capitalized).collect()
 }
 
 fn capitalized(s: &str) -> String {
@@ -150,7 +140,7 @@ pub fn sarif(r: &Report, src: &Source<'_>) -> Value {
             let short = full.split(". ").next().unwrap_or(full).trim_end_matches('.');
             json!({
                 "id": c.as_str(),
-                "name": c.as_str().split('-').map(capitalized).collect::<String>(),
+                "name": pascal_case(c.as_str()),
                 "shortDescription": {"text": sentence(short)},
                 "fullDescription": {"text": full},
                 "help": {
@@ -192,8 +182,8 @@ pub fn sarif(r: &Report, src: &Source<'_>) -> Value {
                     },
                     "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]
                 }],
-                "partialFingerprints": {"vaultwardFinding/v1": format!("{}|{}|{}|{}", f.code, f.resource, op_name(f.operation), f.action)},
-                "properties": {"operation": op_name(f.operation), "action": f.action, "policy": f.policy, "statement": f.statement, "objects": f.impact.objects, "bytes": f.impact.bytes}
+                "partialFingerprints": {"vaultwardFinding/v1": format!("{}|{}|{}|{}", f.code, f.resource, f.operation.name(), f.action)},
+                "properties": {"operation": f.operation.name(), "action": f.action, "policy": f.policy, "statement": f.statement, "objects": f.impact.objects, "bytes": f.impact.bytes}
             })
         })
         .collect();
@@ -336,7 +326,7 @@ pub fn html(r: &Report, src: &Source<'_>) -> String {
         let _ = write!(
             page,
             "<li><strong>{op}</strong>: {n} resource{s}, {ok} ok, {b} blocked, {u} unknown",
-            op = op_name(op),
+            op = op.name(),
             n = t.resources,
             s = if t.resources == 1 { "" } else { "s" },
             ok = t.ok,
@@ -350,11 +340,7 @@ pub fn html(r: &Report, src: &Source<'_>) -> String {
                 t.objects_blocked,
                 if t.objects_blocked == 1 { "" } else { "s" },
                 human_bytes(t.bytes_blocked),
-                if op == Op::Backup {
-                    "backed up"
-                } else {
-                    "restored"
-                }
+                op.done()
             );
         }
         if t.objects_unknown > 0 || t.bytes_unknown > 0 {
@@ -437,14 +423,14 @@ pub fn html(r: &Report, src: &Source<'_>) -> String {
         page.push_str("<p>No findings: every resource × operation pair was decided ok.</p>\n");
     }
     for ((f, id), at) in r.findings.iter().zip(&ids).zip(&located) {
-        let level = level_name(f.level);
+        let level = f.level.name();
         let _ = write!(
             page,
             "<details id=\"{id}\" class=\"finding {level}\" data-level=\"{level}\" data-code=\"{code}\" data-resource=\"{res}\"><summary><span class=\"level\">{level}</span><code>{code}</code> {res_html} — {op} <code>{action}</code></summary><dl>",
             code = f.code,
             res = esc(&f.resource),
             res_html = esc(&f.resource),
-            op = op_name(f.operation),
+            op = f.operation.name(),
             action = esc(&f.action),
         );
         match (&f.policy, &f.statement) {
