@@ -145,6 +145,8 @@ struct Hit<'p> {
     ty: PolicyType,
     level: Option<usize>,
     policy: &'p NamedPolicy,
+    /// The statement, and its position in the policy.
+    statement: &'p Statement,
     index: usize,
     grant: Grant,
     /// Set when the engine could not decide whether the statement applies.
@@ -153,7 +155,7 @@ struct Hit<'p> {
 
 impl Hit<'_> {
     fn statement(&self) -> &Statement {
-        &self.policy.policy.statements[self.index]
+        self.statement
     }
 
     fn reason(&self, req: &Request, message: String) -> Reason {
@@ -571,6 +573,7 @@ fn scan<'p>(
             ty,
             level,
             policy: np,
+            statement: st,
             index,
             grant,
             unknown,

@@ -383,7 +383,9 @@ pub fn evaluate(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -
         (Some(SetOp::ForAnyValue), _) => request_values
             .iter()
             .any(|rv| one_value(op.kind, rv, values, ctx)),
-        (None, KeyState::Single) => one_value(op.kind, &request_values[0], values, ctx),
+        (None, KeyState::Single) => request_values
+            .first()
+            .is_some_and(|rv| one_value(op.kind, rv, values, ctx)),
         // A single-valued operator does not match a multivalued key.
         (None, KeyState::Multi(_)) => false,
     };

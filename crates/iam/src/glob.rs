@@ -33,7 +33,7 @@ impl Glob {
     pub fn from_string(mut pattern: String) -> Glob {
         match pattern.bytes().position(|b| b == b'*' || b == b'?') {
             None => Glob::Exact(pattern),
-            Some(i) if i + 1 == pattern.len() && pattern.ends_with('*') => {
+            Some(i) if pattern.get(i..) == Some("*") => {
                 pattern.truncate(i);
                 if pattern.is_empty() {
                     Glob::Any
@@ -88,10 +88,10 @@ impl Glob {
         match self {
             Glob::Any => true,
             Glob::Exact(s) => s.eq_ignore_ascii_case(text),
-            Glob::Prefix(p) => {
-                text.len() >= p.len()
-                    && text.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
-            }
+            Glob::Prefix(p) => text
+                .as_bytes()
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes())),
             Glob::General(tokens) => match_tokens(tokens, text, true),
         }
     }
@@ -146,6 +146,12 @@ impl Glob {
 }
 
 /// Runs the pattern as an automaton over `prefix`: the states left decide the class.
+#[expect(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "positions `i` run over `0..n` and the state sets hold `n + 1` entries, so `i`, \
+              `i + 1` and `elems[i..]` are always in bounds and `n + 1` is a vector's length plus one"
+)]
 fn general_on_prefix(tokens: &[Token], prefix: &str) -> PrefixClass {
     #[derive(Clone, Copy, PartialEq)]
     enum Elem {
@@ -223,55 +229,45 @@ pub fn push_wild_text(tokens: &mut Vec<Token>, text: &str) {
 /// Matches tokens against text with single-star backtracking (linear in
 /// practice, quadratic at worst; no recursion).
 fn match_tokens(tokens: &[Token], text: &str, fold: bool) -> bool {
-    let mut ti = 0; // token index
-    let mut pos = 0; // byte position in text
-    let mut star: Option<(usize, usize)> = None; // (token after star, text pos)
+    let (mut toks, mut rest) = (tokens, text);
+    // The tokens after the last star, and the text it has not swallowed.
+    let mut star: Option<(&[Token], &str)> = None;
     loop {
-        if ti < tokens.len() {
-            match &tokens[ti] {
-                Token::Star => {
-                    star = Some((ti + 1, pos));
-                    ti += 1;
-                    continue;
-                }
-                Token::Lit(s) => {
-                    let rest = &text.as_bytes()[pos..];
-                    let hit = rest.len() >= s.len()
-                        && if fold {
-                            rest[..s.len()].eq_ignore_ascii_case(s.as_bytes())
-                        } else {
-                            &rest[..s.len()] == s.as_bytes()
-                        };
-                    if hit && text.is_char_boundary(pos + s.len()) {
-                        pos += s.len();
-                        ti += 1;
-                        continue;
-                    }
-                }
-                Token::One => {
-                    if let Some(c) = text.get(pos..).and_then(|t| t.chars().next()) {
-                        pos += c.len_utf8();
-                        ti += 1;
-                        continue;
-                    }
-                }
+        let step = match toks.split_first() {
+            Some((Token::Star, after)) => {
+                star = Some((after, rest));
+                Some((after, rest))
             }
-        } else if pos == text.len() {
-            return true;
+            // `get` also refuses a literal that would end inside a character.
+            Some((Token::Lit(s), after)) => rest.get(..s.len()).and_then(|head| {
+                let hit = if fold {
+                    head.eq_ignore_ascii_case(s)
+                } else {
+                    head == s
+                };
+                hit.then(|| (after, rest.get(s.len()..).unwrap_or_default()))
+            }),
+            Some((Token::One, after)) => {
+                let mut chars = rest.chars();
+                chars.next().map(|_| (after, chars.as_str()))
+            }
+            None if rest.is_empty() => return true,
+            None => None,
+        };
+        if let Some((t, r)) = step {
+            (toks, rest) = (t, r);
+            continue;
         }
         // Mismatch: let the last star swallow one more character.
-        match star {
-            Some((next, from)) => match text.get(from..).and_then(|t| t.chars().next()) {
-                Some(c) => {
-                    let from = from + c.len_utf8();
-                    star = Some((next, from));
-                    ti = next;
-                    pos = from;
-                }
-                None => return false,
-            },
-            None => return false,
+        let Some((after, from)) = star else {
+            return false;
+        };
+        let mut chars = from.chars();
+        if chars.next().is_none() {
+            return false;
         }
+        star = Some((after, chars.as_str()));
+        (toks, rest) = (after, chars.as_str());
     }
 }
 

@@ -144,12 +144,23 @@ struct Parser<'a> {
 impl<'a> Parser<'a> {
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
-            self.pos += 1;
+            self.advance(1);
         }
     }
 
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
+    }
+
+    /// The bytes not read yet.
+    fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Moves on `n` bytes. The reader only moves over bytes it has seen, so the position
+    /// stays within the text and cannot overflow; saturating says so without a panic path.
+    fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n);
     }
 
     fn unexpected(&self, expected: &'static str) -> JsonError {
@@ -188,8 +199,8 @@ impl<'a> Parser<'a> {
     }
 
     fn literal(&mut self, word: &'static str, v: Value<'a>) -> Result<Value<'a>, JsonError> {
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
-            self.pos += word.len();
+        if self.rest().starts_with(word.as_bytes()) {
+            self.advance(word.len());
             Ok(v)
         } else {
             Err(self.unexpected("a JSON value"))
@@ -199,24 +210,24 @@ impl<'a> Parser<'a> {
     fn number(&mut self) -> Result<Value<'a>, JsonError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
-            self.pos += 1;
+            self.advance(1);
         }
         match self.peek() {
-            Some(b'0') => self.pos += 1,
+            Some(b'0') => self.advance(1),
             Some(b'1'..=b'9') => self.digits(),
             _ => return Err(self.unexpected("a digit")),
         }
         if self.peek() == Some(b'.') {
-            self.pos += 1;
+            self.advance(1);
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
                 return Err(self.unexpected("a digit"));
             }
             self.digits();
         }
         if let Some(b'e' | b'E') = self.peek() {
-            self.pos += 1;
+            self.advance(1);
             if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
+                self.advance(1);
             }
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
                 return Err(self.unexpected("a digit"));
@@ -236,29 +247,30 @@ impl<'a> Parser<'a> {
 
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.peek() {
-            self.pos += 1;
+            self.advance(1);
         }
     }
 
     fn string(&mut self) -> Result<&'a str, JsonError> {
         let open = self.pos;
-        self.pos += 1;
+        self.advance(1);
         let start = self.pos;
         // Fast path: no escapes, borrow the slice.
-        let stop = self.bytes[start..]
+        let stop = self
+            .rest()
             .iter()
             .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
         match stop {
             None => return Err(JsonError::UnterminatedString { offset: open }),
             Some(n) => {
-                self.pos = start + n;
-                match self.bytes[self.pos] {
-                    b'"' => {
+                self.advance(n);
+                match self.peek() {
+                    Some(b'"') => {
                         let s = self.slice(start, self.pos)?;
-                        self.pos += 1;
+                        self.advance(1);
                         return Ok(s);
                     }
-                    b'\\' => {}
+                    Some(b'\\') => {}
                     _ => return Err(JsonError::ControlCharacter { offset: self.pos }),
                 }
             }
@@ -268,15 +280,15 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 None => return Err(JsonError::UnterminatedString { offset: open }),
                 Some(b'"') => {
-                    self.pos += 1;
+                    self.advance(1);
                     return Ok(self.arena.alloc_str(&out));
                 }
                 Some(b'\\') => {
-                    self.pos += 1;
+                    self.advance(1);
                     let esc = self
                         .peek()
                         .ok_or(JsonError::UnterminatedString { offset: open })?;
-                    self.pos += 1;
+                    self.advance(1);
                     match esc {
                         b'"' => out.push('"'),
                         b'\\' => out.push('\\'),
@@ -289,7 +301,7 @@ impl<'a> Parser<'a> {
                         b'u' => out.push(self.unicode_escape()?),
                         _ => {
                             return Err(JsonError::BadEscape {
-                                offset: self.pos - 2,
+                                offset: self.pos.saturating_sub(2),
                             })
                         }
                     }
@@ -303,7 +315,7 @@ impl<'a> Parser<'a> {
                         if c == b'"' || c == b'\\' || c < 0x20 {
                             break;
                         }
-                        self.pos += 1;
+                        self.advance(1);
                     }
                     out.push_str(self.slice(run, self.pos)?);
                 }
@@ -311,59 +323,62 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, JsonError> {
+    fn hex4(&mut self) -> Result<u16, JsonError> {
         let at = self.pos;
         let digits = self
             .src
-            .get(self.pos..self.pos + 4)
+            .get(at..at.saturating_add(4))
             .ok_or(JsonError::BadEscape { offset: at })?;
         // Four hex digits exactly: `from_str_radix` alone would take a sign (`\u+Ace`,
         // found by the fuzzer).
         if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(JsonError::BadEscape { offset: at });
         }
-        let v = u32::from_str_radix(digits, 16).map_err(|_| JsonError::BadEscape { offset: at })?;
-        self.pos += 4;
+        let v = u16::from_str_radix(digits, 16).map_err(|_| JsonError::BadEscape { offset: at })?;
+        self.advance(4);
         Ok(v)
     }
 
     fn unicode_escape(&mut self) -> Result<char, JsonError> {
-        let at = self.pos - 2;
+        let at = self.pos.saturating_sub(2);
         let hi = self.hex4()?;
-        let code = if (0xD800..0xDC00).contains(&hi) {
-            if !self.bytes[self.pos..].starts_with(b"\\u") {
+        let lo = if (0xD800..0xDC00).contains(&hi) {
+            if !self.rest().starts_with(b"\\u") {
                 return Err(JsonError::BadEscape { offset: at });
             }
-            self.pos += 2;
-            let lo = self.hex4()?;
-            if !(0xDC00..0xE000).contains(&lo) {
-                return Err(JsonError::BadEscape { offset: at });
-            }
-            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+            self.advance(2);
+            Some(self.hex4()?)
         } else {
-            hi
+            None
         };
-        char::from_u32(code).ok_or(JsonError::BadEscape { offset: at })
+        // A high surrogate needs a low one after it; a lone low surrogate is refused.
+        let mut units = char::decode_utf16(std::iter::once(hi).chain(lo));
+        match (units.next(), units.next()) {
+            (Some(Ok(c)), None) => Ok(c),
+            _ => Err(JsonError::BadEscape { offset: at }),
+        }
     }
 
     fn array(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
-        self.pos += 1;
+        self.advance(1);
         self.skip_ws();
         if self.peek() == Some(b']') {
-            self.pos += 1;
+            self.advance(1);
             return Ok(Value::Array(&[]));
         }
         let base = self.items.len();
         loop {
             self.skip_ws();
-            let v = self.value(depth + 1)?;
+            let v = self.value(depth.saturating_add(1))?;
             self.items.push(v);
             self.skip_ws();
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => self.advance(1),
                 Some(b']') => {
-                    self.pos += 1;
-                    let items = self.arena.alloc_slice_copy(&self.items[base..]);
+                    self.advance(1);
+                    let items = self
+                        .arena
+                        .alloc_slice_copy(self.items.get(base..).unwrap_or_default());
                     self.items.truncate(base);
                     return Ok(Value::Array(items));
                 }
@@ -373,10 +388,10 @@ impl<'a> Parser<'a> {
     }
 
     fn object(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
-        self.pos += 1;
+        self.advance(1);
         self.skip_ws();
         if self.peek() == Some(b'}') {
-            self.pos += 1;
+            self.advance(1);
             return Ok(Value::Object(&[]));
         }
         let base = self.members.len();
@@ -392,9 +407,9 @@ impl<'a> Parser<'a> {
             if self.peek() != Some(b':') {
                 return Err(self.unexpected("`:`"));
             }
-            self.pos += 1;
+            self.advance(1);
             self.skip_ws();
-            let value = self.value(depth + 1)?;
+            let value = self.value(depth.saturating_add(1))?;
             self.members.push(Member {
                 key,
                 key_span,
@@ -402,10 +417,12 @@ impl<'a> Parser<'a> {
             });
             self.skip_ws();
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => self.advance(1),
                 Some(b'}') => {
-                    self.pos += 1;
-                    let members = self.arena.alloc_slice_copy(&self.members[base..]);
+                    self.advance(1);
+                    let members = self
+                        .arena
+                        .alloc_slice_copy(self.members.get(base..).unwrap_or_default());
                     self.members.truncate(base);
                     return Ok(Value::Object(members));
                 }
@@ -478,9 +495,16 @@ impl<'s> Locator<'s> {
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = src.get(..offset).unwrap_or(src);
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before.get(line_start..).map_or(0, |t| t.chars().count()) + 1;
+    let line = before
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        .saturating_add(1);
+    let line_start = before.rfind('\n').map_or(0, |i| i.saturating_add(1));
+    let col = before
+        .get(line_start..)
+        .map_or(0, |t| t.chars().count())
+        .saturating_add(1);
     (line, col)
 }
 

@@ -181,29 +181,31 @@ fn split_parts(raw: &str) -> Result<Vec<Part>, VariableSyntaxError> {
     let mut parts = Vec::new();
     let mut text = String::new();
     let mut rest = raw;
-    let mut offset = 0;
+    let mut offset = 0usize;
     while let Some(i) = rest.find("${") {
         // `find` and `find_close` return positions of ASCII characters (`$`, `}`), so every
         // slice below is on character boundaries; `get` keeps that a checked fact.
         text.push_str(rest.get(..i).unwrap_or_default());
-        let body_start = i + 2;
+        let body_start = i.saturating_add(2);
         let Some(close) = rest.get(body_start..).and_then(find_close) else {
             return Err(VariableSyntaxError {
-                offset: offset + i,
+                offset: offset.saturating_add(i),
                 message: "policy variable `${` is not closed with `}`".into(),
             });
         };
-        let body = rest.get(body_start..body_start + close).unwrap_or_default();
+        let body = rest
+            .get(body_start..body_start.saturating_add(close))
+            .unwrap_or_default();
         let part = parse_body(body).map_err(|message| VariableSyntaxError {
-            offset: offset + i,
+            offset: offset.saturating_add(i),
             message,
         })?;
         if !text.is_empty() {
             parts.push(Part::Text(std::mem::take(&mut text)));
         }
         parts.push(part);
-        let consumed = body_start + close + 1;
-        offset += consumed;
+        let consumed = body_start.saturating_add(close).saturating_add(1);
+        offset = offset.saturating_add(consumed);
         rest = rest.get(consumed..).unwrap_or_default();
     }
     text.push_str(rest);
@@ -213,19 +215,18 @@ fn split_parts(raw: &str) -> Result<Vec<Part>, VariableSyntaxError> {
     Ok(parts)
 }
 
-/// Finds the `}` that closes a variable, skipping over a quoted default.
+/// Finds the `}` that closes a variable, skipping over a quoted default (where `''` is
+/// a quote).
 fn find_close(s: &str) -> Option<usize> {
     let mut in_quote = false;
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\'' if in_quote && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+    let mut bytes = s.bytes().enumerate().peekable();
+    while let Some((i, b)) = bytes.next() {
+        match b {
+            b'\'' if in_quote && bytes.next_if(|&(_, n)| n == b'\'').is_some() => {}
             b'\'' => in_quote = !in_quote,
             b'}' if !in_quote => return Some(i),
             _ => {}
         }
-        i += 1;
     }
     None
 }

@@ -473,3 +473,123 @@ fn policies_over_aws_size_limits_are_refused() {
     assert!(too_large(&small, PolicyKind::Scp));
     assert!(!too_large(&small, PolicyKind::Vault));
 }
+
+// The rewrites that keep `crates/iam` free of indexing and overflowing arithmetic
+// (issue 13), each against an oracle written the plain way.
+
+/// Levenshtein distance by its recursive definition (exponential; short words only).
+fn distance_oracle(a: &[char], b: &[char]) -> usize {
+    match (a.split_first(), b.split_first()) {
+        (None, _) => b.len(),
+        (_, None) => a.len(),
+        (Some((x, ra)), Some((y, rb))) => {
+            let substitute = distance_oracle(ra, rb) + usize::from(x != y);
+            substitute
+                .min(distance_oracle(ra, b) + 1)
+                .min(distance_oracle(a, rb) + 1)
+        }
+    }
+}
+
+/// Days from 1970-01-01 counted one year and one month at a time.
+fn days_oracle(year: i64, month: i64, day: i64) -> i64 {
+    let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let year_days = |y: i64| if leap(y) { 366 } else { 365 };
+    let month_days = |y: i64, m: i64| match m {
+        2 if leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let mut days: i64 = if year >= 1970 {
+        (1970..year).map(year_days).sum()
+    } else {
+        -(year..1970).map(year_days).sum::<i64>()
+    };
+    days += (1..month).map(|m| month_days(year, m)).sum::<i64>();
+    days + day - 1
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn edit_distance_agrees_with_its_definition(a in "[abc\u{e9}]{0,6}", b in "[abc\u{e9}]{0,6}") {
+        let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        prop_assert_eq!(vaultward_iam::edit_distance(&a, &b), distance_oracle(&ca, &cb));
+    }
+
+    /// Any text, with any of its bytes written as `%XX` and its spaces as `+`, decodes back.
+    #[test]
+    fn percent_decoding_inverts_encoding(s in "\\PC{0,12}", mask in any::<u64>()) {
+        let mut encoded = String::new();
+        for (i, b) in s.bytes().enumerate() {
+            if b == b' ' {
+                encoded.push('+');
+            } else if mask >> (i % 64) & 1 == 1 || b == b'%' || b == b'+' {
+                encoded.push_str(&format!("%{b:02X}"));
+            } else {
+                encoded.push(char::from(b));
+                if !b.is_ascii() {
+                    // A raw non-ASCII byte cannot stand alone in a `String`: encode it.
+                    encoded.pop();
+                    encoded.push_str(&format!("%{b:02x}"));
+                }
+            }
+        }
+        prop_assert_eq!(vaultward_iam::policy::percent_decode(&encoded), Some(s));
+    }
+
+    /// `\uXXXX` escapes, surrogate pairs and lone surrogates included, read as serde_json
+    /// reads them (it refuses a lone surrogate; so must we).
+    #[test]
+    fn unicode_escapes_agree_with_serde_json(units in prop::collection::vec(
+        prop_oneof![any::<u16>(), 0xD800u16..0xE000], 0..6)) {
+        let text: String = std::iter::once("\"".to_string())
+            .chain(units.iter().map(|u| format!("\\u{u:04x}")))
+            .chain(std::iter::once("\"".to_string()))
+            .collect();
+        let arena = vaultward_iam::json::Arena::with_capacity(64);
+        let ours = vaultward_iam::json::parse(&text, &arena).ok().map(|j| to_serde(&j));
+        prop_assert_eq!(ours, serde_json::from_str::<Value>(&text).ok(), "{}", text);
+    }
+
+    /// Dates in every shape the `Date*` operators take ("Date condition operators",
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Date)
+    /// against days counted one by one; a day past the month's end is refused, and digits
+    /// alone are epoch seconds.
+    #[test]
+    fn dates_agree_with_counting_days(
+        year in 0i64..=9999, month in 1i64..=12, day in 1i64..=31,
+        hour in 0i64..=23, minute in 0i64..=59, second in 0i64..=60,
+        frac in "[0-9]{1,6}", zone in 0usize..4, oh in 0i64..=23, om in 0i64..=59, shape in 0usize..5,
+    ) {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let last = match month { 2 if leap => 29, 2 => 28, 4 | 6 | 9 | 11 => 30, _ => 31 };
+        let zone_text = match zone {
+            0 => String::new(),
+            1 => "Z".to_string(),
+            2 => format!("+{oh:02}:{om:02}"),
+            _ => format!("-{oh:02}{om:02}"),
+        };
+        let offset = match zone { 2 => oh * 3600 + om * 60, 3 => -(oh * 3600 + om * 60), _ => 0 };
+        let ms: i64 = format!("{frac:0<3}")[..3].parse().unwrap();
+        let (text, secs, millis) = match shape {
+            0 => (format!("{year:04}"), 0, 0),
+            1 => (format!("{year:04}-{month:02}"), 0, 0),
+            2 => (format!("{year:04}-{month:02}-{day:02}"), 0, 0),
+            3 => (format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}{zone_text}"),
+                  hour * 3600 + minute * 60 - offset, 0),
+            _ => (format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{frac}{zone_text}"),
+                  hour * 3600 + minute * 60 + second - offset, ms),
+        };
+        let (m, d) = match shape { 0 => (1, 1), 1 => (month, 1), _ => (month, day) };
+        let expected = if shape == 0 {
+            // Digits alone are epoch seconds, not a year.
+            Some(year * 1000)
+        } else {
+            (d <= last || shape < 2).then(|| (days_oracle(year, m, d) * 86_400 + secs) * 1000 + millis)
+        };
+        prop_assert_eq!(vaultward_iam::condition::parse_date(&text), expected, "{}", text);
+    }
+}

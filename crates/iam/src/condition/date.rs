@@ -9,84 +9,148 @@ pub fn parse_date(s: &str) -> Option<i64> {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse::<i64>().ok()?.checked_mul(1000);
     }
-    let b = s.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
+    let mut r = Reader(s.as_bytes());
+    let year = r.digits(4)?;
+    let (month, day) = if r.eat(b'-') {
+        let month = r.digits(2)?;
+        if r.eat(b'-') {
+            (month, r.digits(2)?)
+        } else if r.is_done() {
+            (month, 1)
         } else {
-            None
+            return None;
         }
-    };
-    let year = num(0, 4)?;
-    let (month, day, mut i) = match (b.get(4), b.get(7)) {
-        (Some(b'-'), Some(b'-')) => (num(5, 2)?, num(8, 2)?, 10),
-        (Some(b'-'), _) if b.len() == 7 => (num(5, 2)?, 1, 7),
-        _ if b.len() == 4 => (1, 1, 4),
-        _ => return None,
+    } else if r.is_done() {
+        (1, 1)
+    } else {
+        return None;
     };
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
     }
-    let mut secs = 0i64;
-    let mut millis = 0i64;
-    let mut offset = 0i64;
-    if i < b.len() {
-        if b[i] != b'T' && b[i] != b't' {
+    let mut t = Time::default();
+    if !r.is_done() {
+        if !(r.eat(b'T') || r.eat(b't')) {
             return None;
         }
-        let hour = num(i + 1, 2)?;
-        if b.get(i + 3) != Some(&b':') {
+        t.hour = r.digits(2)?;
+        if !r.eat(b':') {
             return None;
         }
-        let minute = num(i + 4, 2)?;
-        i += 6;
-        let mut second = 0;
-        if b.get(i) == Some(&b':') {
-            second = num(i + 1, 2)?;
-            i += 3;
-            if b.get(i) == Some(&b'.') {
-                let start = i + 1;
-                let mut end = start;
-                while end < b.len() && b[end].is_ascii_digit() {
-                    end += 1;
-                }
-                if end == start {
+        t.minute = r.digits(2)?;
+        if r.eat(b':') {
+            t.second = r.digits(2)?;
+            if r.eat(b'.') {
+                // Milliseconds: the first three digits of the fraction, the rest ignored.
+                let frac = r.take_digits();
+                if frac.is_empty() {
                     return None;
                 }
-                let frac = s.get(start..end.min(start + 3))?;
-                millis = frac.parse::<i64>().ok()? * 10i64.pow(3 - frac.len() as u32);
-                i = end;
+                let mut ms = *b"000";
+                for (m, d) in ms.iter_mut().zip(frac) {
+                    *m = *d;
+                }
+                t.millis = std::str::from_utf8(&ms).ok()?.parse().ok()?;
             }
         }
-        if hour > 23 || minute > 59 || second > 60 {
+        if t.hour > 23 || t.minute > 59 || t.second > 60 {
             return None;
         }
-        secs = hour * 3600 + minute * 60 + second;
-        match b.get(i) {
-            Some(b'Z' | b'z') if i + 1 == b.len() => {}
-            Some(sign @ (b'+' | b'-')) => {
-                let oh = num(i + 1, 2)?;
-                let om = match b.get(i + 3) {
-                    Some(b':') => num(i + 4, 2)?,
-                    _ => num(i + 3, 2)?,
-                };
-                let consumed = if b.get(i + 3) == Some(&b':') { 6 } else { 5 };
-                if i + consumed != b.len() || oh > 23 || om > 59 {
-                    return None;
-                }
-                offset = (oh * 3600 + om * 60) * if *sign == b'+' { 1 } else { -1 };
+        if r.eat(b'Z') || r.eat(b'z') {
+            if !r.is_done() {
+                return None;
             }
-            None => {}
-            _ => return None,
+        } else if let Some(east) = r.sign() {
+            let oh = r.digits(2)?;
+            r.eat(b':');
+            let om = r.digits(2)?;
+            if !r.is_done() || oh > 23 || om > 59 {
+                return None;
+            }
+            t.offset = (east, oh, om);
+        } else if !r.is_done() {
+            return None;
         }
     }
+    Some(epoch_millis(year, month, day, &t))
+}
+
+/// The unread rest of a date's text.
+struct Reader<'s>(&'s [u8]);
+
+impl Reader<'_> {
+    fn is_done(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Consumes `b` when it comes next.
+    fn eat(&mut self, b: u8) -> bool {
+        match self.0.split_first() {
+            Some((&first, rest)) if first == b => {
+                self.0 = rest;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `Some(true)` for `+`, `Some(false)` for `-`, consumed; `None` otherwise.
+    fn sign(&mut self) -> Option<bool> {
+        if self.eat(b'+') {
+            Some(true)
+        } else if self.eat(b'-') {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Exactly `n` (at most 4) decimal digits as a number.
+    fn digits(&mut self, n: usize) -> Option<i64> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        if n > 4 || !head.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        self.0 = rest;
+        std::str::from_utf8(head).ok()?.parse().ok()
+    }
+
+    /// The run of decimal digits that comes next, consumed.
+    fn take_digits(&mut self) -> &[u8] {
+        let n = self.0.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        head
+    }
+}
+
+/// A time of day and its offset from UTC, as written.
+#[derive(Default)]
+struct Time {
+    hour: i64,
+    minute: i64,
+    second: i64,
+    millis: i64,
+    /// East of UTC (`+`), hours, minutes.
+    offset: (bool, i64, i64),
+}
+
+/// Milliseconds since the epoch of a checked date and time.
+#[expect(
+    clippy::arithmetic_side_effects,
+    reason = "the reader takes at most four digits per field (year <= 9999, the others \
+              range-checked), so every product and sum stays below 10^15, far inside i64"
+)]
+fn epoch_millis(year: i64, month: i64, day: i64, t: &Time) -> i64 {
     let days = days_from_civil(year, month, day);
-    Some((days * 86_400 + secs - offset) * 1000 + millis)
+    let (east, oh, om) = t.offset;
+    let offset = (oh * 3600 + om * 60) * if east { 1 } else { -1 };
+    let secs = t.hour * 3600 + t.minute * 60 + t.second - offset;
+    (days * 86_400 + secs) * 1000 + t.millis
 }
 
 fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    y.rem_euclid(4) == 0 && y.rem_euclid(100) != 0 || y.rem_euclid(400) == 0
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -99,6 +163,11 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
+#[expect(
+    clippy::arithmetic_side_effects,
+    reason = "called only by `epoch_millis` with a four-digit year and a checked month and \
+              day, so every intermediate is below 10^7"
+)]
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -177,28 +177,20 @@ fn parse_embedded(text: &str, span: Span, src: &str, kind: PolicyKind) -> Parsed
 
 /// Decodes `%XX` escapes and `+` (as IAM's URL-encoded policy documents use them).
 pub fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        out.push(match b {
             b'%' => {
-                let hex = s.get(i + 1..i + 3)?;
-                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let hex = [bytes.next()?, bytes.next()?];
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
                     return None;
                 }
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
+                u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?
             }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
+            b'+' => b' ',
+            c => c,
+        });
     }
     String::from_utf8(out).ok()
 }
@@ -228,7 +220,7 @@ impl<'j> Fields<'j> {
     }
 
     fn get(&self, name: &str) -> Option<&'j Json<'j>> {
-        Self::slot(name).and_then(|i| self.slots[i])
+        Self::slot(name).and_then(|i| self.slots.get(i).copied().flatten())
     }
 }
 
@@ -311,8 +303,8 @@ impl<'s, 'j> Reader<'s, 'j> {
         f.column = Some(column);
         f.help = help;
         self.findings.push(f);
-        let last = self.findings.len().saturating_sub(1);
-        &mut self.findings[last]
+        // Just pushed, so `last_mut` is `Some`; the sink keeps this free of a panic path.
+        self.findings.last_mut().unwrap_or(&mut self.scratch)
     }
 
     /// Like `report`, for closures that must return `()`.
@@ -520,9 +512,9 @@ impl<'s, 'j> Reader<'s, 'j> {
             ..Fields::default()
         };
         for m in members {
-            match Fields::slot(m.key) {
-                Some(i) if fields.slots[i].is_some() => self.duplicate_key(m, "statement"),
-                Some(i) => fields.slots[i] = Some(&m.value),
+            match Fields::slot(m.key).and_then(|i| fields.slots.get_mut(i)) {
+                Some(Some(_)) => self.duplicate_key(m, "statement"),
+                Some(slot) => *slot = Some(&m.value),
                 None => self.unknown_key(m, &STATEMENT_KEYS, "statement"),
             }
         }
