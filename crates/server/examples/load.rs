@@ -82,10 +82,8 @@ fn main() {
     let total: usize = args.get(2).map_or(200_000, |a| a.parse().unwrap());
     let seconds: u64 = args.get(3).map_or(30, |a| a.parse().unwrap());
     let mix = args.get(4).cloned().unwrap_or_else(|| "mixed".into());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The runtime `vaultward serve` runs on.
+    let rt = vaultward_server::runtime().unwrap();
     rt.block_on(run(clients, total, seconds, &mix));
 }
 

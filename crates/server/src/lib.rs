@@ -71,6 +71,20 @@ impl Default for Limits {
     }
 }
 
+/// Threads that run store calls. The store has one writer and `store::READERS` readers, so
+/// more threads would only wait on their locks; a bounded pool queues calls in order
+/// instead of starting a thread per waiting request (tokio's default allows 512).
+pub const STORE_THREADS: usize = store::READERS + 2;
+
+/// The runtime the service runs on: tokio's multi-threaded runtime with the store's
+/// blocking pool bounded to [`STORE_THREADS`].
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(STORE_THREADS)
+        .build()
+}
+
 /// A service over the SQLite store in `data_dir`, logging to standard error.
 pub fn open(config: Config, data_dir: &Path) -> Result<Arc<Service>, store::StoreError> {
     let store = Arc::new(SqliteStore::open(data_dir)?);

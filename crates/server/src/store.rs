@@ -117,7 +117,7 @@ pub trait Store: Send + Sync {
 }
 
 /// Reader connections beside the writer.
-const READERS: usize = 4;
+pub const READERS: usize = 4;
 
 pub struct SqliteStore {
     /// The one writer: every write is one transaction on it.

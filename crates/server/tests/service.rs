@@ -806,3 +806,33 @@ fn a_filtered_listing_reads_a_bounded_number_of_records_per_call() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["ResourceArn"], json!(target));
 }
+
+/// The service's runtime runs at most `STORE_THREADS` store calls at once and queues the
+/// rest, however many requests wait (tokio's default would start up to 512 threads).
+#[test]
+fn store_calls_run_on_a_bounded_pool() {
+    let rt = vaultward_server::runtime().unwrap();
+    let running = Arc::new(AtomicU64::new(0));
+    let most = Arc::new(AtomicU64::new(0));
+    rt.block_on(async {
+        let calls: Vec<_> = (0..64)
+            .map(|_| {
+                let (running, most) = (running.clone(), most.clone());
+                tokio::task::spawn_blocking(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for c in calls {
+            c.await.unwrap();
+        }
+    });
+    let most = most.load(Ordering::SeqCst);
+    assert!(
+        most >= 2 && most <= vaultward_server::STORE_THREADS as u64,
+        "{most} store calls ran at once"
+    );
+}

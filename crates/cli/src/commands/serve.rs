@@ -58,9 +58,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = vaultward_server::runtime()?;
     rt.block_on(async move {
         let listener = vaultward_server::bind(a.listen)
             .await
