@@ -28,6 +28,7 @@ import boto3
 import botocore.exceptions
 
 ACCT, OTHER, REGION = "111122223333", "444455556666", "us-east-1"
+ORG = "o-exampleorg1"
 ADMIN_ROLE = f"arn:aws:iam::{ACCT}:role/BackupAdmin"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["backup:*", "iam:PassRole"], "Resource": "*"}]}
@@ -43,7 +44,7 @@ COPY_SOURCE = f"arn:aws:elasticfilesystem:{REGION}:{ACCT}:file-system/fs-0123"
 
 def config(copy_source_tags):
     return {"region": REGION, "accounts": [
-        {"id": ACCT,
+        {"id": ACCT, "organization": {"id": ORG, "path": f"{ORG}/r-ab12/ou-ab12-11111111/"},
          "users": [{"name": "operator", "access_key_id": KEYS["operator"][0],
                     "secret_access_key": KEYS["operator"][1], "policies": [ALLOW_ALL]}],
          "roles": [{"name": "BackupAdmin", "access_key_id": KEYS["admin"][0],
@@ -501,13 +502,19 @@ def attacks(server):
     status, err, _ = raw(server, "GET", "/backup-vaults/", [(k, v) for k, v in h.items() if k != "X-Extra"])
     assert status == 403, (status, err)
 
-    # 8. Vault-policy Denies on the request's source address and the vault's tags apply.
+    # 8. Vault-policy Denies on every condition key the service fills apply (address, tags,
+    # region, time, transport, user id, organization).
     ok(server, "operator", "create-backup-vault", "--backup-vault-name", "guarded",
        "--backup-vault-tags", "env=locked")
     for condition in [{"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}},
                       {"StringEquals": {"aws:ResourceTag/env": "locked"}},
                       {"StringEquals": {"aws:RequestedRegion": REGION}},
-                      {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}]:
+                      {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+                      {"NumericGreaterThan": {"aws:EpochTime": "1577836800"}},
+                      {"Bool": {"aws:SecureTransport": "false"}},
+                      {"StringLike": {"aws:userid": "AIDA*"}},
+                      {"StringEquals": {"aws:PrincipalOrgID": ORG}},
+                      {"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": f"{ORG}/r-ab12/*"}}]:
         guard = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
                                                         "Action": "backup:DescribeBackupVault",
                                                         "Resource": "*", "Condition": condition}]}

@@ -36,6 +36,20 @@ struct AccountFile {
     /// Source resources' tags, which backups copy (`{"arn": ..., "tags": {...}}`).
     #[serde(default)]
     resources: Vec<ResourceFile>,
+    /// The AWS Organizations organization the account belongs to, if any.
+    #[serde(default)]
+    organization: Option<OrganizationFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganizationFile {
+    /// `o-` and 10 to 32 lowercase letters or digits.
+    id: String,
+    /// The path of the account's parent: `o-…/r-…/` and the OUs down to it, each ending in
+    /// `/` (`aws:PrincipalOrgPaths`).
+    #[serde(default)]
+    path: Option<String>,
 }
 
 fn yes() -> bool {
@@ -162,6 +176,75 @@ pub struct Role {
 #[derive(Debug, Clone)]
 pub struct Account {
     pub advanced_dynamodb_backup: bool,
+    pub organization: Option<Organization>,
+}
+
+/// An account's place in AWS Organizations: fills `aws:PrincipalOrgID` and
+/// `aws:PrincipalOrgPaths` for its callers, `aws:ResourceOrgID` and `aws:ResourceOrgPaths`
+/// for its vaults and recovery points.
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: String,
+    pub path: Option<String>,
+}
+
+/// Whether `s` is `min..=max` lowercase ASCII letters or digits.
+fn lower_alnum(s: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Whether `s` is `prefix` then `min..=max` lowercase ASCII letters or digits.
+fn org_id_shape(s: &str, prefix: &str, min: usize, max: usize) -> bool {
+    s.strip_prefix(prefix)
+        .is_some_and(|rest| lower_alnum(rest, min, max))
+}
+
+/// The organization as configured, or what is wrong with it. ID shapes from the AWS
+/// Organizations API reference (`Organization`, `Root`, `OrganizationalUnit`):
+/// `o-[a-z0-9]{10,32}`, `r-[0-9a-z]{4,32}`, `ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}`.
+fn organization(f: &OrganizationFile) -> Result<Organization, (&'static str, String)> {
+    if !org_id_shape(&f.id, "o-", 10, 32) {
+        return Err((
+            "id",
+            format!(
+                "`{}` is not an organization id (`o-` and 10 to 32 lowercase letters or digits)",
+                f.id
+            ),
+        ));
+    }
+    if let Some(path) = &f.path {
+        let bad = |why: &str| {
+            Err((
+                "path",
+                format!("`{path}` is not an organization path: {why} (for example `{}/r-ab12/ou-ab12-11111111/`)", f.id),
+            ))
+        };
+        let Some(inner) = path.strip_suffix('/') else {
+            return bad("it ends with `/`");
+        };
+        let mut parts = inner.split('/');
+        if parts.next() != Some(f.id.as_str()) {
+            return bad("it starts with the organization's id");
+        }
+        if !parts.next().is_some_and(|r| org_id_shape(r, "r-", 4, 32)) {
+            return bad("the organization's root (`r-…`) comes second");
+        }
+        for ou in parts {
+            let ok = ou
+                .strip_prefix("ou-")
+                .and_then(|x| x.split_once('-'))
+                .is_some_and(|(root, unit)| lower_alnum(root, 4, 32) && lower_alnum(unit, 8, 32));
+            if !ok {
+                return bad(&format!("`{ou}` is not an organizational unit id"));
+            }
+        }
+    }
+    Ok(Organization {
+        id: f.id.clone(),
+        path: f.path.clone(),
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -219,10 +302,17 @@ impl Config {
                     format!("`{}` is not a 12-digit account id", a.id),
                 ));
             }
+            let organization = match &a.organization {
+                Some(o) => Some(organization(o).map_err(|(field, message)| {
+                    err(format!("$.accounts[{ai}].organization.{field}"), message)
+                })?),
+                None => None,
+            };
             accounts.insert(
                 a.id.clone(),
                 Account {
                     advanced_dynamodb_backup: a.advanced_dynamodb_backup,
+                    organization,
                 },
             );
             for (kind, list) in [("users", &a.users), ("roles", &a.roles)] {

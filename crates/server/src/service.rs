@@ -315,6 +315,27 @@ impl Service {
         for (k, v) in who.tags.iter() {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), one(v.clone()));
         }
+        // Organizations keys, present only for accounts configured in an organization.
+        let org = |account: &str| {
+            self.config
+                .accounts
+                .get(account)
+                .and_then(|a| a.organization.as_ref())
+        };
+        for (side, account) in [
+            ("Principal", who.account.as_str()),
+            ("Resource", resource_account),
+        ] {
+            if let Some(o) = org(account) {
+                ctx.insert(&format!("aws:{side}OrgID"), one(o.id.clone()));
+                if let Some(path) = &o.path {
+                    ctx.insert(
+                        &format!("aws:{side}OrgPaths"),
+                        ContextValue::Multi(vec![path.clone()]),
+                    );
+                }
+            }
+        }
         if let Some(x) = &who.source_identity {
             ctx.insert("aws:SourceIdentity", one(x.clone()));
         }

@@ -836,3 +836,128 @@ fn store_calls_run_on_a_bounded_pool() {
         "{most} store calls ran at once"
     );
 }
+
+/// `aws:PrincipalOrgID`/`aws:PrincipalOrgPaths` and `aws:ResourceOrgID`/`aws:ResourceOrgPaths`
+/// are filled for accounts configured in an organization and absent otherwise ("AWS global
+/// condition context keys",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+/// the copy into another account's vault that AWS Backup's access-control page describes,
+/// allowed to the organization only.
+#[test]
+fn organization_keys_fill_the_context_for_configured_accounts() {
+    const ORG: &str = "o-exampleorg1";
+    let allow = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["backup:*", "iam:PassRole"], "Resource": "*"}]});
+    let account = |id: &str, key: &str, org: Option<Value>| {
+        let mut a = json!({"id": id, "users": [{"name": "u", "access_key_id": key, "secret_access_key": "s", "policies": [allow]}]});
+        if let Some(o) = org {
+            a["organization"] = o;
+        }
+        a
+    };
+    let text = json!({"accounts": [
+        account(ACCT, "AKA", Some(json!({"id": ORG, "path": format!("{ORG}/r-ab12/ou-ab12-11111111/")}))),
+        account("444455556666", "AKB", Some(json!({"id": ORG}))),
+        account("777788889999", "AKC", None),
+    ]});
+    let config = Config::from_json("org.json", &text.to_string()).unwrap();
+    let dir = temp_dir("org");
+    let service = Service::new(
+        config,
+        Arc::new(SqliteStore::open(&dir.0).unwrap()),
+        Arc::new(TestClock(AtomicU64::new(1_800_000_000))),
+        Arc::new(|_| {}),
+    );
+    let who = |key: &str| service.config.identities[key].clone();
+    let call = |key: &str, route: Route, body: Value| {
+        service.handle(&who(key), &route, &HashMap::new(), &body)
+    };
+    call("AKA", Route::CreateBackupVault("shared".into()), json!({})).unwrap();
+    let copy_from_org = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": "backup:CopyIntoBackupVault", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}}}]});
+    call(
+        "AKA",
+        Route::PutBackupVaultAccessPolicy("shared".into()),
+        json!({"Policy": copy_from_org.to_string()}),
+    )
+    .unwrap();
+    let dest = format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:shared");
+    let copy = |key: &str, account: &str| {
+        call(key, Route::CreateBackupVault("src".into()), json!({})).unwrap();
+        let job = call(
+            key,
+            Route::StartBackupJob,
+            json!({"BackupVaultName": "src", "ResourceArn": format!("arn:aws:ec2:us-east-1:{account}:volume/vol-1"),
+                   "IamRoleArn": format!("arn:aws:iam::{account}:role/r")}),
+        )
+        .unwrap();
+        call(
+            key,
+            Route::StartCopyJob,
+            json!({"RecoveryPointArn": job["RecoveryPointArn"], "SourceBackupVaultName": "src",
+                   "DestinationBackupVaultArn": dest, "IamRoleArn": format!("arn:aws:iam::{account}:role/r")}),
+        )
+    };
+    copy("AKB", "444455556666").unwrap_or_else(|e| panic!("a member of {ORG} copies: {e:?}"));
+    let e = copy("AKC", "777788889999").unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException", "an account outside {ORG}");
+
+    // The paths, principal and resource side: a Deny under the OU applies to A's caller on
+    // A's vault, and not to an OU A is not in.
+    for (key, ou, denied) in [
+        ("aws:PrincipalOrgPaths", "ou-ab12-11111111", true),
+        ("aws:ResourceOrgPaths", "ou-ab12-11111111", true),
+        ("aws:ResourceOrgID", "", true),
+        ("aws:PrincipalOrgPaths", "ou-ab12-22222222", false),
+    ] {
+        let condition = if ou.is_empty() {
+            json!({"StringEquals": {key: ORG}})
+        } else {
+            json!({"ForAnyValue:StringLike": {key: format!("{ORG}/r-ab12/{ou}/*")}})
+        };
+        let guard = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+            "Action": "backup:DescribeBackupVault", "Resource": "*", "Condition": condition}]});
+        call(
+            "AKA",
+            Route::PutBackupVaultAccessPolicy("shared".into()),
+            json!({"Policy": guard.to_string()}),
+        )
+        .unwrap();
+        let r = call(
+            "AKA",
+            Route::DescribeBackupVault("shared".into()),
+            json!({}),
+        );
+        assert_eq!(r.is_err(), denied, "{key} under {ou}: {r:?}");
+    }
+
+    // Organization ids and paths are checked, the error naming where.
+    for (org, at) in [
+        (json!({"id": "o-short"}), "$.accounts[0].organization.id"),
+        (
+            json!({"id": "O-EXAMPLEORG1"}),
+            "$.accounts[0].organization.id",
+        ),
+        (
+            json!({"id": ORG, "path": format!("{ORG}/r-ab12/ou-ab12-11111111")}),
+            "$.accounts[0].organization.path",
+        ),
+        (
+            json!({"id": ORG, "path": "o-otherorg99/r-ab12/"}),
+            "$.accounts[0].organization.path",
+        ),
+        (
+            json!({"id": ORG, "path": format!("{ORG}/ou-ab12-11111111/")}),
+            "$.accounts[0].organization.path",
+        ),
+        (
+            json!({"id": ORG, "path": format!("{ORG}/r-ab12/ou-ab12-1/")}),
+            "$.accounts[0].organization.path",
+        ),
+        (json!({"id": ORG, "root": "r-ab12"}), "unknown field `root`"),
+    ] {
+        let text = json!({"accounts": [account(ACCT, "AKA", Some(org.clone()))]});
+        let e = Config::from_json("org.json", &text.to_string()).unwrap_err();
+        assert!(e.to_string().contains(at), "{org}: {e}");
+    }
+}
