@@ -11,7 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vaultward_server::service::Service;
 use vaultward_server::Limits;
 
-const IDENTITIES: &str = r#"{"accounts": [{"id": "111122223333", "users": [{"name": "op",
+const IDENTITIES: &str = r#"{"accounts": [{"id": "111122223333",
+  "organization": {"id": "o-fuzzorg0001", "path": "o-fuzzorg0001/r-ab12/ou-ab12-11111111/"},
+  "users": [{"name": "op",
   "access_key_id": "AKIAFUZZ000000000001", "secret_access_key": "fuzz-secret",
   "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "backup:*", "Resource": "*"}]}]}]}]}"#;
 

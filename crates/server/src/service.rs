@@ -77,18 +77,26 @@ pub(crate) struct SetCache {
     bytes: usize,
 }
 
-/// A parsed policy set, and whether any of its conditions reads `aws:ResourceTag/...`
+/// A parsed policy set, and whether any of its policies mentions `aws:ResourceTag/...`
 /// (the resource's tags are read from the store only then).
 type Cached = (Arc<PolicySet>, bool);
 
+/// Whether any policy of the set mentions `aws:ResourceTag/`, as a condition key or as a
+/// policy variable (`${aws:ResourceTag/team}` in a condition value or a resource). Read
+/// over the whole policy, so no place a key can appear is missed; the answer is cached
+/// with the set.
 fn reads_resource_tags(set: &PolicySet) -> bool {
     set.identity
         .iter()
         .chain(set.resource.iter())
         .chain(set.session.iter())
-        .flat_map(|p| p.policy.statements.iter())
-        .flat_map(|st| st.conditions.iter())
-        .any(|c| c.key.to_ascii_lowercase().starts_with("aws:resourcetag/"))
+        .any(|p| {
+            p.policy
+                .to_json()
+                .to_string()
+                .to_ascii_lowercase()
+                .contains("aws:resourcetag/")
+        })
 }
 
 impl SetCache {

@@ -961,3 +961,61 @@ fn organization_keys_fill_the_context_for_configured_accounts() {
         assert!(e.to_string().contains(at), "{org}: {e}");
     }
 }
+
+/// A policy that reads a vault's tags only through a policy variable still gets them: the
+/// ABAC Deny "unless the caller's team tag equals the vault's" applies to a caller of
+/// another team ("IAM policy elements: Variables and tags",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+#[test]
+fn resource_tags_reach_policy_variables() {
+    let allow = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "backup:*", "Resource": "*"}]});
+    let user = |name: &str, key: &str, team: &str| json!({"name": name, "access_key_id": key, "secret_access_key": "s", "tags": {"team": team}, "policies": [allow]});
+    let text = json!({"accounts": [{"id": ACCT, "users": [user("a", "AKA", "alpha"), user("b", "AKB", "beta")]}]});
+    let config = Config::from_json("abac.json", &text.to_string()).unwrap();
+    let dir = temp_dir("abac");
+    let service = Service::new(
+        config,
+        Arc::new(SqliteStore::open(&dir.0).unwrap()),
+        Arc::new(TestClock(AtomicU64::new(1_800_000_000))),
+        Arc::new(|_| {}),
+    );
+    let call = |key: &str, route: Route, body: Value| {
+        service.handle(
+            &service.config.identities[key].clone(),
+            &route,
+            &HashMap::new(),
+            &body,
+        )
+    };
+    call(
+        "AKA",
+        Route::CreateBackupVault("alpha-vault".into()),
+        json!({"BackupVaultTags": {"team": "alpha"}}),
+    )
+    .unwrap();
+    let same_team = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+        "Action": "backup:DescribeBackupVault", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "${aws:ResourceTag/team}"}}}]});
+    call(
+        "AKA",
+        Route::PutBackupVaultAccessPolicy("alpha-vault".into()),
+        json!({"Policy": same_team.to_string()}),
+    )
+    .unwrap();
+    call(
+        "AKA",
+        Route::DescribeBackupVault("alpha-vault".into()),
+        json!({}),
+    )
+    .unwrap_or_else(|e| panic!("alpha's own team: {e:?}"));
+    let e = call(
+        "AKB",
+        Route::DescribeBackupVault("alpha-vault".into()),
+        json!({}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.code, "AccessDeniedException",
+        "team beta on alpha's vault"
+    );
+}
