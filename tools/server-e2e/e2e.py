@@ -528,6 +528,18 @@ def attacks(server):
     ok(server, "operator", "put-backup-vault-access-policy", "--backup-vault-name", "guarded",
        "--policy", json.dumps(other_net))
     ok(server, "operator", "describe-backup-vault", "--backup-vault-name", "guarded")
+    # The request's own keys: a Deny on removing the `env` tag (`aws:TagKeys`) holds, while
+    # other tags come and go.
+    keep_env = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+                                                       "Action": "backup:UntagResource", "Resource": "*",
+                                                       "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "env"}}}]}
+    ok(server, "operator", "put-backup-vault-access-policy", "--backup-vault-name", "guarded",
+       "--policy", json.dumps(keep_env))
+    guarded = f"arn:aws:backup:{REGION}:{ACCT}:backup-vault:guarded"
+    fails(server, "operator", "AccessDeniedException", "untag-resource", "--resource-arn", guarded,
+          "--tag-key-list", "env")
+    ok(server, "operator", "tag-resource", "--resource-arn", guarded, "--tags", "cost=1")
+    ok(server, "operator", "untag-resource", "--resource-arn", guarded, "--tag-key-list", "cost")
     sessions(server)
     # 11. A second server on the same data directory is refused.
     second = subprocess.run(

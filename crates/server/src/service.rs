@@ -85,6 +85,31 @@ type Cached = (Arc<PolicySet>, bool);
 /// policy variable (`${aws:ResourceTag/team}` in a condition value or a resource). Read
 /// over the whole policy, so no place a key can appear is missed; the answer is cached
 /// with the set.
+/// A condition key the request itself fills, with its value.
+pub(super) type RequestKey = (String, ContextValue);
+
+/// `aws:RequestTag/KEY` for each tag a request sets and `aws:TagKeys` for their keys (absent
+/// when it sets none), as AWS Backup's `CreateBackupVault` and `TagResource` fill them
+/// (Service Authorization Reference, "Actions, resources, and condition keys for AWS
+/// Backup").
+pub(super) fn request_tag_keys(tags: &BTreeMap<String, String>) -> Vec<RequestKey> {
+    if tags.is_empty() {
+        return Vec::new();
+    }
+    tags.iter()
+        .map(|(k, v)| {
+            (
+                format!("aws:RequestTag/{k}"),
+                ContextValue::Single(v.clone()),
+            )
+        })
+        .chain(std::iter::once((
+            "aws:TagKeys".to_string(),
+            ContextValue::Multi(tags.keys().cloned().collect()),
+        )))
+        .collect()
+}
+
 fn reads_resource_tags(set: &PolicySet) -> bool {
     set.identity
         .iter()
@@ -236,6 +261,7 @@ impl Service {
         resource: &str,
         resource_account: &str,
         vault: Option<&Value>,
+        request: &[RequestKey],
     ) -> Result<(), ApiError> {
         let refuse = |why: String| {
             (self.log)(format!(
@@ -346,6 +372,10 @@ impl Service {
         }
         if let Some(x) = &who.source_identity {
             ctx.insert("aws:SourceIdentity", one(x.clone()));
+        }
+        // What the request itself says (tags it sets, lock settings).
+        for (k, v) in request {
+            ctx.insert(k, v.clone());
         }
         // The tags of the vault or recovery point acted on, when a policy reads them.
         if needs_tags {
@@ -477,8 +507,13 @@ impl Service {
                     "maxResults" | "nextToken" | "backupVaultAccountId"
                 )
             }) {
-                let (_, arn) =
-                    self.authorized_vault(who, "backup:ListRecoveryPointsByBackupVault", name, q)?;
+                let (_, arn) = self.authorized_vault(
+                    who,
+                    "backup:ListRecoveryPointsByBackupVault",
+                    name,
+                    q,
+                    &[],
+                )?;
                 let (after, limit) = page_args(q)?;
                 let (rows, next) =
                     self.store

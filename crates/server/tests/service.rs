@@ -1019,3 +1019,92 @@ fn resource_tags_reach_policy_variables() {
         "team beta on alpha's vault"
     );
 }
+
+/// The keys a request fills itself: `aws:RequestTag/…` and `aws:TagKeys` on
+/// `CreateBackupVault` and `TagResource`, `aws:TagKeys` on `UntagResource`, and
+/// `backup:MinRetentionDays`/`MaxRetentionDays`/`ChangeableForDays` on
+/// `PutBackupVaultLockConfiguration` (Service Authorization Reference, "Actions, resources,
+/// and condition keys for AWS Backup",
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html).
+/// Without them a tag-governance Deny never applies (or always does).
+#[test]
+fn request_keys_fill_the_context() {
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "backup:*", "Resource": "*"},
+        {"Sid": "VaultsNeedATeam", "Effect": "Deny", "Action": "backup:CreateBackupVault", "Resource": "*",
+         "Condition": {"Null": {"aws:RequestTag/team": "true"}}},
+        {"Sid": "KnownEnvironments", "Effect": "Deny", "Action": ["backup:CreateBackupVault", "backup:TagResource"], "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:RequestTag/env": ["prod", "dev"]}, "Null": {"aws:RequestTag/env": "false"}}},
+        {"Sid": "OwnerIsFixed", "Effect": "Deny", "Action": ["backup:TagResource", "backup:UntagResource"], "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "owner"}}},
+        {"Sid": "LocksKeep30Days", "Effect": "Deny", "Action": "backup:PutBackupVaultLockConfiguration", "Resource": "*",
+         "Condition": {"NumericLessThanIfExists": {"backup:MinRetentionDays": "30"}}},
+        {"Sid": "LocksHaveAMinimum", "Effect": "Deny", "Action": "backup:PutBackupVaultLockConfiguration", "Resource": "*",
+         "Condition": {"Null": {"backup:MinRetentionDays": "true"}}}]});
+    let text = json!({"accounts": [{"id": ACCT, "users": [
+        {"name": "u", "access_key_id": "AK", "secret_access_key": "s", "policies": [policy]}]}]});
+    let config = Config::from_json("keys.json", &text.to_string()).unwrap();
+    let dir = temp_dir("keys");
+    let service = Service::new(
+        config,
+        Arc::new(SqliteStore::open(&dir.0).unwrap()),
+        Arc::new(TestClock(AtomicU64::new(1_800_000_000))),
+        Arc::new(|_| {}),
+    );
+    let call = |route: Route, body: Value| {
+        service.handle(
+            &service.config.identities["AK"].clone(),
+            &route,
+            &HashMap::new(),
+            &body,
+        )
+    };
+    let denied = |r: Result<Value, ApiError>, what: &str| match r {
+        Err(e) => assert_eq!(e.code, "AccessDeniedException", "{what}: {e:?}"),
+        Ok(v) => panic!("{what} was allowed: {v}"),
+    };
+    let create = |name: &str, tags: Value| {
+        call(
+            Route::CreateBackupVault(name.into()),
+            json!({"BackupVaultTags": tags}),
+        )
+    };
+    denied(create("v1", json!({})), "a vault without tags");
+    denied(
+        create("v1", json!({"env": "prod"})),
+        "a vault without a team",
+    );
+    denied(
+        create("v1", json!({"team": "a", "env": "staging"})),
+        "an unknown environment",
+    );
+    create("v1", json!({"team": "a", "env": "prod", "owner": "ops"})).unwrap();
+    let vault = format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:v1");
+    let tag = |tags: Value| call(Route::TagResource(vault.clone()), json!({"Tags": tags}));
+    let untag = |keys: Value| {
+        call(
+            Route::UntagResource(vault.clone()),
+            json!({"TagKeyList": keys}),
+        )
+    };
+    denied(tag(json!({"owner": "me"})), "retagging the owner");
+    denied(
+        tag(json!({"env": "test"})),
+        "tagging an unknown environment",
+    );
+    tag(json!({"cost": "1"})).unwrap();
+    denied(untag(json!(["cost", "owner"])), "untagging the owner");
+    untag(json!(["cost"])).unwrap();
+    let e = untag(json!(["cost", 5])).unwrap_err();
+    assert_eq!(e.code, "InvalidParameterValueException", "{e:?}");
+    let lock = |body: Value| call(Route::PutBackupVaultLockConfiguration("v1".into()), body);
+    denied(
+        lock(json!({"MaxRetentionDays": 90})),
+        "a lock without a minimum",
+    );
+    denied(
+        lock(json!({"MinRetentionDays": 7})),
+        "a lock shorter than 30 days",
+    );
+    lock(json!({"MinRetentionDays": 30, "MaxRetentionDays": 90})).unwrap();
+}

@@ -27,7 +27,7 @@ impl Service {
                 Ok(json!({"CopyJob": job}))
             }
             Route::ListBackupJobs => {
-                self.authorize(who, action, "*", &who.account, None)?;
+                self.authorize(who, action, "*", &who.account, None, &[])?;
                 let (after, limit) = page_args(q)?;
                 let filter = Filter::new(
                     q,
@@ -106,7 +106,7 @@ impl Service {
             .filter(|a| a.service == "iam" && a.resource.starts_with("role/"))
             .map(|a| a.account.to_string())
             .ok_or_else(|| ApiError::invalid(format!("IamRoleArn `{role}` is not a role ARN")))?;
-        self.authorize(who, "iam:PassRole", &role, &account, None)?;
+        self.authorize(who, "iam:PassRole", &role, &account, None, &[])?;
         Ok(role)
     }
 
@@ -119,7 +119,7 @@ impl Service {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        self.authorize(who, action, &vault_arn, account_of(&v), Some(&v))?;
+        self.authorize(who, action, &vault_arn, account_of(&v), Some(&v), &[])?;
         let role = self.pass_role(who, body)?;
         let ty = resource_type(&resource).ok_or_else(|| {
             ApiError::invalid(format!(
@@ -206,7 +206,7 @@ impl Service {
     }
 
     pub(super) fn describe_job(&self, who: &Identity, action: &str, kind: &str, id: &str) -> Res {
-        self.authorize(who, action, "*", &who.account, None)?;
+        self.authorize(who, action, "*", &who.account, None, &[])?;
         match self.store.get(Kind::Job, &format!("{kind}:{id}"))? {
             Some(j) if *j.at("AccountId") == json!(who.account) => Ok(job_view(&j)),
             _ => Err(ApiError::not_found(format!("Job {id} does not exist"))),
@@ -228,7 +228,7 @@ impl Service {
             .store
             .get(Kind::Vault, rp.at("BackupVaultArn").as_str().unwrap_or(""))?
             .ok_or_else(|| ApiError::not_found("the recovery point's vault does not exist"))?;
-        self.authorize(who, action, &rp_arn, account_of(&v), Some(&v))?;
+        self.authorize(who, action, &rp_arn, account_of(&v), Some(&v), &[])?;
         let role = self.pass_role(who, body)?;
         let now = self.clock.now();
         let id = uuid::Uuid::new_v4().to_string().to_uppercase();
@@ -255,7 +255,14 @@ impl Service {
         let dest_arn = required(body, "DestinationBackupVaultArn")?.to_string();
         let source = self.vault(who, source_name, &HashMap::new())?;
         let rp = self.recovery_point(&source, &rp_arn)?;
-        self.authorize(who, action, &rp_arn, account_of(&source), Some(&source))?;
+        self.authorize(
+            who,
+            action,
+            &rp_arn,
+            account_of(&source),
+            Some(&source),
+            &[],
+        )?;
         let dest = self.store.get(Kind::Vault, &dest_arn)?.ok_or_else(|| {
             ApiError::not_found(format!("Backup vault {dest_arn} does not exist"))
         })?;
@@ -266,6 +273,7 @@ impl Service {
             &dest_arn,
             &dest_account,
             Some(&dest),
+            &[],
         )?;
         let role = self.pass_role(who, body)?;
         let lifecycle = body

@@ -14,16 +14,16 @@ impl Service {
     ) -> Res {
         match route {
             Route::PutBackupVaultLockConfiguration(name) => {
-                let (v, _) = self.authorized_vault(who, action, name, q)?;
                 let now = self.clock.now();
-                self.check_lock_mutable(&v, now)?;
                 let lock = lock_config(body, now)?;
+                let (v, _) = self.authorized_vault(who, action, name, q, &lock_keys(body)?)?;
+                self.check_lock_mutable(&v, now)?;
                 self.update_vault(who, name, q, |m| {
                     m.insert("Lock".into(), lock);
                 })
             }
             Route::DeleteBackupVaultLockConfiguration(name) => {
-                let (v, _) = self.authorized_vault(who, action, name, q)?;
+                let (v, _) = self.authorized_vault(who, action, name, q, &[])?;
                 self.check_lock_mutable(&v, self.clock.now())?;
                 self.update_vault(who, name, q, |m| {
                     m.remove("Lock");
@@ -69,6 +69,23 @@ pub(super) fn lock_violation(vault: &Value, delete: Option<i64>) -> Option<Strin
         )),
         _ => None,
     }
+}
+
+/// `backup:MinRetentionDays`, `backup:MaxRetentionDays` and `backup:ChangeableForDays`: the
+/// settings a `PutBackupVaultLockConfiguration` request gives (Service Authorization
+/// Reference, "Actions, resources, and condition keys for AWS Backup"), so a policy can
+/// demand, say, a minimum retention of 30 days.
+fn lock_keys(body: &Value) -> Result<Vec<RequestKey>, ApiError> {
+    let mut keys = Vec::new();
+    for field in ["MinRetentionDays", "MaxRetentionDays", "ChangeableForDays"] {
+        if let Some(d) = days(body, field)? {
+            keys.push((
+                format!("backup:{field}"),
+                ContextValue::Single(d.to_string()),
+            ));
+        }
+    }
+    Ok(keys)
 }
 
 /// The vault lock rules (AWS Backup developer guide, "AWS Backup Vault Lock"): a minimum

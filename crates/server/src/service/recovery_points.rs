@@ -16,7 +16,7 @@ impl Service {
     ) -> Res {
         match route {
             Route::ListRecoveryPointsByBackupVault(name) => {
-                let (_, arn) = self.authorized_vault(who, action, name, q)?;
+                let (_, arn) = self.authorized_vault(who, action, name, q, &[])?;
                 let (after, limit) = page_args(q)?;
                 let filter = Filter::new(
                     q,
@@ -110,7 +110,7 @@ impl Service {
     ) -> Result<(Value, Value), ApiError> {
         let v = self.vault(who, name, q)?;
         let rp = self.recovery_point(&v, rp_arn)?;
-        self.authorize(who, action, rp_arn, account_of(&v), Some(&v))?;
+        self.authorize(who, action, rp_arn, account_of(&v), Some(&v), &[])?;
         Ok((v, rp))
     }
 

@@ -13,41 +13,48 @@ impl Service {
         action: &str,
     ) -> Res {
         match route {
-            Route::TagResource(arn) | Route::UntagResource(arn) | Route::ListTags(arn) => {
+            Route::ListTags(arn) => {
                 let v = self.owning_vault(arn)?;
-                self.authorize(who, action, arn, account_of(&v), Some(&v))?;
-                match route {
-                    Route::ListTags(_) => Ok(json!({"Tags": self.tags(arn)?})),
-                    Route::TagResource(_) => {
-                        let add = tags_of(body.get("Tags"), "Tags")?;
-                        if add.is_empty() {
-                            return Err(ApiError::missing("Tags"));
-                        }
-                        let mut t = self.tags(arn)?;
-                        t.extend(add);
-                        if t.len() > MAX_TAGS {
-                            return Err(ApiError::new(
-                                400,
-                                "LimitExceededException",
-                                format!("a resource can have at most {MAX_TAGS} tags"),
-                            ));
-                        }
-                        self.store.upsert(Kind::Tags, arn, None, &json!(t))?;
-                        Ok(json!({}))
-                    }
-                    _ => {
-                        let keys = body
-                            .get("TagKeyList")
-                            .and_then(Value::as_array)
-                            .ok_or_else(|| ApiError::missing("TagKeyList"))?;
-                        let mut t = self.tags(arn)?;
-                        for k in keys.iter().filter_map(Value::as_str) {
-                            t.remove(k);
-                        }
-                        self.store.upsert(Kind::Tags, arn, None, &json!(t))?;
-                        Ok(json!({}))
-                    }
+                self.authorize(who, action, arn, account_of(&v), Some(&v), &[])?;
+                Ok(json!({"Tags": self.tags(arn)?}))
+            }
+            Route::TagResource(arn) => {
+                let add = tags_of(body.get("Tags"), "Tags")?;
+                if add.is_empty() {
+                    return Err(ApiError::missing("Tags"));
                 }
+                let v = self.owning_vault(arn)?;
+                self.authorize(
+                    who,
+                    action,
+                    arn,
+                    account_of(&v),
+                    Some(&v),
+                    &request_tag_keys(&add),
+                )?;
+                let mut t = self.tags(arn)?;
+                t.extend(add);
+                if t.len() > MAX_TAGS {
+                    return Err(ApiError::new(
+                        400,
+                        "LimitExceededException",
+                        format!("a resource can have at most {MAX_TAGS} tags"),
+                    ));
+                }
+                self.store.upsert(Kind::Tags, arn, None, &json!(t))?;
+                Ok(json!({}))
+            }
+            Route::UntagResource(arn) => {
+                let keys = tag_key_list(body)?;
+                let v = self.owning_vault(arn)?;
+                let request = [("aws:TagKeys".to_string(), ContextValue::Multi(keys.clone()))];
+                self.authorize(who, action, arn, account_of(&v), Some(&v), &request)?;
+                let mut t = self.tags(arn)?;
+                for k in &keys {
+                    t.remove(k);
+                }
+                self.store.upsert(Kind::Tags, arn, None, &json!(t))?;
+                Ok(json!({}))
             }
             other => Err(ApiError::internal(format!(
                 "{} was routed to the tags module",
@@ -79,6 +86,22 @@ impl Service {
             None => BTreeMap::new(),
         })
     }
+}
+
+/// `UntagResource`'s `TagKeyList`: a list of strings (a key of another type is refused,
+/// never skipped).
+fn tag_key_list(body: &Value) -> Result<Vec<String>, ApiError> {
+    let list = body
+        .get("TagKeyList")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::missing("TagKeyList"))?;
+    list.iter()
+        .map(|k| {
+            k.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| ApiError::invalid(format!("TagKeyList: `{k}` is not a string")))
+        })
+        .collect()
 }
 
 pub(super) fn tags_of(v: Option<&Value>, what: &str) -> Result<BTreeMap<String, String>, ApiError> {

@@ -21,13 +21,20 @@ impl Service {
                     )));
                 }
                 let arn = self.vault_arn(&who.account, name);
-                self.authorize(who, action, &arn, &who.account, None)?;
                 let tags = tags_of(body.get("BackupVaultTags"), "BackupVaultTags")?;
                 if tags.len() > MAX_TAGS {
                     return Err(ApiError::invalid(format!(
                         "a resource can have at most {MAX_TAGS} tags"
                     )));
                 }
+                self.authorize(
+                    who,
+                    action,
+                    &arn,
+                    &who.account,
+                    None,
+                    &request_tag_keys(&tags),
+                )?;
                 let now = self.clock.now();
                 let mut doc = json!({
                     "BackupVaultName": name, "BackupVaultArn": arn, "AccountId": who.account,
@@ -63,12 +70,12 @@ impl Service {
                 Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "CreationDate": now}))
             }
             Route::DescribeBackupVault(name) => {
-                let (v, arn) = self.authorized_vault(who, action, name, q)?;
+                let (v, arn) = self.authorized_vault(who, action, name, q, &[])?;
                 let n = self.store.count(Kind::RecoveryPoint, &arn)?;
                 Ok(vault_view(&v, n))
             }
             Route::ListBackupVaults => {
-                self.authorize(who, action, "*", &who.account, None)?;
+                self.authorize(who, action, "*", &who.account, None, &[])?;
                 let (after, limit) = page_args(q)?;
                 // Every vault here is a BACKUP_VAULT of the caller's account; none is shared
                 // with it through AWS RAM.
@@ -91,7 +98,7 @@ impl Service {
                 Ok(with_token(json!({"BackupVaultList": list}), page.next))
             }
             Route::DeleteBackupVault(name) => {
-                let (_, arn) = self.authorized_vault(who, action, name, q)?;
+                let (_, arn) = self.authorized_vault(who, action, name, q, &[])?;
                 let n = self
                     .store
                     .delete_if_childless(Kind::Vault, &arn, Kind::RecoveryPoint)?;
@@ -103,7 +110,7 @@ impl Service {
                 Ok(json!({}))
             }
             Route::PutBackupVaultAccessPolicy(name) => {
-                self.authorized_vault(who, action, name, q)?;
+                self.authorized_vault(who, action, name, q, &[])?;
                 let text = required(body, "Policy")?;
                 validate_vault_policy(text)?;
                 self.update_vault(who, name, q, |m| {
@@ -111,7 +118,7 @@ impl Service {
                 })
             }
             Route::GetBackupVaultAccessPolicy(name) => {
-                let (v, arn) = self.authorized_vault(who, action, name, q)?;
+                let (v, arn) = self.authorized_vault(who, action, name, q, &[])?;
                 let Some(p) = v.get("Policy") else {
                     return Err(ApiError::not_found(format!(
                         "Backup vault {name} has no access policy"
@@ -120,7 +127,7 @@ impl Service {
                 Ok(json!({"BackupVaultName": name, "BackupVaultArn": arn, "Policy": p}))
             }
             Route::DeleteBackupVaultAccessPolicy(name) => {
-                self.authorized_vault(who, action, name, q)?;
+                self.authorized_vault(who, action, name, q, &[])?;
                 self.update_vault(who, name, q, |m| {
                     m.remove("Policy");
                 })
@@ -139,11 +146,19 @@ impl Service {
         action: &str,
         name: &str,
         q: &HashMap<String, String>,
+        request: &[RequestKey],
     ) -> Result<(Value, String), ApiError> {
         // Another account's vault: refused before it is looked up, so that whether it
         // exists does not leak (AccessDenied either way).
         if let Some(account) = q.get("backupVaultAccountId").filter(|a| **a != who.account) {
-            self.authorize(who, action, &self.vault_arn(account, name), account, None)?;
+            self.authorize(
+                who,
+                action,
+                &self.vault_arn(account, name),
+                account,
+                None,
+                request,
+            )?;
         }
         let v = self.vault(who, name, q)?;
         let arn = v
@@ -151,7 +166,7 @@ impl Service {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        self.authorize(who, action, &arn, account_of(&v), Some(&v))?;
+        self.authorize(who, action, &arn, account_of(&v), Some(&v), request)?;
         Ok((v, arn))
     }
 
