@@ -124,6 +124,8 @@ pub struct Identity {
     pub session_policy: Option<Arc<(NamedPolicy, String)>>,
     /// A session's `SourceIdentity`.
     pub source_identity: Option<String>,
+    /// When STS issued a session's credentials (`aws:TokenIssueTime`), epoch seconds.
+    pub token_issued: Option<f64>,
     /// What the service knows of the request being served (not configured).
     pub request: RequestFacts,
 }
@@ -402,6 +404,7 @@ impl Config {
                         tags,
                         session_policy: None,
                         source_identity: None,
+                        token_issued: None,
                         request: RequestFacts::default(),
                     };
                     if identities.insert(key.clone(), id).is_some() {

@@ -250,6 +250,73 @@ impl Service {
         )
     }
 
+    /// The global condition keys of a call by `who` on a resource of `resource_account`
+    /// that the service knows ("AWS global condition context keys", IAM User Guide,
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html),
+    /// each present exactly when AWS has it: the caller, the time, the transport, the region,
+    /// the source address, tags, source identity, temporary credentials' keys, and the
+    /// Organizations keys of configured accounts. Shared by the Backup API and STS.
+    pub(crate) fn caller_context(&self, who: &Identity, resource_account: &str) -> Context {
+        let now = self.clock.now();
+        let mut ctx = Context::default();
+        let one = |v: String| ContextValue::Single(v);
+        ctx.insert("aws:PrincipalArn", one(who.principal_arn.clone()));
+        ctx.insert("aws:PrincipalAccount", one(who.account.clone()));
+        ctx.insert("aws:userid", one(crate::config::user_id(who)));
+        if let Some(user) = who.principal.split_once(":user/").map(|(_, u)| u) {
+            ctx.insert(
+                "aws:username",
+                one(user.rsplit('/').next().unwrap_or(user).to_string()),
+            );
+        }
+        // The service speaks plain HTTP: put it behind TLS and AWS's meaning still holds.
+        ctx.insert("aws:SecureTransport", one("false".into()));
+        ctx.insert("aws:EpochTime", one(format!("{}", now as i64)));
+        ctx.insert("aws:CurrentTime", one(crate::arns::iso8601(now)));
+        ctx.insert("aws:RequestedRegion", one(self.config.region.clone()));
+        // Every call reaches the service directly, never through another AWS service.
+        ctx.insert("aws:ViaAWSService", one("false".into()));
+        if let Some(ip) = who.request.source_ip {
+            ctx.insert("aws:SourceIp", one(ip.to_string()));
+        }
+        for (k, v) in who.tags.iter() {
+            ctx.insert(&format!("aws:PrincipalTag/{k}"), one(v.clone()));
+        }
+        if let Some(x) = &who.source_identity {
+            ctx.insert("aws:SourceIdentity", one(x.clone()));
+        }
+        // A role session's credentials are temporary: AWS then says whether MFA was used
+        // (never, here) and, for the sessions STS issued, when.
+        if who.principal.contains(":assumed-role/") {
+            ctx.insert("aws:MultiFactorAuthPresent", one("false".into()));
+        }
+        if let Some(issued) = who.token_issued {
+            ctx.insert("aws:TokenIssueTime", one(crate::arns::iso8601(issued)));
+        }
+        // Organizations keys, present only for accounts configured in an organization.
+        let org = |account: &str| {
+            self.config
+                .accounts
+                .get(account)
+                .and_then(|a| a.organization.as_ref())
+        };
+        for (side, account) in [
+            ("Principal", who.account.as_str()),
+            ("Resource", resource_account),
+        ] {
+            if let Some(o) = org(account) {
+                ctx.insert(&format!("aws:{side}OrgID"), one(o.id.clone()));
+                if let Some(path) = &o.path {
+                    ctx.insert(
+                        &format!("aws:{side}OrgPaths"),
+                        ContextValue::Multi(vec![path.clone()]),
+                    );
+                }
+            }
+        }
+        ctx
+    }
+
     /// Authorizes `action` on `resource` (in `resource_account`) for `who`, with the vault's
     /// access policy when there is one. Cross-account calls other than
     /// `backup:CopyIntoBackupVault` are refused whatever the policies say. A denial is
@@ -326,53 +393,7 @@ impl Service {
                 (set, needs_tags)
             }
         };
-        let now = self.clock.now();
-        let mut ctx = Context::default();
-        let one = |v: String| ContextValue::Single(v);
-        ctx.insert("aws:PrincipalArn", one(who.principal_arn.clone()));
-        ctx.insert("aws:PrincipalAccount", one(who.account.clone()));
-        ctx.insert("aws:userid", one(crate::config::user_id(who)));
-        if let Some(user) = who.principal.split_once(":user/").map(|(_, u)| u) {
-            ctx.insert(
-                "aws:username",
-                one(user.rsplit('/').next().unwrap_or(user).to_string()),
-            );
-        }
-        // The service speaks plain HTTP: put it behind TLS and AWS's meaning still holds.
-        ctx.insert("aws:SecureTransport", one("false".into()));
-        ctx.insert("aws:EpochTime", one(format!("{}", now as i64)));
-        ctx.insert("aws:CurrentTime", one(crate::arns::iso8601(now)));
-        ctx.insert("aws:RequestedRegion", one(self.config.region.clone()));
-        if let Some(ip) = who.request.source_ip {
-            ctx.insert("aws:SourceIp", one(ip.to_string()));
-        }
-        for (k, v) in who.tags.iter() {
-            ctx.insert(&format!("aws:PrincipalTag/{k}"), one(v.clone()));
-        }
-        // Organizations keys, present only for accounts configured in an organization.
-        let org = |account: &str| {
-            self.config
-                .accounts
-                .get(account)
-                .and_then(|a| a.organization.as_ref())
-        };
-        for (side, account) in [
-            ("Principal", who.account.as_str()),
-            ("Resource", resource_account),
-        ] {
-            if let Some(o) = org(account) {
-                ctx.insert(&format!("aws:{side}OrgID"), one(o.id.clone()));
-                if let Some(path) = &o.path {
-                    ctx.insert(
-                        &format!("aws:{side}OrgPaths"),
-                        ContextValue::Multi(vec![path.clone()]),
-                    );
-                }
-            }
-        }
-        if let Some(x) = &who.source_identity {
-            ctx.insert("aws:SourceIdentity", one(x.clone()));
-        }
+        let mut ctx = self.caller_context(who, resource_account);
         // What the request itself says (tags it sets, lock settings).
         for (k, v) in request {
             ctx.insert(k, v.clone());
@@ -382,7 +403,7 @@ impl Service {
             match self.tags(resource) {
                 Ok(tags) => {
                     for (k, v) in tags {
-                        ctx.insert(&format!("aws:ResourceTag/{k}"), one(v));
+                        ctx.insert(&format!("aws:ResourceTag/{k}"), ContextValue::Single(v));
                     }
                 }
                 Err(e) => {

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use vaultward_iam::{authorize, Context, ContextValue, Decision, PolicySet, Request, ResourceRule};
+use vaultward_iam::{authorize, ContextValue, Decision, PolicySet, Request, ResourceRule};
 
 use crate::arns::iso8601;
 use crate::config::{user_id, Identity, Session};
@@ -199,12 +199,9 @@ impl Service {
                 if duration > role.max_session_duration {
                     return Err(ApiError::new(400, "ValidationError", format!("The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({} seconds).", role.max_session_duration)));
                 }
-                let mut ctx = Context::default();
-                ctx.insert("aws:PrincipalArn", ContextValue::Single(who.principal_arn.clone()));
-                ctx.insert("aws:PrincipalAccount", ContextValue::Single(who.account.clone()));
-                for (k, v) in who.tags.iter() {
-                    ctx.insert(&format!("aws:PrincipalTag/{k}"), ContextValue::Single(v.clone()));
-                }
+                // The caller's keys, as for every call; the role is the resource.
+                let mut ctx = self.caller_context(who, &role.account);
+                ctx.insert("sts:RoleSessionName", ContextValue::Single(session.to_string()));
                 if let Some(x) = form.get("ExternalId") {
                     ctx.insert("sts:ExternalId", ContextValue::Single(x.clone()));
                 }
@@ -280,6 +277,7 @@ impl Service {
                     tags: std::sync::Arc::new(tags),
                     session_policy,
                     source_identity,
+                    token_issued: Some(now),
                     request: crate::config::RequestFacts::default(),
                 };
                 let identity_view = identity.clone();

@@ -1108,3 +1108,111 @@ fn request_keys_fill_the_context() {
     );
     lock(json!({"MinRetentionDays": 30, "MaxRetentionDays": 90})).unwrap();
 }
+
+/// AssumeRole sees the caller's keys as every call does, plus `sts:RoleSessionName`; a
+/// session's calls carry the keys of temporary credentials (`aws:TokenIssueTime`,
+/// `aws:MultiFactorAuthPresent`), and every call `aws:ViaAWSService` ("AWS global condition
+/// context keys",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html;
+/// "Available keys for AWS STS",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html).
+#[test]
+fn sts_and_sessions_see_every_key_the_service_knows() {
+    const T0: u64 = 1_800_000_000;
+    let allow = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["backup:*", "sts:*"], "Resource": "*"}]});
+    // Sessions named after the user (the IAM User Guide's `${aws:username}` pattern), never
+    // from 10.0.0.0/8.
+    let trust = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:RoleSessionName": "${aws:username}"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+         "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]});
+    let text = json!({"accounts": [{"id": ACCT,
+        "users": [{"name": "op", "access_key_id": "AK1", "secret_access_key": "s", "policies": [allow]}],
+        "roles": [{"name": "R", "policies": [allow], "trust_policy": trust}]}]});
+    let config = Config::from_json("t.json", &text.to_string()).unwrap();
+    let d = temp_dir("ctx");
+    let clock = Arc::new(TestClock(AtomicU64::new(T0)));
+    let service = Service::new(
+        config,
+        Arc::new(SqliteStore::open(&d.0).unwrap()),
+        clock.clone(),
+        Arc::new(|_| {}),
+    );
+    let from = |ip: &str| {
+        let mut who = service.config.identities["AK1"].clone();
+        who.request.source_ip = Some(ip.parse().unwrap());
+        who
+    };
+    let assume = |who: &Identity, session: &str| {
+        let form: HashMap<String, String> = [
+            ("Action", "AssumeRole"),
+            ("RoleArn", &*format!("arn:aws:iam::{ACCT}:role/R")),
+            ("RoleSessionName", session),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let xml = service.sts(who, &form)?;
+        Ok::<Identity, ApiError>(
+            service
+                .session_identity(
+                    between(&xml, "AccessKeyId"),
+                    Some(between(&xml, "SessionToken")),
+                )
+                .unwrap(),
+        )
+    };
+    let e = assume(&from("192.0.2.1"), "someone-else").unwrap_err();
+    assert_eq!(e.code, "AccessDenied", "a session not named after the user");
+    let e = assume(&from("10.1.2.3"), "op").unwrap_err();
+    assert_eq!(e.code, "AccessDenied", "from 10.0.0.0/8");
+    let session = assume(&from("192.0.2.1"), "op").unwrap();
+
+    let user = from("192.0.2.1");
+    service
+        .handle(
+            &user,
+            &Route::CreateBackupVault("vv".into()),
+            &HashMap::new(),
+            &json!({}),
+        )
+        .unwrap();
+    let guard = |condition: Value| {
+        let p = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+            "Action": "backup:DescribeBackupVault", "Resource": "*", "Condition": condition}]});
+        service
+            .handle(
+                &user,
+                &Route::PutBackupVaultAccessPolicy("vv".into()),
+                &HashMap::new(),
+                &json!({"Policy": p.to_string()}),
+            )
+            .unwrap();
+    };
+    let describe = |who: &Identity| {
+        service
+            .handle(
+                who,
+                &Route::DescribeBackupVault("vv".into()),
+                &HashMap::new(),
+                &json!({}),
+            )
+            .is_ok()
+    };
+    // Sessions issued before a cut-off are refused (revoking older sessions); the user's
+    // long-term keys carry no issue time.
+    clock.0.fetch_add(60, Ordering::SeqCst);
+    let cut = vaultward_server::arns::iso8601((T0 + 30) as f64);
+    guard(json!({"DateLessThan": {"aws:TokenIssueTime": cut}}));
+    assert!(!describe(&session), "a session issued before the cut-off");
+    assert!(describe(&user), "long-term keys have no aws:TokenIssueTime");
+    guard(json!({"Bool": {"aws:MultiFactorAuthPresent": "false"}}));
+    assert!(!describe(&session), "a session without MFA");
+    assert!(
+        describe(&user),
+        "long-term keys have no aws:MultiFactorAuthPresent"
+    );
+    guard(json!({"Bool": {"aws:ViaAWSService": "false"}}));
+    assert!(!describe(&user) && !describe(&session), "direct calls");
+}
