@@ -503,7 +503,7 @@ def attacks(server):
     assert status == 403, (status, err)
 
     # 8. Vault-policy Denies on every condition key the service fills apply (address, tags,
-    # region, time, transport, user id, organization).
+    # region, time, transport, user id, user agent, organization).
     ok(server, "operator", "create-backup-vault", "--backup-vault-name", "guarded",
        "--backup-vault-tags", "env=locked")
     for condition in [{"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}},
@@ -513,6 +513,7 @@ def attacks(server):
                       {"NumericGreaterThan": {"aws:EpochTime": "1577836800"}},
                       {"Bool": {"aws:SecureTransport": "false"}},
                       {"StringLike": {"aws:userid": "AIDA*"}},
+                      {"StringLike": {"aws:UserAgent": "aws-cli/*"}},
                       {"StringEquals": {"aws:PrincipalOrgID": ORG}},
                       {"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": f"{ORG}/r-ab12/*"}}]:
         guard = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",

@@ -135,6 +135,9 @@ pub struct Identity {
 pub struct RequestFacts {
     /// `aws:SourceIp`: the connection's peer.
     pub source_ip: Option<std::net::IpAddr>,
+    /// `aws:UserAgent` and `aws:Referer`: the headers, when the client sends them.
+    pub user_agent: Option<String>,
+    pub referer: Option<String>,
 }
 
 /// Temporary credentials issued by `sts:AssumeRole`.

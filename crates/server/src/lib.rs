@@ -391,6 +391,14 @@ async fn authenticate(
     if let Some(Peer(peer)) = parts.extensions.get::<Peer>() {
         who.request.source_ip = Some(peer.ip());
     }
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    who.request.user_agent = header("user-agent");
+    who.request.referer = header("referer");
     parts.extensions.insert(Authenticated { who, sts: is_sts });
     next.run(Request::from_parts(parts, Body::from(body))).await
 }

@@ -254,7 +254,7 @@ impl Service {
     /// that the service knows ("AWS global condition context keys", IAM User Guide,
     /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html),
     /// each present exactly when AWS has it: the caller, the time, the transport, the region,
-    /// the source address, tags, source identity, temporary credentials' keys, and the
+    /// the source address, user agent and referer, tags, source identity, temporary credentials' keys, and the
     /// Organizations keys of configured accounts. Shared by the Backup API and STS.
     pub(crate) fn caller_context(&self, who: &Identity, resource_account: &str) -> Context {
         let now = self.clock.now();
@@ -278,6 +278,14 @@ impl Service {
         ctx.insert("aws:ViaAWSService", one("false".into()));
         if let Some(ip) = who.request.source_ip {
             ctx.insert("aws:SourceIp", one(ip.to_string()));
+        }
+        for (key, value) in [
+            ("aws:UserAgent", &who.request.user_agent),
+            ("aws:Referer", &who.request.referer),
+        ] {
+            if let Some(v) = value {
+                ctx.insert(key, one(v.clone()));
+            }
         }
         for (k, v) in who.tags.iter() {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), one(v.clone()));

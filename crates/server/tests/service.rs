@@ -1213,6 +1213,12 @@ fn sts_and_sessions_see_every_key_the_service_knows() {
         describe(&user),
         "long-term keys have no aws:MultiFactorAuthPresent"
     );
+    // The client's User-Agent header, when it sends one.
+    guard(json!({"StringLike": {"aws:UserAgent": "curl/*"}}));
+    let mut curl = user.clone();
+    curl.request.user_agent = Some("curl/8.5.0".into());
+    assert!(!describe(&curl), "a Deny on the user agent");
+    assert!(describe(&user), "no User-Agent, no aws:UserAgent");
     guard(json!({"Bool": {"aws:ViaAWSService": "false"}}));
     assert!(!describe(&user) && !describe(&session), "direct calls");
 }
