@@ -110,6 +110,47 @@ pub(super) fn request_tag_keys(tags: &BTreeMap<String, String>) -> Vec<RequestKe
         .collect()
 }
 
+/// The statement (policy name and Sid or index) of the set that could apply to `action`
+/// and reads a key AWS fills for it from facts this service does not have, if any:
+/// `CopyIntoBackupVault` lists `aws:RequestTag/…` in the Service Authorization Reference,
+/// and neither it nor AWS Backup's guide says which tags a copy carries. Such a condition
+/// is undecidable here, so the call is refused rather than decided on an absent key.
+fn reads_unknowable_keys(set: &PolicySet, action: &str) -> Option<String> {
+    let needles: &[&str] = match action {
+        "backup:CopyIntoBackupVault" => &["aws:requesttag/", "aws:tagkeys"],
+        _ => return None,
+    };
+    let mentions = |text: &str| {
+        let lower = text.to_ascii_lowercase();
+        needles.iter().any(|n| lower.contains(n))
+    };
+    set.identity
+        .iter()
+        .chain(set.resource.iter())
+        .chain(set.session.iter())
+        .find_map(|p| {
+            p.policy
+                .statements
+                .iter()
+                .enumerate()
+                .find(|(_, st)| {
+                    let names = st
+                        .action
+                        .patterns
+                        .iter()
+                        .any(|g| g.is_match_ignore_ascii_case(action));
+                    names != st.action.negated
+                        && st.conditions.iter().any(|c| {
+                            mentions(&c.key) || c.value_texts().iter().any(|v| mentions(v))
+                        })
+                })
+                .map(|(i, st)| {
+                    let label = st.sid.clone().unwrap_or_else(|| format!("#{i}"));
+                    format!("statement {label} of {}", p.name)
+                })
+        })
+}
+
 fn reads_resource_tags(set: &PolicySet) -> bool {
     set.identity
         .iter()
@@ -401,6 +442,11 @@ impl Service {
                 (set, needs_tags)
             }
         };
+        if let Some(st) = reads_unknowable_keys(&set, action) {
+            return Err(refuse(format!(
+                "{st} reads aws:RequestTag or aws:TagKeys for {action}, which AWS fills from tags this service does not know; refused rather than guessed"
+            )));
+        }
         let mut ctx = self.caller_context(who, resource_account);
         // What the request itself says (tags it sets, lock settings).
         for (k, v) in request {

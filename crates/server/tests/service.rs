@@ -1222,3 +1222,56 @@ fn sts_and_sessions_see_every_key_the_service_knows() {
     guard(json!({"Bool": {"aws:ViaAWSService": "false"}}));
     assert!(!describe(&user) && !describe(&session), "direct calls");
 }
+
+/// A copy into a vault whose policy reads `aws:RequestTag`/`aws:TagKeys` for
+/// `CopyIntoBackupVault` is refused: AWS lists the key for the action (Service
+/// Authorization Reference, "Actions, resources, and condition keys for AWS Backup",
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)
+/// without saying which tags a copy carries, and deciding on an absent key would let a
+/// Deny on it pass. A statement for other actions reading the key does not matter.
+#[test]
+fn copies_under_policies_on_unknowable_request_tags_are_refused() {
+    let f = fixture();
+    f.call("AK1", Route::CreateBackupVault("vv".into()), json!({}))
+        .unwrap();
+    f.call("AK3", Route::CreateBackupVault("src".into()), json!({}))
+        .unwrap();
+    let job = f
+        .call(
+            "AK3",
+            Route::StartBackupJob,
+            json!({"BackupVaultName": "src", "ResourceArn": "arn:aws:ec2:us-east-1:444455556666:volume/vol-9", "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
+        )
+        .unwrap();
+    let allow = json!({"Sid": "PartnerCopies", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "backup:CopyIntoBackupVault", "Resource": "*"});
+    let copy = |extra: Value| {
+        let policy = json!({"Version": "2012-10-17", "Statement": [allow, extra]});
+        f.call(
+            "AK1",
+            Route::PutBackupVaultAccessPolicy("vv".into()),
+            json!({"Policy": policy.to_string()}),
+        )
+        .unwrap();
+        f.call(
+            "AK3",
+            Route::StartCopyJob,
+            json!({"RecoveryPointArn": job["RecoveryPointArn"], "SourceBackupVaultName": "src",
+                   "DestinationBackupVaultArn": format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:vv"),
+                   "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
+        )
+    };
+    let e = copy(json!({"Sid": "NoSecrets", "Effect": "Deny", "Principal": "*", "Action": "backup:CopyIntoBackupVault", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestTag/classification": "secret"}}}))
+    .unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
+    assert!(f
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("statement NoSecrets") && l.contains("refused rather than guessed")));
+    copy(json!({"Sid": "TagsOnlyByOps", "Effect": "Deny", "Principal": "*", "Action": "backup:TagResource", "Resource": "*",
+        "Condition": {"Null": {"aws:RequestTag/owner": "true"}}}))
+    .unwrap_or_else(|e| panic!("a statement for tagging does not block copies: {e:?}"));
+}
