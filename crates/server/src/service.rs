@@ -110,6 +110,14 @@ pub(super) fn request_tag_keys(tags: &BTreeMap<String, String>) -> Vec<RequestKe
         .collect()
 }
 
+/// Every policy of a set the service builds (identity, vault and session policies).
+fn policies(set: &PolicySet) -> impl Iterator<Item = &NamedPolicy> {
+    set.identity
+        .iter()
+        .chain(set.resource.iter())
+        .chain(set.session.iter())
+}
+
 /// The statement (policy name and Sid or index) of the set that could apply to `action`
 /// and reads a key AWS fills for it from facts this service does not have, if any:
 /// `CopyIntoBackupVault` lists `aws:RequestTag/…` in the Service Authorization Reference,
@@ -124,45 +132,38 @@ fn reads_unknowable_keys(set: &PolicySet, action: &str) -> Option<String> {
         let lower = text.to_ascii_lowercase();
         needles.iter().any(|n| lower.contains(n))
     };
-    set.identity
-        .iter()
-        .chain(set.resource.iter())
-        .chain(set.session.iter())
-        .find_map(|p| {
-            p.policy
-                .statements
-                .iter()
-                .enumerate()
-                .find(|(_, st)| {
-                    let names = st
-                        .action
-                        .patterns
+    policies(set).find_map(|p| {
+        p.policy
+            .statements
+            .iter()
+            .enumerate()
+            .find(|(_, st)| {
+                let names = st
+                    .action
+                    .patterns
+                    .iter()
+                    .any(|g| g.is_match_ignore_ascii_case(action));
+                names != st.action.negated
+                    && st
+                        .conditions
                         .iter()
-                        .any(|g| g.is_match_ignore_ascii_case(action));
-                    names != st.action.negated
-                        && st.conditions.iter().any(|c| {
-                            mentions(&c.key) || c.value_texts().iter().any(|v| mentions(v))
-                        })
-                })
-                .map(|(i, st)| {
-                    let label = st.sid.clone().unwrap_or_else(|| format!("#{i}"));
-                    format!("statement {label} of {}", p.name)
-                })
-        })
+                        .any(|c| mentions(&c.key) || c.value_texts().iter().any(|v| mentions(v)))
+            })
+            .map(|(i, st)| {
+                let label = st.sid.clone().unwrap_or_else(|| format!("#{i}"));
+                format!("statement {label} of {}", p.name)
+            })
+    })
 }
 
 fn reads_resource_tags(set: &PolicySet) -> bool {
-    set.identity
-        .iter()
-        .chain(set.resource.iter())
-        .chain(set.session.iter())
-        .any(|p| {
-            p.policy
-                .to_json()
-                .to_string()
-                .to_ascii_lowercase()
-                .contains("aws:resourcetag/")
-        })
+    policies(set).any(|p| {
+        p.policy
+            .to_json()
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("aws:resourcetag/")
+    })
 }
 
 impl SetCache {
