@@ -109,8 +109,9 @@ impl<'a> Json<'a> {
     }
 }
 
-/// Nesting deeper than this is refused rather than risking the stack.
-const MAX_DEPTH: usize = 128;
+/// Containers nested deeper than this are refused rather than risking the stack: 127, as
+/// serde_json refuses the 128th level, so the reader is never looser (found by the fuzzer).
+pub const MAX_DEPTH: usize = 127;
 
 /// Parses one JSON document into `arena`; trailing non-space text is an error.
 pub fn parse<'a>(src: &'a str, arena: &'a Arena) -> Result<Json<'a>, JsonError> {
@@ -178,7 +179,8 @@ impl<'a> Parser<'a> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
-        if depth > MAX_DEPTH {
+        // `depth` containers enclose this value; opening one more must stay within the limit.
+        if depth >= MAX_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
             return Err(JsonError::TooDeep { offset: self.pos });
         }
         let start = self.pos;

@@ -61,6 +61,28 @@ fn refuses_deep_nesting_without_overflow() {
     assert!(matches!(parse(&src), Err(JsonError::TooDeep { .. })));
 }
 
+/// The limit is serde_json's, to the level: 127 nested containers read, 128 refused by both
+/// (an input the fuzzer found took the reader one level past serde_json).
+#[test]
+fn nesting_limit_is_serde_jsons() {
+    for (open, close) in [("[", "]"), ("{\"k\":", "}")] {
+        for levels in [super::MAX_DEPTH, super::MAX_DEPTH + 1] {
+            for inner in ["", "1"] {
+                let inner = if open == "[" { inner } else { "0" };
+                let src = format!("{}{inner}{}", open.repeat(levels), close.repeat(levels));
+                let ours = parse(&src).is_ok();
+                let theirs = serde_json::from_str::<serde_json::Value>(&src).is_ok();
+                assert_eq!(ours, theirs, "{levels} levels of {open}");
+                assert_eq!(
+                    ours,
+                    levels <= super::MAX_DEPTH,
+                    "{levels} levels of {open}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn line_and_column_are_one_based() {
     let src = "{\n  \"a\": é1\n}";
