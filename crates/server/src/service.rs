@@ -81,10 +81,6 @@ pub(crate) struct SetCache {
 /// (the resource's tags are read from the store only then).
 type Cached = (Arc<PolicySet>, bool);
 
-/// Whether any policy of the set mentions `aws:ResourceTag/`, as a condition key or as a
-/// policy variable (`${aws:ResourceTag/team}` in a condition value or a resource). Read
-/// over the whole policy, so no place a key can appear is missed; the answer is cached
-/// with the set.
 /// A condition key the request itself fills, with its value.
 pub(super) type RequestKey = (String, ContextValue);
 
@@ -156,6 +152,10 @@ fn reads_unknowable_keys(set: &PolicySet, action: &str) -> Option<String> {
     })
 }
 
+/// Whether any policy of the set mentions `aws:ResourceTag/`, as a condition key or as a
+/// policy variable (`${aws:ResourceTag/team}` in a condition value or a resource). Read
+/// over the whole policy, so no place a key can appear is missed; the answer is cached
+/// with the set.
 fn reads_resource_tags(set: &PolicySet) -> bool {
     policies(set).any(|p| {
         p.policy
@@ -296,8 +296,9 @@ impl Service {
     /// that the service knows ("AWS global condition context keys", IAM User Guide,
     /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html),
     /// each present exactly when AWS has it: the caller, the time, the transport, the region,
-    /// the source address, user agent and referer, tags, source identity, temporary credentials' keys, and the
-    /// Organizations keys of configured accounts. Shared by the Backup API and STS.
+    /// the source address, user agent and referer, tags, source identity, the keys of
+    /// temporary credentials, and the Organizations keys of configured accounts. Shared by
+    /// the Backup API and STS.
     pub(crate) fn caller_context(&self, who: &Identity, resource_account: &str) -> Context {
         let now = self.clock.now();
         let mut ctx = Context::default();

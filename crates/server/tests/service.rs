@@ -105,6 +105,30 @@ impl Fixture {
         self.service
             .handle(&self.who(key), &route, &HashMap::new(), &body)
     }
+    /// The partner account (AK3) backs up one of its volumes into its vault `src`; returns
+    /// the recovery point's ARN.
+    fn partner_recovery_point(&self) -> Value {
+        self.call("AK3", Route::CreateBackupVault("src".into()), json!({}))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let job = self
+            .call(
+                "AK3",
+                Route::StartBackupJob,
+                json!({"BackupVaultName": "src", "ResourceArn": "arn:aws:ec2:us-east-1:444455556666:volume/vol-9", "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
+            )
+            .unwrap();
+        job["RecoveryPointArn"].clone()
+    }
+    /// The partner copies its recovery point `rp` into the vault `vv` of `ACCT`.
+    fn partner_copy_into_vv(&self, rp: &Value) -> Result<Value, ApiError> {
+        self.call(
+            "AK3",
+            Route::StartCopyJob,
+            json!({"RecoveryPointArn": rp, "SourceBackupVaultName": "src",
+                   "DestinationBackupVaultArn": format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:vv"),
+                   "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
+        )
+    }
     fn advance(&self, days: u64) {
         self.clock.0.fetch_add(days * DAY, Ordering::SeqCst);
     }
@@ -335,26 +359,8 @@ fn identity_policies_and_cross_account_rules() {
         .any(|l| l.contains("cross-account")));
     // The partner copies into the vault: its own vault and recovery point, the destination
     // allowing CopyIntoBackupVault.
-    f.call("AK3", Route::CreateBackupVault("src".into()), json!({}))
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let job = f
-        .call(
-            "AK3",
-            Route::StartBackupJob,
-            json!({"BackupVaultName": "src", "ResourceArn": "arn:aws:ec2:us-east-1:444455556666:volume/vol-9", "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
-        )
-        .unwrap();
-    let dest = format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:vv");
-    let copy = f
-        .service
-        .handle(
-            &f.who("AK3"),
-            &Route::StartCopyJob,
-            &HashMap::new(),
-            &json!({"RecoveryPointArn": job["RecoveryPointArn"], "SourceBackupVaultName": "src",
-                    "DestinationBackupVaultArn": dest, "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
-        )
-        .unwrap();
+    let rp = f.partner_recovery_point();
+    let copy = f.partner_copy_into_vv(&rp).unwrap();
     let cj = f
         .service
         .handle(
@@ -1234,15 +1240,7 @@ fn copies_under_policies_on_unknowable_request_tags_are_refused() {
     let f = fixture();
     f.call("AK1", Route::CreateBackupVault("vv".into()), json!({}))
         .unwrap();
-    f.call("AK3", Route::CreateBackupVault("src".into()), json!({}))
-        .unwrap();
-    let job = f
-        .call(
-            "AK3",
-            Route::StartBackupJob,
-            json!({"BackupVaultName": "src", "ResourceArn": "arn:aws:ec2:us-east-1:444455556666:volume/vol-9", "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
-        )
-        .unwrap();
+    let rp = f.partner_recovery_point();
     let allow = json!({"Sid": "PartnerCopies", "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "backup:CopyIntoBackupVault", "Resource": "*"});
     let copy = |extra: Value| {
@@ -1253,13 +1251,7 @@ fn copies_under_policies_on_unknowable_request_tags_are_refused() {
             json!({"Policy": policy.to_string()}),
         )
         .unwrap();
-        f.call(
-            "AK3",
-            Route::StartCopyJob,
-            json!({"RecoveryPointArn": job["RecoveryPointArn"], "SourceBackupVaultName": "src",
-                   "DestinationBackupVaultArn": format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:vv"),
-                   "IamRoleArn": "arn:aws:iam::444455556666:role/r"}),
-        )
+        f.partner_copy_into_vv(&rp)
     };
     let e = copy(json!({"Sid": "NoSecrets", "Effect": "Deny", "Principal": "*", "Action": "backup:CopyIntoBackupVault", "Resource": "*",
         "Condition": {"StringEquals": {"aws:RequestTag/classification": "secret"}}}))
