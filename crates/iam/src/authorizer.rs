@@ -9,6 +9,13 @@
 //! - AWS Organizations "Service control policies" and "Resource control policies"
 //!   (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html,
 //!   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html)
+//!
+//! Evaluation runs in two stages. [`scan`] reads every statement once against the
+//! request and keeps the ones that apply, or may apply when a value is unknown (each
+//! with the unknowns it needs). [`judge`] applies AWS's logic to the statements that
+//! apply, and says which decided without writing a word. A request whose values are all
+//! known is judged once; one with unknowns is judged in every combination of them that
+//! can happen ([`partial`]), and the answer is decided only when all agree.
 
 use serde::Serialize;
 
@@ -17,9 +24,16 @@ use crate::principal::{not_principal_excludes, Grant, RequestPrincipal, Tri};
 use crate::request::Request;
 
 mod explain;
+mod judge;
+mod partial;
 mod rcp_services;
+mod residual;
 pub use explain::explain_statement;
 pub use rcp_services::RCP_SERVICES;
+pub use residual::{Dependency, DependencyKind, Literal, Residual, ResidualCase};
+
+use judge::{judge, render};
+use partial::Atoms;
 
 /// A policy with the name used in explanations.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,12 +73,28 @@ pub struct PolicySet {
     pub management_account: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Allow,
     ExplicitDeny,
     ImplicitDeny,
+    /// The request is allowed for some values of what is unknown and denied for others:
+    /// [`Response::residual`] says which. Never an Allow: a caller that must act treats
+    /// it as a denial, and says it could not decide.
+    Undecided,
+}
+
+impl Decision {
+    /// The decision in the words of the corpus and the JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::ExplicitDeny => "explicit_deny",
+            Decision::ImplicitDeny => "implicit_deny",
+            Decision::Undecided => "undecided",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -122,8 +152,8 @@ pub struct Reason {
     /// `type[:level]:policy/statement`, stable for tests and tools.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement_ref: Option<String>,
-    /// The engine could not decide whether this Deny applies, and took it to apply
-    /// (fail closed); `message` says why.
+    /// Whether this statement applies depends on something unknown (the response's
+    /// residual says what); `message` says so.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub undecided: bool,
     pub message: String,
@@ -137,9 +167,14 @@ pub struct Response {
     /// Assumptions the engine made or could not avoid (for example an unknown role path).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What the answer depends on, when a value it needs is unknown: always for
+    /// [`Decision::Undecided`], and for a denial whose kind (explicit or not) depends on
+    /// an unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residual: Option<Residual>,
 }
 
-/// A statement that applied, located in the policy set.
+/// A statement that applies, or may, located in the policy set.
 #[derive(Debug, Clone)]
 struct Hit<'p> {
     ty: PolicyType,
@@ -149,37 +184,56 @@ struct Hit<'p> {
     statement: &'p Statement,
     index: usize,
     grant: Grant,
-    /// Set when the engine could not decide whether the statement applies.
-    unknown: Option<String>,
+    /// The unknowns (bits of the request's [`Atoms`]) that must all hold for the
+    /// statement to apply; 0 when it applies whatever they are.
+    needs: u64,
 }
 
 impl Hit<'_> {
-    fn statement(&self) -> &Statement {
+    fn label(&self) -> String {
         self.statement
+            .sid
+            .clone()
+            .unwrap_or_else(|| format!("#{}", self.index))
     }
 
-    fn reason(&self, req: &Request, message: String) -> Reason {
-        let st = self.statement();
-        let label = st.sid.clone().unwrap_or_else(|| format!("#{}", self.index));
+    fn statement_ref(&self) -> String {
         let level = self.level.map_or(String::new(), |l| format!("[{l}]"));
+        format!(
+            "{}{level}:{}/{}",
+            self.ty.key(),
+            self.policy.name,
+            self.label()
+        )
+    }
+
+    fn reason(&self, req: &Request, atoms: &Atoms) -> Reason {
+        let st = self.statement;
+        let label = self.label();
+        let message = if self.needs == 0 {
+            explain_statement(self.ty.words(), &self.policy.name, st, self.index, req)
+        } else {
+            let verb = match st.effect {
+                Effect::Deny => "Deny",
+                Effect::Allow => "Allow",
+            };
+            format!(
+                "whether the {verb} in {} `{}` statement `{label}` applies depends on {}",
+                self.ty.words(),
+                self.policy.name,
+                atoms.describe_needs(self.needs)
+            )
+        };
         Reason {
             policy_type: self.ty,
             policy: Some(self.policy.name.clone()),
             level: self.level,
-            statement: Some(label.clone()),
+            statement: Some(label),
             statement_index: Some(self.index),
             effect: Some(st.effect),
-            statement_ref: Some(format!(
-                "{}{level}:{}/{label}",
-                self.ty.key(),
-                self.policy.name
-            )),
-            undecided: self.unknown.is_some(),
-            message: if message.is_empty() {
-                explain_statement(self.ty.words(), &self.policy.name, st, self.index, req)
-            } else {
-                message
-            },
+            statement_ref: Some(self.statement_ref()),
+            undecided: self.needs != 0,
+            message,
         }
     }
 }
@@ -200,49 +254,97 @@ fn whole(ty: PolicyType, level: Option<usize>, message: String) -> Reason {
 
 /// Evaluates `req` against `policies` as AWS does.
 ///
+/// Values of the request's context may be unknown ([`crate::ContextValue::Unknown`]): the
+/// answer is then decided only when every value they can take gives it, and otherwise
+/// [`Decision::Undecided`] with the [`Residual`] that says what it depends on.
+///
 /// When the resource's account is not known (an S3 ARN names none, and the request gave
-/// no `resource_account`), the decision is made both ways: if it is the same whether the
-/// resource is the principal's or another account's, that is the answer; if not, the
-/// engine cannot decide and denies, saying so (it never guesses Allow). A `*` resource
-/// (an action without resource-level permissions) acts in the principal's own account.
+/// no `resource_account`), it is one more unknown: the resource is the principal's
+/// account's or another's. A `*` resource (an action without resource-level
+/// permissions) acts in the principal's own account.
 pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     let p = &req.principal;
-    if req.resource_account.is_some() {
-        return decide(req, policies, req.same_account());
-    }
-    let Some(account) = p.account() else {
-        return decide(req, policies, false);
+    let same = match (&req.resource_account, p.account()) {
+        (Some(_), _) => Some(req.same_account()),
+        (None, None) => Some(false),
+        (None, Some(_)) if req.resource == "*" => Some(true),
+        (None, Some(_)) => None,
     };
-    if req.resource == "*" {
-        return decide(req, policies, true);
+    if let Some(same_account) = same {
+        if !req.context.has_unknown() {
+            let scanned = scan(req, policies, &mut Atoms::default());
+            if scanned.needs_nothing() {
+                let atoms = Atoms::default();
+                let verdict = judge(&scanned, req, policies, same_account, &|h| h.needs == 0);
+                return render(&verdict, &scanned, req, &atoms, &|h| h.needs == 0);
+            }
+        }
+        return partial::decide(req, policies, &[(same_account, req)]);
     }
-    let own = decide(req, policies, true);
-    if own.decision != Decision::Allow {
-        return own;
+    // The resource's account is unknown: the principal's own, or another.
+    let account = p.account().unwrap_or_default().to_string();
+    let mut own = req.clone();
+    own.resource_account = Some(account.clone());
+    own.context.insert(
+        "aws:ResourceAccount",
+        crate::ContextValue::Single(account.clone()),
+    );
+    let mut other = req.clone();
+    other.context.insert(
+        "aws:ResourceAccount",
+        crate::ContextValue::Unknown(crate::context::Unknown {
+            multivalued: false,
+            domain: crate::context::Domain::NoneOf(vec![account]),
+            settled_by: Some("the resource's account: give `resource_account`".into()),
+        }),
+    );
+    partial::decide(req, policies, &[(true, &own), (false, &other)])
+}
+
+/// The statements that apply to a request, or may, by kind of policy.
+struct Scanned<'p> {
+    denies: Vec<Hit<'p>>,
+    /// SCP allows per level; `None` when SCPs do not apply to the principal.
+    scp_allows: Option<Vec<Vec<Hit<'p>>>>,
+    identity_allows: Vec<Hit<'p>>,
+    boundary_allows: Vec<Hit<'p>>,
+    session_allows: Vec<Hit<'p>>,
+    resource_allows: Vec<Hit<'p>>,
+    has_identity: bool,
+    boundary: bool,
+    session: bool,
+    resource_policy: bool,
+}
+
+impl Scanned<'_> {
+    /// Whether every hit applies whatever is unknown.
+    fn needs_nothing(&self) -> bool {
+        let flat = self
+            .denies
+            .iter()
+            .chain(self.identity_allows.iter())
+            .chain(self.boundary_allows.iter())
+            .chain(self.session_allows.iter())
+            .chain(self.resource_allows.iter())
+            .chain(self.scp_allows.iter().flatten().flatten());
+        flat.into_iter().all(|h| h.needs == 0)
     }
-    let other = decide(req, policies, false);
-    if other.decision == Decision::Allow {
-        let mut r = own;
-        r.notes.push(format!("the resource's account is not known; the request is allowed whether it is the principal's account `{account}` or another"));
-        return r;
-    }
-    Response {
-        decision: Decision::ImplicitDeny,
-        reasons: vec![Reason {
-            undecided: true,
-            ..whole(
-                PolicyType::Resource,
-                None,
-                format!("the resource's account is not known, and the decision depends on it: allowed if `{}` is in the principal's account `{account}`, not from another account; give `resource_account` (or `aws:ResourceAccount`)", req.resource),
-            )
-        }],
-        notes: Vec::new(),
+
+    /// Every hit, for the unknowns it names.
+    fn hits(&self) -> impl Iterator<Item = &Hit<'_>> {
+        self.denies
+            .iter()
+            .chain(self.identity_allows.iter())
+            .chain(self.boundary_allows.iter())
+            .chain(self.session_allows.iter())
+            .chain(self.resource_allows.iter())
+            .chain(self.scp_allows.iter().flatten().flatten())
     }
 }
 
-fn decide(req: &Request, policies: &PolicySet, same_account: bool) -> Response {
+/// Reads every statement of every policy that applies to the principal once.
+fn scan<'p>(req: &Request, policies: &'p PolicySet, atoms: &mut Atoms<'p>) -> Scanned<'p> {
     let p = &req.principal;
-    let notes = Vec::new();
     let has_identity = matches!(
         p,
         RequestPrincipal::Root { .. }
@@ -272,25 +374,33 @@ fn decide(req: &Request, policies: &PolicySet, same_account: bool) -> Response {
             && RCP_SERVICES.binary_search(&req.service()).is_ok()
             && (mgmt.is_none() || req.resource_account.as_deref() != mgmt)
     });
-
-    let mut denies: Vec<Hit> = Vec::new();
-    let mut scp_allows: Vec<Vec<Hit>> = Vec::new();
+    let mut s = Scanned {
+        denies: Vec::new(),
+        scp_allows: None,
+        identity_allows: Vec::new(),
+        boundary_allows: Vec::new(),
+        session_allows: Vec::new(),
+        resource_allows: Vec::new(),
+        has_identity,
+        boundary: has_boundary,
+        session: session.is_some(),
+        resource_policy: policies.resource.is_some(),
+    };
+    let mut sc = Scan {
+        req,
+        atoms,
+        denies: &mut s.denies,
+    };
     if let Some(levels) = scps {
+        let mut per_level = Vec::with_capacity(levels.len());
         for (l, level) in levels.iter().enumerate() {
             let mut allows = Vec::new();
             for np in level {
-                scan(
-                    PolicyType::Scp,
-                    Some(l),
-                    np,
-                    req,
-                    None,
-                    &mut denies,
-                    &mut allows,
-                );
+                sc.policy(PolicyType::Scp, Some(l), np, None, &mut allows);
             }
-            scp_allows.push(allows);
+            per_level.push(allows);
         }
+        s.scp_allows = Some(per_level);
     }
     // RCPFullAWSAccess is attached at every level and cannot be detached, so RCPs only
     // ever deny; their Allow statements change nothing (AWS Organizations, "RCP evaluation").
@@ -298,241 +408,80 @@ fn decide(req: &Request, policies: &PolicySet, same_account: bool) -> Response {
         let mut allows = Vec::new();
         for (l, level) in levels.iter().enumerate() {
             for np in level {
-                scan(
+                sc.policy(
                     PolicyType::Rcp,
                     Some(l),
                     np,
-                    req,
                     Some(has_boundary),
-                    &mut denies,
                     &mut allows,
                 );
             }
         }
     }
-    let mut identity_allows = Vec::new();
     // The root user has no identity policies: it holds every permission in its account.
     if has_identity && !matches!(p, RequestPrincipal::Root { .. }) {
         for np in &policies.identity {
-            scan(
-                PolicyType::Identity,
-                None,
-                np,
-                req,
-                None,
-                &mut denies,
-                &mut identity_allows,
-            );
+            sc.policy(PolicyType::Identity, None, np, None, &mut s.identity_allows);
         }
     }
-    let mut boundary_allows = Vec::new();
     if let Some(np) = boundary {
-        scan(
-            PolicyType::Boundary,
-            None,
-            np,
-            req,
-            None,
-            &mut denies,
-            &mut boundary_allows,
-        );
+        sc.policy(PolicyType::Boundary, None, np, None, &mut s.boundary_allows);
     }
-    let mut session_allows = Vec::new();
     if let Some(np) = session {
-        scan(
-            PolicyType::Session,
-            None,
-            np,
-            req,
-            None,
-            &mut denies,
-            &mut session_allows,
-        );
+        sc.policy(PolicyType::Session, None, np, None, &mut s.session_allows);
     }
-    let mut resource_allows = Vec::new();
     if let Some(np) = &policies.resource {
-        scan(
+        sc.policy(
             PolicyType::Resource,
             None,
             np,
-            req,
             Some(has_boundary),
-            &mut denies,
-            &mut resource_allows,
+            &mut s.resource_allows,
         );
     }
+    s
+}
 
-    // 1. An explicit Deny anywhere wins; a Deny the engine cannot rule out counts as one.
-    if !denies.is_empty() {
-        let reasons = denies
-            .iter()
-            .map(|h| match &h.unknown {
-                Some(why) => h.reason(req, format!(
-                    "cannot tell whether the Deny in {} `{}` statement `{}` applies ({why}), so it is taken to apply",
-                    h.ty.words(),
-                    h.policy.name,
-                    h.statement().sid.clone().unwrap_or_else(|| format!("#{}", h.index))
-                )),
-                None => h.reason(req, String::new()),
-            })
-            .collect();
-        return Response {
-            decision: Decision::ExplicitDeny,
-            reasons,
-            notes,
-        };
-    }
-    let deny = |reasons: Vec<Reason>, notes: Vec<String>| Response {
-        decision: Decision::ImplicitDeny,
-        reasons,
-        notes,
-    };
-    let what = format!("`{}` on `{}`", req.action, req.resource);
+/// The state of one scan: the request, the unknowns met so far, the Denies found.
+struct Scan<'a, 'p> {
+    req: &'a Request,
+    atoms: &'a mut Atoms<'p>,
+    denies: &'a mut Vec<Hit<'p>>,
+}
 
-    // 2. SCPs must allow at every level.
-    if let Some(l) = scp_allows.iter().position(Vec::is_empty) {
-        return deny(
-            vec![whole(
-                PolicyType::Scp,
-                Some(l),
-                format!("no Allow in SCP level {l} for {what}"),
-            )],
-            notes,
-        );
-    }
-
-    let identity_ok = matches!(p, RequestPrincipal::Root { .. }) || !identity_allows.is_empty();
-    let boundary_ok = boundary.is_none() || !boundary_allows.is_empty();
-    // A federated user (GetFederationToken) without a session policy has no permissions:
-    // "If there is no session policy ... If the principal is a role session, then the
-    // request is Allowed. Otherwise, the request is implicitly denied" (IAM User Guide,
-    // Policy evaluation logic); GetFederationToken: "If you do not pass a policy ..., the
-    // resulting federated user session has no permissions".
-    let federated_without_session =
-        matches!(p, RequestPrincipal::FederatedUser { .. }) && session.is_none();
-    let session_ok =
-        !federated_without_session && (session.is_none() || !session_allows.is_empty());
-    let limits = |mut reasons: Vec<Reason>| -> Result<(), Vec<Reason>> {
-        if !boundary_ok {
-            reasons.push(whole(
-                PolicyType::Boundary,
-                None,
-                format!("the permissions boundary has no Allow for {what}"),
-            ));
-        }
-        if federated_without_session {
-            reasons.push(whole(
-                PolicyType::Session,
-                None,
-                format!("a federated user session (GetFederationToken) without a session policy has no permissions, so nothing allows {what}"),
-            ));
-        } else if !session_ok {
-            reasons.push(whole(
-                PolicyType::Session,
-                None,
-                format!("the session policy has no Allow for {what}"),
-            ));
-        }
-        if boundary_ok && session_ok {
-            Ok(())
-        } else {
-            Err(reasons)
-        }
-    };
-    let best_resource = resource_allows.iter().max_by_key(|h| h.grant);
-    let rule = policies.resource_rule.unwrap_or_else(|| infer_rule(req));
-    let no_identity = || {
-        whole(
-            PolicyType::Identity,
-            None,
-            format!("no identity-based policy allows {what}"),
-        )
-    };
-    let allow_reasons = |hits: &[&Vec<Hit>]| -> Vec<Reason> {
-        hits.iter()
-            .flat_map(|v| v.iter())
-            .map(|h| h.reason(req, String::new()))
-            .collect()
-    };
-
-    // 3. Principals without identity policies: only the resource policy can grant.
-    if !has_identity {
-        return match best_resource {
-            Some(_) => Response { decision: Decision::Allow, reasons: allow_reasons(&[&resource_allows]), notes },
-            None => deny(vec![whole(PolicyType::Resource, None, match &policies.resource {
-                Some(_) => format!("no statement of the resource policy allows this principal {what}"),
-                None => format!("there is no resource policy, and a {} principal has no identity policies", p.principal_type()),
-            })], notes),
-        };
-    }
-
-    let resource_required = rule != ResourceRule::Standard || !same_account;
-    let rp_words = match rule {
-        ResourceRule::KeyPolicy => "key policy",
-        ResourceRule::TrustPolicy => "trust policy",
-        ResourceRule::Standard => "resource policy",
-    };
-    match best_resource {
-        None if resource_required => {
-            let why = match (rule, &policies.resource) {
-                (ResourceRule::Standard, None) => format!("cross-account request and there is no resource policy to allow {what}"),
-                (ResourceRule::Standard, Some(_)) => format!("cross-account request and the resource policy does not allow the principal {what}"),
-                (_, None) => format!("there is no {rp_words}, and it must allow {what} whatever the identity policies say"),
-                (_, Some(_)) => format!("the {rp_words} does not allow the principal {what}, and it must, whatever the identity policies say"),
+impl<'p> Scan<'_, 'p> {
+    /// Evaluates every statement of one policy, sorting the ones that apply (or may)
+    /// into denies and allows.
+    fn policy(
+        &mut self,
+        ty: PolicyType,
+        level: Option<usize>,
+        np: &'p NamedPolicy,
+        principal_check: Option<bool>,
+        allows: &mut Vec<Hit<'p>>,
+    ) {
+        for (index, st) in np.policy.statements.iter().enumerate() {
+            let Some((grant, needs)) = statement_applies(
+                st,
+                self.req,
+                principal_check,
+                self.atoms,
+                (ty, level, np, index),
+            ) else {
+                continue;
             };
-            deny(vec![whole(PolicyType::Resource, None, why)], notes)
-        }
-        // A grant straight to the user or session ARN in the same account stands on its own,
-        // and so does a `"*"` grant narrowed by `aws:PrincipalArn`.
-        Some(h) if same_account && matches!(h.grant, Grant::Direct | Grant::PrincipalArn) => {
-            Response {
-                decision: Decision::Allow,
-                reasons: allow_reasons(&[&resource_allows, &identity_allows]),
-                notes,
-            }
-        }
-        // Granted to the role, or to everyone: boundary and session policy still limit it.
-        Some(h) if same_account && h.grant != Grant::Account => match limits(Vec::new()) {
-            Ok(()) => Response {
-                decision: Decision::Allow,
-                reasons: allow_reasons(&[
-                    &resource_allows,
-                    &identity_allows,
-                    &boundary_allows,
-                    &session_allows,
-                ]),
-                notes,
-            },
-            Err(r) => deny(r, notes),
-        },
-        // The account is named (delegation), or cross account: identity policies must allow too.
-        best => {
-            if !identity_ok {
-                return deny(vec![no_identity()], notes);
-            }
-            match limits(Vec::new()) {
-                Ok(()) => {
-                    let mut hits: Vec<&Vec<Hit>> = vec![&identity_allows];
-                    if best.is_some() {
-                        hits.push(&resource_allows);
-                    }
-                    hits.push(&boundary_allows);
-                    hits.push(&session_allows);
-                    let mut reasons = allow_reasons(&hits);
-                    if reasons.is_empty() {
-                        reasons.push(whole(
-                            PolicyType::Identity,
-                            None,
-                            "the root user has every permission in its own account".into(),
-                        ));
-                    }
-                    Response {
-                        decision: Decision::Allow,
-                        reasons,
-                        notes,
-                    }
-                }
-                Err(r) => deny(r, notes),
+            let hit = Hit {
+                ty,
+                level,
+                policy: np,
+                statement: st,
+                index,
+                grant,
+                needs,
+            };
+            match st.effect {
+                Effect::Deny => self.denies.push(hit),
+                Effect::Allow => allows.push(hit),
             }
         }
     }
@@ -551,47 +500,17 @@ fn infer_rule(req: &Request) -> ResourceRule {
     }
 }
 
-/// Evaluates every statement of one policy, sorting the ones that apply into denies and allows.
-fn scan<'p>(
-    ty: PolicyType,
-    level: Option<usize>,
-    np: &'p NamedPolicy,
+/// Whether one statement applies to the request: `None` when it does not; otherwise the
+/// grant and the unknowns that must hold (0 when none). `principal_check` is
+/// `Some(has_boundary)` for resource-based policies, whose statements must name the
+/// principal. `at` locates the statement for the unknowns it registers.
+fn statement_applies<'p>(
+    st: &'p Statement,
     req: &Request,
     principal_check: Option<bool>,
-    denies: &mut Vec<Hit<'p>>,
-    allows: &mut Vec<Hit<'p>>,
-) {
-    for (index, st) in np.policy.statements.iter().enumerate() {
-        let (grant, unknown) = match statement_applies(st, req, principal_check) {
-            Tri::No => continue,
-            Tri::Yes(g) => (g, None),
-            // An Allow that may not apply grants nothing; a Deny that may apply denies.
-            Tri::Unknown(_) if st.effect == Effect::Allow => continue,
-            Tri::Unknown(why) => (Grant::Everyone, Some(why)),
-        };
-        let hit = Hit {
-            ty,
-            level,
-            policy: np,
-            statement: st,
-            index,
-            grant,
-            unknown,
-        };
-        match st.effect {
-            Effect::Deny => denies.push(hit),
-            Effect::Allow => allows.push(hit),
-        }
-    }
-}
-
-/// Whether one statement applies to the request. `principal_check` is `Some(has_boundary)`
-/// for resource-based policies, whose statements must name the principal.
-pub(crate) fn statement_applies(
-    st: &Statement,
-    req: &Request,
-    principal_check: Option<bool>,
-) -> Tri<Grant> {
+    atoms: &mut Atoms<'p>,
+    at: partial::At<'p>,
+) -> Option<(Grant, u64)> {
     if st
         .action
         .patterns
@@ -599,31 +518,39 @@ pub(crate) fn statement_applies(
         .any(|g| g.is_match_ignore_ascii_case(&req.action))
         == st.action.negated
     {
-        return Tri::No;
+        return None;
     }
-    let mut unknown = None;
+    let mut needs = 0u64;
+    let ctx = &req.context;
     if let Some(r) = &st.resource {
-        let hit = r
-            .patterns
-            .iter()
-            .any(|t| match t.resolve(&req.context, true) {
-                Some(g) => g.is_match(&req.resource),
-                None => false,
-            });
         // An entry whose policy variable has no value matches no resource, in `Resource`
         // and `NotResource` alike (IAM User Guide, Policy variables, "Policy variables with
-        // no value"): it is left out of the match above.
-        if hit == r.negated {
-            return Tri::No;
+        // no value"): it is left out of the match. One whose variable's value is unknown
+        // may match.
+        let mut unknown = false;
+        let hit = r.patterns.iter().any(|t| {
+            if ctx.has_unknown() && t.depends_on_unknown(ctx) {
+                unknown = true;
+                return false;
+            }
+            t.resolve(ctx, true)
+                .is_some_and(|g| g.is_match(&req.resource))
+        });
+        match (hit, unknown) {
+            (true, _) if r.negated => return None,
+            (true, _) => {}
+            (false, false) if !r.negated => return None,
+            (false, false) => {}
+            (false, true) => needs |= atoms.resource(st, at, r.negated),
         }
     }
     let mut grant = Grant::Everyone;
     if let (Some(has_boundary), Some(pe)) = (principal_check, &st.principal) {
         if pe.negated {
             match not_principal_excludes(&pe.entries, &req.principal, has_boundary) {
-                Tri::Yes(()) => return Tri::No,
+                Tri::Yes(()) => return None,
                 Tri::No => {}
-                Tri::Unknown(why) => unknown = Some(why),
+                Tri::Unknown(why) => needs |= atoms.principal(st, at, why),
             }
         } else {
             let mut best: Option<Grant> = None;
@@ -637,8 +564,12 @@ pub(crate) fn statement_applies(
             }
             match (best, undecided) {
                 (Some(g), _) => grant = g,
-                (None, None) => return Tri::No,
-                (None, Some(why)) => unknown = Some(why),
+                (None, None) => return None,
+                // Only a role entry is ever unknown (the session's role path).
+                (None, Some(why)) => {
+                    grant = Grant::Role;
+                    needs |= atoms.principal(st, at, why);
+                }
             }
         }
     }
@@ -646,8 +577,10 @@ pub(crate) fn statement_applies(
     // match it, inverted ones (`StringNotEquals`, `StringNotLike`, ...) do (IAM User Guide,
     // Policy variables, "Policy variables with no value"); `evaluate` compares that way.
     for c in &st.conditions {
-        if !crate::condition::evaluate(&c.operator, &c.key, &c.values, &req.context).0 {
-            return Tri::No;
+        match crate::condition::truth(&c.operator, &c.key, &c.values, ctx) {
+            crate::condition::Truth::True => {}
+            crate::condition::Truth::False => return None,
+            crate::condition::Truth::Unknown => needs |= atoms.condition(c, at),
         }
     }
     // A `"*"` grant narrowed by `aws:PrincipalArn` is not limited by a permissions boundary
@@ -663,8 +596,5 @@ pub(crate) fn statement_applies(
     {
         grant = Grant::PrincipalArn;
     }
-    match unknown {
-        Some(why) => Tri::Unknown(why),
-        None => Tri::Yes(grant),
-    }
+    Some((grant, needs))
 }

@@ -13,9 +13,14 @@
 //! means the account is not in an organization. Optional: `resource_policy_kind`
 //! (`standard`, `key`, `trust`; inferred from the request when absent) and
 //! `management_account`.
+//!
+//! A context value that is present but not known is `{"unknown": true}`, optionally with
+//! what it can be: `"one_of": [...]`, `"none_of": [...]`, `"between": [date, date]`;
+//! `"multivalued": true` for a set; `"settled_by": "..."`, what would settle it.
 
 use crate::authorizer::{NamedPolicy, PolicySet, ResourceRule};
-use crate::context::{Context, ContextValue};
+use crate::condition::parse_date;
+use crate::context::{Context, ContextValue, Domain, Unknown};
 use crate::diagnostic::{Finding, Severity};
 use crate::json::{self, Json, Value};
 use crate::policy::{parse_policy_json, PolicyKind};
@@ -315,6 +320,13 @@ impl CaseReader<'_> {
                     .map(scalar)
                     .collect::<Option<Vec<_>>>()
                     .map(ContextValue::Multi),
+                Value::Object(_) => match self.unknown(&m.value, &path) {
+                    Some(u) => Some(ContextValue::Unknown(u)),
+                    None => {
+                        ok = false;
+                        continue;
+                    }
+                },
                 _ => scalar(&m.value).map(ContextValue::Single),
             };
             match value {
@@ -324,7 +336,7 @@ impl CaseReader<'_> {
                     self.error(
                         &path,
                         &m.value,
-                        "a context value must be a string, number, boolean or an array of them"
+                        "a context value must be a string, number, boolean or an array of them, or `{\"unknown\": true}`"
                             .into(),
                         None,
                     );
@@ -332,6 +344,129 @@ impl CaseReader<'_> {
             }
         }
         ok.then_some(ctx)
+    }
+
+    /// `{"unknown": true}`: the key is present with a value that is not known, with
+    /// optionally what it can be (`one_of`, `none_of`, `between` two dates), whether it is
+    /// a set (`multivalued`) and what would settle it (`settled_by`).
+    fn unknown(&mut self, j: &Json<'_>, path: &str) -> Option<Unknown> {
+        const KEYS: [&str; 6] = [
+            "unknown",
+            "one_of",
+            "none_of",
+            "between",
+            "multivalued",
+            "settled_by",
+        ];
+        let before = self.errors.len();
+        self.check_keys(j, &KEYS, path);
+        if j.get("unknown").map(|v| &v.value) != Some(&Value::Bool(true)) {
+            self.error(
+                path,
+                j,
+                "an object as a context value must say `\"unknown\": true`".into(),
+                Some("write a known value as a string or an array, and a present but unknown one as `{\"unknown\": true}`"),
+            );
+            return None;
+        }
+        let mut u = Unknown::default();
+        let strings = |r: &mut Self, field: &str| -> Option<Vec<String>> {
+            let v = j.get(field)?;
+            let Value::Array(items) = &v.value else {
+                r.error(
+                    &format!("{path}.{field}"),
+                    v,
+                    format!("`{field}` must be an array of strings"),
+                    None,
+                );
+                return None;
+            };
+            let out: Option<Vec<String>> = items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect();
+            if out.is_none() {
+                r.error(
+                    &format!("{path}.{field}"),
+                    v,
+                    format!("`{field}` must be an array of strings"),
+                    None,
+                );
+            }
+            out
+        };
+        let one_of = strings(self, "one_of");
+        let none_of = strings(self, "none_of");
+        let between = strings(self, "between");
+        let chosen = [one_of.is_some(), none_of.is_some(), between.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if chosen > 1 {
+            self.error(
+                path,
+                j,
+                "give at most one of `one_of`, `none_of` and `between`".into(),
+                None,
+            );
+        }
+        if let Some(vs) = one_of {
+            if vs.is_empty() {
+                self.error(
+                    &format!("{path}.one_of"),
+                    j,
+                    "`one_of` must name at least one value".into(),
+                    None,
+                );
+            }
+            u.domain = Domain::OneOf(vs);
+        }
+        if let Some(vs) = none_of {
+            u.domain = Domain::NoneOf(vs);
+        }
+        if let Some(vs) = between {
+            match vs.as_slice() {
+                [a, b] => match (parse_date(a), parse_date(b)) {
+                    (Some(a), Some(b)) if a <= b => u.domain = Domain::Between(a, b),
+                    _ => self.error(
+                        &format!("{path}.between"),
+                        j,
+                        "`between` takes two dates, the earlier first (ISO 8601 or epoch seconds)"
+                            .into(),
+                        None,
+                    ),
+                },
+                _ => self.error(
+                    &format!("{path}.between"),
+                    j,
+                    "`between` takes two dates, the earlier first".into(),
+                    None,
+                ),
+            }
+        }
+        if let Some(v) = j.get("multivalued") {
+            match v.value {
+                Value::Bool(b) => u.multivalued = b,
+                _ => self.error(
+                    &format!("{path}.multivalued"),
+                    v,
+                    "`multivalued` must be `true` or `false`".into(),
+                    None,
+                ),
+            }
+        }
+        if let Some(v) = j.get("settled_by") {
+            match v.as_str() {
+                Some(s) => u.settled_by = Some(s.to_string()),
+                None => self.error(
+                    &format!("{path}.settled_by"),
+                    v,
+                    "`settled_by` must be a string".into(),
+                    None,
+                ),
+            }
+        }
+        (self.errors.len() == before).then_some(u)
     }
 
     fn optional_policy(

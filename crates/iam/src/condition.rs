@@ -16,8 +16,9 @@ use crate::arn::ArnPattern;
 use crate::context::{Context, ContextValue};
 use crate::template::Template;
 
+mod candidates;
 mod date;
-pub use date::parse_date;
+pub use date::{format_date, parse_date};
 
 /// The operator family, which fixes how values are read and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +86,7 @@ const ALL_KINDS: [(&str, OpKind); 27] = [
 ];
 
 /// The value type an operator compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ValueType {
     String,
     Numeric,
@@ -253,6 +254,11 @@ impl CondValue {
         matches!(self, CondValue::Text(t) if t.has_variables() && t.resolve_text(ctx).is_none())
     }
 
+    /// Whether the value holds a policy variable whose key's value is unknown in `ctx`.
+    pub fn depends_on_unknown(&self, ctx: &Context) -> bool {
+        matches!(self, CondValue::Text(t) if t.depends_on_unknown(ctx))
+    }
+
     /// The value as written, when the parsed form can say it exactly.
     pub fn text(&self) -> Option<String> {
         match self {
@@ -338,16 +344,109 @@ pub enum KeyState {
     Absent,
     Single,
     Multi(usize),
+    /// Present with a value that is not known: see [`truth`].
+    Unknown,
 }
 
-/// Evaluates one operator/key/values triple against the context.
-pub fn evaluate(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -> (bool, KeyState) {
+/// A condition's three-valued outcome: unknown when it depends on a value that is not
+/// known and some value it could have makes it true, another false.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    False,
+    True,
+    Unknown,
+}
+
+impl From<bool> for Truth {
+    fn from(b: bool) -> Truth {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+}
+
+/// Evaluates one condition when some value of the request may be unknown. True or
+/// false when every value the unknowns can take gives that answer, unknown otherwise
+/// (also when the engine cannot enumerate them, which is never a guess).
+pub fn truth(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -> Truth {
+    if !ctx.has_unknown() {
+        return Truth::from(evaluate(op, key, values, ctx).0);
+    }
     let found = ctx.get(key);
+    // A variable whose value is unknown: the policy values themselves are not known.
+    if values.iter().any(|v| v.depends_on_unknown(ctx)) {
+        return Truth::Unknown;
+    }
+    let Some(ContextValue::Unknown(u)) = found else {
+        return Truth::from(evaluate_found(op, found, values, ctx).0);
+    };
+    let (candidates, complete) = candidates::for_key(u, &[(op, values)], ctx);
+    let mut seen = None;
+    for c in &candidates {
+        let t = evaluate_found(op, Some(c), values, ctx).0;
+        match seen {
+            None => seen = Some(t),
+            Some(s) if s != t => return Truth::Unknown,
+            Some(_) => {}
+        }
+    }
+    match seen {
+        Some(t) if complete => Truth::from(t),
+        _ => Truth::Unknown,
+    }
+}
+
+/// The truth values that the conditions `uses` on one unknown key can take together:
+/// one bit per condition (bit `i` set when `uses[i]` holds) for each value tried, and
+/// whether those values cover every class the conditions tell apart. When they do not
+/// (patterns with wildcards, mixed operator families, sets), a combination missing from
+/// the list may still happen.
+pub fn truth_vectors(
+    u: &crate::context::Unknown,
+    uses: &[(&Operator, &[CondValue])],
+    ctx: &Context,
+) -> (Vec<u64>, bool) {
+    let (candidates, complete) = candidates::for_key(u, uses, ctx);
+    let mut out: Vec<u64> = candidates
+        .iter()
+        .map(|c| {
+            uses.iter()
+                .enumerate()
+                .take(64)
+                .filter(|(_, (op, values))| evaluate_found(op, Some(c), values, ctx).0)
+                .fold(0u64, |acc, (i, _)| {
+                    acc | 1u64.checked_shl(i as u32).unwrap_or(0)
+                })
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    (out, complete && uses.len() <= 64)
+}
+
+/// Evaluates one operator/key/values triple against the context. An unknown value is
+/// reported as [`KeyState::Unknown`] and false: ask [`truth`] for such contexts.
+pub fn evaluate(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -> (bool, KeyState) {
+    evaluate_found(op, ctx.get(key), values, ctx)
+}
+
+/// [`evaluate`] on the key's value as found in the context (`None`: absent).
+fn evaluate_found(
+    op: &Operator,
+    found: Option<&ContextValue>,
+    values: &[CondValue],
+    ctx: &Context,
+) -> (bool, KeyState) {
+    if matches!(found, Some(ContextValue::Unknown(_))) {
+        return (false, KeyState::Unknown);
+    }
     if op.kind == OpKind::Null {
         let absent = match found {
             None => true,
             Some(ContextValue::Multi(v)) => v.is_empty(),
-            Some(ContextValue::Single(_)) => false,
+            Some(ContextValue::Single(_) | ContextValue::Unknown(_)) => false,
         };
         let state = if absent {
             KeyState::Absent
@@ -371,6 +470,7 @@ pub fn evaluate(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -
         Some(ContextValue::Single(_)) => KeyState::Single,
         Some(ContextValue::Multi(v)) if v.is_empty() => KeyState::Absent,
         Some(ContextValue::Multi(v)) => KeyState::Multi(v.len()),
+        Some(ContextValue::Unknown(_)) => KeyState::Unknown,
     };
     let result = match (op.set, &state) {
         (_, KeyState::Absent) if op.if_exists => true,
@@ -388,6 +488,7 @@ pub fn evaluate(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -
             .is_some_and(|rv| one_value(op.kind, rv, values, ctx)),
         // A single-valued operator does not match a multivalued key.
         (None, KeyState::Multi(_)) => false,
+        (_, KeyState::Unknown) => false,
     };
     (result, state)
 }

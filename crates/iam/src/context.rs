@@ -3,20 +3,81 @@
 //! Key names are case-insensitive ("Condition element", AWS IAM User Guide,
 //! https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html);
 //! they are stored lowercased. Values keep their case.
+//!
+//! A key can be present with a value the caller does not know ([`ContextValue::Unknown`]):
+//! AWS always sends `aws:SourceIp` with a request made over the internet, but a snapshot
+//! of an account does not know the backup service's address. An unknown value is not an
+//! absent key: `Null` is false on it, `...IfExists` does not make it pass, and the engine
+//! decides only when no value it could have changes the answer (see
+//! [`crate::authorizer::Residual`]).
 
-/// One key's value: a single value, or a set for multivalued keys such as `aws:TagKeys`.
+use serde::Serialize;
+
+/// One key's value: a single value, a set for multivalued keys such as `aws:TagKeys`, or
+/// a value that is there but not known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContextValue {
     Single(String),
     Multi(Vec<String>),
+    /// The key is in the request; its value is not known.
+    Unknown(Unknown),
+}
+
+/// What is known of a value that is present but not known.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Unknown {
+    /// The key holds a set of values (`aws:TagKeys`, `aws:CalledVia`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub multivalued: bool,
+    /// The values it can take, when something is known of it.
+    pub domain: Domain,
+    /// What would settle it, in the user's words ("the backup service's egress address:
+    /// give `--network`"), for the residual's explanation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settled_by: Option<String>,
+}
+
+/// The values an unknown can take.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Domain {
+    /// Any value of the key's type.
+    #[default]
+    Any,
+    /// One of these (single) values: `kms:EncryptionContext:aws:s3:arn` is the object's
+    /// ARN, or the bucket's when its S3 Bucket Key is enabled.
+    OneOf(Vec<String>),
+    /// Any value but these: `aws:ResourceAccount` of a resource known to be in another
+    /// account than the principal's.
+    NoneOf(Vec<String>),
+    /// An instant between these two, inclusive, in milliseconds since the Unix epoch: a
+    /// session's `aws:TokenIssueTime` lies within its maximum duration before now.
+    Between(i64, i64),
+}
+
+impl Unknown {
+    /// An unknown single value that `settled_by` would settle.
+    pub fn any(settled_by: impl Into<String>) -> Unknown {
+        Unknown {
+            multivalued: false,
+            domain: Domain::Any,
+            settled_by: Some(settled_by.into()),
+        }
+    }
 }
 
 impl ContextValue {
+    /// The known values; none for an unknown value (ask [`ContextValue::is_unknown`]).
     pub fn values(&self) -> &[String] {
         match self {
             ContextValue::Single(s) => std::slice::from_ref(s),
             ContextValue::Multi(v) => v,
+            ContextValue::Unknown(_) => &[],
         }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, ContextValue::Unknown(_))
     }
 }
 
@@ -24,14 +85,22 @@ impl ContextValue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     entries: Vec<(String, String, ContextValue)>, // (lowercase key, key as given, value)
+    /// How many values are unknown, so a fully known request skips partial evaluation.
+    unknowns: usize,
 }
 
 impl Context {
     /// Sets `key`, replacing any value it had.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
         let lower = key.to_ascii_lowercase();
+        if value.is_unknown() {
+            self.unknowns = self.unknowns.saturating_add(1);
+        }
         match self.entries.iter_mut().find(|(k, _, _)| *k == lower) {
             Some(e) => {
+                if e.2.is_unknown() {
+                    self.unknowns = self.unknowns.saturating_sub(1);
+                }
                 e.1 = key.to_string();
                 e.2 = value;
             }
@@ -46,11 +115,34 @@ impl Context {
         }
     }
 
+    /// Removes `key`; returns its value.
+    pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
+        let i = self
+            .entries
+            .iter()
+            .position(|(k, _, _)| k.eq_ignore_ascii_case(key))?;
+        let (_, _, v) = self.entries.remove(i);
+        if v.is_unknown() {
+            self.unknowns = self.unknowns.saturating_sub(1);
+        }
+        Some(v)
+    }
+
     /// Looks up a key, ignoring ASCII case.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         self.entries
             .iter()
             .find(|(k, _, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
             .map(|(_, _, v)| v)
+    }
+
+    /// Whether some value is unknown.
+    pub fn has_unknown(&self) -> bool {
+        self.unknowns > 0
+    }
+
+    /// The keys as given, with their values, in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+        self.entries.iter().map(|(_, k, v)| (k.as_str(), v))
     }
 }

@@ -36,10 +36,11 @@ pub mod request;
 pub mod template;
 
 pub use authorizer::{
-    authorize, Decision, NamedPolicy, PolicySet, PolicyType, Reason, ResourceRule, Response,
+    authorize, Decision, Dependency, DependencyKind, Literal, NamedPolicy, PolicySet, PolicyType,
+    Reason, Residual, ResidualCase, ResourceRule, Response,
 };
 pub use case::{parse_case, Case, CaseError};
-pub use context::{Context, ContextValue};
+pub use context::{Context, ContextValue, Domain, Unknown};
 pub use diagnostic::{Finding, Severity};
 pub use policy::{parse_policy, Effect, Policy, PolicyKind};
 pub use request::Request;

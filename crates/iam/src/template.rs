@@ -121,6 +121,23 @@ impl Template {
         self.fixed.is_none()
     }
 
+    /// Whether a variable names a key whose value is unknown in `ctx` (the key is
+    /// present, so a default does not apply, and what it resolves to is not known).
+    pub fn depends_on_unknown(&self, ctx: &Context) -> bool {
+        self.fixed.is_none()
+            && self.parts.iter().any(|p| {
+                matches!(p, Part::Var { key, .. } if ctx.get(key).is_some_and(ContextValue::is_unknown))
+            })
+    }
+
+    /// The keys of the variables in the template (lowercased).
+    pub fn variable_keys(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+    }
+
     /// Resolves variables against `ctx`; `None` when one cannot be resolved.
     pub fn resolve(&self, ctx: &Context, wildcards: bool) -> Option<std::borrow::Cow<'_, Glob>> {
         if let Some(g) = &self.fixed {
@@ -172,8 +189,9 @@ impl Template {
 fn lookup_single<'c>(ctx: &'c Context, key: &str) -> Option<&'c str> {
     match ctx.get(key)? {
         ContextValue::Single(s) => Some(s.as_str()),
-        // Multivalued keys cannot be used as variables.
-        ContextValue::Multi(_) => None,
+        // Multivalued keys cannot be used as variables; an unknown value resolves to
+        // nothing (callers ask `depends_on_unknown` first).
+        ContextValue::Multi(_) | ContextValue::Unknown(_) => None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Plain-words explanations of why a statement applied. Built only for the
 //! statements that decided, so evaluation itself stays allocation-light.
 
-use crate::condition::{evaluate, KeyState};
+use crate::condition::{evaluate, truth, KeyState, Truth};
 use crate::context::ContextValue;
 use crate::policy::{Effect, Statement};
 use crate::request::Request;
@@ -37,6 +37,21 @@ pub fn explain_statement(
     }
     for c in &st.conditions {
         let (result, state) = evaluate(&c.operator, &c.key, &c.values, &req.context);
+        if state == KeyState::Unknown || c.values.iter().any(|v| v.depends_on_unknown(&req.context))
+        {
+            let t = truth(&c.operator, &c.key, &c.values, &req.context);
+            let how = match t {
+                Truth::True => "true for every value it can have",
+                Truth::False => "false for every value it can have",
+                Truth::Unknown => "not known",
+            };
+            parts.push(format!(
+                "{} {} is {how} (the value is not known)",
+                c.operator.name(),
+                c.key
+            ));
+            continue;
+        }
         let policy_values = c
             .value_texts()
             .iter()
@@ -55,7 +70,7 @@ pub fn explain_statement(
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                    None => String::new(),
+                    Some(ContextValue::Unknown(_)) | None => String::new(),
                 };
                 if matches!(state, KeyState::Multi(_)) && c.operator.set.is_none() {
                     format!("because the request has several values {given} and a single-valued operator does not match a multivalued key")

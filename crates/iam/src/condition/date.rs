@@ -178,9 +178,67 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The earliest and latest instants [`format_date`] writes: years 0001 to 9999.
+pub const DATE_RANGE: (i64, i64) = (-62_135_596_800_000, 253_402_300_799_999);
+
+/// `ms` since the epoch as ISO 8601 with milliseconds (`2024-01-31T12:00:00.000Z`), which
+/// [`parse_date`] reads back exactly; `None` outside years 0001 to 9999.
+pub fn format_date(ms: i64) -> Option<String> {
+    if !(DATE_RANGE.0..=DATE_RANGE.1).contains(&ms) {
+        return None;
+    }
+    let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    let (secs, millis) = (in_day.div_euclid(1000), in_day.rem_euclid(1000));
+    Some(format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        secs.div_euclid(3600),
+        secs.div_euclid(60).rem_euclid(60),
+        secs.rem_euclid(60)
+    ))
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (the inverse of
+/// `days_from_civil`).
+#[expect(
+    clippy::arithmetic_side_effects,
+    reason = "called only by `format_date` with a day count of years 0001 to 9999 (under \
+              3 * 10^6 in magnitude), so every intermediate is below 10^7"
+)]
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_date;
+    use super::{format_date, parse_date, DATE_RANGE};
+
+    #[test]
+    fn formats_what_it_reads() {
+        for ms in [
+            0,
+            1_577_836_800_500,
+            -1,
+            DATE_RANGE.0,
+            DATE_RANGE.1,
+            951_782_400_000, // 2000-02-29
+            4_107_542_399_999,
+        ] {
+            let text = format_date(ms).unwrap();
+            assert_eq!(parse_date(&text), Some(ms), "{text}");
+        }
+        assert_eq!(format_date(0).as_deref(), Some("1970-01-01T00:00:00.000Z"));
+        assert_eq!(format_date(DATE_RANGE.1 + 1), None);
+    }
 
     #[test]
     fn reads_iso_8601_and_epoch() {
