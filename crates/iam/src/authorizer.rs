@@ -264,6 +264,39 @@ fn whole(ty: PolicyType, level: Option<usize>, message: String) -> Reason {
 /// permissions) acts in the principal's own account.
 pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     let p = &req.principal;
+    // "No permissions are required to perform this operation. If an administrator
+    // attaches a policy to your identity that explicitly denies access to the
+    // sts:GetCallerIdentity action, you can still perform this operation" (AWS STS API
+    // Reference, GetCallerIdentity,
+    // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+    if req.action_lower == "sts:getcalleridentity" && !matches!(p, RequestPrincipal::Anonymous) {
+        return Response {
+            decision: Decision::Allow,
+            reasons: vec![whole(
+                PolicyType::Identity,
+                None,
+                "`sts:GetCallerIdentity` needs no permission, and an explicit Deny does not stop it".into(),
+            )],
+            notes: Vec::new(),
+            residual: None,
+        };
+    }
+    // An alias's permissions come from IAM policies alone: "you cannot control access to
+    // an alias in a key policy" (AWS KMS Developer Guide, "Controlling access to
+    // aliases", https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html).
+    // The key's side of `CreateAlias` and `UpdateAlias` is a request of its own, on the
+    // key's ARN.
+    if is_kms_alias(req) && policies.resource.is_some() {
+        let mut without = policies.clone();
+        without.resource = None;
+        without.resource_rule = Some(ResourceRule::Standard);
+        let mut r = authorize(req, &without);
+        r.notes.push(format!(
+            "`{}` is an alias: a key policy does not govern it, so the resource policy given was not used",
+            req.resource
+        ));
+        return r;
+    }
     let same = match (&req.resource_account, p.account()) {
         (Some(_), _) => Some(req.same_account()),
         (None, None) => Some(false),
@@ -294,6 +327,7 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
         "aws:ResourceAccount",
         crate::ContextValue::Unknown(crate::context::Unknown {
             multivalued: false,
+            maybe_absent: false,
             domain: crate::context::Domain::NoneOf(vec![account]),
             settled_by: Some("the resource's account: give `resource_account`".into()),
         }),
@@ -487,10 +521,22 @@ impl<'p> Scan<'_, 'p> {
     }
 }
 
+/// An alias operation (`kms:CreateAlias`, `kms:UpdateAlias`, `kms:DeleteAlias`) on its
+/// alias ARN (`arn:aws:kms:...:alias/name`). Other operations given an alias act on
+/// the key it names, under the key policy.
+fn is_kms_alias(req: &Request) -> bool {
+    matches!(
+        req.action_lower.as_str(),
+        "kms:createalias" | "kms:updatealias" | "kms:deletealias"
+    ) && crate::arn::Arn::parse(&req.resource)
+        .is_some_and(|a| a.service == "kms" && a.resource.starts_with("alias/"))
+}
+
 fn infer_rule(req: &Request) -> ResourceRule {
     if req.resource.starts_with("arn:")
         && req.resource.split(':').nth(2) == Some("kms")
         && req.service() == "kms"
+        && !is_kms_alias(req)
     {
         ResourceRule::KeyPolicy
     } else if req.is_trust_action() {
@@ -547,7 +593,7 @@ fn statement_applies<'p>(
     let mut grant = Grant::Everyone;
     if let (Some(has_boundary), Some(pe)) = (principal_check, &st.principal) {
         if pe.negated {
-            match not_principal_excludes(&pe.entries, &req.principal, has_boundary) {
+            match not_principal_excludes(&pe.entries, &req.principal, has_boundary, st.effect) {
                 Tri::Yes(()) => return None,
                 Tri::No => {}
                 Tri::Unknown(why) => needs |= atoms.principal(st, at, why),

@@ -16,6 +16,7 @@
 //!
 //! A context value that is present but not known is `{"unknown": true}`, optionally with
 //! what it can be: `"one_of": [...]`, `"none_of": [...]`, `"between": [date, date]`;
+//! `"maybe_absent": true` when the request may also not carry the key at all;
 //! `"multivalued": true` for a set; `"settled_by": "..."`, what would settle it.
 
 use crate::authorizer::{NamedPolicy, PolicySet, ResourceRule};
@@ -23,6 +24,7 @@ use crate::condition::parse_date;
 use crate::context::{Context, ContextValue, Domain, Unknown};
 use crate::diagnostic::{Finding, Severity};
 use crate::json::{self, Json, Value};
+use crate::managed::Managed;
 use crate::policy::{parse_policy_json, PolicyKind};
 use crate::request::Request;
 
@@ -350,8 +352,9 @@ impl CaseReader<'_> {
     /// optionally what it can be (`one_of`, `none_of`, `between` two dates), whether it is
     /// a set (`multivalued`) and what would settle it (`settled_by`).
     fn unknown(&mut self, j: &Json<'_>, path: &str) -> Option<Unknown> {
-        const KEYS: [&str; 6] = [
+        const KEYS: [&str; 7] = [
             "unknown",
+            "maybe_absent",
             "one_of",
             "none_of",
             "between",
@@ -451,6 +454,17 @@ impl CaseReader<'_> {
                     &format!("{path}.multivalued"),
                     v,
                     "`multivalued` must be `true` or `false`".into(),
+                    None,
+                ),
+            }
+        }
+        if let Some(v) = j.get("maybe_absent") {
+            match v.value {
+                Value::Bool(b) => u.maybe_absent = b,
+                _ => self.error(
+                    &format!("{path}.maybe_absent"),
+                    v,
+                    "`maybe_absent` must be `true` or `false`".into(),
                     None,
                 ),
             }
@@ -573,6 +587,21 @@ impl CaseReader<'_> {
         } else {
             (default_name, j, path.to_string())
         };
+        // The AWS-managed organization policies are read as AWS attaches them, whatever
+        // form the case gives them in (by name, or by content).
+        let text = match doc.as_str() {
+            Some(t) => Some(t.to_string()),
+            None => self
+                .src
+                .get(doc.span.start as usize..doc.span.end as usize)
+                .map(str::to_string),
+        };
+        if let Some(m) = Managed::recognize(kind, Some(&name), text.as_deref()) {
+            return Some(NamedPolicy {
+                name,
+                policy: m.policy(),
+            });
+        }
         let parsed = parse_policy_json(doc, self.src, kind);
         for f in parsed.findings {
             let f = f.under(&doc_path);

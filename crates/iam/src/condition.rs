@@ -332,7 +332,7 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn parse_cidr(s: &str) -> Option<IpNet> {
+pub(crate) fn parse_cidr(s: &str) -> Option<IpNet> {
     s.parse::<IpNet>()
         .ok()
         .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
@@ -385,7 +385,7 @@ pub fn truth(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -> T
     let (candidates, complete) = candidates::for_key(u, &[(op, values)], ctx);
     let mut seen = None;
     for c in &candidates {
-        let t = evaluate_found(op, Some(c), values, ctx).0;
+        let t = evaluate_found(op, c.as_ref(), values, ctx).0;
         match seen {
             None => seen = Some(t),
             Some(s) if s != t => return Truth::Unknown,
@@ -415,7 +415,7 @@ pub fn truth_vectors(
             uses.iter()
                 .enumerate()
                 .take(64)
-                .filter(|(_, (op, values))| evaluate_found(op, Some(c), values, ctx).0)
+                .filter(|(_, (op, values))| evaluate_found(op, c.as_ref(), values, ctx).0)
                 .fold(0u64, |acc, (i, _)| {
                     acc | 1u64.checked_shl(i as u32).unwrap_or(0)
                 })

@@ -29,6 +29,10 @@ pub struct Unknown {
     /// The key holds a set of values (`aws:TagKeys`, `aws:CalledVia`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub multivalued: bool,
+    /// The key may also be absent: whether the request carries it is not known either
+    /// (`aws:PrincipalTag/team` of a role whose tags were not collected).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub maybe_absent: bool,
     /// The values it can take, when something is known of it.
     pub domain: Domain,
     /// What would settle it, in the user's words ("the backup service's egress address:
@@ -50,6 +54,9 @@ pub enum Domain {
     /// Any value but these: `aws:ResourceAccount` of a resource known to be in another
     /// account than the principal's.
     NoneOf(Vec<String>),
+    /// An address within one of these CIDR blocks: `aws:SourceIp` of a caller whose
+    /// egress ranges are known, but not which address of them a request leaves from.
+    InNetworks(Vec<String>),
     /// An instant between these two, inclusive, in milliseconds since the Unix epoch: a
     /// session's `aws:TokenIssueTime` lies within its maximum duration before now.
     Between(i64, i64),
@@ -60,6 +67,7 @@ impl Unknown {
     pub fn any(settled_by: impl Into<String>) -> Unknown {
         Unknown {
             multivalued: false,
+            maybe_absent: false,
             domain: Domain::Any,
             settled_by: Some(settled_by.into()),
         }
@@ -85,6 +93,10 @@ impl ContextValue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     entries: Vec<(String, String, ContextValue)>, // (lowercase key, key as given, value)
+    /// Families of keys not known one by one (`aws:PrincipalTag/` of a role whose tags
+    /// were not collected): lowercase prefix, and the unknown every such key reads as,
+    /// unless an entry gives it.
+    prefixes: Vec<(String, ContextValue)>,
     /// How many values are unknown, so a fully known request skips partial evaluation.
     unknowns: usize,
 }
@@ -128,12 +140,37 @@ impl Context {
         Some(v)
     }
 
+    /// Says that every key starting with `prefix` (`aws:PrincipalTag/`) that no entry
+    /// gives is unknown as `u`.
+    pub fn insert_unknown_prefix(&mut self, prefix: &str, u: Unknown) {
+        let lower = prefix.to_ascii_lowercase();
+        self.prefixes.retain(|(p, _)| *p != lower);
+        self.prefixes.push((lower, ContextValue::Unknown(u)));
+        self.unknowns = self.unknowns.saturating_add(1);
+    }
+
     /// Looks up a key, ignoring ASCII case.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         self.entries
             .iter()
             .find(|(k, _, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
             .map(|(_, _, v)| v)
+            .or_else(|| {
+                self.prefixes
+                    .iter()
+                    .find(|(p, _)| {
+                        key.len() > p.len()
+                            && key
+                                .get(..p.len())
+                                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+                    })
+                    .map(|(_, v)| v)
+            })
+    }
+
+    /// The families of keys that are unknown as a whole, by prefix.
+    pub fn unknown_prefixes(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+        self.prefixes.iter().map(|(p, v)| (p.as_str(), v))
     }
 
     /// Whether some value is unknown.

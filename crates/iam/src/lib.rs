@@ -30,9 +30,11 @@ pub mod context;
 pub mod diagnostic;
 pub mod glob;
 pub mod json;
+pub mod managed;
 pub mod policy;
 pub mod principal;
 pub mod request;
+pub mod request_context;
 pub mod template;
 
 pub use authorizer::{

@@ -387,13 +387,23 @@ fn identities(p: &RequestPrincipal) -> Vec<Identity<'_>> {
 }
 
 /// Whether a `NotPrincipal` list leaves the principal out (so the statement does not
-/// apply to it). Every identity of the principal's chain must be listed; a principal
-/// with a permissions boundary is never left out of a `NotPrincipal` with `Deny`.
+/// apply to it).
+///
+/// With `Deny`, every identity of the principal's chain must be listed (a session is
+/// denied unless its session, role and account are all named), and a principal with a
+/// permissions boundary is never left out. With `Allow`, the statement "allows all
+/// principals except the one named in the NotPrincipal element", so naming any identity
+/// of the chain leaves the principal out (IAM User Guide, "AWS JSON policy elements:
+/// NotPrincipal", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
 pub fn not_principal_excludes(
     entries: &[PrincipalEntry],
     p: &RequestPrincipal,
     has_boundary: bool,
+    effect: crate::policy::Effect,
 ) -> Tri<()> {
+    if effect == crate::policy::Effect::Allow {
+        return not_principal_names_any(entries, p);
+    }
     if has_boundary {
         return Tri::No;
     }
@@ -428,6 +438,32 @@ pub fn not_principal_excludes(
     match unknown {
         Some(why) => Tri::Unknown(why),
         None => Tri::Yes(()),
+    }
+}
+
+/// Whether a `NotPrincipal` names any identity of the principal's chain.
+fn not_principal_names_any(entries: &[PrincipalEntry], p: &RequestPrincipal) -> Tri<()> {
+    let ids = identities(p);
+    if ids.is_empty() {
+        return if entries.contains(&PrincipalEntry::Everyone) {
+            Tri::Yes(())
+        } else {
+            Tri::No
+        };
+    }
+    let mut unknown = None;
+    for id in &ids {
+        for e in entries {
+            match e.names(id) {
+                Tri::Yes(()) => return Tri::Yes(()),
+                Tri::Unknown(why) => unknown = Some(why),
+                Tri::No => {}
+            }
+        }
+    }
+    match unknown {
+        Some(why) => Tri::Unknown(why),
+        None => Tri::No,
     }
 }
 

@@ -35,7 +35,8 @@ struct CorpusCase {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expect {
-    /// `allow`, `explicit_deny`, `implicit_deny`, or `invalid` (the case must be rejected).
+    /// `allow`, `explicit_deny`, `implicit_deny`, `undecided`, or `invalid` (the case must
+    /// be rejected).
     decision: String,
     /// The `statement_ref`s of the deciding statements (order does not matter).
     #[serde(default)]
@@ -46,6 +47,10 @@ struct Expect {
     /// Finding codes that must be reported about the case's policies.
     #[serde(default)]
     findings: Vec<String>,
+    /// The context keys the answer depends on (the residual's), when a value is
+    /// unknown; `[]` says the answer depends on none.
+    #[serde(default)]
+    depends_on: Option<Vec<String>>,
 }
 
 fn merge(base: &Value, over: &Value) -> Value {
@@ -217,6 +222,18 @@ fn check(src: &str, expect: &Expect) -> Result<(), String> {
             .collect();
         if !all.iter().any(|m| m.contains(want.as_str())) {
             return Err(format!("no reason mentions `{want}`: {all:?}"));
+        }
+    }
+    if let Some(want) = &expect.depends_on {
+        let got: BTreeSet<String> = r
+            .residual
+            .iter()
+            .flat_map(|res| res.depends_on.iter().flat_map(|d| d.keys.iter().cloned()))
+            .map(|k| k.to_ascii_lowercase())
+            .collect();
+        let want: BTreeSet<String> = want.iter().map(|k| k.to_ascii_lowercase()).collect();
+        if got != want {
+            return Err(format!("depends on {got:?}, expected {want:?}"));
         }
     }
     for code in &expect.findings {

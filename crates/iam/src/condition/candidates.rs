@@ -27,26 +27,31 @@ use crate::context::{Context, ContextValue, Domain, Unknown};
 const FRESH: &str = "vaultward-unmatched-value";
 
 /// Candidate values for the unknown `u`, given the conditions that read it; `true` when
-/// they cover every class the conditions tell apart.
+/// they cover every class the conditions tell apart. `None` stands for the key being
+/// absent, when it may be.
 pub(super) fn for_key(
     u: &Unknown,
     uses: &[(&Operator, &[CondValue])],
     ctx: &Context,
-) -> (Vec<ContextValue>, bool) {
+) -> (Vec<Option<ContextValue>>, bool) {
     let (singles, complete) = single_candidates(&u.domain, uses, ctx);
+    let absent = u.maybe_absent.then_some(None);
     if !u.multivalued {
-        return (
-            singles.into_iter().map(ContextValue::Single).collect(),
-            complete,
-        );
+        let values = singles.into_iter().map(|s| Some(ContextValue::Single(s)));
+        return (absent.into_iter().chain(values).collect(), complete);
     }
     // A set: the empty set, each candidate alone, all of them together. Sets have more
     // classes than these, so never complete.
-    let mut sets = vec![ContextValue::Multi(Vec::new())];
-    sets.extend(singles.iter().map(|s| ContextValue::Multi(vec![s.clone()])));
+    let mut sets = vec![Some(ContextValue::Multi(Vec::new()))];
+    sets.extend(
+        singles
+            .iter()
+            .map(|s| Some(ContextValue::Multi(vec![s.clone()]))),
+    );
     if singles.len() > 1 {
-        sets.push(ContextValue::Multi(singles));
+        sets.push(Some(ContextValue::Multi(singles)));
     }
+    sets.extend(absent);
     (sets, false)
 }
 
@@ -81,7 +86,9 @@ fn single_candidates(
             .flat_map(|(op, vals)| vals.iter().map(move |v| (op.kind, v)));
         let done = match family {
             ValueType::String | ValueType::Arn | ValueType::Binary => {
-                between.is_none() && texts(values, ctx, &mut out)
+                between.is_none()
+                    && !matches!(domain, Domain::InNetworks(_))
+                    && texts(values, ctx, &mut out)
             }
             ValueType::Numeric => numbers(values, between, &mut out),
             ValueType::Date => dates(values, between, &mut out),
@@ -90,7 +97,15 @@ fn single_candidates(
                 between.is_none()
             }
             ValueType::Ip => {
-                addresses(values, &mut out);
+                let within = match domain {
+                    Domain::InNetworks(nets) => Some(
+                        nets.iter()
+                            .filter_map(|n| super::parse_cidr(n))
+                            .collect::<Vec<_>>(),
+                    ),
+                    _ => None,
+                };
+                addresses(values, within.as_deref(), &mut out);
                 between.is_none()
             }
             ValueType::Null => true,
@@ -261,23 +276,38 @@ fn dates<'a>(
 }
 
 /// Addresses: every block's first and last address and the ones just outside it, and
-/// the ends of both address spaces.
-fn addresses<'a>(values: impl Iterator<Item = (OpKind, &'a CondValue)>, out: &mut Vec<String>) {
+/// the ends of both address spaces. When the address is known to lie `within` some
+/// blocks, those are blocks too, and only the points inside them count: the regions of
+/// the diagram inside them start at one of those points just the same.
+fn addresses<'a>(
+    values: impl Iterator<Item = (OpKind, &'a CondValue)>,
+    within: Option<&[ipnet::IpNet]>,
+    out: &mut Vec<String>,
+) {
     let mut points: Vec<IpAddr> = vec![
         IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         IpAddr::V4(Ipv4Addr::BROADCAST),
         IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         IpAddr::V6(Ipv6Addr::from(u128::MAX)),
     ];
-    for (_, v) in values {
-        if let CondValue::Ip(net) = v {
-            let (first, last) = (net.network(), net.broadcast());
-            points.extend([first, last]);
-            points.extend(step(first, false));
-            points.extend(step(last, true));
-        }
+    let blocks = values
+        .filter_map(|(_, v)| match v {
+            CondValue::Ip(net) => Some(*net),
+            _ => None,
+        })
+        .chain(within.unwrap_or_default().iter().copied());
+    for net in blocks {
+        let (first, last) = (net.network(), net.broadcast());
+        points.extend([first, last]);
+        points.extend(step(first, false));
+        points.extend(step(last, true));
     }
-    out.extend(points.into_iter().map(|p| p.to_string()));
+    out.extend(
+        points
+            .into_iter()
+            .filter(|p| within.is_none_or(|nets| nets.iter().any(|n| n.contains(p))))
+            .map(|p| p.to_string()),
+    );
 }
 
 /// The address just before or after `a`, if there is one.

@@ -87,16 +87,26 @@ fn not_principal_needs_every_identity_of_the_chain() {
     let acct = PrincipalEntry::aws("arn:aws:iam::111122223333:root");
     let sess = PrincipalEntry::aws(SESSION);
     assert_eq!(
-        not_principal_excludes(std::slice::from_ref(&sess), &s, false),
+        not_principal_excludes(
+            std::slice::from_ref(&sess),
+            &s,
+            false,
+            crate::policy::Effect::Deny
+        ),
         Tri::No
     );
     assert_eq!(
-        not_principal_excludes(&[sess.clone(), role.clone(), acct.clone()], &s, false),
+        not_principal_excludes(
+            &[sess.clone(), role.clone(), acct.clone()],
+            &s,
+            false,
+            crate::policy::Effect::Deny
+        ),
         Tri::Yes(())
     );
     // A principal with a permissions boundary is never excluded.
     assert_eq!(
-        not_principal_excludes(&[sess, role, acct], &s, true),
+        not_principal_excludes(&[sess, role, acct], &s, true, crate::policy::Effect::Deny),
         Tri::No
     );
 }

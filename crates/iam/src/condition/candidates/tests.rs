@@ -48,7 +48,7 @@ fn complete_families_reach_every_answer() {
             set
         };
         let from_pool = answers(&mut pool.iter().map(|p| ContextValue::Single(p.to_string())));
-        let from_cands = answers(&mut cands.into_iter());
+        let from_cands = answers(&mut cands.into_iter().flatten());
         for a in from_pool {
             assert!(from_cands.contains(&a), "{op:?} {values:?}");
         }
@@ -60,7 +60,7 @@ fn patterns_are_never_complete() {
     let (op, vals) = cond("StringLike", &["a*b"]);
     let (cands, complete) = for_key(&Unknown::default(), &[(&op, &vals)], &Context::default());
     assert!(!complete);
-    assert!(cands.contains(&ContextValue::Single("ab".into())));
+    assert!(cands.contains(&Some(ContextValue::Single("ab".into()))));
 }
 
 #[test]
@@ -75,9 +75,22 @@ fn a_range_bounds_dates() {
     };
     let (cands, complete) = for_key(&u, &[(&op, &vals)], &Context::default());
     assert!(complete);
-    assert!(cands.iter().all(|c| {
+    assert!(cands.iter().flatten().all(|c| {
         let mut ctx = Context::default();
         ctx.insert("k", c.clone());
         evaluate(&op, "k", &vals, &ctx).0
     }));
+}
+
+#[test]
+fn a_key_that_may_be_absent_has_absence_as_a_candidate() {
+    let (op, vals) = cond("Null", &["true"]);
+    let u = Unknown {
+        maybe_absent: true,
+        ..Unknown::default()
+    };
+    let (cands, complete) = for_key(&u, &[(&op, &vals)], &Context::default());
+    assert!(complete);
+    assert!(cands.contains(&None));
+    assert!(cands.iter().any(Option::is_some));
 }
