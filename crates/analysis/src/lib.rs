@@ -44,6 +44,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use vaultward_iam::condition::{positive, CondValue, OpKind};
+use vaultward_iam::managed::Managed;
 use vaultward_iam::policy::{Effect, Statement};
 use vaultward_iam::principal::PrincipalEntry;
 use vaultward_iam::{authorize, parse_case, parse_policy, Decision, Policy, PolicyKind};
@@ -91,9 +92,21 @@ pub struct Options {
     pub exclude_principals: Vec<String>,
     /// Only these actions (lowercase `service:action`): `--access-not-granted`.
     pub only_actions: Vec<String>,
+    /// SCPs compared on their own. By default an SCP is compared with `FullAWSAccess`
+    /// beside it, as AWS attaches it to every root, OU and account; an RCP is always
+    /// compared with `RCPFullAWSAccess` beside it, which cannot be detached.
+    pub scp_alone: bool,
 }
 
 impl Options {
+    /// Whether the solver has `str.to_lower` (cvc5 does; Z3 4.8 has not).
+    pub fn solver_folds_case(&self) -> bool {
+        std::path::Path::new(&self.solver)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("cvc5"))
+    }
+
     pub fn new(kind: PolicyKind) -> Options {
         Options {
             kind,
@@ -101,6 +114,7 @@ impl Options {
             timeout: Duration::from_secs(10),
             exclude_principals: Vec::new(),
             only_actions: Vec::new(),
+            scp_alone: false,
         }
     }
 }
@@ -214,7 +228,21 @@ fn run(
         None => "false".to_string(),
     };
     let script = enc.script(&new_allowed, &old_allowed);
-    let answer = smt::solve(&opts.solver, &script, opts.timeout, &enc.outputs())?;
+    // Where folding case is exact only on ASCII, a request in ASCII is looked for first:
+    // its witness is one the engine confirms. Without one, the whole question is asked.
+    let answer = if enc.ascii_guards.is_empty() {
+        smt::solve(&opts.solver, &script, opts.timeout, &enc.outputs())?
+    } else {
+        let guarded = script.replacen(
+            "(check-sat)",
+            &format!("(assert {})\n(check-sat)", smt::and(&enc.ascii_guards)),
+            1,
+        );
+        match smt::solve(&opts.solver, &guarded, opts.timeout, &enc.outputs())? {
+            smt::Answer::Sat(m) => smt::Answer::Sat(m),
+            _ => smt::solve(&opts.solver, &script, opts.timeout, &enc.outputs())?,
+        }
+    };
     let model = match answer {
         // The request model's own constraints are satisfiable by construction (a user
         // `p` of account 111111111111 asking `a:b` satisfies them for every kind; the
@@ -229,7 +257,7 @@ fn run(
         smt::Answer::Sat(m) => m,
     };
     let case = enc.witness(&model, new_src)?;
-    match confirm(&case, old_src, opts.kind) {
+    match confirm(&case, old_src, opts.kind, opts.scp_alone) {
         Ok(()) => Ok(Outcome::NewAccess(Box::new(case))),
         // With abstracted conditions the solver's request may rest on a value they cannot
         // take for it: not a verdict either way.
@@ -252,13 +280,13 @@ fn run(
 pub fn prefer_action(
     witness: &Value,
     old_src: &str,
-    kind: PolicyKind,
+    opts: &Options,
     candidates: &[String],
 ) -> Value {
     for a in candidates {
         let mut case = witness.clone();
         case["request"]["action"] = Value::String(a.clone());
-        if confirm(&case, old_src, kind).is_ok() {
+        if confirm(&case, old_src, opts.kind, opts.scp_alone).is_ok() {
             return case;
         }
     }
@@ -266,7 +294,12 @@ pub fn prefer_action(
 }
 
 /// The engine must decide the witness Allow with NEW and not with OLD.
-fn confirm(case: &Value, old_src: &str, kind: PolicyKind) -> Result<(), CompareError> {
+fn confirm(
+    case: &Value,
+    old_src: &str,
+    kind: PolicyKind,
+    scp_alone: bool,
+) -> Result<(), CompareError> {
     let decide = |c: &Value| -> Result<Decision, CompareError> {
         let parsed = parse_case(&c.to_string()).map_err(|e| {
             CompareError::Unconfirmed(format!("the witness is not a valid case: {e:?}"))
@@ -277,7 +310,7 @@ fn confirm(case: &Value, old_src: &str, kind: PolicyKind) -> Result<(), CompareE
     let old_doc: Value = serde_json::from_str(old_src)
         .map_err(|e| CompareError::Unconfirmed(format!("OLD is not JSON: {e}")))?;
     let mut old_case = case.clone();
-    place(&mut old_case, kind, old_doc);
+    place(&mut old_case, kind, old_doc, scp_alone);
     let with_old = decide(&old_case)?;
     if with_new == Decision::Allow && with_old != Decision::Allow {
         Ok(())
@@ -288,15 +321,20 @@ fn confirm(case: &Value, old_src: &str, kind: PolicyKind) -> Result<(), CompareE
     }
 }
 
-/// Puts `doc` in the case where a policy of `kind` goes.
-fn place(case: &mut Value, kind: PolicyKind, doc: Value) {
+/// Puts `doc` in the case where a policy of `kind` goes, with the AWS-managed policy
+/// beside an SCP (unless `scp_alone`) or an RCP, as AWS attaches them.
+fn place(case: &mut Value, kind: PolicyKind, doc: Value, scp_alone: bool) {
     let named = json!({"name": "policy", "document": doc});
+    let managed = |m: Managed| -> Value {
+        json!({"name": m.name(), "document": serde_json::from_str::<Value>(m.document()).unwrap_or(Value::Null)})
+    };
     match kind {
         PolicyKind::Identity => case["identity_policies"] = json!([named]),
         PolicyKind::Boundary => case["permissions_boundary"] = named,
         PolicyKind::Session => case["session_policy"] = named,
-        PolicyKind::Scp => case["scps"] = json!([[named]]),
-        PolicyKind::Rcp => case["rcps"] = json!([[named]]),
+        PolicyKind::Scp if scp_alone => case["scps"] = json!([[named]]),
+        PolicyKind::Scp => case["scps"] = json!([[managed(Managed::FullAwsAccess), named]]),
+        PolicyKind::Rcp => case["rcps"] = json!([[managed(Managed::RcpFullAwsAccess), named]]),
         _ => case["resource_policy"] = named,
     }
 }
@@ -356,6 +394,31 @@ const DERIVED: [&str; 8] = [
     "aws:principalservicename",
 ];
 
+/// When the request-context model says a key is in every request: the SMT condition on
+/// the request under which it is present (`None`: it may be absent).
+fn always_present(lower: &str) -> Option<String> {
+    use vaultward_iam::request_context::{Presence, KEYS};
+    let m = KEYS.iter().find(|m| m.key.eq_ignore_ascii_case(lower))?;
+    let not_service = |list: &[&str]| {
+        let prefixes: Vec<String> = list
+            .iter()
+            .map(|s| format!("(str.prefixof {} action)", lit(&format!("{s}:"))))
+            .collect();
+        format!("(not {})", smt::or(&prefixes))
+    };
+    match m.presence {
+        Presence::Always => Some("true".into()),
+        Presence::AllServicesBut(list) => Some(not_service(list)),
+        // Role sessions always carry their session's keys (pkind 1); users and the root
+        // carry them only with temporary credentials, which the model leaves free.
+        Presence::Temporary => Some("(= pkind 1)".into()),
+        Presence::Service(svc) => {
+            Some(format!("(str.prefixof {} action)", lit(&format!("{svc}:"))))
+        }
+        _ => None,
+    }
+}
+
 struct Encoder<'o> {
     opts: &'o Options,
     /// Context keys (lowercase) with their type and the name they are written with.
@@ -371,6 +434,9 @@ struct Encoder<'o> {
     role_paths: bool,
     /// Conditions the encoding does not model, by signature: (their Boolean, why).
     abstracted: BTreeMap<String, (String, String)>,
+    /// Where `...IgnoreCase` is exact only on ASCII text: the guards saying so, under
+    /// which a witness is looked for first.
+    ascii_guards: Vec<String>,
 }
 
 /// Whether a role ARN has a path other than `/` (`role/team/app`).
@@ -389,6 +455,7 @@ impl<'o> Encoder<'o> {
             multi: BTreeMap::new(),
             role_paths: false,
             abstracted: BTreeMap::new(),
+            ascii_guards: Vec::new(),
         }
     }
 
@@ -453,6 +520,11 @@ impl<'o> Encoder<'o> {
             PolicyKind::Resource | PolicyKind::Vault => {
                 format!("(or {a} (and same_account (not (= pkind 3))))")
             }
+            // `FullAWSAccess` beside the SCP, and `RCPFullAWSAccess` beside the RCP, allow
+            // everything: only their Denies can take access away (AWS Organizations,
+            // "SCP evaluation" and "RCP evaluation").
+            PolicyKind::Scp if !self.opts.scp_alone => "true".into(),
+            PolicyKind::Rcp => "true".into(),
             _ => a,
         };
         if self.opts.kind == PolicyKind::Rcp {
@@ -654,6 +726,105 @@ impl<'o> Encoder<'o> {
         Ok((re, smt::and(&resolved)))
     }
 
+    /// `StringEqualsIgnoreCase` against a value with policy variables: the request's
+    /// value `s`, cut where the resolved text's pieces fall (each literal piece has its
+    /// length, each variable its value's), equals each piece ignoring case: literal pieces
+    /// by their case-insensitive expression, variables by `str.to_lower`. The solver's
+    /// `str.to_lower` folds ASCII letters only and the engine folds as Unicode does, so
+    /// this is exact while `s` and the variables' values are ASCII; beyond, the condition
+    /// is abstracted (a free Boolean, as for conditions not modelled), and "no new
+    /// access" stays a proof. cvc5 has `str.to_lower`; with Z3 4.8, which has not, the
+    /// whole condition is abstracted.
+    fn ignore_case_with_variables(
+        &mut self,
+        t: &vaultward_iam::template::Template,
+        s: &str,
+    ) -> Result<String, String> {
+        use vaultward_iam::template::Segment;
+        let text = t.text();
+        if !self.opts.solver_folds_case() {
+            return Err(format!(
+                "`{text}` holds a policy variable under `...IgnoreCase`, which needs cvc5's `str.to_lower` (the solver is `{}`)",
+                self.opts.solver
+            ));
+        }
+        let mut pieces = Vec::new();
+        let mut resolved = Vec::new();
+        let mut values = Vec::new();
+        let mut joined = Vec::new();
+        let mut offset = "0".to_string();
+        let ascii = |x: &str| {
+            format!(
+                "(str.in_re {x} (re.* (re.range {} {})))",
+                lit("\u{0}"),
+                lit("\u{7f}")
+            )
+        };
+        for seg in t.segments().unwrap_or_default() {
+            let (len, holds) = match seg {
+                Segment::Text(x) => {
+                    joined.push(lit(x));
+                    let n = x.chars().count();
+                    let re = smt::re_ignore_case(x)?;
+                    (
+                        n.to_string(),
+                        format!("(str.in_re (str.substr {s} {offset} {n}) {re})"),
+                    )
+                }
+                Segment::Escaped(c) => (
+                    {
+                        joined.push(lit(&c.to_string()));
+                        "1".to_string()
+                    },
+                    format!("(= (str.substr {s} {offset} 1) {})", lit(&c.to_string())),
+                ),
+                Segment::Var { key, default } => {
+                    let v = self.key_var(key, Some(KeyType::Str))?;
+                    let has = format!("(and {v}_present (not {v}_list))");
+                    let value = match default {
+                        Some(d) if d.is_ascii() => format!("(ite {has} {v}_str {})", lit(d)),
+                        Some(_) => {
+                            return Err(format!(
+                                "`...IgnoreCase` on `{text}`: folding letters beyond ASCII is not modelled"
+                            ))
+                        }
+                        None => {
+                            resolved.push(has);
+                            format!("{v}_str")
+                        }
+                    };
+                    values.push(ascii(&value));
+                    joined.push(value.clone());
+                    let len = format!("(str.len {value})");
+                    let holds = format!(
+                        "(= (str.to_lower (str.substr {s} {offset} {len})) (str.to_lower {value}))"
+                    );
+                    (len, holds)
+                }
+            };
+            pieces.push(holds);
+            offset = format!("(+ {offset} {len})");
+        }
+        pieces.push(format!("(= (str.len {s}) {offset})"));
+        let resolved = smt::and(&resolved);
+        let exact = smt::and(&[resolved.clone(), smt::and(&pieces)]);
+        let guard = smt::and(&[vec![ascii(s)], values].concat());
+        let beyond = self.abstract_as(
+            format!("ignore-case|{text}|{s}"),
+            format!("`...IgnoreCase` on `{text}` with letters beyond ASCII"),
+        );
+        // Beyond ASCII, equal text is still equal ignoring case, whatever the folding.
+        let same = match joined.len() {
+            0 => format!("(= {s} \"\")"),
+            1 => format!("(= {s} {})", joined.remove(0)),
+            _ => format!("(= {s} (str.++ {}))", joined.join(" ")),
+        };
+        self.ascii_guards.push(guard.clone());
+        Ok(format!(
+            "(ite {guard} {exact} (or (and {resolved} {same}) {beyond}))"
+        ))
+    }
+
     fn principal_entry(&mut self, e: &PrincipalEntry) -> Result<String, String> {
         // pkind: 0 user, 1 role session, 2 root, 3 service.
         Ok(match e {
@@ -780,14 +951,11 @@ impl<'o> Encoder<'o> {
             (StringEqualsIgnoreCase, CondValue::Folded(text)) => {
                 format!("(str.in_re {s} {})", smt::re_ignore_case(text)?)
             }
+            (StringEqualsIgnoreCase, CondValue::Text(t)) if t.has_variables() => {
+                self.ignore_case_with_variables(t, s)?
+            }
             (StringEqualsIgnoreCase, CondValue::Text(t)) => {
-                let text = t.text();
-                if t.has_variables() || text.contains("${") {
-                    return Err(format!(
-                        "`{text}` holds a policy variable, which compare does not model yet"
-                    ));
-                }
-                format!("(str.in_re {s} {})", smt::re_ignore_case(&text)?)
+                format!("(str.in_re {s} {})", smt::re_ignore_case(&t.text())?)
             }
             (ArnEquals | ArnLike, CondValue::Arn(p)) => match p.text() {
                 Some(t) if t == "*" => format!("(str.in_re {s} {})", smt::ARN_RE),
@@ -1113,6 +1281,17 @@ impl<'o> Encoder<'o> {
                 }
             }
         }
+        // Keys AWS always sends are never absent in the model, nor in a witness (the
+        // request-context model, `vaultward_iam::request_context`).
+        for lower in self.keys.keys() {
+            if DERIVED.contains(&lower.as_str()) {
+                continue;
+            }
+            if let Some(when) = always_present(lower) {
+                let v = smt::ident(lower);
+                let _ = writeln!(s, "(assert (=> {when} {v}_present))");
+            }
+        }
         for p in &self.opts.exclude_principals {
             let _ = writeln!(s, "(assert (not (= parn {})))", lit(p));
             let _ = writeln!(s, "(assert (not (= prole {})))", lit(p));
@@ -1192,7 +1371,7 @@ impl<'o> Encoder<'o> {
         }
         let doc: Value = serde_json::from_str(new_src)
             .map_err(|e| CompareError::BadInput(format!("NEW is not JSON: {e}")))?;
-        place(&mut case, self.opts.kind, doc);
+        place(&mut case, self.opts.kind, doc, self.opts.scp_alone);
         Ok(case)
     }
 }

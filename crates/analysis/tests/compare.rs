@@ -488,6 +488,20 @@ const RESOURCES: [&str; 8] = [
 ];
 
 fn random_condition(r: &mut Rng) -> Value {
+    // Policy variables under `...IgnoreCase`, and `...IfExists` on keys AWS always sends.
+    if r.chance(12) {
+        return match r.next() % 3 {
+            0 => {
+                json!({*r.pick(&["StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringEquals"]): {"s3:prefix": *r.pick(&["${aws:username}/", "Docs/${aws:username}"])}})
+            }
+            1 => {
+                json!({*r.pick(&["DateLessThan", "DateLessThanIfExists", "DateGreaterThanIfExists"]): {"aws:CurrentTime": "2030-01-01T00:00:00Z"}})
+            }
+            _ => {
+                json!({*r.pick(&["StringEquals", "StringEqualsIfExists", "StringNotEqualsIfExists"]): {"aws:RequestedRegion": *r.pick(&["eu-west-1", "us-east-1"])}})
+            }
+        };
+    }
     match r.next() % 12 {
         9 => {
             json!({*r.pick(&["ForAllValues:StringEquals", "ForAnyValue:StringEquals", "ForAnyValue:StringNotLike", "ForAllValues:StringLike"]): {"aws:TagKeys": *r.pick(&[json!(["a"]), json!(["a", "b"]), json!("b*")])}})
@@ -569,7 +583,35 @@ fn random_context(r: &mut Rng) -> Context {
         r,
         &mut ctx,
         "s3:prefix",
-        &["docs/a", "x1", "xy", "other", "a", "ab", "docs/x", "b"],
+        &[
+            "docs/a",
+            "x1",
+            "xy",
+            "other",
+            "a",
+            "ab",
+            "docs/x",
+            "b",
+            "alice/",
+            "ALICE/",
+            "Docs/alice",
+            "docs/Alice",
+        ],
+    );
+    // Keys AWS always sends are in every request ("AWS global condition context keys").
+    ctx.insert(
+        "aws:CurrentTime",
+        ContextValue::Single(
+            r.pick(&["2024-01-01T00:00:00Z", "2031-01-01T00:00:00Z"])
+                .to_string(),
+        ),
+    );
+    ctx.insert(
+        "aws:RequestedRegion",
+        ContextValue::Single(
+            r.pick(&["eu-west-1", "us-east-1", "ap-south-1"])
+                .to_string(),
+        ),
     );
     put(
         r,
@@ -600,11 +642,9 @@ fn random_context(r: &mut Rng) -> Context {
         "aws:SourceArn",
         &["arn:aws:s3:::a", "arn:aws:s3:::b", "arn:aws:s3:::x", "nope"],
     );
-    put(
-        r,
-        &mut ctx,
+    ctx.insert(
         "aws:SecureTransport",
-        &["true", "false", "maybe"],
+        ContextValue::Single(r.pick(&["true", "false", "maybe"]).to_string()),
     );
     match r.next() % 4 {
         0 => {}
@@ -1027,4 +1067,206 @@ fn differential_on_trust_policies() {
         none > pairs / 10 && new > pairs / 10,
         "none {none}, new {new}, undecided {undecided}"
     );
+}
+
+// ---- organization policies as AWS attaches them, and keys AWS always sends (issue 25) ----
+
+/// An RCP is compared with `RCPFullAWSAccess` beside it, which AWS attaches everywhere and
+/// which cannot be detached: removing a Deny is new access, not "nothing is allowed either
+/// way" (AWS Organizations User Guide, "Resource control policies",
+/// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html).
+#[test]
+fn rcps_are_compared_beside_rcp_full_aws_access() {
+    let deny = json!([{"Sid": "DenyS3", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]);
+    let o = cmp(deny.clone(), json!([]), PolicyKind::Rcp);
+    let w = witness(&o);
+    assert!(
+        w["request"]["action"].as_str().unwrap().starts_with("s3:"),
+        "{w}"
+    );
+    // The witness carries the managed RCP beside NEW, as the engine is asked.
+    assert_eq!(w["rcps"][0][0]["name"], "RCPFullAWSAccess");
+    assert_eq!(cmp(json!([]), deny, PolicyKind::Rcp), Outcome::NoNewAccess);
+}
+
+/// An SCP is compared with `FullAWSAccess` beside it unless `--scp-alone`: an SCP that only
+/// denies, replaced by nothing, opens what it denied (AWS Organizations User Guide, "SCP
+/// evaluation", https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
+#[test]
+fn scps_are_compared_beside_full_aws_access_unless_alone() {
+    let deny = json!([{"Effect": "Deny", "Action": "ec2:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]);
+    let o = cmp(deny.clone(), json!([]), PolicyKind::Scp);
+    let w = witness(&o);
+    assert_eq!(w["scps"][0][0]["name"], "FullAWSAccess");
+    let mut alone = Options::new(PolicyKind::Scp);
+    alone.scp_alone = true;
+    assert_eq!(
+        compare(&doc(deny), &doc(json!([])), &alone).unwrap(),
+        Outcome::NoNewAccess
+    );
+}
+
+/// `aws:CurrentTime` is in every request ("AWS global condition context keys", "This key
+/// is always included in the request context"): making a condition on it `...IfExists`
+/// opens nothing, and no witness leaves the key out.
+#[test]
+fn keys_aws_always_sends_are_never_absent() {
+    let t = |op: &str| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {op: {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}}]);
+    assert_eq!(
+        cmp(
+            t("DateLessThan"),
+            t("DateLessThanIfExists"),
+            PolicyKind::Identity
+        ),
+        Outcome::NoNewAccess
+    );
+    let r = |op: &str| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {op: {"aws:RequestedRegion": "eu-west-1"}}}]);
+    assert_eq!(
+        cmp(
+            r("StringEquals"),
+            r("StringEqualsIfExists"),
+            PolicyKind::Identity
+        ),
+        Outcome::NoNewAccess
+    );
+    // A key that may be absent still is: `aws:SourceVpc` (only through a VPC endpoint).
+    let v = |op: &str| json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {op: {"aws:SourceVpc": "vpc-1"}}}]);
+    let o = cmp(
+        v("StringEquals"),
+        v("StringEqualsIfExists"),
+        PolicyKind::Identity,
+    );
+    assert!(witness(&o)["request"]["context"]
+        .get("aws:SourceVpc")
+        .is_none());
+}
+
+/// Policy variables under `...IgnoreCase` are modelled (with cvc5's `str.to_lower`):
+/// `StringEqualsIgnoreCase` on `${aws:username}` is wider than `StringEquals`, and equal
+/// to itself, decided rather than undecided (IAM User Guide, "Condition operators",
+/// string condition operators; "Policy variables").
+#[test]
+fn policy_variables_under_ignore_case() {
+    let mut opts = Options::new(PolicyKind::Identity);
+    if !opts.solver_folds_case() {
+        opts.solver = "cvc5".into();
+    }
+    let c = |op: &str| json!([{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", "Condition": {op: {"s3:prefix": "home/${aws:username}/"}}}]);
+    let run = |old: Value, new: Value| compare(&doc(old), &doc(new), &opts).unwrap();
+    let o = run(c("StringEquals"), c("StringEqualsIgnoreCase"));
+    let w = witness(&o);
+    assert_ne!(
+        w["request"]["context"]["s3:prefix"].as_str().unwrap(),
+        format!(
+            "home/{}/",
+            w["request"]["principal"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        ),
+        "{w}"
+    );
+    assert_eq!(
+        run(c("StringEqualsIgnoreCase"), c("StringEqualsIgnoreCase")),
+        Outcome::NoNewAccess
+    );
+    assert_eq!(
+        run(c("StringEqualsIgnoreCase"), c("StringEquals")),
+        Outcome::NoNewAccess
+    );
+}
+
+/// SCPs and RCPs on random pairs that only deny, as customers write them: compared with
+/// `FullAWSAccess` / `RCPFullAWSAccess` beside them, "no new access" holds on sampled
+/// requests evaluated the same way (AWS Organizations, "SCP evaluation", "RCP
+/// evaluation").
+#[test]
+fn differential_on_organization_policies() {
+    let mut r = Rng(0x51ed_2701_aa55_1234);
+    let full = |m: vaultward_iam::managed::Managed| NamedPolicy {
+        name: m.name().into(),
+        policy: m.policy(),
+    };
+    let (mut none, mut new) = (0, 0);
+    for i in 0..120 {
+        let rcp = i % 2 == 1;
+        let kind = if rcp {
+            PolicyKind::Rcp
+        } else {
+            PolicyKind::Scp
+        };
+        let deny = |r: &mut Rng| -> Value {
+            let n = r.next() % 3;
+            let sts: Vec<Value> = (0..n)
+                .map(|_| {
+                    let mut st = json!({"Effect": "Deny", "Action": *r.pick(&["s3:*", "s3:GetObject", "s3:Put*", "kms:Decrypt"]), "Resource": *r.pick(&["*", "arn:aws:s3:::b/*", "arn:aws:s3:::other/*"])});
+                    if rcp {
+                        st["Principal"] = json!("*");
+                    }
+                    if r.chance(60) {
+                        st["Condition"] = random_condition(r);
+                    }
+                    st
+                })
+                .collect();
+            json!(sts)
+        };
+        let (old, newp) = (deny(&mut r), deny(&mut r));
+        let outcome = compare(&doc(old.clone()), &doc(newp.clone()), &Options::new(kind)).unwrap();
+        let level = |p: &Value| {
+            let parsed = parse_policy(&doc(p.clone()), kind).policy.unwrap();
+            let m = if rcp {
+                vaultward_iam::managed::Managed::RcpFullAwsAccess
+            } else {
+                vaultward_iam::managed::Managed::FullAwsAccess
+            };
+            vec![vec![
+                full(m),
+                NamedPolicy {
+                    name: "p".into(),
+                    policy: parsed,
+                },
+            ]]
+        };
+        let set = |p: &Value| {
+            let allow = parse_policy(
+                &doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}])),
+                PolicyKind::Identity,
+            )
+            .policy
+            .unwrap();
+            let mut s = PolicySet {
+                identity: vec![NamedPolicy {
+                    name: "all".into(),
+                    policy: allow,
+                }],
+                ..PolicySet::default()
+            };
+            if rcp {
+                s.rcps = Some(level(p));
+            } else {
+                s.scps = Some(level(p));
+            }
+            s
+        };
+        match outcome {
+            Outcome::NoNewAccess => {
+                none += 1;
+                let (o, n) = (set(&old), set(&newp));
+                for req in requests(&mut r, 200) {
+                    let with_new = authorize(&req, &n).decision == Decision::Allow;
+                    let with_old = authorize(&req, &o).decision == Decision::Allow;
+                    assert!(!with_new || with_old, "pair {i}: no new access, but {req:?} is allowed by NEW only\nOLD {old}\nNEW {newp}");
+                }
+            }
+            Outcome::NewAccess(_) => new += 1,
+            Outcome::Undecided(why) => assert!(
+                why.contains("model") || why.contains("could not decide"),
+                "{why}"
+            ),
+        }
+    }
+    assert!(none > 10 && new > 10, "none {none}, new {new}");
 }

@@ -37,6 +37,10 @@ pub struct Args {
     /// The SMT solver command (`cvc5` or `z3`; default: cvc5 when installed, else z3).
     #[arg(long)]
     solver: Option<String>,
+    /// Compare SCPs on their own, without the `FullAWSAccess` AWS attaches beside them
+    /// (an RCP is always compared with `RCPFullAWSAccess` beside it).
+    #[arg(long)]
+    scp_alone: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -44,6 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .ok_or_else(|| anyhow::anyhow!("unknown policy kind `{}`", args.kind))?;
     let mut opts = Options::new(kind);
     opts.timeout = Duration::from_secs(args.timeout.max(1));
+    opts.scp_alone = args.scp_alone;
     if let Some(s) = args.solver {
         opts.solver = s;
     }
@@ -106,7 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Outcome::NewAccess(Box::new(vaultward_analysis::prefer_action(
                     &w,
                     &old,
-                    kind,
+                    &opts,
                     &candidates,
                 )))
             }
@@ -114,6 +119,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         other => other,
     };
     let json_out = args.format.eq_ignore_ascii_case("json");
+    // What the policies were compared beside, said in the output.
+    let beside = match kind {
+        PolicyKind::Scp if opts.scp_alone => {
+            Some("the SCPs were compared on their own (`--scp-alone`)")
+        }
+        PolicyKind::Scp => {
+            Some("each SCP was compared with `FullAWSAccess` beside it, as AWS attaches it")
+        }
+        PolicyKind::Rcp => {
+            Some("each RCP was compared with `RCPFullAWSAccess` beside it, as AWS attaches it")
+        }
+        _ => None,
+    };
     let (code, text) = match &outcome {
         Outcome::NoNewAccess => (
             0,
@@ -147,6 +165,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 format!("undecided: {why}")
             },
         ),
+    };
+    let text = match (beside, json_out) {
+        (Some(b), true) => {
+            let mut v: serde_json::Value = serde_json::from_str(&text)?;
+            v["compared_with"] = json!(b);
+            v.to_string()
+        }
+        (Some(b), false) => format!("{text}\n({b})"),
+        (None, _) => text,
     };
     println!("{text}");
     Ok(ExitCode::from(code))
