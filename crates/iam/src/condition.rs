@@ -190,7 +190,9 @@ impl Operator {
             None => (rest, false),
         };
         let kind = ALL_KINDS.iter().find(|(n, _)| *n == base)?.1;
-        if kind == OpKind::Null && (if_exists || set.is_some()) {
+        // `NullIfExists` is no operator; `ForAllValues:Null` and `ForAnyValue:Null` are
+        // (see `Operator::fixed_outcome`).
+        if kind == OpKind::Null && if_exists {
             return None;
         }
         Some(Operator {
@@ -245,6 +247,22 @@ pub enum CondValue {
     Ip(IpNet),
     /// `Null`: `true` means "the key must be absent".
     Null(bool),
+    /// A value the condition can never match (see [`Unmatchable`]).
+    Unmatchable(Unmatchable),
+}
+
+/// What makes a condition unable to match, with the text as written, so the policy reads
+/// (and writes back) as stored. IAM stores such conditions and they match no request
+/// (Access Analyzer's checks `invalid-condition-operator`, `null-with-if-exists` and the
+/// `type-mismatch-*` warnings, "IAM policy validation check reference"): `authorize` then
+/// decides the statement rather than refusing the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unmatchable {
+    /// The operator is not one AWS evaluates (`StringEqualz`, `NullIfExists`): its name
+    /// as written, and one value.
+    Operator { name: String, value: String },
+    /// The value is not of its operator's type (`NumericLessThan: "soon"`).
+    Value(String),
 }
 
 impl CondValue {
@@ -259,6 +277,8 @@ impl CondValue {
             CondValue::Text(t) => Some(t.text()),
             CondValue::Folded(s) | CondValue::Binary(s) => Some(s.clone()),
             CondValue::Arn(p) => p.text(),
+            CondValue::Unmatchable(Unmatchable::Operator { value, .. })
+            | CondValue::Unmatchable(Unmatchable::Value(value)) => Some(value.clone()),
             _ => None,
         }
     }
@@ -340,9 +360,37 @@ pub enum KeyState {
     Multi(usize),
 }
 
+/// The outcome of a condition that does not depend on the request (issue 27): a value it
+/// can never match makes it false; `ForAllValues:Null` is always true and
+/// `ForAnyValue:Null` always false (Access Analyzer's "Null with qualifier", IAM policy
+/// validation check reference).
+fn fixed_outcome(op: &Operator, values: &[CondValue]) -> Option<bool> {
+    if values
+        .iter()
+        .any(|v| matches!(v, CondValue::Unmatchable(_)))
+    {
+        return Some(false);
+    }
+    match (op.kind, op.set) {
+        (OpKind::Null, Some(SetOp::ForAllValues)) => Some(true),
+        (OpKind::Null, Some(SetOp::ForAnyValue)) => Some(false),
+        _ => None,
+    }
+}
+
 /// Evaluates one operator/key/values triple against the context.
 pub fn evaluate(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -> (bool, KeyState) {
     let found = ctx.get(key);
+    // Issue 27: decided before the key is read (see `fixed_outcome`).
+    if let Some(result) = fixed_outcome(op, values) {
+        let state = match found {
+            None => KeyState::Absent,
+            Some(ContextValue::Multi(v)) if v.is_empty() => KeyState::Absent,
+            Some(ContextValue::Multi(v)) => KeyState::Multi(v.len()),
+            Some(ContextValue::Single(_)) => KeyState::Single,
+        };
+        return (result, state);
+    }
     if op.kind == OpKind::Null {
         let absent = match found {
             None => true,
