@@ -16,6 +16,7 @@ use super::{Policy, PolicyKind, Version};
 
 mod condition;
 mod principal;
+pub use principal::valid_service_principal;
 mod statement;
 #[cfg(test)]
 mod tests;

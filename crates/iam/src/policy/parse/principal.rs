@@ -252,7 +252,7 @@ impl<'j> Reader<'_, 'j> {
 
 /// Whether `v` looks like a service principal (`backup.amazonaws.com`, and the forms of
 /// the China and isolated partitions).
-pub(crate) fn valid_service_principal(v: &str) -> bool {
+pub fn valid_service_principal(v: &str) -> bool {
     const ENDS: [&str; 5] = [
         ".amazonaws.com",
         ".amazonaws.com.cn",
