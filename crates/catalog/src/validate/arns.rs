@@ -63,12 +63,22 @@ impl Checker<'_> {
         let Some(svc) = self.catalog.service(service) else {
             return;
         };
-        let formats: Vec<Vec<&str>> = svc
+        // The resource types this ARN's resource part can be (all of them when none).
+        let any_place = format!("arn:*:*:*:*:{resource}");
+        let all: Vec<Vec<&str>> = svc
             .resource_types
             .iter()
             .map(|t| t.arn_format.splitn(6, ':').collect::<Vec<_>>())
             .filter(|f| f.len() == 6)
             .collect();
+        let fitting: Vec<Vec<&str>> = svc
+            .resource_types
+            .iter()
+            .filter(|t| overlaps(&any_place, t.arn_format))
+            .map(|t| t.arn_format.splitn(6, ':').collect::<Vec<_>>())
+            .filter(|f| f.len() == 6)
+            .collect();
+        let formats = if fitting.is_empty() { all } else { fitting };
         if formats.is_empty() {
             return;
         }
@@ -138,7 +148,6 @@ impl Checker<'_> {
             );
         }
         // The resource part alone: the fields before it have their own checks.
-        let any_place = format!("arn:*:*:*:*:{resource}");
         if !svc
             .resource_types
             .iter()
