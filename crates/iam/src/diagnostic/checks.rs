@@ -302,3 +302,51 @@ checks! {
     RCP_NOTACTION = "rcp-notaction", Error, RCP, Source::Page("https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html"), "An RCP uses `NotAction`.";
     RCP_ACTION_WILDCARD = "rcp-action-wildcard", Error, RCP, Source::Page("https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html"), "An RCP's `Action` is `*` alone.";
 }
+
+/// The `validate` part of `docs/codes.md`: one section per check, written from the table
+/// (a test keeps the file the same).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "## Validate\n\nThe checks of `vaultward validate` (the `code` of each finding, and the SARIF rule id). \
+IAM Access Analyzer's come first, under the names and with the severities of its policy check reference; \
+Vaultward's own follow. Severities: `error`, `security warning`, `warning`, `suggestion`; the command exits 1 \
+when a finding is an error. Where Vaultward departs from Access Analyzer, the section says so and why \
+(see also [validate.md](validate.md)).\n",
+    );
+    for c in ALL {
+        let kinds = if c.kinds.len() == ANY.len() {
+            "every kind".to_string()
+        } else {
+            c.kinds
+                .iter()
+                .map(|k| k.describe())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let source = match (c.source, c.issue_code()) {
+            (Source::AccessAnalyzer(_), Some(code)) => {
+                format!(
+                    "[IAM Access Analyzer]({}), issue code `{code}`",
+                    c.source.url()
+                )
+            }
+            _ => format!("[source]({})", c.source.url()),
+        };
+        out.push_str(&format!(
+            "\n### {}\n\n**{}** · {kinds} · {source}\n\n{}\n",
+            c.id,
+            c.severity.as_str(),
+            c.summary
+        ));
+        if !c.raised {
+            out.push_str("\n**Not raised.**");
+            if let Some(d) = c.differs {
+                out.push_str(&format!(" {d}"));
+            }
+            out.push('\n');
+        } else if let Some(d) = c.differs {
+            out.push_str(&format!("\n**Vaultward differs.** {d}\n"));
+        }
+    }
+    out
+}
