@@ -84,7 +84,9 @@ pub fn sarif(findings: &[Finding], artifact: &Artifact<'_>, docs: &str) -> Value
             let id = f.check.map_or(f.code, |c| c.id);
             let mut location = json!({"uri": artifact.uri});
             if artifact.relative {
-                location["uriBaseId"] = json!("%SRCROOT%");
+                if let Some(m) = location.as_object_mut() {
+                    m.insert("uriBaseId".into(), json!("%SRCROOT%"));
+                }
             }
             let mut result = json!({
                 "ruleId": id,
@@ -104,7 +106,9 @@ pub fn sarif(findings: &[Finding], artifact: &Artifact<'_>, docs: &str) -> Value
                 "properties": {"severity": f.severity.as_str(), "path": f.path}
             });
             if let Some(i) = checks::ALL.iter().position(|c| c.id == id) {
-                result["ruleIndex"] = json!(i);
+                if let Some(m) = result.as_object_mut() {
+                    m.insert("ruleIndex".into(), json!(i));
+                }
             }
             result
         })
@@ -121,7 +125,9 @@ pub fn sarif(findings: &[Finding], artifact: &Artifact<'_>, docs: &str) -> Value
         "columnKind": "unicodeCodePoints"
     });
     if artifact.relative {
-        run["originalUriBaseIds"] = json!({"%SRCROOT%": {"description": {"text": "The directory vaultward ran in (the repository's root under code scanning)."}}});
+        if let Some(m) = run.as_object_mut() {
+            m.insert("originalUriBaseIds".into(), json!({"%SRCROOT%": {"description": {"text": "The directory vaultward ran in (the repository's root under code scanning)."}}}));
+        }
     }
     json!({
         "version": "2.1.0",

@@ -215,10 +215,7 @@ impl<'j> Reader<'_, 'j> {
                 }),
                 Read::Known(op) => match parse_value(op.kind, v, self.substitute) {
                     Ok(cv) => cv,
-                    Err(msg) => match self.with_item(*item, |r| r.bad_value(op, v, msg, *span)) {
-                        Some(cv) => cv,
-                        None => return None,
-                    },
+                    Err(msg) => self.with_item(*item, |r| r.bad_value(op, v, msg, *span))?,
                 },
             };
             if !self.substitute && v.contains("${") && op.kind.value_type() == ValueType::String {
