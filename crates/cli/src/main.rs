@@ -30,7 +30,8 @@ struct Cli {
 enum Command {
     /// Evaluate requests against policies, as AWS does, and explain the decision.
     Authorize(commands::authorize::Args),
-    /// Validate a policy: structure, actions, resources and condition keys.
+    /// Validate a policy: every check of IAM Access Analyzer's policy check reference, offline, and Vaultward's own.
+    #[command(after_long_help = commands::validate::checks_help())]
     Validate(commands::validate::Args),
     /// Generate the backup service's permissions file (IAM JSON, CloudFormation, Terraform).
     Permissions(commands::permissions::Args),

@@ -75,20 +75,16 @@ fn reference_workload_denies_insecure_transport() {
 
 #[test]
 fn invalid_case_exits_2_with_located_errors() {
-    let case = "{\n  \"request\": {\"principal\": \"*\", \"action\": \"s3:GetObject\", \"resource\": \"*\"},\n  \"identity_policies\": [{\"Version\": \"2012-10-17\", \"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Condition\": {\"StringEqual\": {\"a:b\": \"c\"}}}}]\n}";
+    let case = "{\n  \"request\": {\"principal\": \"*\", \"action\": \"s3:GetObject\", \"resource\": \"*\"},\n  \"identity_policies\": [{\"Version\": \"2012-10-17\", \"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Condition\": {\"StringEquals\": {\"a:b\": \"c\"}}, \"Resources\": \"*\"}}]\n}";
     let out = vaultward(&["authorize", "--input", "-"], Some(case));
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("<stdin>:3:"), "{err}");
-    assert!(
-        err.contains("unknown condition operator `StringEqual`"),
-        "{err}"
-    );
-    assert!(
-        err.contains("$.identity_policies[0].Statement.Condition.StringEqual"),
-        "{err}"
-    );
-    assert!(err.contains("did you mean `StringEquals`"), "{err}");
+    // An unknown element is refused (IAM does not store it); an unknown operator is not
+    // (its condition never matches: see the `validate` checks).
+    assert!(err.contains("unknown element `Resources`"), "{err}");
+    assert!(err.contains("$.identity_policies[0].Statement"), "{err}");
+    assert!(err.contains("did you mean `Resource`"), "{err}");
     assert!(out.stdout.is_empty());
 }
 
@@ -163,7 +159,7 @@ fn validate_prints_findings_and_sets_the_exit_code() {
     );
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["findings"][0]["code"], "principal-not-allowed");
+    assert_eq!(v["findings"][0]["code"], "unsupported-principal");
     assert_eq!(v["findings"][0]["line"], 3);
     assert_eq!(v["findings"][0]["severity"], "error");
     // The same document is a fine bucket policy.
@@ -252,7 +248,7 @@ fn validate_uses_the_catalog() {
     );
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["findings"][0]["code"], "unknown-action");
+    assert_eq!(v["findings"][0]["code"], "invalid-action");
     assert_eq!(
         v["findings"][0]["help"],
         "did you mean `s3:GetObjectTagging`?"

@@ -191,7 +191,9 @@ impl Operator {
             None => (rest, false),
         };
         let kind = ALL_KINDS.iter().find(|(n, _)| *n == base)?.1;
-        if kind == OpKind::Null && (if_exists || set.is_some()) {
+        // `NullIfExists` is no operator; `ForAllValues:Null` and `ForAnyValue:Null` are
+        // (see `Operator::fixed_outcome`).
+        if kind == OpKind::Null && if_exists {
             return None;
         }
         Some(Operator {
@@ -246,6 +248,22 @@ pub enum CondValue {
     Ip(IpNet),
     /// `Null`: `true` means "the key must be absent".
     Null(bool),
+    /// A value the condition can never match (see [`Unmatchable`]).
+    Unmatchable(Unmatchable),
+}
+
+/// What makes a condition unable to match, with the text as written, so the policy reads
+/// (and writes back) as stored. IAM stores such conditions and they match no request
+/// (Access Analyzer's checks `invalid-condition-operator`, `null-with-if-exists` and the
+/// `type-mismatch-*` warnings, "IAM policy validation check reference"): `authorize` then
+/// decides the statement rather than refusing the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unmatchable {
+    /// The operator is not one AWS evaluates (`StringEqualz`, `NullIfExists`): its name
+    /// as written, and one value.
+    Operator { name: String, value: String },
+    /// The value is not of its operator's type (`NumericLessThan: "soon"`).
+    Value(String),
 }
 
 impl CondValue {
@@ -265,6 +283,8 @@ impl CondValue {
             CondValue::Text(t) => Some(t.text()),
             CondValue::Folded(s) | CondValue::Binary(s) => Some(s.clone()),
             CondValue::Arn(p) => p.text(),
+            CondValue::Unmatchable(Unmatchable::Operator { value, .. })
+            | CondValue::Unmatchable(Unmatchable::Value(value)) => Some(value.clone()),
             _ => None,
         }
     }
@@ -348,6 +368,24 @@ pub enum KeyState {
     Unknown,
 }
 
+/// The outcome of a condition that does not depend on the request (issue 27): a value it
+/// can never match makes it false; `ForAllValues:Null` is always true and
+/// `ForAnyValue:Null` always false (Access Analyzer's "Null with qualifier", IAM policy
+/// validation check reference).
+fn fixed_outcome(op: &Operator, values: &[CondValue]) -> Option<bool> {
+    if values
+        .iter()
+        .any(|v| matches!(v, CondValue::Unmatchable(_)))
+    {
+        return Some(false);
+    }
+    match (op.kind, op.set) {
+        (OpKind::Null, Some(SetOp::ForAllValues)) => Some(true),
+        (OpKind::Null, Some(SetOp::ForAnyValue)) => Some(false),
+        _ => None,
+    }
+}
+
 /// A condition's three-valued outcome: unknown when it depends on a value that is not
 /// known and some value it could have makes it true, another false.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,6 +409,9 @@ impl From<bool> for Truth {
 /// false when every value the unknowns can take gives that answer, unknown otherwise
 /// (also when the engine cannot enumerate them, which is never a guess).
 pub fn truth(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -> Truth {
+    if let Some(result) = fixed_outcome(op, values) {
+        return Truth::from(result);
+    }
     if !ctx.has_unknown() {
         return Truth::from(evaluate(op, key, values, ctx).0);
     }
@@ -439,6 +480,17 @@ fn evaluate_found(
     values: &[CondValue],
     ctx: &Context,
 ) -> (bool, KeyState) {
+    // Decided before the key is read (see `fixed_outcome`).
+    if let Some(result) = fixed_outcome(op, values) {
+        let state = match found {
+            None => KeyState::Absent,
+            Some(ContextValue::Multi(v)) if v.is_empty() => KeyState::Absent,
+            Some(ContextValue::Multi(v)) => KeyState::Multi(v.len()),
+            Some(ContextValue::Single(_)) => KeyState::Single,
+            Some(ContextValue::Unknown(_)) => KeyState::Unknown,
+        };
+        return (result, state);
+    }
     if matches!(found, Some(ContextValue::Unknown(_))) {
         return (false, KeyState::Unknown);
     }

@@ -4,6 +4,10 @@ use serde::Serialize;
 
 use crate::json::{line_col, Span};
 
+pub mod checks;
+pub mod sarif;
+pub use checks::Check;
+
 /// How serious a finding is, in the spirit of IAM Access Analyzer's policy validation
 /// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-policy-validation.html).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -47,6 +51,9 @@ pub struct Finding {
     /// Whether the policy cannot be evaluated because of this finding.
     #[serde(skip)]
     pub fatal: bool,
+    /// The check of [`checks::ALL`] that made the finding, when one did.
+    #[serde(skip)]
+    pub check: Option<&'static Check>,
 }
 
 impl Finding {
@@ -65,7 +72,28 @@ impl Finding {
             column: None,
             help: None,
             fatal: false,
+            check: None,
         }
+    }
+
+    /// A finding of `check`: its code (the reader's, see [`Check::reader_code`]) and severity.
+    pub fn of(check: &'static Check, message: impl Into<String>, path: impl Into<String>) -> Self {
+        Finding {
+            check: Some(check),
+            ..Finding::new(check.severity, check.reader_code(), message, path)
+        }
+    }
+
+    /// The finding under its check's own id (rather than a legacy reader code), as
+    /// `validate` reports it.
+    pub fn named(mut self) -> Self {
+        if let Some(c) = self.check {
+            self.code = c.id;
+        } else if let Some(c) = checks::by_code(self.code) {
+            self.code = c.id;
+            self.check = Some(c);
+        }
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {

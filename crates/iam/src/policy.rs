@@ -12,7 +12,10 @@ use crate::template::Template;
 
 mod parse;
 mod serialize;
-pub use parse::{parse_policy, parse_policy_json, percent_decode, ParsedPolicy, MAX_FINDINGS};
+pub use parse::{
+    parse_policy, parse_policy_json, percent_decode, valid_service_principal, ParsedPolicy,
+    MAX_FINDINGS,
+};
 
 /// Where a policy is attached; validation rules differ per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

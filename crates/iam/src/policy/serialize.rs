@@ -5,13 +5,25 @@ use serde_json::{json, Map, Value};
 use crate::glob::Glob;
 use crate::template::Template;
 
-use super::{Effect, Policy, PrincipalRaw, Statement, Version};
+use super::{Condition, Effect, Policy, PrincipalRaw, Statement, Version};
+use crate::condition::{CondValue, Unmatchable};
 
 fn one_or_many(values: &[String]) -> Value {
     match values {
         [one] => Value::String(one.clone()),
         many => Value::Array(many.iter().cloned().map(Value::String).collect()),
     }
+}
+
+/// The operator as written: an operator AWS does not know is kept in its values.
+fn operator_text(c: &Condition) -> String {
+    c.values
+        .iter()
+        .find_map(|v| match v {
+            CondValue::Unmatchable(Unmatchable::Operator { name, .. }) => Some(name.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| c.operator.name())
 }
 
 impl Policy {
@@ -96,7 +108,7 @@ impl Statement {
             let mut ops: Map<String, Value> = Map::new();
             for c in &self.conditions {
                 let entry = ops
-                    .entry(c.operator.name())
+                    .entry(operator_text(c))
                     .or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(keys) = entry {
                     keys.insert(c.key.clone(), one_or_many(&c.value_texts()));
