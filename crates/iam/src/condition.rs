@@ -18,6 +18,7 @@ use crate::template::Template;
 
 mod candidates;
 mod date;
+mod globs;
 pub use date::{format_date, parse_date};
 
 /// The operator family, which fixes how values are read and compared.
@@ -423,6 +424,11 @@ pub fn truth(op: &Operator, key: &str, values: &[CondValue], ctx: &Context) -> T
     let Some(ContextValue::Unknown(u)) = found else {
         return Truth::from(evaluate_found(op, found, values, ctx).0);
     };
+    if !u.multivalued && !u.maybe_absent {
+        if let Some(t) = globs::truth(op, values, &u.domain, ctx) {
+            return t;
+        }
+    }
     let (candidates, complete) = candidates::for_key(u, &[(op, values)], ctx);
     let mut seen = None;
     for c in &candidates {

@@ -51,6 +51,10 @@ pub enum Domain {
     /// One of these (single) values: `kms:EncryptionContext:aws:s3:arn` is the object's
     /// ARN, or the bucket's when its S3 Bucket Key is enabled.
     OneOf(Vec<String>),
+    /// A value matching this pattern (`*` any run of characters, `?` one): a session's
+    /// `aws:PrincipalArn` when its role's path is not known,
+    /// `arn:aws:iam::111122223333:role/*BackupRole`.
+    Like(String),
     /// Any value but these: `aws:ResourceAccount` of a resource known to be in another
     /// account than the principal's.
     NoneOf(Vec<String>),

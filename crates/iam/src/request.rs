@@ -103,8 +103,30 @@ fn single(s: impl Into<String>) -> ContextValue {
 }
 
 fn derive_context(p: &RequestPrincipal, resource_account: Option<&str>, ctx: &mut Context) {
-    if let Some(arn) = p.principal_arn() {
-        ctx.insert_default("aws:PrincipalArn", single(arn));
+    match p {
+        // A session whose role's path is not known: its role ARN is some
+        // `role/<path>NAME`, not the path-less one.
+        RequestPrincipal::Session {
+            account,
+            role_name,
+            role_path_known: false,
+            ..
+        } => ctx.insert_default(
+            "aws:PrincipalArn",
+            ContextValue::Unknown(crate::context::Unknown {
+                domain: crate::context::Domain::Like(format!(
+                    "arn:aws:iam::{account}:role/*{role_name}"
+                )),
+                ..crate::context::Unknown::any(
+                    "the role's path: give `aws:PrincipalArn` (the role's ARN)",
+                )
+            }),
+        ),
+        _ => {
+            if let Some(arn) = p.principal_arn() {
+                ctx.insert_default("aws:PrincipalArn", single(arn));
+            }
+        }
     }
     if let Some(acct) = p.account() {
         ctx.insert_default("aws:PrincipalAccount", single(acct));

@@ -18,6 +18,11 @@ pub(super) enum List {
     Boundary,
     Session,
     Resource,
+    /// The resource policy's statements that grant on their own: not those naming the
+    /// account, which only let identity policies grant ("Allows access to the AWS
+    /// account and enables IAM policies", AWS KMS Developer Guide, "Default key policy":
+    /// it "doesn't give any IAM users or roles permission").
+    ResourceGrants,
 }
 
 /// What is missing for an Allow.
@@ -125,12 +130,12 @@ pub(super) fn judge(
         // A grant straight to the user or session ARN in the same account stands on its own,
         // and so does a `"*"` grant narrowed by `aws:PrincipalArn`.
         Some(g) if same_account && matches!(g, Grant::Direct | Grant::PrincipalArn) => {
-            Verdict::Allow(&[List::Resource, List::Identity])
+            Verdict::Allow(&[List::ResourceGrants, List::Identity])
         }
         // Granted to the role, or to everyone: boundary and session policy still limit it.
         Some(g) if same_account && g != Grant::Account => match limits() {
             None => Verdict::Allow(&[
-                List::Resource,
+                List::ResourceGrants,
                 List::Identity,
                 List::Boundary,
                 List::Session,
@@ -193,17 +198,26 @@ pub(super) fn reasons(
             List::Identity => &s.identity_allows,
             List::Boundary => &s.boundary_allows,
             List::Session => &s.session_allows,
-            List::Resource => &s.resource_allows,
+            List::Resource | List::ResourceGrants => &s.resource_allows,
         }
     };
+    let kept = |l: List, h: &Hit| l != List::ResourceGrants || h.grant != Grant::Account;
     let from = |hits: &mut dyn Iterator<Item = &Hit>| -> Vec<Reason> {
         hits.map(|h| h.reason(req, atoms)).collect()
     };
     match v {
         Verdict::ExplicitDeny => from(&mut applying(&s.denies, applies)),
-        Verdict::Allow(lists) => from(&mut lists.iter().flat_map(|l| applying(list(*l), applies))),
+        Verdict::Allow(lists) => from(
+            &mut lists
+                .iter()
+                .flat_map(|l| applying(list(*l), applies).filter(move |h| kept(*l, h))),
+        ),
         Verdict::AllowWithout(lists) => {
-            let mut r = from(&mut lists.iter().flat_map(|l| applying(list(*l), applies)));
+            let mut r = from(
+                &mut lists
+                    .iter()
+                    .flat_map(|l| applying(list(*l), applies).filter(move |h| kept(*l, h))),
+            );
             if r.is_empty() {
                 r.push(whole(
                     PolicyType::Identity,

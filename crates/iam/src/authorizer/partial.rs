@@ -232,7 +232,50 @@ pub(super) fn decide(req: &Request, policies: &PolicySet, scenarios: &[Scenario<
         ds if ds.contains(&Decision::Allow) => Decision::Undecided,
         _ => Decision::ImplicitDeny,
     };
-    // Reasons: the deciding statements of a few combinations of each decision.
+    // Reasons: when the statements that apply whatever the unknowns are decide alone,
+    // they are the reasons; otherwise the deciding statements of a few combinations of
+    // each decision.
+    let certain = |h: &Hit| h.needs == 0;
+    if decisions.len() == 1 {
+        let alone: Vec<Vec<Reason>> = scans
+            .iter()
+            .filter(|(same, _, _)| ra == 0 || worlds.iter().any(|(_, w, _)| (w & ra != 0) == *same))
+            .map(|(same, r, s)| {
+                let v = judge(s, r, policies, *same, &certain);
+                if v.decision() == decision {
+                    reasons(&v, s, r, &atoms, &certain)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        if !alone.is_empty() && alone.iter().all(|r| !r.is_empty()) {
+            let mut out: Vec<Reason> = Vec::new();
+            for r in alone.into_iter().flatten() {
+                if !out
+                    .iter()
+                    .any(|o| o.statement_ref == r.statement_ref && o.message == r.message)
+                {
+                    out.push(r);
+                }
+            }
+            let notes = if scans.len() > 1 {
+                vec![format!(
+                    "the resource's account is not known; the request is {} whether it is the principal's account `{}` or another",
+                    if decision == Decision::Allow { "allowed" } else { "denied" },
+                    req.principal.account().unwrap_or_default()
+                )]
+            } else {
+                Vec::new()
+            };
+            return Response {
+                decision,
+                reasons: out,
+                notes,
+                residual: None,
+            };
+        }
+    }
     let mut out: Vec<Reason> = Vec::new();
     let push = |r: Reason, out: &mut Vec<Reason>| {
         if !out

@@ -63,6 +63,17 @@ fn single_candidates(
     if let Domain::OneOf(values) = domain {
         return (values.clone(), true);
     }
+    if let Domain::Like(pattern) = domain {
+        // Instances of the pattern: only ever evidence that something is possible.
+        return (
+            vec![
+                pattern.replace('*', "").replace('?', "x"),
+                pattern.replace(['*', '?'], "x"),
+                pattern.replace('*', "x/").replace('?', "x"),
+            ],
+            false,
+        );
+    }
     let families: Vec<ValueType> = {
         let mut f: Vec<ValueType> = uses
             .iter()
