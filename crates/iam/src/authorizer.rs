@@ -263,6 +263,55 @@ fn whole(ty: PolicyType, level: Option<usize>, message: String) -> Reason {
 /// account's or another's. A `*` resource (an action without resource-level
 /// permissions) acts in the principal's own account.
 pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
+    evaluate(req, policies).response()
+}
+
+/// An evaluation whose reasons are written only when asked for: the decision is there at
+/// once ([`Evaluation::decision`]), the words when [`Evaluation::response`] builds them.
+/// Bulk questions that need only the decision skip the explanations' cost.
+pub struct Evaluation<'p> {
+    inner: Evaluated<'p>,
+}
+
+enum Evaluated<'p> {
+    /// Every value known: the statements that apply and the verdict on them.
+    Known {
+        scanned: Scanned<'p>,
+        verdict: judge::Verdict,
+        req: &'p Request,
+    },
+    /// Decided with unknowns, or by a rule of its own: the response, already written.
+    Done(Response),
+}
+
+impl Evaluation<'_> {
+    pub fn decision(&self) -> Decision {
+        match &self.inner {
+            Evaluated::Known { verdict, .. } => verdict.decision(),
+            Evaluated::Done(r) => r.decision,
+        }
+    }
+
+    /// The decision with its reasons.
+    pub fn response(self) -> Response {
+        match self.inner {
+            Evaluated::Known {
+                scanned,
+                verdict,
+                req,
+            } => render(&verdict, &scanned, req, &Atoms::default(), &|h| {
+                h.needs == 0
+            }),
+            Evaluated::Done(r) => r,
+        }
+    }
+}
+
+/// [`authorize`], with the reasons left to [`Evaluation::response`].
+pub fn evaluate<'p>(req: &'p Request, policies: &'p PolicySet) -> Evaluation<'p> {
+    let done = |r: Response| Evaluation {
+        inner: Evaluated::Done(r),
+    };
     let p = &req.principal;
     // "No permissions are required to perform this operation. If an administrator
     // attaches a policy to your identity that explicitly denies access to the
@@ -270,7 +319,7 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
     // Reference, GetCallerIdentity,
     // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
     if req.action_lower == "sts:getcalleridentity" && !matches!(p, RequestPrincipal::Anonymous) {
-        return Response {
+        return done(Response {
             decision: Decision::Allow,
             reasons: vec![whole(
                 PolicyType::Identity,
@@ -279,7 +328,7 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
             )],
             notes: Vec::new(),
             residual: None,
-        };
+        });
     }
     // An alias's permissions come from IAM policies alone: "you cannot control access to
     // an alias in a key policy" (AWS KMS Developer Guide, "Controlling access to
@@ -295,7 +344,7 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
             "`{}` is an alias: a key policy does not govern it, so the resource policy given was not used",
             req.resource
         ));
-        return r;
+        return done(r);
     }
     let same = match (&req.resource_account, p.account()) {
         (Some(_), _) => Some(req.same_account()),
@@ -307,12 +356,17 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
         if !req.context.has_unknown() {
             let scanned = scan(req, policies, &mut Atoms::default());
             if scanned.needs_nothing() {
-                let atoms = Atoms::default();
                 let verdict = judge(&scanned, req, policies, same_account, &|h| h.needs == 0);
-                return render(&verdict, &scanned, req, &atoms, &|h| h.needs == 0);
+                return Evaluation {
+                    inner: Evaluated::Known {
+                        scanned,
+                        verdict,
+                        req,
+                    },
+                };
             }
         }
-        return partial::decide(req, policies, &[(same_account, req)]);
+        return done(partial::decide(req, policies, &[(same_account, req)]));
     }
     // The resource's account is unknown: the principal's own, or another.
     let account = p.account().unwrap_or_default().to_string();
@@ -332,7 +386,11 @@ pub fn authorize(req: &Request, policies: &PolicySet) -> Response {
             settled_by: Some("the resource's account: give `resource_account`".into()),
         }),
     );
-    partial::decide(req, policies, &[(true, &own), (false, &other)])
+    done(partial::decide(
+        req,
+        policies,
+        &[(true, &own), (false, &other)],
+    ))
 }
 
 /// The statements that apply to a request, or may, by kind of policy.
@@ -579,8 +637,7 @@ fn statement_applies<'p>(
                 unknown = true;
                 return false;
             }
-            t.resolve(ctx, true)
-                .is_some_and(|g| g.is_match(&req.resource))
+            t.matches(ctx, &req.resource) == Some(true)
         });
         match (hit, unknown) {
             (true, _) if r.negated => return None,

@@ -582,9 +582,7 @@ pub fn positive(kind: OpKind) -> OpKind {
 fn compare(kind: OpKind, rv: &str, pv: &CondValue, ctx: &Context) -> bool {
     use OpKind::*;
     match (kind, pv) {
-        (StringEquals | StringLike, CondValue::Text(t)) => t
-            .resolve(ctx, kind == StringLike)
-            .is_some_and(|g| g.is_match(rv)),
+        (StringEquals | StringLike, CondValue::Text(t)) => t.matches(ctx, rv) == Some(true),
         (StringEqualsIgnoreCase, CondValue::Text(t)) => t
             .resolve_text(ctx)
             .is_some_and(|s| s.to_lowercase() == rv.to_lowercase()),

@@ -38,8 +38,8 @@ pub mod request_context;
 pub mod template;
 
 pub use authorizer::{
-    authorize, Decision, Dependency, DependencyKind, Literal, NamedPolicy, PolicySet, PolicyType,
-    Reason, Residual, ResidualCase, ResourceRule, Response,
+    authorize, evaluate, Decision, Dependency, DependencyKind, Evaluation, Literal, NamedPolicy,
+    PolicySet, PolicyType, Reason, Residual, ResidualCase, ResourceRule, Response,
 };
 pub use case::{parse_case, Case, CaseError};
 pub use context::{Context, ContextValue, Domain, Unknown};

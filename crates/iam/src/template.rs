@@ -44,6 +44,22 @@ pub struct Template {
     parts: Vec<Part>,
     /// The compiled pattern when there are no variables.
     fixed: Option<Glob>,
+    /// With variables: the pattern as tokens, the variables in place, for matching
+    /// without building a pattern per request.
+    tokens: Vec<Tok>,
+}
+
+/// One element of a template's pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Lit(String),
+    Star,
+    One,
+    /// A variable: its value, read literally, or the default.
+    Var {
+        key: String,
+        default: Option<String>,
+    },
 }
 
 /// Why a `${...}` could not be read.
@@ -72,6 +88,7 @@ impl Template {
                 raw: None,
                 parts: Vec::new(),
                 fixed: Some(glob),
+                tokens: Vec::new(),
             });
         }
         let parts = split_parts(raw)?;
@@ -80,8 +97,11 @@ impl Template {
             raw: Some(raw.into()),
             parts,
             fixed: None,
+            tokens: Vec::new(),
         };
-        if !has_vars {
+        if has_vars {
+            t.tokens = compile(&t.parts, wildcards);
+        } else {
             t.fixed = t.build(|_| None, wildcards);
         }
         Ok(t)
@@ -138,6 +158,21 @@ impl Template {
         })
     }
 
+    /// Whether `text` matches the template with its variables resolved against `ctx`
+    /// (wildcards as the template was compiled with); `None` when a variable has no
+    /// value and no default, and the template matches nothing. Builds nothing per call.
+    pub fn matches(&self, ctx: &Context, text: &str) -> Option<bool> {
+        if let Some(g) = &self.fixed {
+            return Some(g.is_match(text));
+        }
+        for t in &self.tokens {
+            if let Tok::Var { key, default } = t {
+                var_value(ctx, key, default)?;
+            }
+        }
+        Some(match_template(&self.tokens, text, ctx))
+    }
+
     /// Resolves variables against `ctx`; `None` when one cannot be resolved.
     pub fn resolve(&self, ctx: &Context, wildcards: bool) -> Option<std::borrow::Cow<'_, Glob>> {
         if let Some(g) = &self.fixed {
@@ -183,6 +218,89 @@ impl Template {
             }
         }
         Some(Glob::from_tokens(tokens))
+    }
+}
+
+/// The template's pattern as tokens (adjacent text merged, variables in place).
+fn compile(parts: &[Part], wildcards: bool) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::new();
+    let lit = |out: &mut Vec<Tok>, s: &str| match out.last_mut() {
+        Some(Tok::Lit(l)) => l.push_str(s),
+        _ => out.push(Tok::Lit(s.to_string())),
+    };
+    for p in parts {
+        match p {
+            Part::Text(s) if wildcards => {
+                let mut tokens = Vec::new();
+                push_wild_text(&mut tokens, s);
+                for t in tokens {
+                    match t {
+                        Token::Lit(l) => lit(&mut out, &l),
+                        Token::Star => out.push(Tok::Star),
+                        Token::One => out.push(Tok::One),
+                    }
+                }
+            }
+            Part::Text(s) => lit(&mut out, s),
+            Part::Escaped(c) => lit(&mut out, &c.to_string()),
+            Part::Var { key, default } => out.push(Tok::Var {
+                key: key.clone(),
+                default: default.clone(),
+            }),
+        }
+    }
+    out
+}
+
+/// A variable's value in `ctx`, or its default.
+fn var_value<'a>(ctx: &'a Context, key: &str, default: &'a Option<String>) -> Option<&'a str> {
+    lookup_single(ctx, key).or(default.as_deref())
+}
+
+/// [`crate::glob`]'s single-star backtracking over a template's tokens, each variable
+/// read as its value (the caller has checked that every variable resolves).
+fn match_template(tokens: &[Tok], text: &str, ctx: &Context) -> bool {
+    let (mut toks, mut rest) = (tokens, text);
+    // The tokens after the last star, and the text it has not swallowed.
+    let mut star: Option<(&[Tok], &str)> = None;
+    let literal = |s: &str, rest: &str| -> Option<usize> {
+        rest.get(..s.len())
+            .filter(|head| *head == s)
+            .map(|_| s.len())
+    };
+    loop {
+        let step = match toks.split_first() {
+            Some((Tok::Star, after)) => {
+                star = Some((after, rest));
+                Some((after, rest))
+            }
+            Some((Tok::Lit(s), after)) => {
+                literal(s, rest).map(|n| (after, rest.get(n..).unwrap_or_default()))
+            }
+            Some((Tok::Var { key, default }, after)) => var_value(ctx, key, default)
+                .and_then(|v| literal(v, rest))
+                .map(|n| (after, rest.get(n..).unwrap_or_default())),
+            Some((Tok::One, after)) => {
+                let mut chars = rest.chars();
+                chars.next().map(|_| (after, chars.as_str()))
+            }
+            None if rest.is_empty() => return true,
+            None => None,
+        };
+        if let Some((t, r)) = step {
+            (toks, rest) = (t, r);
+            continue;
+        }
+        // Mismatch: let the last star swallow one more character.
+        let Some((after, from)) = star else {
+            return false;
+        };
+        let mut chars = from.chars();
+        if chars.next().is_none() {
+            return false;
+        }
+        star = Some((after, chars.as_str()));
+        (toks, rest) = (after, chars.as_str());
     }
 }
 

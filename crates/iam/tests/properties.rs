@@ -593,3 +593,35 @@ proptest! {
         prop_assert_eq!(vaultward_iam::condition::parse_date(&text), expected, "{}", text);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// A template with variables matched in place agrees with the pattern its variables
+    /// resolve to (IAM User Guide, "Policy variables": a variable's value is literal, a
+    /// variable with no value and no default matches nothing).
+    #[test]
+    fn templates_match_as_their_resolved_patterns(
+        head in "[ab/*?]{0,4}",
+        tail in "[ab*]{0,4}",
+        value in prop::option::of("[ab*?/]{0,3}"),
+        default in prop::option::of("[ab]{0,2}"),
+        wildcards in any::<bool>(),
+        text in "[ab/*?]{0,9}",
+    ) {
+        use vaultward_iam::template::Template;
+        use vaultward_iam::{Context, ContextValue};
+        let var = match &default {
+            Some(d) => format!("${{aws:username, '{d}'}}"),
+            None => "${aws:username}".to_string(),
+        };
+        let raw = format!("{head}{var}{tail}");
+        let t = Template::new(&raw, true, wildcards).unwrap();
+        let mut ctx = Context::default();
+        if let Some(v) = &value {
+            ctx.insert("aws:username", ContextValue::Single(v.clone()));
+        }
+        let expected = t.resolve(&ctx, wildcards).map(|g| g.is_match(&text));
+        prop_assert_eq!(t.matches(&ctx, &text), expected, "{} with {:?} on {}", raw, value, text);
+    }
+}
