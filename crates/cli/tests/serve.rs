@@ -252,12 +252,12 @@ fn stored_points(dir: &std::path::Path) -> HashMap<String, serde_json::Value> {
 }
 
 /// Issue 26: the lifecycle sweeper survives `kill -9` in the middle of a sweep. Points due
-/// to expire (`DeleteAfterDays` 2), due to move to cold storage (`MoveToColdStorageAfterDays`
-/// 1) and not due (`DeleteAfterDays` 10) are swept with the clock moved 3 days on
-/// (`--clock offset-file:`), and the service is killed as soon as the sweep is seen to have
-/// begun. In the store it leaves: every point not due, none changed; nothing else but what
-/// was due changed. After a restart, the start-up sweep finishes the work: every due point
-/// expired or in cold storage, every other one as it was.
+/// to expire (2 days' retention), due to move to cold storage (after a day) and not due (10
+/// days' retention) are swept with the clock moved 3 days on (`--clock offset-file:`), and
+/// the service is killed as soon as the sweep is seen to have begun. In the store it leaves,
+/// no point not due has changed, and no point due to move has been deleted. After a restart,
+/// the start-up sweep finishes the work: every due point expired or in cold storage, every
+/// other one as it was.
 #[test]
 fn kill_9_mid_sweep_deletes_nothing_early_and_keeps_nothing_past_the_next_sweep() {
     let mut cut_short = 0;

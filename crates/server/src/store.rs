@@ -128,9 +128,9 @@ pub trait Store: Send + Sync {
     /// Several records written in one transaction (a job and its recovery point).
     fn insert_many(&self, records: &[(Kind, String, Option<String>, Value)]) -> Result<()>;
     /// Up to `limit` recovery points whose next lifecycle deadline
-    /// ([`NEXT_LIFECYCLE_EVENT`]) is at or before `now`, earliest first, as (key, record),
-    /// read through an index (the work does not grow with the points not due).
-    fn due_recovery_points(&self, now: f64, limit: usize) -> Result<Vec<(String, Value)>>;
+    /// ([`NEXT_LIFECYCLE_EVENT`]) is at or before `now`, earliest first, by key, read through
+    /// an index (the work does not grow with the points not due).
+    fn due_recovery_points(&self, now: f64, limit: usize) -> Result<Vec<String>>;
 }
 
 /// Reader connections beside the writer.
@@ -382,18 +382,11 @@ impl Store for SqliteStore {
         })
     }
 
-    fn due_recovery_points(&self, now: f64, limit: usize) -> Result<Vec<(String, Value)>> {
+    fn due_recovery_points(&self, now: f64, limit: usize) -> Result<Vec<String>> {
         self.read(|c| {
             let mut st = c.prepare_cached(&due_query())?;
-            let rows = st.query_map(params![now, limit as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (key, doc) = row?;
-                out.push((key, serde_json::from_str(&doc)?));
-            }
-            Ok(out)
+            let rows = st.query_map(params![now, limit as i64], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
         })
     }
 }
@@ -401,7 +394,7 @@ impl Store for SqliteStore {
 /// The query behind [`Store::due_recovery_points`].
 fn due_query() -> String {
     format!(
-        "SELECT key, doc FROM records WHERE kind = 'recovery_point' AND ({NEXT_LIFECYCLE_EVENT}) <= ?1 \
+        "SELECT key FROM records WHERE kind = 'recovery_point' AND ({NEXT_LIFECYCLE_EVENT}) <= ?1 \
          ORDER BY ({NEXT_LIFECYCLE_EVENT}) LIMIT ?2"
     )
 }
@@ -500,13 +493,8 @@ mod tests {
             &rp("WARM", None, Some(1.0)),
         )
         .unwrap();
-        let keys = |now: f64, limit: usize| -> Vec<String> {
-            s.due_recovery_points(now, limit)
-                .unwrap()
-                .into_iter()
-                .map(|(k, _)| k)
-                .collect()
-        };
+        let keys =
+            |now: f64, limit: usize| -> Vec<String> { s.due_recovery_points(now, limit).unwrap() };
         assert_eq!(keys(40.0, 10), ["cold-10", "expires-20", "expires-30"]);
         assert_eq!(keys(40.0, 2), ["cold-10", "expires-20"]);
         assert!(keys(9.0, 10).is_empty());

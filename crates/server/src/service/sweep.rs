@@ -38,7 +38,7 @@ impl Service {
     pub fn sweep(&self, limit: usize) -> Result<SweepReport, ApiError> {
         let candidates = self.store.due_recovery_points(self.clock.now(), limit)?;
         let mut report = SweepReport::default();
-        for (arn, _) in &candidates {
+        for arn in &candidates {
             // Under the write lock, as every other write: an UpdateRecoveryPointLifecycle or
             // DeleteRecoveryPoint in flight is either before or after this.
             let _w = self.writes.lock();

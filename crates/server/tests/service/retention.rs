@@ -199,9 +199,8 @@ fn a_lock_keeps_every_point_until_its_retention_ends() {
 /// permissions"; "Vaults locked in compliance mode cannot be deleted once the cooling-off
 /// period ("grace time") expires" (Vault Lock page); DeleteBackupVaultLockConfiguration
 /// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteBackupVaultLockConfiguration.html):
-/// "you cannot delete Vault Lock from a vault that is locked in compliance mode" after the
-/// lock date (InvalidRequestException, as the "How do I remove an AWS Backup Vault Lock?"
-/// knowledge-center article shows).
+/// "If the Vault Lock configuration is immutable, then you cannot delete Vault Lock using API
+/// operations, and you will receive an InvalidRequestException if you attempt to do so".
 #[test]
 fn a_governance_lock_is_removed_by_who_may_and_a_compliance_lock_by_nobody() {
     let f = fixture();
