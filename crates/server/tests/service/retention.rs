@@ -103,7 +103,13 @@ fn refused(r: Result<Value, ApiError>, what: &str) {
 /// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultLockConfiguration.html).
 /// Every mode (governance; compliance within and after the grace time), every kind of lock
 /// (minimum and maximum, only a maximum, no retention settings), points stored before and
-/// after the lock, and every principal. The outside tester's findings 1 and 2.
+/// after the lock, and every principal, on each operation the lock guards: DeleteRecoveryPoint
+/// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteRecoveryPoint.html),
+/// UpdateRecoveryPointLifecycle
+/// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_UpdateRecoveryPointLifecycle.html)
+/// and DeleteBackupVault ("A vault can be deleted only if it is empty",
+/// https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteBackupVault.html), each
+/// refused with InvalidRequestException. The outside tester's findings 1 and 2.
 #[test]
 fn a_lock_keeps_every_point_until_its_retention_ends() {
     let modes = [
@@ -268,7 +274,12 @@ fn a_governance_lock_is_removed_by_who_may_and_a_compliance_lock_by_nobody() {
 /// MoveToColdStorageAfterDays and deletes them at DeleteAfterDays, in locked vaults too; an
 /// expired point is not restored, before the sweep (refused) or after (gone). A sweep
 /// changes nothing before its time, and a second sweep nothing the first did. The outside
-/// tester's finding 3.
+/// tester's finding 3. UpdateRecoveryPointLifecycle
+/// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_UpdateRecoveryPointLifecycle.html):
+/// "The “transition to cold after days” setting cannot be changed after a backup has been
+/// transitioned to cold"; StartRestoreJob
+/// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartRestoreJob.html) of a
+/// point that is gone: ResourceNotFoundException.
 #[test]
 fn the_sweeper_moves_to_cold_storage_and_expires_on_time() {
     let f = fixture();
