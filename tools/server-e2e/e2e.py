@@ -11,7 +11,10 @@ an admin role (NotPrincipal with the role, its session and the account, as AWS r
 the wildcard-Action rejection, backup jobs whose recovery point ARNs follow each resource
 type's format, a denied delete and an allowed one, a copy with tags merged (the job's win),
 the 50-tag failure of a backup and of a copy, a cross-account refusal, Vault Lock rules,
-unsigned and badly signed requests refused, and the data surviving a restart.
+unsigned and badly signed requests refused, and the data surviving a restart. Then, on a
+service whose clock the test moves (`--clock offset-file:`, the CLI's clock moved with it by
+aws_at.py), the outside tester's retention scenarios of issue 26: lock, then back up, move
+the clock, delete, update the lifecycle, expire.
 """
 import json
 import os
@@ -36,7 +39,17 @@ KEYS = {
     "operator": ("AKIAOPERATOR00000001", "operator-secret"),
     "admin": ("AKIABACKUPADMIN00001", "admin-secret"),
     "partner": ("AKIAPARTNER000000001", "partner-secret"),
+    "root": ("AKIAROOT000000000001", "root-secret"),
+    "passer": ("AKIAPASSER0000000001", "passer-secret"),
+    "nopass": ("AKIANOPASS0000000001", "nopass-secret"),
 }
+# AWS's recommended iam:PassRole statement for AWS Backup ("IAM: Pass an IAM role to a
+# specific AWS service", IAM User Guide; the IamPassRole statement of AWS Backup's managed
+# policies), and a Deny on passing roles to AWS Backup.
+PASS_TO_BACKUP = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+                  "Condition": {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}}
+NO_PASS_TO_BACKUP = {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*",
+                     "Condition": {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}}
 VOLUME = f"arn:aws:ec2:{REGION}:{ACCT}:volume/vol-0123456789abcdef0"
 BUSY_TABLE = f"arn:aws:dynamodb:{REGION}:{ACCT}:table/busy"
 COPY_SOURCE = f"arn:aws:elasticfilesystem:{REGION}:{ACCT}:file-system/fs-0123"
@@ -45,8 +58,16 @@ COPY_SOURCE = f"arn:aws:elasticfilesystem:{REGION}:{ACCT}:file-system/fs-0123"
 def config(copy_source_tags):
     return {"region": REGION, "accounts": [
         {"id": ACCT, "organization": {"id": ORG, "path": f"{ORG}/r-ab12/ou-ab12-11111111/"},
+         "root": {"access_key_id": KEYS["root"][0], "secret_access_key": KEYS["root"][1]},
          "users": [{"name": "operator", "access_key_id": KEYS["operator"][0],
-                    "secret_access_key": KEYS["operator"][1], "policies": [ALLOW_ALL]}],
+                    "secret_access_key": KEYS["operator"][1], "policies": [ALLOW_ALL]},
+                   {"name": "passer", "access_key_id": KEYS["passer"][0],
+                    "secret_access_key": KEYS["passer"][1], "policies": [{"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": "backup:*", "Resource": "*"}, PASS_TO_BACKUP]}]},
+                   {"name": "nopass", "access_key_id": KEYS["nopass"][0],
+                    "secret_access_key": KEYS["nopass"][1], "policies": [{"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": ["backup:*", "iam:PassRole"], "Resource": "*"},
+                        NO_PASS_TO_BACKUP]}]}],
          "roles": [{"name": "BackupAdmin", "access_key_id": KEYS["admin"][0],
                     "secret_access_key": KEYS["admin"][1], "policies": [ALLOW_ALL],
                     "trust_policy": {"Version": "2012-10-17", "Statement": [{
@@ -64,9 +85,22 @@ def config(copy_source_tags):
 
 
 class Server:
-    def __init__(self, binary, workdir, cfg, extra=()):
+    def __init__(self, binary, workdir, cfg, extra=(), clock=False):
         self.binary, self.workdir, self.extra = binary, workdir, list(extra)
+        # The seconds the service's clock (and the CLI's, through aws_at.py) is moved on.
+        self.offset = 0
+        if clock:
+            self.clock_file = os.path.join(workdir, "clock")
+            with open(self.clock_file, "w") as f:
+                f.write("0")
+            self.extra += ["--clock", f"offset-file:{self.clock_file}", "--sweep-interval", "1"]
         self.start(cfg)
+
+    def move_clock(self, days):
+        """Moves the service's clock (and the CLI's) `days` further on."""
+        self.offset += days * 86400
+        with open(self.clock_file, "w") as f:
+            f.write(str(self.offset))
 
     def start(self, cfg):
         path = os.path.join(self.workdir, "identities.json")
@@ -103,8 +137,12 @@ def cli(server, who, *args, service="backup"):
                AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE="/nonexistent",
                AWS_SHARED_CREDENTIALS_FILE="/nonexistent", AWS_PAGER="")
     env.pop("AWS_SESSION_TOKEN", None)
-    aws = os.path.join(os.path.dirname(sys.executable), "aws")
-    p = subprocess.run([aws, "--endpoint-url", server.url, "--output", "json", service, *args],
+    aws = [os.path.join(os.path.dirname(sys.executable), "aws")]
+    if server.offset:
+        # The same AWS CLI, signing with the service's moved time.
+        aws = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_at.py")]
+        env["VAULTWARD_E2E_CLOCK_OFFSET"] = str(server.offset)
+    p = subprocess.run([*aws, "--endpoint-url", server.url, "--output", "json", service, *args],
                        env=env, capture_output=True, text=True, timeout=60)
     out = json.loads(p.stdout) if p.stdout.strip() else {}
     return p.returncode, out, p.stderr
@@ -135,6 +173,15 @@ def main(binary):
         attacks(server)
         assert "panicked" not in server.log_text(), server.log_text()[-3000:]
         print("server e2e: all checks passed")
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    workdir = tempfile.mkdtemp(prefix="vaultward-e2e-retention-")
+    server = Server(binary, workdir, config({"app": "files"}), clock=True)
+    try:
+        retention(server)
+        assert "panicked" not in server.log_text(), server.log_text()[-3000:]
+        print("server e2e: Vault Lock, lifecycle and expiry keep AWS Backup's promises")
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -368,6 +415,141 @@ def run(server):
         raise AssertionError("an unknown key was served")
     except botocore.exceptions.ClientError as e:
         assert e.response["Error"]["Code"] == "UnrecognizedClientException", e.response
+
+
+# --- Issue 26: the outside tester's retention scenarios, on a clock the test moves. ---
+
+ROLE = f"arn:aws:iam::{ACCT}:role/service-role/AWSBackupDefaultServiceRole"
+FILES = f"arn:aws:elasticfilesystem:{REGION}:{ACCT}:file-system/fs-0123"
+ORDERS = f"arn:aws:rds:{REGION}:{ACCT}:db:orders"
+
+
+def backup_point(server, vault, resource, lifecycle, who="operator"):
+    args = ["start-backup-job", "--backup-vault-name", vault, "--resource-arn", resource,
+            "--iam-role-arn", ROLE]
+    if lifecycle:
+        args += ["--lifecycle", lifecycle]
+    job = ok(server, who, *args)
+    d = ok(server, who, "describe-backup-job", "--backup-job-id", job["BackupJobId"])
+    assert d["State"] == "COMPLETED", d
+    return job["RecoveryPointArn"]
+
+
+def point_args(vault, rp):
+    return ["--backup-vault-name", vault, "--recovery-point-arn", rp]
+
+
+def until_swept(server, vault, rp):
+    """Waits for the sweeper (every second) to delete `rp`; bounded so a broken sweeper
+    fails instead of hanging."""
+    for _ in range(60):
+        rc, _, err = cli(server, "operator", "describe-recovery-point", *point_args(vault, rp))
+        if rc != 0 and "ResourceNotFoundException" in err:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{rp} was not expired by the sweeper")
+
+
+def retention(server):
+    """Vault Lock (https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html):
+    "If any user (including the root user) attempts to delete a backup or change the lifecycle
+    properties in a locked vault, AWS Backup will deny the operation"; lifecycles
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Lifecycle.html): "AWS Backup
+    transitions and expires backups automatically"; the cold-storage rules; authorize before
+    look; iam:PassedToService on the role passed to jobs."""
+    # 1. A compliance lock (minimum 7 days, 3 days' grace), a point stored before it and
+    # points backed up after it.
+    ok(server, "operator", "create-backup-vault", "--backup-vault-name", "locked")
+    before = backup_point(server, "locked", VOLUME, "DeleteAfterDays=365")
+    forever = backup_point(server, "locked", FILES, None)
+    ok(server, "operator", "put-backup-vault-lock-configuration", "--backup-vault-name", "locked",
+       "--min-retention-days", "7", "--max-retention-days", "400", "--changeable-for-days", "3")
+    kept = backup_point(server, "locked", ORDERS, "DeleteAfterDays=365")
+    short = backup_point(server, "locked", f"arn:aws:ec2:{REGION}:{ACCT}:volume/vol-short",
+                         "DeleteAfterDays=8")
+    cold = backup_point(server, "locked", f"arn:aws:ec2:{REGION}:{ACCT}:volume/vol-cold",
+                        "MoveToColdStorageAfterDays=1,DeleteAfterDays=95")
+    # 2. Ten days on: past the grace time and the lock's minimum, within the retention.
+    server.move_clock(10)
+    for who in ["operator", "admin", "root"]:
+        for rp in [before, forever, kept]:
+            fails(server, who, "InvalidRequestException", "delete-recovery-point", *point_args("locked", rp))
+        for days in ["7", "11"]:
+            fails(server, who, "InvalidRequestException", "update-recovery-point-lifecycle",
+                  *point_args("locked", before), "--lifecycle", f"DeleteAfterDays={days}")
+        fails(server, who, "InvalidRequestException", "update-recovery-point-lifecycle",
+              *point_args("locked", kept), "--lifecycle", "DeleteAfterDays=401")
+        fails(server, who, "InvalidRequestException", "delete-backup-vault", "--backup-vault-name", "locked")
+        fails(server, who, "InvalidRequestException", "delete-backup-vault-lock-configuration",
+              "--backup-vault-name", "locked")
+    out = ok(server, "operator", "update-recovery-point-lifecycle", *point_args("locked", kept),
+             "--lifecycle", "DeleteAfterDays=380")
+    assert out["Lifecycle"]["DeleteAfterDays"] == 380, out
+    # 3. Expiry: the 8-day point is gone, and cannot be restored; the cold one moved.
+    until_swept(server, "locked", short)
+    fails(server, "operator", "ResourceNotFoundException", "start-restore-job", "--recovery-point-arn", short,
+          "--iam-role-arn", ROLE, "--metadata", "volumeId=vol-short")
+    d = ok(server, "operator", "describe-recovery-point", *point_args("locked", cold))
+    assert d["StorageClass"] == "COLD", d
+    for rp in [before, forever, kept]:
+        ok(server, "operator", "describe-recovery-point", *point_args("locked", rp))
+    # 4. Locks with only a maximum and with no settings at all (governance mode): the points
+    # stay; the admin, allowed backup:DeleteBackupVaultLockConfiguration, removes the lock,
+    # and then they may go.
+    for vault, lock in [("max-only", ["--max-retention-days", "400"]), ("no-settings", [])]:
+        ok(server, "operator", "create-backup-vault", "--backup-vault-name", vault)
+        rp = backup_point(server, vault, VOLUME, None)
+        ok(server, "operator", "put-backup-vault-lock-configuration", "--backup-vault-name", vault, *lock)
+        for who in ["operator", "admin", "root"]:
+            fails(server, who, "InvalidRequestException", "delete-recovery-point", *point_args(vault, rp))
+            fails(server, who, "InvalidRequestException", "update-recovery-point-lifecycle",
+                  *point_args(vault, rp), "--lifecycle", "DeleteAfterDays=30")
+        ok(server, "admin", "delete-backup-vault-lock-configuration", "--backup-vault-name", vault)
+        ok(server, "operator", "delete-recovery-point", *point_args(vault, rp))
+    # 5. The cold-storage rules on every request that sets a lifecycle; -1 taken.
+    fails(server, "operator", "InvalidParameterValueException", "start-backup-job", "--backup-vault-name",
+          "locked", "--resource-arn", ORDERS, "--iam-role-arn", ROLE,
+          "--lifecycle", "MoveToColdStorageAfterDays=30,DeleteAfterDays=365")
+    fails(server, "operator", "InvalidParameterValueException", "update-recovery-point-lifecycle",
+          *point_args("locked", kept), "--lifecycle", "MoveToColdStorageAfterDays=30,DeleteAfterDays=380")
+    fails(server, "operator", "InvalidParameterValueException", "update-recovery-point-lifecycle",
+          *point_args("locked", forever), "--lifecycle", "MoveToColdStorageAfterDays=30,DeleteAfterDays=119")
+    ok(server, "operator", "create-backup-vault", "--backup-vault-name", "plain")
+    job = ok(server, "operator", "start-backup-job", "--backup-vault-name", "plain", "--resource-arn", ORDERS,
+             "--iam-role-arn", ROLE, "--lifecycle", "MoveToColdStorageAfterDays=-1,DeleteAfterDays=-1")
+    d = ok(server, "operator", "describe-recovery-point", *point_args("plain", job["RecoveryPointArn"]))
+    assert not d.get("CalculatedLifecycle"), d
+    # 6. Another account's recovery point: the same answer whether it exists or not.
+    ok(server, "partner", "create-backup-vault", "--backup-vault-name", "secret-vault")
+    secret = ok(server, "partner", "start-backup-job", "--backup-vault-name", "secret-vault",
+                "--resource-arn", f"arn:aws:elasticfilesystem:{REGION}:{OTHER}:file-system/fs-9",
+                "--iam-role-arn", f"arn:aws:iam::{OTHER}:role/r")["RecoveryPointArn"]
+
+    def probe():
+        answers = []
+        for args in [["describe-recovery-point", *point_args("secret-vault", secret),
+                      "--backup-vault-account-id", OTHER],
+                     ["describe-backup-vault", "--backup-vault-name", "secret-vault",
+                      "--backup-vault-account-id", OTHER],
+                     ["list-tags", "--resource-arn", secret],
+                     ["start-restore-job", "--recovery-point-arn", secret, "--iam-role-arn", ROLE,
+                      "--metadata", "file-system-id=fs-9"]]:
+            rc, _, err = cli(server, "operator", *args)
+            assert rc != 0, args
+            answers.append(err.strip())
+        return answers
+    existing = probe()
+    ok(server, "partner", "delete-recovery-point", *point_args("secret-vault", secret))
+    ok(server, "partner", "delete-backup-vault", "--backup-vault-name", "secret-vault")
+    assert probe() == existing, (existing, probe())
+    assert all("(AccessDeniedException)" in a for a in existing), existing
+    # 7. iam:PassedToService: AWS's recommended Allow lets a backup pass its role; a Deny on
+    # passing roles to backup.amazonaws.com stops it.
+    backup_point(server, "plain", VOLUME, None, who="passer")
+    fails(server, "nopass", "AccessDeniedException", "start-backup-job", "--backup-vault-name", "plain",
+          "--resource-arn", VOLUME, "--iam-role-arn", ROLE)
+    fails(server, "nopass", "AccessDeniedException", "start-restore-job", "--recovery-point-arn", kept,
+          "--iam-role-arn", ROLE, "--metadata", "dbInstanceIdentifier=orders-restored")
 
 
 # --- Attacks of issue 13, as raw HTTP where the CLI cannot express them. ---

@@ -5,22 +5,32 @@
 //! policy and the vault access policy) until REQUESTS are done or SECONDS have passed.
 //! Prints requests/s and latency percentiles.
 //!
-//! cargo run --release -p vaultward-server --example load -- [CLIENTS] [REQUESTS] [SECONDS] [MIX]
+//! cargo run --release -p vaultward-server --example load -- [CLIENTS] [REQUESTS] [SECONDS] [MIX] [BACKLOG]
 //!
 //! MIX `mixed` (default) cycles through the three requests; `describe` leaves out the
 //! listing (whose cost is mostly JSON for its 50 recovery points).
+//!
+//! The lifecycle sweeper runs throughout, with BACKLOG (default 10,000) recovery points in a
+//! second vault already due when the clients start: backed up on a clock set back 51 days,
+//! half with a retention of 1 to 50 days (they expire), half moving to cold storage after 1
+//! to 50 days (they move), so the sweeper expires and moves points, one write transaction
+//! each, while the clients read. `0` leaves the sweeper nothing to do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use vaultward_server::clock::{Clock, SystemClock};
 use vaultward_server::config::Config;
 use vaultward_server::routes::Route;
+use vaultward_server::service::Service;
 use vaultward_server::sigv4::sign_request;
+use vaultward_server::store::SqliteStore;
 
 // The allocator the `vaultward` binary runs the service with.
 #[global_allocator]
@@ -28,6 +38,18 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const KEY: (&str, &str) = ("AKIALOADTEST00000001", "load-secret");
 const ACCT: &str = "111122223333";
+
+/// The system clock moved by a number of seconds the example sets (back for the backlog's
+/// backups, then to the present for the run).
+struct MovedClock(AtomicI64);
+
+impl Clock for MovedClock {
+    fn now(&self) -> f64 {
+        SystemClock.now() + self.0.load(Ordering::SeqCst) as f64
+    }
+}
+
+const DAY: i64 = 86_400;
 
 fn now() -> f64 {
     SystemTime::now()
@@ -82,12 +104,13 @@ fn main() {
     let total: usize = args.get(2).map_or(200_000, |a| a.parse().unwrap());
     let seconds: u64 = args.get(3).map_or(30, |a| a.parse().unwrap());
     let mix = args.get(4).cloned().unwrap_or_else(|| "mixed".into());
+    let backlog: usize = args.get(5).map_or(10_000, |a| a.parse().unwrap());
     // The runtime `vaultward serve` runs on.
     let rt = vaultward_server::runtime().unwrap();
-    rt.block_on(run(clients, total, seconds, &mix));
+    rt.block_on(run(clients, total, seconds, &mix, backlog));
 }
 
-async fn run(clients: usize, total: usize, seconds: u64, mix: &str) {
+async fn run(clients: usize, total: usize, seconds: u64, mix: &str, backlog: usize) {
     let dir = std::env::temp_dir().join(format!("vaultward-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let cfg = json!({"accounts": [{"id": ACCT, "users": [{"name": "loader", "access_key_id": KEY.0,
@@ -95,7 +118,18 @@ async fn run(clients: usize, total: usize, seconds: u64, mix: &str) {
             {"Sid": "Operate", "Effect": "Allow", "Action": ["backup:*", "iam:PassRole"], "Resource": "*"},
             {"Sid": "NeverDeleteVaults", "Effect": "Deny", "Action": "backup:DeleteBackupVault", "Resource": "*"}]}]}]}]});
     let config = Config::from_json("load.json", &cfg.to_string()).unwrap();
-    let service = vaultward_server::open(config, &dir).unwrap();
+    let clock = Arc::new(MovedClock(AtomicI64::new(-51 * DAY)));
+    let service = Arc::new(Service::new(
+        config,
+        Arc::new(SqliteStore::open(&dir).unwrap()),
+        clock.clone(),
+        // The sweeper's lines would only say what the backlog is for.
+        Arc::new(|l: String| {
+            if !l.starts_with("sweep") {
+                eprintln!("{l}");
+            }
+        }),
+    ));
     // A vault with an access policy and 50 recovery points.
     let who = service.config.identities[KEY.0].clone();
     let none = HashMap::new();
@@ -131,11 +165,43 @@ async fn run(clients: usize, total: usize, seconds: u64, mix: &str) {
             .unwrap();
         rp = j["RecoveryPointArn"].as_str().unwrap().to_string();
     }
+    // The backlog, 51 days ago: every point is due by now.
+    service
+        .handle(
+            &who,
+            &Route::CreateBackupVault("aging".into()),
+            &none,
+            &json!({}),
+        )
+        .unwrap();
+    for i in 0..backlog {
+        let days = 1 + (i / 2) % 50;
+        let lifecycle = if i % 2 == 0 {
+            json!({"DeleteAfterDays": days})
+        } else {
+            json!({"MoveToColdStorageAfterDays": days, "DeleteAfterDays": days + 90})
+        };
+        service
+            .handle(
+                &who,
+                &Route::StartBackupJob,
+                &none,
+                &json!({"BackupVaultName": "aging", "ResourceArn": format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-aging-{i}"),
+                        "IamRoleArn": format!("arn:aws:iam::{ACCT}:role/r"), "Lifecycle": lifecycle}),
+            )
+            .unwrap();
+    }
+    clock.0.store(0, Ordering::SeqCst);
     let listener = vaultward_server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(vaultward_server::serve(service.clone(), listener));
+    let sweeper = vaultward_server::spawn_sweeper(service.clone(), Duration::from_secs(1));
+    tokio::spawn(vaultward_server::serve_with(
+        service.clone(),
+        listener,
+        vaultward_server::Limits::default(),
+    ));
 
     let mut paths = vec![
         "/backup-vaults/load".to_string(),
@@ -191,6 +257,34 @@ async fn run(clients: usize, total: usize, seconds: u64, mix: &str) {
         all.extend(t.await.unwrap());
     }
     let elapsed = start.elapsed();
+    sweeper.abort();
+    // What the sweeper did while the clients ran.
+    let mut left = Vec::new();
+    let mut q = HashMap::new();
+    loop {
+        let page = service
+            .handle(
+                &who,
+                &Route::ListRecoveryPointsByBackupVault("aging".into()),
+                &q,
+                &json!({}),
+            )
+            .unwrap();
+        left.extend(page["RecoveryPoints"].as_array().unwrap().iter().cloned());
+        match page["NextToken"].as_str() {
+            Some(t) => q.insert("nextToken".to_string(), t.to_string()),
+            None => break,
+        };
+    }
+    let expiring_left = left
+        .iter()
+        .filter(|rp| rp["Lifecycle"]["MoveToColdStorageAfterDays"].is_null())
+        .count();
+    let expired = backlog.div_ceil(2) - expiring_left;
+    let moved = left
+        .iter()
+        .filter(|rp| rp["StorageClass"] == "COLD")
+        .count();
     all.sort();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     println!(
@@ -202,6 +296,9 @@ async fn run(clients: usize, total: usize, seconds: u64, mix: &str) {
         pct(0.90).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
         all[all.len() - 1].as_secs_f64() * 1e3,
+    );
+    println!(
+        "sweeper: of {backlog} recovery points due, {expired} expired and {moved} moved to cold storage during the run"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

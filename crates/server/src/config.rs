@@ -39,6 +39,17 @@ struct AccountFile {
     /// The AWS Organizations organization the account belongs to, if any.
     #[serde(default)]
     organization: Option<OrganizationFile>,
+    /// Access keys of the account's root user, if it is to call (AWS advises against root
+    /// access keys; tests use them to show what even the root user cannot do).
+    #[serde(default)]
+    root: Option<RootFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RootFile {
+    access_key_id: String,
+    secret_access_key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,8 +160,13 @@ pub struct Session {
 }
 
 /// `aws:userid` (and `GetCallerIdentity`'s `UserId`): a stable unique id, as AWS gives
-/// users (`AIDA...`) and role sessions (`AROA...:SESSION`), derived from the ARN.
+/// users (`AIDA...`) and role sessions (`AROA...:SESSION`), derived from the ARN; the root
+/// user's is the account id ("AWS global condition context keys", aws:userid,
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
 pub fn user_id(who: &Identity) -> String {
+    if who.principal == format!("arn:aws:iam::{}:root", who.account) {
+        return who.account.clone();
+    }
     use sha2::{Digest, Sha256};
     let id = |prefix: &str, arn: &str| {
         let h = hex::encode(Sha256::digest(arn.as_bytes())).to_uppercase();
@@ -416,6 +432,29 @@ impl Config {
                             format!("access key `{key}` is used twice"),
                         ));
                     }
+                }
+            }
+            if let Some(root) = &a.root {
+                let arn = format!("arn:aws:iam::{}:root", a.id);
+                let id = Identity {
+                    account: a.id.clone(),
+                    principal: arn.clone(),
+                    principal_arn: arn,
+                    secret: root.secret_access_key.clone(),
+                    // The root user has no identity policies: it holds every permission in
+                    // its account (resource policies' Denies still apply).
+                    policies: Arc::new(Vec::new()),
+                    tags: Arc::new(BTreeMap::new()),
+                    session_policy: None,
+                    source_identity: None,
+                    token_issued: None,
+                    request: RequestFacts::default(),
+                };
+                if identities.insert(root.access_key_id.clone(), id).is_some() {
+                    return Err(err(
+                        format!("$.accounts[{ai}].root.access_key_id"),
+                        format!("access key `{}` is used twice", root.access_key_id),
+                    ));
                 }
             }
             for r in &a.resources {

@@ -12,6 +12,7 @@
 )]
 
 pub mod arns;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod routes;
@@ -36,9 +37,10 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::clock::SystemClock;
 use crate::config::{Config, Identity};
 use crate::error::ApiError;
-use crate::service::{Clock, Log, Service, SystemClock};
+use crate::service::{Clock, Log, Service, SweepReport};
 use crate::sigv4::{
     parse_authorization, payload_hash, precheck, verify, Scope, SigError, SignedRequest,
 };
@@ -85,24 +87,95 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// A service over the SQLite store in `data_dir`, logging to standard error.
-pub fn open(config: Config, data_dir: &Path) -> Result<Arc<Service>, store::StoreError> {
-    let store = Arc::new(SqliteStore::open(data_dir)?);
-    let log: Log = Arc::new(|line| eprintln!("{}", line.escape_debug()));
-    Ok(Arc::new(Service::new(
-        config,
-        store,
-        Arc::new(SystemClock),
-        log,
-    )))
+/// The service's log: one line per event on standard error.
+pub fn stderr_log() -> Log {
+    Arc::new(|line| eprintln!("{}", line.escape_debug()))
 }
 
-/// Serves until the process is stopped, with the default [`Limits`].
+/// A service over the SQLite store in `data_dir` on the system clock, logging to standard
+/// error.
+pub fn open(config: Config, data_dir: &Path) -> Result<Arc<Service>, store::StoreError> {
+    open_with_clock(config, data_dir, Arc::new(SystemClock))
+}
+
+/// [`open`] with another clock (`vaultward serve --clock`, tests).
+pub fn open_with_clock(
+    config: Config,
+    data_dir: &Path,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Service>, store::StoreError> {
+    let store = Arc::new(SqliteStore::open(data_dir)?);
+    Ok(Arc::new(Service::new(config, store, clock, stderr_log())))
+}
+
+/// How often the lifecycle sweeper runs by default.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// Recovery points one sweeper batch handles at most (each in its own transaction); a sweep
+/// runs batches until none is due, pausing [`SWEEP_PAUSE`] between them.
+pub const SWEEP_BATCH: usize = 100;
+/// The sweeper's pause between two batches of one sweep: a backlog of due points takes a
+/// bounded share of the store's writer and of the CPU from the requests served meanwhile
+/// (about half, at a batch's length on this machine).
+pub const SWEEP_PAUSE: Duration = Duration::from_millis(100);
+
+/// Starts the lifecycle sweeper: a sweep at once and then every `every`, each handling every
+/// recovery point due when it runs, in batches of at most [`SWEEP_BATCH`] on the store's
+/// blocking pool, [`SWEEP_PAUSE`] apart. A point due at time t is moved or deleted by the end of the first sweep
+/// that starts after t, also when the process was killed meanwhile (the first sweep after a
+/// start catches up). Sweeps that changed something are logged, and the first one always.
+pub fn spawn_sweeper(service: Arc<Service>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let mut total = SweepReport::default();
+            let mut failed = None;
+            loop {
+                let s = service.clone();
+                match tokio::task::spawn_blocking(move || s.sweep(SWEEP_BATCH)).await {
+                    Ok(Ok(batch)) => {
+                        total.add(&batch);
+                        if !batch.more {
+                            break;
+                        }
+                        tokio::time::sleep(SWEEP_PAUSE).await;
+                    }
+                    Ok(Err(e)) => {
+                        failed = Some(e.message);
+                        break;
+                    }
+                    Err(e) => {
+                        failed = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = &failed {
+                (service.log)(format!("sweep failed (retried at the next sweep): {e}"));
+            }
+            if first || total.expired > 0 || total.moved_to_cold > 0 {
+                (service.log)(format!(
+                    "sweep{}: {} recovery points moved to cold storage, {} expired",
+                    if first { " at start-up" } else { "" },
+                    total.moved_to_cold,
+                    total.expired
+                ));
+            }
+            first = false;
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// Serves until the process is stopped, with the default [`Limits`] and the lifecycle
+/// sweeper running every [`SWEEP_INTERVAL`].
 pub async fn serve(
     service: Arc<Service>,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
-    serve_with(service, listener, Limits::default()).await
+    let sweeper = spawn_sweeper(service.clone(), SWEEP_INTERVAL);
+    let served = serve_with(service, listener, Limits::default()).await;
+    sweeper.abort();
+    served
 }
 
 /// Serves HTTP/1.1 only (no h2c, whatever features other crates turn on), each connection
@@ -340,7 +413,7 @@ async fn authenticate(
         region: &service.config.region,
         services: &["backup", "sts"],
     };
-    let amz_date = match precheck(&headers, &auth, &scope, SystemClock.now() as i64) {
+    let amz_date = match precheck(&headers, &auth, &scope, service.clock.now() as i64) {
         Ok(d) => d.to_string(),
         Err(e) => return fail(&sig_error(e)),
     };

@@ -17,10 +17,14 @@ use crate::routes::Route;
 use crate::store::{Kind, Store};
 
 mod jobs;
+mod lifecycle;
 mod locks;
 mod recovery_points;
+mod sweep;
 mod tags;
 mod vaults;
+
+pub use sweep::SweepReport;
 
 pub use vaults::validate_vault_policy;
 
@@ -31,20 +35,7 @@ pub const MAX_TAGS: usize = 50;
 pub const TOO_MANY_TAGS: &str = "Your resource has more than 50 tags after aggregating your backup job tags with your source resource tags. AWS supports up to 50 tags per resource.";
 const DAY: f64 = 86400.0;
 
-pub trait Clock: Send + Sync {
-    /// Seconds since the epoch.
-    fn now(&self) -> f64;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> f64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64())
-    }
-}
+pub use crate::clock::{Clock, SystemClock};
 
 pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 
@@ -484,15 +475,12 @@ impl Service {
         if r.decision == Decision::Allow {
             return Ok(());
         }
-        let reasons: Vec<String> = r
-            .reasons
-            .iter()
-            .map(|x| match &x.statement_ref {
-                Some(st) => format!("{st}: {}", x.message),
-                None => x.message.clone(),
-            })
-            .collect();
-        let mut e = refuse(format!("{:?}: {}", r.decision, reasons.join("; ")));
+        if who.account != resource_account {
+            // Another account's resource: the caller learns nothing of its policy (nor,
+            // so, of whether it exists); the log has the reasons.
+            return Err(refuse(format!("{:?}: {}", r.decision, reason_text(&r))));
+        }
+        let mut e = refuse(format!("{:?}: {}", r.decision, reason_text(&r)));
         if r.decision == Decision::ExplicitDeny {
             let in_resource = r
                 .reasons
@@ -617,6 +605,18 @@ impl Service {
         }
         self.handle(who, route, q, body).map(|v| v.to_string())
     }
+}
+
+/// The deciding statements of a response, for the log.
+fn reason_text(r: &vaultward_iam::Response) -> String {
+    r.reasons
+        .iter()
+        .map(|x| match &x.statement_ref {
+            Some(st) => format!("{st}: {}", x.message),
+            None => x.message.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The account that owns a vault record.

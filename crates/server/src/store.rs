@@ -12,6 +12,8 @@
 //!     PRIMARY KEY (kind, key)
 //! );
 //! CREATE INDEX records_parent ON records (kind, parent, seq);
+//! -- Recovery points by their next lifecycle deadline (see `NEXT_LIFECYCLE_EVENT`).
+//! CREATE INDEX records_lifecycle ON records (kind, (NEXT_LIFECYCLE_EVENT)) WHERE kind = 'recovery_point';
 //! ```
 //!
 //! SQLite runs in WAL mode with `synchronous = FULL`: a write is acknowledged only after it
@@ -60,6 +62,17 @@ impl From<serde_json::Error> for StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A recovery point's next lifecycle deadline, from its record: the move to cold storage
+/// while it is in warm storage and set to move, else its deletion (`NULL`: none). The
+/// expression the lifecycle index is built on; queries repeat it word for word so SQLite
+/// uses the index.
+pub const NEXT_LIFECYCLE_EVENT: &str = "CASE WHEN json_extract(doc, '$.StorageClass') = 'WARM' \
+     AND json_extract(doc, '$.CalculatedLifecycle.MoveToColdStorageAt') IS NOT NULL \
+     THEN min(json_extract(doc, '$.CalculatedLifecycle.MoveToColdStorageAt'), \
+     coalesce(json_extract(doc, '$.CalculatedLifecycle.DeleteAt'), \
+     json_extract(doc, '$.CalculatedLifecycle.MoveToColdStorageAt'))) \
+     ELSE json_extract(doc, '$.CalculatedLifecycle.DeleteAt') END";
 
 /// A page of a listing: the records, their sequence numbers, and the sequence number to
 /// continue after when there are more.
@@ -114,6 +127,10 @@ pub trait Store: Send + Sync {
     fn count(&self, kind: Kind, parent: &str) -> Result<usize>;
     /// Several records written in one transaction (a job and its recovery point).
     fn insert_many(&self, records: &[(Kind, String, Option<String>, Value)]) -> Result<()>;
+    /// Up to `limit` recovery points whose next lifecycle deadline
+    /// ([`NEXT_LIFECYCLE_EVENT`]) is at or before `now`, earliest first, by key, read through
+    /// an index (the work does not grow with the points not due).
+    fn due_recovery_points(&self, now: f64, limit: usize) -> Result<Vec<String>>;
 }
 
 /// Reader connections beside the writer.
@@ -159,6 +176,9 @@ impl SqliteStore {
              CREATE INDEX IF NOT EXISTS records_parent ON records (kind, parent, seq);
              CREATE INDEX IF NOT EXISTS records_seq ON records (seq);",
         )?;
+        conn.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS records_lifecycle ON records (kind, ({NEXT_LIFECYCLE_EVENT})) WHERE kind = 'recovery_point';"
+        ))?;
         let mut readers = Vec::new();
         for _ in 0..READERS {
             let r = Connection::open(dir.join("vaultward.sqlite3"))?;
@@ -361,6 +381,22 @@ impl Store for SqliteStore {
             Ok(())
         })
     }
+
+    fn due_recovery_points(&self, now: f64, limit: usize) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&due_query())?;
+            let rows = st.query_map(params![now, limit as i64], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+}
+
+/// The query behind [`Store::due_recovery_points`].
+fn due_query() -> String {
+    format!(
+        "SELECT key FROM records WHERE kind = 'recovery_point' AND ({NEXT_LIFECYCLE_EVENT}) <= ?1 \
+         ORDER BY ({NEXT_LIFECYCLE_EVENT}) LIMIT ?2"
+    )
 }
 
 #[cfg(test)]
@@ -417,6 +453,61 @@ mod tests {
             s.get(Kind::Tags, "v").unwrap(),
             None,
             "tags go with their record"
+        );
+        drop(s);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Due recovery points come earliest first, through the lifecycle index: the sweeper's
+    /// work is bounded by the points due, not by all the points stored.
+    #[test]
+    fn due_recovery_points_use_the_lifecycle_index() {
+        let dir = std::env::temp_dir().join(format!("vaultward-store-due-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let s = SqliteStore::open(&dir).unwrap();
+        let rp = |class: &str, cold: Option<f64>, delete: Option<f64>| {
+            let mut cl = serde_json::Map::new();
+            if let Some(c) = cold {
+                cl.insert("MoveToColdStorageAt".into(), json!(c));
+            }
+            if let Some(d) = delete {
+                cl.insert("DeleteAt".into(), json!(d));
+            }
+            json!({"StorageClass": class, "CalculatedLifecycle": cl})
+        };
+        let records = vec![
+            ("forever", rp("WARM", None, None)),
+            ("expires-30", rp("WARM", None, Some(30.0))),
+            ("cold-10", rp("WARM", Some(10.0), Some(100.0))),
+            ("cold-already", rp("COLD", Some(10.0), Some(100.0))),
+            ("expires-20", rp("COLD", Some(5.0), Some(20.0))),
+            ("later", rp("WARM", Some(50.0), Some(150.0))),
+        ];
+        for (k, doc) in &records {
+            s.insert(Kind::RecoveryPoint, k, Some("v"), doc).unwrap();
+        }
+        s.insert(
+            Kind::Vault,
+            "not-a-point",
+            None,
+            &rp("WARM", None, Some(1.0)),
+        )
+        .unwrap();
+        let keys =
+            |now: f64, limit: usize| -> Vec<String> { s.due_recovery_points(now, limit).unwrap() };
+        assert_eq!(keys(40.0, 10), ["cold-10", "expires-20", "expires-30"]);
+        assert_eq!(keys(40.0, 2), ["cold-10", "expires-20"]);
+        assert!(keys(9.0, 10).is_empty());
+        let plan: Vec<String> = s
+            .with(|c| {
+                let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {}", due_query()))?;
+                let rows = st.query_map(params![1.0, 1], |r| r.get::<_, String>(3))?;
+                Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+            })
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.contains("records_lifecycle")),
+            "{plan:?}"
         );
         drop(s);
         let _ = std::fs::remove_dir_all(&dir);

@@ -59,9 +59,12 @@ fn uuid_like() -> u64 {
 
 fn config() -> Config {
     let allow = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["backup:*", "iam:PassRole"], "Resource": "*"}]});
+    let admin = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
     let text = json!({"accounts": [
         {"id": ACCT, "advanced_dynamodb_backup": false,
-         "users": [{"name": "op", "access_key_id": "AK1", "secret_access_key": "s", "policies": [allow]}],
+         "root": {"access_key_id": "AKROOT", "secret_access_key": "s"},
+         "users": [{"name": "op", "access_key_id": "AK1", "secret_access_key": "s", "policies": [allow]},
+                   {"name": "admin", "access_key_id": "AKADMIN", "secret_access_key": "s", "policies": [admin]}],
          "roles": [{"name": "ReadOnly", "access_key_id": "AK2", "secret_access_key": "s",
                     "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "backup:Describe*", "Resource": "*"}]}]},
                    {"name": "Admin", "path": "/ops/", "policies": [allow],
@@ -74,11 +77,15 @@ fn config() -> Config {
 }
 
 fn fixture_in(path: &std::path::Path, dir: Option<TempDir>) -> Fixture {
+    fixture_of(config(), path, dir)
+}
+
+fn fixture_of(config: Config, path: &std::path::Path, dir: Option<TempDir>) -> Fixture {
     let clock = Arc::new(TestClock(AtomicU64::new(1_800_000_000)));
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
     let service = Service::new(
-        config(),
+        config,
         Arc::new(SqliteStore::open(path).unwrap()),
         clock.clone(),
         Arc::new(move |l| sink.lock().unwrap().push(l)),
@@ -96,6 +103,25 @@ fn fixture() -> Fixture {
     let path = d.0.clone();
     fixture_in(&path, Some(d))
 }
+
+/// A fixture over the identities file `text`.
+fn fixture_with(text: Value) -> Fixture {
+    let d = temp_dir("svc");
+    let path = d.0.clone();
+    fixture_of(
+        Config::from_json("test.json", &text.to_string()).unwrap(),
+        &path,
+        Some(d),
+    )
+}
+
+// Issue 26's tests, beside this file (one test binary for the crate).
+#[path = "service/leaks.rs"]
+mod leaks;
+#[path = "service/pass_role.rs"]
+mod pass_role;
+#[path = "service/retention.rs"]
+mod retention;
 
 impl Fixture {
     fn who(&self, key: &str) -> Identity {
@@ -213,7 +239,8 @@ fn a_vault_lock_is_immutable_after_its_grace_time() {
         Some(14),
     );
     assert_eq!(j["State"], "COMPLETED");
-    // A recovery point cannot be deleted before the minimum retention, then can.
+    // A recovery point cannot be deleted before its retention ends (14 days, not the lock's
+    // minimum of 7), then can.
     let rp = j["RecoveryPointArn"].as_str().unwrap().to_string();
     let del = || {
         f.call(
@@ -222,6 +249,8 @@ fn a_vault_lock_is_immutable_after_its_grace_time() {
             json!({}),
         )
     };
+    assert_eq!(del().unwrap_err().code, "InvalidRequestException");
+    f.advance(7);
     assert_eq!(del().unwrap_err().code, "InvalidRequestException");
     f.advance(7);
     del().unwrap();
@@ -269,6 +298,22 @@ fn lifecycle_rules() {
         )),
         "{rp}"
     );
+    // A DynamoDB backup (not an AWS Backup recovery point) has no cold storage ("Feature
+    // availability by resource", https://docs.aws.amazon.com/aws-backup/latest/devguide/backup-feature-availability.html).
+    let e = f
+        .call(
+            "AK1",
+            Route::UpdateRecoveryPointLifecycle("vv".into(), rp.clone()),
+            json!({"Lifecycle": {"MoveToColdStorageAfterDays": 10, "DeleteAfterDays": 100}}),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, "InvalidParameterValueException", "{}", e.message);
+    let j = f.backup(
+        "vv",
+        &format!("arn:aws:elasticfilesystem:us-east-1:{ACCT}:file-system/fs-1"),
+        Some(200),
+    );
+    let rp = j["RecoveryPointArn"].as_str().unwrap().to_string();
     let upd = |l: Value| {
         f.call(
             "AK1",

@@ -3,11 +3,13 @@
 //! Exit 2 for an unusable configuration or data directory.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use vaultward_server::clock::{Clock, OffsetFileClock, SystemClock};
 use vaultward_server::config::Config;
 
 use crate::input::read_text;
@@ -33,6 +35,33 @@ pub struct Args {
     /// Connections served at once; more are closed as they arrive.
     #[arg(long, default_value_t = 512)]
     max_connections: usize,
+    /// Seconds between lifecycle sweeps (moves to cold storage, expiry); one also runs at
+    /// start-up.
+    #[arg(long, default_value_t = 60)]
+    sweep_interval: u64,
+    /// For tests only: the service's clock. `system` (the default), or
+    /// `offset-file:PATH`: the system clock plus the seconds written in PATH, read at every
+    /// use, so a test moves time forward by rewriting the file (clients then sign with the
+    /// moved time too). See docs/server.md.
+    #[arg(long, default_value = "system", value_name = "system|offset-file:PATH")]
+    clock: String,
+}
+
+/// The clock `--clock` names, or what is wrong with it.
+fn clock(spec: &str) -> Result<Arc<dyn Clock>, String> {
+    if spec == "system" {
+        return Ok(Arc::new(SystemClock));
+    }
+    match spec.strip_prefix("offset-file:") {
+        Some(path) if !path.is_empty() => {
+            OffsetFileClock::open(Path::new(path), vaultward_server::stderr_log())
+                .map(|c| Arc::new(c) as Arc<dyn Clock>)
+                .map_err(|e| format!("--clock: {e}"))
+        }
+        _ => Err(format!(
+            "--clock `{spec}` is not a clock: give `system` or `offset-file:PATH` (for tests)"
+        )),
+    }
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -51,7 +80,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let service = match vaultward_server::open(config, &a.data_dir) {
+    let clock = match clock(&a.clock) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let service = match vaultward_server::open_with_clock(config, &a.data_dir, clock) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -72,6 +108,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             max_connections: a.max_connections.max(1),
             ..vaultward_server::Limits::default()
         };
+        let every = std::time::Duration::from_secs(a.sweep_interval.max(1));
+        vaultward_server::spawn_sweeper(service.clone(), every);
         vaultward_server::serve_with(service, listener, limits).await?;
         Ok::<(), anyhow::Error>(())
     })?;

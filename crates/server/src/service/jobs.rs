@@ -1,9 +1,12 @@
 //! Backup, restore and copy jobs.
 
+use super::lifecycle::{expired, retention_end, Lifecycle};
 use super::locks::lock_violation;
-use super::recovery_points::{calculated, check_lifecycle};
 use super::tags::tags_of;
 use super::*;
+
+/// The service principal of AWS Backup, to which jobs pass their roles.
+pub(super) const BACKUP_SERVICE_PRINCIPAL: &str = "backup.amazonaws.com";
 
 /// Records one filtered listing call reads at most before it answers with a token.
 const MAX_SCANNED: usize = 1_000;
@@ -100,27 +103,49 @@ impl Service {
         }
     }
 
-    pub(super) fn pass_role(&self, who: &Identity, body: &Value) -> Result<String, ApiError> {
+    /// The job's role, once `who` may pass it to AWS Backup for the job on `associated`.
+    ///
+    /// The one place the service builds the `iam:PassRole` check's context: the role is
+    /// passed to AWS Backup, so `iam:PassedToService` is `backup.amazonaws.com` (the service
+    /// principal AWS Backup's own managed policies name in their `iam:PassRole` statements,
+    /// e.g. AWSBackupOperatorAccess and AWSServiceRolePolicyForBackupRestoreTesting), and
+    /// `iam:AssociatedResourceArn` is the AWS Backup resource the role will act for: the
+    /// vault a backup or copy writes into, the recovery point a restore reads ("IAM and AWS
+    /// STS condition context keys",
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PassedToService,
+    /// #ck_AssociatedResourceArn: "the ARN of the resource to which this role will be
+    /// associated at the destination service").
+    pub(super) fn pass_role(
+        &self,
+        who: &Identity,
+        body: &Value,
+        associated: &str,
+    ) -> Result<String, ApiError> {
         let role = required(body, "IamRoleArn")?.to_string();
         let account = vaultward_iam::arn::Arn::parse(&role)
             .filter(|a| a.service == "iam" && a.resource.starts_with("role/"))
             .map(|a| a.account.to_string())
             .ok_or_else(|| ApiError::invalid(format!("IamRoleArn `{role}` is not a role ARN")))?;
-        self.authorize(who, "iam:PassRole", &role, &account, None, &[])?;
+        let request = [
+            (
+                "iam:PassedToService".to_string(),
+                ContextValue::Single(BACKUP_SERVICE_PRINCIPAL.to_string()),
+            ),
+            (
+                "iam:AssociatedResourceArn".to_string(),
+                ContextValue::Single(associated.to_string()),
+            ),
+        ];
+        self.authorize(who, "iam:PassRole", &role, &account, None, &request)?;
         Ok(role)
     }
 
     pub(super) fn start_backup_job(&self, who: &Identity, action: &str, body: &Value) -> Res {
         let name = required(body, "BackupVaultName")?;
         let resource = required(body, "ResourceArn")?.to_string();
-        let v = self.vault(who, name, &HashMap::new())?;
-        let vault_arn = v
-            .at("BackupVaultArn")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        self.authorize(who, action, &vault_arn, account_of(&v), Some(&v), &[])?;
-        let role = self.pass_role(who, body)?;
+        let lifecycle = Lifecycle::from_request(body.get("Lifecycle"))?;
+        let (v, vault_arn) = self.authorized_vault(who, action, name, &HashMap::new(), &[])?;
+        let role = self.pass_role(who, body, &vault_arn)?;
         let ty = resource_type(&resource).ok_or_else(|| {
             ApiError::invalid(format!(
                 "Resource {resource} is not of a type AWS Backup protects"
@@ -148,8 +173,8 @@ impl Service {
                 )));
             }
         }
-        let lifecycle = body.get("Lifecycle").cloned().unwrap_or_else(|| json!({}));
-        let (cold, delete) = check_lifecycle(&lifecycle)?;
+        let advanced = self.advanced_dynamodb_backup(&who.account);
+        lifecycle.check_cold_storage(ty, advanced)?;
         let job_tags = tags_of(body.get("RecoveryPointTags"), "RecoveryPointTags")?;
         let now = self.clock.now();
         let id = uuid::Uuid::new_v4().to_string().to_uppercase();
@@ -157,11 +182,11 @@ impl Service {
             "JobKind": "backup", "BackupJobId": id, "AccountId": who.account,
             "BackupVaultName": name, "BackupVaultArn": vault_arn, "ResourceArn": resource,
             "ResourceType": ty, "IamRoleArn": role, "CreationDate": now,
-            "CreatedBy": {}, "RecoveryPointLifecycle": lifecycle,
+            "CreatedBy": {}, "RecoveryPointLifecycle": lifecycle.to_json(),
         });
         // The job's tags win over the source's (the seed's "Copy tags permissions").
         let tags = self.merged_tags(&resource, job_tags);
-        let failure = job_failure(&tags, &v, delete);
+        let failure = job_failure(&tags, &v, lifecycle.delete);
         let mut records = Vec::new();
         if let Some(msg) = failure {
             put(&mut job, "State", json!("FAILED"));
@@ -178,8 +203,8 @@ impl Service {
                 "RecoveryPointArn": rp_arn, "BackupVaultName": name, "BackupVaultArn": vault_arn,
                 "ResourceArn": resource, "ResourceType": ty,
                 "IamRoleArn": role, "Status": "COMPLETED", "CreationDate": now,
-                "CompletionDate": now, "BackupSizeInBytes": 0, "Lifecycle": lifecycle,
-                "CalculatedLifecycle": calculated(now, cold, delete),
+                "CompletionDate": now, "BackupSizeInBytes": 0, "Lifecycle": lifecycle.to_json(),
+                "CalculatedLifecycle": lifecycle.calculated(now),
                 "EncryptionKeyArn": v.at("EncryptionKeyArn"), "IsEncrypted": true,
                 "StorageClass": "WARM", "CreatedBy": {"BackupJobId": id},
             });
@@ -218,18 +243,9 @@ impl Service {
         if !body.get("Metadata").is_some_and(Value::is_object) {
             return Err(ApiError::missing("Metadata"));
         }
-        let rp = self
-            .store
-            .get(Kind::RecoveryPoint, &rp_arn)?
-            .ok_or_else(|| {
-                ApiError::not_found(format!("Recovery point {rp_arn} does not exist"))
-            })?;
-        let v = self
-            .store
-            .get(Kind::Vault, rp.at("BackupVaultArn").as_str().unwrap_or(""))?
-            .ok_or_else(|| ApiError::not_found("the recovery point's vault does not exist"))?;
-        self.authorize(who, action, &rp_arn, account_of(&v), Some(&v), &[])?;
-        let role = self.pass_role(who, body)?;
+        let (_, rp) = self.authorized_recovery_point_by_arn(who, action, &rp_arn)?;
+        let role = self.pass_role(who, body, &rp_arn)?;
+        refuse_expired(&rp, &rp_arn, self.clock.now(), "restored")?;
         let now = self.clock.now();
         let id = uuid::Uuid::new_v4().to_string().to_uppercase();
         let job = json!({
@@ -253,34 +269,37 @@ impl Service {
         let rp_arn = required(body, "RecoveryPointArn")?.to_string();
         let source_name = required(body, "SourceBackupVaultName")?;
         let dest_arn = required(body, "DestinationBackupVaultArn")?.to_string();
-        let source = self.vault(who, source_name, &HashMap::new())?;
-        let rp = self.recovery_point(&source, &rp_arn)?;
-        self.authorize(
-            who,
-            action,
-            &rp_arn,
-            account_of(&source),
-            Some(&source),
-            &[],
-        )?;
-        let dest = self.store.get(Kind::Vault, &dest_arn)?.ok_or_else(|| {
-            ApiError::not_found(format!("Backup vault {dest_arn} does not exist"))
-        })?;
-        let dest_account = dest.at("AccountId").as_str().unwrap_or("").to_string();
+        let (source, rp) =
+            self.authorized_recovery_point(who, action, source_name, &rp_arn, &HashMap::new())?;
+        let dest_account = vaultward_iam::arn::Arn::parse(&dest_arn)
+            .filter(|a| a.service == "backup" && a.resource.starts_with("backup-vault:"))
+            .map(|a| a.account.to_string())
+            .filter(|a| vaultward_iam::arn::is_account_id(a))
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "DestinationBackupVaultArn `{dest_arn}` is not a backup vault ARN (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)"
+                ))
+            })?;
+        // Authorized with the destination's policy when it exists and without one when it
+        // does not, so another account's answer is the same either way.
+        let dest = self.store.get(Kind::Vault, &dest_arn)?;
         self.authorize(
             who,
             "backup:CopyIntoBackupVault",
             &dest_arn,
             &dest_account,
-            Some(&dest),
+            dest.as_ref(),
             &[],
         )?;
-        let role = self.pass_role(who, body)?;
-        let lifecycle = body
-            .get("Lifecycle")
-            .cloned()
-            .unwrap_or_else(|| rp.at("Lifecycle").clone());
-        let (cold, delete) = check_lifecycle(&lifecycle)?;
+        let dest = dest.ok_or_else(|| {
+            ApiError::not_found(format!("Backup vault {dest_arn} does not exist"))
+        })?;
+        let role = self.pass_role(who, body, &dest_arn)?;
+        refuse_expired(&rp, &rp_arn, self.clock.now(), "copied")?;
+        // Without a lifecycle of its own, the copy keeps the source's.
+        let lifecycle = Lifecycle::from_request(body.get("Lifecycle").or(rp.get("Lifecycle")))?;
+        let ty = rp.at("ResourceType").as_str().unwrap_or("");
+        lifecycle.check_cold_storage(ty, self.advanced_dynamodb_backup(&dest_account))?;
         let now = self.clock.now();
         let id = uuid::Uuid::new_v4().to_string().to_uppercase();
         // The recovery point's tags (set by its backup job) win over the source resource's.
@@ -292,9 +311,9 @@ impl Service {
             "DestinationBackupVaultArn": dest_arn, "ResourceArn": resource,
             "ResourceType": rp.at("ResourceType"), "IamRoleArn": role, "CreationDate": now,
             "CompletionDate": now, "BackupSizeInBytes": 0, "CreatedBy": {},
-            "DestinationRecoveryPointLifecycle": lifecycle,
+            "DestinationRecoveryPointLifecycle": lifecycle.to_json(),
         });
-        let failure = job_failure(&tags, &dest, delete);
+        let failure = job_failure(&tags, &dest, lifecycle.delete);
         let mut records = Vec::new();
         if let Some(msg) = failure {
             put(&mut job, "State", json!("FAILED"));
@@ -319,12 +338,9 @@ impl Service {
             );
             put(&mut copy, "CreationDate", json!(now));
             put(&mut copy, "CompletionDate", json!(now));
-            put(&mut copy, "Lifecycle", lifecycle.clone());
-            put(
-                &mut copy,
-                "CalculatedLifecycle",
-                calculated(now, cold, delete),
-            );
+            put(&mut copy, "Lifecycle", lifecycle.to_json());
+            put(&mut copy, "CalculatedLifecycle", lifecycle.calculated(now));
+            put(&mut copy, "StorageClass", json!("WARM"));
             put(
                 &mut copy,
                 "EncryptionKeyArn",
@@ -438,6 +454,21 @@ pub(super) fn job_failure(
     } else {
         lock_violation(vault, delete).map(|w| format!("Vault lock: {w}"))
     }
+}
+
+/// Refuses to restore or copy a recovery point past its retention: it has expired, and the
+/// lifecycle sweeper deletes it ("AWS Backup transitions and expires backups automatically
+/// according to the lifecycle that you define", `Lifecycle`).
+fn refuse_expired(rp: &Value, rp_arn: &str, now: f64, what: &str) -> Result<(), ApiError> {
+    if expired(rp, now) {
+        let at = retention_end(rp)
+            .map(crate::arns::iso8601)
+            .unwrap_or_default();
+        return Err(ApiError::request(format!(
+            "Recovery point {rp_arn} expired at {at} (the end of its retention) and cannot be {what}"
+        )));
+    }
+    Ok(())
 }
 
 /// A job record without the service's own fields.

@@ -1,5 +1,15 @@
-//! Vault Lock.
+//! Vault Lock: its configuration, its modes, and what it refuses.
+//!
+//! AWS Backup Vault Lock (https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html):
+//! a lock without `ChangeableForDays` is in governance mode, and "Vaults locked in governance
+//! mode can have the lock removed by users with sufficient IAM permissions"
+//! (`backup:DeleteBackupVaultLockConfiguration`); with it, the lock date is now plus that many
+//! days, before which the lock can still be changed or removed, and after which it is in
+//! compliance mode: "the vault configuration cannot be altered or deleted by a customer,
+//! account/data owner, or AWS". In both modes, from the moment it is put, the lock refuses
+//! deleting a recovery point before its retention ends and changing its retention.
 
+use super::lifecycle::{retention_end, Lifecycle};
 use super::*;
 
 impl Service {
@@ -43,13 +53,19 @@ impl Service {
             .and_then(Value::as_f64)
         {
             if now >= d {
-                return Err(ApiError::request(
-                    "Vault lock is in compliance mode since its lock date: it cannot be changed or deleted",
-                ));
+                return Err(ApiError::request(format!(
+                    "the vault lock is in compliance mode since its lock date ({}): it cannot be changed or deleted by anyone",
+                    crate::arns::iso8601(d)
+                )));
             }
         }
         Ok(())
     }
+}
+
+/// Whether the vault has a lock in place (in either mode, within its grace time or after).
+pub(super) fn is_locked(vault: &Value) -> bool {
+    vault.get("Lock").is_some()
 }
 
 /// Whether a retention of `delete` days (None: kept forever) fits the vault's lock.
@@ -69,6 +85,59 @@ pub(super) fn lock_violation(vault: &Value, delete: Option<i64>) -> Option<Strin
         )),
         _ => None,
     }
+}
+
+/// Why the vault's lock refuses deleting `rp` at `now`, if it does. "AWS Backup ensures
+/// that your backups are available for you until they reach the expiration of their
+/// retention periods. If any user (including the root user) attempts to delete a backup or
+/// change the lifecycle properties in a locked vault, AWS Backup will deny the operation"
+/// (AWS Backup Vault Lock, https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html);
+/// PutBackupVaultLockConfiguration "prevent[s] attempts to delete any recovery point stored
+/// in or created in a backup vault"
+/// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultLockConfiguration.html).
+/// So whoever asks, and whenever the point was stored: only a point whose retention has
+/// ended may go, and one kept indefinitely never does while the lock is in place.
+pub(super) fn refuses_deletion(vault: &Value, rp: &Value, now: f64) -> Option<String> {
+    if !is_locked(vault) {
+        return None;
+    }
+    match retention_end(rp) {
+        Some(end) if now >= end => None,
+        Some(end) => Some(format!(
+            "the recovery point is in a locked vault and its retention ends at {}; it cannot be deleted before",
+            crate::arns::iso8601(end)
+        )),
+        None => Some(
+            "the recovery point is in a locked vault and is retained indefinitely; it cannot be deleted while the lock is in place"
+                .to_string(),
+        ),
+    }
+}
+
+/// Why the vault's lock refuses giving `rp` the lifecycle `new`, if it does: "Vault Lock
+/// also prevents attempts to update the lifecycle policy that controls the retention period
+/// of any recovery point currently stored in a backup vault"
+/// (PutBackupVaultLockConfiguration). A change that keeps the point at least as long, within
+/// the lock's minimum and maximum, is allowed; one that ends its retention sooner, or falls
+/// outside the range, is not.
+pub(super) fn refuses_lifecycle(vault: &Value, rp: &Value, new: &Lifecycle) -> Option<String> {
+    if !is_locked(vault) {
+        return None;
+    }
+    let created = rp.at("CreationDate").as_f64().unwrap_or(0.0);
+    let new_end = new.delete.map(|d| created + d as f64 * DAY);
+    let shorter = match (retention_end(rp), new_end) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(old), Some(new)) => new < old,
+    };
+    if shorter {
+        return Some(format!(
+            "the recovery point is in a locked vault; its retention cannot be shortened (to {} days)",
+            new.delete.unwrap_or_default()
+        ));
+    }
+    lock_violation(vault, new.delete)
 }
 
 /// `backup:MinRetentionDays`, `backup:MaxRetentionDays` and `backup:ChangeableForDays`: the

@@ -1,7 +1,8 @@
 //! Recovery points and their lifecycles.
 
 use super::jobs::Filter;
-use super::locks::lock_violation;
+use super::lifecycle::{cold_storage_at, is_advanced_dynamodb, Lifecycle};
+use super::locks::{refuses_deletion, refuses_lifecycle};
 use super::*;
 
 impl Service {
@@ -43,50 +44,41 @@ impl Service {
                 Ok(rp)
             }
             Route::UpdateRecoveryPointLifecycle(name, rp_arn) => {
+                let lifecycle = Lifecycle::from_request(body.get("Lifecycle"))?;
                 let (v, rp) = self.authorized_recovery_point(who, action, name, rp_arn, q)?;
-                let lifecycle = body.get("Lifecycle").cloned().unwrap_or_else(|| json!({}));
-                let (cold, delete) = check_lifecycle(&lifecycle)?;
+                let ty = rp.at("ResourceType").as_str().unwrap_or("");
+                lifecycle.check_cold_storage(ty, is_advanced_dynamodb(&rp))?;
                 let created = rp.at("CreationDate").as_f64().unwrap_or(0.0);
                 let now = self.clock.now();
-                // Once in cold storage, the transition cannot be changed (AWS Backup API
-                // reference, UpdateRecoveryPointLifecycle).
+                // Once in cold storage, the transition cannot be changed (`Lifecycle`).
+                let in_cold = rp.at("StorageClass") == "COLD"
+                    || cold_storage_at(&rp).is_some_and(|at| now >= at);
                 let old_cold = rp.at("Lifecycle").at("MoveToColdStorageAfterDays").as_i64();
-                if let Some(c) = old_cold {
-                    if now >= created + c as f64 * DAY && cold != Some(c) {
-                        return Err(ApiError::request(
-                            "the recovery point is already in cold storage; its MoveToColdStorageAfterDays cannot change",
-                        ));
-                    }
+                if in_cold && lifecycle.cold != old_cold {
+                    return Err(ApiError::request(
+                        "the recovery point is already in cold storage; its MoveToColdStorageAfterDays cannot change",
+                    ));
                 }
-                if let Some(why) = lock_violation(&v, delete) {
+                if let Some(why) = refuses_lifecycle(&v, &rp, &lifecycle) {
                     return Err(ApiError::request(format!("Vault lock: {why}")));
                 }
-                let mut rp = self.recovery_point(&v, rp_arn)?;
-                put(&mut rp, "Lifecycle", lifecycle.clone());
+                let mut rp = rp;
+                put(&mut rp, "Lifecycle", lifecycle.to_json());
                 put(
                     &mut rp,
                     "CalculatedLifecycle",
-                    calculated(created, cold, delete),
+                    lifecycle.calculated(created),
                 );
                 self.store.replace(Kind::RecoveryPoint, rp_arn, &rp)?;
                 Ok(json!({
                     "BackupVaultArn": v.at("BackupVaultArn"), "RecoveryPointArn": rp_arn,
-                    "Lifecycle": lifecycle, "CalculatedLifecycle": rp.at("CalculatedLifecycle"),
+                    "Lifecycle": rp.at("Lifecycle"), "CalculatedLifecycle": rp.at("CalculatedLifecycle"),
                 }))
             }
             Route::DeleteRecoveryPoint(name, rp_arn) => {
                 let (v, rp) = self.authorized_recovery_point(who, action, name, rp_arn, q)?;
-                if let Some(min) = v
-                    .get("Lock")
-                    .and_then(|l| l.get("MinRetentionDays"))
-                    .and_then(Value::as_i64)
-                {
-                    let created = rp.at("CreationDate").as_f64().unwrap_or(0.0);
-                    if self.clock.now() < created + min as f64 * DAY {
-                        return Err(ApiError::request(format!(
-                            "Vault lock: the recovery point cannot be deleted before its minimum retention of {min} days"
-                        )));
-                    }
+                if let Some(why) = refuses_deletion(&v, &rp, self.clock.now()) {
+                    return Err(ApiError::request(format!("Vault lock: {why}")));
                 }
                 self.store.delete(Kind::RecoveryPoint, rp_arn)?;
                 Ok(json!({}))
@@ -98,8 +90,10 @@ impl Service {
         }
     }
 
-    /// A recovery point of the vault `name`, once `who` may perform `action` on it: the
-    /// vault's record and the recovery point's.
+    /// A recovery point of the vault `name` (of the account `q` names, the caller's by
+    /// default), once `who` may perform `action` on it: the vault's record and the recovery
+    /// point's. Authorized before either is looked up where they could belong to another
+    /// account, so the answer there does not depend on whether they exist.
     pub(super) fn authorized_recovery_point(
         &self,
         who: &Identity,
@@ -108,21 +102,66 @@ impl Service {
         rp_arn: &str,
         q: &HashMap<String, String>,
     ) -> Result<(Value, Value), ApiError> {
-        let v = self.vault(who, name, q)?;
-        let rp = self.recovery_point(&v, rp_arn)?;
-        self.authorize(who, action, rp_arn, account_of(&v), Some(&v), &[])?;
-        Ok((v, rp))
+        let account = vault_account(who, q);
+        if account != who.account {
+            self.authorize(who, action, rp_arn, account, None, &[])?;
+        }
+        let vault = self
+            .store
+            .get(Kind::Vault, &self.vault_arn(account, name))?;
+        let rp = match &vault {
+            Some(v) => self.recovery_point_in(v, rp_arn)?,
+            None => None,
+        };
+        self.authorize(who, action, rp_arn, account, vault.as_ref(), &[])?;
+        match (vault, rp) {
+            (Some(v), Some(rp)) => Ok((v, rp)),
+            (Some(v), None) => Err(rp_not_found(rp_arn, &v)),
+            (None, _) => Err(vault_not_found(name, account)),
+        }
     }
 
-    /// A recovery point of `vault` (by its ARN).
-    pub(super) fn recovery_point(&self, vault: &Value, rp_arn: &str) -> Res {
-        match self.store.get(Kind::RecoveryPoint, rp_arn)? {
-            Some(rp) if rp.at("BackupVaultArn") == vault.at("BackupVaultArn") => Ok(rp),
-            _ => Err(ApiError::not_found(format!(
-                "Recovery point {rp_arn} does not exist in backup vault {}",
-                vault.at("BackupVaultName").as_str().unwrap_or("")
-            ))),
+    /// A recovery point of `vault`, by its ARN.
+    fn recovery_point_in(&self, vault: &Value, rp_arn: &str) -> Result<Option<Value>, ApiError> {
+        Ok(self
+            .store
+            .get(Kind::RecoveryPoint, rp_arn)?
+            .filter(|rp| rp.at("BackupVaultArn") == vault.at("BackupVaultArn")))
+    }
+
+    /// A recovery point named by its ARN alone (StartRestoreJob), with its vault, once `who`
+    /// may perform `action` on it. An ARN naming another account is refused before it is
+    /// looked up; one naming no account (EC2 snapshots and images) is looked up, and a
+    /// point of another account's vault is answered as one that does not exist. Either way
+    /// the answer does not say whether another account's recovery point exists.
+    pub(super) fn authorized_recovery_point_by_arn(
+        &self,
+        who: &Identity,
+        action: &str,
+        rp_arn: &str,
+    ) -> Result<(Value, Value), ApiError> {
+        let named = arn_account(rp_arn);
+        if named.is_some_and(|a| a != who.account) {
+            let account = named.unwrap_or_default();
+            self.authorize(who, action, rp_arn, account, None, &[])?;
         }
+        let found = match self.store.get(Kind::RecoveryPoint, rp_arn)? {
+            Some(rp) => self
+                .store
+                .get(Kind::Vault, rp.at("BackupVaultArn").as_str().unwrap_or(""))?
+                .filter(|v| account_of(v) == who.account)
+                .map(|v| (v, rp)),
+            None => None,
+        };
+        self.authorize(
+            who,
+            action,
+            rp_arn,
+            &who.account,
+            found.as_ref().map(|(v, _)| v),
+            &[],
+        )?;
+        found.ok_or_else(|| ApiError::not_found(format!("Recovery point {rp_arn} does not exist")))
     }
 
     /// A new recovery point ARN for a backup of `resource` into a vault of `account`.
@@ -133,85 +172,55 @@ impl Service {
         account: &str,
         now: f64,
     ) -> String {
-        let advanced = self
-            .config
-            .accounts
-            .get(account)
-            .is_none_or(|a| a.advanced_dynamodb_backup);
+        let advanced = self.advanced_dynamodb_backup(account);
         recovery_point_arn(resource, ty, &self.config.region, account, advanced, now)
     }
 
+    /// AWS Backup's "Advanced DynamoDB backup" setting of an account (on unless configured
+    /// off, as for accounts since November 2021).
+    pub(super) fn advanced_dynamodb_backup(&self, account: &str) -> bool {
+        self.config
+            .accounts
+            .get(account)
+            .is_none_or(|a| a.advanced_dynamodb_backup)
+    }
+
     /// The vault a taggable ARN belongs to: the vault itself, or a recovery point's vault.
-    pub(super) fn owning_vault(&self, arn: &str) -> Res {
+    pub(super) fn owning_vault(&self, arn: &str) -> Result<Option<Value>, ApiError> {
         if let Some(v) = self.store.get(Kind::Vault, arn)? {
-            return Ok(v);
+            return Ok(Some(v));
         }
-        if let Some(rp) = self.store.get(Kind::RecoveryPoint, arn)? {
-            if let Some(v) = self
+        match self.store.get(Kind::RecoveryPoint, arn)? {
+            Some(rp) => Ok(self
                 .store
-                .get(Kind::Vault, rp.at("BackupVaultArn").as_str().unwrap_or(""))?
-            {
-                return Ok(v);
-            }
+                .get(Kind::Vault, rp.at("BackupVaultArn").as_str().unwrap_or(""))?),
+            None => Ok(None),
         }
-        Err(ApiError::not_found(format!(
-            "Resource {arn} does not exist"
-        )))
     }
 }
 
-/// A lifecycle's retention rules (AWS Backup API reference, `Lifecycle`): days are positive,
-/// and a recovery point stays in cold storage for at least 90 days.
-pub(super) fn check_lifecycle(l: &Value) -> Result<(Option<i64>, Option<i64>), ApiError> {
-    if l.is_null() {
-        return Ok((None, None));
-    }
-    let Some(fields) = l.as_object() else {
-        return Err(ApiError::invalid(
-            "Lifecycle must be an object with MoveToColdStorageAfterDays, DeleteAfterDays, OptInToArchiveForSupportedResources",
-        ));
-    };
-    for (k, v) in fields {
-        match k.as_str() {
-            "MoveToColdStorageAfterDays" | "DeleteAfterDays" => {}
-            "OptInToArchiveForSupportedResources" if v.is_boolean() || v.is_null() => {}
-            other => {
-                return Err(ApiError::invalid(format!(
-                    "Lifecycle: `{other}` is not a lifecycle field (or not of its type)"
-                )))
-            }
-        }
-    }
-    let cold = days(l, "MoveToColdStorageAfterDays")?;
-    let delete = days(l, "DeleteAfterDays")?;
-    for (k, v) in [
-        ("MoveToColdStorageAfterDays", cold),
-        ("DeleteAfterDays", delete),
-    ] {
-        if v.is_some_and(|d| d < 1) {
-            return Err(ApiError::invalid(format!("{k} must be at least 1")));
-        }
-    }
-    if let (Some(c), Some(d)) = (cold, delete) {
-        if d < c.saturating_add(90) {
-            return Err(ApiError::invalid(format!(
-                "DeleteAfterDays ({d}) must be at least 90 days greater than MoveToColdStorageAfterDays ({c})"
-            )));
-        }
-    }
-    Ok((cold, delete))
+/// The account an ARN names, if it names one (EC2 snapshot and image ARNs do not).
+pub(super) fn arn_account(arn: &str) -> Option<&str> {
+    vaultward_iam::arn::Arn::parse(arn)
+        .map(|a| a.account)
+        .filter(|a| !a.is_empty())
 }
 
-pub(super) fn calculated(created: f64, cold: Option<i64>, delete: Option<i64>) -> Value {
-    let mut m = Map::new();
-    if let Some(c) = cold {
-        m.insert(
-            "MoveToColdStorageAt".into(),
-            json!(created + c as f64 * DAY),
-        );
-    }
-    if let Some(d) = delete {
-        m.insert("DeleteAt".into(), json!(created + d as f64 * DAY));
-    }
-    Value::Object(m)
+/// The account whose vault a request addresses: `BackupVaultAccountId`, or the caller's.
+pub(super) fn vault_account<'a>(who: &'a Identity, q: &'a HashMap<String, String>) -> &'a str {
+    q.get("backupVaultAccountId")
+        .map_or(who.account.as_str(), String::as_str)
+}
+
+pub(super) fn vault_not_found(name: &str, account: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "Backup vault {name} does not exist in account {account}"
+    ))
+}
+
+fn rp_not_found(rp_arn: &str, vault: &Value) -> ApiError {
+    ApiError::not_found(format!(
+        "Recovery point {rp_arn} does not exist in backup vault {}",
+        vault.at("BackupVaultName").as_str().unwrap_or("")
+    ))
 }

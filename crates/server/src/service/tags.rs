@@ -1,5 +1,6 @@
 //! Tags of vaults and recovery points.
 
+use super::recovery_points::arn_account;
 use super::*;
 
 impl Service {
@@ -14,8 +15,7 @@ impl Service {
     ) -> Res {
         match route {
             Route::ListTags(arn) => {
-                let v = self.owning_vault(arn)?;
-                self.authorize(who, action, arn, account_of(&v), Some(&v), &[])?;
+                self.authorized_taggable(who, action, arn, &[])?;
                 Ok(json!({"Tags": self.tags(arn)?}))
             }
             Route::TagResource(arn) => {
@@ -23,15 +23,7 @@ impl Service {
                 if add.is_empty() {
                     return Err(ApiError::missing("Tags"));
                 }
-                let v = self.owning_vault(arn)?;
-                self.authorize(
-                    who,
-                    action,
-                    arn,
-                    account_of(&v),
-                    Some(&v),
-                    &request_tag_keys(&add),
-                )?;
+                self.authorized_taggable(who, action, arn, &request_tag_keys(&add))?;
                 let mut t = self.tags(arn)?;
                 t.extend(add);
                 if t.len() > MAX_TAGS {
@@ -46,9 +38,8 @@ impl Service {
             }
             Route::UntagResource(arn) => {
                 let keys = tag_key_list(body)?;
-                let v = self.owning_vault(arn)?;
                 let request = [("aws:TagKeys".to_string(), ContextValue::Multi(keys.clone()))];
-                self.authorize(who, action, arn, account_of(&v), Some(&v), &request)?;
+                self.authorized_taggable(who, action, arn, &request)?;
                 let mut t = self.tags(arn)?;
                 for k in &keys {
                     t.remove(k);
@@ -61,6 +52,29 @@ impl Service {
                 other.name()
             ))),
         }
+    }
+
+    /// The vault a taggable ARN (a vault or a recovery point) belongs to, once `who` may
+    /// perform `action` on the ARN. An ARN naming another account is refused before it is
+    /// looked up; a recovery point ARN naming no account (EC2 snapshots and images) that
+    /// belongs to another account's vault is answered as one that does not exist. So
+    /// ListTags and TagResource say nothing of whether another account's resource exists.
+    fn authorized_taggable(
+        &self,
+        who: &Identity,
+        action: &str,
+        arn: &str,
+        request: &[RequestKey],
+    ) -> Result<Value, ApiError> {
+        let named = arn_account(arn);
+        if let Some(account) = named.filter(|a| *a != who.account) {
+            self.authorize(who, action, arn, account, None, request)?;
+        }
+        let v = self
+            .owning_vault(arn)?
+            .filter(|v| account_of(v) == who.account);
+        self.authorize(who, action, arn, &who.account, v.as_ref(), request)?;
+        v.ok_or_else(|| ApiError::not_found(format!("Resource {arn} does not exist")))
     }
 
     /// A job's tags: the source resource's (from the configuration), overridden by

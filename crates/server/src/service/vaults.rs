@@ -1,5 +1,6 @@
 //! Backup vaults and their access policies.
 
+use super::recovery_points::{vault_account, vault_not_found};
 use super::tags::tags_of;
 use super::*;
 
@@ -98,13 +99,21 @@ impl Service {
                 Ok(with_token(json!({"BackupVaultList": list}), page.next))
             }
             Route::DeleteBackupVault(name) => {
-                let (_, arn) = self.authorized_vault(who, action, name, q, &[])?;
+                // DeleteBackupVault: "A vault can be deleted only if it is empty"
+                // (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteBackupVault.html);
+                // a locked vault's points stay until their retention ends.
+                let (v, arn) = self.authorized_vault(who, action, name, q, &[])?;
                 let n = self
                     .store
                     .delete_if_childless(Kind::Vault, &arn, Kind::RecoveryPoint)?;
                 if n > 0 {
+                    let lock = if super::locks::is_locked(&v) {
+                        "; the vault is locked, so they stay until their retention ends"
+                    } else {
+                        ""
+                    };
                     return Err(ApiError::request(format!(
-                        "Backup vault cannot be deleted because it contains {n} recovery points"
+                        "Backup vault cannot be deleted because it contains {n} recovery points{lock}"
                     )));
                 }
                 Ok(json!({}))
@@ -139,7 +148,11 @@ impl Service {
         }
     }
 
-    /// The vault `name` addresses, once `who` may perform `action` on it: its record and ARN.
+    /// The vault `name` addresses (in the account `q` names, the caller's by default), once
+    /// `who` may perform `action` on it: its record and ARN. Authorized before its existence
+    /// matters: another account's vault is refused before it is looked up, and a missing vault
+    /// of the caller's account is "not found" only to a caller allowed the action, so that
+    /// whether a vault exists does not leak.
     pub(super) fn authorized_vault(
         &self,
         who: &Identity,
@@ -148,25 +161,14 @@ impl Service {
         q: &HashMap<String, String>,
         request: &[RequestKey],
     ) -> Result<(Value, String), ApiError> {
-        // Another account's vault: refused before it is looked up, so that whether it
-        // exists does not leak (AccessDenied either way).
-        if let Some(account) = q.get("backupVaultAccountId").filter(|a| **a != who.account) {
-            self.authorize(
-                who,
-                action,
-                &self.vault_arn(account, name),
-                account,
-                None,
-                request,
-            )?;
+        let account = vault_account(who, q);
+        let arn = self.vault_arn(account, name);
+        if account != who.account {
+            self.authorize(who, action, &arn, account, None, request)?;
         }
-        let v = self.vault(who, name, q)?;
-        let arn = v
-            .at("BackupVaultArn")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        self.authorize(who, action, &arn, account_of(&v), Some(&v), request)?;
+        let v = self.store.get(Kind::Vault, &arn)?;
+        self.authorize(who, action, &arn, account, v.as_ref(), request)?;
+        let v = v.ok_or_else(|| vault_not_found(name, account))?;
         Ok((v, arn))
     }
 
@@ -193,16 +195,11 @@ impl Service {
     }
 
     pub(super) fn vault(&self, who: &Identity, name: &str, q: &HashMap<String, String>) -> Res {
-        let account = q
-            .get("backupVaultAccountId")
-            .cloned()
-            .unwrap_or_else(|| who.account.clone());
-        let arn = self.vault_arn(&account, name);
-        self.store.get(Kind::Vault, &arn)?.ok_or_else(|| {
-            ApiError::not_found(format!(
-                "Backup vault {name} does not exist in account {account}"
-            ))
-        })
+        let account = vault_account(who, q);
+        let arn = self.vault_arn(account, name);
+        self.store
+            .get(Kind::Vault, &arn)?
+            .ok_or_else(|| vault_not_found(name, account))
     }
 }
 
