@@ -267,8 +267,9 @@ pub enum Membership {
     Unknown,
     /// Not in an organization.
     None,
-    /// A member: the organization's id and the account's path (`o-.../r-.../ou-.../`).
-    Member { id: String, path: String },
+    /// A member: the organization's id and the account's path (`o-.../r-.../ou-.../`),
+    /// when it is known.
+    Member { id: String, path: Option<String> },
 }
 
 /// Tags, as far as they are known.
@@ -407,28 +408,40 @@ pub fn complete(req: &mut Request, route: &Route, facts: &Facts) {
     let service = req.service().to_string();
     let resource_account = req.resource_account.clone();
     let principal = req.principal.clone();
-    let ctx = &mut req.context;
+    fill(
+        &mut req.context,
+        &principal,
+        &service,
+        resource_account.as_deref(),
+        route,
+        facts,
+    );
+}
+
+/// [`complete`] on a context being built: for requests of `principal` to `service` on a
+/// resource of `resource_account`.
+pub fn fill(
+    ctx: &mut Context,
+    principal: &RequestPrincipal,
+    service: &str,
+    resource_account: Option<&str>,
+    route: &Route,
+    facts: &Facts,
+) {
     for m in KEYS {
         if ctx.get(m.key).is_some() && !m.key.ends_with('/') {
             continue;
         }
         // Present, or maybe (a tag, a membership not known): filled, as unknown if need be.
-        if present(m, &principal, &service, route, facts) == Some(false) {
+        if present(m, principal, service, route, facts) == Some(false) {
             continue;
         }
-        fill(
-            m,
-            ctx,
-            &principal,
-            resource_account.as_deref(),
-            route,
-            facts,
-        );
+        fill_key(m, ctx, principal, resource_account, route, facts);
     }
 }
 
 /// Sets one key (or family of keys, for tags) from its source.
-fn fill(
+fn fill_key(
     m: &KeyModel,
     ctx: &mut Context,
     principal: &RequestPrincipal,
@@ -504,13 +517,14 @@ fn fill(
                 &facts.resource_org
             };
             match org {
-                Membership::Member { id, path } => {
-                    if key.ends_with("OrgID") {
-                        single(id.clone())
-                    } else {
-                        ContextValue::Multi(vec![path.clone()])
-                    }
-                }
+                Membership::Member { id, path } => match (key.ends_with("OrgID"), path) {
+                    (true, _) => single(id.clone()),
+                    (false, Some(p)) => ContextValue::Multi(vec![p.clone()]),
+                    (false, None) => ContextValue::Unknown(Unknown {
+                        multivalued: true,
+                        ..Unknown::any("the account's path in its organization")
+                    }),
+                },
                 Membership::None => return,
                 Membership::Unknown => ContextValue::Unknown(Unknown {
                     maybe_absent: true,

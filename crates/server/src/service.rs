@@ -290,71 +290,86 @@ impl Service {
     /// the source address, user agent and referer, tags, source identity, the keys of
     /// temporary credentials, and the Organizations keys of configured accounts. Shared by
     /// the Backup API and STS.
-    pub(crate) fn caller_context(&self, who: &Identity, resource_account: &str) -> Context {
+    pub(crate) fn caller_context(
+        &self,
+        who: &Identity,
+        service: &str,
+        resource_account: &str,
+    ) -> Context {
+        use vaultward_iam::request_context::{fill, Facts, Membership, Network, Route, Tags};
         let now = self.clock.now();
         let mut ctx = Context::default();
         let one = |v: String| ContextValue::Single(v);
         ctx.insert("aws:PrincipalArn", one(who.principal_arn.clone()));
-        ctx.insert("aws:PrincipalAccount", one(who.account.clone()));
-        ctx.insert("aws:userid", one(crate::config::user_id(who)));
-        if let Some(user) = who.principal.split_once(":user/").map(|(_, u)| u) {
-            ctx.insert(
-                "aws:username",
-                one(user.rsplit('/').next().unwrap_or(user).to_string()),
-            );
-        }
-        // The service speaks plain HTTP: put it behind TLS and AWS's meaning still holds.
-        ctx.insert("aws:SecureTransport", one("false".into()));
-        ctx.insert("aws:EpochTime", one(format!("{}", now as i64)));
-        ctx.insert("aws:CurrentTime", one(crate::arns::iso8601(now)));
-        ctx.insert("aws:RequestedRegion", one(self.config.region.clone()));
-        // Every call reaches the service directly, never through another AWS service.
-        ctx.insert("aws:ViaAWSService", one("false".into()));
-        if let Some(ip) = who.request.source_ip {
-            ctx.insert("aws:SourceIp", one(ip.to_string()));
-        }
-        for (key, value) in [
-            ("aws:UserAgent", &who.request.user_agent),
-            ("aws:Referer", &who.request.referer),
-        ] {
-            if let Some(v) = value {
-                ctx.insert(key, one(v.clone()));
-            }
-        }
-        for (k, v) in who.tags.iter() {
-            ctx.insert(&format!("aws:PrincipalTag/{k}"), one(v.clone()));
+        if let Some(v) = &who.request.referer {
+            ctx.insert("aws:Referer", one(v.clone()));
         }
         if let Some(x) = &who.source_identity {
             ctx.insert("aws:SourceIdentity", one(x.clone()));
         }
-        // A role session's credentials are temporary: AWS then says whether MFA was used
-        // (never, here) and, for the sessions STS issued, when.
-        if who.principal.contains(":assumed-role/") {
-            ctx.insert("aws:MultiFactorAuthPresent", one("false".into()));
-        }
         if let Some(issued) = who.token_issued {
             ctx.insert("aws:TokenIssueTime", one(crate::arns::iso8601(issued)));
         }
-        // Organizations keys, present only for accounts configured in an organization.
-        let org = |account: &str| {
-            self.config
-                .accounts
-                .get(account)
-                .and_then(|a| a.organization.as_ref())
+        // Everything else the request-context model says AWS sends, from what this service
+        // knows of the request; what it cannot know is unknown, never absent.
+        let membership = |account: &str| match self
+            .config
+            .accounts
+            .get(account)
+            .and_then(|a| a.organization.as_ref())
+        {
+            Some(o) => Membership::Member {
+                id: o.id.clone(),
+                path: o.path.clone(),
+            },
+            None => Membership::None,
         };
-        for (side, account) in [
-            ("Principal", who.account.as_str()),
-            ("Resource", resource_account),
-        ] {
-            if let Some(o) = org(account) {
-                ctx.insert(&format!("aws:{side}OrgID"), one(o.id.clone()));
-                if let Some(path) = &o.path {
-                    ctx.insert(
-                        &format!("aws:{side}OrgPaths"),
-                        ContextValue::Multi(vec![path.clone()]),
-                    );
-                }
-            }
+        let facts = Facts {
+            at: Some((now * 1000.0) as i64),
+            max_session: None,
+            region: Some(self.config.region.clone()),
+            network: Network {
+                egress: who
+                    .request
+                    .source_ip
+                    .map(|ip| vec![ip.to_string()])
+                    .unwrap_or_default(),
+                vpc_endpoint: None,
+                tls_version: None,
+            },
+            // The service speaks plain HTTP: put it behind TLS and AWS's meaning still holds.
+            secure_transport: Some(false),
+            sdk_client: false,
+            // AWS always sends `aws:UserAgent`: the client's header, empty without one.
+            user_agent: Some(who.request.user_agent.clone().unwrap_or_default()),
+            userid: Some(crate::config::user_id(who)),
+            // Sessions here are never issued with MFA.
+            mfa: Some(false),
+            principal_org: membership(&who.account),
+            resource_org: membership(resource_account),
+            principal_tags: Tags::Known(
+                who.tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            // The resource's tags are read when a policy asks for them (below).
+            resource_tags: Tags::Known(Vec::new()),
+        };
+        match vaultward_iam::principal::RequestPrincipal::parse(
+            &who.principal,
+            Some(&who.principal_arn),
+        ) {
+            Ok(p) => fill(
+                &mut ctx,
+                &p,
+                service,
+                Some(resource_account),
+                &Route::Direct,
+                &facts,
+            ),
+            // A principal the engine cannot read is refused when the request is built.
+            Err(_) => {}
         }
         ctx
     }
@@ -440,7 +455,8 @@ impl Service {
                 "{st} reads aws:RequestTag or aws:TagKeys for {action}, which AWS fills from tags this service does not know; refused rather than guessed"
             )));
         }
-        let mut ctx = self.caller_context(who, resource_account);
+        let service = action.split(':').next().unwrap_or_default();
+        let mut ctx = self.caller_context(who, service, resource_account);
         // What the request itself says (tags it sets, lock settings).
         for (k, v) in request {
             ctx.insert(k, v.clone());

@@ -200,7 +200,7 @@ impl Service {
                     return Err(ApiError::new(400, "ValidationError", format!("The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({} seconds).", role.max_session_duration)));
                 }
                 // The caller's keys, as for every call; the role is the resource.
-                let mut ctx = self.caller_context(who, &role.account);
+                let mut ctx = self.caller_context(who, "sts", &role.account);
                 ctx.insert("sts:RoleSessionName", ContextValue::Single(session.to_string()));
                 if let Some(x) = form.get("ExternalId") {
                     ctx.insert("sts:ExternalId", ContextValue::Single(x.clone()));

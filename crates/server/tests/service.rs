@@ -1176,7 +1176,7 @@ fn sts_and_sessions_see_every_key_the_service_knows() {
     let trust = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "sts:AssumeRole",
          "Condition": {"StringEquals": {"sts:RoleSessionName": "${aws:username}"}}},
-        {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
          "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]});
     let text = json!({"accounts": [{"id": ACCT,
         "users": [{"name": "op", "access_key_id": "AK1", "secret_access_key": "s", "policies": [allow]}],
@@ -1269,7 +1269,10 @@ fn sts_and_sessions_see_every_key_the_service_knows() {
     let mut curl = user.clone();
     curl.request.user_agent = Some("curl/8.5.0".into());
     assert!(!describe(&curl), "a Deny on the user agent");
-    assert!(describe(&user), "no User-Agent, no aws:UserAgent");
+    assert!(
+        describe(&user),
+        "no User-Agent header, an empty aws:UserAgent"
+    );
     guard(json!({"Bool": {"aws:ViaAWSService": "false"}}));
     assert!(!describe(&user) && !describe(&session), "direct calls");
 }

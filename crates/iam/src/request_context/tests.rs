@@ -71,7 +71,7 @@ fn facts_settle_what_they_say() {
         },
         principal_org: Membership::Member {
             id: "o-a1b2c3d4e5".into(),
-            path: "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/".into(),
+            path: Some("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/".into()),
         },
         principal_tags: Tags::Known(vec![("team".into(), "backup".into())]),
         ..Facts::default()
