@@ -356,20 +356,19 @@ impl Service {
             // The resource's tags are read when a policy asks for them (below).
             resource_tags: Tags::Known(Vec::new()),
         };
-        match vaultward_iam::principal::RequestPrincipal::parse(
+        // A principal the engine cannot read is refused when the request is built.
+        if let Ok(p) = vaultward_iam::principal::RequestPrincipal::parse(
             &who.principal,
             Some(&who.principal_arn),
         ) {
-            Ok(p) => fill(
+            fill(
                 &mut ctx,
                 &p,
                 service,
                 Some(resource_account),
                 &Route::Direct,
                 &facts,
-            ),
-            // A principal the engine cannot read is refused when the request is built.
-            Err(_) => {}
+            );
         }
         ctx
     }
