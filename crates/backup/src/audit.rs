@@ -43,7 +43,7 @@ use vaultward_iam::policy::Effect;
 use vaultward_iam::{Decision, NamedPolicy, PolicyKind, Response};
 
 use crate::check::{docs, resource_policy, CheckOptions, Plan, RoleError};
-use crate::snapshot::Snapshot;
+use vaultward_snapshot::Snapshot;
 
 /// The kinds of path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -945,7 +945,7 @@ impl Auditor<'_, '_> {
         let any = self.arn("kms", "key/00000000-0000-0000-0000-0000vaultwrd");
         let default = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{}:root", self.account)}, "Action": "kms:*", "Resource": "*"}]});
         let default = resource_policy(
-            &crate::snapshot::Collected::Document(default),
+            &vaultward_snapshot::Collected::Document(default),
             "default key policy",
             "the default key policy",
             PolicyKind::Resource,

@@ -2,7 +2,7 @@
 //! operation, will every request the operation makes be allowed? If not, every statement
 //! that stops it, what would be lost, and what to change.
 //!
-//! The requests are those of [`crate::operations`], the same definition the permission
+//! The requests are those of [`vaultward_model::operations`], the same definition the permission
 //! model grants from. Each goes through the engine with the role's identity policies, its
 //! permissions boundary, the resource's policy (bucket, key or vault policy), and the
 //! organization's SCPs and RCPs, as a session of the role makes it: over TLS, from no VPC,
@@ -25,9 +25,9 @@ use vaultward_iam::{
     Reason, Request, Response,
 };
 
-use crate::operations::{self, Names, Step, Subject, Target, When};
-use crate::params::AssetType;
-use crate::snapshot::{Bucket, Collected, Snapshot};
+use vaultward_model::operations::{self, Names, Step, Subject, Target, When};
+use vaultward_model::AssetType;
+use vaultward_snapshot::{Bucket, Collected, Snapshot};
 
 mod contract;
 pub(crate) mod docs;
@@ -43,38 +43,7 @@ pub use objects::{Classifier, Group, GroupKey, Groups, KeyOf, Row};
 pub(crate) use render::pascal_case;
 pub use render::{artifact_uri, finding_id, html, sarif, Source, CODES_DOC};
 pub use role::RoleError;
-
-/// Backup or restore.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Op {
-    Backup,
-    Restore,
-}
-
-impl Op {
-    pub fn parse(s: &str) -> Option<Op> {
-        match s.trim() {
-            "backup" => Some(Op::Backup),
-            "restore" => Some(Op::Restore),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Backup => "backup",
-            Op::Restore => "restore",
-        }
-    }
-
-    pub(crate) fn done(self) -> &'static str {
-        match self {
-            Op::Backup => "backed up",
-            Op::Restore => "restored",
-        }
-    }
-}
+pub use vaultward_model::Op;
 
 /// What to check.
 #[derive(Debug, Clone)]
@@ -1085,13 +1054,13 @@ impl<'s> Plan<'s> {
     }
 }
 
-impl crate::inventory::Sink for Plan<'_> {
+impl vaultward_inventory::Sink for Plan<'_> {
     fn cover(&mut self, bucket: &str) -> Result<(), String> {
         Plan::cover(self, bucket)
     }
 
-    fn object(&mut self, o: crate::inventory::Listed<'_>) -> Result<(), String> {
-        use crate::inventory::Encryption;
+    fn object(&mut self, o: vaultward_inventory::Listed<'_>) -> Result<(), String> {
+        use vaultward_inventory::Encryption;
         let default = self.defaults.get(o.bucket).cloned().ok_or_else(|| {
             format!("the listing names bucket `{}`, which is not in the snapshot: collect the bucket, or leave its listing out", o.bucket)
         })?;

@@ -17,7 +17,7 @@ use vaultward_iam::{
     Request,
 };
 
-use crate::bundle::{Bundle, Role};
+use vaultward_model::bundle::{Bundle, Role};
 
 /// The export could not be read.
 #[derive(Debug, thiserror::Error)]

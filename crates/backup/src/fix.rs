@@ -28,8 +28,8 @@ use crate::check::{
     check, CheckOptions, Code, Decider, DocRef, Finding, Level, Op, Report, RoleError, Status,
 };
 use crate::diff::unified;
-use crate::snapshot::{Collected, Snapshot};
 use vaultward_analysis::{compare, Options, Outcome};
+use vaultward_snapshot::{Collected, Snapshot};
 
 /// The inline policy `fix` adds missing permissions to.
 pub const INLINE_POLICY: &str = "VaultwardMissingPermissions";
@@ -652,22 +652,22 @@ fn model_statement(s: &Snapshot, role: &str, op: Op, action: &str) -> Option<Val
     let arn = vaultward_iam::arn::Arn::parse(role)?;
     let rest = arn.resource.strip_prefix("role")?;
     let (path, name) = rest.rsplit_once('/')?;
-    let params = crate::params::Params {
+    let params = vaultward_model::Params {
         account: s.account_id.clone(),
         // Statements naming the vendor's account are not proposed (it is not in the snapshot).
         vendor_account: "000000000000".into(),
         external_id: "unused".into(),
         role_path: format!("{path}/"),
         name_token: name.strip_suffix("BackupRole").unwrap_or(name).to_string(),
-        ..crate::params::Params::default()
+        ..vaultward_model::Params::default()
     };
     // The grant of the failing operation first: the inventory policy also lists and reads
     // objects (for `collect`), but a failed backup is fixed by the backup statement.
     let wanted = match op {
-        Op::Backup => crate::model::Operation::Backup,
-        Op::Restore => crate::model::Operation::Restore,
+        Op::Backup => vaultward_model::policies::Operation::Backup,
+        Op::Restore => vaultward_model::policies::Operation::Restore,
     };
-    let mut grants: Vec<_> = crate::model::policies(&params)
+    let mut grants: Vec<_> = vaultward_model::policies::policies(&params)
         .into_iter()
         .flat_map(|p| p.grants)
         .filter(|g| g.allow && g.actions.iter().any(|a| a.eq_ignore_ascii_case(action)))

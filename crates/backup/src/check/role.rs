@@ -6,7 +6,7 @@ use vaultward_iam::{NamedPolicy, PolicyKind};
 
 use super::contract::DocRef;
 use super::docs::{self, Unreadable};
-use crate::snapshot::Snapshot;
+use vaultward_snapshot::Snapshot;
 
 /// The role's policies and tags, and what of them could not be read.
 pub struct RoleSide {

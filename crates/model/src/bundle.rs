@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{self, PolicySpec};
 use crate::params::{ParamError, Params};
+use crate::policies::{self as model, PolicySpec};
 
 /// A role with its trust policy and policies.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,12 +6,12 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use vaultward_backup::model::Operation;
-use vaultward_backup::{generate, model, AssetType, Bundle, Params};
 use vaultward_iam::{
     authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
     Request, Severity,
 };
+use vaultward_model::policies::Operation;
+use vaultward_model::{generate, policies as model, AssetType, Bundle, Params};
 
 const ACCT: &str = "111122223333";
 const VENDOR: &str = "999988887777";
@@ -624,10 +624,10 @@ fn no_statement_is_duplicated_or_unreachable_and_policies_fit_aws_limits() {
 
 /// A sample ARN for a step's target, with the context keys the check adds for it.
 fn step_request(
-    step: &vaultward_backup::operations::Step,
-    names: &vaultward_backup::operations::Names,
+    step: &vaultward_model::operations::Step,
+    names: &vaultward_model::operations::Names,
 ) -> (String, Value) {
-    use vaultward_backup::operations::{Subject, Target};
+    use vaultward_model::operations::{Subject, Target};
     let region = "us-east-1";
     let (resource, name) = match step.subject {
         Subject::Bucket => ("arn:aws:s3:::customer-data".to_string(), "customer-data"),
@@ -682,7 +682,7 @@ fn step_request(
     (arn, Value::Object(ctx))
 }
 
-/// The operations' steps ([`vaultward_backup::operations`]) are what `check` evaluates; the
+/// The operations' steps ([`vaultward_model::operations`]) are what `check` evaluates; the
 /// permission model is what `permissions` generates. They must agree both ways: every
 /// step is allowed by the generated role (else the check blocks a role we generated), and
 /// every action the Backup, Restore, ContinuousBackup and Kms grants name is some step's
@@ -700,12 +700,12 @@ fn the_generated_role_allows_every_step_and_grants_no_action_no_step_uses() {
 }
 
 fn steps_and_grants_agree(p: &Params) {
-    use vaultward_backup::operations::{Names, When, STEPS};
+    use vaultward_model::operations::{Names, When, STEPS};
     let b = generate(p).unwrap();
     let set = identity(&b);
     let names = Names::from(p);
     let mut denied = Vec::new();
-    let applies = |s: &vaultward_backup::operations::Step| {
+    let applies = |s: &vaultward_model::operations::Step| {
         s.when != When::InstanceRoles || names.restore_instance_role.is_some()
     };
     for step in STEPS.iter().filter(|s| applies(s)) {
@@ -1118,7 +1118,7 @@ fn every_region_gets_its_topic_and_rules() {
             }
         }
     }
-    let cfn = vaultward_backup::output::cloudformation(&b);
+    let cfn = vaultward_model::output::cloudformation(&b);
     assert_eq!(cfn["Resources"]["BackupRole"]["Condition"], "InUsEast1");
     assert_eq!(
         cfn["Resources"]["EventTopicEuWest1"]["Condition"],
@@ -1128,7 +1128,7 @@ fn every_region_gets_its_topic_and_rules() {
         cfn["Conditions"]["InEuWest1"],
         json!({"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]})
     );
-    let tf = vaultward_backup::output::terraform(&b);
+    let tf = vaultward_model::output::terraform(&b);
     assert!(tf.contains(
         "resource \"aws_sns_topic\" \"event_topic_eu_west1\" {\n  provider = aws.eu_west_1"
     ));
@@ -1139,7 +1139,7 @@ fn every_region_gets_its_topic_and_rules() {
     })
     .unwrap();
     assert_eq!(one.topics.len(), 1);
-    assert!(vaultward_backup::output::cloudformation(&one)
+    assert!(vaultward_model::output::cloudformation(&one)
         .get("Conditions")
         .is_none());
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::snapshot::{
+use crate::{
     Bucket, Collected, Encryption, Instance, KmsKey, Organization, Snapshot, Table, Vault, Volume,
 };
 
@@ -219,7 +219,7 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
                     .unwrap_or_default();
                 list.iter()
                     .filter_map(|o| {
-                        Some(crate::snapshot::Object {
+                        Some(crate::Object {
                             key: o.get("Key")?.as_str()?.to_string(),
                             version_id: o
                                 .get("VersionId")

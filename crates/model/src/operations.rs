@@ -1,10 +1,44 @@
 //! The requests each backup and restore operation makes, per kind of protected resource:
-//! the one definition of "what the service does". The permission model ([`crate::model`])
+//! the one definition of "what the service does". The permission model ([`crate::policies`])
 //! must grant exactly the actions used here (a test holds the two together), and the
-//! check ([`crate::check`]) evaluates these steps, and only these, against an account.
+//! check (`vaultward-backup`) evaluates these steps, and only these, against an account.
 
-use crate::check::Op;
+use serde::Serialize;
+
 use crate::params::{AssetType, Params};
+
+/// Backup or restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Backup,
+    Restore,
+}
+
+impl Op {
+    pub fn parse(s: &str) -> Option<Op> {
+        match s.trim() {
+            "backup" => Some(Op::Backup),
+            "restore" => Some(Op::Restore),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Backup => "backup",
+            Op::Restore => "restore",
+        }
+    }
+
+    /// The operation done, as in "not backed up".
+    pub fn done(self) -> &'static str {
+        match self {
+            Op::Backup => "backed up",
+            Op::Restore => "restored",
+        }
+    }
+}
 
 /// The kind of protected resource an operation works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
