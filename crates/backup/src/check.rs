@@ -2,8 +2,9 @@
 //! operation, will every request the operation makes be allowed? If not, every statement
 //! that stops it, what would be lost, and what to change.
 //!
-//! The requests are those of [`vaultward_model::operations`], the same definition the permission
-//! model grants from. Each goes through the engine with the role's identity policies, its
+//! The requests are the steps of the service table ([`vaultward_model::service`]), the
+//! table the permissions file is generated from: each step carries the grant that allows
+//! it. Each goes through the engine with the role's identity policies, its
 //! permissions boundary, the resource's policy (bucket, key or vault policy), and the
 //! organization's SCPs and RCPs, as a session of the role makes it: over TLS, from no VPC,
 //! with the role's tags as principal tags.
@@ -25,7 +26,7 @@ use vaultward_iam::{
     Reason, Request, Response,
 };
 
-use vaultward_model::operations::{self, Names, Step, Subject, Target, When};
+use vaultward_model::service::{self, Names, Step, Subject, Target, When};
 use vaultward_model::AssetType;
 use vaultward_snapshot::{Bucket, Collected, Snapshot};
 
@@ -1050,6 +1051,8 @@ impl<'s> Plan<'s> {
             When::Always | When::Multipart => true,
             When::Continuous => self.opts.continuous_s3,
             When::InstanceRoles => self.opts.names.restore_instance_role.is_some(),
+            When::NoInstanceRoles => self.opts.names.restore_instance_role.is_none(),
+            When::SupportRole => false,
         }
     }
 }
@@ -1137,7 +1140,7 @@ impl Plan<'_> {
             Subject::Vault => Kind::Vault { arn: r.arn },
             _ => Kind::Other,
         };
-        for step in operations::steps(r.subject, op) {
+        for step in service::steps(r.subject, op) {
             if !self.applies(step) {
                 continue;
             }
@@ -1263,7 +1266,7 @@ impl Plan<'_> {
         // The bucket's own requests: when one fails, every object is at stake.
         let mut bucket_blocked = false;
         let mut bucket_unknown = !known;
-        for step in operations::steps(Subject::Bucket, op) {
+        for step in service::steps(Subject::Bucket, op) {
             if !self.applies(step) {
                 continue;
             }
@@ -1413,11 +1416,14 @@ impl Plan<'_> {
         let object_arn = format!("arn:aws:s3:::{}/{}", b.name, g.sample);
         let tags_unknown =
             self.classifiers.get(&b.name).is_some_and(|c| c.uses_tags) && gk.tags.is_none();
-        for step in operations::steps(Subject::Bucket, op) {
+        for step in service::steps(Subject::Bucket, op) {
             let applies = match step.when {
                 When::Always => true,
                 When::Multipart => gk.large,
-                When::Continuous | When::InstanceRoles => false,
+                When::Continuous
+                | When::InstanceRoles
+                | When::NoInstanceRoles
+                | When::SupportRole => false,
             };
             if !applies {
                 continue;
@@ -1544,7 +1550,7 @@ impl Plan<'_> {
         .collect();
         for &op in &ops {
             for (list, label, subject) in &lists {
-                if operations::steps(*subject, op).next().is_none() {
+                if service::steps(*subject, op).next().is_none() {
                     continue;
                 }
                 let why = &s.not_collected[*list];
@@ -1573,7 +1579,7 @@ impl Plan<'_> {
                 }
             }
             for r in &resources {
-                if operations::steps(r.subject, op).next().is_none() {
+                if service::steps(r.subject, op).next().is_none() {
                     continue;
                 }
                 if role_known {

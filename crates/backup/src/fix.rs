@@ -25,10 +25,13 @@ use vaultward_iam::{
 
 use crate::check::docs::json as doc_json;
 use crate::check::{
-    check, CheckOptions, Code, Decider, DocRef, Finding, Level, Op, Report, RoleError, Status,
+    check, CheckOptions, Code, Decider, DocRef, Finding, Level, Op, Report, ResourceKind,
+    RoleError, Status,
 };
 use crate::diff::unified;
 use vaultward_analysis::{compare, Options, Outcome};
+use vaultward_model::policies::statement;
+use vaultward_model::service::{steps, Subject};
 use vaultward_snapshot::{Collected, Snapshot};
 
 /// The inline policy `fix` adds missing permissions to.
@@ -646,37 +649,66 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
-/// The permissions model's statement that grants `action`, for the role's account, path
-/// and name token (taken from the role's ARN, `.../PATH/TOKENBackupRole`).
-fn model_statement(s: &Snapshot, role: &str, op: Op, action: &str) -> Option<Value> {
-    let arn = vaultward_iam::arn::Arn::parse(role)?;
-    let rest = arn.resource.strip_prefix("role")?;
-    let (path, name) = rest.rsplit_once('/')?;
+/// The permission model's statements for finding `f`: the grants of the steps that make
+/// its request (its resource kind, operation and action), written for the role's account,
+/// path and name token (taken from the role's ARN, `.../PATH/TOKENBackupRole`) and the names
+/// the check used. Empty when no step makes it, or its grant names the vendor's account
+/// (which the snapshot does not hold).
+fn model_statements(s: &Snapshot, opts: &CheckOptions, f: &Finding) -> Vec<Value> {
+    let Some(subject) = subject_of(f.resource_kind) else {
+        return Vec::new();
+    };
+    let Some(arn) = vaultward_iam::arn::Arn::parse(&opts.role_arn) else {
+        return Vec::new();
+    };
+    let Some((path, name)) = arn
+        .resource
+        .strip_prefix("role")
+        .and_then(|rest| rest.rsplit_once('/'))
+    else {
+        return Vec::new();
+    };
+    let n = &opts.names;
     let params = vaultward_model::Params {
         account: s.account_id.clone(),
         // Statements naming the vendor's account are not proposed (it is not in the snapshot).
-        vendor_account: "000000000000".into(),
+        vendor_account: VENDOR_UNKNOWN.into(),
         external_id: "unused".into(),
         role_path: format!("{path}/"),
         name_token: name.strip_suffix("BackupRole").unwrap_or(name).to_string(),
+        continuous_s3: opts.continuous_s3,
+        vendor_tag_key: n.vendor_tag_key.clone(),
+        vendor_tag_value: n.vendor_tag_value.clone(),
+        restore_tag_key: n.restore_tag_key.clone(),
+        restore_table_prefix: n.restore_table_prefix.clone(),
+        restore_instance_roles: n.restore_instance_role.iter().cloned().collect(),
         ..vaultward_model::Params::default()
     };
-    // The grant of the failing operation first: the inventory policy also lists and reads
-    // objects (for `collect`), but a failed backup is fixed by the backup statement.
-    let wanted = match op {
-        Op::Backup => vaultward_model::policies::Operation::Backup,
-        Op::Restore => vaultward_model::policies::Operation::Restore,
-    };
-    let mut grants: Vec<_> = vaultward_model::policies::policies(&params)
-        .into_iter()
-        .flat_map(|p| p.grants)
-        .filter(|g| g.allow && g.actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
-        .collect();
-    grants.sort_by_key(|g| g.operation != wanted);
-    grants
-        .iter()
-        .map(|g| g.statement())
-        .find(|st| !st.to_string().contains("000000000000"))
+    let mut out: Vec<Value> = Vec::new();
+    for step in steps(subject, f.operation).filter(|st| st.action.eq_ignore_ascii_case(&f.action)) {
+        let Some(st) = statement(&params, step.grant).map(|g| g.to_json()) else {
+            continue;
+        };
+        if !st.to_string().contains(VENDOR_UNKNOWN) && !out.contains(&st) {
+            out.push(st);
+        }
+    }
+    out
+}
+
+/// The account the model's statements are written for when the vendor's is not known.
+const VENDOR_UNKNOWN: &str = "000000000000";
+
+/// The table's subject for a finding's resource kind.
+fn subject_of(kind: ResourceKind) -> Option<Subject> {
+    match kind {
+        ResourceKind::Bucket => Some(Subject::Bucket),
+        ResourceKind::Table => Some(Subject::Table),
+        ResourceKind::Volume => Some(Subject::Volume),
+        ResourceKind::Instance => Some(Subject::Instance),
+        ResourceKind::Vault => Some(Subject::Vault),
+        ResourceKind::Role | ResourceKind::Account | ResourceKind::ResourceList => None,
+    }
 }
 
 fn role_in_export(s: &Snapshot, role: &str) -> bool {
@@ -733,7 +765,7 @@ fn target_of(s: &Snapshot, opts: &CheckOptions, f: &Finding) -> Result<DocRef, N
             &["copy the objects to SSE-KMS or SSE-S3 encryption (`aws s3 cp` with the SSE-C key as `--sse-c-copy-source-key` and `--sse aws:kms`)", "or exclude them from the backup", again],
         )),
         (Code::MissingIdentityPermission, _) => {
-            if model_statement(s, role, f.operation, &f.action).is_none() {
+            if model_statements(s, opts, f).is_empty() {
                 return Err(no_patch(
                     format!("the permissions model has no statement granting `{}` to a role named like `{role}` (the model derives names and paths from the role's ARN)", f.action),
                     &["redeploy the permissions file (`vaultward permissions`) for this role", again],
@@ -784,7 +816,7 @@ fn target_of(s: &Snapshot, opts: &CheckOptions, f: &Finding) -> Result<DocRef, N
             Ok(d)
         }
         (Code::BoundaryDenies, Some(d @ DocRef::Boundary { .. })) => {
-            if model_statement(s, role, f.operation, &f.action).is_none() {
+            if model_statements(s, opts, f).is_empty() {
                 return Err(no_patch(
                     format!("the permissions model has no statement granting `{}` to this role, to add to its boundary", f.action),
                     &["allow the action in the role's permissions boundary", again],
@@ -1123,22 +1155,24 @@ fn patch_doc(
             DocRef::Boundary { .. } | DocRef::InlinePolicy { .. } => {
                 let mut list = as_list(&new["Statement"]);
                 for f in &lacking {
-                    let mut st =
-                        model_statement(s, role, f.operation, &f.action).ok_or_else(|| {
-                            no_patch(
-                                format!(
-                                    "the permissions model has no statement granting `{}`",
-                                    f.action
-                                ),
-                                &["redeploy the permissions file (`vaultward permissions`)"],
-                            )
-                        })?;
-                    if matches!(doc, DocRef::Boundary { .. }) {
-                        // A boundary may be shared: the room it gains is the role's alone.
-                        st["Condition"]["ArnEquals"]["aws:PrincipalArn"] = json!(role);
+                    let statements = model_statements(s, opts, f);
+                    if statements.is_empty() {
+                        return Err(no_patch(
+                            format!(
+                                "the permissions model has no statement granting `{}`",
+                                f.action
+                            ),
+                            &["redeploy the permissions file (`vaultward permissions`)"],
+                        ));
                     }
-                    if !list.contains(&st) {
-                        list.push(st);
+                    for mut st in statements {
+                        if matches!(doc, DocRef::Boundary { .. }) {
+                            // A boundary may be shared: the room it gains is the role's alone.
+                            st["Condition"]["ArnEquals"]["aws:PrincipalArn"] = json!(role);
+                        }
+                        if !list.contains(&st) {
+                            list.push(st);
+                        }
                     }
                 }
                 new["Statement"] = Value::Array(list);

@@ -14,7 +14,7 @@ use std::hash::{BuildHasher, Hash};
 
 use vaultward_iam::glob::{Glob, PrefixClass};
 
-use vaultward_model::operations::MULTIPART_THRESHOLD;
+use vaultward_model::service::MULTIPART_THRESHOLD;
 
 /// The KMS key of an object: none (SSE-S3 or unencrypted), a key, or not known.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
