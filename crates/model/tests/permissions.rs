@@ -1288,3 +1288,42 @@ fn compare_proves_the_dynamodb_and_passrole_limits_for_every_request() {
         );
     }
 }
+
+/// The context a row's requests carry is the request-context model's: a global key, or a
+/// condition key AWS's reference lists for the action or for the resource types it is
+/// authorized on (Service Authorization Reference, through the catalog).
+#[test]
+fn every_context_key_of_the_table_is_one_the_action_carries() {
+    let catalog = vaultward_catalog::catalog();
+    let p = Params {
+        restore_instance_roles: vec!["web-app".into()],
+        support_role: true,
+        ..all_assets()
+    };
+    let mut unknown = Vec::new();
+    for g in TABLE {
+        for n in g.needs {
+            for r in n.sample_requests(&p, "us-east-1") {
+                let (service, action) = catalog.action(r.action).unwrap();
+                for (key, _) in &r.context {
+                    let known = vaultward_catalog::global_key(key).is_some()
+                        || action
+                            .condition_keys
+                            .iter()
+                            .any(|k| vaultward_catalog::key_matches(k, key))
+                        || action.resource_types.iter().any(|rt| {
+                            service.resource_type(rt.name).is_some_and(|t| {
+                                t.condition_keys
+                                    .iter()
+                                    .any(|k| vaultward_catalog::key_matches(k, key))
+                            })
+                        });
+                    if !known {
+                        unknown.push(format!("{}: `{key}` on {}", g.sid, r.action));
+                    }
+                }
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "{unknown:#?}");
+}
