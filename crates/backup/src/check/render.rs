@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::locate::{locate, Located};
-use super::{human_bytes, Finding, Level, Op, Report, Status};
+use super::{count, human_bytes, Code, Finding, Level, Op, Report, Status};
 
 /// Where a report came from: what SARIF and the HTML header say of it.
 #[derive(Debug, Clone, Default)]
@@ -496,4 +496,83 @@ pub fn html(r: &Report, src: &Source<'_>) -> String {
         "</main>\n<script>\n{SCRIPT}</script>\n</body></html>\n"
     );
     page
+}
+
+/// The report for people: the verdict and the totals first, then the findings, the ones
+/// with the most data at stake first.
+pub fn render_human(r: &Report) -> String {
+    let verdict = match r.status {
+        Status::Blocked => "BLOCKED: some backups or restores will fail",
+        Status::Unknown => "UNKNOWN: nothing is known to fail, but some pairs could not be decided",
+        Status::Ok if r.findings.iter().any(|f| f.code == Code::OrganizationPoliciesNotCollected) => {
+            "ALL CLEAR, as assumed: every backup and restore checked will work if the organization's uncollected policies deny nothing"
+        }
+        Status::Ok => "ALL CLEAR: every backup and restore checked will work",
+    };
+    let mut out = format!("{verdict}\n");
+    for t in &r.totals {
+        let op = t.operation.map_or("", Op::name);
+        let floor = if t.at_least { "at least " } else { "" };
+        out.push_str(&format!(
+            "  {op}: {} of {} ok, {} blocked, {} unknown; at stake: {floor}{} ({}) blocked, {floor}{} ({}) unknown\n",
+            t.ok,
+            count(t.resources as u64, "resource"),
+            t.blocked,
+            t.unknown,
+            count(t.objects_blocked, "object"),
+            human_bytes(t.bytes_blocked),
+            count(t.objects_unknown, "object"),
+            human_bytes(t.bytes_unknown),
+        ));
+    }
+    out.push_str(&format!("Account {}, role {}\n\n", r.account, r.role));
+    // What makes everything unknown goes first.
+    let account_wide = |f: &&Finding| f.action == "*";
+    for f in r
+        .findings
+        .iter()
+        .filter(account_wide)
+        .chain(r.findings.iter().filter(|f| !account_wide(f)))
+    {
+        let tag = match f.level {
+            Level::Blocking => "BLOCKED",
+            Level::Unknown => "UNKNOWN",
+            Level::Warning => "WARNING",
+        };
+        out.push_str(&format!(
+            "{tag} [{}] {} ({}, {})\n",
+            f.code,
+            f.resource,
+            f.operation.name(),
+            f.action
+        ));
+        match (&f.policy, &f.statement) {
+            (Some(p), Some(s)) => out.push_str(&format!("  decided by: {p}, statement {s}\n")),
+            (Some(p), None) => out.push_str(&format!("  policy: {p}\n")),
+            _ => {}
+        }
+        out.push_str(&format!("  why:    {}\n", f.reason));
+        for e in &f.parse_errors {
+            out.push_str(&format!("    - {e}\n"));
+        }
+        if !f.impact.summary.is_empty() {
+            out.push_str(&format!("  impact: {}\n", f.impact.summary));
+        }
+        out.push_str(&format!("  fix:    {}\n\n", f.fix));
+    }
+    out.push_str(&format!(
+        "{} resource/operation pairs: {} ok, {} blocked, {} unknown ({} requests evaluated)\n",
+        r.matrix.len(),
+        r.matrix.iter().filter(|c| c.status == Status::Ok).count(),
+        r.matrix
+            .iter()
+            .filter(|c| c.status == Status::Blocked)
+            .count(),
+        r.matrix
+            .iter()
+            .filter(|c| c.status == Status::Unknown)
+            .count(),
+        r.requests
+    ));
+    out
 }
