@@ -1,9 +1,12 @@
 //! Running the plan: every selected resource and operation, each step of the service
 //! table a request (buckets in `buckets.rs`), and what makes pairs unknown.
 
+use std::collections::BTreeSet;
+
 use vaultward_iam::PolicyKind;
 use vaultward_model::service::{self, Subject, Target};
 use vaultward_model::AssetType;
+use vaultward_snapshot::Snapshot;
 
 use super::causes::{Cause, Kind};
 use super::docs::Doc;
@@ -97,124 +100,18 @@ impl Plan<'_> {
     pub fn run(mut self) -> Report {
         let s = self.s;
         let opts = self.opts;
-        let ops: Vec<Op> = opts.operations.iter().copied().collect();
         let acct_resource = format!("account {}", s.account_id);
-        // What makes every pair unknown: the role's side, the organization's policies.
-        let mut everything_unknown = Vec::new();
-        for u in &self.role_unknown {
-            everything_unknown.push((
-                opts.role_arn.clone(),
-                ResourceKind::Role,
-                Cause::unreadable(u, "*"),
-            ));
-        }
-        for u in &self.org_unreadable {
-            everything_unknown.push((
-                acct_resource.clone(),
-                ResourceKind::Account,
-                Cause::unreadable(u, "*"),
-            ));
-        }
-        if let Some(why) = s
-            .organization
-            .as_ref()
-            .and_then(|o| o.policies_not_collected.as_ref())
-        {
-            let mut c = Cause::unknown(Code::OrganizationPoliciesNotCollected, "*", format!("the organization's SCPs and RCPs were not collected ({why}): any of them may deny the backup"), "collect from the management account or a delegated administrator (organizations:ListParents, ListPoliciesForTarget, DescribePolicy), add the policies to the snapshot, or pass --assume-org-policies-allow to accept the risk");
-            if opts.assume_org_policies_allow {
-                c.level = Level::Warning;
-                c.reason = format!("the organization's SCPs and RCPs were not collected ({why}); as asked (--assume-org-policies-allow), the verdicts assume they deny nothing");
-            }
-            everything_unknown.push((acct_resource.clone(), ResourceKind::Account, c));
-        }
+        let everything_unknown = self.everything_unknown(&acct_resource);
         let role_known = self.role_unknown.is_empty();
-        let has = |a: AssetType| opts.assets.contains(&a);
-        let mut resources: Vec<Resource<'_>> = Vec::new();
-        if has(AssetType::DynamoDb) {
-            for t in &s.dynamodb_tables {
-                resources.push(Resource {
-                    subject: Subject::Table,
-                    arn: &t.arn,
-                    policy: Doc::None,
-                    tags: t.tags.clone().into_iter().collect(),
-                    key: t.kms_key_id.clone().map_or(KeyOf::None, KeyOf::Key),
-                });
-            }
-        }
-        if has(AssetType::Ec2) {
-            for v in &s.ebs_volumes {
-                let key = match (&v.kms_key_id, v.encrypted) {
-                    (Some(k), _) => KeyOf::Key(k.clone()),
-                    (None, Some(true)) => KeyOf::Key("alias/aws/ebs".into()),
-                    (None, Some(false)) => KeyOf::None,
-                    (None, None) => KeyOf::Unknown,
-                };
-                resources.push(Resource {
-                    subject: Subject::Volume,
-                    arn: &v.arn,
-                    policy: Doc::None,
-                    tags: v.tags.clone().into_iter().collect(),
-                    key,
-                });
-            }
-            for i in &s.ec2_instances {
-                resources.push(Resource {
-                    subject: Subject::Instance,
-                    arn: &i.arn,
-                    policy: Doc::None,
-                    tags: i.tags.clone().into_iter().collect(),
-                    key: KeyOf::None,
-                });
-            }
-        }
-        for v in &s.backup_vaults {
-            resources.push(Resource {
-                subject: Subject::Vault,
-                arn: &v.arn,
-                policy: Doc::read(
-                    &v.access_policy,
-                    &format!("{} access policy", v.name),
-                    &format!("access policy of vault `{}`", v.name),
-                    PolicyKind::Vault,
-                ),
-                tags: Vec::new(),
-                key: KeyOf::None,
-            });
-        }
-        // Resource lists not collected: the resources in them are not known, so neither is
-        // whether their backups work.
-        let lists: Vec<(&str, &str, Subject)> = [
-            ("buckets", "S3 buckets", Subject::Bucket),
-            ("dynamodb_tables", "DynamoDB tables", Subject::Table),
-            ("ebs_volumes", "EBS volumes", Subject::Volume),
-            ("ec2_instances", "EC2 instances", Subject::Instance),
-            ("backup_vaults", "backup vaults", Subject::Vault),
-        ]
-        .into_iter()
-        .filter(|(_, _, subject)| subject.asset().is_none_or(has))
-        .filter(|(list, _, _)| s.not_collected.contains_key(*list))
-        .collect();
-        for &op in &ops {
-            for (list, label, subject) in &lists {
-                if service::steps(*subject, op).next().is_none() {
-                    continue;
+        let resources = resources(s, &opts.assets);
+        let lists = unlisted(s, &opts.assets);
+        for &op in &opts.operations {
+            for &(list, label, subject) in &lists {
+                if service::steps(subject, op).next().is_some() {
+                    self.unlisted(list, label, op);
                 }
-                let why = &s.not_collected[*list];
-                let resource = format!("{label} of account {}", s.account_id);
-                self.acc.push(
-                    &resource,
-                    ResourceKind::ResourceList,
-                    op,
-                    Cause::unknown(
-                        Code::NotCollected,
-                        "*",
-                        format!("the account's {label} were not collected ({why}): their backups cannot be checked"),
-                        "collect them (`vaultward collect` with the asset type, or the snapshot's list; an empty list says there are none) and check again",
-                    ),
-                    &Impact::default(),
-                );
             }
-            if has(AssetType::S3) {
+            if opts.assets.contains(&AssetType::S3) {
                 for b in &s.buckets {
                     if role_known {
                         self.bucket(b, op);
@@ -259,4 +156,134 @@ impl Plan<'_> {
         }
         self.finish()
     }
+
+    /// What makes every pair unknown: the role's side, the organization's policies.
+    fn everything_unknown(&self, acct_resource: &str) -> Vec<(String, ResourceKind, Cause)> {
+        let opts = self.opts;
+        let mut out = Vec::new();
+        for u in &self.role_unknown {
+            out.push((
+                opts.role_arn.clone(),
+                ResourceKind::Role,
+                Cause::unreadable(u, "*"),
+            ));
+        }
+        for u in &self.org_unreadable {
+            out.push((
+                acct_resource.to_string(),
+                ResourceKind::Account,
+                Cause::unreadable(u, "*"),
+            ));
+        }
+        if let Some(why) = self
+            .s
+            .organization
+            .as_ref()
+            .and_then(|o| o.policies_not_collected.as_ref())
+        {
+            let mut c = Cause::unknown(Code::OrganizationPoliciesNotCollected, "*", format!("the organization's SCPs and RCPs were not collected ({why}): any of them may deny the backup"), "collect from the management account or a delegated administrator (organizations:ListParents, ListPoliciesForTarget, DescribePolicy), add the policies to the snapshot, or pass --assume-org-policies-allow to accept the risk");
+            if opts.assume_org_policies_allow {
+                c.level = Level::Warning;
+                c.reason = format!("the organization's SCPs and RCPs were not collected ({why}); as asked (--assume-org-policies-allow), the verdicts assume they deny nothing");
+            }
+            out.push((acct_resource.to_string(), ResourceKind::Account, c));
+        }
+        out
+    }
+
+    /// A resource list that was not collected: the resources in it are not known, so neither
+    /// is whether their backups work.
+    fn unlisted(&mut self, list: &str, label: &str, op: Op) {
+        let s = self.s;
+        let why = s.not_collected.get(list).map_or("", String::as_str);
+        let resource = format!("{label} of account {}", s.account_id);
+        self.acc.push(
+            &resource,
+            ResourceKind::ResourceList,
+            op,
+            Cause::unknown(
+                Code::NotCollected,
+                "*",
+                format!("the account's {label} were not collected ({why}): their backups cannot be checked"),
+                "collect them (`vaultward collect` with the asset type, or the snapshot's list; an empty list says there are none) and check again",
+            ),
+            &Impact::default(),
+        );
+    }
+}
+
+/// The protected resources of the selected asset types other than buckets, and the vaults.
+fn resources<'s>(s: &'s Snapshot, assets: &BTreeSet<AssetType>) -> Vec<Resource<'s>> {
+    let mut out: Vec<Resource<'s>> = Vec::new();
+    if assets.contains(&AssetType::DynamoDb) {
+        for t in &s.dynamodb_tables {
+            out.push(Resource {
+                subject: Subject::Table,
+                arn: &t.arn,
+                policy: Doc::None,
+                tags: t.tags.clone().into_iter().collect(),
+                key: t.kms_key_id.clone().map_or(KeyOf::None, KeyOf::Key),
+            });
+        }
+    }
+    if assets.contains(&AssetType::Ec2) {
+        for v in &s.ebs_volumes {
+            let key = match (&v.kms_key_id, v.encrypted) {
+                (Some(k), _) => KeyOf::Key(k.clone()),
+                (None, Some(true)) => KeyOf::Key("alias/aws/ebs".into()),
+                (None, Some(false)) => KeyOf::None,
+                (None, None) => KeyOf::Unknown,
+            };
+            out.push(Resource {
+                subject: Subject::Volume,
+                arn: &v.arn,
+                policy: Doc::None,
+                tags: v.tags.clone().into_iter().collect(),
+                key,
+            });
+        }
+        for i in &s.ec2_instances {
+            out.push(Resource {
+                subject: Subject::Instance,
+                arn: &i.arn,
+                policy: Doc::None,
+                tags: i.tags.clone().into_iter().collect(),
+                key: KeyOf::None,
+            });
+        }
+    }
+    for v in &s.backup_vaults {
+        out.push(Resource {
+            subject: Subject::Vault,
+            arn: &v.arn,
+            policy: Doc::read(
+                &v.access_policy,
+                &format!("{} access policy", v.name),
+                &format!("access policy of vault `{}`", v.name),
+                PolicyKind::Vault,
+            ),
+            tags: Vec::new(),
+            key: KeyOf::None,
+        });
+    }
+    out
+}
+
+/// The snapshot's resource lists of the selected asset types that were not collected: field,
+/// label, subject.
+fn unlisted(
+    s: &Snapshot,
+    assets: &BTreeSet<AssetType>,
+) -> Vec<(&'static str, &'static str, Subject)> {
+    [
+        ("buckets", "S3 buckets", Subject::Bucket),
+        ("dynamodb_tables", "DynamoDB tables", Subject::Table),
+        ("ebs_volumes", "EBS volumes", Subject::Volume),
+        ("ec2_instances", "EC2 instances", Subject::Instance),
+        ("backup_vaults", "backup vaults", Subject::Vault),
+    ]
+    .into_iter()
+    .filter(|(_, _, subject)| subject.asset().is_none_or(|a| assets.contains(&a)))
+    .filter(|(list, _, _)| s.not_collected.contains_key(*list))
+    .collect()
 }

@@ -248,7 +248,10 @@ pub(super) fn target_of(s: &Snapshot, opts: &CheckOptions, f: &Finding) -> Resul
 }
 
 /// The patched document for `findings` (all on `doc`), from `base` (the document as it
-/// stands, perhaps already patched), with a description and caveats.
+/// stands, perhaps already patched), with a description and caveats: the Denies that stop
+/// the role get an exception for it, and what lacks an Allow gets one, in the way the
+/// document allows (a key policy, an SCP, an identity policy or boundary, S3 Object
+/// Ownership).
 pub(super) fn patch_doc(
     s: &Snapshot,
     opts: &CheckOptions,
@@ -261,134 +264,27 @@ pub(super) fn patch_doc(
     let mut new = base.cloned().unwrap_or(empty);
     let mut caveats = Vec::new();
     let mut what = Vec::new();
-    // Deny statements: exempt the role in each, by position.
-    let denies: BTreeSet<usize> = findings
-        .iter()
-        .filter_map(|f| f.decided_by.as_ref())
-        .filter(|d| d.is_deny())
-        .filter_map(|d| d.statement_index)
-        .collect();
-    for i in &denies {
-        let (n, c) = exempt_in_deny(s, &new, *i, role).ok_or_else(|| {
-            no_patch(
-                format!("statement #{i} of the document is not a Deny Vaultward can add an exception to (a `NotPrincipal: \"*\"`, or not a Deny)"),
-                &["exempt the role in the statement by hand (an `ArnNotLike` condition on `aws:PrincipalArn`)"],
-            )
-        })?;
-        new = n;
-        caveats.extend(c);
-    }
-    if !denies.is_empty() {
-        let sids: Vec<String> = findings
-            .iter()
-            .filter_map(|f| f.decided_by.as_ref())
-            .filter(|d| d.is_deny())
-            .map(|d| {
-                d.sid
-                    .clone()
-                    .unwrap_or_else(|| format!("#{}", d.statement_index.unwrap_or_default()))
-            })
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        what.push(format!(
-            "exempt `{role}` in the Deny statement(s) {} with an `ArnNotLike` condition on `aws:PrincipalArn`",
-            sids.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
-        ));
+    if let Some(done) = exempt_denies(s, &mut new, findings, role, &mut caveats)? {
+        what.push(done);
     }
     // Missing Allows.
-    let lacking: Vec<&&Finding> = findings
+    let lacking: Vec<&Finding> = findings
         .iter()
+        .copied()
         .filter(|f| !f.decided_by.as_ref().is_some_and(Decider::is_deny))
         .collect();
     if !lacking.is_empty() {
         let actions: BTreeSet<String> = lacking.iter().map(|f| f.action.clone()).collect();
-        match doc {
-            DocRef::KeyPolicy { .. } => {
-                let via: BTreeSet<String> = lacking
-                    .iter()
-                    .filter_map(|f| f.kms_via_service.clone())
-                    .collect();
-                let (grant, using): (BTreeSet<String>, BTreeSet<String>) = actions
-                    .iter()
-                    .cloned()
-                    .partition(|a| a.eq_ignore_ascii_case("kms:CreateGrant"));
-                if !using.is_empty() {
-                    new = upsert_statement(
-                        &new,
-                        SID,
-                        |granted| json!({"Sid": SID, "Effect": "Allow", "Principal": {"AWS": role}, "Action": union(granted, &using), "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": via.iter().collect::<Vec<_>>()}}}),
-                    );
-                }
-                if !grant.is_empty() {
-                    let sid = format!("{SID}Grants");
-                    new = upsert_statement(
-                        &new,
-                        &sid,
-                        |_| json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": {"kms:ViaService": via.iter().collect::<Vec<_>>()}}}),
-                    );
-                }
-                what.push(format!(
-                    "let `{role}` use the key for {} through {} only",
-                    actions
-                        .iter()
-                        .map(|a| format!("`{a}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    via.iter()
-                        .map(|v| format!("`{v}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            DocRef::Scp { .. } => {
-                new = upsert_statement(
-                    &new,
-                    SID,
-                    |granted| json!({"Sid": SID, "Effect": "Allow", "Action": union(granted, &actions), "Resource": "*", "Condition": {"ArnEquals": {"aws:PrincipalArn": role}}}),
-                );
-                what.push(format!(
-                    "allow {} to `{role}` only (an `ArnEquals` condition on `aws:PrincipalArn`)",
-                    actions
-                        .iter()
-                        .map(|a| format!("`{a}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
+        what.push(match doc {
+            DocRef::KeyPolicy { .. } => allow_in_key_policy(&mut new, role, &lacking, &actions),
+            DocRef::Scp { .. } => allow_in_scp(&mut new, role, &actions),
             DocRef::Boundary { .. } | DocRef::InlinePolicy { .. } => {
-                let mut list = as_list(&new["Statement"]);
-                for f in &lacking {
-                    let statements = model_statements(s, opts, f);
-                    if statements.is_empty() {
-                        return Err(no_patch(
-                            format!(
-                                "the permissions model has no statement granting `{}`",
-                                f.action
-                            ),
-                            &["redeploy the permissions file (`vaultward permissions`)"],
-                        ));
-                    }
-                    for mut st in statements {
-                        if matches!(doc, DocRef::Boundary { .. }) {
-                            // A boundary may be shared: the room it gains is the role's alone.
-                            st["Condition"]["ArnEquals"]["aws:PrincipalArn"] = json!(role);
-                        }
-                        if !list.contains(&st) {
-                            list.push(st);
-                        }
-                    }
-                }
-                new["Statement"] = Value::Array(list);
-                what.push(format!(
-                    "add the permissions model's statements for {} (better: redeploy the permissions file)",
-                    actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
-                ));
+                add_model_statements(s, opts, doc, &mut new, &lacking, &actions)?
             }
             DocRef::OwnershipControls { .. } => {
                 new = json!({"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]});
-                what.push("set S3 Object Ownership to `BucketOwnerEnforced`".into());
                 caveats.push("BucketOwnerEnforced disables ACLs: anyone who relied on an object ACL for access loses it; check first that nothing does".into());
+                "set S3 Object Ownership to `BucketOwnerEnforced`".into()
             }
             other => {
                 return Err(no_patch(
@@ -396,7 +292,150 @@ pub(super) fn patch_doc(
                     &["allow the role there by hand"],
                 ))
             }
-        }
+        });
     }
     Ok((new, what.join("; "), caveats))
+}
+
+/// Exempts the role in each Deny statement that stops it, by position; says what it did.
+fn exempt_denies(
+    s: &Snapshot,
+    new: &mut Value,
+    findings: &[&Finding],
+    role: &str,
+    caveats: &mut Vec<String>,
+) -> Result<Option<String>, NoPatch> {
+    let denies: BTreeSet<usize> = findings
+        .iter()
+        .filter_map(|f| f.decided_by.as_ref())
+        .filter(|d| d.is_deny())
+        .filter_map(|d| d.statement_index)
+        .collect();
+    for i in &denies {
+        let (n, c) = exempt_in_deny(s, new, *i, role).ok_or_else(|| {
+            no_patch(
+                format!("statement #{i} of the document is not a Deny Vaultward can add an exception to (a `NotPrincipal: \"*\"`, or not a Deny)"),
+                &["exempt the role in the statement by hand (an `ArnNotLike` condition on `aws:PrincipalArn`)"],
+            )
+        })?;
+        *new = n;
+        caveats.extend(c);
+    }
+    if denies.is_empty() {
+        return Ok(None);
+    }
+    let sids: BTreeSet<String> = findings
+        .iter()
+        .filter_map(|f| f.decided_by.as_ref())
+        .filter(|d| d.is_deny())
+        .map(|d| {
+            d.sid
+                .clone()
+                .unwrap_or_else(|| format!("#{}", d.statement_index.unwrap_or_default()))
+        })
+        .collect();
+    Ok(Some(format!(
+        "exempt `{role}` in the Deny statement(s) {} with an `ArnNotLike` condition on `aws:PrincipalArn`",
+        sids.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+    )))
+}
+
+/// `a`, `b` as `` `a`, `b` ``.
+fn quoted(items: &BTreeSet<String>) -> String {
+    items
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A key policy: the role may use the key for the actions, only through the services the
+/// requests came through (`kms:ViaService`), and create grants only for AWS resources.
+fn allow_in_key_policy(
+    new: &mut Value,
+    role: &str,
+    lacking: &[&Finding],
+    actions: &BTreeSet<String>,
+) -> String {
+    let via: BTreeSet<String> = lacking
+        .iter()
+        .filter_map(|f| f.kms_via_service.clone())
+        .collect();
+    let (grant, using): (BTreeSet<String>, BTreeSet<String>) = actions
+        .iter()
+        .cloned()
+        .partition(|a| a.eq_ignore_ascii_case("kms:CreateGrant"));
+    if !using.is_empty() {
+        *new = upsert_statement(
+            new,
+            SID,
+            |granted| json!({"Sid": SID, "Effect": "Allow", "Principal": {"AWS": role}, "Action": union(granted, &using), "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": via.iter().collect::<Vec<_>>()}}}),
+        );
+    }
+    if !grant.is_empty() {
+        let sid = format!("{SID}Grants");
+        *new = upsert_statement(
+            new,
+            &sid,
+            |_| json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": {"kms:ViaService": via.iter().collect::<Vec<_>>()}}}),
+        );
+    }
+    format!(
+        "let `{role}` use the key for {} through {} only",
+        quoted(actions),
+        quoted(&via)
+    )
+}
+
+/// An SCP: the actions, for the role only.
+fn allow_in_scp(new: &mut Value, role: &str, actions: &BTreeSet<String>) -> String {
+    *new = upsert_statement(
+        new,
+        SID,
+        |granted| json!({"Sid": SID, "Effect": "Allow", "Action": union(granted, actions), "Resource": "*", "Condition": {"ArnEquals": {"aws:PrincipalArn": role}}}),
+    );
+    format!(
+        "allow {} to `{role}` only (an `ArnEquals` condition on `aws:PrincipalArn`)",
+        quoted(actions)
+    )
+}
+
+/// An identity policy or a boundary: the permission model's statements for the failing
+/// steps (in a boundary, for the role only: a boundary may be shared).
+fn add_model_statements(
+    s: &Snapshot,
+    opts: &CheckOptions,
+    doc: &DocRef,
+    new: &mut Value,
+    lacking: &[&Finding],
+    actions: &BTreeSet<String>,
+) -> Result<String, NoPatch> {
+    let role = opts.role_arn.as_str();
+    let mut list = as_list(&new["Statement"]);
+    for f in lacking {
+        let statements = model_statements(s, opts, f);
+        if statements.is_empty() {
+            return Err(no_patch(
+                format!(
+                    "the permissions model has no statement granting `{}`",
+                    f.action
+                ),
+                &["redeploy the permissions file (`vaultward permissions`)"],
+            ));
+        }
+        for mut st in statements {
+            if matches!(doc, DocRef::Boundary { .. }) {
+                // A boundary may be shared: the room it gains is the role's alone.
+                st["Condition"]["ArnEquals"]["aws:PrincipalArn"] = json!(role);
+            }
+            if !list.contains(&st) {
+                list.push(st);
+            }
+        }
+    }
+    new["Statement"] = Value::Array(list);
+    Ok(format!(
+        "add the permissions model's statements for {} (better: redeploy the permissions file)",
+        quoted(actions)
+    ))
 }
