@@ -5,8 +5,10 @@ use vaultward_iam::authorizer::PolicyType;
 use vaultward_model::service::{self, Subject, Target, When};
 use vaultward_snapshot::Bucket;
 
-use super::causes::{Cause, Kind};
+use super::causes::Kind;
 use super::docs::Doc;
+use super::objects::default_key;
+use super::report::Cause;
 use super::{
     Code, Decider, DocRef, Group, GroupKey, Groups, Impact, KeyOf, Level, Op, Plan, ResourceKind,
     Row, Status,
@@ -28,7 +30,7 @@ impl Plan<'_> {
             return Some(format!("the bucket's objects were not collected ({why}); pass an S3 Inventory listing with --inventory"));
         }
         let mut g = self.groups_for(&b.name)?;
-        let default_key = self.default_key(b);
+        let default_key = default_key(b);
         let encryption_unknown = b.not_collected.contains_key("object_encryption");
         for o in &b.objects {
             let kms = match (&o.kms_key_id, encryption_unknown) {
@@ -46,24 +48,6 @@ impl Plan<'_> {
         }
         *own = Some(g);
         None
-    }
-
-    /// The key objects without a recorded key are encrypted under.
-    pub(super) fn default_key(&self, b: &Bucket) -> KeyOf {
-        match (
-            &b.default_encryption,
-            b.not_collected.get("default_encryption"),
-        ) {
-            (Some(e), _) if e.sse.starts_with("aws:kms") => match &e.kms_key_id {
-                Some(k) => KeyOf::Key(k.clone()),
-                // SSE-KMS without a key id: the account's AWS managed key for S3.
-                None => KeyOf::Key("alias/aws/s3".into()),
-            },
-            (Some(_), _) => KeyOf::None,
-            (None, Some(_)) => KeyOf::Unknown,
-            // Since January 2023 every bucket has default encryption (SSE-S3 at least).
-            (None, None) => KeyOf::None,
-        }
     }
 
     pub(super) fn bucket(&mut self, b: &Bucket, op: Op) {

@@ -7,7 +7,8 @@ use vaultward_iam::{parse_policy, Decision, NamedPolicy, PolicyKind, Reason, Res
 use vaultward_model::service::{Step, Target};
 
 use super::docs::Doc;
-use super::{Code, Decider, DocError, DocRef, KeyOf, Level, Plan, Unreadable};
+use super::report::Cause;
+use super::{Code, Decider, DocRef, KeyOf, Level, Plan};
 
 /// Which policy a request's resource side is, for naming codes and fixes.
 #[derive(Clone, Copy)]
@@ -16,83 +17,6 @@ pub(super) enum Kind<'a> {
     Key { arn: &'a str, aws_managed: bool },
     Vault { arn: &'a str },
     Other,
-}
-
-/// One reason a request fails, before it is attached to a resource and an impact.
-#[derive(Clone)]
-pub(super) struct Cause {
-    pub(super) code: Code,
-    pub(super) level: Level,
-    pub(super) action: String,
-    pub(super) policy: Option<String>,
-    pub(super) statement: Option<String>,
-    pub(super) decided_by: Option<Decider>,
-    pub(super) kms_via_service: Option<String>,
-    pub(super) reason: String,
-    pub(super) fix: String,
-    pub(super) parse_errors: Vec<DocError>,
-}
-
-impl Cause {
-    pub(super) fn new(
-        code: Code,
-        level: Level,
-        action: &str,
-        reason: String,
-        fix: String,
-    ) -> Cause {
-        Cause {
-            code,
-            level,
-            action: action.to_string(),
-            policy: None,
-            statement: None,
-            decided_by: None,
-            kms_via_service: None,
-            reason,
-            fix,
-            parse_errors: Vec::new(),
-        }
-    }
-
-    pub(super) fn unknown(code: Code, action: &str, reason: String, fix: &str) -> Cause {
-        Cause {
-            code,
-            level: Level::Unknown,
-            action: action.to_string(),
-            policy: None,
-            statement: None,
-            decided_by: None,
-            kms_via_service: None,
-            reason,
-            fix: fix.to_string(),
-            parse_errors: Vec::new(),
-        }
-    }
-
-    pub(super) fn unreadable(u: &Unreadable, action: &str) -> Cause {
-        let not_collected = u.errors.iter().all(|e| e.code == "not-collected");
-        Cause {
-            code: if not_collected {
-                Code::NotCollected
-            } else {
-                Code::UnreadablePolicy
-            },
-            level: Level::Unknown,
-            action: action.to_string(),
-            policy: Some(u.what.clone()),
-            statement: None,
-            decided_by: None,
-            kms_via_service: None,
-            reason: u.reason(),
-            fix: if not_collected {
-                "collect it (`vaultward collect`, or add it to the snapshot) and check again".into()
-            } else {
-                "correct the document (see `parse_errors`; `vaultward validate` explains each) or collect it again, and check again".into()
-            },
-            parse_errors: u.errors.clone(),
-        }
-    }
 }
 
 impl Plan<'_> {

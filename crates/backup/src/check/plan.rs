@@ -13,6 +13,7 @@ use vaultward_model::service::{Step, When};
 use vaultward_snapshot::{Bucket, Snapshot};
 
 use super::docs::{self, Doc};
+use super::objects::default_key;
 use super::report::Acc;
 use super::{role, CheckOptions, Classifier, DocRef, Groups, KeyOf, RoleError, Row, Unreadable};
 
@@ -185,7 +186,7 @@ impl<'s> Plan<'s> {
             let (globs, uses_tags) = object_patterns(&involved, &ctx);
             plan.classifiers
                 .insert(b.name.clone(), Classifier::new(&b.name, globs, uses_tags));
-            let default = plan.default_key(b);
+            let default = default_key(b);
             plan.defaults.insert(b.name.clone(), default);
         }
         Ok(plan)

@@ -4,11 +4,89 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use super::causes::Cause;
+use vaultward_snapshot::Snapshot;
+
 use super::{
-    count, human_bytes, Cell, Code, Finding, Impact, Level, Op, Plan, Report, ResourceKind, Status,
-    Totals,
+    count, human_bytes, Cell, CheckOptions, Code, Decider, DocError, Finding, Impact, Level, Op,
+    Report, ResourceKind, Status, Totals, Unreadable,
 };
+
+/// One reason a request fails, before it is attached to a resource and an impact.
+#[derive(Clone)]
+pub(super) struct Cause {
+    pub(super) code: Code,
+    pub(super) level: Level,
+    pub(super) action: String,
+    pub(super) policy: Option<String>,
+    pub(super) statement: Option<String>,
+    pub(super) decided_by: Option<Decider>,
+    pub(super) kms_via_service: Option<String>,
+    pub(super) reason: String,
+    pub(super) fix: String,
+    pub(super) parse_errors: Vec<DocError>,
+}
+
+impl Cause {
+    pub(super) fn new(
+        code: Code,
+        level: Level,
+        action: &str,
+        reason: String,
+        fix: String,
+    ) -> Cause {
+        Cause {
+            code,
+            level,
+            action: action.to_string(),
+            policy: None,
+            statement: None,
+            decided_by: None,
+            kms_via_service: None,
+            reason,
+            fix,
+            parse_errors: Vec::new(),
+        }
+    }
+
+    pub(super) fn unknown(code: Code, action: &str, reason: String, fix: &str) -> Cause {
+        Cause {
+            code,
+            level: Level::Unknown,
+            action: action.to_string(),
+            policy: None,
+            statement: None,
+            decided_by: None,
+            kms_via_service: None,
+            reason,
+            fix: fix.to_string(),
+            parse_errors: Vec::new(),
+        }
+    }
+
+    pub(super) fn unreadable(u: &Unreadable, action: &str) -> Cause {
+        let not_collected = u.errors.iter().all(|e| e.code == "not-collected");
+        Cause {
+            code: if not_collected {
+                Code::NotCollected
+            } else {
+                Code::UnreadablePolicy
+            },
+            level: Level::Unknown,
+            action: action.to_string(),
+            policy: Some(u.what.clone()),
+            statement: None,
+            decided_by: None,
+            kms_via_service: None,
+            reason: u.reason(),
+            fix: if not_collected {
+                "collect it (`vaultward collect`, or add it to the snapshot) and check again".into()
+            } else {
+                "correct the document (see `parse_errors`; `vaultward validate` explains each) or collect it again, and check again".into()
+            },
+            parse_errors: u.errors.clone(),
+        }
+    }
+}
 
 pub(super) type FindingKey = (
     String,
@@ -90,66 +168,59 @@ impl Acc {
     }
 }
 
-impl Plan<'_> {
-    pub(super) fn finish(self) -> Report {
-        let Plan {
-            s,
-            opts,
-            acc,
-            requests,
-            ..
-        } = self;
-        let mut findings: Vec<Finding> = acc.findings.into_values().collect();
-        for f in &mut findings {
-            f.impact.summary = summary(f.level, f.operation, &f.impact);
-        }
-        findings.sort_by(|a, b| order(a).cmp(&order(b)));
-        let matrix: Vec<Cell> = acc
-            .cells
-            .iter()
-            .map(|((r, op), st)| Cell {
-                resource: r.clone(),
-                operation: *op,
-                status: *st,
-            })
-            .collect();
-        let mut totals = Vec::new();
-        for &op in &opts.operations {
-            let mut t = acc.totals.get(&op).cloned().unwrap_or_default();
-            t.operation = Some(op);
-            for ((_, o), st) in &acc.cells {
-                if *o != op {
-                    continue;
-                }
-                t.resources += 1;
-                match st {
-                    Status::Ok => t.ok += 1,
-                    Status::Blocked => t.blocked += 1,
-                    Status::Unknown => t.unknown += 1,
-                }
+/// The report: the findings merged by cause, in the report's order, the matrix, the totals
+/// per operation and the verdict.
+pub(super) fn finish(acc: Acc, s: &Snapshot, opts: &CheckOptions, requests: usize) -> Report {
+    let mut findings: Vec<Finding> = acc.findings.into_values().collect();
+    for f in &mut findings {
+        f.impact.summary = summary(f.level, f.operation, &f.impact);
+    }
+    findings.sort_by(|a, b| order(a).cmp(&order(b)));
+    let matrix: Vec<Cell> = acc
+        .cells
+        .iter()
+        .map(|((r, op), st)| Cell {
+            resource: r.clone(),
+            operation: *op,
+            status: *st,
+        })
+        .collect();
+    let mut totals = Vec::new();
+    for &op in &opts.operations {
+        let mut t = acc.totals.get(&op).cloned().unwrap_or_default();
+        t.operation = Some(op);
+        for ((_, o), st) in &acc.cells {
+            if *o != op {
+                continue;
             }
-            totals.push(t);
+            t.resources += 1;
+            match st {
+                Status::Ok => t.ok += 1,
+                Status::Blocked => t.blocked += 1,
+                Status::Unknown => t.unknown += 1,
+            }
         }
-        let status = acc
-            .cells
-            .values()
-            .copied()
-            .chain(findings.iter().filter_map(|f| match f.level {
-                Level::Blocking => Some(Status::Blocked),
-                Level::Unknown => Some(Status::Unknown),
-                Level::Warning => None,
-            }))
-            .max()
-            .unwrap_or(Status::Ok);
-        Report {
-            status,
-            account: s.account_id.clone(),
-            role: opts.role_arn.clone(),
-            totals,
-            findings,
-            matrix,
-            requests,
-        }
+        totals.push(t);
+    }
+    let status = acc
+        .cells
+        .values()
+        .copied()
+        .chain(findings.iter().filter_map(|f| match f.level {
+            Level::Blocking => Some(Status::Blocked),
+            Level::Unknown => Some(Status::Unknown),
+            Level::Warning => None,
+        }))
+        .max()
+        .unwrap_or(Status::Ok);
+    Report {
+        status,
+        account: s.account_id.clone(),
+        role: opts.role_arn.clone(),
+        totals,
+        findings,
+        matrix,
+        requests,
     }
 }
 

@@ -8,8 +8,9 @@ use vaultward_model::service::{self, Subject, Target};
 use vaultward_model::AssetType;
 use vaultward_snapshot::Snapshot;
 
-use super::causes::{Cause, Kind};
+use super::causes::Kind;
 use super::docs::Doc;
+use super::report::{finish, Cause};
 use super::{Code, Impact, KeyOf, Level, Op, Plan, Report, ResourceKind, Status};
 
 /// A protected resource other than a bucket, as the check sees it.
@@ -154,7 +155,14 @@ impl Plan<'_> {
                 self.acc.cells.remove(&(opts.role_arn.clone(), op));
             }
         }
-        self.finish()
+        let Plan {
+            s,
+            opts,
+            acc,
+            requests,
+            ..
+        } = self;
+        finish(acc, s, opts, requests)
     }
 
     /// What makes every pair unknown: the role's side, the organization's policies.

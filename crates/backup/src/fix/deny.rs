@@ -4,8 +4,7 @@
 use serde_json::{json, Value};
 use vaultward_snapshot::Snapshot;
 
-use super::docs::iam_list;
-use super::patch::{as_list, statements_mut};
+use super::docs::{as_list, iam_list, statements_mut};
 
 /// Adds an `ArnNotLike` `aws:PrincipalArn` exception for `role` to the Deny statement at
 /// `index`, merging with an existing exception.

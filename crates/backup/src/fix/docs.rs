@@ -4,10 +4,27 @@
 use serde_json::{json, Value};
 use vaultward_snapshot::{Collected, Snapshot};
 
-use super::patch::as_list;
 use super::Applier;
 use crate::check::docs::json as doc_json;
 use crate::check::DocRef;
+
+/// A document's statements, as a list (a single statement object is one).
+pub(super) fn statements_mut(doc: &mut Value) -> Vec<&mut Value> {
+    match &mut doc["Statement"] {
+        Value::Array(a) => a.iter_mut().collect(),
+        s @ Value::Object(_) => vec![s],
+        _ => Vec::new(),
+    }
+}
+
+/// A list value's items, or the value as a one-item list.
+pub(super) fn as_list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    }
+}
 
 pub(super) fn slug(s: &str) -> String {
     s.rsplit([':', '/'])

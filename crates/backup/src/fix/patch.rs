@@ -10,25 +10,9 @@ use vaultward_model::service::{steps, Subject};
 use vaultward_snapshot::Snapshot;
 
 use super::deny::exempt_in_deny;
-use super::docs::{managed_by_aws, role_in_export};
+use super::docs::{as_list, managed_by_aws, role_in_export};
 use super::{INLINE_POLICY, SID};
 use crate::check::{CheckOptions, Code, Decider, DocRef, Finding, Level, ResourceKind};
-
-pub(super) fn statements_mut(doc: &mut Value) -> Vec<&mut Value> {
-    match &mut doc["Statement"] {
-        Value::Array(a) => a.iter_mut().collect(),
-        s @ Value::Object(_) => vec![s],
-        _ => Vec::new(),
-    }
-}
-
-pub(super) fn as_list(v: &Value) -> Vec<Value> {
-    match v {
-        Value::Array(a) => a.clone(),
-        Value::Null => Vec::new(),
-        one => vec![one.clone()],
-    }
-}
 
 /// Replaces the statement with Sid `sid` (or appends one): `make(actions already granted)`.
 pub(super) fn upsert_statement(doc: &Value, sid: &str, make: impl Fn(&[String]) -> Value) -> Value {

@@ -12,8 +12,7 @@ use vaultward_iam::{
 };
 use vaultward_snapshot::Snapshot;
 
-use super::docs::iam_list;
-use super::patch::as_list;
+use super::docs::{as_list, iam_list};
 use super::{FindingRef, Verification};
 use crate::check::docs::json as doc_json;
 use crate::check::DocRef;
