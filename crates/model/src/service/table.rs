@@ -343,6 +343,9 @@ pub static TABLE: &[Grant] = table! {
         Volume Backup Always ["ec2:CreateSnapshot"] Arn(SNAPSHOT), VENDOR_TAG, "create the snapshot with the vendor tag";
         Instance Backup Always ["ec2:CreateSnapshots"] Arn(SNAPSHOT), VENDOR_TAG, "create the snapshots with the vendor tag";
     }
+    // A create action that tags what it creates is authorized on `ec2:CreateTags` too, for
+    // each resource it tags ("Grant permission to tag Amazon EC2 resources during creation",
+    // Amazon EC2 User Guide, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html).
     Ec2Backup Allow "TagOnlyWhileCreating" [SNAPSHOTS, IMAGES, VOLUMES, INSTANCES, ENIS] &[Cond::new("StringEquals", "ec2:CreateAction", &["CreateSnapshot", "CreateSnapshots", "CreateVolume", "RunInstances", "RegisterImage"])] => {
         Volume Backup Always ["ec2:CreateTags"] Arn(SNAPSHOT), &[("ec2:CreateAction", "CreateSnapshot"), ("aws:RequestTag/{vendor_tag_key}", "{vendor_tag_value}")], "tag the snapshot as it is created";
         Instance Backup Always ["ec2:CreateTags"] Arn(SNAPSHOT), &[("ec2:CreateAction", "CreateSnapshots"), ("aws:RequestTag/{vendor_tag_key}", "{vendor_tag_value}")], "tag the snapshots as they are created";
@@ -350,6 +353,8 @@ pub static TABLE: &[Grant] = table! {
         Volume Restore Always ["ec2:CreateTags"] Arn(NEW_VOLUME), &[("ec2:CreateAction", "CreateVolume"), ("aws:RequestTag/{restore_tag_key}", "1")], "tag the volume as it is created";
         Instance Restore Always ["ec2:CreateTags"] Arn(IMAGE), &[("ec2:CreateAction", "RegisterImage"), ("aws:RequestTag/{restore_tag_key}", "1")], "tag the restored image as it is registered";
         Instance Restore Always ["ec2:CreateTags"] Arn(NEW_INSTANCE), &[("ec2:CreateAction", "RunInstances"), ("aws:RequestTag/{restore_tag_key}", "1")], "tag the instance as it launches";
+        Instance Restore Always ["ec2:CreateTags"] Arn(NEW_VOLUME), &[("ec2:CreateAction", "RunInstances"), ("aws:RequestTag/{restore_tag_key}", "1")], "tag its volumes as it launches";
+        Instance Restore Always ["ec2:CreateTags"] Arn(NEW_ENI), &[("ec2:CreateAction", "RunInstances"), ("aws:RequestTag/{restore_tag_key}", "1")], "tag its network interface as it launches";
     }
     Ec2Backup Allow "DeleteOnlyVendorSnapshots" [SNAPSHOTS] VENDOR_TAGGED_ONLY => {
         Volume Backup Always ["ec2:DeleteSnapshot", "ec2:DeleteTags"] Arn(SNAPSHOT), VENDOR_TAGGED, "expire the vendor's snapshots";
