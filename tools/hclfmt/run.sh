@@ -6,4 +6,4 @@ root=$(cd "$here/../.." && pwd)
 if [ ! -d "$here/node_modules/@cdktf/hcl-tools" ]; then
   (cd "$here" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 fi
-node "$here/check.mjs" "$root"/crates/backup/tests/snapshots/*.tf
+node "$here/check.mjs" "$root"/crates/model/tests/snapshots/*.tf

@@ -2,7 +2,7 @@
 //!
 //! [`collect`] reads the account the SDK's standard credential chain points at (environment,
 //! profiles, SSO, instance roles: as the AWS CLI finds them) and returns the
-//! [`Snapshot`](vaultward_backup::snapshot::Snapshot) that `check`, `fix` and `drift` read.
+//! [`Snapshot`](vaultward_snapshot::Snapshot) that `check`, `fix` and `drift` read.
 //! Every call goes through [`api::Api`], whose actions the generated inventory policy
 //! grants. What the collector is refused is recorded in the snapshot, item by item, and the
 //! run goes on.
@@ -22,8 +22,8 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
-use vaultward_backup::params::AssetType;
-use vaultward_backup::snapshot::Snapshot;
+use vaultward_snapshot::AssetType;
+use vaultward_snapshot::Snapshot;
 
 pub use ctx::Missing;
 use ctx::{Ctx, Fetch};

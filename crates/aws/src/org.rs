@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_config::SdkConfig;
 use aws_sdk_organizations::types::PolicyType;
 use serde_json::{json, Value};
-use vaultward_backup::snapshot::Organization;
+use vaultward_snapshot::Organization;
 
 use crate::api::Api;
 use crate::ctx::{Ctx, Fetch};

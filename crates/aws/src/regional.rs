@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use aws_config::SdkConfig;
 use futures_util::future::join_all;
 use serde_json::Value;
-use vaultward_backup::params::AssetType;
-use vaultward_backup::snapshot::{Collected, Instance, KmsKey, Table, Vault, Volume};
+use vaultward_snapshot::AssetType;
+use vaultward_snapshot::{Collected, Instance, KmsKey, Table, Vault, Volume};
 
 use crate::api::Api;
 use crate::ctx::{Ctx, Fetch};

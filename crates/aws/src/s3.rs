@@ -7,7 +7,7 @@ use aws_config::SdkConfig;
 use aws_sdk_s3::Client;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use vaultward_backup::snapshot::{Bucket, Collected, Encryption, Object};
+use vaultward_snapshot::{Bucket, Collected, Encryption, Object};
 
 use crate::api::Api;
 use crate::ctx::{Ctx, Fetch};

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use vaultward_aws::testing::{MotoServer, ACCOUNT, REGION};
 use vaultward_aws::{collect, Objects, Options, Regions};
 use vaultward_backup::check::{check, CheckOptions, Level, Op};
-use vaultward_backup::snapshot::Collected;
-use vaultward_backup::{generate, AssetType, Params};
+use vaultward_model::{generate, AssetType, Params};
+use vaultward_snapshot::Collected;
 
 const ROLE_PATH: &str = "/vaultward/";
 const ROLE_NAME: &str = "VaultwardBackupRole";
@@ -395,7 +395,7 @@ async fn collects_an_account_and_checks_it_end_to_end() {
 
     // The snapshot round-trips through its file format.
     let text = serde_json::to_string_pretty(s).unwrap();
-    let back = vaultward_backup::snapshot::Snapshot::from_json("collected.json", &text).unwrap();
+    let back = vaultward_snapshot::Snapshot::from_json("collected.json", &text).unwrap();
     assert!(
         serde_json::to_value(&back).unwrap() == serde_json::to_value(s).unwrap(),
         "the snapshot changed through its file format"

@@ -6,12 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use vaultward_aws::api::Api;
-use vaultward_backup::{generate, Params};
 use vaultward_catalog::catalog;
 use vaultward_iam::{
     authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
     Request,
 };
+use vaultward_model::{generate, Params};
 
 const ACCT: &str = "111122223333";
 

@@ -17,7 +17,8 @@ use vaultward_iam::{
     Request,
 };
 
-use crate::bundle::{Bundle, Role};
+use vaultward_model::bundle::{Bundle, Role};
+use vaultward_model::Params;
 
 /// The export could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +133,14 @@ fn compare_role(b: &Bundle, role: &Role, ex: &Export<'_>, out: &mut Vec<Finding>
             );
         }
     }
+    compare_boundary(role, ex.src, actual, &base, out);
+    compare_attachments(b, role, ex.src, actual, &base, out);
+    compare_managed_documents(b, role, ex, out);
+    compare_inline(role, ex.src, actual, &base, out);
+}
+
+/// The role's permissions boundary: removed or changed is a security warning.
+fn compare_boundary(role: &Role, src: &str, actual: &Json<'_>, base: &str, out: &mut Vec<Finding>) {
     match (
         &role.permissions_boundary,
         actual.get("PermissionsBoundary"),
@@ -144,7 +153,7 @@ fn compare_role(b: &Bundle, role: &Role, ex: &Export<'_>, out: &mut Vec<Finding>
                 "role `{}` has lost its permissions boundary `{pb}`",
                 role.name
             ),
-            base.clone(),
+            base.to_string(),
             actual.span,
             None,
         )),
@@ -166,7 +175,17 @@ fn compare_role(b: &Bundle, role: &Role, ex: &Export<'_>, out: &mut Vec<Finding>
         }
         _ => {}
     }
-    // Managed policies: attached, and each document as expected.
+}
+
+/// The managed policies attached to the role: each of the file's, and no other.
+fn compare_attachments(
+    b: &Bundle,
+    role: &Role,
+    src: &str,
+    actual: &Json<'_>,
+    base: &str,
+    out: &mut Vec<Finding>,
+) {
     let attached: Vec<(usize, &Json<'_>)> =
         match actual.get("AttachedManagedPolicies").map(|j| j.value) {
             Some(json::Value::Array(a)) => a.iter().enumerate().collect(),
@@ -213,6 +232,11 @@ fn compare_role(b: &Bundle, role: &Role, ex: &Export<'_>, out: &mut Vec<Finding>
             ));
         }
     }
+}
+
+/// The default version of each of the role's managed policies, against the file's document.
+fn compare_managed_documents(b: &Bundle, role: &Role, ex: &Export<'_>, out: &mut Vec<Finding>) {
+    let src = ex.src;
     for p in b
         .policies
         .iter()
@@ -250,7 +274,10 @@ fn compare_role(b: &Bundle, role: &Role, ex: &Export<'_>, out: &mut Vec<Finding>
             }
         }
     }
-    // Inline policies.
+}
+
+/// The role's inline policies: each of the file's, as written there, and no other.
+fn compare_inline(role: &Role, src: &str, actual: &Json<'_>, base: &str, out: &mut Vec<Finding>) {
     let inline: Vec<(usize, &Json<'_>)> = match actual.get("RolePolicyList").map(|j| j.value) {
         Some(json::Value::Array(a)) => a.iter().enumerate().collect(),
         _ => Vec::new(),
@@ -354,9 +381,59 @@ fn compare_document(
     span: Span,
     out: &mut Vec<Finding>,
 ) {
-    // Semantically first: does the deployed document allow any request (any action,
-    // resource, context) the permissions file does not? An SMT solver decides it for all
-    // requests at once (`vaultward compare`); the textual findings below say where.
+    widening(name, expected, actual, src, path, span, out);
+    let exp = statements(expected);
+    let act = statements(actual);
+    let sid = |s: &Value| s["Sid"].as_str().unwrap_or("").to_string();
+    for e in &exp {
+        let Some((k, a)) = act.iter().enumerate().find(|(_, a)| sid(a) == sid(e)) else {
+            out.push(finding(
+                src,
+                Severity::Warning,
+                "missing-statement",
+                format!(
+                    "`{name}` has lost statement `{}`: the operations it serves will fail",
+                    sid(e)
+                ),
+                path.to_string(),
+                span,
+                None,
+            ));
+            continue;
+        };
+        let at = format!("{path}.Statement[{k}]");
+        compare_statement(name, e, a, src, &at, span, out);
+    }
+    for (k, a) in act.iter().enumerate() {
+        if !exp.iter().any(|e| sid(e) == sid(a)) && a["Effect"] == "Allow" {
+            out.push(finding(
+                src,
+                Severity::SecurityWarning,
+                "extra-statement",
+                format!(
+                    "`{name}` has a statement `{}` that the permissions file does not",
+                    sid(a)
+                ),
+                format!("{path}.Statement[{k}]"),
+                span,
+                None,
+            ));
+        }
+    }
+}
+
+/// Whether the deployed document allows any request (any action, resource, context) the
+/// permissions file does not: an SMT solver decides it for all requests at once (`vaultward
+/// compare`); the textual findings say where.
+fn widening(
+    name: &str,
+    expected: &Value,
+    actual: &Value,
+    src: &str,
+    path: &str,
+    span: Span,
+    out: &mut Vec<Finding>,
+) {
     let mut opts = Options::new(PolicyKind::Identity);
     opts.timeout = std::time::Duration::from_secs(10);
     match compare(&expected.to_string(), &actual.to_string(), &opts) {
@@ -393,127 +470,118 @@ fn compare_document(
             None,
         )),
     }
-    let exp = statements(expected);
-    let act = statements(actual);
+}
+
+/// One statement of the file (`e`) against the deployed statement of its Sid (`a`, at `at`):
+/// its effect, actions, resources and condition.
+fn compare_statement(
+    name: &str,
+    e: &Value,
+    a: &Value,
+    src: &str,
+    at: &str,
+    span: Span,
+    out: &mut Vec<Finding>,
+) {
     let sid = |s: &Value| s["Sid"].as_str().unwrap_or("").to_string();
-    for e in &exp {
-        let Some((k, a)) = act.iter().enumerate().find(|(_, a)| sid(a) == sid(e)) else {
-            out.push(finding(
-                src,
-                Severity::Warning,
-                "missing-statement",
-                format!(
-                    "`{name}` has lost statement `{}`: the operations it serves will fail",
-                    sid(e)
-                ),
-                path.to_string(),
-                span,
-                None,
-            ));
-            continue;
+    if e["Effect"] != a["Effect"] {
+        out.push(finding(
+            src,
+            Severity::SecurityWarning,
+            "effect-changed",
+            format!(
+                "`{name}` statement `{}` is now `{}`",
+                sid(e),
+                a["Effect"].as_str().unwrap_or("?")
+            ),
+            at.to_string(),
+            span,
+            None,
+        ));
+    }
+    let (ea, aa) = (
+        expand(&strings(&e["Action"])),
+        expand(&strings(&a["Action"])),
+    );
+    let extra: Vec<&String> = aa.difference(&ea).collect();
+    let missing: Vec<&String> = ea.difference(&aa).collect();
+    if !extra.is_empty() && e["Effect"] == "Allow" {
+        let shown: Vec<String> = extra.iter().take(8).map(|s| format!("`{s}`")).collect();
+        out.push(finding(
+            src,
+            Severity::SecurityWarning,
+            "extra-actions",
+            format!(
+                "`{name}` statement `{}` allows {} more action(s) than the permissions file: {}{}",
+                sid(e),
+                extra.len(),
+                shown.join(", "),
+                if extra.len() > 8 { ", ..." } else { "" }
+            ),
+            format!("{at}.Action"),
+            span,
+            None,
+        ));
+    }
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(8).map(|s| format!("`{s}`")).collect();
+        let sev = if e["Effect"] == "Allow" {
+            Severity::Warning
+        } else {
+            Severity::SecurityWarning
         };
-        let at = format!("{path}.Statement[{k}]");
-        if e["Effect"] != a["Effect"] {
+        out.push(finding(
+            src,
+            sev,
+            "missing-actions",
+            format!("`{name}` statement `{}` lacks {}", sid(e), shown.join(", ")),
+            format!("{at}.Action"),
+            span,
+            None,
+        ));
+    }
+    let (er, ar) = (strings(&e["Resource"]), strings(&a["Resource"]));
+    for r in &ar {
+        let covered = er.iter().any(|p| Glob::new(p).is_match(r));
+        if !covered && e["Effect"] == "Allow" {
             out.push(finding(
                 src,
                 Severity::SecurityWarning,
-                "effect-changed",
+                "widened-resource",
                 format!(
-                    "`{name}` statement `{}` is now `{}`",
+                    "`{name}` statement `{}` now covers `{r}`, beyond {}",
                     sid(e),
-                    a["Effect"].as_str().unwrap_or("?")
+                    er.iter()
+                        .map(|x| format!("`{x}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-                at.clone(),
-                span,
-                None,
-            ));
-        }
-        let (ea, aa) = (
-            expand(&strings(&e["Action"])),
-            expand(&strings(&a["Action"])),
-        );
-        let extra: Vec<&String> = aa.difference(&ea).collect();
-        let missing: Vec<&String> = ea.difference(&aa).collect();
-        if !extra.is_empty() && e["Effect"] == "Allow" {
-            let shown: Vec<String> = extra.iter().take(8).map(|s| format!("`{s}`")).collect();
-            out.push(finding(src, Severity::SecurityWarning, "extra-actions", format!("`{name}` statement `{}` allows {} more action(s) than the permissions file: {}{}", sid(e), extra.len(), shown.join(", "), if extra.len() > 8 { ", ..." } else { "" }), format!("{at}.Action"), span, None));
-        }
-        if !missing.is_empty() {
-            let shown: Vec<String> = missing.iter().take(8).map(|s| format!("`{s}`")).collect();
-            let sev = if e["Effect"] == "Allow" {
-                Severity::Warning
-            } else {
-                Severity::SecurityWarning
-            };
-            out.push(finding(
-                src,
-                sev,
-                "missing-actions",
-                format!("`{name}` statement `{}` lacks {}", sid(e), shown.join(", ")),
-                format!("{at}.Action"),
-                span,
-                None,
-            ));
-        }
-        let (er, ar) = (strings(&e["Resource"]), strings(&a["Resource"]));
-        for r in &ar {
-            let covered = er.iter().any(|p| Glob::new(p).is_match(r));
-            if !covered && e["Effect"] == "Allow" {
-                out.push(finding(
-                    src,
-                    Severity::SecurityWarning,
-                    "widened-resource",
-                    format!(
-                        "`{name}` statement `{}` now covers `{r}`, beyond {}",
-                        sid(e),
-                        er.iter()
-                            .map(|x| format!("`{x}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    format!("{at}.Resource"),
-                    span,
-                    None,
-                ));
-            }
-        }
-        if e["Condition"] != a["Condition"] {
-            let dropped = a.get("Condition").is_none_or(Value::is_null);
-            let (code, sev, what) = if dropped && e["Effect"] == "Allow" {
-                ("condition-dropped", Severity::SecurityWarning, "has lost its condition, so it applies without the limits the permissions file sets")
-            } else {
-                (
-                    "condition-changed",
-                    Severity::Warning,
-                    "has a different condition than the permissions file",
-                )
-            };
-            out.push(finding(
-                src,
-                sev,
-                code,
-                format!("`{name}` statement `{}` {what}", sid(e)),
-                format!("{at}.Condition"),
+                format!("{at}.Resource"),
                 span,
                 None,
             ));
         }
     }
-    for (k, a) in act.iter().enumerate() {
-        if !exp.iter().any(|e| sid(e) == sid(a)) && a["Effect"] == "Allow" {
-            out.push(finding(
-                src,
-                Severity::SecurityWarning,
-                "extra-statement",
-                format!(
-                    "`{name}` has a statement `{}` that the permissions file does not",
-                    sid(a)
-                ),
-                format!("{path}.Statement[{k}]"),
-                span,
-                None,
-            ));
-        }
+    if e["Condition"] != a["Condition"] {
+        let dropped = a.get("Condition").is_none_or(Value::is_null);
+        let (code, sev, what) = if dropped && e["Effect"] == "Allow" {
+            ("condition-dropped", Severity::SecurityWarning, "has lost its condition, so it applies without the limits the permissions file sets")
+        } else {
+            (
+                "condition-changed",
+                Severity::Warning,
+                "has a different condition than the permissions file",
+            )
+        };
+        out.push(finding(
+            src,
+            sev,
+            code,
+            format!("`{name}` statement `{}` {what}", sid(e)),
+            format!("{at}.Condition"),
+            span,
+            None,
+        ));
     }
 }
 
@@ -546,59 +614,37 @@ fn compare_trust(
         return;
     };
     let p = &b.parameters;
-    let allow_all = parse_policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}"#, PolicyKind::Identity).policy;
-    let decide = |policy: &vaultward_iam::Policy,
-                  principal: &str,
-                  principal_arn: Option<&str>,
-                  external_id: Option<&str>,
-                  service: bool| {
-        let mut ctx = Context::default();
-        if let Some(a) = principal_arn {
-            ctx.insert("aws:PrincipalArn", ContextValue::Single(a.into()));
+    for (who, principal, arn, ext, service) in trust_probes(p) {
+        let e = assume(p, &role.arn, &exp, &principal, arn.as_deref(), ext, service);
+        let a = assume(p, &role.arn, &act, &principal, arn.as_deref(), ext, service);
+        if e != Decision::Allow && a == Decision::Allow {
+            out.push(finding(
+                src,
+                Severity::SecurityWarning,
+                "trust-policy-loosened",
+                format!(
+                    "the trust policy of `{}` now lets {who} assume it",
+                    role.name
+                ),
+                path.to_string(),
+                span,
+                Some("restore the trust policy from the permissions file"),
+            ));
+        } else if e == Decision::Allow && a != Decision::Allow {
+            out.push(finding(src, Severity::Error, "trust-policy-broken", format!("the trust policy of `{}` no longer lets {who} assume it: the backup service cannot work", role.name), path.to_string(), span, None));
         }
-        if let Some(x) = external_id {
-            ctx.insert("sts:ExternalId", ContextValue::Single(x.into()));
-        }
-        if service {
-            ctx.insert("aws:SourceAccount", ContextValue::Single(p.account.clone()));
-        }
-        let Ok(req) = Request::new(
-            principal,
-            "sts:AssumeRole",
-            &role.arn,
-            Some(&p.account),
-            ctx,
-        ) else {
-            return Decision::ImplicitDeny;
-        };
-        let identity = allow_all
-            .clone()
-            .map(|policy| NamedPolicy {
-                name: "caller".into(),
-                policy,
-            })
-            .into_iter()
-            .collect();
-        authorize(
-            &req,
-            &PolicySet {
-                identity,
-                resource: Some(NamedPolicy {
-                    name: "trust".into(),
-                    policy: policy.clone(),
-                }),
-                ..Default::default()
-            },
-        )
-        .decision
-    };
+    }
+}
+
+/// Who tries to assume the role: (who, principal, `aws:PrincipalArn`, `sts:ExternalId`, is a
+/// service principal).
+fn trust_probes(p: &Params) -> Vec<Probe<'_>> {
     let cp = p.control_plane_arn();
     let cp_session = format!(
         "arn:aws:sts::{}:assumed-role/{}/probe",
         p.vendor_account, p.control_plane_role
     );
-    // (who, principal, aws:PrincipalArn, sts:ExternalId, is a service principal)
-    let probes: Vec<Probe<'_>> = vec![
+    vec![
         (
             "the control plane with the external id".into(),
             cp_session.clone(),
@@ -656,25 +702,51 @@ fn compare_trust(
             true,
         ),
         ("EC2".into(), "ec2.amazonaws.com".into(), None, None, true),
-    ];
-    for (who, principal, arn, ext, service) in probes {
-        let e = decide(&exp, &principal, arn.as_deref(), ext, service);
-        let a = decide(&act, &principal, arn.as_deref(), ext, service);
-        if e != Decision::Allow && a == Decision::Allow {
-            out.push(finding(
-                src,
-                Severity::SecurityWarning,
-                "trust-policy-loosened",
-                format!(
-                    "the trust policy of `{}` now lets {who} assume it",
-                    role.name
-                ),
-                path.to_string(),
-                span,
-                Some("restore the trust policy from the permissions file"),
-            ));
-        } else if e == Decision::Allow && a != Decision::Allow {
-            out.push(finding(src, Severity::Error, "trust-policy-broken", format!("the trust policy of `{}` no longer lets {who} assume it: the backup service cannot work", role.name), path.to_string(), span, None));
-        }
+    ]
+}
+
+/// The decision on `sts:AssumeRole` of `role_arn` under the trust policy `policy`, for a
+/// caller its own account allows.
+fn assume(
+    p: &Params,
+    role_arn: &str,
+    policy: &vaultward_iam::Policy,
+    principal: &str,
+    principal_arn: Option<&str>,
+    external_id: Option<&str>,
+    service: bool,
+) -> Decision {
+    let allow_all = parse_policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}"#, PolicyKind::Identity).policy;
+    let mut ctx = Context::default();
+    if let Some(a) = principal_arn {
+        ctx.insert("aws:PrincipalArn", ContextValue::Single(a.into()));
     }
+    if let Some(x) = external_id {
+        ctx.insert("sts:ExternalId", ContextValue::Single(x.into()));
+    }
+    if service {
+        ctx.insert("aws:SourceAccount", ContextValue::Single(p.account.clone()));
+    }
+    let Ok(req) = Request::new(principal, "sts:AssumeRole", role_arn, Some(&p.account), ctx) else {
+        return Decision::ImplicitDeny;
+    };
+    let identity = allow_all
+        .map(|policy| NamedPolicy {
+            name: "caller".into(),
+            policy,
+        })
+        .into_iter()
+        .collect();
+    authorize(
+        &req,
+        &PolicySet {
+            identity,
+            resource: Some(NamedPolicy {
+                name: "trust".into(),
+                policy: policy.clone(),
+            }),
+            ..Default::default()
+        },
+    )
+    .decision
 }

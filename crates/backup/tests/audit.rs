@@ -13,7 +13,8 @@
 
 use serde_json::{json, Value};
 use vaultward_backup::audit::{audit, sarif, Audit, PathClass, Verdict};
-use vaultward_backup::{generate, AssetType, Params, Snapshot};
+use vaultward_backup::Snapshot;
+use vaultward_model::{generate, AssetType, Params};
 
 const ACCT: &str = "111122223333";
 const ROLE: &str = "arn:aws:iam::111122223333:role/audited";

@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use serde_json::{json, Value};
-use vaultward_backup::awscli::from_aws_cli;
 use vaultward_backup::{check, AssetType, CheckOptions, Op, Snapshot};
+use vaultward_snapshot::awscli::from_aws_cli;
 
 fn write(path: &Path, v: &Value) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -440,3 +440,30 @@ fn every_code_is_documented() {
         );
     }
 }
+
+/// `check` evaluates the service table's steps, and only these: on a table, a volume, an
+/// instance and a vault whose data is not under a KMS key, every step of the table that is
+/// not on a key is one request, and the generated role allows them all.
+#[test]
+fn the_check_evaluates_exactly_the_tables_steps() {
+    use vaultward_model::service::{steps, Subject, Target, When};
+    let mut v = demo();
+    v["buckets"] = json!([]);
+    v["dynamodb_tables"][0]["kms_key_id"] = Value::Null;
+    v["ebs_volumes"][0]["kms_key_id"] = Value::Null;
+    v["ebs_volumes"][0]["encrypted"] = json!(false);
+    let ops = [Op::Backup, Op::Restore];
+    let r = run(&v, &ops);
+    let expected: usize = [
+        Subject::Table,
+        Subject::Volume,
+        Subject::Instance,
+        Subject::Vault,
+    ]
+    .into_iter()
+    .flat_map(|subject| ops.into_iter().flat_map(move |op| steps(subject, op)))
+    .filter(|s| s.target != Target::Key && s.when == When::Always)
+    .count();
+    assert_eq!(r.requests, expected);
+    assert_eq!(r.status, Status::Ok, "{:#?}", r.findings);
+}

@@ -377,7 +377,7 @@ fn aws_cli_outputs_without_objects_or_encryption_are_unknown() {
         &dir.join("backup/vaults.json"),
         &json!({"BackupVaultList": []}),
     );
-    let s = vaultward_backup::awscli::from_aws_cli(&dir).unwrap();
+    let s = vaultward_snapshot::awscli::from_aws_cli(&dir).unwrap();
     let o = CheckOptions::new(
         ROLE,
         [AssetType::S3].into_iter().collect(),
@@ -403,7 +403,7 @@ fn aws_cli_outputs_without_objects_or_encryption_are_unknown() {
         &d.join("objects.json"),
         &json!({"Versions": [{"Key": "a", "VersionId": "v1", "Size": 3, "IsLatest": true}]}),
     );
-    let s = vaultward_backup::awscli::from_aws_cli(&dir).unwrap();
+    let s = vaultward_snapshot::awscli::from_aws_cli(&dir).unwrap();
     let r = check(&s, &o).unwrap();
     assert_eq!(r.status, Status::Unknown, "{:#?}", r.findings);
     assert!(r.findings.iter().all(|f| f.level == Level::Unknown));
@@ -417,7 +417,7 @@ fn aws_cli_outputs_without_objects_or_encryption_are_unknown() {
         &d.join("encryption.json"),
         &json!({"ServerSideEncryptionConfiguration": {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}),
     );
-    let s = vaultward_backup::awscli::from_aws_cli(&dir).unwrap();
+    let s = vaultward_snapshot::awscli::from_aws_cli(&dir).unwrap();
     let r = check(&s, &o).unwrap();
     assert_eq!(r.status, Status::Ok, "{:#?}", r.findings);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{json, Value};
-use vaultward_backup::{drift, generate, AssetType, Bundle, Params};
+use vaultward_backup::drift;
 use vaultward_iam::Severity;
+use vaultward_model::{generate, AssetType, Bundle, Params};
 
 fn bundle() -> Bundle {
     generate(&Params {

@@ -22,12 +22,12 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use vaultward_backup::check::{docs_json, Status};
 use vaultward_backup::fix::fixes;
-use vaultward_backup::snapshot::Collected;
 use vaultward_backup::{check, AssetType, CheckOptions, Op, Snapshot};
 use vaultward_iam::{
     authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
     Request,
 };
+use vaultward_snapshot::Collected;
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
 const OTHER_ROLE: &str = "arn:aws:iam::111122223333:role/Other";

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use vaultward_iam::policy::percent_decode;
 use vaultward_iam::{parse_policy, NamedPolicy, PolicyKind, Severity};
+use vaultward_snapshot::Collected;
 
 /// One error of a document that cannot be read: the parser's code, message, JSON path and
 /// position (line and column inside the document).
@@ -199,6 +200,72 @@ pub fn json(v: &Value) -> Option<Value> {
         Value::String(_) => serde_json::from_str(&text(v).ok()?).ok(),
         Value::Null => None,
         other => Some(other.clone()),
+    }
+}
+
+/// What the check knows of a resource's policy.
+pub(super) enum Doc {
+    /// Collected: there is none.
+    None,
+    /// The policy, and the positions of its Deny statements whose `NotPrincipal` holds a
+    /// wildcard ARN (AWS matches nobody there).
+    Some(Box<NamedPolicy>, Vec<usize>),
+    /// Not collected, or cannot be read.
+    Unknown(Unreadable),
+}
+
+/// A resource policy of the snapshot: `Ok(None)` when there is none, `Err` when it was not
+/// collected or cannot be read.
+pub(crate) fn resource_policy(
+    c: &Collected,
+    name: &str,
+    what: &str,
+    kind: PolicyKind,
+) -> Result<Option<NamedPolicy>, String> {
+    match Doc::read(c, name, what, kind) {
+        Doc::None => Ok(None),
+        Doc::Some(p, _) => Ok(Some(*p)),
+        Doc::Unknown(u) => Err(u.reason()),
+    }
+}
+
+impl Doc {
+    pub(super) fn read(c: &Collected, name: &str, what: &str, kind: PolicyKind) -> Doc {
+        let missing = |m: String| {
+            Doc::Unknown(Unreadable {
+                what: what.to_string(),
+                errors: vec![DocError {
+                    code: "not-collected".into(),
+                    message: m,
+                    path: "$".into(),
+                    line: None,
+                    column: None,
+                }],
+            })
+        };
+        match c {
+            Collected::Unknown => missing("not in the snapshot".into()),
+            Collected::NotCollected { not_collected } => missing(not_collected.clone()),
+            Collected::Document(Value::Null) => Doc::None,
+            Collected::Document(v) => match read_noting(v, name, what, kind) {
+                Ok((p, wild)) => Doc::Some(Box::new(p), wild),
+                Err(e) => Doc::Unknown(e),
+            },
+        }
+    }
+
+    pub(super) fn policy(&self) -> Option<&NamedPolicy> {
+        match self {
+            Doc::Some(p, _) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub(super) fn wild(&self) -> &[usize] {
+        match self {
+            Doc::Some(_, w) => w,
+            _ => &[],
+        }
     }
 }
 

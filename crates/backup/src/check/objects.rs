@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 
 use vaultward_iam::glob::{Glob, PrefixClass};
-
-use crate::operations::MULTIPART_THRESHOLD;
+use vaultward_model::service::MULTIPART_THRESHOLD;
+use vaultward_snapshot::Bucket;
 
 /// The KMS key of an object: none (SSE-S3 or unencrypted), a key, or not known.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -221,5 +221,23 @@ impl Groups {
 
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
+    }
+}
+
+/// The key objects without a recorded key are encrypted under.
+pub(super) fn default_key(b: &Bucket) -> KeyOf {
+    match (
+        &b.default_encryption,
+        b.not_collected.get("default_encryption"),
+    ) {
+        (Some(e), _) if e.sse.starts_with("aws:kms") => match &e.kms_key_id {
+            Some(k) => KeyOf::Key(k.clone()),
+            // SSE-KMS without a key id: the account's AWS managed key for S3.
+            None => KeyOf::Key("alias/aws/s3".into()),
+        },
+        (Some(_), _) => KeyOf::None,
+        (None, Some(_)) => KeyOf::Unknown,
+        // Since January 2023 every bucket has default encryption (SSE-S3 at least).
+        (None, None) => KeyOf::None,
     }
 }

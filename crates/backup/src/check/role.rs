@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 use vaultward_iam::{NamedPolicy, PolicyKind};
+use vaultward_snapshot::Snapshot;
 
 use super::contract::DocRef;
 use super::docs::{self, Unreadable};
-use crate::snapshot::Snapshot;
 
 /// The role's policies and tags, and what of them could not be read.
 pub struct RoleSide {

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use vaultward_backup::{drift, Bundle};
+use vaultward_backup::drift;
 use vaultward_iam::{diagnostic::render, Finding};
+use vaultward_model::Bundle;
 
 use crate::input::{display_name, read_text};
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use vaultward_backup::{generate, render, Format, Params};
+use vaultward_model::{generate, render, Format, Params};
 
 use crate::output::write_atomically;
 use crate::selection;

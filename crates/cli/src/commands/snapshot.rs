@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vaultward_backup::awscli::from_aws_cli;
+use vaultward_snapshot::awscli::from_aws_cli;
 
 use crate::output::write_atomically;
 

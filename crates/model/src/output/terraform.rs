@@ -77,6 +77,16 @@ pub fn terraform(b: &Bundle) -> String {
     let mut blocks: Vec<String> = vec![
         "terraform {\n  required_providers {\n    aws = {\n      source  = \"hashicorp/aws\"\n      version = \">= 5.0\"\n    }\n  }\n}\n".into(),
     ];
+    iam(b, &mut blocks);
+    regional(b, &mut blocks);
+    blocks.push(
+        "output \"backup_role_arn\" {\n  description = \"Give this ARN to the backup service\"\n  value       = aws_iam_role.backup_role.arn\n}\n".into(),
+    );
+    blocks.join("\n")
+}
+
+/// The roles, their policies and attachments: global, created once.
+fn iam(b: &Bundle, blocks: &mut Vec<String>) {
     for p in &b.policies {
         blocks.push(
             Block {
@@ -148,6 +158,10 @@ pub fn terraform(b: &Bundle) -> String {
             );
         }
     }
+}
+
+/// Each region's topic and rules, through a provider per region when there are several.
+fn regional(b: &Bundle, blocks: &mut Vec<String>) {
     // EventBridge rules and S3 notifications are regional: with several regions, a
     // provider per region, and each region's topic and rules created through it.
     let regions = &b.parameters.regions;
@@ -250,8 +264,4 @@ pub fn terraform(b: &Bundle) -> String {
             .render(),
         );
     }
-    blocks.push(
-        "output \"backup_role_arn\" {\n  description = \"Give this ARN to the backup service\"\n  value       = aws_iam_role.backup_role.arn\n}\n".into(),
-    );
-    blocks.join("\n")
 }

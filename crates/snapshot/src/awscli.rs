@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::snapshot::{
+use crate::{
     Bucket, Collected, Encryption, Instance, KmsKey, Organization, Snapshot, Table, Vault, Volume,
 };
 
@@ -148,7 +148,35 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
     if iam.is_none() {
         notes.push("iam.json missing: the role's policies are unknown".into());
     }
-    let organization = match read_json(&dir.join("organization.json"))? {
+    let organization = organization(dir)?;
+    let mut buckets = Vec::new();
+    for d in subdirs(&dir.join("s3")) {
+        buckets.push(bucket(&d)?);
+    }
+    let kms_keys = kms_keys(dir)?;
+    let dynamodb_tables = tables(dir)?;
+    let ebs_volumes = volumes(dir, &account_id)?;
+    let ec2_instances = instances(dir, &account_id)?;
+    let backup_vaults = vaults(dir)?;
+    let not_collected = lists_not_collected(dir);
+    Ok(Snapshot {
+        account_id,
+        organization,
+        iam,
+        buckets,
+        kms_keys,
+        dynamodb_tables,
+        ec2_instances,
+        ebs_volumes,
+        backup_vaults,
+        notes,
+        not_collected,
+    })
+}
+
+/// `organization.json` (`aws organizations describe-organization`) and the policy folders.
+fn organization(dir: &Path) -> Result<Option<Organization>, LoadError> {
+    Ok(match read_json(&dir.join("organization.json"))? {
         None => None,
         Some(o) => Some(Organization {
             id: o
@@ -164,90 +192,95 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             policies_not_collected: (!dir.join("scps").is_dir() && !dir.join("rcps").is_dir())
                 .then(|| "the export has neither scps/ nor rcps/".to_string()),
         }),
-    };
-    let mut buckets = Vec::new();
-    for d in subdirs(&dir.join("s3")) {
-        let name = d
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let region = read_json(&d.join("location.json"))?.map(|v| {
-            v.get("LocationConstraint")
-                .and_then(Value::as_str)
-                .unwrap_or("us-east-1")
-                .to_string()
-        });
-        let ownership = read_json(&d.join("ownership.json"))?.and_then(|v| {
-            v.pointer("/OwnershipControls/Rules/0/ObjectOwnership")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
-        let mut not_collected = BTreeMap::new();
-        let encryption = read_json(&d.join("encryption.json"))?;
-        if encryption.is_none() {
-            not_collected.insert(
-                "default_encryption".to_string(),
-                "the export has no encryption.json (`aws s3api get-bucket-encryption`)".to_string(),
-            );
-        }
-        let default_encryption = encryption.and_then(|v| {
-            let rule = v.pointer(
-                "/ServerSideEncryptionConfiguration/Rules/0/ApplyServerSideEncryptionByDefault",
-            )?;
-            Some(Encryption {
-                sse: rule.get("SSEAlgorithm")?.as_str()?.to_string(),
-                kms_key_id: rule
-                    .get("KMSMasterKeyID")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-            })
-        });
-        let listing = read_json(&d.join("objects.json"))?;
-        if listing.is_none() {
-            not_collected.insert(
-                "objects".to_string(),
-                "the export has no objects.json (`aws s3api list-object-versions`)".to_string(),
-            );
-        }
-        let objects = listing
-            .map(|v| {
-                let list = v
-                    .get("Versions")
-                    .or_else(|| v.get("Contents"))
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                list.iter()
-                    .filter_map(|o| {
-                        Some(crate::snapshot::Object {
-                            key: o.get("Key")?.as_str()?.to_string(),
-                            version_id: o
-                                .get("VersionId")
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
-                            size: o.get("Size")?.as_u64()?,
-                            owner_account: None,
-                            kms_key_id: None,
-                            tags: None,
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        buckets.push(Bucket {
-            name,
-            region,
-            policy: policy(&d, "policy")?,
-            ownership,
-            default_encryption,
-            versioning: None,
-            public_access_block: Collected::Unknown,
-            tags: BTreeMap::new(),
-            objects,
-            objects_truncated: false,
-            not_collected,
-        });
+    })
+}
+
+/// One bucket's folder (`s3/NAME/`).
+fn bucket(d: &Path) -> Result<Bucket, LoadError> {
+    let name = d
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let region = read_json(&d.join("location.json"))?.map(|v| {
+        v.get("LocationConstraint")
+            .and_then(Value::as_str)
+            .unwrap_or("us-east-1")
+            .to_string()
+    });
+    let ownership = read_json(&d.join("ownership.json"))?.and_then(|v| {
+        v.pointer("/OwnershipControls/Rules/0/ObjectOwnership")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let mut not_collected = BTreeMap::new();
+    let encryption = read_json(&d.join("encryption.json"))?;
+    if encryption.is_none() {
+        not_collected.insert(
+            "default_encryption".to_string(),
+            "the export has no encryption.json (`aws s3api get-bucket-encryption`)".to_string(),
+        );
     }
+    let default_encryption = encryption.and_then(|v| {
+        let rule = v.pointer(
+            "/ServerSideEncryptionConfiguration/Rules/0/ApplyServerSideEncryptionByDefault",
+        )?;
+        Some(Encryption {
+            sse: rule.get("SSEAlgorithm")?.as_str()?.to_string(),
+            kms_key_id: rule
+                .get("KMSMasterKeyID")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+    });
+    let listing = read_json(&d.join("objects.json"))?;
+    if listing.is_none() {
+        not_collected.insert(
+            "objects".to_string(),
+            "the export has no objects.json (`aws s3api list-object-versions`)".to_string(),
+        );
+    }
+    let objects = listing
+        .map(|v| {
+            let list = v
+                .get("Versions")
+                .or_else(|| v.get("Contents"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            list.iter()
+                .filter_map(|o| {
+                    Some(crate::Object {
+                        key: o.get("Key")?.as_str()?.to_string(),
+                        version_id: o
+                            .get("VersionId")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
+                        size: o.get("Size")?.as_u64()?,
+                        owner_account: None,
+                        kms_key_id: None,
+                        tags: None,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Bucket {
+        name,
+        region,
+        policy: policy(d, "policy")?,
+        ownership,
+        default_encryption,
+        versioning: None,
+        public_access_block: Collected::Unknown,
+        tags: BTreeMap::new(),
+        objects,
+        objects_truncated: false,
+        not_collected,
+    })
+}
+
+/// The keys (`kms/ID/describe-key.json` and their policies).
+fn kms_keys(dir: &Path) -> Result<Vec<KmsKey>, LoadError> {
     let mut kms_keys = Vec::new();
     for d in subdirs(&dir.join("kms")) {
         let Some(meta) = read_json(&d.join("describe-key.json"))? else {
@@ -266,6 +299,11 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             aliases: Vec::new(),
         });
     }
+    Ok(kms_keys)
+}
+
+/// The tables (`dynamodb/*.json`, `aws dynamodb describe-table`).
+fn tables(dir: &Path) -> Result<Vec<Table>, LoadError> {
     let mut dynamodb_tables = Vec::new();
     let ddb = dir.join("dynamodb");
     for f in json_files(&ddb) {
@@ -282,10 +320,17 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             tags: BTreeMap::new(),
         });
     }
-    let region_of = |az: &str| {
-        az.trim_end_matches(|c: char| c.is_ascii_alphabetic())
-            .to_string()
-    };
+    Ok(dynamodb_tables)
+}
+
+/// The region of an availability zone (`us-east-1a`).
+fn region_of(az: &str) -> String {
+    az.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .to_string()
+}
+
+/// The volumes (`ec2/volumes.json`, `aws ec2 describe-volumes`).
+fn volumes(dir: &Path, account_id: &str) -> Result<Vec<Volume>, LoadError> {
     let mut ebs_volumes = Vec::new();
     if let Some(v) = read_json(&dir.join("ec2/volumes.json"))? {
         for vol in v
@@ -311,6 +356,11 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             });
         }
     }
+    Ok(ebs_volumes)
+}
+
+/// The instances (`ec2/instances.json`, `aws ec2 describe-instances`).
+fn instances(dir: &Path, account_id: &str) -> Result<Vec<Instance>, LoadError> {
     let mut ec2_instances = Vec::new();
     if let Some(v) = read_json(&dir.join("ec2/instances.json"))? {
         for r in v
@@ -351,6 +401,11 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             }
         }
     }
+    Ok(ec2_instances)
+}
+
+/// The vaults (`backup/vaults.json`, `aws backup list-backup-vaults`) and their policies.
+fn vaults(dir: &Path) -> Result<Vec<Vault>, LoadError> {
     let mut backup_vaults = Vec::new();
     if let Some(v) = read_json(&dir.join("backup/vaults.json"))? {
         for vault in v
@@ -372,7 +427,11 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             });
         }
     }
-    // A list whose files are missing is not known to be empty.
+    Ok(backup_vaults)
+}
+
+/// A list whose files are missing is not known to be empty.
+fn lists_not_collected(dir: &Path) -> BTreeMap<String, String> {
     let mut not_collected = BTreeMap::new();
     for (list, rel) in [
         ("buckets", "s3"),
@@ -392,17 +451,5 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
             );
         }
     }
-    Ok(Snapshot {
-        account_id,
-        organization,
-        iam,
-        buckets,
-        kms_keys,
-        dynamodb_tables,
-        ec2_instances,
-        ebs_volumes,
-        backup_vaults,
-        notes,
-        not_collected,
-    })
+    not_collected
 }

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{self, PolicySpec};
 use crate::params::{ParamError, Params};
+use crate::policies::{self, PolicySpec};
+use crate::roles;
 
 /// A role with its trust policy and policies.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,7 +100,7 @@ fn policy_id(name: &str, token: &str) -> String {
 /// Builds the permissions file for `p` (validated first).
 pub fn generate(p: &Params) -> Result<Bundle, Vec<ParamError>> {
     p.validate()?;
-    let specs: Vec<PolicySpec> = model::policies(p);
+    let specs: Vec<PolicySpec> = policies::policies(p);
     let t = &p.name_token;
     let policies: Vec<ManagedPolicy> = specs
         .iter()
@@ -118,7 +119,7 @@ pub fn generate(p: &Params) -> Result<Bundle, Vec<ParamError>> {
         path: p.role_path.clone(),
         arn: p.role_arn(),
         description: "Assumed by the backup service's control plane to inventory, back up and restore the selected assets".into(),
-        trust_policy: model::trust_policy(p),
+        trust_policy: roles::trust_policy(p),
         managed_policies: policies.iter().map(|m| m.id.clone()).collect(),
         inline_policies: Vec::new(),
         permissions_boundary: p.permissions_boundary.clone(),
@@ -133,11 +134,13 @@ pub fn generate(p: &Params) -> Result<Bundle, Vec<ParamError>> {
                 p.account, p.role_path
             ),
             description: "Optional: lets the vendor's support open and follow support cases".into(),
-            trust_policy: model::trust_policy(p),
+            trust_policy: roles::trust_policy(p),
             managed_policies: Vec::new(),
             inline_policies: vec![InlinePolicy {
                 name: format!("{t}SupportPolicy"),
-                document: model::support_policy(),
+                document: policies::support_policy(p)
+                    .map(|s| s.document())
+                    .unwrap_or_default(),
             }],
             permissions_boundary: p.permissions_boundary.clone(),
         });
@@ -153,11 +156,11 @@ pub fn generate(p: &Params) -> Result<Bundle, Vec<ParamError>> {
             ),
             description:
                 "Used by EventBridge to forward S3 object events to the vendor's event bus".into(),
-            trust_policy: model::event_bridge_trust(p),
+            trust_policy: roles::event_bridge_trust(p),
             managed_policies: Vec::new(),
             inline_policies: vec![InlinePolicy {
                 name: format!("{t}S3ContinuousBackupEventBridgePolicy"),
-                document: model::event_bridge_policy(p),
+                document: roles::event_bridge_policy(p),
             }],
             permissions_boundary: p.permissions_boundary.clone(),
         });
@@ -178,10 +181,10 @@ pub fn generate(p: &Params) -> Result<Bundle, Vec<ParamError>> {
             id: topic_id.clone(),
             name: format!("{t}EventPub"),
             region: region.clone(),
-            policy: model::topic_policy(p, &topic_arn),
+            policy: roles::topic_policy(p, &topic_arn),
             arn: topic_arn,
         });
-        for (name, pattern, target) in model::rules(p) {
+        for (name, pattern, target) in roles::rules(p) {
             rules.push(Rule {
                 id: format!("{}{suffix}", policy_id(&name, t)),
                 name,

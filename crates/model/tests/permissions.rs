@@ -1,17 +1,20 @@
 //! The generated permissions file, checked with the engine rather than by string compares:
-//! every grant is sufficient for its operation, and the things the service must never do
-//! are denied. Evaluation rules: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+//! every request of the service table is allowed by its own grant, and the things the
+//! service must never do are denied. Evaluation rules: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use vaultward_backup::model::Operation;
-use vaultward_backup::{generate, model, AssetType, Bundle, Params};
 use vaultward_iam::{
     authorize, parse_policy, Context, ContextValue, Decision, NamedPolicy, PolicyKind, PolicySet,
     Request, Severity,
 };
+use vaultward_model::policies;
+use vaultward_model::service::{
+    all_steps, steps, Effect, Op, Part, Policy, SampleRequest, Subject, Target, TABLE,
+};
+use vaultward_model::{generate, AssetType, Bundle, Params};
 
 const ACCT: &str = "111122223333";
 const VENDOR: &str = "999988887777";
@@ -113,38 +116,201 @@ fn decide(b: &Bundle, set: &PolicySet, action: &str, resource: &str, extra: Valu
     authorize(&req, &with_key_policy(set, resource)).decision
 }
 
+/// The policies a principal of the file holds: the backup role's managed policies, or the
+/// support role's inline policy.
+fn holder(b: &Bundle, policy: Policy) -> (String, PolicySet) {
+    let role = if policy == Policy::Support {
+        b.roles.iter().find(|r| r.id == "SupportRole").unwrap()
+    } else {
+        &b.roles[0]
+    };
+    let set = if policy == Policy::Support {
+        PolicySet {
+            identity: role
+                .inline_policies
+                .iter()
+                .map(|i| NamedPolicy {
+                    name: i.name.clone(),
+                    policy: policy_of(&i.document, PolicyKind::Identity),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    } else {
+        identity(b)
+    };
+    (role.arn.clone(), set)
+}
+
+fn policy_of(doc: &Value, kind: PolicyKind) -> vaultward_iam::Policy {
+    policy(doc, kind)
+}
+
+/// A sample request of the table, as the role's session makes it. A request into the
+/// vendor's account goes under a vendor bucket policy that allows the role, as the check
+/// assumes (only the role's side is the customer's).
+fn ask(role_arn: &str, set: &PolicySet, r: &SampleRequest) -> vaultward_iam::Response {
+    let name = role_arn.rsplit('/').next().unwrap();
+    let session = format!("arn:aws:sts::{ACCT}:assumed-role/{name}/backup-1");
+    let mut c = Context::default();
+    c.insert("aws:PrincipalArn", ContextValue::Single(role_arn.into()));
+    for (k, v) in &r.context {
+        c.insert(k, ContextValue::Single(v.clone()));
+    }
+    let req = Request::new(
+        &session,
+        r.action,
+        &r.resource,
+        Some(&r.resource_account),
+        c,
+    )
+    .unwrap();
+    let mut set = with_key_policy(set, &r.resource);
+    if r.resource_account != ACCT {
+        let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": role_arn}, "Action": "*", "Resource": "*"}]});
+        set.resource = Some(NamedPolicy {
+            name: "the vendor's bucket policy".into(),
+            policy: policy(&doc, PolicyKind::Resource),
+        });
+    }
+    authorize(&req, &set)
+}
+
+/// The table's one definition, held to the engine both ways: every request of every need
+/// that applies to a selection (each step `check` evaluates, and each standing need) is
+/// allowed by the generated file, and by the very statement the table gives it (so no
+/// grant is there without a request it allows, and none allows its requests only by
+/// accident of another); every request a Deny refuses is an explicit Deny of that
+/// statement. For every combination of asset types, restore, continuous backup and
+/// instance roles, with the support role.
 #[test]
-fn every_grant_allows_its_operation() {
-    for p in [
-        all_assets(),
-        params(&[AssetType::S3]),
-        params(&[AssetType::Ec2]),
-        Params {
-            restore: false,
-            ..all_assets()
-        },
-    ] {
+fn every_request_of_the_table_is_allowed_by_its_own_grant() {
+    let mut checked = 0;
+    for p in every_combination() {
+        let p = Params {
+            support_role: true,
+            ..p
+        };
         let b = generate(&p).unwrap();
-        let set = identity(&b);
-        let mut checked = 0;
-        for spec in model::policies(&p) {
-            for g in spec.grants.iter().filter(|g| g.allow) {
-                let sample = g.sample.as_ref().unwrap();
-                for action in &g.actions {
-                    let d = decide(&b, &set, action, &sample.resource, sample.context.clone());
-                    assert_eq!(
-                        d,
-                        Decision::Allow,
-                        "{} / {}: {action} on {}",
-                        spec.name,
-                        g.sid,
-                        sample.resource
+        let region = &p.regions[0];
+        for grant in TABLE {
+            let Some(policy) =
+                grant.policies.iter().copied().find(|want| {
+                    policies::statement(&p, grant).is_some() && policy_in(&b, &p, *want)
+                })
+            else {
+                continue;
+            };
+            let (role, set) = holder(&b, policy);
+            for need in grant.needs.iter().filter(|n| n.applies(&p)) {
+                for r in need.sample_requests(&p, region) {
+                    let resp = ask(&role, &set, &r);
+                    let by_it = resp
+                        .reasons
+                        .iter()
+                        .any(|x| x.statement.as_deref() == Some(grant.sid));
+                    let want = if grant.effect == Effect::Allow {
+                        Decision::Allow
+                    } else {
+                        Decision::ExplicitDeny
+                    };
+                    assert!(
+                        resp.decision == want && by_it,
+                        "{:?} {}: {} on {} with {:?} is {:?}, decided by {:?} (for {:?}, restore {}, continuous {}, roles {:?})",
+                        need.part,
+                        grant.sid,
+                        r.action,
+                        r.resource,
+                        r.context,
+                        resp.decision,
+                        resp.reasons.iter().map(|x| x.statement.clone()).collect::<Vec<_>>(),
+                        p.assets,
+                        p.restore,
+                        p.continuous_s3,
+                        p.restore_instance_roles
                     );
                     checked += 1;
                 }
             }
         }
-        assert!(checked > 20, "{checked}");
+    }
+    assert!(checked > 3000, "{checked}");
+}
+
+/// Whether `text` holds a `{name}` template.
+fn has_template(text: &str) -> bool {
+    text.split('{').skip(1).any(|rest| {
+        rest.split_once('}').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        })
+    })
+}
+
+/// Whether the file for `p` holds `policy`.
+fn policy_in(b: &Bundle, p: &Params, policy: Policy) -> bool {
+    let name = format!("{}{}", p.name_token, policy.suffix());
+    b.policies.iter().any(|m| m.name == name)
+        || b.roles
+            .iter()
+            .any(|r| r.inline_policies.iter().any(|i| i.name == name))
+}
+
+/// The table is well formed: Sids are unique, every grant has needs, only steps are made on
+/// the protected resource, its objects or its key, every template fills, and every action is
+/// in AWS's reference.
+#[test]
+fn the_table_is_well_formed() {
+    let catalog = vaultward_catalog::catalog();
+    let mut sids = BTreeSet::new();
+    let p = Params {
+        restore_instance_roles: vec!["web-app".into()],
+        support_role: true,
+        ..all_assets()
+    };
+    for g in TABLE {
+        assert!(sids.insert(g.sid), "{} is twice in the table", g.sid);
+        assert!(!g.needs.is_empty(), "{} serves no request", g.sid);
+        assert!(!g.policies.is_empty(), "{} is in no policy", g.sid);
+        for n in g.needs {
+            let on_the_resource =
+                matches!(n.target, Target::Resource | Target::Objects | Target::Key);
+            assert!(
+                !on_the_resource || matches!(n.part, Part::Step(..)),
+                "{}: only a step is made on the protected resource ({:?})",
+                g.sid,
+                n.part
+            );
+            assert_eq!(
+                g.effect == Effect::Deny,
+                n.part == Part::Refused,
+                "{}: a Deny lists the requests it refuses, an Allow those it allows",
+                g.sid
+            );
+            assert!(!n.why.is_empty(), "{}: a need says why", g.sid);
+            for a in n.actions {
+                assert!(
+                    catalog.action(a).is_some(),
+                    "{}: `{a}` is not an action",
+                    g.sid
+                );
+            }
+            for r in n.sample_requests(&p, "us-east-1") {
+                let text = format!("{} {:?}", r.resource, r.context);
+                assert!(
+                    !text.contains('{'),
+                    "{}: unfilled template in {text}",
+                    g.sid
+                );
+            }
+        }
+        if let Some(st) = policies::statement(&p, g) {
+            let text = st.to_json().to_string();
+            assert!(
+                !has_template(&text),
+                "{}: unfilled template in {text}",
+                g.sid
+            );
+        }
     }
 }
 
@@ -569,41 +735,20 @@ fn fewer_asset_types_yield_strictly_fewer_actions() {
 }
 
 #[test]
-fn no_statement_is_duplicated_or_unreachable_and_policies_fit_aws_limits() {
+fn no_statement_is_duplicated_and_policies_fit_aws_limits() {
     let p = all_assets();
     let b = generate(&p).unwrap();
-    let set = identity(&b);
     let mut seen = BTreeSet::new();
-    for spec in model::policies(&p) {
-        for g in &spec.grants {
-            let key = serde_json::to_string(&json!([g.allow, g.actions, g.resources, g.condition]))
-                .unwrap();
+    for spec in policies::policies(&p) {
+        for st in &spec.statements {
+            let key =
+                serde_json::to_string(&json!([st.allow, st.actions, st.resources, st.condition]))
+                    .unwrap();
             assert!(
                 seen.insert(key),
                 "{} duplicates an earlier statement",
-                g.sid
+                st.sid
             );
-            // Reachable: each Allow decides its own sample (checked above), and the sample
-            // is allowed *by this statement* among the deciding ones.
-            if let Some(s) = &g.sample {
-                let session = format!("arn:aws:sts::{ACCT}:assumed-role/{}/x", p.role_name());
-                let req = Request::new(
-                    &session,
-                    g.actions[0],
-                    &s.resource,
-                    Some(ACCT),
-                    context(&p.role_arn(), &s.context),
-                )
-                .unwrap();
-                let r = authorize(&req, &with_key_policy(&set, &s.resource));
-                assert!(
-                    r.reasons
-                        .iter()
-                        .any(|r| r.statement.as_deref() == Some(g.sid.as_str())),
-                    "{} is never what allows its sample: {r:?}",
-                    g.sid
-                );
-            }
         }
         // AWS limit: a managed policy holds at most 6,144 characters, white space excluded.
         let size = spec
@@ -616,138 +761,78 @@ fn no_statement_is_duplicated_or_unreachable_and_policies_fit_aws_limits() {
     }
     // AWS limit: at most 10 managed policies per role by default.
     assert!(b.roles[0].managed_policies.len() <= 10);
-    assert!(model::policies(&p)
-        .iter()
-        .flat_map(|s| &s.grants)
-        .any(|g| g.operation == Operation::ContinuousBackup));
 }
 
-/// A sample ARN for a step's target, with the context keys the check adds for it.
-fn step_request(
-    step: &vaultward_backup::operations::Step,
-    names: &vaultward_backup::operations::Names,
-) -> (String, Value) {
-    use vaultward_backup::operations::{Subject, Target};
-    let region = "us-east-1";
-    let (resource, name) = match step.subject {
-        Subject::Bucket => ("arn:aws:s3:::customer-data".to_string(), "customer-data"),
-        Subject::Table => (
-            format!("arn:aws:dynamodb:{region}:{ACCT}:table/orders"),
-            "orders",
-        ),
-        Subject::Volume => (
-            format!("arn:aws:ec2:{region}:{ACCT}:volume/vol-0123456789abcdef0"),
-            "vol-0123456789abcdef0",
-        ),
-        Subject::Instance => (
-            format!("arn:aws:ec2:{region}:{ACCT}:instance/i-0123456789abcdef0"),
-            "i-0123456789abcdef0",
-        ),
-        Subject::Vault => (
-            format!("arn:aws:backup:{region}:{ACCT}:backup-vault:main"),
-            "main",
-        ),
-    };
-    let fill = [
-        ("region", region),
-        ("account", ACCT),
-        ("resource", resource.as_str()),
-        ("resource_name", name),
-    ];
-    let mut ctx = serde_json::Map::new();
-    for (k, v) in step.context {
-        ctx.insert(names.fill(k, &fill), json!(names.fill(v, &fill)));
-    }
-    let arn = match step.target {
-        Target::Resource => resource.clone(),
-        Target::Objects => format!("{resource}/reports/2026/q1.csv"),
-        Target::Key => {
-            ctx.insert(
-                "kms:ViaService".into(),
-                json!(format!("{}.{region}.amazonaws.com", step.subject.service())),
-            );
-            ctx.insert("kms:CallerAccount".into(), json!(ACCT));
-            format!("arn:aws:kms:{region}:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
-        }
-        Target::Arn(t) | Target::Vendor(t) => names.fill(t, &fill),
-    };
-    if step.action.starts_with("s3:") {
-        let owner = if matches!(step.target, Target::Vendor(_)) {
-            VENDOR
-        } else {
-            ACCT
-        };
-        ctx.insert("s3:ResourceAccount".into(), json!(owner));
-    }
-    (arn, Value::Object(ctx))
-}
-
-/// The operations' steps ([`vaultward_backup::operations`]) are what `check` evaluates; the
-/// permission model is what `permissions` generates. They must agree both ways: every
-/// step is allowed by the generated role (else the check blocks a role we generated), and
-/// every action the Backup, Restore, ContinuousBackup and Kms grants name is some step's
-/// (else the role holds a permission no operation uses).
+/// A key action is granted only for the steps of the selection that use it: backing up S3
+/// decrypts, and nothing more; `kms:CreateGrant` only for the restores that hand a key to
+/// DynamoDB or EC2. (The seed's KMS policy held every key action for every selection.)
 #[test]
-fn the_generated_role_allows_every_step_and_grants_no_action_no_step_uses() {
-    // Without roles named for restored instances (no PassRole at all), and with one.
-    for roles in [vec![], vec!["web-app".to_string()]] {
-        let p = Params {
-            restore_instance_roles: roles,
-            ..all_assets()
-        };
-        steps_and_grants_agree(&p);
-    }
+fn the_kms_policy_holds_only_the_key_actions_of_the_selected_steps() {
+    let kms = |p: &Params| -> Vec<(String, Vec<&'static str>)> {
+        policies::policies(p)
+            .into_iter()
+            .find(|s| s.policy == Policy::Kms)
+            .unwrap()
+            .statements
+            .into_iter()
+            .map(|s| (s.sid.to_string(), s.actions))
+            .collect()
+    };
+    let s3_backup = Params {
+        restore: false,
+        ..params(&[AssetType::S3])
+    };
+    assert_eq!(
+        kms(&s3_backup),
+        [(
+            "UseKeysThroughBackedUpServices".to_string(),
+            vec!["kms:Decrypt"]
+        )]
+    );
+    assert_eq!(
+        kms(&params(&[AssetType::S3])),
+        [(
+            "UseKeysThroughBackedUpServices".to_string(),
+            vec!["kms:Decrypt", "kms:GenerateDataKey"]
+        )]
+    );
+    let all = kms(&all_assets());
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0].1.len(), 7, "{all:?}");
+    assert_eq!(
+        all[1],
+        (
+            "GrantsForAwsResourcesOnly".to_string(),
+            vec!["kms:CreateGrant"]
+        )
+    );
 }
 
-fn steps_and_grants_agree(p: &Params) {
-    use vaultward_backup::operations::{Names, When, STEPS};
-    let b = generate(p).unwrap();
-    let set = identity(&b);
-    let names = Names::from(p);
-    let mut denied = Vec::new();
-    let applies = |s: &vaultward_backup::operations::Step| {
-        s.when != When::InstanceRoles || names.restore_instance_role.is_some()
-    };
-    for step in STEPS.iter().filter(|s| applies(s)) {
-        let (arn, ctx) = step_request(step, &names);
-        if decide(&b, &set, step.action, &arn, ctx.clone()) != Decision::Allow {
-            denied.push(format!(
-                "{:?} {:?}: {} on {arn} with {ctx}",
-                step.subject, step.op, step.action
-            ));
-        }
+/// The steps `check` evaluates are the table's steps, one per action of each need, and
+/// carry their grant.
+#[test]
+fn the_checks_steps_are_the_tables() {
+    let from_table: usize = TABLE
+        .iter()
+        .flat_map(|g| g.needs)
+        .filter(|n| matches!(n.part, Part::Step(..)))
+        .map(|n| n.actions.len())
+        .sum();
+    assert_eq!(all_steps().len(), from_table);
+    for st in all_steps() {
+        assert!(st
+            .grant
+            .needs
+            .iter()
+            .any(|n| n.part == Part::Step(st.subject, st.op)
+                && n.actions.contains(&st.action)
+                && n.target == st.target));
     }
-    assert!(
-        denied.is_empty(),
-        "steps the generated role does not allow:\n{}",
-        denied.join("\n")
-    );
-
-    let used: BTreeSet<&str> = STEPS
-        .iter()
-        .filter(|s| applies(s))
-        .map(|s| s.action)
-        .collect();
-    let unused: BTreeSet<&str> = model::policies(p)
-        .iter()
-        .flat_map(|spec| spec.grants.iter())
-        .filter(|g| {
-            g.allow
-                && matches!(
-                    g.operation,
-                    Operation::Backup
-                        | Operation::Restore
-                        | Operation::ContinuousBackup
-                        | Operation::Kms
-                )
-        })
-        .flat_map(|g| g.actions.iter().copied())
-        .filter(|a| !used.contains(a))
-        .collect();
-    assert!(
-        unused.is_empty(),
-        "granted actions no operation step uses: {unused:?}"
-    );
+    // Every subject's backup has steps; vaults are only read.
+    for subject in Subject::ALL {
+        assert!(steps(subject, Op::Backup).next().is_some(), "{subject:?}");
+    }
+    assert!(steps(Subject::Vault, Op::Restore).next().is_none());
 }
 
 /// Every combination of asset types, with and without restore, with and without roles
@@ -1118,7 +1203,7 @@ fn every_region_gets_its_topic_and_rules() {
             }
         }
     }
-    let cfn = vaultward_backup::output::cloudformation(&b);
+    let cfn = vaultward_model::output::cloudformation(&b);
     assert_eq!(cfn["Resources"]["BackupRole"]["Condition"], "InUsEast1");
     assert_eq!(
         cfn["Resources"]["EventTopicEuWest1"]["Condition"],
@@ -1128,7 +1213,7 @@ fn every_region_gets_its_topic_and_rules() {
         cfn["Conditions"]["InEuWest1"],
         json!({"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]})
     );
-    let tf = vaultward_backup::output::terraform(&b);
+    let tf = vaultward_model::output::terraform(&b);
     assert!(tf.contains(
         "resource \"aws_sns_topic\" \"event_topic_eu_west1\" {\n  provider = aws.eu_west_1"
     ));
@@ -1139,7 +1224,7 @@ fn every_region_gets_its_topic_and_rules() {
     })
     .unwrap();
     assert_eq!(one.topics.len(), 1);
-    assert!(vaultward_backup::output::cloudformation(&one)
+    assert!(vaultward_model::output::cloudformation(&one)
         .get("Conditions")
         .is_none());
 }
@@ -1202,4 +1287,43 @@ fn compare_proves_the_dynamodb_and_passrole_limits_for_every_request() {
             m.name
         );
     }
+}
+
+/// The context a row's requests carry is the request-context model's: a global key, or a
+/// condition key AWS's reference lists for the action or for the resource types it is
+/// authorized on (Service Authorization Reference, through the catalog).
+#[test]
+fn every_context_key_of_the_table_is_one_the_action_carries() {
+    let catalog = vaultward_catalog::catalog();
+    let p = Params {
+        restore_instance_roles: vec!["web-app".into()],
+        support_role: true,
+        ..all_assets()
+    };
+    let mut unknown = Vec::new();
+    for g in TABLE {
+        for n in g.needs {
+            for r in n.sample_requests(&p, "us-east-1") {
+                let (service, action) = catalog.action(r.action).unwrap();
+                for (key, _) in &r.context {
+                    let known = vaultward_catalog::global_key(key).is_some()
+                        || action
+                            .condition_keys
+                            .iter()
+                            .any(|k| vaultward_catalog::key_matches(k, key))
+                        || action.resource_types.iter().any(|rt| {
+                            service.resource_type(rt.name).is_some_and(|t| {
+                                t.condition_keys
+                                    .iter()
+                                    .any(|k| vaultward_catalog::key_matches(k, key))
+                            })
+                        });
+                    if !known {
+                        unknown.push(format!("{}: `{key}` on {}", g.sid, r.action));
+                    }
+                }
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "{unknown:#?}");
 }

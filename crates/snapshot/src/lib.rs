@@ -1,11 +1,46 @@
 //! The account snapshot: what the check needs to know about an account, as one JSON file
 //! (documented in `docs/snapshot.md`). Parts that were not collected are recorded as
 //! unknown, never invented: the check then reports what it could not decide.
+//!
+//! Loaders: [`Snapshot::from_json`] (the snapshot file) and [`awscli::from_aws_cli`] (a
+//! folder of AWS CLI outputs). The live collector (`crates/aws`) and the S3 Inventory
+//! readers (`crates/inventory`) live in crates of their own, for their dependencies.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+
+pub mod awscli;
+
+/// The kinds of asset the backup service protects, and a snapshot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssetType {
+    S3,
+    DynamoDb,
+    /// EC2 instances and EBS volumes.
+    Ec2,
+}
+
+impl AssetType {
+    pub fn parse(s: &str) -> Option<AssetType> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "s3" => Some(AssetType::S3),
+            "dynamodb" | "ddb" => Some(AssetType::DynamoDb),
+            "ec2" | "ebs" => Some(AssetType::Ec2),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AssetType::S3 => "s3",
+            AssetType::DynamoDb => "dynamodb",
+            AssetType::Ec2 => "ec2",
+        }
+    }
+}
 
 /// A policy field: a document (or a JSON string holding one), absent when not collected,
 /// or `{"not_collected": "reason"}`.

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use vaultward_backup::{generate, render, AssetType, Format, Params};
+use vaultward_model::{generate, render, AssetType, Format, Params};
 
 fn params(assets: &[AssetType], continuous: bool, support: bool, restore: bool) -> Params {
     Params {

@@ -7,8 +7,8 @@
 #![allow(clippy::panic)]
 
 use vaultward_analysis::{compare, Options};
-use vaultward_backup::{generate, AssetType, Params};
 use vaultward_iam::PolicyKind;
+use vaultward_model::{generate, AssetType, Params};
 
 fn main() {
     divan::main();

@@ -1,6 +1,6 @@
 //! Objects from S3 Inventory listings, streamed: real buckets hold millions of objects, so
-//! a listing is read row by row into a [`Sink`] (the check's [`crate::check::Plan`], which
-//! groups them), and memory grows with the number of groups, not of objects.
+//! a listing is read row by row into a [`Sink`] (the check's `Plan` in `vaultward-backup`,
+//! which groups them), and memory grows with the number of groups, not of objects.
 //!
 //! Accepted, as S3 Inventory writes them ("Configuring Amazon S3 Inventory" and "Locating
 //! your inventory list", Amazon S3 User Guide,

@@ -195,13 +195,7 @@ resource "aws_iam_policy" "kms_policy" {
           "Sid": "UseKeysThroughBackedUpServices",
           "Effect": "Allow",
           "Action": [
-            "kms:Decrypt",
-            "kms:Encrypt",
-            "kms:ReEncryptFrom",
-            "kms:ReEncryptTo",
-            "kms:GenerateDataKey",
-            "kms:GenerateDataKeyWithoutPlaintext",
-            "kms:DescribeKey"
+            "kms:Decrypt"
           ],
           "Resource": "arn:aws:kms:*:111122223333:key/*",
           "Condition": {
@@ -210,19 +204,6 @@ resource "aws_iam_policy" "kms_policy" {
                 "s3.us-east-1.amazonaws.com",
                 "s3.eu-west-1.amazonaws.com"
               ]
-            }
-          }
-        },
-        {
-          "Sid": "GrantsForAwsResourcesOnly",
-          "Effect": "Allow",
-          "Action": [
-            "kms:CreateGrant"
-          ],
-          "Resource": "arn:aws:kms:*:111122223333:key/*",
-          "Condition": {
-            "Bool": {
-              "kms:GrantIsForAWSResource": "true"
             }
           }
         }

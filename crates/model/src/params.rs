@@ -4,35 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use vaultward_iam::arn::is_account_id;
-
-/// The kinds of asset the backup service protects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AssetType {
-    S3,
-    DynamoDb,
-    /// EC2 instances and EBS volumes.
-    Ec2,
-}
-
-impl AssetType {
-    pub fn parse(s: &str) -> Option<AssetType> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "s3" => Some(AssetType::S3),
-            "dynamodb" | "ddb" => Some(AssetType::DynamoDb),
-            "ec2" | "ebs" => Some(AssetType::Ec2),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            AssetType::S3 => "s3",
-            AssetType::DynamoDb => "dynamodb",
-            AssetType::Ec2 => "ec2",
-        }
-    }
-}
+pub use vaultward_snapshot::AssetType;
 
 /// Everything the generator needs. [`Params::validate`] checks it.
 #[derive(Debug, Clone, Serialize, Deserialize)]

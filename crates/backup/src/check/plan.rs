@@ -1,0 +1,370 @@
+//! The check's plan: the role's side and the organization's policies read once, a
+//! classifier per bucket, and one request at a time evaluated against them.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use vaultward_iam::authorizer::PolicyType;
+use vaultward_iam::glob::Glob;
+use vaultward_iam::{
+    authorize, Context, ContextValue, NamedPolicy, PolicyKind, PolicySet, Request, Response,
+};
+use vaultward_model::service::{Step, When};
+use vaultward_snapshot::{Bucket, Snapshot};
+
+use super::docs::{self, Doc};
+use super::objects::default_key;
+use super::report::Acc;
+use super::{role, CheckOptions, Classifier, DocRef, Groups, KeyOf, RoleError, Row, Unreadable};
+
+/// The check, ready to run: the role's side read, the organization's policies read, and a
+/// classifier per bucket, so S3 Inventory listings can be streamed into groups
+/// ([`Plan::add_object`]) before [`Plan::run`].
+pub struct Plan<'s> {
+    pub(super) s: &'s Snapshot,
+    pub(super) opts: &'s CheckOptions,
+    /// The role's side, or why it cannot be known.
+    pub(super) role_unknown: Vec<Unreadable>,
+    pub(super) base: PolicySet,
+    pub(super) tags: Vec<(String, String)>,
+    pub(super) session: String,
+    pub(super) vendor_account: Option<String>,
+    pub(super) org_unreadable: Vec<Unreadable>,
+    pub(super) classifiers: HashMap<String, Classifier>,
+    /// The snapshot's buckets by name, and their default keys.
+    pub(super) defaults: HashMap<String, KeyOf>,
+    pub(super) listings: HashMap<String, Groups>,
+    pub(super) per_object: bool,
+    pub(super) key_docs: HashMap<String, Doc>,
+    /// Where each named policy of `base` lives in the snapshot, by type, level and name.
+    pub(super) refs: HashMap<(PolicyType, Option<usize>, String), DocRef>,
+    pub(super) requests: usize,
+    pub(super) acc: Acc,
+}
+
+/// The patterns and object-level condition keys of the policies that apply to objects.
+pub(super) fn object_patterns(policies: &[&NamedPolicy], ctx: &Context) -> (Vec<Glob>, bool) {
+    let mut globs = Vec::new();
+    let mut uses_tags = false;
+    for p in policies {
+        for st in &p.policy.statements {
+            if let Some(r) = &st.resource {
+                for t in &r.patterns {
+                    if let Some(g) = t.resolve(ctx, true) {
+                        globs.push(g.into_owned());
+                    }
+                }
+            }
+            uses_tags |= st.conditions.iter().any(|c| {
+                c.key
+                    .to_ascii_lowercase()
+                    .starts_with("s3:existingobjecttag/")
+            });
+        }
+    }
+    (globs, uses_tags)
+}
+
+impl<'s> Plan<'s> {
+    /// Reads the role (by its exact ARN) and the organization's policies. A role that is
+    /// not in the export is bad input; an export that was not collected is unknown.
+    pub fn new(s: &'s Snapshot, opts: &'s CheckOptions) -> Result<Plan<'s>, RoleError> {
+        let (role, role_unknown) = match role::role_side(s, &opts.role_arn) {
+            Ok(r) => {
+                let unreadable = r.unreadable.clone();
+                (Some(r), unreadable)
+            }
+            Err(RoleError::NotCollected(why)) => (None, vec![Unreadable::new("IAM export", why)]),
+            Err(e) => return Err(e),
+        };
+        let mut org_unreadable = Vec::new();
+        let mut refs = HashMap::new();
+        let org = s.organization.as_ref();
+        let mut levels = |levels: &[Vec<Value>], ty: PolicyType| {
+            let (kind, prefix) = match ty {
+                PolicyType::Scp => (PolicyKind::Scp, "scp"),
+                _ => (PolicyKind::Rcp, "rcp"),
+            };
+            levels
+                .iter()
+                .enumerate()
+                .map(|(l, level)| {
+                    let mut read: Vec<NamedPolicy> = Vec::new();
+                    for (i, p) in level.iter().enumerate() {
+                        match docs::read_named(p, format!("{prefix}[{l}][{i}]"), kind) {
+                            Ok(mut np) => {
+                                // Names are how the engine's reasons point back here.
+                                if read.iter().any(|q| q.name == np.name) {
+                                    np.name = format!("{} #{i}", np.name);
+                                }
+                                let name = np.name.clone();
+                                let doc = match ty {
+                                    PolicyType::Scp => DocRef::Scp {
+                                        level: l,
+                                        index: i,
+                                        name: name.clone(),
+                                    },
+                                    _ => DocRef::Rcp {
+                                        level: l,
+                                        index: i,
+                                        name: name.clone(),
+                                    },
+                                };
+                                refs.insert((ty, Some(l), name), doc);
+                                read.push(np);
+                            }
+                            Err(e) => org_unreadable.push(e),
+                        }
+                    }
+                    read
+                })
+                .collect()
+        };
+        let scps = org.map(|o| levels(&o.scps, PolicyType::Scp));
+        let rcps = org.map(|o| levels(&o.rcps, PolicyType::Rcp));
+        let (identity, boundary, tags, trusted) = match role {
+            Some(r) => (r.identity, r.boundary, r.tags, r.trusted_accounts),
+            None => (Vec::new(), None, Vec::new(), Vec::new()),
+        };
+        let identity: Vec<NamedPolicy> = identity
+            .into_iter()
+            .map(|(p, d)| {
+                refs.insert((PolicyType::Identity, None, p.name.clone()), d);
+                p
+            })
+            .collect();
+        let boundary = boundary.map(|(p, d)| {
+            refs.insert((PolicyType::Boundary, None, p.name.clone()), d.clone());
+            // A boundary without an Allow is the boundary as a whole.
+            refs.insert((PolicyType::Boundary, None, String::new()), d);
+            p
+        });
+        refs.insert(
+            (PolicyType::Identity, None, String::new()),
+            DocRef::RoleIdentity {
+                role: opts.role_arn.clone(),
+            },
+        );
+        let role_name = opts.role_arn.rsplit('/').next().unwrap_or("role");
+        let mut plan = Plan {
+            s,
+            opts,
+            role_unknown,
+            base: PolicySet {
+                identity,
+                boundary,
+                scps,
+                rcps,
+                management_account: org.and_then(|o| o.management_account.clone()),
+                ..PolicySet::default()
+            },
+            tags,
+            session: format!(
+                "arn:aws:sts::{}:assumed-role/{role_name}/vaultward-check",
+                s.account_id
+            ),
+            vendor_account: trusted.into_iter().next(),
+            org_unreadable,
+            classifiers: HashMap::new(),
+            defaults: HashMap::new(),
+            listings: HashMap::new(),
+            per_object: false,
+            key_docs: HashMap::new(),
+            refs,
+            requests: 0,
+            acc: Acc::default(),
+        };
+        let ctx = plan.context("s3:GetObject", &s.account_id, &[]);
+        for b in &s.buckets {
+            let bucket_policy = plan.bucket_doc(b);
+            let mut involved: Vec<&NamedPolicy> = plan.base.identity.iter().collect();
+            involved.extend(plan.base.boundary.iter());
+            for l in plan.base.scps.iter().chain(plan.base.rcps.iter()).flatten() {
+                involved.extend(l.iter());
+            }
+            involved.extend(bucket_policy.policy());
+            let (globs, uses_tags) = object_patterns(&involved, &ctx);
+            plan.classifiers
+                .insert(b.name.clone(), Classifier::new(&b.name, globs, uses_tags));
+            let default = default_key(b);
+            plan.defaults.insert(b.name.clone(), default);
+        }
+        Ok(plan)
+    }
+
+    /// One request by the role (its session), under the account's SCPs and RCPs, the role's
+    /// identity policies and boundary, and `resource_policy`: what `vaultward audit` asks.
+    pub fn decide(
+        &mut self,
+        action: &str,
+        resource: &str,
+        account: &str,
+        context: &[(String, String)],
+        resource_policy: Option<&NamedPolicy>,
+    ) -> Result<Response, String> {
+        self.eval(action, resource, account, context, resource_policy)
+    }
+
+    /// The role's identity policies as read from the export.
+    pub fn identity_policies(&self) -> &[NamedPolicy] {
+        &self.base.identity
+    }
+
+    /// What of the role's own side (its policies, its boundary) could not be read.
+    pub fn role_unreadable(&self) -> Vec<String> {
+        self.role_unknown.iter().map(|u| u.reason()).collect()
+    }
+
+    /// How many requests were evaluated.
+    pub fn requests(&self) -> usize {
+        self.requests
+    }
+
+    /// Groups every object in a group of its own: the brute-force oracle of the tests.
+    #[doc(hidden)]
+    pub fn per_object(mut self) -> Self {
+        self.per_object = true;
+        self
+    }
+
+    pub(super) fn groups_for(&self, bucket: &str) -> Option<Groups> {
+        let c = self.classifiers.get(bucket)?.clone();
+        Some(if self.per_object {
+            Groups::per_object(c)
+        } else {
+            Groups::new(c)
+        })
+    }
+
+    /// Marks `bucket` as listed by an inventory (its snapshot listing is then replaced,
+    /// even when the inventory holds no object).
+    pub fn cover(&mut self, bucket: &str) -> Result<(), String> {
+        if !self.listings.contains_key(bucket) {
+            let g = self.groups_for(bucket).ok_or_else(|| {
+                format!("the listing is for bucket `{bucket}`, which is not in the snapshot: collect the bucket, or leave its listing out")
+            })?;
+            self.listings.insert(bucket.to_string(), g);
+        }
+        Ok(())
+    }
+
+    /// Adds one object of an inventory listing.
+    pub fn add_object(&mut self, bucket: &str, row: Row<'_>) -> Result<(), String> {
+        if let Some(g) = self.listings.get_mut(bucket) {
+            g.add(row);
+            return Ok(());
+        }
+        self.cover(bucket)?;
+        if let Some(g) = self.listings.get_mut(bucket) {
+            g.add(row);
+        }
+        Ok(())
+    }
+
+    pub(super) fn bucket_doc(&self, b: &Bucket) -> Doc {
+        Doc::read(
+            &b.policy,
+            &format!("{} bucket policy", b.name),
+            &format!("bucket policy of `{}`", b.name),
+            PolicyKind::Resource,
+        )
+    }
+
+    pub(super) fn context(
+        &self,
+        action: &str,
+        resource_account: &str,
+        extra: &[(String, String)],
+    ) -> Context {
+        let mut ctx = Context::default();
+        ctx.insert(
+            "aws:PrincipalArn",
+            ContextValue::Single(self.opts.role_arn.clone()),
+        );
+        ctx.insert("aws:SecureTransport", ContextValue::Single("true".into()));
+        if let Some(id) = self.s.organization.as_ref().and_then(|o| o.id.clone()) {
+            ctx.insert("aws:PrincipalOrgID", ContextValue::Single(id));
+        }
+        for (k, v) in &self.tags {
+            ctx.insert(
+                &format!("aws:PrincipalTag/{k}"),
+                ContextValue::Single(v.clone()),
+            );
+        }
+        // S3 sets s3:ResourceAccount to the bucket owner's account on every request.
+        if action.starts_with("s3:") {
+            ctx.insert(
+                "s3:ResourceAccount",
+                ContextValue::Single(resource_account.to_string()),
+            );
+        }
+        for (k, v) in extra {
+            ctx.insert(k, ContextValue::Single(v.clone()));
+        }
+        ctx
+    }
+
+    pub(super) fn eval(
+        &mut self,
+        action: &str,
+        resource: &str,
+        account: &str,
+        extra: &[(String, String)],
+        rp: Option<&NamedPolicy>,
+    ) -> Result<Response, String> {
+        let ctx = self.context(action, account, extra);
+        self.requests += 1;
+        let req =
+            Request::new(&self.session, action, resource, Some(account), ctx).map_err(|e| {
+                format!("the request `{action}` on `{resource}` cannot be formed: {e:?}")
+            })?;
+        self.base.resource = rp.cloned();
+        let r = authorize(&req, &self.base);
+        self.base.resource = None;
+        Ok(r)
+    }
+
+    pub(super) fn applies(&self, step: &Step) -> bool {
+        match step.when {
+            When::Always | When::Multipart => true,
+            When::Continuous => self.opts.continuous_s3,
+            When::InstanceRoles => self.opts.names.restore_instance_role.is_some(),
+            When::NoInstanceRoles => self.opts.names.restore_instance_role.is_none(),
+            When::SupportRole => false,
+        }
+    }
+}
+
+impl vaultward_inventory::Sink for Plan<'_> {
+    fn cover(&mut self, bucket: &str) -> Result<(), String> {
+        Plan::cover(self, bucket)
+    }
+
+    fn object(&mut self, o: vaultward_inventory::Listed<'_>) -> Result<(), String> {
+        use vaultward_inventory::Encryption;
+        let default = self.defaults.get(o.bucket).cloned().ok_or_else(|| {
+            format!("the listing names bucket `{}`, which is not in the snapshot: collect the bucket, or leave its listing out", o.bucket)
+        })?;
+        let kms = match o.encryption {
+            Encryption::Default => default,
+            Encryption::NoKey => KeyOf::None,
+            Encryption::Kms(Some(k)) => KeyOf::Key(k.clone()),
+            // S3 Inventory has no field for the key: the writer may have named another
+            // than the bucket's default, so taking the default would be a guess.
+            Encryption::Kms(None) => KeyOf::Unknown,
+            Encryption::CustomerProvided => KeyOf::CustomerProvided,
+        };
+        // S3 Inventory's `ObjectOwner` may be a canonical user id, which names no account.
+        let owner = o.owner.filter(|a| vaultward_iam::arn::is_account_id(a));
+        self.add_object(
+            o.bucket,
+            Row {
+                key: o.key,
+                size: o.size,
+                owner,
+                kms: &kms,
+                tags: None,
+            },
+        )
+    }
+}
