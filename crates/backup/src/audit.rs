@@ -44,7 +44,7 @@ use vaultward_snapshot::Snapshot;
 
 use self::escalation::targets;
 use self::tags::request_keys;
-use crate::check::{CheckOptions, Plan, RoleError};
+use crate::check::{CheckOptions, Plan, RequestFacts, RoleError};
 
 mod destruction;
 mod escalation;
@@ -111,6 +111,10 @@ pub struct PathStep {
     pub context: BTreeMap<String, String>,
     /// The statements that allow it (`type:policy/statement`).
     pub allowed_by: Vec<String>,
+    /// When it is allowed only for some values of what the snapshot does not hold: the
+    /// residual, in words (the path is then possible, not confirmed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<String>,
 }
 
 /// A path the role's permissions open.
@@ -124,6 +128,10 @@ pub struct Path {
     pub target: String,
     pub steps: Vec<PathStep>,
     pub fix: String,
+    /// Some step is allowed only for some values of what the snapshot does not hold: the
+    /// path is possible, and the audit cannot call the role clean (exit 3).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub possible: bool,
 }
 
 /// The verdict: `clean` only when the role's side was read in full and no path is open.
@@ -204,21 +212,58 @@ impl Auditor<'_, '_> {
         let account = account_of(resource, &self.account);
         let mut with_tags = self.request_keys.clone();
         with_tags.extend(context.iter().cloned());
+        let mut possible = None;
         for c in [context.to_vec(), with_tags] {
-            match self.plan.decide(action, resource, &account, &c, rp) {
+            // IAM, STS's global endpoint and Organizations are reached at us-east-1; other
+            // requests in the account's Region.
+            let region = match action.split(':').next() {
+                Some("iam" | "sts" | "organizations") => "us-east-1",
+                _ => self.region.as_str(),
+            };
+            // The audit probes resources whose tags it states (none, for a resource the
+            // role did not create): the resource's tags are those of the context.
+            let tags: Vec<(String, String)> = c
+                .iter()
+                .filter_map(|(k, v)| {
+                    k.strip_prefix("aws:ResourceTag/")
+                        .map(|t| (t.to_string(), v.clone()))
+                })
+                .collect();
+            let at = crate::check::Where {
+                region: Some(region),
+                via: None,
+                tags: Some(&tags),
+            };
+            match self.plan.decide(action, resource, &account, &c, rp, at) {
                 Ok(r) if r.decision == Decision::Allow => {
                     return Some(PathStep {
                         action: action.to_string(),
                         resource: resource.to_string(),
                         context: c.into_iter().collect(),
                         allowed_by: allowed_by(&r),
+                        depends_on: None,
                     })
+                }
+                // Allowed for some values of what is unknown: possible, never clean.
+                Ok(r) if r.decision == Decision::Undecided && possible.is_none() => {
+                    possible = Some(PathStep {
+                        action: action.to_string(),
+                        resource: resource.to_string(),
+                        context: c.into_iter().collect(),
+                        allowed_by: r
+                            .reasons
+                            .iter()
+                            .filter(|x| x.effect == Some(Effect::Allow))
+                            .filter_map(|x| x.statement_ref.clone())
+                            .collect(),
+                        depends_on: r.reasons.first().map(|x| x.message.clone()),
+                    });
                 }
                 Ok(_) => {}
                 Err(e) => self.errors.push(e),
             }
         }
-        None
+        possible
     }
 
     /// Records a path when every step is allowed.
@@ -238,6 +283,7 @@ impl Auditor<'_, '_> {
                 None => return false,
             }
         }
+        let possible = done.iter().any(|s| s.depends_on.is_some());
         self.paths.push(Path {
             class,
             code: code.to_string(),
@@ -245,6 +291,7 @@ impl Auditor<'_, '_> {
             target: target.to_string(),
             steps: done,
             fix,
+            possible,
         });
         true
     }
@@ -266,9 +313,11 @@ fn allowed_by(r: &Response) -> Vec<String> {
         .collect()
 }
 
-/// Audits `role_arn` in the snapshot. `Err` when the role is not in the IAM export (bad input).
-pub fn audit(s: &Snapshot, role_arn: &str) -> Result<Audit, RoleError> {
-    let opts = CheckOptions::new(role_arn, BTreeSet::new(), BTreeSet::new());
+/// Audits `role_arn` in the snapshot, its requests carrying `facts` (the request-context
+/// model fills the rest). `Err` when the role is not in the IAM export (bad input).
+pub fn audit(s: &Snapshot, role_arn: &str, facts: &RequestFacts) -> Result<Audit, RoleError> {
+    let mut opts = CheckOptions::new(role_arn, BTreeSet::new(), BTreeSet::new());
+    opts.facts = facts.clone();
     let mut plan = Plan::new(s, &opts)?;
     let mut unknown = plan.role_unreadable();
     let mut notes = Vec::new();
@@ -314,9 +363,9 @@ pub fn audit(s: &Snapshot, role_arn: &str) -> Result<Audit, RoleError> {
     a.destruction(s);
     let paths = std::mem::take(&mut a.paths);
     unknown.extend(std::mem::take(&mut a.errors));
-    let verdict = if !paths.is_empty() {
+    let verdict = if paths.iter().any(|p| !p.possible) {
         Verdict::Paths
-    } else if !unknown.is_empty() {
+    } else if !unknown.is_empty() || !paths.is_empty() {
         Verdict::Unknown
     } else {
         Verdict::Clean

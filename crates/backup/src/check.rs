@@ -40,7 +40,7 @@ pub use docs::{json as docs_json, DocError, Unreadable};
 pub use html::{finding_id, html};
 pub use locate::{locate, Located};
 pub use objects::{Classifier, Group, GroupKey, Groups, KeyOf, Row};
-pub use plan::Plan;
+pub use plan::{Plan, Where};
 pub(crate) use render::pascal_case;
 pub use render::{artifact_uri, render_human, sarif, Source, CODES_DOC};
 pub use role::RoleError;
@@ -60,6 +60,23 @@ pub struct CheckOptions {
     pub continuous_s3: bool,
     /// The tag keys and names the generated permissions use.
     pub names: Names,
+    /// What the user knows of the backup service's requests that no snapshot holds
+    /// (`--at`, `--network`, `--context`).
+    pub facts: RequestFacts,
+}
+
+/// Facts of the backup service's requests that no snapshot holds: the rest of each
+/// request's context comes from the request-context model
+/// (`vaultward_iam::request_context`, `docs/request-context.md`), unknown where nothing
+/// says it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    /// When the requests are made, in milliseconds since the epoch (`--at`; `None`: now).
+    pub at: Option<i64>,
+    /// The service's egress addresses, VPC endpoint and TLS version (`--network`).
+    pub network: vaultward_iam::request_context::Network,
+    /// Keys and values the user gives (`--context KEY=VALUE`): they override the model.
+    pub context: Vec<(String, vaultward_iam::ContextValue)>,
 }
 
 impl CheckOptions {
@@ -71,6 +88,7 @@ impl CheckOptions {
             assume_org_policies_allow: false,
             continuous_s3: false,
             names: Names::default(),
+            facts: RequestFacts::default(),
         }
     }
 }

@@ -9,7 +9,7 @@ pub mod diff;
 pub mod drift;
 pub mod fix;
 
-pub use check::{check, CheckOptions, Op, Plan, Report, Status};
+pub use check::{check, CheckOptions, Op, Plan, Report, RequestFacts, Status};
 pub use drift::{drift, DriftError};
 pub use vaultward_inventory::{read_path as read_inventory, InventoryError, Sink};
 pub use vaultward_model::AssetType;

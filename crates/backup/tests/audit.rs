@@ -13,7 +13,7 @@
 
 use serde_json::{json, Value};
 use vaultward_backup::audit::{audit, sarif, Audit, PathClass, Verdict};
-use vaultward_backup::Snapshot;
+use vaultward_backup::{RequestFacts, Snapshot};
 use vaultward_model::{generate, AssetType, Params};
 
 const ACCT: &str = "111122223333";
@@ -72,7 +72,7 @@ fn account(statements: Value, scps: Value) -> Value {
 
 fn run(v: &Value, role: &str) -> Audit {
     let s = Snapshot::from_json("audit-test", &v.to_string()).unwrap();
-    audit(&s, role).unwrap()
+    audit(&s, role, &RequestFacts::default()).unwrap()
 }
 
 fn codes(a: &Audit, class: PathClass) -> Vec<String> {
@@ -290,7 +290,12 @@ fn an_unreadable_policy_makes_the_audit_unknown() {
 #[test]
 fn a_role_not_in_the_export_is_bad_input() {
     let s = Snapshot::from_json("t", &account(json!([]), json!([])).to_string()).unwrap();
-    assert!(audit(&s, "arn:aws:iam::111122223333:role/nobody").is_err());
+    assert!(audit(
+        &s,
+        "arn:aws:iam::111122223333:role/nobody",
+        &RequestFacts::default()
+    )
+    .is_err());
 }
 
 /// The account with the generated bundle deployed (as `tools/make-demo-account.py` lays
@@ -383,5 +388,71 @@ fn an_administrator_has_every_class_of_path() {
     assert_eq!(
         s["runs"][0]["results"].as_array().unwrap().len(),
         a.paths.len()
+    );
+}
+
+/// Time keys are never absent (issue 25): every role session carries
+/// `aws:TokenIssueTime`, within its maximum duration (12 hours) before the request, and
+/// every request `aws:CurrentTime` ("AWS global condition context keys",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime).
+/// A grant under a date condition far from now is a confirmed path; one that depends on
+/// a value the snapshot lacks is possible, and the audit is never clean (exit 3).
+#[test]
+fn time_keys_are_never_absent_and_unknowns_are_never_clean() {
+    let grant = |cond: Value| json!([{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*", "Condition": cond}]);
+    for cond in [
+        json!({"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:00Z"}}),
+        json!({"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}),
+    ] {
+        let a = run(&account(grant(cond.clone()), json!([])), ROLE);
+        assert_eq!(a.verdict, Verdict::Paths, "{cond}");
+        assert!(
+            codes(&a, PathClass::IamWrite)
+                .iter()
+                .any(|c| c.contains("policy-version")),
+            "{cond}"
+        );
+    }
+    // Allowed only from an address the snapshot does not know: possible, exit 3.
+    let a = run(
+        &account(
+            grant(json!({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})),
+            json!([]),
+        ),
+        ROLE,
+    );
+    assert_eq!(a.verdict, Verdict::Unknown);
+    assert_eq!(a.verdict.exit_code(), 3);
+    let p = a
+        .paths
+        .iter()
+        .find(|p| p.possible)
+        .expect("a possible path");
+    assert!(p.steps.iter().any(|s| s
+        .depends_on
+        .as_deref()
+        .is_some_and(|d| d.contains("aws:SourceIp"))));
+    // With the address given, decided.
+    let s = Snapshot::from_json(
+        "audit-test",
+        &account(
+            grant(json!({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})),
+            json!([]),
+        )
+        .to_string(),
+    )
+    .unwrap();
+    let facts = RequestFacts {
+        context: vec![(
+            "aws:SourceIp".into(),
+            vaultward_iam::ContextValue::Single("198.51.100.1".into()),
+        )],
+        ..RequestFacts::default()
+    };
+    let a = audit(&s, ROLE, &facts).unwrap();
+    assert!(
+        a.paths.iter().all(|p| !p.code.contains("policy-version")),
+        "{:?}",
+        a.paths
     );
 }

@@ -935,3 +935,98 @@ fn a_closed_pipe_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(status.code(), Some(101), "{err}");
 }
+
+/// `--network`, `--context` and `--at` give what no snapshot holds: a bucket policy that
+/// denies outside an office CIDR checks `cannot-decide` (exit 3) until the egress is
+/// given, then blocked (exit 1) or ok (exit 0); a malformed network file is bad input
+/// (exit 2) named with its file, line and field ("AWS global condition context keys",
+/// `aws:SourceIp`,
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceip).
+#[test]
+fn facts_the_snapshot_lacks_settle_what_depends_on_them() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo-account.json"
+    ))
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("vaultward-facts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["buckets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|b| b["name"] == "clean-bucket");
+    v["backup_vaults"] = json!([]);
+    v["buckets"][0]["policy"] = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "OfficeOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::clean-bucket", "arn:aws:s3:::clean-bucket/*"],
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}]});
+    let snap = dir.join("office.json");
+    std::fs::write(&snap, v.to_string()).unwrap();
+    let snap = snap.to_str().unwrap();
+    let role = "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole";
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            snap,
+            "--role",
+            role,
+            "--assets",
+            "s3",
+            "--operations",
+            "backup",
+        ];
+        args.extend_from_slice(extra);
+        vaultward(&args, None)
+    };
+    let out = check(&[]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("cannot-decide") && said.contains("aws:SourceIp"),
+        "{said}"
+    );
+    let net = |name: &str, body: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let outside = net(
+        "outside.json",
+        r#"{"egress": ["198.51.100.0/28"], "tls_version": "1.3"}"#,
+    );
+    assert_eq!(check(&["--network", &outside]).status.code(), Some(1));
+    let inside = net("inside.json", r#"{"egress": ["192.0.2.16/28"]}"#);
+    assert_eq!(check(&["--network", &inside]).status.code(), Some(0));
+    assert_eq!(
+        check(&["--context", "aws:SourceIp=192.0.2.9"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        check(&[
+            "--at",
+            "2026-12-07T12:00:00Z",
+            "--context",
+            "aws:SourceIp=192.0.2.9"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let bad = net("bad.json", "{\n  \"egress\": [\"not-an-address\"]\n}");
+    let out = check(&["--network", &bad]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.json:2:") && err.contains("$.egress[0]"),
+        "{err}"
+    );
+    assert_eq!(check(&["--at", "yesterday"]).status.code(), Some(2));
+    assert_eq!(
+        check(&["--context", "no-equals-sign"]).status.code(),
+        Some(2)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,7 +11,14 @@ pub fn render_human(a: &Audit) -> String {
         a.role,
         match a.verdict {
             Verdict::Clean => "no escalation, exposure or destruction path".to_string(),
-            Verdict::Paths => format!("{} path(s) open", a.paths.len()),
+            Verdict::Paths => format!(
+                "{} path(s) open",
+                a.paths.iter().filter(|p| !p.possible).count()
+            ),
+            Verdict::Unknown if a.paths.iter().any(|p| p.possible) => format!(
+                "unknown: {} path(s) possible, depending on values the snapshot does not hold",
+                a.paths.iter().filter(|p| p.possible).count()
+            ),
             Verdict::Unknown => "unknown: part of the role's side could not be read".to_string(),
         }
     );
@@ -25,7 +32,8 @@ pub fn render_human(a: &Audit) -> String {
             ));
             class = Some(p.class);
         }
-        out.push_str(&format!("  [{}] {}\n", p.code, p.title));
+        let possible = if p.possible { " (possible)" } else { "" };
+        out.push_str(&format!("  [{}]{possible} {}\n", p.code, p.title));
         for (i, s) in p.steps.iter().enumerate() {
             out.push_str(&format!(
                 "    {}. {} on {}{} (allowed by {})\n",
@@ -46,6 +54,9 @@ pub fn render_human(a: &Audit) -> String {
                 },
                 s.allowed_by.join("; ")
             ));
+            if let Some(d) = &s.depends_on {
+                out.push_str(&format!("       {d}\n"));
+            }
         }
         out.push_str(&format!("    fix: {}\n", p.fix));
     }
@@ -115,7 +126,8 @@ pub fn sarif(a: &Audit, source: &str, text: Option<&str>) -> Value {
                 .collect();
             json!({
                 "ruleId": p.class.name(),
-                "level": "error",
+                // A path possible only for some values the snapshot lacks is a warning.
+                "level": if p.possible { "warning" } else { "error" },
                 "message": {"text": format!("{}. Steps: {}. Fix: {}.", p.title, steps.join("; then "), p.fix)},
                 "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": line}}}],
                 "properties": {"code": p.code, "target": p.target}

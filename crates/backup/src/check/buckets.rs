@@ -2,12 +2,14 @@
 //! S3 Inventory or the snapshot), with what is at stake.
 
 use vaultward_iam::authorizer::PolicyType;
+use vaultward_iam::{ContextValue, Domain, Unknown};
 use vaultward_model::service::{self, Subject, Target, When};
 use vaultward_snapshot::Bucket;
 
 use super::causes::Kind;
 use super::docs::Doc;
 use super::objects::default_key;
+use super::plan::Where;
 use super::report::Cause;
 use super::{
     Code, Decider, DocRef, Group, GroupKey, Groups, Impact, KeyOf, Level, Op, Plan, ResourceKind,
@@ -103,6 +105,7 @@ impl Plan<'_> {
                     Doc::Unknown(u) => vec![Cause::unreadable(u, step.action)],
                     doc => {
                         let extra = self.step_context(step, &fill);
+                        let tags = bucket_tags(b);
                         self.request_causes(
                             step.action,
                             &arn,
@@ -111,10 +114,17 @@ impl Plan<'_> {
                             doc.policy(),
                             Kind::Bucket { name: &b.name },
                             doc.wild(),
+                            Where {
+                                region: b.region.as_deref(),
+                                via: None,
+                                tags: tags.as_deref(),
+                            },
                         )
                     }
                 },
-                Target::Arn(_) | Target::Vendor(_) => self.other_causes(step, &fill),
+                Target::Arn(_) | Target::Vendor(_) => {
+                    self.other_causes(step, &fill, b.region.as_deref())
+                }
                 Target::Objects | Target::Key => continue,
             };
             for c in causes {
@@ -146,7 +156,7 @@ impl Plan<'_> {
                         at_least: truncated,
                         summary: String::new(),
                     };
-                    let causes = self.group_causes(b, op, &policy, gk, g, &region, &fill);
+                    let causes = self.group_causes(b, op, &policy, gk, g, &fill);
                     let is_blocked = causes.iter().any(|c| c.level == Level::Blocking);
                     let is_unknown = causes.iter().any(|c| c.level == Level::Unknown);
                     for c in causes {
@@ -180,10 +190,6 @@ impl Plan<'_> {
     }
 
     /// Every cause that stops one group of objects.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the group and the bucket it is in"
-    )]
     pub(super) fn group_causes(
         &mut self,
         b: &Bucket,
@@ -191,7 +197,6 @@ impl Plan<'_> {
         policy: &Doc,
         gk: &GroupKey,
         g: &Group,
-        region: &str,
         fill: &[(&str, &str)],
     ) -> Vec<Cause> {
         let acct = self.s.account_id.clone();
@@ -265,13 +270,48 @@ impl Plan<'_> {
                         for (k, v) in gk.tags.iter().flatten() {
                             extra.push((format!("s3:ExistingObjectTag/{k}"), v.clone()));
                         }
-                        causes.extend(self.request_causes(step.action, &object_arn, &acct, &extra, doc.policy(), Kind::Bucket { name: &b.name }, doc.wild()));
+                        let tags = bucket_tags(b);
+                        let at = Where { region: b.region.as_deref(), via: None, tags: tags.as_deref() };
+                        causes.extend(self.request_causes(step.action, &object_arn, &acct, &extra, doc.policy(), Kind::Bucket { name: &b.name }, doc.wild(), at));
                     }
                 },
-                Target::Key => causes.extend(self.key_causes(step, &gk.key, region, fill)),
+                Target::Key => {
+                    let context = encryption_context(b, &object_arn);
+                    causes.extend(self.key_causes(step, &gk.key, b.region.as_deref(), fill, Some(context)));
+                }
                 _ => {}
             }
         }
         causes
     }
+}
+
+/// A bucket's tags, when they were collected (`aws:ResourceTag/...` of its requests).
+fn bucket_tags(b: &Bucket) -> Option<Vec<(String, String)>> {
+    (!b.not_collected.contains_key("tags"))
+        .then(|| b.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// The encryption context S3 sends to AWS KMS for an object: `aws:s3:arn` is the
+/// object's ARN, or the bucket's when the bucket's S3 Bucket Key is enabled; unknown
+/// (one of the two) when that setting was not collected (Amazon S3 User Guide, "Using
+/// Amazon S3 Bucket Keys" and "Encryption context",
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context).
+fn encryption_context(b: &Bucket, object_arn: &str) -> (String, ContextValue) {
+    let bucket_arn = format!("arn:aws:s3:::{}", b.name);
+    let value = match bucket_key_enabled(b) {
+        Some(true) => ContextValue::Single(bucket_arn),
+        Some(false) => ContextValue::Single(object_arn.to_string()),
+        None => ContextValue::Unknown(Unknown {
+            domain: Domain::OneOf(vec![object_arn.to_string(), bucket_arn]),
+            ..Unknown::any("the bucket's S3 Bucket Key setting (`BucketKeyEnabled` of GetBucketEncryption): collect it")
+        }),
+    };
+    ("kms:EncryptionContext:aws:s3:arn".to_string(), value)
+}
+
+/// Whether the bucket's S3 Bucket Key is enabled, when it was collected.
+fn bucket_key_enabled(b: &Bucket) -> Option<bool> {
+    let _ = b;
+    None
 }

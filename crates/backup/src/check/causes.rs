@@ -3,10 +3,13 @@
 //! resource than the protected one.
 
 use vaultward_iam::authorizer::PolicyType;
-use vaultward_iam::{parse_policy, Decision, NamedPolicy, PolicyKind, Reason, Response};
+use vaultward_iam::{
+    parse_policy, ContextValue, Decision, NamedPolicy, PolicyKind, Reason, Response,
+};
 use vaultward_model::service::{Step, Target};
 
 use super::docs::Doc;
+use super::plan::Where;
 use super::report::Cause;
 use super::{Code, Decider, DocRef, KeyOf, Level, Plan};
 
@@ -67,6 +70,9 @@ impl Plan<'_> {
             return Vec::new();
         }
         let role = &self.opts.role_arn;
+        if r.decision == Decision::Undecided {
+            return self.undecided_causes(r, action, kind);
+        }
         let mut out = Vec::new();
         let reasons: Vec<_> = if r.decision == Decision::ExplicitDeny {
             r.reasons.iter().collect()
@@ -145,6 +151,66 @@ impl Plan<'_> {
         out
     }
 
+    /// An answer that depends on values the snapshot does not hold: one `cannot-decide`
+    /// cause per Deny that may apply (each names its statement, and the fix exempts the
+    /// role there, which removes the dependency), or one for the Allow that may not, with
+    /// the residual in words and the facts that would settle it.
+    fn undecided_causes(&self, r: &Response, action: &str, kind: Kind<'_>) -> Vec<Cause> {
+        let role = &self.opts.role_arn;
+        let summary = r
+            .reasons
+            .first()
+            .map(|d| d.message.clone())
+            .unwrap_or_else(|| "cannot decide".into());
+        let settle: Vec<String> = r
+            .residual
+            .iter()
+            .flat_map(|res| {
+                res.depends_on
+                    .iter()
+                    .flat_map(|d| d.settled_by.iter().cloned())
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let settle = if settle.is_empty() {
+            "give the value it depends on (`--context KEY=VALUE`)".to_string()
+        } else {
+            settle.join("; ")
+        };
+        let denies: Vec<&Reason> = r
+            .reasons
+            .iter()
+            .filter(|d| d.undecided && d.effect == Some(vaultward_iam::Effect::Deny))
+            .collect();
+        let make = |d: Option<&Reason>, fix: String| {
+            let mut c = Cause::unknown(Code::CannotDecide, action, summary.clone(), &fix);
+            if let Some(d) = d {
+                c.policy = d.policy.clone();
+                c.statement = d.statement.clone();
+                c.decided_by = Some(self.decider(d, kind));
+            }
+            c
+        };
+        if denies.is_empty() {
+            return vec![make(
+                r.reasons.get(1),
+                format!("settle what it depends on: {settle}"),
+            )];
+        }
+        denies
+            .into_iter()
+            .map(|d| {
+                make(
+                    Some(d),
+                    format!(
+                        "settle what it depends on ({settle}), or exempt `{role}` in that Deny with an `ArnNotLike` `aws:PrincipalArn` condition, which removes the dependency (run `vaultward fix`)"
+                    ),
+                )
+            })
+            .collect()
+    }
+
     /// Evaluates one request; a request that cannot be formed is unknown.
     #[expect(
         clippy::too_many_arguments,
@@ -159,8 +225,9 @@ impl Plan<'_> {
         rp: Option<&NamedPolicy>,
         kind: Kind<'_>,
         wild: &[usize],
+        at: Where<'_>,
     ) -> Vec<Cause> {
-        match self.eval(action, resource, account, extra, rp) {
+        match self.eval(action, resource, account, extra, rp, at) {
             Ok(r) => self.causes(&r, action, kind, wild),
             Err(why) => vec![Cause::unknown(
                 Code::CannotDecide,
@@ -179,13 +246,16 @@ impl Plan<'_> {
             .collect()
     }
 
-    /// The causes of a step on the data's KMS key.
+    /// The causes of a step on the data's KMS key. `context` is the encryption context
+    /// the service sends, when it is one the request-context model knows (S3's
+    /// `aws:s3:arn`: the object's ARN, or the bucket's with an S3 Bucket Key).
     pub(super) fn key_causes(
         &mut self,
         step: &Step,
         key: &KeyOf,
-        region: &str,
+        region: Option<&str>,
         fill: &[(&str, &str)],
+        context: Option<(String, ContextValue)>,
     ) -> Vec<Cause> {
         let id = match key {
             KeyOf::None => return Vec::new(),
@@ -242,12 +312,23 @@ impl Plan<'_> {
                 let account = vaultward_iam::arn::Arn::parse(&arn)
                     .map(|a| a.account.to_string())
                     .unwrap_or_else(|| self.s.account_id.clone());
-                let via = format!("{}.{region}.amazonaws.com", step.subject.service());
-                let mut extra = vec![
-                    ("kms:ViaService".to_string(), via.clone()),
-                    ("kms:CallerAccount".to_string(), self.s.account_id.clone()),
-                ];
-                extra.extend(self.step_context(step, fill));
+                // The key is used in its own Region, through the data's service
+                // (`kms:ViaService`, `kms:CallerAccount`, `aws:ViaAWSService` and
+                // `aws:CalledVia` come from the request-context model).
+                let key_region = vaultward_iam::arn::Arn::parse(&arn)
+                    .map(|a| a.region.to_string())
+                    .filter(|r| !r.is_empty());
+                let region = key_region.as_deref().or(region);
+                let service = step.subject.service();
+                let via = match region {
+                    Some(r) => format!("{service}.{r}.amazonaws.com"),
+                    None => format!("{service}.<region>.amazonaws.com"),
+                };
+                let extra = self.step_context(step, fill);
+                let keep = std::mem::take(&mut self.extra_context);
+                if let Some((k, v)) = context {
+                    self.extra_context.push((k, v));
+                }
                 let mut causes = self.request_causes(
                     step.action,
                     &arn,
@@ -259,7 +340,13 @@ impl Plan<'_> {
                         aws_managed,
                     },
                     wild,
+                    Where {
+                        region,
+                        via: Some(service),
+                        tags: None,
+                    },
                 );
+                self.extra_context = keep;
                 for c in &mut causes {
                     c.kms_via_service = Some(via.clone());
                 }
@@ -270,14 +357,30 @@ impl Plan<'_> {
         causes
     }
 
-    /// The causes of a step on a resource other than the protected one.
-    pub(super) fn other_causes(&mut self, step: &Step, fill: &[(&str, &str)]) -> Vec<Cause> {
+    /// The causes of a step on a resource other than the protected one, in `region`
+    /// (the protected resource's, when known).
+    pub(super) fn other_causes(
+        &mut self,
+        step: &Step,
+        fill: &[(&str, &str)],
+        region: Option<&str>,
+    ) -> Vec<Cause> {
         let acct = self.s.account_id.clone();
         let extra = self.step_context(step, fill);
         match step.target {
             Target::Arn(t) => {
                 let arn = self.opts.names.fill(t, fill);
-                self.request_causes(step.action, &arn, &acct, &extra, None, Kind::Other, &[])
+                // A regional resource is reached at its own Region's endpoint; a global one
+                // (a role being passed) in the request of the protected resource's.
+                let own = vaultward_iam::arn::Arn::parse(&arn)
+                    .map(|a| a.region.to_string())
+                    .filter(|r| !r.is_empty());
+                let at = Where {
+                    region: own.as_deref().or(region),
+                    via: None,
+                    tags: None,
+                };
+                self.request_causes(step.action, &arn, &acct, &extra, None, Kind::Other, &[], at)
             }
             Target::Vendor(t) => {
                 let Some(vendor) = self.vendor_account.clone() else {
@@ -301,6 +404,9 @@ impl Plan<'_> {
                         name: "the vendor's bucket policy".into(),
                         policy,
                     });
+                let own = vaultward_iam::arn::Arn::parse(&arn)
+                    .map(|a| a.region.to_string())
+                    .filter(|r| !r.is_empty());
                 self.request_causes(
                     step.action,
                     &arn,
@@ -309,6 +415,11 @@ impl Plan<'_> {
                     vendor_policy.as_ref(),
                     Kind::Other,
                     &[],
+                    Where {
+                        region: own.as_deref().or(region),
+                        via: None,
+                        tags: None,
+                    },
                 )
             }
             _ => Vec::new(),

@@ -191,6 +191,23 @@ pub fn read_named(
         (Some(Value::String(n)), Some(d)) => (n.clone(), d),
         _ => (default_name, v),
     };
+    // AWS's own `FullAWSAccess` and `RCPFullAWSAccess` are read as AWS attaches them, in
+    // whatever form the export gives them (an RCP may allow only as that one policy).
+    let id = v.get("id").and_then(Value::as_str);
+    let content = match doc {
+        Value::Null => None,
+        d => text(d).ok(),
+    };
+    if let Some(m) = vaultward_iam::managed::Managed::recognize(
+        kind,
+        id.or(Some(name.as_str())),
+        content.as_deref(),
+    ) {
+        return Ok(NamedPolicy {
+            name,
+            policy: m.policy(),
+        });
+    }
     read(doc, &name, &format!("{} `{name}`", kind.describe()), kind)
 }
 

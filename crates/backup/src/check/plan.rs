@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 use vaultward_iam::authorizer::PolicyType;
 use vaultward_iam::glob::Glob;
+use vaultward_iam::principal::RequestPrincipal;
+use vaultward_iam::request_context::{fill, Facts, Membership, Route, Tags};
 use vaultward_iam::{
     authorize, Context, ContextValue, NamedPolicy, PolicyKind, PolicySet, Request, Response,
 };
@@ -40,6 +42,23 @@ pub struct Plan<'s> {
     pub(super) refs: HashMap<(PolicyType, Option<usize>, String), DocRef>,
     pub(super) requests: usize,
     pub(super) acc: Acc,
+    /// The role's session, as the engine reads it.
+    pub(super) principal: Option<RequestPrincipal>,
+    /// When the requests are made (milliseconds since the epoch).
+    pub(super) at: i64,
+    /// Keys of the request being evaluated that are not plain strings (an encryption
+    /// context that is one of two values), set around one evaluation.
+    pub(super) extra_context: Vec<(String, ContextValue)>,
+}
+
+/// Where a request goes: the Region of its endpoint (`None`: not known), whether a
+/// service makes it for the role (S3 calling AWS KMS for an SSE-KMS object), and the
+/// resource's tags when they are known.
+#[derive(Clone, Copy, Default)]
+pub struct Where<'a> {
+    pub region: Option<&'a str>,
+    pub via: Option<&'a str>,
+    pub tags: Option<&'a [(String, String)]>,
 }
 
 /// The patterns and object-level condition keys of the policies that apply to objects.
@@ -60,9 +79,34 @@ pub(super) fn object_patterns(policies: &[&NamedPolicy], ctx: &Context) -> (Vec<
                     .to_ascii_lowercase()
                     .starts_with("s3:existingobjecttag/")
             });
+            // The encryption context S3 sends names the object: a key policy (or any
+            // policy) that conditions on it tells objects apart by their ARNs too.
+            for c in &st.conditions {
+                if c.key
+                    .eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn")
+                {
+                    globs.extend(c.values.iter().filter_map(|v| match v {
+                        vaultward_iam::condition::CondValue::Text(t) => {
+                            t.resolve(ctx, true).map(|g| g.into_owned())
+                        }
+                        vaultward_iam::condition::CondValue::Arn(p) => {
+                            p.text().map(|t| Glob::new(&t))
+                        }
+                        _ => None,
+                    }));
+                }
+            }
         }
     }
     (globs, uses_tags)
+}
+
+/// Now, in milliseconds since the epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 impl<'s> Plan<'s> {
@@ -173,8 +217,33 @@ impl<'s> Plan<'s> {
             refs,
             requests: 0,
             acc: Acc::default(),
+            principal: None,
+            at: opts.facts.at.unwrap_or_else(now_ms),
+            extra_context: Vec::new(),
         };
-        let ctx = plan.context("s3:GetObject", &s.account_id, &[]);
+        plan.principal = RequestPrincipal::parse(&plan.session, Some(&opts.role_arn)).ok();
+        let ctx = plan.context("s3:GetObject", &s.account_id, &[], Where::default());
+        // Key policies are read once; their conditions on the encryption context S3 sends
+        // (the object's ARN) tell objects apart as a bucket policy's resources do.
+        for k in &s.kms_keys {
+            let doc = Doc::read(
+                &k.policy,
+                &format!("key policy of {}", k.arn),
+                &format!("key policy of `{}`", k.arn),
+                PolicyKind::Key,
+            );
+            plan.key_docs.insert(k.arn.clone(), doc);
+        }
+        let key_policies: Vec<NamedPolicy> = plan
+            .key_docs
+            .values()
+            .filter_map(|d| d.policy().cloned())
+            .collect();
+        let (context_globs, _) = object_patterns(&key_policies.iter().collect::<Vec<_>>(), &ctx);
+        let context_globs: Vec<Glob> = context_globs
+            .into_iter()
+            .filter(|g| !matches!(g, Glob::Any))
+            .collect();
         for b in &s.buckets {
             let bucket_policy = plan.bucket_doc(b);
             let mut involved: Vec<&NamedPolicy> = plan.base.identity.iter().collect();
@@ -183,7 +252,8 @@ impl<'s> Plan<'s> {
                 involved.extend(l.iter());
             }
             involved.extend(bucket_policy.policy());
-            let (globs, uses_tags) = object_patterns(&involved, &ctx);
+            let (mut globs, uses_tags) = object_patterns(&involved, &ctx);
+            globs.extend(context_globs.iter().cloned());
             plan.classifiers
                 .insert(b.name.clone(), Classifier::new(&b.name, globs, uses_tags));
             let default = default_key(b);
@@ -201,8 +271,9 @@ impl<'s> Plan<'s> {
         account: &str,
         context: &[(String, String)],
         resource_policy: Option<&NamedPolicy>,
+        at: Where<'_>,
     ) -> Result<Response, String> {
-        self.eval(action, resource, account, context, resource_policy)
+        self.eval(action, resource, account, context, resource_policy, at)
     }
 
     /// The role's identity policies as read from the export.
@@ -270,37 +341,78 @@ impl<'s> Plan<'s> {
         )
     }
 
+    /// The context of a request by the role: the step's own keys, the user's facts, and
+    /// every other key AWS sends from the request-context model, known where the snapshot
+    /// or the facts say it and unknown where not.
     pub(super) fn context(
         &self,
         action: &str,
         resource_account: &str,
         extra: &[(String, String)],
+        at: Where<'_>,
     ) -> Context {
         let mut ctx = Context::default();
         ctx.insert(
             "aws:PrincipalArn",
             ContextValue::Single(self.opts.role_arn.clone()),
         );
-        ctx.insert("aws:SecureTransport", ContextValue::Single("true".into()));
-        if let Some(id) = self.s.organization.as_ref().and_then(|o| o.id.clone()) {
-            ctx.insert("aws:PrincipalOrgID", ContextValue::Single(id));
-        }
-        for (k, v) in &self.tags {
-            ctx.insert(
-                &format!("aws:PrincipalTag/{k}"),
-                ContextValue::Single(v.clone()),
-            );
-        }
-        // S3 sets s3:ResourceAccount to the bucket owner's account on every request.
-        if action.starts_with("s3:") {
-            ctx.insert(
-                "s3:ResourceAccount",
-                ContextValue::Single(resource_account.to_string()),
-            );
-        }
         for (k, v) in extra {
             ctx.insert(k, ContextValue::Single(v.clone()));
         }
+        for (k, v) in &self.extra_context {
+            ctx.insert(k, v.clone());
+        }
+        for (k, v) in &self.opts.facts.context {
+            ctx.insert(k, v.clone());
+        }
+        let Some(principal) = &self.principal else {
+            return ctx;
+        };
+        let org = self.s.organization.as_ref();
+        let principal_org = match org.and_then(|o| o.id.clone()) {
+            Some(id) => Membership::Member { id, path: None },
+            // No organization in the snapshot: the account is taken not to be in one (the
+            // snapshot's notes say when it could not be read).
+            None => Membership::None,
+        };
+        let resource_org = if resource_account == self.s.account_id {
+            principal_org.clone()
+        } else {
+            Membership::Unknown
+        };
+        let facts = Facts {
+            at: Some(self.at),
+            max_session: None,
+            region: at.region.map(str::to_string),
+            network: self.opts.facts.network.clone(),
+            // The backup service calls AWS with the AWS SDK: over TLS, signed with SigV4 in
+            // the Authorization header, from sessions of the role it assumes without MFA.
+            secure_transport: Some(true),
+            sdk_client: true,
+            user_agent: None,
+            userid: None,
+            mfa: Some(false),
+            principal_org,
+            resource_org,
+            principal_tags: Tags::Known(self.tags.clone()),
+            resource_tags: match at.tags {
+                Some(t) => Tags::Known(t.to_vec()),
+                None => Tags::Unknown,
+            },
+        };
+        let route = match at.via {
+            Some(service) => Route::ViaService(service.to_string()),
+            None => Route::Direct,
+        };
+        let service = action.split(':').next().unwrap_or_default();
+        fill(
+            &mut ctx,
+            principal,
+            service,
+            Some(resource_account),
+            &route,
+            &facts,
+        );
         ctx
     }
 
@@ -311,8 +423,9 @@ impl<'s> Plan<'s> {
         account: &str,
         extra: &[(String, String)],
         rp: Option<&NamedPolicy>,
+        at: Where<'_>,
     ) -> Result<Response, String> {
-        let ctx = self.context(action, account, extra);
+        let ctx = self.context(action, account, extra, at);
         self.requests += 1;
         let req =
             Request::new(&self.session, action, resource, Some(account), ctx).map_err(|e| {

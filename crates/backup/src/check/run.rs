@@ -10,6 +10,7 @@ use vaultward_snapshot::Snapshot;
 
 use super::causes::Kind;
 use super::docs::Doc;
+use super::plan::Where;
 use super::report::{finish, Cause};
 use super::{Code, Impact, KeyOf, Level, Op, Plan, Report, ResourceKind, Status};
 
@@ -49,6 +50,9 @@ pub(super) fn fails(op: Op) -> Impact {
 impl Plan<'_> {
     pub(super) fn resource(&mut self, r: &Resource<'_>, op: Op) {
         let region = region_of(r.arn);
+        let known_region = vaultward_iam::arn::Arn::parse(r.arn)
+            .map(|a| a.region.to_string())
+            .filter(|r| !r.is_empty());
         let acct = self.s.account_id.clone();
         let name = r.arn.rsplit(['/', ':']).next().unwrap_or(r.arn).to_string();
         let fill: [(&str, &str); 4] = [
@@ -70,12 +74,7 @@ impl Plan<'_> {
                 Target::Resource => match &r.policy {
                     Doc::Unknown(u) => vec![Cause::unreadable(u, step.action)],
                     doc => {
-                        let mut extra = self.step_context(step, &fill);
-                        extra.extend(
-                            r.tags
-                                .iter()
-                                .map(|(k, v)| (format!("aws:ResourceTag/{k}"), v.clone())),
-                        );
+                        let extra = self.step_context(step, &fill);
                         self.request_causes(
                             step.action,
                             r.arn,
@@ -84,12 +83,19 @@ impl Plan<'_> {
                             doc.policy(),
                             kind,
                             doc.wild(),
+                            Where {
+                                region: known_region.as_deref(),
+                                via: None,
+                                tags: Some(&r.tags),
+                            },
                         )
                     }
                 },
-                Target::Key => self.key_causes(step, &r.key, &region, &fill),
+                Target::Key => self.key_causes(step, &r.key, known_region.as_deref(), &fill, None),
                 Target::Objects => Vec::new(),
-                Target::Arn(_) | Target::Vendor(_) => self.other_causes(step, &fill),
+                Target::Arn(_) | Target::Vendor(_) => {
+                    self.other_causes(step, &fill, known_region.as_deref())
+                }
             };
             for c in causes {
                 self.acc.push(r.arn, kind_of(r.subject), op, c, &fails(op));

@@ -126,13 +126,30 @@ pub(super) fn no_patch(why: impl Into<String>, steps: &[&str]) -> NoPatch {
 pub(super) fn target_of(s: &Snapshot, opts: &CheckOptions, f: &Finding) -> Result<DocRef, NoPatch> {
     let role = &opts.role_arn;
     let again = "run `vaultward check` again";
+    let doc = f.decided_by.as_ref().and_then(|d| d.document.clone());
+    // An answer that depends on an unknown value because a Deny may apply: exempting the
+    // role in that Deny removes the dependency, whatever the value is.
+    if f.code == Code::CannotDecide && f.decided_by.as_ref().is_some_and(Decider::is_deny) {
+        if let Some(
+            d @ (DocRef::BucketPolicy { .. }
+            | DocRef::KeyPolicy { .. }
+            | DocRef::VaultPolicy { .. }
+            | DocRef::Scp { .. }
+            | DocRef::Rcp { .. }
+            | DocRef::Boundary { .. }
+            | DocRef::ManagedPolicy { .. }
+            | DocRef::InlinePolicy { .. }),
+        ) = doc.clone()
+        {
+            return Ok(d);
+        }
+    }
     if f.level != Level::Blocking {
         return Err(NoPatch {
             why: format!("the check cannot decide this ({}): {}", f.code, f.reason),
             steps: vec![f.fix.clone(), again.into()],
         });
     }
-    let doc = f.decided_by.as_ref().and_then(|d| d.document.clone());
     match (f.code, doc) {
         (Code::AwsManagedKey, doc) => Err(NoPatch {
             why: format!(

@@ -2,7 +2,8 @@
 //! privilege-escalation, exposure and destruction paths the role's effective permissions
 //! open, each confirmed by the engine. Exit 0 when none is open and the role's side was
 //! read in full, 1 when a path is open, 3 when part of the role's side could not be read
-//! (and no path was found), 2 for bad input.
+//! or a path is possible only for some values the snapshot does not hold (and no path was
+//! confirmed), 2 for bad input. `--context`, `--network` and `--at` give those values.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +27,8 @@ pub struct Args {
     /// Write the report here (atomically) instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    facts: selection::FactArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -37,7 +40,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let report = match audit(&snapshot, &args.role) {
+    let facts = match args.facts.read()? {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let report = match audit(&snapshot, &args.role, &facts) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: `--role`: {e}");
