@@ -404,6 +404,20 @@ impl<'s> Plan<'s> {
             Some(service) => Route::ViaService(service.to_string()),
             None => Route::Direct,
         };
+        // S3 sends `aws:s3:arn` alone as its encryption context (set by the step); the
+        // contexts other services send (DynamoDB, EBS, AWS Backup) are not modelled, so
+        // their keys are unknown, and may be absent.
+        if let Some(service) = at.via.filter(|s| *s != "s3") {
+            ctx.insert_unknown_prefix(
+                "kms:EncryptionContext:",
+                vaultward_iam::Unknown {
+                    maybe_absent: true,
+                    ..vaultward_iam::Unknown::any(format!(
+                        "the encryption context {service} sends to AWS KMS, which Vaultward does not model"
+                    ))
+                },
+            );
+        }
         let service = action.split(':').next().unwrap_or_default();
         fill(
             &mut ctx,
