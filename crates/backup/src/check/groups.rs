@@ -74,14 +74,18 @@ fn key(f: &Finding, account: &str) -> Key {
     }
 }
 
+/// An account, resource and operation.
+type Place = (String, String, Op);
+/// Objects, bytes, whether a floor.
+type Stake = (u64, u64, bool);
+
 /// Groups `findings` (each with the account it belongs to) by cause, most serious and
 /// largest first.
 pub fn group<'a>(findings: impl IntoIterator<Item = (&'a str, &'a Finding)>) -> Vec<CauseGroup> {
     let mut groups: BTreeMap<Key, CauseGroup> = BTreeMap::new();
     // Objects at stake per group, per (account, resource, operation): the largest of its
     // actions' figures (they are the same objects).
-    let mut stake: BTreeMap<Key, BTreeMap<(String, String, Op), (u64, u64, bool)>> =
-        BTreeMap::new();
+    let mut stake: BTreeMap<Key, BTreeMap<Place, Stake>> = BTreeMap::new();
     for (i, (account, f)) in findings.into_iter().enumerate() {
         let k = key(f, account);
         let g = groups.entry(k.clone()).or_insert_with(|| CauseGroup {
