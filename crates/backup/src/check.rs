@@ -26,7 +26,7 @@ mod causes;
 mod contract;
 pub(crate) mod docs;
 mod groups;
-mod html;
+pub(crate) mod html;
 mod locate;
 mod objects;
 mod plan;
