@@ -14,7 +14,9 @@ use vaultward_snapshot::Snapshot;
 
 use crate::check::{self, group, CauseGroup, CheckOptions, Finding, RoleError, Status, Totals};
 
+mod fix;
 mod render;
+pub use fix::{fix_organization, AccountFixes, OrgPatch};
 pub use render::{html_org, render_human, sarif_org};
 
 /// An account of the organization, as the collection found it.

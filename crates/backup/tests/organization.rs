@@ -198,3 +198,64 @@ fn the_organizations_report_in_every_format() {
         "self-contained"
     );
 }
+
+/// One set of fixes: each account's own patches, and the SCP patch once, exempting the
+/// role in every account, verified by the SMT comparison to open nothing for anyone else.
+#[test]
+fn one_scp_patch_for_every_account_it_unblocks() {
+    use std::sync::Mutex;
+    use vaultward_backup::organization::fix_organization;
+    let snapshots = [
+        ("210000000001", account("210000000001", "us-east-1")),
+        ("210000000002", account("210000000002", "us-west-2")),
+    ];
+    let accounts: Vec<OrgAccount> = snapshots.iter().map(|(id, _)| member(id)).collect();
+    let load = |a: &OrgAccount| -> Result<Snapshot, String> {
+        let (_, v) = snapshots
+            .iter()
+            .find(|(id, _)| *id == a.id)
+            .ok_or("no file")?;
+        Snapshot::from_json("x", &v.to_string()).map_err(|e| e.to_string())
+    };
+    let opts = OrgOptions {
+        role: ROLE.into(),
+        template: CheckOptions::new(
+            "arn:aws:iam::0:role/x",
+            [AssetType::S3].into_iter().collect(),
+            [Op::Backup].into_iter().collect(),
+        ),
+        threads: 2,
+    };
+    let emitted = Mutex::new(Vec::new());
+    let org = fix_organization(&accounts, load, &opts, |a| emitted.lock().unwrap().push(a));
+    assert_eq!(org.len(), 1, "{org:?}");
+    let p = &org[0];
+    assert_eq!((p.target, p.policy.as_str()), ("scp", "region-lock"));
+    assert_eq!(p.accounts, vec!["210000000001", "210000000002"]);
+    assert!(p.verified, "{}", p.compare);
+    // The exemption names the role of each account it unblocks (a list that fits in an
+    // SCP; beyond AWS's 5,120 characters, a pattern for every account).
+    for id in ["210000000001", "210000000002"] {
+        assert!(
+            p.after.contains(&format!(
+                "arn:aws:iam::{id}:role/vaultward/VaultwardBackupRole"
+            )),
+            "{}",
+            p.after
+        );
+    }
+    assert!(
+        p.apply.contains("aws organizations update-policy")
+            && p.apply.contains("organization/scp-region-lock.json"),
+        "{}",
+        p.apply
+    );
+    // The accounts' own reports no longer carry the SCP patch.
+    for a in emitted.lock().unwrap().iter() {
+        let r = a.report.as_ref().unwrap();
+        assert!(r
+            .entries
+            .iter()
+            .all(|e| !matches!(e, vaultward_backup::fix::Entry::Patch(p) if p.target == "scp")));
+    }
+}
