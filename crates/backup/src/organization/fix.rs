@@ -50,6 +50,10 @@ pub struct AccountFixes {
     pub report: Option<FixReport>,
 }
 
+/// The organization's policies' patches being gathered: by (target, name), the first
+/// account's patch and every account it closes findings in.
+type OrgPatches = BTreeMap<(&'static str, String), (Patch, Vec<String>)>;
+
 /// Fixes every account. `emit` receives each account's fixes as soon as they are made
 /// (so a caller can write them and let them go); the organization's patches come back.
 pub fn fix_organization<F, E>(
@@ -70,8 +74,7 @@ where
     let next = AtomicUsize::new(0);
     // Organization policy patches, by (target, name): the first account's, and every
     // account it closes findings in.
-    let org: Mutex<BTreeMap<(&'static str, String), (Patch, Vec<String>)>> =
-        Mutex::new(BTreeMap::new());
+    let org: Mutex<OrgPatches> = Mutex::new(BTreeMap::new());
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| loop {
@@ -94,7 +97,7 @@ fn fix_account<F>(
     a: &OrgAccount,
     load: &F,
     opts: &OrgOptions,
-    org: &Mutex<BTreeMap<(&'static str, String), (Patch, Vec<String>)>>,
+    org: &Mutex<OrgPatches>,
 ) -> AccountFixes
 where
     F: Fn(&OrgAccount) -> Result<Snapshot, String>,
