@@ -13,6 +13,7 @@ use serde_json::Value;
 
 pub mod awscli;
 pub mod compute;
+pub mod org;
 
 pub use compute::{
     BuildProject, DevEndpoint, EventSourceMapping, LambdaFunction, ManagedInstance,
