@@ -12,6 +12,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod commands;
 mod input;
+mod organization;
 mod output;
 mod selection;
 

@@ -8,6 +8,8 @@ use std::path::Path;
 use vaultward_backup::{AssetType, CheckOptions, Op, Snapshot};
 
 use crate::input::{display_name, read_text};
+use crate::organization::Org;
+use vaultward_backup::organization::OrgOptions;
 
 /// `s3,dynamodb,ec2` into asset types.
 pub fn assets(list: &str) -> Result<BTreeSet<AssetType>, String> {
@@ -78,9 +80,11 @@ pub fn report_time() -> String {
 /// The arguments `check` and `fix` share.
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// The account snapshot (see docs/snapshot.md).
+    /// The account snapshot (see docs/snapshot.md), or an organization's directory as
+    /// `collect --org` writes it (every account checked).
     pub snapshot: std::path::PathBuf,
-    /// The backup role's ARN, with its path.
+    /// The backup role's ARN, with its path; for an organization, its path and name
+    /// (`/vaultward/VaultwardBackupRole`), found in every account.
     #[arg(long)]
     pub role: String,
     /// The asset types to check, comma-separated: s3, dynamodb, ec2.
@@ -266,6 +270,34 @@ impl CheckArgs {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
+        let role = self.role.clone();
+        Ok(self.options(role)?.map(|o| (snapshot, o, text)))
+    }
+
+    /// Whether `SNAPSHOT` is an organization's directory (`collect --org`'s layout).
+    pub fn is_organization(&self) -> bool {
+        self.snapshot.is_dir()
+    }
+
+    /// The organization's directory and the options of each account's check (`--role`
+    /// is the role's path and name), or the message to print (exit 2).
+    pub fn load_org(self) -> anyhow::Result<Result<(Org, OrgOptions), String>> {
+        let role = match crate::organization::role_path_name(&self.role) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        let org = match Org::load(&self.snapshot) {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e)),
+        };
+        let placeholder = vaultward_backup::organization::role_in("000000000000", &role);
+        Ok(self
+            .options(placeholder)?
+            .map(|o| (org, crate::organization::options(role, o))))
+    }
+
+    /// The check's options for `role`.
+    fn options(self, role: String) -> anyhow::Result<Result<CheckOptions, String>> {
         let assume = self.assume_org_policies_allow;
         let continuous = self.continuous_s3;
         let prefix = self.restore_table_prefix;
@@ -275,13 +307,13 @@ impl CheckArgs {
             Err(e) => return Ok(Err(e)),
         };
         Ok(
-            check_options(self.role, &self.assets, &self.operations).map(|mut o| {
+            check_options(role, &self.assets, &self.operations).map(|mut o| {
                 o.assume_org_policies_allow = assume;
                 o.continuous_s3 = continuous;
                 o.names.restore_table_prefix = prefix;
                 o.names.restore_instance_role = instance_role;
                 o.facts = facts;
-                (snapshot, o, text)
+                o
             }),
         )
     }

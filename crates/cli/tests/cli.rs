@@ -1030,3 +1030,123 @@ fn facts_the_snapshot_lacks_settle_what_depends_on_them() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `check DIR` and `fix DIR` on an organization's directory (issue 29): one report across
+/// the accounts, the region-restriction SCP one cause listing the accounts it blocks, an
+/// account not collected `unknown` with why; one SCP patch for every account it unblocks,
+/// verified ("SCP evaluation",
+/// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
+#[test]
+fn an_organization_is_checked_and_fixed_as_one() {
+    let dir = std::env::temp_dir().join(format!("vaultward-org-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let gen = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tools/gen-bench-org.py"
+        ))
+        .arg(&dir)
+        .args(["6", "3", "1", env!("CARGO_BIN_EXE_vaultward")])
+        .output()
+        .unwrap();
+    assert!(
+        gen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gen.stderr)
+    );
+    // One member's role could not be assumed.
+    let org_file = dir.join("organization.json");
+    let mut org: Value =
+        serde_json::from_str(&std::fs::read_to_string(&org_file).unwrap()).unwrap();
+    let refused = org["accounts"][2]["id"].as_str().unwrap().to_string();
+    org["accounts"][2]["snapshot"] = Value::Null;
+    org["accounts"][2]["not_collected"] =
+        json!("AccessDenied: the member role refused the management account");
+    std::fs::write(&org_file, org.to_string()).unwrap();
+    let d = dir.to_str().unwrap();
+    let out = vaultward(
+        &[
+            "check",
+            d,
+            "--role",
+            "/vaultward/VaultwardBackupRole",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unknown = r["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == refused.as_str())
+        .unwrap();
+    assert_eq!(unknown["status"], "unknown");
+    assert!(unknown["reason"].as_str().unwrap().contains("AccessDenied"));
+    let scp: Vec<&Value> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["code"] == "scp-denies")
+        .collect();
+    assert_eq!(scp.len(), 1, "{}", r["groups"]);
+    assert!(
+        scp[0]["accounts"].as_array().unwrap().len() >= 2,
+        "{}",
+        scp[0]
+    );
+    let human = vaultward(
+        &["check", d, "--role", "/vaultward/VaultwardBackupRole"],
+        None,
+    );
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert_eq!(text.matches("[scp-denies]").count(), 1, "{text}");
+    // A role ARN names the path and name too; a pattern is refused.
+    assert_eq!(
+        vaultward(
+            &[
+                "check",
+                d,
+                "--role",
+                "arn:aws:iam::111122223333:role/vaultward/VaultwardBackupRole"
+            ],
+            None
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    assert_eq!(
+        vaultward(&["check", d, "--role", "/vaultward/*"], None)
+            .status
+            .code(),
+        Some(2)
+    );
+    let fixes = dir.join("fixes");
+    let out = vaultward(
+        &[
+            "fix",
+            d,
+            "--role",
+            "/vaultward/VaultwardBackupRole",
+            "--out",
+            fixes.to_str().unwrap(),
+        ],
+        None,
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("PATCH verified scp"), "{said}");
+    let f: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixes.join("fixes.json")).unwrap()).unwrap();
+    let patches = f["organization_patches"].as_array().unwrap();
+    assert_eq!(patches.len(), 1, "{f}");
+    assert!(fixes.join(patches[0]["file"].as_str().unwrap()).is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -194,10 +194,14 @@ fn organization_patch(p: Patch, mut accounts: Vec<String>, role: &str) -> OrgPat
     } else {
         format!("the role in {} account(s)", accounts.len())
     };
+    let description = accounts.first().map_or(p.description.clone(), |a| {
+        p.description
+            .replace(&role_in(a, role), &role_in("ACCOUNT", role))
+    });
     OrgPatch {
         target,
         policy: name,
-        description: format!("{} (for {whom})", p.description),
+        description: format!("{description} (for {whom})"),
         file,
         accounts,
         apply,

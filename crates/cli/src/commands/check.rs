@@ -1,4 +1,4 @@
-//! `vaultward check SNAPSHOT --role ARN [--assets s3,dynamodb,ec2] [--operations backup,restore]
+//! `vaultward check SNAPSHOT|ORG_DIR --role ARN [--assets s3,dynamodb,ec2] [--operations backup,restore]
 //! [--format human|json|sarif|html] [--out FILE] [--inventory PATH]...
 //! [--assume-org-policies-allow] [--continuous-s3]`: will every backup
 //! and restore work? Exit 0 only when every pair was decided ok, 1 when something blocks,
@@ -32,6 +32,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.target.is_organization() {
+        return run_org(args);
+    }
     let name = display_name(&args.target.snapshot);
     let (snapshot, opts, text) = match args.target.load_with_text()? {
         Ok(found) => found,
@@ -66,6 +69,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&sarif(&report, &source))?
         ),
         "html" => html(&report, &source),
+        _ => render_human(&report),
+    };
+    match args.out {
+        Some(path) => write_atomically(&path, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::from(report.status.exit_code()))
+}
+
+/// `check DIR`: every account of the organization, one report.
+fn run_org(args: Args) -> anyhow::Result<ExitCode> {
+    use vaultward_backup::organization::{check_organization, html_org, render_human, sarif_org};
+    let dir = args.target.snapshot.clone();
+    let name = display_name(&dir);
+    if !args.inventory.is_empty() {
+        eprintln!("error: `--inventory` is for one account's snapshot; check the account's file in `{name}/accounts/`");
+        return Ok(ExitCode::from(2));
+    }
+    let (org, opts) = match args.target.load_org()? {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let report = check_organization(&org.accounts, |a| org.snapshot(&dir, a), &opts);
+    let text = match args.format.to_ascii_lowercase().as_str() {
+        "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        "sarif" => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&sarif_org(&report, &name))?
+        ),
+        "html" => html_org(&report, Some(&selection::report_time())),
         _ => render_human(&report),
     };
     match args.out {

@@ -119,6 +119,9 @@ fn render(r: &FixReport, dir: &str, role: &str) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.target.is_organization() {
+        return run_org(args);
+    }
     let (snapshot, opts) = match args.target.load()? {
         Ok(found) => found,
         Err(e) => {
@@ -155,4 +158,125 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         render(&report, &args.out.display().to_string(), &opts.role_arn)
     );
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `fix DIR --out FIXES`: each account's fixes under `FIXES/ACCOUNT/`, each SCP or RCP
+/// patch once under `FIXES/organization/`, and `FIXES/fixes.json` for all of them.
+fn run_org(args: Args) -> anyhow::Result<ExitCode> {
+    use std::sync::Mutex;
+    use vaultward_backup::organization::{fix_organization, AccountFixes};
+    let dir = args.target.snapshot.clone();
+    let out = args.out.clone();
+    let (org, opts) = match args.target.load_org()? {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create `{}`", out.display()))?;
+    // Each account's files are written as soon as its fixes are made, then let go.
+    let summary: Mutex<Vec<(String, Option<String>, Option<FixStatus>)>> = Mutex::new(Vec::new());
+    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let write_account = |a: AccountFixes| -> anyhow::Result<()> {
+        let into = out.join(&a.account);
+        if let Some(r) = &a.report {
+            std::fs::create_dir_all(&into)?;
+            for p in r.patches() {
+                write_atomically(&into.join(&p.file), p.after.as_bytes())?;
+                write_atomically(&into.join(format!("{}.diff", p.file)), p.diff.as_bytes())?;
+            }
+            write_atomically(
+                &into.join("patched-snapshot.json"),
+                format!("{}\n", serde_json::to_string_pretty(&r.patched)?).as_bytes(),
+            )?;
+            write_atomically(
+                &into.join("fixes.json"),
+                format!("{}\n", serde_json::to_string_pretty(r)?).as_bytes(),
+            )?;
+        }
+        if let Ok(mut s) = summary.lock() {
+            s.push((
+                a.account.clone(),
+                a.reason.clone(),
+                a.report.as_ref().map(|r| r.status),
+            ));
+        }
+        Ok(())
+    };
+    let org_patches = fix_organization(
+        &org.accounts,
+        |a| org.snapshot(&dir, a),
+        &opts,
+        |a| {
+            if let Err(e) = write_account(a) {
+                if let Ok(mut f) = failure.lock() {
+                    f.get_or_insert(e);
+                }
+            }
+        },
+    );
+    if let Some(e) = failure.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    for p in &org_patches {
+        let file = out.join(&p.file);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        }
+        write_atomically(&file, p.after.as_bytes())?;
+    }
+    let mut summary = summary.into_inner().unwrap_or_default();
+    summary.sort_by(|a, b| a.0.cmp(&b.0));
+    let json = serde_json::json!({
+        "organization": org.layout.id,
+        "role": opts.role,
+        "organization_patches": org_patches,
+        "accounts": summary.iter().map(|(a, why, st)| serde_json::json!({"account": a, "not_fixed": why, "status": st})).collect::<Vec<_>>(),
+    });
+    write_atomically(
+        &out.join("fixes.json"),
+        format!("{}\n", serde_json::to_string_pretty(&json)?).as_bytes(),
+    )?;
+    let mut text = String::new();
+    for p in &org_patches {
+        text.push_str(&format!(
+            "PATCH {} {} {}: {}\n  accounts: {}\n  verification: {}\n  apply (as the management account): cd {} && {}\n",
+            if p.verified { "verified" } else { "NOT VERIFIED" },
+            p.target,
+            p.policy,
+            p.description,
+            p.accounts.join(", "),
+            p.compare,
+            out.display(),
+            p.apply
+        ));
+    }
+    let fixed = summary
+        .iter()
+        .filter(|(_, _, s)| *s == Some(FixStatus::Fixed))
+        .count();
+    for (a, why, st) in &summary {
+        match (why, st) {
+            (Some(why), _) => text.push_str(&format!("ACCOUNT {a}: not fixed: {why}\n")),
+            (None, Some(FixStatus::Fixed)) => text.push_str(&format!(
+                "ACCOUNT {a}: fixed (see {}/{a}/fixes.json)\n",
+                out.display()
+            )),
+            (None, _) => text.push_str(&format!(
+                "ACCOUNT {a}: incomplete (see {}/{a}/fixes.json)\n",
+                out.display()
+            )),
+        }
+    }
+    let all = fixed == summary.len() && org_patches.iter().all(|p| p.verified);
+    text.push_str(&format!(
+        "{}: {fixed} of {} account(s) fixed; wrote {}/fixes.json\n",
+        if all { "FIXED" } else { "INCOMPLETE" },
+        summary.len(),
+        out.display()
+    ));
+    print!("{text}");
+    Ok(ExitCode::from(if all { 0 } else { 1 }))
 }
