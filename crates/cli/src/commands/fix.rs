@@ -160,6 +160,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(report.exit_code()))
 }
 
+/// An account of an organization's fixes: its id, why it was not fixed, its status.
+type AccountLine = (String, Option<String>, Option<FixStatus>);
+
 /// `fix DIR --out FIXES`: each account's fixes under `FIXES/ACCOUNT/`, each SCP or RCP
 /// patch once under `FIXES/organization/`, and `FIXES/fixes.json` for all of them.
 fn run_org(args: Args) -> anyhow::Result<ExitCode> {
@@ -176,7 +179,7 @@ fn run_org(args: Args) -> anyhow::Result<ExitCode> {
     };
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create `{}`", out.display()))?;
     // Each account's files are written as soon as its fixes are made, then let go.
-    let summary: Mutex<Vec<(String, Option<String>, Option<FixStatus>)>> = Mutex::new(Vec::new());
+    let summary: Mutex<Vec<AccountLine>> = Mutex::new(Vec::new());
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let write_account = |a: AccountFixes| -> anyhow::Result<()> {
         let into = out.join(&a.account);
