@@ -277,7 +277,10 @@ fn a_trust_policy_naming_the_role_opens_a_path_without_any_identity_grant() {
     // The chain ends in what Ops opens, as Ops.
     let end = p.reaches.as_ref().expect("what the chain reaches");
     assert_eq!(end.code, "bucket-policy-write");
-    assert!(p.steps.iter().any(|s| s.principal.as_deref() == Some(p.target.as_str())));
+    assert!(p
+        .steps
+        .iter()
+        .any(|s| s.principal.as_deref() == Some(p.target.as_str())));
     assert!(
         p.steps[0]
             .allowed_by

@@ -5,6 +5,7 @@ use serde_json::Value;
 use vaultward_iam::policy::Effect;
 use vaultward_snapshot::Snapshot;
 
+use super::methods::{fill, method};
 use super::versions::{grants_more, versions};
 use super::{Auditor, PathClass};
 use crate::check::docs;
@@ -172,6 +173,29 @@ impl Auditor<'_, '_> {
                     fix(action),
                 );
             }
+        }
+        // CodeStar attaches its project policy to the team member it is told to add.
+        if let Some(m) = method("codestar-associate-team-member") {
+            let probe: Vec<_> = m
+                .calls
+                .iter()
+                .map(|(a, r)| {
+                    (
+                        *a,
+                        fill(r, &self.region, &self.account, ""),
+                        Vec::new(),
+                        None,
+                    )
+                })
+                .collect();
+            self.path(
+                PathClass::IamWrite,
+                m.code,
+                "create a CodeStar project and add a user of its choosing as its owner".into(),
+                "*",
+                &probe,
+                fix("codestar:AssociateTeamMember"),
+            );
         }
         for u in &users {
             for (action, code) in [
