@@ -88,7 +88,8 @@ pub struct Options {
     /// The solver's command (`z3` by default; `cvc5` works too).
     pub solver: String,
     pub timeout: Duration,
-    /// Principals (ARNs) left out of the question: "new access for anyone but these".
+    /// Principals (ARNs, or ARN patterns with `*` and `?`) left out of the question: "new
+    /// access for anyone but these".
     pub exclude_principals: Vec<String>,
     /// Only these actions (lowercase `service:action`): `--access-not-granted`.
     pub only_actions: Vec<String>,
@@ -393,6 +394,17 @@ const DERIVED: [&str; 8] = [
     "aws:userid",
     "aws:principalservicename",
 ];
+
+/// `arn:aws:iam::*:role/PATH/NAME` (no other wildcard): the role's path and name.
+fn role_in_any_account(p: &str) -> Option<(&str, &str)> {
+    let rest = p.strip_prefix("arn:aws:iam::*:role")?;
+    if rest.contains(['*', '?']) || !rest.starts_with('/') {
+        return None;
+    }
+    let cut = rest.rfind('/')?;
+    let (path, name) = (rest.get(..=cut)?, rest.get(cut.saturating_add(1)..)?);
+    (!name.is_empty()).then_some((path, name))
+}
 
 /// When the request-context model says a key is in every request: the SMT condition on
 /// the request under which it is present (`None`: it may be absent).
@@ -1293,8 +1305,25 @@ impl<'o> Encoder<'o> {
             }
         }
         for p in &self.opts.exclude_principals {
-            let _ = writeln!(s, "(assert (not (= parn {})))", lit(p));
-            let _ = writeln!(s, "(assert (not (= prole {})))", lit(p));
+            // A pattern (`arn:aws:iam::*:role/path/name`) leaves out every principal it
+            // matches: the role in every account of an organization.
+            if let Some((path, name)) = role_in_any_account(p) {
+                // The role in every account: its sessions, whatever their account,
+                // said on the model's own parts (much easier for the solver).
+                let _ = writeln!(
+                    s,
+                    "(assert (not (and (= pkind 1) (= ppath {}) (= pname {}))))",
+                    lit(path),
+                    lit(name)
+                );
+            } else if p.contains(['*', '?']) {
+                let re = re_of_glob(p);
+                let _ = writeln!(s, "(assert (not (str.in_re parn {re})))");
+                let _ = writeln!(s, "(assert (not (and (= pkind 1) (str.in_re prole {re}))))");
+            } else {
+                let _ = writeln!(s, "(assert (not (= parn {})))", lit(p));
+                let _ = writeln!(s, "(assert (not (= prole {})))", lit(p));
+            }
         }
         if !self.opts.only_actions.is_empty() {
             let acts: Vec<String> = self

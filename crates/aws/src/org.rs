@@ -6,14 +6,11 @@ use std::collections::HashMap;
 use aws_config::SdkConfig;
 use aws_sdk_organizations::types::PolicyType;
 use serde_json::{json, Value};
-use vaultward_snapshot::Organization;
+use vaultward_snapshot::{org_path, Organization, MAX_ORG_DEPTH};
 
 use crate::api::Api;
 use crate::ctx::{Ctx, Fetch};
 use crate::policy_document;
-
-/// An account's path has at most the root, five levels of OUs and the account.
-const MAX_DEPTH: usize = 8;
 
 pub async fn organization(ctx: &Ctx, conf: &SdkConfig, account: &str) -> Option<Organization> {
     let client = aws_sdk_organizations::Client::new(conf);
@@ -43,7 +40,17 @@ pub async fn organization(ctx: &Ctx, conf: &SdkConfig, account: &str) -> Option<
             .map(str::to_string),
         ..Organization::default()
     };
-    match policies(ctx, &client, account).await {
+    let chain = match chain(ctx, &client, account).await {
+        Ok(c) => c,
+        Err(why) => {
+            out.policies_not_collected = Some(why);
+            return Some(out);
+        }
+    };
+    if let Some(id) = &out.id {
+        out.path = Some(org_path(id, &chain[..chain.len().saturating_sub(1)]));
+    }
+    match policies(ctx, &client, &chain).await {
         Ok((scps, rcps)) => {
             out.scps = scps;
             out.rcps = rcps;
@@ -53,17 +60,16 @@ pub async fn organization(ctx: &Ctx, conf: &SdkConfig, account: &str) -> Option<
     Some(out)
 }
 
-type Levels = Vec<Vec<Value>>;
-
-async fn policies(
+/// The account's path: the root, each OU down, and the account (`ListParents` from the
+/// account up).
+async fn chain(
     ctx: &Ctx,
     client: &aws_sdk_organizations::Client,
     account: &str,
-) -> Result<(Levels, Levels), String> {
-    // The path, from the account up to the root, then reversed.
+) -> Result<Vec<String>, String> {
     let mut path = vec![account.to_string()];
     let mut child = account.to_string();
-    for _ in 0..MAX_DEPTH {
+    for _ in 0..=MAX_ORG_DEPTH {
         let parents = match ctx
             .call(
                 Api::ListParents,
@@ -85,11 +91,22 @@ async fn policies(
         let is_root = parent.r#type().map(|t| t.as_str()) == Some("ROOT");
         path.push(id.clone());
         if is_root {
-            break;
+            path.reverse();
+            return Ok(path);
         }
         child = id;
     }
-    path.reverse();
+    Err(format!("ListParents from {account} did not reach the root"))
+}
+
+type Levels = Vec<Vec<Value>>;
+
+/// The SCPs and RCPs attached to each target of `path` (the root first), per level.
+async fn policies(
+    ctx: &Ctx,
+    client: &aws_sdk_organizations::Client,
+    path: &[String],
+) -> Result<(Levels, Levels), String> {
     let mut documents: HashMap<String, Value> = HashMap::new();
     let mut levels = [Vec::new(), Vec::new()];
     for (k, kind) in [
@@ -99,7 +116,7 @@ async fn policies(
     .into_iter()
     .enumerate()
     {
-        for target in &path {
+        for target in path {
             let item = format!("{} of {target}", kind.as_str());
             let listed = ctx
                 .call(

@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 use aws_sdk_s3::Client;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
+use vaultward_snapshot::awscli::region_of_location;
 use vaultward_snapshot::{Bucket, Collected, Encryption, Object};
 
 use crate::api::Api;
@@ -23,16 +24,6 @@ fn client(conf: &SdkConfig, opts: &Options, region: Option<&str>) -> Client {
         b = b.force_path_style(true);
     }
     Client::from_conf(b.build())
-}
-
-/// `GetBucketLocation`'s answer as a region: empty is us-east-1, `EU` is eu-west-1
-/// (S3 API reference, GetBucketLocation).
-pub fn region_of_location(constraint: Option<&str>) -> String {
-    match constraint {
-        None | Some("") => "us-east-1".into(),
-        Some("EU") => "eu-west-1".into(),
-        Some(r) => r.into(),
-    }
 }
 
 pub async fn buckets(
@@ -208,10 +199,15 @@ async fn bucket(
         Fetch::Got(e) => e
             .server_side_encryption_configuration()
             .and_then(|c| c.rules().first())
-            .and_then(|r| r.apply_server_side_encryption_by_default())
-            .map(|d| Encryption {
-                sse: d.sse_algorithm().as_str().to_string(),
-                kms_key_id: d.kms_master_key_id().map(str::to_string),
+            .and_then(|r| {
+                let d = r.apply_server_side_encryption_by_default()?;
+                Some(Encryption {
+                    sse: d.sse_algorithm().as_str().to_string(),
+                    kms_key_id: d.kms_master_key_id().map(str::to_string),
+                    // Absent from the rule: no Bucket Key ("By default, S3 Bucket Key is not
+                    // enabled", S3 API reference, ServerSideEncryptionRule).
+                    bucket_key_enabled: Some(r.bucket_key_enabled().unwrap_or(false)),
+                })
             }),
         Fetch::Absent => None,
         Fetch::Failed(e) => {
@@ -332,6 +328,7 @@ async fn objects(
                 size: v.size().unwrap_or(0).max(0) as u64,
                 owner_account: owner,
                 kms_key_id: None,
+                bucket_key_enabled: None,
                 tags: None,
             });
         }
@@ -366,7 +363,12 @@ async fn objects(
     let mut last = String::new();
     for (o, h) in listed.iter_mut().zip(heads) {
         match h {
-            Fetch::Got(h) => o.kms_key_id = h.ssekms_key_id().map(str::to_string),
+            Fetch::Got(h) => {
+                o.kms_key_id = h.ssekms_key_id().map(str::to_string);
+                // The header is sent only for objects encrypted with a Bucket Key (S3 API
+                // reference, HeadObject: x-amz-server-side-encryption-bucket-key-enabled).
+                o.bucket_key_enabled = Some(h.bucket_key_enabled().unwrap_or(false));
+            }
             Fetch::Absent => {}
             Fetch::Failed(e) => {
                 refused += 1;

@@ -156,13 +156,40 @@ async fn collects_an_account_and_checks_it_end_to_end() {
         .send()
         .await
         .unwrap();
-    for (k, body) in [("a.txt", "hello"), ("b/c.bin", "0123456789")] {
+    // One object written with an S3 Bucket Key, one without; the bucket's default uses one.
+    for (k, body, bucket_key) in [("a.txt", "hello", true), ("b/c.bin", "0123456789", false)] {
         s3.put_object()
             .bucket("hd-data")
             .key(k)
             .body(ByteStream::from_static(body.as_bytes()))
             .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
             .ssekms_key_id(&key_arn)
+            .bucket_key_enabled(bucket_key)
+            .send()
+            .await
+            .unwrap();
+    }
+    {
+        use aws_sdk_s3::types as st;
+        s3.put_bucket_encryption()
+            .bucket("hd-data")
+            .server_side_encryption_configuration(
+                st::ServerSideEncryptionConfiguration::builder()
+                    .rules(
+                        st::ServerSideEncryptionRule::builder()
+                            .apply_server_side_encryption_by_default(
+                                st::ServerSideEncryptionByDefault::builder()
+                                    .sse_algorithm(st::ServerSideEncryption::AwsKms)
+                                    .kms_master_key_id(&key_arn)
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .bucket_key_enabled(true)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
             .send()
             .await
             .unwrap();
@@ -304,6 +331,21 @@ async fn collects_an_account_and_checks_it_end_to_end() {
         "{:?}",
         data.not_collected
     );
+    // The S3 Bucket Key, for the bucket's default and per object (S3 API reference,
+    // GetBucketEncryption and HeadObject: BucketKeyEnabled).
+    let enc = data.default_encryption.as_ref().unwrap();
+    assert_eq!(enc.sse, "aws:kms");
+    assert_eq!(enc.kms_key_id.as_deref(), Some(key_arn.as_str()));
+    assert_eq!(data.bucket_key_enabled(), Some(true));
+    let object_key = |k: &str| {
+        data.objects
+            .iter()
+            .find(|o| o.key == k)
+            .unwrap()
+            .bucket_key_enabled
+    };
+    assert_eq!(object_key("a.txt"), Some(true));
+    assert_eq!(object_key("b/c.bin"), Some(false));
     assert_eq!(data.objects.len(), 2);
     for o in &data.objects {
         assert_eq!(o.kms_key_id.as_deref(), Some(key_arn.as_str()), "{o:?}");

@@ -25,7 +25,8 @@ mod buckets;
 mod causes;
 mod contract;
 pub(crate) mod docs;
-mod html;
+mod groups;
+pub(crate) mod html;
 mod locate;
 mod objects;
 mod plan;
@@ -37,12 +38,13 @@ mod run;
 pub use contract::{Code, Decider, DocRef, ResourceKind};
 pub(crate) use docs::resource_policy;
 pub use docs::{json as docs_json, DocError, Unreadable};
+pub use groups::{group, CauseGroup};
 pub use html::{finding_id, html};
 pub use locate::{locate, Located};
 pub use objects::{Classifier, Group, GroupKey, Groups, KeyOf, Row};
 pub use plan::{Plan, Where};
 pub(crate) use render::pascal_case;
-pub use render::{artifact_uri, render_human, sarif, Source, CODES_DOC};
+pub use render::{artifact_uri, render_groups, render_human, sarif, Source, CODES_DOC};
 pub use role::RoleError;
 pub use vaultward_model::Op;
 
@@ -221,6 +223,8 @@ pub struct Report {
     pub totals: Vec<Totals>,
     /// Sorted: blocking first, then unknown, then warnings; the most data first.
     pub findings: Vec<Finding>,
+    /// The findings grouped by cause (what the human report prints).
+    pub groups: Vec<CauseGroup>,
     pub matrix: Vec<Cell>,
     /// Requests evaluated (objects once per group of objects that get the same answers).
     pub requests: usize,

@@ -31,7 +31,7 @@ use crate::diff::unified;
 mod deny;
 mod docs;
 mod patch;
-mod verify;
+pub(crate) mod verify;
 
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ pub mod check;
 pub mod diff;
 pub mod drift;
 pub mod fix;
+pub mod organization;
 
 pub use check::{check, CheckOptions, Op, Plan, Report, RequestFacts, Status};
 pub use drift::{drift, DriftError};

@@ -275,3 +275,38 @@ fn fix_exempts_the_role_in_a_deny_that_depends_on_an_unknown() {
         "{manuals:?}"
     );
 }
+
+/// With the bucket's S3 Bucket Key setting collected, the encryption context is known and
+/// the answer decided: without a Bucket Key the object's ARN (inside the prefix: allowed),
+/// with one the bucket's ARN (outside it: denied).
+#[test]
+fn the_bucket_key_setting_decides_the_encryption_context() {
+    let key_policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/FinanceAdmin"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "DecryptData", "Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::b/*"}}}]});
+    for (enabled, blocked) in [(false, false), (true, true)] {
+        let mut v = account(
+            Some("eu-west-1"),
+            json!(null),
+            json!({"sse": "aws:kms", "kms_key_id": KEY, "bucket_key_enabled": enabled}),
+        );
+        v["kms_keys"] = json!([{"arn": KEY, "manager": "CUSTOMER", "policy": key_policy}]);
+        let r = run(&v, opts());
+        let decrypt: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.action == "kms:Decrypt")
+            .map(|f| f.code.as_str())
+            .collect();
+        if blocked {
+            assert_eq!(
+                decrypt,
+                vec!["kms-key-policy-denies"; decrypt.len().max(1)],
+                "bucket key {enabled}"
+            );
+        } else {
+            assert!(decrypt.is_empty(), "bucket key {enabled}: {decrypt:?}");
+        }
+    }
+}

@@ -183,6 +183,7 @@ fn organization(dir: &Path) -> Result<Option<Organization>, LoadError> {
                 .pointer("/Organization/Id")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            path: org_path(dir, o.pointer("/Organization/Id").and_then(Value::as_str))?,
             management_account: o
                 .pointer("/Organization/MasterAccountId")
                 .and_then(Value::as_str)
@@ -195,18 +196,59 @@ fn organization(dir: &Path) -> Result<Option<Organization>, LoadError> {
     })
 }
 
+/// `get-bucket-location`'s answer as a Region: none (`null`) or empty is us-east-1, `EU`
+/// eu-west-1 (S3 API reference, GetBucketLocation:
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html).
+pub fn region_of_location(constraint: Option<&str>) -> String {
+    match constraint {
+        None | Some("") => "us-east-1".into(),
+        Some("EU") => "eu-west-1".into(),
+        Some(r) => r.into(),
+    }
+}
+
+/// The account's `aws:PrincipalOrgPaths` from `parents/0.json`, `parents/1.json`, ...: the
+/// outputs of `aws organizations list-parents --child-id ID`, from the account (0) up to
+/// the root. `None` when the files are missing or do not reach the root.
+fn org_path(dir: &Path, org_id: Option<&str>) -> Result<Option<String>, LoadError> {
+    let Some(org_id) = org_id else {
+        return Ok(None);
+    };
+    let mut ids = Vec::new();
+    for level in 0..crate::MAX_ORG_DEPTH {
+        let file = dir.join(format!("parents/{level}.json"));
+        let Some(v) = read_json(&file)? else {
+            return Ok(None);
+        };
+        let parent = v.pointer("/Parents/0");
+        let (Some(id), kind) = (
+            parent.and_then(|p| p.get("Id")).and_then(Value::as_str),
+            parent.and_then(|p| p.get("Type")).and_then(Value::as_str),
+        ) else {
+            return Err(LoadError {
+                file: file.display().to_string(),
+                message:
+                    "no `Parents[0].Id`: expected the output of `aws organizations list-parents`"
+                        .into(),
+            });
+        };
+        ids.push(id.to_string());
+        if kind == Some("ROOT") {
+            ids.reverse();
+            return Ok(Some(crate::org_path(org_id, &ids)));
+        }
+    }
+    Ok(None)
+}
+
 /// One bucket's folder (`s3/NAME/`).
 fn bucket(d: &Path) -> Result<Bucket, LoadError> {
     let name = d
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let region = read_json(&d.join("location.json"))?.map(|v| {
-        v.get("LocationConstraint")
-            .and_then(Value::as_str)
-            .unwrap_or("us-east-1")
-            .to_string()
-    });
+    let region = read_json(&d.join("location.json"))?
+        .map(|v| region_of_location(v.get("LocationConstraint").and_then(Value::as_str)));
     let ownership = read_json(&d.join("ownership.json"))?.and_then(|v| {
         v.pointer("/OwnershipControls/Rules/0/ObjectOwnership")
             .and_then(Value::as_str)
@@ -221,15 +263,21 @@ fn bucket(d: &Path) -> Result<Bucket, LoadError> {
         );
     }
     let default_encryption = encryption.and_then(|v| {
-        let rule = v.pointer(
-            "/ServerSideEncryptionConfiguration/Rules/0/ApplyServerSideEncryptionByDefault",
-        )?;
+        let rule = v.pointer("/ServerSideEncryptionConfiguration/Rules/0")?;
+        let by_default = rule.get("ApplyServerSideEncryptionByDefault")?;
         Some(Encryption {
-            sse: rule.get("SSEAlgorithm")?.as_str()?.to_string(),
-            kms_key_id: rule
+            sse: by_default.get("SSEAlgorithm")?.as_str()?.to_string(),
+            kms_key_id: by_default
                 .get("KMSMasterKeyID")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            // A rule without the element has no Bucket Key: "By default, S3 Bucket Key is
+            // not enabled" (S3 API reference, ServerSideEncryptionRule).
+            bucket_key_enabled: Some(
+                rule.get("BucketKeyEnabled")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            ),
         })
     });
     let listing = read_json(&d.join("objects.json"))?;
@@ -258,6 +306,7 @@ fn bucket(d: &Path) -> Result<Bucket, LoadError> {
                         size: o.get("Size")?.as_u64()?,
                         owner_account: None,
                         kms_key_id: None,
+                        bucket_key_enabled: None,
                         tags: None,
                     })
                 })

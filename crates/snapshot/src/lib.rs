@@ -94,6 +94,12 @@ pub struct Organization {
     pub id: Option<String>,
     #[serde(default)]
     pub management_account: Option<String>,
+    /// The account's path in the organization, as `aws:PrincipalOrgPaths` gives it
+    /// (`o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/`: the organization, the root, each OU down to
+    /// the account's parent, each followed by `/`); absent when it could not be read
+    /// (`ListParents` is for the management account and delegated administrators).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Per level from the root down; each policy a document or `{"name", "document"}`.
     #[serde(default)]
     pub scps: Vec<Vec<Value>>,
@@ -112,6 +118,11 @@ pub struct Encryption {
     pub sse: String,
     #[serde(default)]
     pub kms_key_id: Option<String>,
+    /// Whether new objects are encrypted with an S3 Bucket Key (`BucketKeyEnabled` of the
+    /// rule `GetBucketEncryption` returns): S3 then asks AWS KMS with the bucket's ARN as the
+    /// encryption context instead of the object's. Absent: not collected (unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_key_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,15 +137,21 @@ pub struct Object {
     pub owner_account: Option<String>,
     #[serde(default)]
     pub kms_key_id: Option<String>,
+    /// Whether the object was encrypted with an S3 Bucket Key (HeadObject's
+    /// `x-amz-server-side-encryption-bucket-key-enabled`); absent when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_key_enabled: Option<bool>,
     /// The object's tags, when collected (absent: not known).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<(String, String)>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bucket {
     pub name: String,
+    /// The bucket's Region (`GetBucketLocation`): requests on the bucket go to its Regional
+    /// endpoint, so it is their `aws:RequestedRegion`. Absent: not collected (unknown).
     #[serde(default)]
     pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Collected::is_absent")]
@@ -221,7 +238,7 @@ pub struct Vault {
 }
 
 /// An account's state as the check reads it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     pub account_id: String,
@@ -254,6 +271,21 @@ pub struct Snapshot {
     pub not_collected: BTreeMap<String, String>,
 }
 
+/// An account's path has at most the root and five levels of OUs above it
+/// (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html).
+pub const MAX_ORG_DEPTH: usize = 6;
+
+/// `aws:PrincipalOrgPaths` for an account under `parents` (the root, then each OU down):
+/// `o-id/r-id/ou-id/.../` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths).
+pub fn org_path(org_id: &str, parents: &[String]) -> String {
+    let mut out = format!("{org_id}/");
+    for p in parents {
+        out.push_str(p);
+        out.push('/');
+    }
+    out
+}
+
 /// The snapshot's resource lists, by their field name.
 pub const RESOURCE_LISTS: [&str; 6] = [
     "buckets",
@@ -272,6 +304,17 @@ pub struct SnapshotError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+impl Bucket {
+    /// Whether the bucket's default encryption uses an S3 Bucket Key: `None` when the
+    /// default encryption, or the setting, was not collected.
+    pub fn bucket_key_enabled(&self) -> Option<bool> {
+        if self.not_collected.contains_key("default_encryption") {
+            return None;
+        }
+        self.default_encryption.as_ref()?.bucket_key_enabled
+    }
 }
 
 impl Snapshot {

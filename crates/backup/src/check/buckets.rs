@@ -299,7 +299,7 @@ fn bucket_tags(b: &Bucket) -> Option<Vec<(String, String)>> {
 /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context).
 fn encryption_context(b: &Bucket, object_arn: &str) -> (String, ContextValue) {
     let bucket_arn = format!("arn:aws:s3:::{}", b.name);
-    let value = match bucket_key_enabled(b) {
+    let value = match b.bucket_key_enabled() {
         Some(true) => ContextValue::Single(bucket_arn),
         Some(false) => ContextValue::Single(object_arn.to_string()),
         None => ContextValue::Unknown(Unknown {
@@ -308,10 +308,4 @@ fn encryption_context(b: &Bucket, object_arn: &str) -> (String, ContextValue) {
         }),
     };
     ("kms:EncryptionContext:aws:s3:arn".to_string(), value)
-}
-
-/// Whether the bucket's S3 Bucket Key is enabled, when it was collected.
-fn bucket_key_enabled(b: &Bucket) -> Option<bool> {
-    let _ = b;
-    None
 }

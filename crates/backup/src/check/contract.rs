@@ -175,6 +175,19 @@ pub enum DocRef {
     Vendor,
 }
 
+impl DocRef {
+    /// For an organization's policy (an SCP or RCP, or an SCP level), what names it
+    /// whichever account's path it sits on: the same policy governs each of them.
+    pub fn organization_key(&self) -> Option<String> {
+        match self {
+            DocRef::Scp { name, .. } => Some(format!("scp:{name}")),
+            DocRef::Rcp { name, .. } => Some(format!("rcp:{name}")),
+            DocRef::ScpLevel { level } => Some(format!("scp-level:{level}")),
+            _ => None,
+        }
+    }
+}
+
 /// The statement (or the missing Allow) that decided a request, as the engine reported it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Decider {

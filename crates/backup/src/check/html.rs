@@ -7,7 +7,7 @@ use super::locate::{locate, Located};
 use super::render::Source;
 use super::{human_bytes, Finding, Level, Op, Report, Status};
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -17,7 +17,7 @@ fn esc(s: &str) -> String {
 
 /// Escaped text with Markdown code spans (`` `x` ``) as `<code>`; text with an unpaired
 /// backtick is only escaped.
-fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     if s.matches('`').count() % 2 == 1 {
         return esc(s);
     }
@@ -38,7 +38,7 @@ pub fn finding_id(n: usize, f: &Finding) -> String {
     format!("finding-{n}-{}", f.code)
 }
 
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;padding:1em;max-width:72em;color:#1d1d1f;line-height:1.4}
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.5em}

@@ -370,7 +370,10 @@ impl<'s> Plan<'s> {
         };
         let org = self.s.organization.as_ref();
         let principal_org = match org.and_then(|o| o.id.clone()) {
-            Some(id) => Membership::Member { id, path: None },
+            Some(id) => Membership::Member {
+                id,
+                path: org.and_then(|o| o.path.clone()),
+            },
             // No organization in the snapshot: the account is taken not to be in one (the
             // snapshot's notes say when it could not be read).
             None => Membership::None,

@@ -1,12 +1,13 @@
 //! The check's report in words (for people at a terminal) and as SARIF 2.1.0 (for GitHub
 //! code scanning and other SARIF tools); the HTML page is in `html.rs`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
 use super::locate::locate;
-use super::{count, human_bytes, Code, Finding, Level, Op, Report, Status};
+use super::{count, human_bytes, CauseGroup, Code, Finding, Impact, Level, Op, Report, Status};
 
 /// Where a report came from: what SARIF and the HTML header say of it.
 #[derive(Debug, Clone, Default)]
@@ -243,40 +244,7 @@ pub fn render_human(r: &Report) -> String {
         ));
     }
     out.push_str(&format!("Account {}, role {}\n\n", r.account, r.role));
-    // What makes everything unknown goes first.
-    let account_wide = |f: &&Finding| f.action == "*";
-    for f in r
-        .findings
-        .iter()
-        .filter(account_wide)
-        .chain(r.findings.iter().filter(|f| !account_wide(f)))
-    {
-        let tag = match f.level {
-            Level::Blocking => "BLOCKED",
-            Level::Unknown => "UNKNOWN",
-            Level::Warning => "WARNING",
-        };
-        out.push_str(&format!(
-            "{tag} [{}] {} ({}, {})\n",
-            f.code,
-            f.resource,
-            f.operation.name(),
-            f.action
-        ));
-        match (&f.policy, &f.statement) {
-            (Some(p), Some(s)) => out.push_str(&format!("  decided by: {p}, statement {s}\n")),
-            (Some(p), None) => out.push_str(&format!("  policy: {p}\n")),
-            _ => {}
-        }
-        out.push_str(&format!("  why:    {}\n", f.reason));
-        for e in &f.parse_errors {
-            out.push_str(&format!("    - {e}\n"));
-        }
-        if !f.impact.summary.is_empty() {
-            out.push_str(&format!("  impact: {}\n", f.impact.summary));
-        }
-        out.push_str(&format!("  fix:    {}\n\n", f.fix));
-    }
+    out.push_str(&render_groups(&r.groups, &r.findings));
     out.push_str(&format!(
         "{} resource/operation pairs: {} ok, {} blocked, {} unknown ({} requests evaluated)\n",
         r.matrix.len(),
@@ -291,5 +259,98 @@ pub fn render_human(r: &Report) -> String {
             .count(),
         r.requests
     ));
+    out
+}
+
+/// The findings by cause, in words: one entry per deciding statement, with every
+/// resource, operation and action it stops; what makes everything unknown first.
+pub fn render_groups(groups: &[CauseGroup], findings: &[Finding]) -> String {
+    let mut out = String::new();
+    let account_wide = |g: &&CauseGroup| {
+        g.findings
+            .iter()
+            .any(|i| findings.get(*i).is_some_and(|f| f.action == "*"))
+    };
+    for g in groups
+        .iter()
+        .filter(account_wide)
+        .chain(groups.iter().filter(|g| !account_wide(g)))
+    {
+        let tag = match g.level {
+            Level::Blocking => "BLOCKED",
+            Level::Unknown => "UNKNOWN",
+            Level::Warning => "WARNING",
+        };
+        let first = g.resources.first().map_or("", String::as_str);
+        let more = match g.resources.len() {
+            0 | 1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        out.push_str(&format!("{tag} [{}] {first}{more}\n", g.code));
+        if !g.accounts.is_empty() {
+            out.push_str(&format!(
+                "  accounts: {} ({})\n",
+                g.accounts.join(", "),
+                g.accounts.len()
+            ));
+        }
+        if g.resources.len() > 1 {
+            out.push_str(&format!("  resources: {}\n", g.resources.join(", ")));
+        }
+        let ops: Vec<String> = g
+            .operations
+            .iter()
+            .map(|(op, actions)| format!("{} ({})", op.name(), actions.join(", ")))
+            .collect();
+        out.push_str(&format!("  stops:  {}\n", ops.join("; ")));
+        match (&g.policy, &g.statement) {
+            (Some(p), Some(s)) => out.push_str(&format!("  decided by: {p}, statement {s}\n")),
+            (Some(p), None) => out.push_str(&format!("  policy: {p}\n")),
+            _ => {}
+        }
+        out.push_str(&format!("  why:    {}\n", g.reason));
+        let mut errors: Vec<String> = Vec::new();
+        for f in g.findings.iter().filter_map(|i| findings.get(*i)) {
+            for e in &f.parse_errors {
+                let e = e.to_string();
+                if !errors.contains(&e) {
+                    errors.push(e);
+                }
+            }
+        }
+        for e in errors {
+            out.push_str(&format!("    - {e}\n"));
+        }
+        // Per operation: the objects at stake, each resource counted once.
+        let mut impacts = Vec::new();
+        for op in g.operations.keys() {
+            let mut per: BTreeMap<&str, Impact> = BTreeMap::new();
+            for f in g
+                .findings
+                .iter()
+                .filter_map(|i| findings.get(*i))
+                .filter(|f| f.operation == *op)
+            {
+                let e = per.entry(f.resource.as_str()).or_default();
+                e.objects = e.objects.max(f.impact.objects);
+                e.bytes = e.bytes.max(f.impact.bytes);
+                e.at_least |= f.impact.at_least;
+            }
+            let total = per.values().fold(Impact::default(), |mut t, i| {
+                t.objects = t.objects.saturating_add(i.objects);
+                t.bytes = t.bytes.saturating_add(i.bytes);
+                t.at_least |= i.at_least;
+                t
+            });
+            let words = super::report::summary(g.level, *op, &total);
+            if !words.is_empty() {
+                impacts.push(words);
+            }
+        }
+        if !impacts.is_empty() {
+            out.push_str(&format!("  impact: {}\n", impacts.join("; ")));
+        }
+        out.push_str(&format!("  fix:    {}\n\n", g.fix));
+    }
     out
 }

@@ -213,12 +213,14 @@ pub(super) fn finish(acc: Acc, s: &Snapshot, opts: &CheckOptions, requests: usiz
         }))
         .max()
         .unwrap_or(Status::Ok);
+    let groups = super::group(findings.iter().map(|f| ("", f)));
     Report {
         status,
         account: s.account_id.clone(),
         role: opts.role_arn.clone(),
         totals,
         findings,
+        groups,
         matrix,
         requests,
     }

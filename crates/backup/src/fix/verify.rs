@@ -168,8 +168,18 @@ pub(super) fn compare_docs(
     old: Option<&Value>,
     new: &Value,
 ) -> Result<Outcome, vaultward_analysis::CompareError> {
+    compare_docs_excluding(kind, &[role.to_string()], old, new)
+}
+
+/// [`compare_docs`] for every principal but `roles` (ARNs, or ARN patterns).
+pub(crate) fn compare_docs_excluding(
+    kind: PolicyKind,
+    roles: &[String],
+    old: Option<&Value>,
+    new: &Value,
+) -> Result<Outcome, vaultward_analysis::CompareError> {
     let mut opts = Options::new(kind);
-    opts.exclude_principals = vec![role.to_string()];
+    opts.exclude_principals = roles.to_vec();
     let text = |v: &Value| match doc_json(v) {
         Some(j) => j.to_string(),
         None => v.to_string(),
