@@ -750,7 +750,10 @@ fn audit_reports_paths_with_their_statements_and_exit_codes() {
         .find(|p| p["code"] == "passrole-ec2")
         .expect("the PassRole path");
     assert_eq!(path["target"], "arn:aws:iam::111122223333:role/Admin");
-    assert_eq!(path["reaches"]["role"], "arn:aws:iam::111122223333:role/Admin");
+    assert_eq!(
+        path["reaches"]["role"],
+        "arn:aws:iam::111122223333:role/Admin"
+    );
     assert!(path["steps"][0]["allowed_by"][0]
         .as_str()
         .unwrap()
