@@ -429,3 +429,35 @@ fn a_chain_to_a_role_that_cannot_be_read_is_possible() {
         "{p:#?}"
     );
 }
+
+/// A confirmed end farther away wins over a possible one nearer: the chain goes on past
+/// a role whose own path depends on an unknown address, through a cycle, to the admin.
+#[test]
+fn a_chain_prefers_a_confirmed_end() {
+    let maybe = json!({"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}});
+    let v = account(
+        json!([assume("Near")]),
+        vec![
+            role(
+                "Near",
+                trusting(&["audited", "Loop"]),
+                json!([maybe, assume("Loop")]),
+                json!([]),
+            ),
+            role(
+                "Loop",
+                trusting(&["Near"]),
+                json!([assume("Near"), assume("Admin")]),
+                json!([]),
+            ),
+            role("Admin", trusting(&["Loop"]), admin(), json!([])),
+        ],
+        json!([]),
+    );
+    let a = run(&v);
+    assert_eq!(a.verdict, Verdict::Paths, "{:#?}", a.paths);
+    let p = a.paths.iter().find(|p| p.code == "assume-role").unwrap();
+    assert!(!p.possible);
+    let to: Vec<&str> = p.chain.iter().map(|h| h.to.as_str()).collect();
+    assert_eq!(to, [arn("Near"), arn("Loop"), arn("Admin")]);
+}

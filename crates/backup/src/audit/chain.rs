@@ -1,9 +1,10 @@
 //! Chains to their end: a hop into another role is a path only when what it leads to is
-//! one. From each hop of the audited role, the roles it reaches are read one by one with
-//! the engine (each with its own plan: its policies, its boundary, the same SCPs),
-//! breadth first, each role once (cycles end there); the chain reported is the shortest
-//! that ends in a confirmed path, else the shortest that ends in a possible one. A role
-//! that is not in the export (deleted) ends nothing.
+//! one. Every role the audited role's hops reach is read once with the engine (each with
+//! its own plan: its policies, its boundary, the same SCPs), breadth first, so cycles end;
+//! then one pass backwards from the roles that open a path gives each role its next hop
+//! on a shortest way there. The chain reported for a hop is the shortest that ends in a
+//! confirmed path, else the shortest that ends in a possible one. A role that is not in
+//! the export (deleted) ends nothing.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -64,11 +65,12 @@ impl<'s> Walk<'s> {
             Some(v) => (v.paths.clone(), v.edges.clone()),
             None => return Vec::new(),
         };
+        let graph = self.graph(&edges);
         for e in edges {
             match &e.leads {
                 Leads::Unknown(why) => out.push(unknown_end(&e, why)),
                 Leads::Role(to) => {
-                    if let Some(p) = self.follow(&e, &to.clone()) {
+                    if let Some(p) = graph.follow(&e, to) {
                         out.push(p);
                     }
                 }
@@ -77,8 +79,42 @@ impl<'s> Walk<'s> {
         out
     }
 
+    /// Every role the audited role's hops reach (not the audited role itself: a chain
+    /// through it adds nothing), each read once, with its ends and its hops.
+    fn graph(&mut self, first: &[Edge]) -> Graph {
+        let mut g = Graph::default();
+        let mut queue: VecDeque<String> = VecDeque::new();
+        let mut seen: BTreeSet<String> = [self.root.clone()].into();
+        let next = |edges: &[Edge], queue: &mut VecDeque<String>, seen: &mut BTreeSet<String>| {
+            for e in edges {
+                if let Leads::Role(r) = &e.leads {
+                    if seen.insert(r.clone()) {
+                        queue.push_back(r.clone());
+                    }
+                }
+            }
+        };
+        next(first, &mut queue, &mut seen);
+        while let Some(role) = queue.pop_front() {
+            // A role not in the export (deleted) ends nothing and leads nowhere.
+            let Some((ends, edges)) = self.ends(&role) else {
+                continue;
+            };
+            next(&edges, &mut queue, &mut seen);
+            let edges = edges
+                .into_iter()
+                .filter(|e| matches!(&e.leads, Leads::Role(r) if *r != self.root))
+                .collect();
+            g.roles.insert(role, (ends, edges));
+        }
+        g.root = self.root.clone();
+        g.settle(true);
+        g.settle(false);
+        g
+    }
+
     /// The paths a role ends a chain in: its own, its hops into what the snapshot does not
-    /// say, and, when its side cannot be read in full, that.
+    /// say, and, when its side cannot be read in full, that; and its hops.
     fn ends(&mut self, role: &str) -> Option<(Vec<Path>, Vec<Edge>)> {
         let v = self.view(role)?;
         let mut ends = v.paths.clone();
@@ -103,41 +139,92 @@ impl<'s> Walk<'s> {
         }
         Some((ends, v.edges.clone()))
     }
+}
 
-    fn follow(&mut self, first: &Edge, to: &str) -> Option<Path> {
-        if to == self.root {
-            return None;
+/// The roles reached, and for each the shortest way to an end: first to a confirmed path,
+/// else to a possible one.
+#[derive(Default)]
+struct Graph {
+    root: String,
+    roles: BTreeMap<String, (Vec<Path>, Vec<Edge>)>,
+    /// Per role and kind of end (confirmed: `true`): the hop to take next (its index in
+    /// the role's hops), or `None` when the role ends there itself.
+    next: BTreeMap<(String, bool), Option<usize>>,
+}
+
+impl Graph {
+    /// The end a role has itself.
+    fn own_end(&self, role: &str, confirmed: bool) -> Option<&Path> {
+        let (ends, _) = self.roles.get(role)?;
+        if confirmed {
+            ends.iter().find(|p| !p.possible)
+        } else {
+            ends.first()
         }
-        let mut seen: BTreeSet<String> = [self.root.clone(), to.to_string()].into();
-        let mut queue: VecDeque<(String, Vec<Taken>)> = VecDeque::new();
-        queue.push_back((to.to_string(), vec![(self.root.clone(), first.clone())]));
-        let mut possible: Option<Path> = None;
-        while let Some((role, hops)) = queue.pop_front() {
-            // A role not in the export (deleted) ends nothing.
-            let Some((ends, edges)) = self.ends(&role) else {
-                continue;
-            };
-            let more = ends.len().saturating_sub(1);
-            if let Some(end) = ends.iter().find(|p| !p.possible) {
-                let p = chained(first, &hops, &role, end, more);
-                if !p.possible {
-                    return Some(p);
-                }
-                possible.get_or_insert(p);
-            } else if let Some(end) = ends.first() {
-                possible.get_or_insert_with(|| chained(first, &hops, &role, end, more));
-            }
-            for e in edges {
-                if let Leads::Role(next) = &e.leads {
-                    if seen.insert(next.clone()) {
-                        let mut h = hops.clone();
-                        h.push((role.clone(), e.clone()));
-                        queue.push_back((next.clone(), h));
-                    }
+    }
+
+    /// Breadth first from every role with an end of the kind, backwards along the hops:
+    /// each role learns its next hop on a shortest way there (one pass over the graph).
+    fn settle(&mut self, confirmed: bool) {
+        let mut into: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
+        for (from, (_, edges)) in &self.roles {
+            for (i, e) in edges.iter().enumerate() {
+                if let Leads::Role(to) = &e.leads {
+                    into.entry(to.as_str())
+                        .or_default()
+                        .push((from.as_str(), i));
                 }
             }
         }
-        possible
+        let mut next: BTreeMap<(String, bool), Option<usize>> = BTreeMap::new();
+        let mut queue: VecDeque<&str> = VecDeque::new();
+        for role in self.roles.keys() {
+            if self.own_end(role, confirmed).is_some() {
+                next.insert((role.clone(), confirmed), None);
+                queue.push_back(role);
+            }
+        }
+        while let Some(to) = queue.pop_front() {
+            for (from, i) in into.get(to).into_iter().flatten() {
+                if !next.contains_key(&(from.to_string(), confirmed)) {
+                    next.insert((from.to_string(), confirmed), Some(*i));
+                    queue.push_back(from);
+                }
+            }
+        }
+        self.next.extend(next);
+    }
+
+    /// The chain from `first` (the audited role's hop into `to`) to its end.
+    fn follow(&self, first: &Edge, to: &str) -> Option<Path> {
+        let confirmed = [true, false]
+            .into_iter()
+            .find(|c| self.next.contains_key(&(to.to_string(), *c)))?;
+        let mut hops: Vec<Taken> = vec![(self.root.clone(), first.clone())];
+        let mut role = to.to_string();
+        // Each step moves one hop nearer the end; the bound only guards the loop.
+        for _ in 0..=self.roles.len() {
+            match self.next.get(&(role.clone(), confirmed))? {
+                None => {
+                    let end = self.own_end(&role, confirmed)?;
+                    let more = self
+                        .roles
+                        .get(&role)
+                        .map_or(0, |(e, _)| e.len().saturating_sub(1));
+                    return Some(chained(first, &hops, &role, end, more));
+                }
+                Some(i) => {
+                    let e = self.roles.get(&role)?.1.get(*i)?.clone();
+                    let Leads::Role(next) = &e.leads else {
+                        return None;
+                    };
+                    let next = next.clone();
+                    hops.push((role, e));
+                    role = next;
+                }
+            }
+        }
+        None
     }
 }
 

@@ -6,11 +6,22 @@ use vaultward_snapshot::Snapshot;
 
 use super::methods::Compute;
 
-/// One piece of compute: its ARN and the role it runs as (`None`: not known).
+/// One piece of compute: its ARN and the role it runs as.
 #[derive(Debug, Clone)]
 pub(super) struct Running {
     pub arn: String,
-    pub role: Option<String>,
+    pub runs_as: RunsAs,
+}
+
+/// The role compute runs as.
+#[derive(Debug, Clone)]
+pub(super) enum RunsAs {
+    Role(String),
+    /// None: it has no credentials of its own (a stack without a service role runs as its
+    /// caller, a task definition without a task role, an instance without a profile).
+    Nothing,
+    /// The snapshot does not say: why.
+    Unknown(String),
 }
 
 /// The compute of `kind` the snapshot lists, or why it does not.

@@ -4,7 +4,7 @@
 
 use vaultward_iam::{NamedPolicy, PolicyKind};
 
-use super::compute::listed;
+use super::compute::{listed, Running, RunsAs};
 use super::escalation::{trusts_service, Targets};
 use super::methods::{fill, Compute, How, Method, METHODS};
 use super::{ctx, short, Auditor, Edge, Leads, PathClass, ProbeStep};
@@ -219,9 +219,9 @@ impl Auditor<'_, '_> {
             let (running, why) = match listed(self.snapshot, kind) {
                 Ok(list) => (list, None),
                 Err(why) => (
-                    vec![super::compute::Running {
+                    vec![Running {
                         arn: fill(kind.stand_in(), &self.region, &self.account, ""),
-                        role: None,
+                        runs_as: RunsAs::Unknown(String::new()),
                     }],
                     Some(why),
                 ),
@@ -242,14 +242,12 @@ impl Auditor<'_, '_> {
                 let Some(steps) = self.steps(&probe) else {
                     continue;
                 };
-                let leads = match (&r.role, &why) {
+                let leads = match (&r.runs_as, &why) {
                     (_, Some(why)) => Leads::Unknown(why.clone()),
-                    (Some(role), None) if *role == self.role => continue,
-                    (Some(role), None) => Leads::Role(role.clone()),
-                    (None, None) => Leads::Unknown(format!(
-                        "which role `{}` runs as is not in the snapshot",
-                        r.arn
-                    )),
+                    (RunsAs::Role(role), None) if *role == self.role => continue,
+                    (RunsAs::Role(role), None) => Leads::Role(role.clone()),
+                    (RunsAs::Nothing, None) => continue,
+                    (RunsAs::Unknown(why), None) => Leads::Unknown(why.clone()),
                 };
                 let calls: Vec<&str> = m.calls.iter().map(|(a, _)| *a).collect();
                 let title = match &leads {
