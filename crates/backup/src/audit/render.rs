@@ -185,7 +185,7 @@ fn how(h: How) -> String {
         How::Assume => "assumes a role of the export (its trust policy decides)".into(),
         How::Pass { service } => format!("`iam:PassRole` of a role `{service}` may assume"),
         How::PassProfile => {
-            "`iam:PassRole` of a role `ec2.amazonaws.com` may assume, in an instance profile of the export (`InstanceProfileList`; else `iam:CreateInstanceProfile` and `iam:AddRoleToInstanceProfile`)".into()
+            "`iam:PassRole` of a role `ec2.amazonaws.com` may assume, in its instance profile".into()
         }
         How::Existing(c) => format!("existing compute: the snapshot's {}", c.noun()),
         How::PassToExisting { service, compute } => format!(
@@ -210,6 +210,11 @@ hop by hop. A method on existing compute the snapshot does not list is reported 
 (exit 3). Written from `crates/backup/src/audit/methods.rs` by `cargo test -p vaultward-backup \
 --test audit_methods` (`VAULTWARD_BLESS=1` rewrites it); each method has a test with the smallest \
 vulnerable role and a near miss that stays clean.\n\n");
+    out.push_str("In the requests, `{region}` and `{account}` are the account's, `{role}` the role assumed, \
+`{self}` the audited role, and `{target}` the existing compute's ARN as the snapshot lists it. A role \
+passed to EC2 (and to what launches instances) goes in an instance profile the export lists \
+(`InstanceProfileList`, whose ARN is the request's `ec2:InstanceProfile`), or, when it is in none, \
+in a new one (`iam:CreateInstanceProfile`, `iam:AddRoleToInstanceProfile`).\n\n");
     out.push_str("| code | class | how | requests | reaches | sources |\n| --- | --- | --- | --- | --- | --- |\n");
     for m in METHODS {
         let calls: Vec<String> = m
