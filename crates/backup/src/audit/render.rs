@@ -67,10 +67,11 @@ pub fn render_human(a: &Audit) -> String {
             }
         }
         if let Some(r) = &p.reaches {
+            // The title already says what; this says whose, and what else that role opens.
             out.push_str(&format!(
                 "    reaches: [{}] {} as {}{}\n",
                 r.code,
-                r.title,
+                r.class.name(),
                 r.role,
                 if r.more > 0 {
                     format!(" (and {} more path(s) of that role)", r.more)
