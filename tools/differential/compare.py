@@ -86,6 +86,11 @@ def classify(case, ours, theirs):
             and any(s.get("Effect") == "Allow" and principal_star(s) and not narrowed_by_principal_arn(s)
                     for s in stmts)):
         return "wildcard-principal-and-boundary"
+    ctx = case["request"].get("context") or {}
+    depends = {k.lower() for d in (ours.get("residual") or {}).get("depends_on", []) for k in d.get("keys", [])}
+    if (ours["decision"] == "undecided" and ":assumed-role/" in principal
+            and not any(k.lower() == "aws:principalarn" for k in ctx) and depends == {"aws:principalarn"}):
+        return "role-path-unknown"
     return "unclassified"
 
 

@@ -33,6 +33,17 @@ pub enum Api {
     DescribeVolumes,
     ListBackupVaults,
     GetBackupVaultAccessPolicy,
+    ListFunctions,
+    ListEventSourceMappings,
+    DescribeStacks,
+    ListNotebookInstances,
+    DescribeNotebookInstance,
+    GetDevEndpoints,
+    ListProjects,
+    BatchGetProjects,
+    ListTaskDefinitions,
+    DescribeTaskDefinition,
+    DescribeInstanceInformation,
 }
 
 impl Api {
@@ -65,6 +76,17 @@ impl Api {
         Api::DescribeVolumes,
         Api::ListBackupVaults,
         Api::GetBackupVaultAccessPolicy,
+        Api::ListFunctions,
+        Api::ListEventSourceMappings,
+        Api::DescribeStacks,
+        Api::ListNotebookInstances,
+        Api::DescribeNotebookInstance,
+        Api::GetDevEndpoints,
+        Api::ListProjects,
+        Api::BatchGetProjects,
+        Api::ListTaskDefinitions,
+        Api::DescribeTaskDefinition,
+        Api::DescribeInstanceInformation,
     ];
 
     /// The IAM action that authorizes the call, from the Service Authorization Reference;
@@ -101,6 +123,17 @@ impl Api {
             Api::DescribeVolumes => "ec2:DescribeVolumes",
             Api::ListBackupVaults => "backup:ListBackupVaults",
             Api::GetBackupVaultAccessPolicy => "backup:GetBackupVaultAccessPolicy",
+            Api::ListFunctions => "lambda:ListFunctions",
+            Api::ListEventSourceMappings => "lambda:ListEventSourceMappings",
+            Api::DescribeStacks => "cloudformation:DescribeStacks",
+            Api::ListNotebookInstances => "sagemaker:ListNotebookInstances",
+            Api::DescribeNotebookInstance => "sagemaker:DescribeNotebookInstance",
+            Api::GetDevEndpoints => "glue:GetDevEndpoints",
+            Api::ListProjects => "codebuild:ListProjects",
+            Api::BatchGetProjects => "codebuild:BatchGetProjects",
+            Api::ListTaskDefinitions => "ecs:ListTaskDefinitions",
+            Api::DescribeTaskDefinition => "ecs:DescribeTaskDefinition",
+            Api::DescribeInstanceInformation => "ssm:DescribeInstanceInformation",
         })
     }
 
@@ -136,6 +169,13 @@ impl Api {
             Api::GetBackupVaultAccessPolicy => {
                 format!("arn:aws:backup:{region}:{account}:backup-vault:Default")
             }
+            Api::DescribeStacks => {
+                format!("arn:aws:cloudformation:{region}:{account}:stack/app/1")
+            }
+            Api::DescribeNotebookInstance => {
+                format!("arn:aws:sagemaker:{region}:{account}:notebook-instance/analysis")
+            }
+            Api::BatchGetProjects => format!("arn:aws:codebuild:{region}:{account}:project/build"),
             _ => "*".into(),
         }
     }

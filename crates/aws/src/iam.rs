@@ -1,8 +1,12 @@
 //! `iam:GetAccountAuthorizationDetails`, all pages, written in the shape of the AWS CLI's
-//! output (`aws iam get-account-authorization-details`), which the snapshot keeps verbatim.
+//! output (`aws iam get-account-authorization-details`), which the snapshot keeps verbatim:
+//! each role with its instance profiles (`InstanceProfileList`), each customer managed
+//! policy with every version and which is the default (`PolicyVersionList`).
 
 use aws_config::SdkConfig;
-use aws_sdk_iam::types::{AttachedPermissionsBoundary, AttachedPolicy, PolicyDetail, Tag};
+use aws_sdk_iam::types::{
+    AttachedPermissionsBoundary, AttachedPolicy, InstanceProfile, PolicyDetail, Tag,
+};
 use serde_json::{json, Map, Value};
 
 use crate::api::Api;
@@ -32,6 +36,28 @@ fn inline(p: &[PolicyDetail]) -> Value {
                 json!({
                     "PolicyName": p.policy_name(),
                     "PolicyDocument": p.policy_document().map(policy_document),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The instance profiles a role is in, as the AWS CLI writes them (each with its roles).
+fn profiles(p: &[InstanceProfile]) -> Value {
+    Value::Array(
+        p.iter()
+            .map(|p| {
+                json!({
+                    "Path": p.path(),
+                    "InstanceProfileName": p.instance_profile_name(),
+                    "InstanceProfileId": p.instance_profile_id(),
+                    "Arn": p.arn(),
+                    "Roles": p.roles().iter().map(|r| json!({
+                        "Path": r.path(),
+                        "RoleName": r.role_name(),
+                        "RoleId": r.role_id(),
+                        "Arn": r.arn(),
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect(),
@@ -112,6 +138,7 @@ pub async fn authorization_details(ctx: &Ctx, conf: &SdkConfig) -> Option<Value>
                 "AssumeRolePolicyDocument": r.assume_role_policy_document().map(policy_document),
                 "RolePolicyList": inline(r.role_policy_list()),
                 "AttachedManagedPolicies": attached(r.attached_managed_policies()),
+                "InstanceProfileList": profiles(r.instance_profile_list()),
                 "Tags": tags(r.tags()),
             }));
             boundary(r.permissions_boundary(), &mut o);

@@ -8,6 +8,7 @@
 //! run goes on.
 
 pub mod api;
+mod compute;
 mod ctx;
 mod iam;
 mod org;
@@ -16,14 +17,14 @@ mod s3;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use vaultward_snapshot::AssetType;
-use vaultward_snapshot::Snapshot;
+use vaultward_snapshot::{Snapshot, COMPUTE_LISTS};
 
 pub use ctx::Missing;
 use ctx::{Ctx, Fetch};
@@ -69,6 +70,9 @@ pub struct Options {
     pub regions: Regions,
     pub assets: BTreeSet<AssetType>,
     pub objects: Objects,
+    /// Read the compute a principal can run code as (functions, stacks, notebooks, ...),
+    /// for `audit`.
+    pub compute: bool,
     /// Send every call here instead of AWS (a local emulator); S3 then uses path-style URLs.
     pub endpoint_url: Option<String>,
     /// Calls in flight at most.
@@ -91,6 +95,7 @@ impl Default for Options {
                 .into_iter()
                 .collect(),
             objects: Objects::Sample(1000),
+            compute: true,
             endpoint_url: None,
             concurrency: 16,
             max_attempts: 8,
@@ -241,14 +246,7 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
         account_id: account.clone(),
         organization,
         iam,
-        buckets: Vec::new(),
-        kms_keys: Vec::new(),
-        dynamodb_tables: Vec::new(),
-        ec2_instances: Vec::new(),
-        ebs_volumes: Vec::new(),
-        backup_vaults: Vec::new(),
-        notes: Vec::new(),
-        not_collected: BTreeMap::new(),
+        ..Snapshot::default()
     };
     let not_asked = |what: &str| format!("not asked (--assets without {what})");
     if !opts.assets.contains(&AssetType::S3) {
@@ -266,6 +264,13 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
             snapshot.not_collected.insert(list.into(), not_asked("ec2"));
         }
     }
+    if !opts.compute {
+        for list in COMPUTE_LISTS {
+            snapshot
+                .not_collected
+                .insert(list.to_string(), "not asked (--no-compute)".into());
+        }
+    }
     if opts.assets.contains(&AssetType::S3) {
         ctx.stage("S3");
         snapshot.buckets = s3::buckets(&ctx, opts, &base, &account, &regions).await;
@@ -279,25 +284,32 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
         snapshot.ec2_instances.extend(r.instances);
         snapshot.ebs_volumes.extend(r.volumes);
         snapshot.backup_vaults.extend(r.vaults);
+        if opts.compute {
+            ctx.stage(&format!(
+                "{region}: Lambda, CloudFormation, SageMaker, Glue, CodeBuild, ECS, SSM"
+            ));
+            let c = compute::collect(&ctx, &conf, region, &account).await;
+            snapshot.lambda_functions.extend(c.functions);
+            snapshot.lambda_event_source_mappings.extend(c.mappings);
+            snapshot.cloudformation_stacks.extend(c.stacks);
+            snapshot.sagemaker_notebook_instances.extend(c.notebooks);
+            snapshot.glue_dev_endpoints.extend(c.dev_endpoints);
+            snapshot.codebuild_projects.extend(c.projects);
+            snapshot.ecs_task_definitions.extend(c.task_definitions);
+            snapshot.ssm_managed_instances.extend(c.managed_instances);
+        }
     }
     ctx.finish();
     let missing = ctx.take_missing();
     snapshot.notes = missing.iter().map(Missing::describe).collect();
     // A list call refused leaves its list incomplete: not collected, not empty.
     for m in &missing {
-        let list = match m.api.as_str() {
-            "ListBuckets" => "buckets",
-            "ListKeys" => "kms_keys",
-            "ListTables" | "DescribeTable" => "dynamodb_tables",
-            "DescribeInstances" => "ec2_instances",
-            "DescribeVolumes" => "ebs_volumes",
-            "ListBackupVaults" => "backup_vaults",
-            _ => continue,
-        };
-        snapshot
-            .not_collected
-            .entry(list.to_string())
-            .or_insert_with(|| m.describe());
+        if let Some(list) = list_of(m) {
+            snapshot
+                .not_collected
+                .entry(list.to_string())
+                .or_insert_with(|| m.describe());
+        }
     }
     Ok(Collection {
         snapshot,
@@ -305,6 +317,29 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
         caller_arn,
         regions,
         calls: ctx.calls(),
+    })
+}
+
+/// The list a refused call leaves incomplete, if any.
+fn list_of(m: &Missing) -> Option<&'static str> {
+    Some(match m.api.as_str() {
+        "ListBuckets" => "buckets",
+        "ListKeys" => "kms_keys",
+        "ListTables" | "DescribeTable" => "dynamodb_tables",
+        // The compute stage reads the instance profiles of the nodes SSM manages.
+        "DescribeInstances" if m.item.starts_with(compute::SSM_ITEM) => "ssm_managed_instances",
+        "DescribeInstances" => "ec2_instances",
+        "DescribeVolumes" => "ebs_volumes",
+        "ListBackupVaults" => "backup_vaults",
+        "ListFunctions" => "lambda_functions",
+        "ListEventSourceMappings" => "lambda_event_source_mappings",
+        "DescribeStacks" => "cloudformation_stacks",
+        "ListNotebookInstances" | "DescribeNotebookInstance" => "sagemaker_notebook_instances",
+        "GetDevEndpoints" => "glue_dev_endpoints",
+        "ListProjects" | "BatchGetProjects" => "codebuild_projects",
+        "ListTaskDefinitions" | "DescribeTaskDefinition" => "ecs_task_definitions",
+        "DescribeInstanceInformation" => "ssm_managed_instances",
+        _ => return None,
     })
 }
 

@@ -292,6 +292,10 @@ async fn ec2(
                     .iter()
                     .filter_map(|m| m.ebs()?.volume_id().map(str::to_string))
                     .collect(),
+                instance_profile_arn: i
+                    .iam_instance_profile()
+                    .and_then(|p| p.arn())
+                    .map(str::to_string),
             });
         }
     }
@@ -352,6 +356,7 @@ async fn vaults(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<Vault> {
                 name,
                 arn,
                 access_policy,
+                ..Vault::default()
             }
         })
     }))

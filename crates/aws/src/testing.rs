@@ -19,6 +19,10 @@
 //! - IAM policies are enforced only after `INITIAL_NO_AUTH_ACTION_COUNT` unauthenticated
 //!   calls; the partial-access tests start the server that way
 //!   ([`MotoServer::start_enforcing`]).
+//! - Systems Manager: `DescribeInstanceInformation` is not implemented (an HTML 404); the
+//!   collector records `ssm_managed_instances` as not collected.
+//! - AWS Backup: `ListRecoveryPointsByBackupVault` is not implemented; each vault records
+//!   its `recovery_points` as not collected.
 //! - S3 `ListBuckets` returns every bucket with no continuation token, so the collector's
 //!   pagination of bucket listings is exercised on one page only.
 

@@ -358,9 +358,12 @@ async fn collects_an_account_and_checks_it_end_to_end() {
         "sizes of a.txt and b/c.bin"
     );
     assert!(!data.objects_truncated);
-    assert!(
-        s.not_collected.is_empty(),
-        "every list was asked for and read: {:?}",
+    // Every list was asked for and read, but for moto's missing
+    // DescribeInstanceInformation (see `vaultward_aws::testing`).
+    assert_eq!(
+        s.not_collected.keys().collect::<Vec<_>>(),
+        vec!["ssm_managed_instances"],
+        "{:?}",
         s.not_collected
     );
 

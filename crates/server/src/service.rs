@@ -18,6 +18,7 @@ use crate::store::{Kind, Store};
 
 mod jobs;
 mod lifecycle;
+mod listing;
 mod locks;
 mod recovery_points;
 mod sweep;

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+mod compute;
+
 use crate::{
     Bucket, Collected, Encryption, Instance, KmsKey, Organization, Snapshot, Table, Vault, Volume,
 };
@@ -159,7 +161,7 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
     let ec2_instances = instances(dir, &account_id)?;
     let backup_vaults = vaults(dir)?;
     let not_collected = lists_not_collected(dir);
-    Ok(Snapshot {
+    let mut s = Snapshot {
         account_id,
         organization,
         iam,
@@ -171,7 +173,10 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
         backup_vaults,
         notes,
         not_collected,
-    })
+        ..Snapshot::default()
+    };
+    compute::load(dir, &mut s)?;
+    Ok(s)
 }
 
 /// `organization.json` (`aws organizations describe-organization`) and the policy folders.
@@ -446,6 +451,10 @@ fn instances(dir: &Path, account_id: &str) -> Result<Vec<Instance>, LoadError> {
                     arn: format!("arn:aws:ec2:{}:{account_id}:instance/{id}", region_of(az)),
                     tags: tags(i.get("Tags")),
                     volumes,
+                    instance_profile_arn: i
+                        .pointer("/IamInstanceProfile/Arn")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                 });
             }
         }
@@ -473,6 +482,7 @@ fn vaults(dir: &Path) -> Result<Vec<Vault>, LoadError> {
                 name: name.to_string(),
                 arn: arn.to_string(),
                 access_policy: policy(&dir.join("backup"), &format!("{name}.policy"))?,
+                ..Vault::default()
             });
         }
     }

@@ -12,6 +12,12 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 pub mod awscli;
+pub mod compute;
+
+pub use compute::{
+    BuildProject, DevEndpoint, EventSourceMapping, LambdaFunction, ManagedInstance,
+    NotebookInstance, Stack, TaskDefinition,
+};
 
 /// The kinds of asset the backup service protects, and a snapshot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -214,6 +220,9 @@ pub struct Instance {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub volumes: Vec<String>,
+    /// The instance profile it runs with (`IamInstanceProfile.Arn`), `null` when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_profile_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -228,7 +237,7 @@ pub struct Volume {
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Vault {
     pub name: String,
@@ -260,13 +269,28 @@ pub struct Snapshot {
     pub ebs_volumes: Vec<Volume>,
     #[serde(default)]
     pub backup_vaults: Vec<Vault>,
+    #[serde(default)]
+    pub lambda_functions: Vec<LambdaFunction>,
+    #[serde(default)]
+    pub lambda_event_source_mappings: Vec<EventSourceMapping>,
+    #[serde(default)]
+    pub cloudformation_stacks: Vec<Stack>,
+    #[serde(default)]
+    pub sagemaker_notebook_instances: Vec<NotebookInstance>,
+    #[serde(default)]
+    pub glue_dev_endpoints: Vec<DevEndpoint>,
+    #[serde(default)]
+    pub codebuild_projects: Vec<BuildProject>,
+    #[serde(default)]
+    pub ecs_task_definitions: Vec<TaskDefinition>,
+    #[serde(default)]
+    pub ssm_managed_instances: Vec<ManagedInstance>,
     /// What the collector could not read, in words.
     #[serde(default)]
     pub notes: Vec<String>,
-    /// The resource lists that were not collected, with why: `buckets`, `kms_keys`,
-    /// `dynamodb_tables`, `ec2_instances`, `ebs_volumes`, `backup_vaults`. A list absent
-    /// from the file is recorded here too: an empty list says "there are none", an absent
-    /// one "not known".
+    /// The lists that were not collected, with why: [`RESOURCE_LISTS`] and
+    /// [`COMPUTE_LISTS`]. A list absent from the file is recorded here too: an empty list
+    /// says "there are none", an absent one "not known".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub not_collected: BTreeMap<String, String>,
 }
@@ -287,13 +311,25 @@ pub fn org_path(org_id: &str, parents: &[String]) -> String {
 }
 
 /// The snapshot's resource lists, by their field name.
-pub const RESOURCE_LISTS: [&str; 6] = [
+pub const RESOURCE_LISTS: &[&str] = &[
     "buckets",
     "kms_keys",
     "dynamodb_tables",
     "ec2_instances",
     "ebs_volumes",
     "backup_vaults",
+];
+
+/// The compute lists (what a principal can run code as), by their field name.
+pub const COMPUTE_LISTS: &[&str] = &[
+    "lambda_functions",
+    "lambda_event_source_mappings",
+    "cloudformation_stacks",
+    "sagemaker_notebook_instances",
+    "glue_dev_endpoints",
+    "codebuild_projects",
+    "ecs_task_definitions",
+    "ssm_managed_instances",
 ];
 
 /// A snapshot file that cannot be read.
@@ -330,8 +366,8 @@ impl Snapshot {
         // Which fields the file has (values skipped, not built).
         let present: BTreeMap<String, serde::de::IgnoredAny> =
             serde_json::from_str(text).map_err(located)?;
-        for list in RESOURCE_LISTS {
-            if !present.contains_key(list) {
+        for list in RESOURCE_LISTS.iter().chain(COMPUTE_LISTS) {
+            if !present.contains_key(*list) {
                 s.not_collected
                     .entry(list.to_string())
                     .or_insert_with(|| "absent from the snapshot".to_string());

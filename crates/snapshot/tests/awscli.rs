@@ -162,3 +162,147 @@ fn the_organization_path_comes_from_list_parents() {
     assert!(e.file.ends_with("parents/2.json"), "{e}");
     assert!(e.message.contains("list-parents"), "{e}");
 }
+
+#[test]
+fn compute_lists_come_from_each_regions_folder() {
+    let f = Folder::new("compute");
+    let r = "compute/eu-west-1";
+    write(
+        &f.0,
+        &format!("{r}/list-functions.json"),
+        &json!({"Functions": [{"FunctionName": "ingest", "FunctionArn": "arn:aws:lambda:eu-west-1:111122223333:function:ingest", "Role": "arn:aws:iam::111122223333:role/fn"}]}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/list-event-source-mappings.json"),
+        &json!({"EventSourceMappings": [{"UUID": "u-1", "FunctionArn": "arn:aws:lambda:eu-west-1:111122223333:function:ingest", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:q", "State": "Enabled"}]}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/describe-stacks.json"),
+        &json!({"Stacks": [{"StackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/app/1", "StackName": "app", "RoleARN": "arn:aws:iam::111122223333:role/cfn", "StackStatus": "CREATE_COMPLETE"}]}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/list-notebook-instances.json"),
+        &json!({"NotebookInstances": [{"NotebookInstanceName": "nb", "NotebookInstanceArn": "arn:aws:sagemaker:eu-west-1:111122223333:notebook-instance/nb", "NotebookInstanceStatus": "InService"}]}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/notebook-instances/nb.json"),
+        &json!({"NotebookInstanceName": "nb", "RoleArn": "arn:aws:iam::111122223333:role/nb", "RootAccess": "Enabled"}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/get-dev-endpoints.json"),
+        &json!({"DevEndpoints": [{"EndpointName": "etl", "RoleArn": "arn:aws:iam::111122223333:role/glue", "Status": "READY"}]}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/batch-get-projects.json"),
+        &json!({"projects": [{"name": "build", "arn": "arn:aws:codebuild:eu-west-1:111122223333:project/build", "serviceRole": "arn:aws:iam::111122223333:role/cb"}], "projectsNotFound": []}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/list-task-definitions.json"),
+        &json!({"taskDefinitionArns": ["arn:aws:ecs:eu-west-1:111122223333:task-definition/worker:3"]}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/task-definitions/worker-3.json"),
+        &json!({"taskDefinition": {"taskDefinitionArn": "arn:aws:ecs:eu-west-1:111122223333:task-definition/worker:3", "family": "worker", "revision": 3, "taskRoleArn": "arn:aws:iam::111122223333:role/task", "executionRoleArn": "arn:aws:iam::111122223333:role/exec"}}),
+    );
+    write(
+        &f.0,
+        &format!("{r}/describe-instance-information.json"),
+        &json!({"InstanceInformationList": [
+        {"InstanceId": "i-0abc", "PingStatus": "Online", "ResourceType": "EC2Instance"},
+        {"InstanceId": "mi-0def", "PingStatus": "Online", "ResourceType": "ManagedInstance", "IamRole": "SSMServiceRole"}]}),
+    );
+    write(
+        &f.0,
+        "ec2/instances.json",
+        &json!({"Reservations": [{"Instances": [{"InstanceId": "i-0abc", "Placement": {"AvailabilityZone": "eu-west-1a"}, "IamInstanceProfile": {"Arn": "arn:aws:iam::111122223333:instance-profile/web", "Id": "AIPA"}}]}]}),
+    );
+    let s = from_aws_cli(&f.0).unwrap();
+    for list in vaultward_snapshot::COMPUTE_LISTS {
+        assert!(
+            !s.not_collected.contains_key(*list),
+            "{list}: {:?}",
+            s.not_collected
+        );
+    }
+    assert_eq!(
+        s.lambda_functions[0].role.as_deref(),
+        Some("arn:aws:iam::111122223333:role/fn")
+    );
+    assert_eq!(
+        s.lambda_event_source_mappings[0]
+            .event_source_arn
+            .as_deref(),
+        Some("arn:aws:sqs:eu-west-1:111122223333:q")
+    );
+    assert_eq!(
+        s.cloudformation_stacks[0].role_arn.as_deref(),
+        Some("arn:aws:iam::111122223333:role/cfn")
+    );
+    assert_eq!(
+        s.sagemaker_notebook_instances[0].role_arn.as_deref(),
+        Some("arn:aws:iam::111122223333:role/nb")
+    );
+    assert_eq!(
+        s.glue_dev_endpoints[0].arn,
+        "arn:aws:glue:eu-west-1:111122223333:devEndpoint/etl"
+    );
+    assert_eq!(
+        s.codebuild_projects[0].service_role.as_deref(),
+        Some("arn:aws:iam::111122223333:role/cb")
+    );
+    assert_eq!(s.ecs_task_definitions[0].revision, Some(3));
+    assert_eq!(
+        s.ecs_task_definitions[0].execution_role_arn.as_deref(),
+        Some("arn:aws:iam::111122223333:role/exec")
+    );
+    let node = |id: &str| {
+        s.ssm_managed_instances
+            .iter()
+            .find(|n| n.instance_id == id)
+            .unwrap()
+    };
+    assert_eq!(
+        node("i-0abc").instance_profile_arn.as_deref(),
+        Some("arn:aws:iam::111122223333:instance-profile/web")
+    );
+    assert_eq!(
+        node("i-0abc").arn,
+        "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc"
+    );
+    assert_eq!(node("mi-0def").iam_role.as_deref(), Some("SSMServiceRole"));
+    assert_eq!(
+        s.ec2_instances[0].instance_profile_arn.as_deref(),
+        Some("arn:aws:iam::111122223333:instance-profile/web")
+    );
+
+    // A listed notebook without its description, a missing file with its error, and a node
+    // whose instance is not in the EC2 export: each list is not collected, not empty.
+    std::fs::remove_file(f.0.join(format!("{r}/notebook-instances/nb.json"))).unwrap();
+    std::fs::remove_file(f.0.join(format!("{r}/describe-stacks.json"))).unwrap();
+    std::fs::write(
+        f.0.join(format!("{r}/describe-stacks.error")),
+        "An error occurred (AccessDenied) when calling the DescribeStacks operation\n",
+    )
+    .unwrap();
+    write(&f.0, "ec2/instances.json", &json!({"Reservations": []}));
+    let s = from_aws_cli(&f.0).unwrap();
+    assert!(s.not_collected["sagemaker_notebook_instances"].contains("notebook-instances/nb.json"));
+    assert!(s.not_collected["cloudformation_stacks"].contains("AccessDenied"));
+    assert!(s.not_collected["ssm_managed_instances"].contains("i-0abc"));
+    assert!(!s.not_collected.contains_key("lambda_functions"));
+
+    // No compute folder at all: every compute list is not collected.
+    std::fs::remove_dir_all(f.0.join("compute")).unwrap();
+    let s = from_aws_cli(&f.0).unwrap();
+    for list in vaultward_snapshot::COMPUTE_LISTS {
+        assert!(s.not_collected.contains_key(*list), "{list}");
+    }
+}

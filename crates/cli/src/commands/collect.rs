@@ -27,6 +27,10 @@ pub struct Args {
     /// Objects per bucket: none, sample:N (the first N versions) or all.
     #[arg(long, default_value = "sample:1000")]
     objects: Objects,
+    /// Do not read the compute a principal can run code as (Lambda functions, stacks,
+    /// notebooks, ...): `audit` then reports the paths through them as unknown.
+    #[arg(long)]
+    no_compute: bool,
     /// Send every call to this endpoint (a local emulator) instead of AWS.
     #[arg(long)]
     endpoint_url: Option<String>,
@@ -64,6 +68,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         },
         assets,
         objects: a.objects,
+        compute: !a.no_compute,
         endpoint_url: a.endpoint_url,
         concurrency: a.concurrency.max(1),
         max_attempts: a.max_attempts.max(1),

@@ -184,6 +184,15 @@ pub static TABLE: &[Grant] = table! {
     Inventory Allow "CollectAccountConfiguration" ["*"] ALWAYS => {
         Inventory Any Always ["iam:GetAccountAuthorizationDetails", "organizations:DescribeOrganization", "organizations:ListParents", "organizations:ListPoliciesForTarget", "organizations:DescribePolicy", "kms:ListKeys", "kms:ListAliases", "kms:GetKeyPolicy", "ec2:DescribeRegions", "backup:ListBackupVaults"] Arn("*"), NONE, "collect the account's IAM configuration, the organization's policies, the keys and their policies, the regions and vaults (`vaultward collect`)";
     }
+    // The compute a principal can take over or run code as, for `vaultward audit`'s
+    // escalation paths (issue 30): each resource with the role it runs as. Read-only, but
+    // not harmless: ListFunctions, BatchGetProjects and DescribeTaskDefinition return
+    // environment variables, and DescribeStacks parameters that are not NoEcho; the
+    // collector keeps only the names, ARNs and roles.
+    Inventory Allow "CollectCompute" ["*"] ALWAYS => {
+        Inventory Any Always ["lambda:ListFunctions", "lambda:ListEventSourceMappings", "cloudformation:DescribeStacks", "sagemaker:ListNotebookInstances", "sagemaker:DescribeNotebookInstance", "glue:GetDevEndpoints", "codebuild:ListProjects", "codebuild:BatchGetProjects", "ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition", "ssm:DescribeInstanceInformation"] Arn("*"), NONE, "collect the functions, stacks, notebooks, development endpoints, build projects, task definitions and managed nodes, each with the role it runs as (`vaultward collect`, for `audit`)";
+        Inventory Any Always ["ec2:DescribeInstances"] Arn("*"), NONE, "read the instance profile of each node Systems Manager manages";
+    }
     // Vaults: what AWS Backup already protects, read before each backup.
     Inventory Allow "ReadBackupVaults" ["arn:aws:backup:*:{account}:backup-vault:*"] ALWAYS => {
         Vault Backup Always ["backup:DescribeBackupVault"] Resource, NONE, "read the vault";

@@ -132,6 +132,25 @@ resource "aws_iam_policy" "inventory_policy" {
           "Resource": "*"
         },
         {
+          "Sid": "CollectCompute",
+          "Effect": "Allow",
+          "Action": [
+            "lambda:ListFunctions",
+            "lambda:ListEventSourceMappings",
+            "cloudformation:DescribeStacks",
+            "sagemaker:ListNotebookInstances",
+            "sagemaker:DescribeNotebookInstance",
+            "glue:GetDevEndpoints",
+            "codebuild:ListProjects",
+            "codebuild:BatchGetProjects",
+            "ecs:ListTaskDefinitions",
+            "ecs:DescribeTaskDefinition",
+            "ssm:DescribeInstanceInformation",
+            "ec2:DescribeInstances"
+          ],
+          "Resource": "*"
+        },
+        {
           "Sid": "ReadBackupVaults",
           "Effect": "Allow",
           "Action": [

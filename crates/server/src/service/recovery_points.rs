@@ -1,7 +1,7 @@
 //! Recovery points and their lifecycles.
 
-use super::jobs::Filter;
 use super::lifecycle::{cold_storage_at, is_advanced_dynamodb, Lifecycle};
+use super::listing::Filter;
 use super::locks::{refuses_deletion, refuses_lifecycle};
 use super::*;
 
