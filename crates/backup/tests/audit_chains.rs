@@ -461,3 +461,131 @@ fn a_chain_prefers_a_confirmed_end() {
     let to: Vec<&str> = p.chain.iter().map(|h| h.to.as_str()).collect();
     assert_eq!(to, [arn("Near"), arn("Loop"), arn("Admin")]);
 }
+
+/// The snapshot's compute, each with the role it runs as (docs/snapshot.md): a method that
+/// takes it over reaches that role, followed like any hop; an empty list means there is
+/// none. Sources: UpdateFunctionCode runs the function's code as its execution role
+/// (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html); a stack
+/// update runs as the stack's service role, no iam:PassRole
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html);
+/// Run Command runs as the instance profile's role
+/// (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).
+fn with_compute(statements: Value, compute: Value) -> Value {
+    let mut v = account(
+        statements,
+        vec![
+            role(
+                "FnAdmin",
+                service_trust("lambda.amazonaws.com"),
+                admin(),
+                json!([]),
+            ),
+            role(
+                "Quiet",
+                service_trust("lambda.amazonaws.com"),
+                json!([{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]),
+                json!([]),
+            ),
+            role(
+                "StackRole",
+                service_trust("cloudformation.amazonaws.com"),
+                admin(),
+                json!([]),
+            ),
+            role(
+                "Box",
+                service_trust("ec2.amazonaws.com"),
+                admin(),
+                profile("box-profile"),
+            ),
+        ],
+        json!([]),
+    );
+    for (k, val) in compute.as_object().unwrap() {
+        v[k] = val.clone();
+    }
+    v
+}
+
+fn function(name: &str, role_name: &str) -> Value {
+    json!({"arn": format!("arn:aws:lambda:us-east-1:{ACCT}:function:{name}"), "name": name, "role": arn(role_name)})
+}
+
+#[test]
+fn existing_compute_runs_as_the_role_the_snapshot_lists() {
+    let update = |resource: &str| json!([{"Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": resource}]);
+    let functions =
+        json!({"lambda_functions": [function("quiet", "Quiet"), function("admin-fn", "FnAdmin")]});
+    let a = run(&with_compute(update("*"), functions.clone()));
+    assert_eq!(a.verdict, Verdict::Paths, "{:#?}", a.paths);
+    let p: Vec<_> = a
+        .paths
+        .iter()
+        .filter(|p| p.code == "lambda-update-code")
+        .collect();
+    // The function whose role grants nothing of consequence opens nothing.
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].target.ends_with("function:admin-fn") && !p[0].possible);
+    assert_eq!(p[0].reaches.as_ref().unwrap().role, arn("FnAdmin"));
+    // Limited to the quiet function: clean.
+    let b = run(&with_compute(
+        update(&format!("arn:aws:lambda:*:{ACCT}:function:quiet")),
+        functions,
+    ));
+    assert_eq!(b.verdict, Verdict::Clean, "{:#?}", b.paths);
+    // None at all: clean.
+    let c = run(&with_compute(update("*"), json!({"lambda_functions": []})));
+    assert_eq!(c.verdict, Verdict::Clean, "{:#?}", c.paths);
+}
+
+#[test]
+fn a_stack_update_runs_as_its_service_role_and_a_stack_without_one_as_the_caller() {
+    let update =
+        json!([{"Effect": "Allow", "Action": "cloudformation:UpdateStack", "Resource": "*"}]);
+    let stack = |role: Value| json!({"cloudformation_stacks": [{"arn": format!("arn:aws:cloudformation:us-east-1:{ACCT}:stack/app/0123"), "name": "app", "role_arn": role}]});
+    let a = run(&with_compute(
+        update.clone(),
+        stack(json!(arn("StackRole"))),
+    ));
+    let p = a
+        .paths
+        .iter()
+        .find(|p| p.code == "cloudformation-update-stack")
+        .expect("the stack's role");
+    assert!(!p.possible);
+    assert_eq!(
+        p.steps[0].resource,
+        format!("arn:aws:cloudformation:us-east-1:{ACCT}:stack/app/0123")
+    );
+    assert!(p.steps.iter().all(|s| s.action != "iam:PassRole"));
+    let b = run(&with_compute(update, stack(Value::Null)));
+    assert_eq!(b.verdict, Verdict::Clean, "{:#?}", b.paths);
+}
+
+#[test]
+fn a_managed_instance_runs_as_its_instance_profile_role() {
+    let send = json!([{"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*"}]);
+    let node = |profile: &str| {
+        json!({"ssm_managed_instances": [{"instance_id": "i-0abc", "arn": format!("arn:aws:ec2:us-east-1:{ACCT}:instance/i-0abc"),
+                "resource_type": "EC2Instance", "instance_profile_arn": format!("arn:aws:iam::{ACCT}:instance-profile/{profile}")}]})
+    };
+    let a = run(&with_compute(send.clone(), node("box-profile")));
+    let p = a
+        .paths
+        .iter()
+        .find(|p| p.code == "ssm-send-command")
+        .expect("the profile's role");
+    assert_eq!(p.reaches.as_ref().unwrap().role, arn("Box"));
+    assert!(!p.possible);
+    // A profile no role of the export is in: which role is not known, so possible.
+    let b = run(&with_compute(send, node("gone")));
+    let p = b
+        .paths
+        .iter()
+        .find(|p| p.code == "ssm-send-command")
+        .unwrap();
+    assert!(
+        p.possible && p.depends_on.iter().any(|d| d.contains("gone")),
+        "{p:#?}"
+    );
+}

@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 
-use super::methods::{How, METHODS};
+use super::compute::field;
+use super::methods::{Compute, How, METHODS};
 use super::{Audit, PathClass, Verdict};
 
 /// The audit in words.
@@ -186,7 +187,8 @@ fn how(h: How) -> String {
         How::Assume => "assumes a role of the export (its trust policy decides)".into(),
         How::Pass { service } => format!("`iam:PassRole` of a role `{service}` may assume"),
         How::PassProfile => {
-            "`iam:PassRole` of a role `ec2.amazonaws.com` may assume, in its instance profile".into()
+            "`iam:PassRole` of a role `ec2.amazonaws.com` may assume, in its instance profile"
+                .into()
         }
         How::Existing(c) => format!("existing compute: the snapshot's {}", c.noun()),
         How::PassToExisting { service, compute } => format!(
@@ -233,6 +235,26 @@ in a new one (`iam:CreateInstanceProfile`, `iam:AddRoleToInstanceProfile`).\n\n"
             m.reaches,
             sources.join(", ")
         ));
+    }
+    out.push_str("\n## Existing compute\n\nWhat a method on existing compute reads from the snapshot (`docs/snapshot.md`), \
+and so which role it reaches. A list in the snapshot's `not_collected`, or one the snapshot format does \
+not hold, makes the method's path possible (exit 3), never clean; an empty list means there is none.\n\n\
+| compute | snapshot field |\n| --- | --- |\n");
+    let mut kinds: Vec<Compute> = METHODS
+        .iter()
+        .filter_map(|m| match m.how {
+            How::Existing(c) | How::PassToExisting { compute: c, .. } => Some(c),
+            _ => None,
+        })
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    for c in kinds {
+        let f = match field(c) {
+            Some(f) => format!("`{f}`"),
+            None => "not in the snapshot format: possible whenever the requests are allowed".into(),
+        };
+        out.push_str(&format!("| {} | {f} |\n", c.noun()));
     }
     out.push_str("\n## Sources\n\n");
     out.push_str(SOURCES);
