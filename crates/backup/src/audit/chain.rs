@@ -186,8 +186,10 @@ impl Graph {
         }
         while let Some(to) = queue.pop_front() {
             for (from, i) in into.get(to).into_iter().flatten() {
-                if !next.contains_key(&(from.to_string(), confirmed)) {
-                    next.insert((from.to_string(), confirmed), Some(*i));
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    next.entry((from.to_string(), confirmed))
+                {
+                    slot.insert(Some(*i));
                     queue.push_back(from);
                 }
             }
