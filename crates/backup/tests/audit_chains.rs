@@ -514,8 +514,9 @@ fn function(name: &str, role_name: &str) -> Value {
 #[test]
 fn existing_compute_runs_as_the_role_the_snapshot_lists() {
     let update = |resource: &str| json!([{"Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": resource}]);
-    let functions =
-        json!({"lambda_functions": [function("quiet", "Quiet"), function("admin-fn", "FnAdmin")]});
+    let functions = json!({"lambda_functions": [function("quiet", "Quiet"), function("admin-fn", "FnAdmin")],
+        "lambda_event_source_mappings": [{"uuid": "1", "function_arn": format!("arn:aws:lambda:us-east-1:{ACCT}:function:admin-fn"),
+            "event_source_arn": format!("arn:aws:sqs:us-east-1:{ACCT}:jobs"), "state": "Enabled"}]});
     let a = run(&with_compute(update("*"), functions.clone()));
     assert_eq!(a.verdict, Verdict::Paths, "{:#?}", a.paths);
     let p: Vec<_> = a
@@ -526,6 +527,12 @@ fn existing_compute_runs_as_the_role_the_snapshot_lists() {
     // The function whose role grants nothing of consequence opens nothing.
     assert_eq!(p.len(), 1, "{p:#?}");
     assert!(p[0].target.ends_with("function:admin-fn") && !p[0].possible);
+    // It runs with no InvokeFunction, when its queue delivers.
+    assert!(
+        p[0].title.contains("sqs:us-east-1:111122223333:jobs"),
+        "{}",
+        p[0].title
+    );
     assert_eq!(p[0].reaches.as_ref().unwrap().role, arn("FnAdmin"));
     // Limited to the quiet function: clean.
     let b = run(&with_compute(

@@ -16,6 +16,9 @@ use super::methods::Compute;
 pub(super) struct Running {
     pub arn: String,
     pub runs_as: RunsAs,
+    /// What makes it run without the role's asking, when the snapshot says (a Lambda
+    /// function's event sources).
+    pub runs_when: Option<String>,
 }
 
 /// The role compute runs as.
@@ -68,6 +71,7 @@ fn role_or(arn: &str, role: &Option<String>, absent: RunsAs) -> Running {
     Running {
         arn: arn.to_string(),
         runs_as: role.clone().map_or(absent, RunsAs::Role),
+        runs_when: None,
     }
 }
 
@@ -115,7 +119,20 @@ pub(super) fn listed(s: &Snapshot, kind: Compute) -> Result<Vec<Running>, String
         Compute::LambdaFunctions => s
             .lambda_functions
             .iter()
-            .map(|f| role_or(&f.arn, &f.role, unread(&f.arn)))
+            .map(|f| {
+                let mut r = role_or(&f.arn, &f.role, unread(&f.arn));
+                // The function runs when an enabled source delivers, with no InvokeFunction.
+                let sources: Vec<&str> = s
+                    .lambda_event_source_mappings
+                    .iter()
+                    .filter(|m| m.function_arn == f.arn && m.state.as_deref() != Some("Disabled"))
+                    .filter_map(|m| m.event_source_arn.as_deref())
+                    .collect();
+                if !sources.is_empty() {
+                    r.runs_when = Some(format!("whenever `{}` delivers", sources.join("`, `")));
+                }
+                r
+            })
             .collect(),
         Compute::Stacks => s
             .cloudformation_stacks
@@ -146,6 +163,7 @@ pub(super) fn listed(s: &Snapshot, kind: Compute) -> Result<Vec<Running>, String
             .ssm_managed_instances
             .iter()
             .map(|m| Running {
+                runs_when: None,
                 arn: m.arn.clone(),
                 runs_as: match (&m.instance_profile_arn, &m.iam_role) {
                     (Some(p), _) => profile_role(&profiles, &m.arn, p),
@@ -166,6 +184,7 @@ pub(super) fn listed(s: &Snapshot, kind: Compute) -> Result<Vec<Running>, String
             .ec2_instances
             .iter()
             .map(|i| Running {
+                runs_when: None,
                 arn: i.arn.clone(),
                 runs_as: match &i.instance_profile_arn {
                     Some(p) => profile_role(&profiles, &i.arn, p),

@@ -222,6 +222,7 @@ impl Auditor<'_, '_> {
                     vec![Running {
                         arn: fill(kind.stand_in(), &self.region, &self.account, ""),
                         runs_as: RunsAs::Unknown(String::new()),
+                        runs_when: None,
                     }],
                     Some(why),
                 ),
@@ -252,10 +253,14 @@ impl Auditor<'_, '_> {
                 let calls: Vec<&str> = m.calls.iter().map(|(a, _)| *a).collect();
                 let title = match &leads {
                     Leads::Role(role) => format!(
-                        "{} on `{}`: run code as `{}`",
+                        "{} on `{}`: run code as `{}`{}",
                         calls.join(", "),
                         r.arn,
-                        short(role)
+                        short(role),
+                        r.runs_when
+                            .as_deref()
+                            .map(|w| format!(" ({w})"))
+                            .unwrap_or_default()
                     ),
                     Leads::Unknown(_) => format!(
                         "{} on {}: run code as the role it runs as",
