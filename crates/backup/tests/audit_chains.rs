@@ -596,3 +596,20 @@ fn a_managed_instance_runs_as_its_instance_profile_role() {
         "{p:#?}"
     );
 }
+
+/// An export entry without its versions cannot say whether another version grants more:
+/// possible, never clean.
+#[test]
+fn a_policy_whose_versions_are_not_in_the_export_is_possible() {
+    let set =
+        json!([{"Effect": "Allow", "Action": "iam:SetDefaultPolicyVersion", "Resource": "*"}]);
+    let pol = json!([{"PolicyName": "app", "Arn": format!("arn:aws:iam::{ACCT}:policy/app"), "Path": "/", "DefaultVersionId": "v3"}]);
+    let a = run(&account(set, vec![], pol));
+    assert_eq!(a.verdict, Verdict::Unknown, "{:#?}", a.paths);
+    let p = a
+        .paths
+        .iter()
+        .find(|p| p.code == "iam-set-default-policy-version")
+        .unwrap();
+    assert!(p.possible);
+}

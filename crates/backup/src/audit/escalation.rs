@@ -240,28 +240,27 @@ impl Auditor<'_, '_> {
     fn policy_versions(&mut self, fix: &str) {
         let iam = self.snapshot.iam.clone().unwrap_or(Value::Null);
         for v in versions(&iam) {
-            let found = match &v.default {
-                Some(d) => v.others.iter().find_map(|(id, p)| {
-                    grants_more(p.as_ref(), d, &self.account).map(|w| (id.clone(), Some(w)))
-                }),
-                // The default version cannot be read: any other may grant more.
-                None => v.others.first().map(|(id, _)| (id.clone(), None)),
+            // A request only another version allows (decided or not), or why it may be one.
+            let found: Option<(bool, String)> = v.others.iter().find_map(|(id, p)| {
+                match (&v.default, p) {
+                    (Some(d), Some(p)) => grants_more(p, d, &self.account).map(|w| {
+                        (
+                            w.decided,
+                            format!(
+                                "version `{id}` allows `{}` on `{}`, which the default version does not{}",
+                                w.action,
+                                w.resource,
+                                if w.decided { "" } else { " (depending on conditions)" }
+                            ),
+                        )
+                    }),
+                    (None, _) => Some((false, format!("the default version cannot be read: version `{id}` may grant more"))),
+                    (_, None) => Some((false, format!("version `{id}` cannot be read: it may grant more"))),
+                }
+            });
+            let Some((decided, what)) = found else {
+                continue;
             };
-            let Some((id, witness)) = found else { continue };
-            let what =
-                match &witness {
-                    Some(w) => {
-                        format!(
-                    "version `{id}` allows `{}` on `{}`, which the default version does not{}",
-                    w.action,
-                    w.resource,
-                    if w.decided { "" } else { " (depending on conditions)" }
-                )
-                    }
-                    None => {
-                        format!("the default version cannot be read; version `{id}` may grant more")
-                    }
-                };
             let before = self.paths.len();
             if self.path(
                 PathClass::IamWrite,
@@ -275,7 +274,7 @@ impl Auditor<'_, '_> {
                     None,
                 )],
                 fix.to_string(),
-            ) && !witness.as_ref().is_some_and(|w| w.decided)
+            ) && !decided
             {
                 if let Some(p) = self.paths.get_mut(before) {
                     p.possible = true;

@@ -56,7 +56,7 @@ pub(super) fn versions(iam: &Value) -> Vec<PolicyVersions> {
             out.push(PolicyVersions {
                 arn,
                 default: None,
-                others: vec![("(the export lists no versions)".into(), None)],
+                others: vec![("(any: the export lists none)".into(), None)],
             });
             continue;
         };
@@ -106,18 +106,7 @@ fn actions(st: &vaultward_iam::policy::Statement) -> Vec<String> {
 }
 
 /// The first request `version` allows that `default` does not, if any.
-pub(super) fn grants_more(
-    version: Option<&Policy>,
-    default: &Policy,
-    account: &str,
-) -> Option<Witness> {
-    let Some(version) = version else {
-        return Some(Witness {
-            action: "(unreadable)".into(),
-            resource: "*".into(),
-            decided: false,
-        });
-    };
+pub(super) fn grants_more(version: &Policy, default: &Policy, account: &str) -> Option<Witness> {
     let role = format!("arn:aws:iam::{account}:role/vaultward-audit");
     let session = format!("arn:aws:sts::{account}:assumed-role/vaultward-audit/vaultward-audit");
     let mut ctx = Context::default();
