@@ -1,8 +1,7 @@
 //! Policy versions from the export (`Policies[].PolicyVersionList`), and whether one
 //! grants more than another: `iam:SetDefaultPolicyVersion` is a path only when a
-//! non-default version of the policy does (Rhino Security Labs' method 2: "the potential
-//! impact is associated with the level of permissions that the inactive policy version
-//! has"). The versions are compared with the engine, request by request: every action an
+//! non-default version of the policy does (Rhino Security Labs' method 2: what it reaches
+//! is what the inactive version grants, which may be nothing more). The versions are compared with the engine, request by request: every action an
 //! Allow of the version names (expanded with the service authorization reference, every
 //! action for a `NotAction`), on the resources it names, with every condition key either
 //! version reads unknown; a request the version allows and the default version refuses is
