@@ -96,7 +96,7 @@ pub(super) fn listed(s: &Snapshot, kind: Compute) -> Result<Vec<Running>, String
     let settle = format!("collect the account's {}", kind.noun());
     let Some(name) = field(kind) else {
         return Err(format!(
-            "the snapshot format has no list of {}: which role each runs as decides this path",
+            "the snapshot format has no list of {}: which exist, and which role each runs as, decides this path",
             kind.noun()
         ));
     };

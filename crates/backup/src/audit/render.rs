@@ -18,7 +18,7 @@ pub fn render_human(a: &Audit) -> String {
                 a.paths.iter().filter(|p| !p.possible).count()
             ),
             Verdict::Unknown if a.paths.iter().any(|p| p.possible) => format!(
-                "unknown: {} path(s) possible, depending on values the snapshot does not hold",
+                "unknown: {} path(s) possible, depending on what the snapshot does not hold",
                 a.paths.iter().filter(|p| p.possible).count()
             ),
             Verdict::Unknown => "unknown: part of the role's side could not be read".to_string(),
