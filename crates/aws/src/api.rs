@@ -33,6 +33,7 @@ pub enum Api {
     DescribeVolumes,
     ListBackupVaults,
     GetBackupVaultAccessPolicy,
+    ListRecoveryPointsByBackupVault,
     ListFunctions,
     ListEventSourceMappings,
     DescribeStacks,
@@ -76,6 +77,7 @@ impl Api {
         Api::DescribeVolumes,
         Api::ListBackupVaults,
         Api::GetBackupVaultAccessPolicy,
+        Api::ListRecoveryPointsByBackupVault,
         Api::ListFunctions,
         Api::ListEventSourceMappings,
         Api::DescribeStacks,
@@ -123,6 +125,7 @@ impl Api {
             Api::DescribeVolumes => "ec2:DescribeVolumes",
             Api::ListBackupVaults => "backup:ListBackupVaults",
             Api::GetBackupVaultAccessPolicy => "backup:GetBackupVaultAccessPolicy",
+            Api::ListRecoveryPointsByBackupVault => "backup:ListRecoveryPointsByBackupVault",
             Api::ListFunctions => "lambda:ListFunctions",
             Api::ListEventSourceMappings => "lambda:ListEventSourceMappings",
             Api::DescribeStacks => "cloudformation:DescribeStacks",
@@ -166,7 +169,7 @@ impl Api {
             Api::DescribeTable | Api::ListTagsOfResource => {
                 format!("arn:aws:dynamodb:{region}:{account}:table/orders")
             }
-            Api::GetBackupVaultAccessPolicy => {
+            Api::GetBackupVaultAccessPolicy | Api::ListRecoveryPointsByBackupVault => {
                 format!("arn:aws:backup:{region}:{account}:backup-vault:Default")
             }
             Api::DescribeStacks => {

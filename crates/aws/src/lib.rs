@@ -16,6 +16,7 @@ mod regional;
 mod s3;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod vaults;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -284,6 +285,7 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
         snapshot.ec2_instances.extend(r.instances);
         snapshot.ebs_volumes.extend(r.volumes);
         snapshot.backup_vaults.extend(r.vaults);
+        snapshot.recovery_points.extend(r.recovery_points);
         if opts.compute {
             ctx.stage(&format!(
                 "{region}: Lambda, CloudFormation, SageMaker, Glue, CodeBuild, ECS, SSM"
@@ -311,6 +313,12 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
                 .or_insert_with(|| m.describe());
         }
     }
+    if let Some(why) = snapshot.not_collected.get("backup_vaults").cloned() {
+        snapshot
+            .not_collected
+            .entry("recovery_points".into())
+            .or_insert(why);
+    }
     Ok(Collection {
         snapshot,
         missing,
@@ -330,6 +338,8 @@ fn list_of(m: &Missing) -> Option<&'static str> {
         "DescribeInstances" if m.item.starts_with(compute::SSM_ITEM) => "ssm_managed_instances",
         "DescribeInstances" => "ec2_instances",
         "DescribeVolumes" => "ebs_volumes",
+        // Without the vaults, their recovery points are not known either; a vault whose
+        // listing was refused says so in its own `not_collected`.
         "ListBackupVaults" => "backup_vaults",
         "ListFunctions" => "lambda_functions",
         "ListEventSourceMappings" => "lambda_event_source_mappings",

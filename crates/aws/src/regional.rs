@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use futures_util::future::join_all;
 use serde_json::Value;
 use vaultward_snapshot::AssetType;
-use vaultward_snapshot::{Collected, Instance, KmsKey, Table, Vault, Volume};
+use vaultward_snapshot::{Collected, Instance, KmsKey, RecoveryPoint, Table, Vault, Volume};
 
 use crate::api::Api;
 use crate::ctx::{Ctx, Fetch};
@@ -21,6 +21,7 @@ pub struct Regional {
     pub instances: Vec<Instance>,
     pub volumes: Vec<Volume>,
     pub vaults: Vec<Vault>,
+    pub recovery_points: Vec<RecoveryPoint>,
 }
 
 /// The regions enabled for the account; `None` when refused (recorded).
@@ -67,14 +68,19 @@ pub async fn collect(
                 (Vec::new(), Vec::new())
             }
         },
-        vaults(ctx, conf, region),
+        crate::vaults::vaults(ctx, conf, region),
     );
+    let (vaults, recovery_points) = vaults;
+    let mut kms_keys = kms_keys;
+    let named = crate::vaults::named_keys(ctx, conf, &vaults, &recovery_points, &kms_keys).await;
+    kms_keys.extend(named);
     Regional {
         kms_keys,
         tables,
         instances,
         volumes,
         vaults,
+        recovery_points,
     }
 }
 
@@ -310,55 +316,4 @@ async fn ec2(
         });
     }
     (instances, out_volumes)
-}
-
-async fn vaults(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<Vault> {
-    let client = aws_sdk_backup::Client::new(conf);
-    let listed = ctx
-        .call(
-            Api::ListBackupVaults,
-            &format!("backup vaults in {region}"),
-            &[],
-            client
-                .list_backup_vaults()
-                .into_paginator()
-                .send()
-                .try_collect(),
-        )
-        .await
-        .ok()
-        .unwrap_or_default();
-    let listed = listed.iter().flat_map(|p| p.backup_vault_list());
-    join_all(listed.filter_map(|v| {
-        let name = v.backup_vault_name()?.to_string();
-        let arn = v.backup_vault_arn()?.to_string();
-        let client = &client;
-        Some(async move {
-            let access_policy = match ctx
-                .call(
-                    Api::GetBackupVaultAccessPolicy,
-                    &format!("vault {arn}"),
-                    &["ResourceNotFoundException"],
-                    client
-                        .get_backup_vault_access_policy()
-                        .backup_vault_name(&name)
-                        .send(),
-                )
-                .await
-            {
-                Fetch::Got(p) => {
-                    Collected::Document(p.policy().map_or(Value::Null, policy_document))
-                }
-                Fetch::Absent => Collected::Document(Value::Null),
-                Fetch::Failed(e) => Collected::NotCollected { not_collected: e },
-            };
-            Vault {
-                name,
-                arn,
-                access_policy,
-                ..Vault::default()
-            }
-        })
-    }))
-    .await
 }

@@ -278,6 +278,17 @@ async fn collects_an_account_and_checks_it_end_to_end() {
     backup
         .create_backup_vault()
         .backup_vault_name("vaultward-vault")
+        .encryption_key_arn(&key_arn)
+        .send()
+        .await
+        .unwrap();
+    // Compliance mode: a grace time (ChangeableForDays) after which the lock is immutable.
+    backup
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name("vaultward-vault")
+        .min_retention_days(7)
+        .max_retention_days(365)
+        .changeable_for_days(3)
         .send()
         .await
         .unwrap();
@@ -426,6 +437,28 @@ async fn collects_an_account_and_checks_it_end_to_end() {
     assert_eq!(v.tags.get("backup").map(String::as_str), Some("weekly"));
     let vault = &s.backup_vaults[0];
     assert_eq!(vault.name, "vaultward-vault");
+    // The vault's key and Vault Lock (AWS Backup developer guide, "AWS Backup Vault Lock":
+    // https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html).
+    assert_eq!(vault.encryption_key_arn.as_deref(), Some(key_arn.as_str()));
+    let lock = vault.lock.as_ref().unwrap();
+    assert!(lock.locked);
+    assert_eq!(
+        lock.mode,
+        Some(vaultward_snapshot::VaultLockMode::Compliance)
+    );
+    assert_eq!(
+        (lock.min_retention_days, lock.max_retention_days),
+        (Some(7), Some(365))
+    );
+    assert!(lock.lock_date.is_some(), "{lock:?}");
+    // moto has no ListRecoveryPointsByBackupVault: the vault's points are not collected,
+    // never "none".
+    assert!(
+        vault.not_collected.contains_key("recovery_points"),
+        "{:?}",
+        vault.not_collected
+    );
+    assert!(s.recovery_points.is_empty());
     // moto has no GetBackupVaultAccessPolicy: the vault's policy is recorded as not
     // collected, never as "none".
     assert!(

@@ -10,7 +10,8 @@ use serde_json::Value;
 mod compute;
 
 use crate::{
-    Bucket, Collected, Encryption, Instance, KmsKey, Organization, Snapshot, Table, Vault, Volume,
+    Bucket, Collected, Encryption, Instance, KmsKey, Lifecycle, Organization, RecoveryPoint,
+    Snapshot, Table, Vault, VaultLock, Volume,
 };
 
 /// A file of the folder that cannot be read.
@@ -159,7 +160,7 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
     let dynamodb_tables = tables(dir)?;
     let ebs_volumes = volumes(dir, &account_id)?;
     let ec2_instances = instances(dir, &account_id)?;
-    let backup_vaults = vaults(dir)?;
+    let (backup_vaults, recovery_points) = vaults(dir)?;
     let not_collected = lists_not_collected(dir);
     let mut s = Snapshot {
         account_id,
@@ -171,6 +172,7 @@ pub fn from_aws_cli(dir: &Path) -> Result<Snapshot, LoadError> {
         ec2_instances,
         ebs_volumes,
         backup_vaults,
+        recovery_points,
         notes,
         not_collected,
         ..Snapshot::default()
@@ -462,10 +464,14 @@ fn instances(dir: &Path, account_id: &str) -> Result<Vec<Instance>, LoadError> {
     Ok(ec2_instances)
 }
 
-/// The vaults (`backup/vaults.json`, `aws backup list-backup-vaults`) and their policies.
-fn vaults(dir: &Path) -> Result<Vec<Vault>, LoadError> {
+/// The vaults (`backup/vaults.json`, `aws backup list-backup-vaults`) with their key and
+/// Vault Lock, their policies, and their recovery points
+/// (`backup/VAULT.recovery-points.json`, `aws backup list-recovery-points-by-backup-vault`).
+fn vaults(dir: &Path) -> Result<(Vec<Vault>, Vec<RecoveryPoint>), LoadError> {
     let mut backup_vaults = Vec::new();
-    if let Some(v) = read_json(&dir.join("backup/vaults.json"))? {
+    let mut points = Vec::new();
+    let backup = dir.join("backup");
+    if let Some(v) = read_json(&backup.join("vaults.json"))? {
         for vault in v
             .get("BackupVaultList")
             .and_then(Value::as_array)
@@ -478,15 +484,75 @@ fn vaults(dir: &Path) -> Result<Vec<Vault>, LoadError> {
             ) else {
                 continue;
             };
-            backup_vaults.push(Vault {
+            let text = |k: &str| vault.get(k).and_then(Value::as_str).map(str::to_string);
+            let mut out = Vault {
                 name: name.to_string(),
                 arn: arn.to_string(),
-                access_policy: policy(&dir.join("backup"), &format!("{name}.policy"))?,
+                access_policy: policy(&backup, &format!("{name}.policy"))?,
+                encryption_key_arn: text("EncryptionKeyArn"),
+                vault_type: text("VaultType"),
+                lock: Some(VaultLock::from_fields(
+                    vault.get("Locked").and_then(Value::as_bool),
+                    vault.get("MinRetentionDays").and_then(Value::as_i64),
+                    vault.get("MaxRetentionDays").and_then(Value::as_i64),
+                    text("LockDate"),
+                )),
                 ..Vault::default()
-            });
+            };
+            let file = backup.join(format!("{name}.recovery-points.json"));
+            match read_json(&file)? {
+                Some(listing) => points.extend(
+                    listing
+                        .get("RecoveryPoints")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|p| recovery_point(p, arn)),
+                ),
+                None => {
+                    let error = std::fs::read_to_string(file.with_extension("error"))
+                        .map(|e| format!(": {}", e.trim()))
+                        .unwrap_or_default();
+                    out.not_collected.insert(
+                        "recovery_points".into(),
+                        format!("the export has no `{name}.recovery-points.json` (`aws backup list-recovery-points-by-backup-vault --backup-vault-name {name}`){error}"),
+                    );
+                }
+            }
+            backup_vaults.push(out);
         }
     }
-    Ok(backup_vaults)
+    Ok((backup_vaults, points))
+}
+
+/// One entry of `list-recovery-points-by-backup-vault`.
+fn recovery_point(p: &Value, vault_arn: &str) -> Option<RecoveryPoint> {
+    let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+    let lifecycle = p.get("Lifecycle");
+    let calculated = p.get("CalculatedLifecycle");
+    let day = |k: &str| lifecycle.and_then(|l| l.get(k)).and_then(Value::as_i64);
+    let at = |k: &str| {
+        calculated
+            .and_then(|c| c.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Some(RecoveryPoint {
+        arn: text("RecoveryPointArn")?,
+        vault_arn: text("BackupVaultArn").unwrap_or_else(|| vault_arn.to_string()),
+        resource_type: text("ResourceType"),
+        resource_arn: text("ResourceArn"),
+        encryption_key_arn: text("EncryptionKeyArn"),
+        is_encrypted: p.get("IsEncrypted").and_then(Value::as_bool),
+        status: text("Status"),
+        creation_date: text("CreationDate"),
+        lifecycle: (lifecycle.is_some() || calculated.is_some()).then(|| Lifecycle {
+            delete_after_days: day("DeleteAfterDays"),
+            move_to_cold_storage_after_days: day("MoveToColdStorageAfterDays"),
+            delete_at: at("DeleteAt"),
+            move_to_cold_storage_at: at("MoveToColdStorageAt"),
+        }),
+    })
 }
 
 /// A list whose files are missing is not known to be empty.
@@ -499,6 +565,7 @@ fn lists_not_collected(dir: &Path) -> BTreeMap<String, String> {
         ("ec2_instances", "ec2/instances.json"),
         ("ebs_volumes", "ec2/volumes.json"),
         ("backup_vaults", "backup/vaults.json"),
+        ("recovery_points", "backup/vaults.json"),
     ] {
         if !dir.join(rel).exists() {
             let error = std::fs::read_to_string(dir.join(rel.replace(".json", ".error")))

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 pub mod awscli;
 pub mod compute;
+pub mod org;
 
 pub use compute::{
     BuildProject, DevEndpoint, EventSourceMapping, LambdaFunction, ManagedInstance,
@@ -244,6 +245,114 @@ pub struct Vault {
     pub arn: String,
     #[serde(default, skip_serializing_if = "Collected::is_absent")]
     pub access_policy: Collected,
+    /// The key that encrypts the vault's backups (`EncryptionKeyArn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_key_arn: Option<String>,
+    /// `BACKUP_VAULT`, `LOGICALLY_AIR_GAPPED_BACKUP_VAULT` or `RESTORE_ACCESS_BACKUP_VAULT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_type: Option<String>,
+    /// The Vault Lock configuration; absent when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<VaultLock>,
+    /// Parts the collector was refused (`lock`, `recovery_points`), with the error.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_collected: BTreeMap<String, String>,
+}
+
+/// A vault's Vault Lock (`ListBackupVaults`/`DescribeBackupVault`: `Locked`,
+/// `MinRetentionDays`, `MaxRetentionDays`, `LockDate`;
+/// https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultLock {
+    /// A lock is set (in either mode).
+    pub locked: bool,
+    /// `governance` (no lock date: users with the permission may change or remove it at any
+    /// time) or `compliance` (a lock date: after it, no one can, AWS included); absent when
+    /// unlocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<VaultLockMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retention_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retention_days: Option<i64>,
+    /// Compliance mode: the end of the grace time (RFC 3339): until then the lock can still
+    /// be changed or removed; after it, it is immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VaultLockMode {
+    Governance,
+    Compliance,
+}
+
+impl VaultLock {
+    /// The lock as AWS Backup reports it: compliance mode is the one with a lock date.
+    pub fn from_fields(
+        locked: Option<bool>,
+        min_retention_days: Option<i64>,
+        max_retention_days: Option<i64>,
+        lock_date: Option<String>,
+    ) -> VaultLock {
+        let locked = locked.unwrap_or(false);
+        VaultLock {
+            locked,
+            mode: locked.then(|| {
+                if lock_date.is_some() {
+                    VaultLockMode::Compliance
+                } else {
+                    VaultLockMode::Governance
+                }
+            }),
+            min_retention_days,
+            max_retention_days,
+            lock_date,
+        }
+    }
+}
+
+/// A recovery point in a vault (`backup:ListRecoveryPointsByBackupVault`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryPoint {
+    pub arn: String,
+    /// The vault that holds it.
+    pub vault_arn: String,
+    /// `EBS`, `EC2`, `S3`, `DynamoDB`, `RDS`, ...
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    /// The resource it is a backup of.
+    #[serde(default)]
+    pub resource_arn: Option<String>,
+    #[serde(default)]
+    pub encryption_key_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_encrypted: Option<bool>,
+    /// `COMPLETED`, `PARTIAL`, `DELETING`, `EXPIRED`, ...
+    #[serde(default)]
+    pub status: Option<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub creation_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// A recovery point's lifecycle: the days set, and the dates AWS Backup computed from them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_after_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_to_cold_storage_after_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_to_cold_storage_at: Option<String>,
 }
 
 /// An account's state as the check reads it.
@@ -269,6 +378,10 @@ pub struct Snapshot {
     pub ebs_volumes: Vec<Volume>,
     #[serde(default)]
     pub backup_vaults: Vec<Vault>,
+    /// The recovery points of every vault in `backup_vaults` (a vault whose listing was
+    /// refused names `recovery_points` in its own `not_collected`).
+    #[serde(default)]
+    pub recovery_points: Vec<RecoveryPoint>,
     #[serde(default)]
     pub lambda_functions: Vec<LambdaFunction>,
     #[serde(default)]
@@ -318,6 +431,7 @@ pub const RESOURCE_LISTS: &[&str] = &[
     "ec2_instances",
     "ebs_volumes",
     "backup_vaults",
+    "recovery_points",
 ];
 
 /// The compute lists (what a principal can run code as), by their field name.

@@ -306,3 +306,75 @@ fn compute_lists_come_from_each_regions_folder() {
         assert!(s.not_collected.contains_key(*list), "{list}");
     }
 }
+
+/// `aws backup list-backup-vaults` and `list-recovery-points-by-backup-vault` output
+/// (AWS Backup API reference, BackupVaultListMember and RecoveryPointByBackupVault).
+#[test]
+fn vaults_keep_their_key_lock_and_recovery_points() {
+    let f = Folder::new("vaults");
+    write(
+        &f.0,
+        "backup/vaults.json",
+        &json!({"BackupVaultList": [
+        {"BackupVaultName": "locked", "BackupVaultArn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:locked",
+         "VaultType": "BACKUP_VAULT", "EncryptionKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/k1",
+         "Locked": true, "MinRetentionDays": 7, "MaxRetentionDays": 365, "LockDate": "2027-01-15T08:00:00+00:00"},
+        {"BackupVaultName": "governed", "BackupVaultArn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:governed",
+         "Locked": true, "MinRetentionDays": 1},
+        {"BackupVaultName": "open", "BackupVaultArn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:open", "Locked": false}]}),
+    );
+    write(
+        &f.0,
+        "backup/locked.recovery-points.json",
+        &json!({"RecoveryPoints": [
+        {"RecoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0abc", "BackupVaultArn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:locked",
+         "ResourceType": "EBS", "ResourceArn": "arn:aws:ec2:eu-west-1:111122223333:volume/vol-0abc",
+         "EncryptionKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/k2", "IsEncrypted": true, "Status": "COMPLETED",
+         "CreationDate": "2026-11-01T00:00:00+00:00", "Lifecycle": {"DeleteAfterDays": 35},
+         "CalculatedLifecycle": {"DeleteAt": "2026-12-06T00:00:00+00:00"}}]}),
+    );
+    write(
+        &f.0,
+        "backup/governed.recovery-points.json",
+        &json!({"RecoveryPoints": []}),
+    );
+    let s = from_aws_cli(&f.0).unwrap();
+    let v = |n: &str| s.backup_vaults.iter().find(|v| v.name == n).unwrap();
+    use vaultward_snapshot::VaultLockMode;
+    let locked = v("locked");
+    assert_eq!(
+        locked.encryption_key_arn.as_deref(),
+        Some("arn:aws:kms:eu-west-1:111122223333:key/k1")
+    );
+    let lock = locked.lock.as_ref().unwrap();
+    assert_eq!(lock.mode, Some(VaultLockMode::Compliance));
+    assert_eq!(lock.lock_date.as_deref(), Some("2027-01-15T08:00:00+00:00"));
+    assert_eq!(lock.max_retention_days, Some(365));
+    assert_eq!(
+        v("governed").lock.as_ref().unwrap().mode,
+        Some(VaultLockMode::Governance)
+    );
+    assert!(!v("open").lock.as_ref().unwrap().locked);
+    assert_eq!(s.recovery_points.len(), 1);
+    let p = &s.recovery_points[0];
+    assert_eq!(p.resource_type.as_deref(), Some("EBS"));
+    assert_eq!(
+        p.encryption_key_arn.as_deref(),
+        Some("arn:aws:kms:eu-west-1:111122223333:key/k2")
+    );
+    assert_eq!(p.lifecycle.as_ref().unwrap().delete_after_days, Some(35));
+    assert_eq!(
+        p.lifecycle.as_ref().unwrap().delete_at.as_deref(),
+        Some("2026-12-06T00:00:00+00:00")
+    );
+    // Listed but not exported: that vault's points are not collected; the others are.
+    assert!(v("open").not_collected["recovery_points"].contains("open.recovery-points.json"));
+    assert!(v("governed").not_collected.is_empty());
+    assert!(!s.not_collected.contains_key("recovery_points"));
+    // Round trip through the snapshot file.
+    let back =
+        vaultward_snapshot::Snapshot::from_json("s.json", &serde_json::to_string(&s).unwrap())
+            .unwrap();
+    assert_eq!(back.recovery_points, s.recovery_points);
+    assert_eq!(back.backup_vaults[0].lock, s.backup_vaults[0].lock);
+}
