@@ -4,22 +4,15 @@
 //! engine: a path is reported only when every request it takes is allowed, never on a
 //! pattern match alone.
 //!
-//! Path classes and their sources (anchors this audit matches and goes beyond):
-//! - AssumeRole into another role whose trust policy allows the role (PMapper's STS edge),
-//!   the trust policy evaluated by the engine (a trust naming the role's ARN in the same
-//!   account grants on its own).
-//! - Code injection into compute that already runs as a role (Rhino Security Labs:
-//!   lambda:UpdateFunctionCode, glue:UpdateDevEndpoint; ssm:SendCommand, ssm:StartSession,
-//!   EC2 Instance Connect).
-//! - PassRole with a compute or orchestration service: Rhino Security Labs, "AWS IAM
-//!   Privilege Escalation – Methods and Mitigation" (iam:PassRole with ec2:RunInstances,
-//!   lambda:CreateFunction, glue:CreateDevEndpoint, cloudformation:CreateStack,
-//!   datapipeline:CreatePipeline); PMapper's edges (nccgroup/PMapper `principalmapper/graphing`:
-//!   EC2, Lambda, CloudFormation, CodeBuild, SageMaker, ECS); here only to roles of the
-//!   export whose trust policy lets that service assume them.
-//! - IAM writes on the role itself or others (policy versions, attachments, inline policies,
-//!   trust policies, access keys, login profiles, group membership, removing a boundary):
-//!   the same list, and Cloudsplaining's PrivilegeEscalation category.
+//! The published escalation methods are rows of `audit/methods.rs` (Rhino Security Labs,
+//! BishopFox's iam-vulnerable, Datadog's pathfinding.cloud, Hacking the Cloud, PMapper's
+//! edges, Cloudsplaining; `docs/escalation.md` lists them with their sources). A method
+//! that makes the role act as another role (assuming it, passing it to a service, taking
+//! over compute that runs as it) is a hop: it is a path only when what it leads to is one,
+//! followed role by role with the engine, cycles cut (`audit/chain.rs`). The rest ends a
+//! path on its own:
+//! - IAM writes on the role itself or others (`audit/escalation.rs`; a non-default policy
+//!   version of the export only when the engine finds it grants more).
 //! - Tag, then act: any Allow gated by `aws:ResourceTag/K` where the role can set `K` on a
 //!   resource it did not create (IAM User Guide, "Controlling access to AWS resources using
 //!   tags"; EC2 tags set inside a create action carry `ec2:CreateAction` and cannot reach an
@@ -34,6 +27,10 @@
 //! - Secrets read (Cloudsplaining's DataExfiltration, limited to secrets and parameters: a
 //!   backup role reads customer data by design).
 //! - Data destruction on resources the role did not create (no tags of its own).
+//!
+//! Unknown is never clean: a request the engine answers `undecided` (a value the snapshot
+//! lacks) makes its path possible, and so does a hop into compute the snapshot does not
+//! list (which role it runs as is not known): the audit then exits 3.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,13 +43,18 @@ use self::escalation::targets;
 use self::tags::request_keys;
 use crate::check::{CheckOptions, Plan, RequestFacts, RoleError};
 
+mod chain;
+mod compute;
 mod destruction;
 mod escalation;
 mod exposure;
+pub mod methods;
+mod pivots;
 mod render;
 mod tags;
+mod versions;
 
-pub use render::{render_human, sarif};
+pub use render::{codes_markdown, escalation_markdown, render_human, sarif};
 
 /// The kinds of path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -71,6 +73,19 @@ pub enum PathClass {
 }
 
 impl PathClass {
+    pub const ALL: [PathClass; 10] = [
+        PathClass::AssumeRole,
+        PathClass::PassRole,
+        PathClass::CodeInjection,
+        PathClass::IamWrite,
+        PathClass::TagThenAct,
+        PathClass::ResourcePolicyWrite,
+        PathClass::PublicExposure,
+        PathClass::KmsAbuse,
+        PathClass::SecretsRead,
+        PathClass::DataDestruction,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             PathClass::AssumeRole => "assume-role",
@@ -89,9 +104,9 @@ impl PathClass {
     /// What the class is, for reports and SARIF rules.
     pub fn description(self) -> &'static str {
         match self {
-            PathClass::AssumeRole => "The role can assume another role (its identity policy allows sts:AssumeRole and the other role's trust policy allows the role): it gains that role's permissions.",
-            PathClass::CodeInjection => "The role can change or run code in existing compute (a function's code, a development endpoint's keys, commands on an instance) and so act as the role that compute runs as.",
-            PathClass::PassRole => "The role can pass another role to a compute or orchestration service and start it, so code runs with that role's permissions (privilege escalation).",
+            PathClass::AssumeRole => "The role can assume another role (its identity policy allows sts:AssumeRole and the other role's trust policy allows the role), and that role opens a path: followed hop by hop to the escalation, exposure or destruction it reaches.",
+            PathClass::CodeInjection => "The role can change or run code in existing compute (a function's code, a stack's template, a notebook, a build, commands on an instance) and so act as the role that compute runs as, which opens a path.",
+            PathClass::PassRole => "The role can pass another role to a compute or orchestration service and start it, so code runs with that role's permissions, which open a path (privilege escalation).",
             PathClass::IamWrite => "The role can change IAM: policy versions, attachments, inline or trust policies, credentials, group membership or its own boundary, and so grant itself or another principal more (privilege escalation).",
             PathClass::TagThenAct => "An Allow is gated by a resource tag the role can set itself on resources it did not create: it tags, then acts (an ABAC bypass).",
             PathClass::ResourcePolicyWrite => "The role can rewrite a resource policy (bucket, key, vault, topic, queue, function, secret, table) and so open the resource to anyone (resource exposure).",
@@ -111,10 +126,34 @@ pub struct PathStep {
     pub context: BTreeMap<String, String>,
     /// The statements that allow it (`type:policy/statement`).
     pub allowed_by: Vec<String>,
+    /// The role that makes the request, when it is not the audited role (a later hop of
+    /// a chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
     /// When it is allowed only for some values of what the snapshot does not hold: the
     /// residual, in words (the path is then possible, not confirmed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depends_on: Option<String>,
+}
+
+/// One hop of a chain: the role acts as another through a method.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    /// The method's code (`assume-role`, `passrole-ec2`, `lambda-update-code`, ...).
+    pub code: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// What a chain ends in: a path of the last role.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reach {
+    pub role: String,
+    pub class: PathClass,
+    pub code: String,
+    pub title: String,
+    /// How many other paths the last role opens.
+    pub more: usize,
 }
 
 /// A path the role's permissions open.
@@ -124,14 +163,27 @@ pub struct Path {
     /// A stable code per kind of path (`passrole-ec2`, `iam-create-policy-version`, ...).
     pub code: String,
     pub title: String,
-    /// The resource the path ends at (the role passed, the policy changed, the table deleted).
+    /// The resource the path's first step ends at (the role passed or assumed, the policy
+    /// changed, the table deleted).
     pub target: String,
+    /// Every request, in order: the audited role's, then each later hop's (their
+    /// `principal` says whose), then those of the path the chain ends in.
     pub steps: Vec<PathStep>,
     pub fix: String,
-    /// Some step is allowed only for some values of what the snapshot does not hold: the
-    /// path is possible, and the audit cannot call the role clean (exit 3).
+    /// Some step is allowed only for some values of what the snapshot does not hold, or
+    /// the path needs a list the snapshot lacks: the path is possible, and the audit cannot
+    /// call the role clean (exit 3).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub possible: bool,
+    /// The hops, for a path through other roles.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<Hop>,
+    /// The path the chain ends in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reaches: Option<Reach>,
+    /// What the snapshot lacks that would settle a possible path (a list not collected).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
 }
 
 /// The verdict: `clean` only when the role's side was read in full and no path is open.
@@ -161,7 +213,7 @@ pub struct Audit {
     /// What could not be read, so that a path could hide there.
     pub unknown: Vec<String>,
     pub notes: Vec<String>,
-    /// Requests the engine evaluated.
+    /// Requests the engine evaluated (for every role a chain went through).
     pub requests: usize,
 }
 
@@ -180,6 +232,11 @@ fn ctx(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The last segment of an ARN (a role's name).
+fn short(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
 /// One request of a candidate path: action, resource, context, resource policy.
 type ProbeStep<'a> = (
     &'a str,
@@ -188,14 +245,49 @@ type ProbeStep<'a> = (
     Option<&'a NamedPolicy>,
 );
 
+/// Where a hop leads.
+#[derive(Debug, Clone)]
+enum Leads {
+    /// A role of the export.
+    Role(String),
+    /// A role the snapshot does not say (compute it does not list): why.
+    Unknown(String),
+}
+
+/// A hop a role can take: the method, its requests (allowed), and where it leads.
+#[derive(Debug, Clone)]
+struct Edge {
+    class: PathClass,
+    code: &'static str,
+    title: String,
+    fix: String,
+    target: String,
+    steps: Vec<PathStep>,
+    leads: Leads,
+    /// What the snapshot lacks that the hop needs (compute it does not list).
+    depends_on: Vec<String>,
+}
+
+/// What one role opens on its own, and the hops it can take.
+struct RoleView {
+    paths: Vec<Path>,
+    edges: Vec<Edge>,
+    unknown: Vec<String>,
+    requests: usize,
+}
+
 struct Auditor<'p, 's> {
     plan: &'p mut Plan<'s>,
+    snapshot: &'s Snapshot,
+    /// The role audited.
+    role: String,
     account: String,
     region: String,
     /// Request keys the role's own Allows ask for, which the caller sets freely: request
     /// tags and tag keys.
     request_keys: Vec<(String, String)>,
     paths: Vec<Path>,
+    edges: Vec<Edge>,
     errors: Vec<String>,
 }
 
@@ -241,6 +333,7 @@ impl Auditor<'_, '_> {
                         resource: resource.to_string(),
                         context: c.into_iter().collect(),
                         allowed_by: allowed_by(&r),
+                        principal: None,
                         depends_on: None,
                     })
                 }
@@ -256,6 +349,7 @@ impl Auditor<'_, '_> {
                             .filter(|x| x.effect == Some(Effect::Allow))
                             .filter_map(|x| x.statement_ref.clone())
                             .collect(),
+                        principal: None,
                         depends_on: r.reasons.first().map(|x| x.message.clone()),
                     });
                 }
@@ -264,6 +358,15 @@ impl Auditor<'_, '_> {
             }
         }
         possible
+    }
+
+    /// Every step allowed, in order, or `None` at the first that is not.
+    fn steps(&mut self, steps: &[ProbeStep<'_>]) -> Option<Vec<PathStep>> {
+        let mut done = Vec::new();
+        for (action, resource, c, rp) in steps {
+            done.push(self.allowed(action, resource, c, *rp)?);
+        }
+        Some(done)
     }
 
     /// Records a path when every step is allowed.
@@ -276,13 +379,9 @@ impl Auditor<'_, '_> {
         steps: &[ProbeStep<'_>],
         fix: String,
     ) -> bool {
-        let mut done = Vec::new();
-        for (action, resource, c, rp) in steps {
-            match self.allowed(action, resource, c, *rp) {
-                Some(s) => done.push(s),
-                None => return false,
-            }
-        }
+        let Some(done) = self.steps(steps) else {
+            return false;
+        };
         let possible = done.iter().any(|s| s.depends_on.is_some());
         self.paths.push(Path {
             class,
@@ -292,6 +391,9 @@ impl Auditor<'_, '_> {
             steps: done,
             fix,
             possible,
+            chain: Vec::new(),
+            reaches: None,
+            depends_on: Vec::new(),
         });
         true
     }
@@ -313,23 +415,9 @@ fn allowed_by(r: &Response) -> Vec<String> {
         .collect()
 }
 
-/// Audits `role_arn` in the snapshot, its requests carrying `facts` (the request-context
-/// model fills the rest). `Err` when the role is not in the IAM export (bad input).
-pub fn audit(s: &Snapshot, role_arn: &str, facts: &RequestFacts) -> Result<Audit, RoleError> {
-    let mut opts = CheckOptions::new(role_arn, BTreeSet::new(), BTreeSet::new());
-    opts.facts = facts.clone();
-    let mut plan = Plan::new(s, &opts)?;
-    let mut unknown = plan.role_unreadable();
-    let mut notes = Vec::new();
-    if s.organization
-        .as_ref()
-        .is_some_and(|o| o.policies_not_collected.is_some())
-        || s.organization.is_none()
-    {
-        notes.push("the organization's SCPs and RCPs are not in the snapshot: a path reported here may still be blocked by one (they can only deny, so none is missed)".into());
-    }
-    let region = s
-        .buckets
+/// The Region the audit probes in: the snapshot's first bucket's or table's, else us-east-1.
+fn region_of(s: &Snapshot) -> String {
+    s.buckets
         .iter()
         .find_map(|b| b.region.clone())
         .or_else(|| {
@@ -337,21 +425,33 @@ pub fn audit(s: &Snapshot, role_arn: &str, facts: &RequestFacts) -> Result<Audit
                 .iter()
                 .find_map(|t| t.arn.split(':').nth(3).map(str::to_string))
         })
-        .unwrap_or_else(|| "us-east-1".into());
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
+/// What `role_arn` opens on its own and the hops it can take. `Err` when the role is not
+/// in the IAM export.
+fn view(s: &Snapshot, role_arn: &str, facts: &RequestFacts) -> Result<RoleView, RoleError> {
+    let mut opts = CheckOptions::new(role_arn, BTreeSet::new(), BTreeSet::new());
+    opts.facts = facts.clone();
+    let mut plan = Plan::new(s, &opts)?;
+    let mut unknown = plan.role_unreadable();
     let request_keys = request_keys(plan.identity_policies());
     let t = targets(s);
     let mut a = Auditor {
         plan: &mut plan,
+        snapshot: s,
+        role: role_arn.to_string(),
         account: s.account_id.clone(),
-        region,
+        region: region_of(s),
         request_keys,
         paths: Vec::new(),
+        edges: Vec::new(),
         errors: Vec::new(),
     };
-    a.assume_role(&t, role_arn);
-    a.pass_role(&t, role_arn);
-    a.code_injection();
-    a.iam_writes(&t, role_arn);
+    a.assume_role(&t);
+    a.pass_role(&t);
+    a.existing_compute(&t);
+    a.iam_writes(&t);
     a.tag_then_act(s);
     if let Err(e) = a.exposure(s) {
         unknown.push(e);
@@ -362,7 +462,31 @@ pub fn audit(s: &Snapshot, role_arn: &str, facts: &RequestFacts) -> Result<Audit
     a.secrets();
     a.destruction(s);
     let paths = std::mem::take(&mut a.paths);
+    let edges = std::mem::take(&mut a.edges);
     unknown.extend(std::mem::take(&mut a.errors));
+    Ok(RoleView {
+        paths,
+        edges,
+        unknown,
+        requests: plan.requests(),
+    })
+}
+
+/// Audits `role_arn` in the snapshot, its requests carrying `facts` (the request-context
+/// model fills the rest). `Err` when the role is not in the IAM export (bad input).
+pub fn audit(s: &Snapshot, role_arn: &str, facts: &RequestFacts) -> Result<Audit, RoleError> {
+    let root = view(s, role_arn, facts)?;
+    let mut notes = Vec::new();
+    if s.organization
+        .as_ref()
+        .is_some_and(|o| o.policies_not_collected.is_some())
+        || s.organization.is_none()
+    {
+        notes.push("the organization's SCPs and RCPs are not in the snapshot: a path reported here may still be blocked by one (they can only deny, so none is missed)".into());
+    }
+    let mut walk = chain::Walk::new(s, facts, role_arn, root);
+    let paths = walk.paths();
+    let unknown = walk.unknown();
     let verdict = if paths.iter().any(|p| !p.possible) {
         Verdict::Paths
     } else if !unknown.is_empty() || !paths.is_empty() {
@@ -376,6 +500,6 @@ pub fn audit(s: &Snapshot, role_arn: &str, facts: &RequestFacts) -> Result<Audit
         paths,
         unknown,
         notes,
-        requests: plan.requests(),
+        requests: walk.requests(),
     })
 }

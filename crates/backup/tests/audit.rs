@@ -24,9 +24,11 @@ fn doc(statements: Value) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
-/// The account: the audited role with `statements` inline, an administrator role that EC2,
-/// Lambda and CloudFormation may assume, a user, a group, a customer managed policy, a
-/// bucket, a table, an instance, and `scps` as the organization's second SCP level.
+/// The account: the audited role with `statements` inline, an operator role the account
+/// may assume (it can rewrite bucket policies), an administrator role that EC2, Lambda and
+/// CloudFormation may assume (in an instance profile not named after it), a user, a group,
+/// a customer managed policy, a bucket, a table, an instance, and `scps` as the
+/// organization's second SCP level.
 fn account(statements: Value, scps: Value) -> Value {
     let admin_trust = doc(
         json!([{"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com", "cloudformation.amazonaws.com"]}, "Action": "sts:AssumeRole"}]),
@@ -50,13 +52,15 @@ fn account(statements: Value, scps: Value) -> Value {
             "RoleDetailList": [
                 {"RoleName": "audited", "Arn": ROLE, "Path": "/", "AssumeRolePolicyDocument": vendor_trust,
                  "RolePolicyList": [{"PolicyName": "under-audit", "PolicyDocument": doc(statements)}],
-                 "AttachedManagedPolicies": []},
+                 "AttachedManagedPolicies": [], "InstanceProfileList": []},
                 {"RoleName": "Ops", "Arn": format!("arn:aws:iam::{ACCT}:role/Ops"), "Path": "/",
                  "AssumeRolePolicyDocument": doc(json!([{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "sts:AssumeRole"}])),
-                 "RolePolicyList": [], "AttachedManagedPolicies": []},
+                 "RolePolicyList": [{"PolicyName": "ops", "PolicyDocument": doc(json!([{"Effect": "Allow", "Action": "s3:PutBucketPolicy", "Resource": "arn:aws:s3:::data"}]))}],
+                 "AttachedManagedPolicies": [], "InstanceProfileList": []},
                 {"RoleName": "Admin", "Arn": ADMIN, "Path": "/", "AssumeRolePolicyDocument": admin_trust,
                  "RolePolicyList": [{"PolicyName": "all", "PolicyDocument": doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))}],
-                 "AttachedManagedPolicies": []}
+                 "AttachedManagedPolicies": [],
+                 "InstanceProfileList": [{"InstanceProfileName": "web-tier", "Arn": format!("arn:aws:iam::{ACCT}:instance-profile/web-tier"), "Roles": []}]}
             ],
             "Policies": [{"PolicyName": "ops", "Arn": format!("arn:aws:iam::{ACCT}:policy/ops"), "Path": "/", "DefaultVersionId": "v1",
                           "PolicyVersionList": [{"Document": doc(json!([{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}])), "VersionId": "v1", "IsDefaultVersion": true}]}]
@@ -195,18 +199,30 @@ fn cases() -> Vec<(PathClass, &'static str, Value, Value)> {
 fn every_path_class_is_found_where_open_and_only_there() {
     for (class, code, has, has_not) in cases() {
         let a = run(&account(has, json!([])), ROLE);
-        assert_eq!(a.verdict, Verdict::Paths, "{code}: {a:#?}");
+        // Which role existing compute runs as is not in this snapshot: possible (exit 3).
+        let want = if class == PathClass::CodeInjection {
+            Verdict::Unknown
+        } else {
+            Verdict::Paths
+        };
+        assert_eq!(a.verdict, want, "{code}: {a:#?}");
         assert!(
             codes(&a, class).iter().any(|c| c == code),
             "{code} not found: {:?}",
             a.paths.iter().map(|p| &p.code).collect::<Vec<_>>()
         );
-        // Every step of every path is an allowed request, with the statement allowing it.
+        // Every step of every path is an allowed request, with the statement allowing it:
+        // the audited role's own steps by its policy, a later hop's by that role's.
         for p in &a.paths {
             assert!(!p.steps.is_empty());
             for s in &p.steps {
+                let own = s.principal.is_none();
                 assert!(
-                    s.allowed_by.iter().any(|r| r.contains("under-audit")),
+                    !s.allowed_by.is_empty()
+                        && (!own
+                            || s.allowed_by
+                                .iter()
+                                .any(|r| r.contains("under-audit") || r.contains("trust policy"))),
                     "{code}: step {} not attributed: {:?}",
                     s.action,
                     s.allowed_by
@@ -258,6 +274,13 @@ fn a_trust_policy_naming_the_role_opens_a_path_without_any_identity_grant() {
         .find(|p| p.class == PathClass::AssumeRole)
         .expect("the chained role");
     assert!(p.target.ends_with("role/Ops"));
+    // The chain ends in what Ops opens, as Ops.
+    let end = p.reaches.as_ref().expect("what the chain reaches");
+    assert_eq!(end.code, "bucket-policy-write");
+    assert!(p
+        .steps
+        .iter()
+        .any(|s| s.principal.as_deref() == Some(p.target.as_str())));
     assert!(
         p.steps[0]
             .allowed_by

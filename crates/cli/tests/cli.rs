@@ -706,9 +706,10 @@ fn check_exit_codes_never_say_ok_for_what_was_not_decided() {
 }
 
 /// `vaultward audit`: the generated role of the demo account opens no path (exit 0); give
-/// it PassRole and RunInstances and add a role EC2 may assume, and the path is reported
-/// with the statement that opens it (exit 1), in JSON and SARIF too; a role not in the
-/// export is bad input (exit 2).
+/// it PassRole and RunInstances and add an administrator role EC2 may assume (in an
+/// instance profile), and the path is reported with the statement that opens it and what
+/// the passed role reaches (exit 1), in JSON and SARIF too; a role not in the export is bad
+/// input (exit 2).
 #[test]
 fn audit_reports_paths_with_their_statements_and_exit_codes() {
     let demo_path = concat!(
@@ -732,7 +733,9 @@ fn audit_reports_paths_with_their_statements_and_exit_codes() {
         {"Sid": "PassAndRun", "Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}]}}]);
     roles.push(json!({"RoleName": "Admin", "Arn": "arn:aws:iam::111122223333:role/Admin", "Path": "/",
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
-        "RolePolicyList": [], "AttachedManagedPolicies": []}));
+        "RolePolicyList": [{"PolicyName": "all", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}],
+        "AttachedManagedPolicies": [],
+        "InstanceProfileList": [{"InstanceProfileName": "admin", "Arn": "arn:aws:iam::111122223333:instance-profile/admin"}]}));
     let text = v.to_string();
     let out = vaultward(
         &["audit", "-", "--role", role, "--format", "json"],
@@ -747,6 +750,10 @@ fn audit_reports_paths_with_their_statements_and_exit_codes() {
         .find(|p| p["code"] == "passrole-ec2")
         .expect("the PassRole path");
     assert_eq!(path["target"], "arn:aws:iam::111122223333:role/Admin");
+    assert_eq!(
+        path["reaches"]["role"],
+        "arn:aws:iam::111122223333:role/Admin"
+    );
     assert!(path["steps"][0]["allowed_by"][0]
         .as_str()
         .unwrap()

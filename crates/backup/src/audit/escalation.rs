@@ -1,21 +1,26 @@
-//! Escalation paths: assuming another role, passing a role to a compute or orchestration
-//! service, injecting code into compute that runs as a role, and writes to IAM.
+//! IAM writes: what the role can grant itself or others by changing IAM, and the export's
+//! roles, users, groups and policies they act on (which `pivots.rs` reads too).
 
 use serde_json::Value;
-use vaultward_iam::{NamedPolicy, PolicyKind};
+use vaultward_iam::policy::Effect;
 use vaultward_snapshot::Snapshot;
 
-use super::{ctx, Auditor, PathClass};
+use super::methods::{fill, method};
+use super::versions::{grants_more, versions};
+use super::{Auditor, PathClass};
 use crate::check::docs;
 
 /// An IAM principal or policy of the export.
 pub(super) struct Principal {
-    arn: String,
-    trust: Option<Value>,
+    pub arn: String,
+    pub trust: Option<Value>,
+    /// The instance profiles that hold the role (`InstanceProfileList`); `None` when the
+    /// export does not say.
+    pub profiles: Option<Vec<String>>,
 }
 
 pub(super) struct Targets {
-    roles: Vec<Principal>,
+    pub roles: Vec<Principal>,
     users: Vec<String>,
     groups: Vec<String>,
     /// Customer managed policies (AWS managed ones cannot be changed by anyone).
@@ -38,6 +43,10 @@ pub(super) fn targets(s: &Snapshot) -> Targets {
                 Some(Principal {
                     arn: arn_of(r)?,
                     trust: r.get("AssumeRolePolicyDocument").and_then(docs::json),
+                    profiles: r
+                        .get("InstanceProfileList")
+                        .and_then(Value::as_array)
+                        .map(|l| l.iter().filter_map(arn_of).collect()),
                 })
             })
             .collect(),
@@ -89,202 +98,10 @@ pub(super) fn trusts_service(trust: &Value, service: &str) -> bool {
     })
 }
 
-/// A service principal, the path's code, and the requests that start the service.
-pub(super) type ServiceStart = (&'static str, &'static str, Vec<(&'static str, String)>);
-
 impl Auditor<'_, '_> {
-    pub(super) fn pass_role(&mut self, t: &Targets, self_arn: &str) {
-        // (service principal, code, the requests that start it with the passed role)
-        let services: [ServiceStart; 8] = [
-            (
-                "ec2.amazonaws.com",
-                "passrole-ec2",
-                vec![(
-                    "ec2:RunInstances",
-                    self.arn("ec2", "instance/i-0vaultwardaudit"),
-                )],
-            ),
-            (
-                "lambda.amazonaws.com",
-                "passrole-lambda",
-                vec![
-                    (
-                        "lambda:CreateFunction",
-                        self.arn("lambda", "function:vaultward-audit"),
-                    ),
-                    (
-                        "lambda:InvokeFunction",
-                        self.arn("lambda", "function:vaultward-audit"),
-                    ),
-                ],
-            ),
-            (
-                "ecs-tasks.amazonaws.com",
-                "passrole-ecs",
-                vec![
-                    ("ecs:RegisterTaskDefinition", "*".to_string()),
-                    (
-                        "ecs:RunTask",
-                        self.arn("ecs", "task-definition/vaultward-audit:1"),
-                    ),
-                ],
-            ),
-            (
-                "glue.amazonaws.com",
-                "passrole-glue",
-                vec![(
-                    "glue:CreateDevEndpoint",
-                    self.arn("glue", "devEndpoint/vaultward-audit"),
-                )],
-            ),
-            (
-                "cloudformation.amazonaws.com",
-                "passrole-cloudformation",
-                vec![(
-                    "cloudformation:CreateStack",
-                    self.arn("cloudformation", "stack/vaultward-audit/1"),
-                )],
-            ),
-            (
-                "datapipeline.amazonaws.com",
-                "passrole-datapipeline",
-                vec![
-                    ("datapipeline:CreatePipeline", "*".to_string()),
-                    ("datapipeline:PutPipelineDefinition", "*".to_string()),
-                    ("datapipeline:ActivatePipeline", "*".to_string()),
-                ],
-            ),
-            (
-                "sagemaker.amazonaws.com",
-                "passrole-sagemaker",
-                vec![(
-                    "sagemaker:CreateNotebookInstance",
-                    self.arn("sagemaker", "notebook-instance/vaultward-audit"),
-                )],
-            ),
-            (
-                "codebuild.amazonaws.com",
-                "passrole-codebuild",
-                vec![
-                    (
-                        "codebuild:CreateProject",
-                        self.arn("codebuild", "project/vaultward-audit"),
-                    ),
-                    (
-                        "codebuild:StartBuild",
-                        self.arn("codebuild", "project/vaultward-audit"),
-                    ),
-                ],
-            ),
-        ];
-        for role in &t.roles {
-            if role.arn == self_arn {
-                continue;
-            }
-            let Some(trust) = &role.trust else { continue };
-            let name = role.arn.rsplit('/').next().unwrap_or(&role.arn).to_string();
-            for (service, code, starts) in &services {
-                if !trusts_service(trust, service) {
-                    continue;
-                }
-                let mut steps = vec![(
-                    "iam:PassRole",
-                    role.arn.clone(),
-                    ctx(&[("iam:PassedToService", service)]),
-                    None,
-                )];
-                for (action, resource) in starts {
-                    let mut c = Vec::new();
-                    if *action == "ec2:RunInstances" {
-                        c.push((
-                            "ec2:InstanceProfile".to_string(),
-                            format!("arn:aws:iam::{}:instance-profile/{name}", self.account),
-                        ));
-                    }
-                    steps.push((action, resource.clone(), c, None));
-                }
-                self.path(
-                    PathClass::PassRole,
-                    code,
-                    format!("pass `{name}` to {service} and run code as it"),
-                    &role.arn,
-                    &steps,
-                    format!("limit `iam:PassRole` to the roles the role must pass (their ARNs in `Resource`, with `iam:PassedToService`), or keep `{service}` out of `{name}`'s trust policy"),
-                );
-            }
-        }
-    }
-
-    /// Role chaining: PMapper's STS edge. The other role's trust policy is its resource
-    /// policy for `sts:AssumeRole`, evaluated by the engine as AWS does.
-    pub(super) fn assume_role(&mut self, t: &Targets, self_arn: &str) {
-        for role in &t.roles {
-            if role.arn == self_arn {
-                continue;
-            }
-            let Some(trust) = &role.trust else { continue };
-            let parsed = vaultward_iam::parse_policy(&trust.to_string(), PolicyKind::Trust);
-            let Some(policy) = parsed.policy else {
-                continue;
-            };
-            let rp = NamedPolicy {
-                name: format!("trust policy of {}", role.arn),
-                policy,
-            };
-            let name = role.arn.rsplit('/').next().unwrap_or(&role.arn).to_string();
-            self.path(
-                PathClass::AssumeRole,
-                "assume-role",
-                format!("assume `{name}` and act with its permissions"),
-                &role.arn,
-                &[("sts:AssumeRole", role.arn.clone(), Vec::new(), Some(&rp))],
-                format!("remove the role from `{name}`'s trust policy, or `sts:AssumeRole` on it from the role's policies"),
-            );
-        }
-    }
-
-    /// Changing or running code in compute that already runs as some role (Rhino Security
-    /// Labs: lambda:UpdateFunctionCode, glue:UpdateDevEndpoint; ssm:SendCommand).
-    pub(super) fn code_injection(&mut self) {
-        for (action, resource, code) in [
-            (
-                "lambda:UpdateFunctionCode",
-                self.arn("lambda", "function:vaultward-audit"),
-                "lambda-update-code",
-            ),
-            (
-                "glue:UpdateDevEndpoint",
-                self.arn("glue", "devEndpoint/vaultward-audit"),
-                "glue-update-dev-endpoint",
-            ),
-            (
-                "ssm:SendCommand",
-                self.arn("ec2", "instance/i-0vaultwardaudit"),
-                "ssm-send-command",
-            ),
-            (
-                "ssm:StartSession",
-                self.arn("ec2", "instance/i-0vaultwardaudit"),
-                "ssm-start-session",
-            ),
-            (
-                "ec2-instance-connect:SendSSHPublicKey",
-                self.arn("ec2", "instance/i-0vaultwardaudit"),
-                "ec2-instance-connect",
-            ),
-        ] {
-            self.path(
-                PathClass::CodeInjection,
-                code,
-                format!("`{action}` on `{resource}`: run code as the role it runs as"),
-                &resource,
-                &[(action, resource.clone(), Vec::new(), None)],
-                format!("remove `{action}`, or limit it to compute the role creates"),
-            );
-        }
-    }
-
-    pub(super) fn iam_writes(&mut self, t: &Targets, self_arn: &str) {
+    pub(super) fn iam_writes(&mut self, t: &Targets) {
+        let self_arn = self.role.clone();
+        let self_arn = self_arn.as_str();
         let any = |kind: &str| format!("arn:aws:iam::{}:{kind}/vaultward-audit-any", self.account);
         let mut roles: Vec<String> = t.roles.iter().map(|r| r.arn.clone()).collect();
         roles.push(any("role"));
@@ -299,23 +116,16 @@ impl Auditor<'_, '_> {
             format!("remove `{action}` from the role's policies, or limit it to resources that grant nothing (and deny it in a permissions boundary)")
         };
         for p in &policies {
-            for (action, code) in [
-                ("iam:CreatePolicyVersion", "iam-create-policy-version"),
-                (
-                    "iam:SetDefaultPolicyVersion",
-                    "iam-set-default-policy-version",
-                ),
-            ] {
-                self.path(
-                    PathClass::IamWrite,
-                    code,
-                    format!("`{action}` on `{p}`: rewrite what the policy grants"),
-                    p,
-                    &[(action, p.clone(), Vec::new(), None)],
-                    fix(action),
-                );
-            }
+            self.path(
+                PathClass::IamWrite,
+                "iam-create-policy-version",
+                format!("`iam:CreatePolicyVersion` on `{p}`: rewrite what the policy grants"),
+                p,
+                &[("iam:CreatePolicyVersion", p.clone(), Vec::new(), None)],
+                fix("iam:CreatePolicyVersion"),
+            );
         }
+        self.policy_versions(&fix("iam:SetDefaultPolicyVersion"));
         for r in &roles {
             for (action, code) in [
                 ("iam:AttachRolePolicy", "iam-attach-policy"),
@@ -343,6 +153,48 @@ impl Auditor<'_, '_> {
                 self_arn,
                 &[(action, self_arn.to_string(), Vec::new(), None)],
                 fix(action),
+            );
+        }
+        // Deleting or detaching a policy of its own lifts the Deny statements in it.
+        let denies = self.plan.identity_policies().iter().any(|p| {
+            p.policy
+                .statements
+                .iter()
+                .any(|st| st.effect == Effect::Deny)
+        });
+        if denies {
+            for action in ["iam:DeleteRolePolicy", "iam:DetachRolePolicy"] {
+                self.path(
+                    PathClass::IamWrite,
+                    "iam-remove-deny",
+                    format!("`{action}` on itself: remove a policy whose Deny limits it"),
+                    self_arn,
+                    &[(action, self_arn.to_string(), Vec::new(), None)],
+                    fix(action),
+                );
+            }
+        }
+        // CodeStar attaches its project policy to the team member it is told to add.
+        if let Some(m) = method("codestar-associate-team-member") {
+            let probe: Vec<_> = m
+                .calls
+                .iter()
+                .map(|(a, r)| {
+                    (
+                        *a,
+                        fill(r, &self.region, &self.account, ""),
+                        Vec::new(),
+                        None,
+                    )
+                })
+                .collect();
+            self.path(
+                PathClass::IamWrite,
+                m.code,
+                "create a CodeStar project and add a user of its choosing as its owner".into(),
+                "*",
+                &probe,
+                fix("codestar:AssociateTeamMember"),
             );
         }
         for u in &users {
@@ -377,6 +229,57 @@ impl Auditor<'_, '_> {
                     &[(action, g.clone(), Vec::new(), None)],
                     fix(action),
                 );
+            }
+        }
+    }
+}
+
+impl Auditor<'_, '_> {
+    /// `iam:SetDefaultPolicyVersion` on each customer managed policy of the export that has
+    /// a version granting more than its default one (the engine compares them).
+    fn policy_versions(&mut self, fix: &str) {
+        let iam = self.snapshot.iam.clone().unwrap_or(Value::Null);
+        for v in versions(&iam) {
+            // A request only another version allows (decided or not), or why it may be one.
+            let found: Option<(bool, String)> = v.others.iter().find_map(|(id, p)| {
+                match (&v.default, p) {
+                    (Some(d), Some(p)) => grants_more(p, d, &self.account).map(|w| {
+                        (
+                            w.decided,
+                            format!(
+                                "version `{id}` allows `{}` on `{}`, which the default version does not{}",
+                                w.action,
+                                w.resource,
+                                if w.decided { "" } else { " (depending on conditions)" }
+                            ),
+                        )
+                    }),
+                    (None, _) => Some((false, format!("the default version cannot be read: version `{id}` may grant more"))),
+                    (_, None) => Some((false, format!("version `{id}` cannot be read: it may grant more"))),
+                }
+            });
+            let Some((decided, what)) = found else {
+                continue;
+            };
+            let before = self.paths.len();
+            if self.path(
+                PathClass::IamWrite,
+                "iam-set-default-policy-version",
+                format!("`iam:SetDefaultPolicyVersion` on `{}`: {what}", v.arn),
+                &v.arn,
+                &[(
+                    "iam:SetDefaultPolicyVersion",
+                    v.arn.clone(),
+                    Vec::new(),
+                    None,
+                )],
+                fix.to_string(),
+            ) && !decided
+            {
+                if let Some(p) = self.paths.get_mut(before) {
+                    p.possible = true;
+                    p.depends_on.push(what);
+                }
             }
         }
     }

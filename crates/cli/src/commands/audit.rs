@@ -1,9 +1,10 @@
 //! `vaultward audit SNAPSHOT --role ARN [--format human|json|sarif] [--out FILE]`: the
 //! privilege-escalation, exposure and destruction paths the role's effective permissions
-//! open, each confirmed by the engine. Exit 0 when none is open and the role's side was
-//! read in full, 1 when a path is open, 3 when part of the role's side could not be read
-//! or a path is possible only for some values the snapshot does not hold (and no path was
-//! confirmed), 2 for bad input. `--context`, `--network` and `--at` give those values.
+//! open, each confirmed by the engine, hops into other roles followed to their end. Exit 0
+//! when none is open and the role's side was read in full, 1 when a path is open, 3 when
+//! part of the role's side could not be read or a path is possible only for some values or
+//! lists the snapshot does not hold (and no path was confirmed), 2 for bad input.
+//! `--context`, `--network` and `--at` give those values.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
