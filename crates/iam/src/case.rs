@@ -348,10 +348,13 @@ impl<'s, 'c> CaseReader<'s, 'c> {
         let mut ctx = Context::default();
         let mut ok = true;
         for m in members {
-            let path = format!(
-                "$.request.context[{}]",
-                serde_json::Value::String(m.key.to_string())
-            );
+            // Written only when needed: the key's JSON path, for an error.
+            let path = || {
+                format!(
+                    "$.request.context[{}]",
+                    serde_json::Value::String(m.key.to_string())
+                )
+            };
             let scalar = |v: &Json<'_>| -> Option<String> {
                 match &v.value {
                     Value::String(s) => Some(s.to_string()),
@@ -366,7 +369,7 @@ impl<'s, 'c> CaseReader<'s, 'c> {
                     .map(scalar)
                     .collect::<Option<Vec<_>>>()
                     .map(ContextValue::Multi),
-                Value::Object(_) => match self.unknown(&m.value, &path) {
+                Value::Object(_) => match self.unknown(&m.value, &path()) {
                     Some(u) => Some(ContextValue::Unknown(u)),
                     None => {
                         ok = false;
@@ -380,7 +383,7 @@ impl<'s, 'c> CaseReader<'s, 'c> {
                 None => {
                     ok = false;
                     self.error(
-                        &path,
+                        &path(),
                         &m.value,
                         "a context value must be a string, number, boolean or an array of them, or `{\"unknown\": true}`"
                             .into(),

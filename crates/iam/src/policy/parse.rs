@@ -164,7 +164,7 @@ fn size_limit(
 
 /// The characters of `text` that are not white space (`char::is_whitespace`), counted a
 /// byte at a time where the text is ASCII: this runs on every policy read.
-fn packed_len(text: &str) -> usize {
+pub(crate) fn packed_len(text: &str) -> usize {
     if text.is_ascii() {
         // The ASCII characters `char::is_whitespace` holds: tab, line feed, vertical tab,
         // form feed, carriage return and space.
