@@ -158,7 +158,7 @@ fn stream_request(i: usize) -> String {
     let key = "k".repeat(i % 7);
     json!({"principal": "arn:aws:sts::111122223333:assumed-role/BackupRole/s1", "action": "s3:GetObject",
         "resource": format!("arn:aws:s3:::customer-prod-bucket/{key}/{i}"), "resource_account": "111122223333",
-        "context": {"aws:SecureTransport": if i % 3 == 0 { "false" } else { "true" }}})
+        "context": {"aws:SecureTransport": if i.is_multiple_of(3) { "false" } else { "true" }}})
     .to_string()
 }
 

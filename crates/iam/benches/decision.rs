@@ -150,7 +150,12 @@ fn cached_case_and_explain(b: Bencher) {
 #[divan::bench]
 fn request_under_a_set_and_explain(b: Bencher) {
     let mut v: serde_json::Value = serde_json::from_str(WORKLOAD).unwrap();
-    let request = v.as_object_mut().unwrap().remove("request").unwrap().to_string();
+    let request = v
+        .as_object_mut()
+        .unwrap()
+        .remove("request")
+        .unwrap()
+        .to_string();
     let mut set = PolicySetSource::new(v.to_string()).unwrap();
     let mut parser = CaseParser::new();
     b.bench_local(|| {
