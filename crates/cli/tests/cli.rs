@@ -140,6 +140,157 @@ fn authorize_reports_findings_about_the_policies() {
     );
 }
 
+/// Policy sets for the stream tests, on one line each: the reference workload's, and one
+/// with findings (a `NotPrincipal` with a wildcard, a policy without `Version`).
+fn stream_sets() -> Vec<String> {
+    let mut reference: Value = serde_json::from_str(&workload()).unwrap();
+    reference.as_object_mut().unwrap().remove("request");
+    let findings = json!({
+        "identity_policies": [{"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}],
+        "resource_policy": {"Version": "2012-10-17", "Statement": {"Effect": "Deny",
+            "NotPrincipal": {"AWS": "arn:aws:sts::111122223333:assumed-role/R/*"}, "Action": "s3:*", "Resource": "*"}}
+    });
+    vec![reference.to_string(), findings.to_string()]
+}
+
+/// Requests of varying length, so that the policies stand at other columns line by line.
+fn stream_request(i: usize) -> String {
+    let key = "k".repeat(i % 7);
+    json!({"principal": "arn:aws:sts::111122223333:assumed-role/BackupRole/s1", "action": "s3:GetObject",
+        "resource": format!("arn:aws:s3:::customer-prod-bucket/{key}/{i}"), "resource_account": "111122223333",
+        "context": {"aws:SecureTransport": if i.is_multiple_of(3) { "false" } else { "true" }}})
+    .to_string()
+}
+
+/// The set with its request after it: a case whose policies stand where the set has them.
+fn with_request(set: &str, request: &str) -> String {
+    format!("{},\"request\":{request}}}", set.strip_suffix('}').unwrap())
+}
+
+fn stdout_lines(out: &Output) -> Vec<&[u8]> {
+    out.stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn a_stream_of_cases_answers_each_as_the_case_alone() {
+    // Repeated sets (read from the cache after the first lines), requests first so that
+    // each line moves the policies and their findings along.
+    let mut cases = Vec::new();
+    for i in 0..40 {
+        let set = &stream_sets()[i % 2];
+        let req = stream_request(i);
+        let v: Value = serde_json::from_str(&with_request(set, &req)).unwrap();
+        let mut m = serde_json::Map::new();
+        m.insert("request".into(), v["request"].clone());
+        for (k, x) in v.as_object().unwrap() {
+            if k != "request" {
+                m.insert(k.clone(), x.clone());
+            }
+        }
+        cases.push(Value::Object(m).to_string());
+    }
+    let out = vaultward(
+        &["authorize", "--jsonl", "--input", "-"],
+        Some(&(cases.join("\n") + "\n")),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = stdout_lines(&out);
+    assert_eq!(lines.len(), cases.len());
+    let mut with_findings = 0;
+    for (case, line) in cases.iter().zip(&lines) {
+        let alone = vaultward(&["authorize", "--input", "-"], Some(case));
+        let want: Value = serde_json::from_slice(&alone.stdout).unwrap();
+        let got: Value = serde_json::from_slice(line).unwrap();
+        assert_eq!(want, got, "{case}");
+        with_findings += usize::from(got.get("findings").is_some());
+    }
+    assert_eq!(with_findings, 20);
+}
+
+#[test]
+fn policies_and_requests_answer_as_the_cases_do() {
+    let dir = std::env::temp_dir().join(format!("vaultward-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (n, set) in stream_sets().iter().enumerate() {
+        let set_file = dir.join(format!("set{n}.json"));
+        std::fs::write(&set_file, set).unwrap();
+        let mut requests = String::new();
+        let mut cases = String::new();
+        for i in 0..30 {
+            let req = stream_request(i);
+            requests.push_str(&req);
+            requests.push('\n');
+            cases.push_str(&with_request(set, &req));
+            cases.push('\n');
+        }
+        let by_case = vaultward(&["authorize", "--jsonl", "--input", "-"], Some(&cases));
+        let by_set = vaultward(
+            &[
+                "authorize",
+                "--policies",
+                set_file.to_str().unwrap(),
+                "--requests",
+                "-",
+            ],
+            Some(&requests),
+        );
+        assert_eq!(
+            by_set.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&by_set.stderr)
+        );
+        assert_eq!(by_case.stdout, by_set.stdout, "set {n}");
+        // An invalid request: its line says so, and the others are answered.
+        let bad = format!("{requests}{{\"principal\": \"x\"}}\n");
+        let out = vaultward(
+            &[
+                "authorize",
+                "--policies",
+                set_file.to_str().unwrap(),
+                "--requests",
+                "-",
+            ],
+            Some(&bad),
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let lines = stdout_lines(&out);
+        assert_eq!(lines.len(), 31);
+        let last: Value = serde_json::from_slice(lines[30]).unwrap();
+        assert_eq!(last["line"], 31);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin>, line 31"));
+    }
+    // A set that is not valid is refused before any request, with its errors located.
+    let bad_set = dir.join("bad.json");
+    std::fs::write(&bad_set, "{\"identity_policies\": [{\"Statement\": 1}]}").unwrap();
+    let out = vaultward(
+        &[
+            "authorize",
+            "--policies",
+            bad_set.to_str().unwrap(),
+            "--requests",
+            "-",
+        ],
+        Some(&stream_request(0)),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.json:1:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn validate_prints_findings_and_sets_the_exit_code() {
     let dir = std::env::temp_dir().join(format!("vaultward-validate-{}", std::process::id()));

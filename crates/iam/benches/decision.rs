@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use divan::{black_box, Bencher};
-use vaultward_iam::{authorize, evaluate, parse_case, Decision};
+use vaultward_iam::{authorize, evaluate, parse_case, CaseParser, Decision, PolicySetSource};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -101,5 +101,65 @@ fn parse_hostile_policy(b: Bencher) {
         vaultward_iam::parse_policy(black_box(&text), vaultward_iam::PolicyKind::Identity)
             .findings
             .len()
+    });
+}
+
+/// The workload on one line, as a JSONL stream carries it.
+fn compact() -> String {
+    let v: serde_json::Value = serde_json::from_str(WORKLOAD).unwrap();
+    v.to_string()
+}
+
+/// The floor a reader of the case's bytes pays: checking they are UTF-8 and finding the
+/// line's end.
+#[divan::bench]
+fn read_bytes_floor(b: Bencher) {
+    let text = compact();
+    b.bench(|| {
+        let s = std::str::from_utf8(black_box(text.as_bytes())).unwrap();
+        s.bytes().filter(|&c| c == b'\n').count()
+    });
+}
+
+/// A one-line case parsed and evaluated with every reason, nothing reused (every line of
+/// a one-off stream differs).
+#[divan::bench]
+fn one_line_parse_and_explain(b: Bencher) {
+    let text = compact();
+    b.bench(|| {
+        let case = parse_case(black_box(&text)).unwrap();
+        authorize(&case.request, &case.policies)
+    });
+}
+
+/// A case whose policies were read before (`authorize --input cases.jsonl` on a bulk
+/// stream): the set comes from the cache.
+#[divan::bench]
+fn cached_case_and_explain(b: Bencher) {
+    let text = compact();
+    let mut parser = CaseParser::new();
+    parser.parse(&text).unwrap();
+    parser.parse(&text).unwrap();
+    b.bench_local(|| {
+        let case = parser.parse(black_box(&text)).unwrap();
+        authorize(&case.request, &case.policies)
+    });
+}
+
+/// A request under a policy set given once (`--policies SET --requests REQUESTS`).
+#[divan::bench]
+fn request_under_a_set_and_explain(b: Bencher) {
+    let mut v: serde_json::Value = serde_json::from_str(WORKLOAD).unwrap();
+    let request = v
+        .as_object_mut()
+        .unwrap()
+        .remove("request")
+        .unwrap()
+        .to_string();
+    let mut set = PolicySetSource::new(v.to_string()).unwrap();
+    let mut parser = CaseParser::new();
+    b.bench_local(|| {
+        let case = parser.parse_request(&mut set, black_box(&request)).unwrap();
+        authorize(&case.request, &case.policies)
     });
 }

@@ -25,8 +25,12 @@ use crate::context::{Context, ContextValue, Domain, Unknown};
 use crate::diagnostic::{Finding, Severity};
 use crate::json::{self, Json, Value};
 use crate::managed::Managed;
-use crate::policy::{parse_policy_json, PolicyKind};
+use crate::policy::{parse_policy_json, Policy, PolicyKind};
 use crate::request::Request;
+
+mod cache;
+use cache::DocCache;
+pub use cache::{CachedCase, CaseParser, PolicySetSource};
 
 /// A case ready to evaluate, with the non-fatal findings about its policies.
 #[derive(Debug, Clone)]
@@ -44,7 +48,7 @@ pub struct CaseError {
     pub findings: Vec<Finding>,
 }
 
-const CASE_KEYS: [&str; 9] = [
+pub(crate) const CASE_KEYS: [&str; 9] = [
     "request",
     "identity_policies",
     "resource_policy",
@@ -66,7 +70,13 @@ const REQUEST_KEYS: [&str; 5] = [
 /// Reads a case from JSON text.
 pub fn parse_case(src: &str) -> Result<Case, CaseError> {
     let arena = json::Arena::with_capacity(src.len());
-    let j = json::parse(src, &arena).map_err(|e| CaseError {
+    let j = json::parse(src, &arena).map_err(|e| json_error(src, &e))?;
+    read_case(src, &j, None)
+}
+
+/// The error of a case that is not JSON.
+pub(crate) fn json_error(src: &str, e: &json::JsonError) -> CaseError {
+    CaseError {
         findings: vec![Finding::new(
             Severity::Error,
             "json-syntax",
@@ -75,13 +85,17 @@ pub fn parse_case(src: &str) -> Result<Case, CaseError> {
         )
         .at(src, json::Span::new(e.offset(), e.offset()))
         .fatal()],
-    })?;
-    let mut r = CaseReader {
-        src,
-        errors: Vec::new(),
-        findings: Vec::new(),
-    };
-    let case = r.case(&j);
+    }
+}
+
+/// Reads a case from its JSON, reusing the documents of `docs` (and adding to it).
+pub(crate) fn read_case(
+    src: &str,
+    j: &Json<'_>,
+    docs: Option<&mut DocCache>,
+) -> Result<Case, CaseError> {
+    let mut r = CaseReader::new(src, docs);
+    let case = r.case(j);
     match case {
         Some(c) if r.errors.is_empty() => Ok(Case {
             findings: r.findings,
@@ -91,14 +105,42 @@ pub fn parse_case(src: &str) -> Result<Case, CaseError> {
     }
 }
 
-struct CaseReader<'s> {
-    src: &'s str,
-    errors: Vec<Finding>,
-    findings: Vec<Finding>,
+/// Which kind of resource policy a case's `resource_policy` is: as `resource_policy_kind`
+/// says, or inferred from the request (a trust action, a KMS key).
+pub(crate) fn resource_kind(rule: Option<ResourceRule>, request: Option<&Request>) -> PolicyKind {
+    match (rule, request) {
+        (Some(ResourceRule::KeyPolicy), _) => PolicyKind::Key,
+        (Some(ResourceRule::TrustPolicy), _) => PolicyKind::Trust,
+        (Some(ResourceRule::Standard), _) => PolicyKind::Resource,
+        (None, Some(r)) if r.is_trust_action() => PolicyKind::Trust,
+        (None, Some(r))
+            if r.resource.starts_with("arn:") && r.resource.split(':').nth(2) == Some("kms") =>
+        {
+            PolicyKind::Key
+        }
+        _ => PolicyKind::Resource,
+    }
 }
 
-impl CaseReader<'_> {
-    fn error(&mut self, path: &str, j: &Json<'_>, message: String, help: Option<&str>) {
+pub(crate) struct CaseReader<'s, 'c> {
+    src: &'s str,
+    pub(crate) errors: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
+    /// Documents read before, by content: each is read once.
+    docs: Option<&'c mut DocCache>,
+}
+
+impl<'s, 'c> CaseReader<'s, 'c> {
+    pub(crate) fn new(src: &'s str, docs: Option<&'c mut DocCache>) -> Self {
+        CaseReader {
+            src,
+            errors: Vec::new(),
+            findings: Vec::new(),
+            docs,
+        }
+    }
+
+    pub(crate) fn error(&mut self, path: &str, j: &Json<'_>, message: String, help: Option<&str>) {
         let mut f = Finding::new(Severity::Error, "invalid-case", message, path)
             .at(self.src, j.span)
             .fatal();
@@ -106,7 +148,7 @@ impl CaseReader<'_> {
         self.errors.push(f);
     }
 
-    fn check_keys(&mut self, j: &Json<'_>, known: &[&str], path: &str) {
+    pub(crate) fn check_keys(&mut self, j: &Json<'_>, known: &[&str], path: &str) {
         for m in j.as_object().unwrap_or_default() {
             if !known.contains(&m.key) {
                 let f = Finding::new(
@@ -144,36 +186,42 @@ impl CaseReader<'_> {
             return None;
         };
         let request = self.request(rq);
-        let rule = match j.get("resource_policy_kind") {
-            None => None,
-            Some(k) => match k.as_str() {
-                Some("standard") => Some(ResourceRule::Standard),
-                Some("key") => Some(ResourceRule::KeyPolicy),
-                Some("trust") => Some(ResourceRule::TrustPolicy),
-                _ => {
-                    self.error(
-                        "$.resource_policy_kind",
-                        k,
-                        "`resource_policy_kind` must be `standard`, `key` or `trust`".into(),
-                        None,
-                    );
-                    None
-                }
-            },
-        };
-        let resource_kind = match (rule, &request) {
-            (Some(ResourceRule::KeyPolicy), _) => PolicyKind::Key,
-            (Some(ResourceRule::TrustPolicy), _) => PolicyKind::Trust,
-            (Some(ResourceRule::Standard), _) => PolicyKind::Resource,
-            (None, Some(r)) if r.is_trust_action() => PolicyKind::Trust,
-            (None, Some(r))
-                if r.resource.starts_with("arn:")
-                    && r.resource.split(':').nth(2) == Some("kms") =>
-            {
-                PolicyKind::Key
+        let rule = self.rule(j);
+        let policies = self.policies(j, rule, resource_kind(rule, request.as_ref()));
+        Some(Case {
+            request: request?,
+            policies,
+            findings: Vec::new(),
+        })
+    }
+
+    /// `resource_policy_kind`, when given (an invalid one is reported).
+    pub(crate) fn rule(&mut self, j: &Json<'_>) -> Option<ResourceRule> {
+        let k = j.get("resource_policy_kind")?;
+        match k.as_str() {
+            Some("standard") => Some(ResourceRule::Standard),
+            Some("key") => Some(ResourceRule::KeyPolicy),
+            Some("trust") => Some(ResourceRule::TrustPolicy),
+            _ => {
+                self.error(
+                    "$.resource_policy_kind",
+                    k,
+                    "`resource_policy_kind` must be `standard`, `key` or `trust`".into(),
+                    None,
+                );
+                None
             }
-            _ => PolicyKind::Resource,
-        };
+        }
+    }
+
+    /// Every policy of a case (or of a policy set), with its resource policy read as
+    /// `resource_kind`.
+    pub(crate) fn policies(
+        &mut self,
+        j: &Json<'_>,
+        rule: Option<ResourceRule>,
+        resource_kind: PolicyKind,
+    ) -> PolicySet {
         let identity = match j.get("identity_policies") {
             None => Vec::new(),
             Some(list) => self.policy_list(
@@ -200,23 +248,19 @@ impl CaseReader<'_> {
                 None
             }
         });
-        Some(Case {
-            request: request?,
-            policies: PolicySet {
-                identity,
-                resource,
-                resource_rule: rule,
-                boundary,
-                session,
-                scps,
-                rcps,
-                management_account,
-            },
-            findings: Vec::new(),
-        })
+        PolicySet {
+            identity,
+            resource,
+            resource_rule: rule,
+            boundary,
+            session,
+            scps,
+            rcps,
+            management_account,
+        }
     }
 
-    fn request(&mut self, j: &Json<'_>) -> Option<Request> {
+    pub(crate) fn request(&mut self, j: &Json<'_>) -> Option<Request> {
         if j.as_object().is_none() {
             self.error(
                 "$.request",
@@ -304,10 +348,13 @@ impl CaseReader<'_> {
         let mut ctx = Context::default();
         let mut ok = true;
         for m in members {
-            let path = format!(
-                "$.request.context[{}]",
-                serde_json::Value::String(m.key.to_string())
-            );
+            // Written only when needed: the key's JSON path, for an error.
+            let path = || {
+                format!(
+                    "$.request.context[{}]",
+                    serde_json::Value::String(m.key.to_string())
+                )
+            };
             let scalar = |v: &Json<'_>| -> Option<String> {
                 match &v.value {
                     Value::String(s) => Some(s.to_string()),
@@ -322,7 +369,7 @@ impl CaseReader<'_> {
                     .map(scalar)
                     .collect::<Option<Vec<_>>>()
                     .map(ContextValue::Multi),
-                Value::Object(_) => match self.unknown(&m.value, &path) {
+                Value::Object(_) => match self.unknown(&m.value, &path()) {
                     Some(u) => Some(ContextValue::Unknown(u)),
                     None => {
                         ok = false;
@@ -336,7 +383,7 @@ impl CaseReader<'_> {
                 None => {
                     ok = false;
                     self.error(
-                        &path,
+                        &path(),
                         &m.value,
                         "a context value must be a string, number, boolean or an array of them, or `{\"unknown\": true}`"
                             .into(),
@@ -587,23 +634,24 @@ impl CaseReader<'_> {
         } else {
             (default_name, j, path.to_string())
         };
-        // The AWS-managed organization policies are read as AWS attaches them, whatever
-        // form the case gives them in (by name, or by content).
-        let text = match doc.as_str() {
-            Some(t) => Some(t.to_string()),
-            None => self
-                .src
-                .get(doc.span.start as usize..doc.span.end as usize)
-                .map(str::to_string),
+        let text = self
+            .src
+            .get(doc.span.start as usize..doc.span.end as usize)
+            .unwrap_or_default();
+        let (policy, findings) = match self.docs.as_deref_mut() {
+            Some(cache) => {
+                let (policy, relative) = cache.read(kind, doc, self.src, text, &name);
+                let origin = if relative.iter().any(|f| f.line.is_some()) {
+                    json::line_col(self.src, doc.span.start as usize)
+                } else {
+                    (1, 1)
+                };
+                let findings = relative.iter().map(|f| at_origin(f.clone(), origin));
+                (policy, findings.collect())
+            }
+            None => read_document(kind, doc, self.src, text, &name),
         };
-        if let Some(m) = Managed::recognize(kind, Some(&name), text.as_deref()) {
-            return Some(NamedPolicy {
-                name,
-                policy: m.policy(),
-            });
-        }
-        let parsed = parse_policy_json(doc, self.src, kind);
-        for f in parsed.findings {
+        for f in findings {
             let f = f.under(&doc_path);
             if f.fatal {
                 self.errors.push(f);
@@ -611,6 +659,60 @@ impl CaseReader<'_> {
                 self.findings.push(f);
             }
         }
-        parsed.policy.map(|policy| NamedPolicy { name, policy })
+        policy.map(|policy| NamedPolicy { name, policy })
     }
+}
+
+/// Reads one policy document of a case: `doc`, whose text is `text`, in `src`. Its
+/// findings' paths are the document's own (`$...`).
+pub(crate) fn read_document(
+    kind: PolicyKind,
+    doc: &Json<'_>,
+    src: &str,
+    text: &str,
+    name: &str,
+) -> (Option<Policy>, Vec<Finding>) {
+    // The AWS-managed organization policies are read as AWS attaches them, whatever form
+    // the case gives them in (by name, or by content). Only SCPs and RCPs can be one.
+    if matches!(kind, PolicyKind::Scp | PolicyKind::Rcp) {
+        let content = match doc.as_str() {
+            Some(t) => t,
+            None => text,
+        };
+        if let Some(m) = Managed::recognize(kind, Some(name), Some(content)) {
+            return (Some(m.policy()), Vec::new());
+        }
+    }
+    let parsed = parse_policy_json(doc, src, kind);
+    (parsed.policy, parsed.findings)
+}
+
+/// A finding placed relative to `origin` (the line and column where its document starts)
+/// placed back in the text: the document's first line continues the origin's line.
+pub(crate) fn at_origin(mut f: Finding, origin: (usize, usize)) -> Finding {
+    if let (Some(line), Some(column)) = (f.line, f.column) {
+        let (l0, c0) = origin;
+        if line == 1 {
+            f.column = Some(c0.saturating_add(column).saturating_sub(1));
+            f.line = Some(l0);
+        } else {
+            f.line = Some(l0.saturating_add(line).saturating_sub(1));
+        }
+    }
+    f
+}
+
+/// A finding located in a text, placed relative to `origin` (where its document starts
+/// in that text): the inverse of [`at_origin`].
+pub(crate) fn from_origin(mut f: Finding, origin: (usize, usize)) -> Finding {
+    if let (Some(line), Some(column)) = (f.line, f.column) {
+        let (l0, c0) = origin;
+        if line == l0 {
+            f.line = Some(1);
+            f.column = Some(column.saturating_add(1).saturating_sub(c0));
+        } else {
+            f.line = Some(line.saturating_add(1).saturating_sub(l0));
+        }
+    }
+    f
 }

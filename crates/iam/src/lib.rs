@@ -41,7 +41,7 @@ pub use authorizer::{
     authorize, evaluate, Decision, Dependency, DependencyKind, Evaluation, Literal, NamedPolicy,
     PolicySet, PolicyType, Reason, Residual, ResidualCase, ResourceRule, Response,
 };
-pub use case::{parse_case, Case, CaseError};
+pub use case::{parse_case, CachedCase, Case, CaseError, CaseParser, PolicySetSource};
 pub use context::{Context, ContextValue, Domain, Unknown};
 pub use diagnostic::{Finding, Severity};
 pub use policy::{parse_policy, Effect, Policy, PolicyKind};

@@ -12,6 +12,8 @@ use crate::template::Template;
 
 mod parse;
 mod serialize;
+#[cfg(test)]
+pub(crate) use parse::packed_len;
 pub use parse::{
     parse_policy, parse_policy_json, percent_decode, valid_service_principal, ParsedPolicy,
     MAX_FINDINGS,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use vaultward_iam::{authorize, parse_case};
+use vaultward_iam::{authorize, parse_case, CaseParser, PolicySetSource};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,16 +96,16 @@ fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
 }
 
-#[test]
-fn corpus() {
+/// Every corpus case: its id, its text (pretty-printed, as the corpus test reads it) and
+/// what it must give.
+fn corpus_cases() -> Vec<(String, String, Expect)> {
     let mut files: Vec<_> = std::fs::read_dir(corpus_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    let mut total = 0;
-    let mut failures = Vec::new();
+    let mut out = Vec::new();
     let mut names = BTreeSet::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
@@ -117,7 +117,6 @@ fn corpus() {
             file.display()
         );
         for c in cf.cases {
-            total += 1;
             let id = format!(
                 "{}::{}",
                 file.file_name().unwrap().to_string_lossy(),
@@ -135,9 +134,20 @@ fn corpus() {
                 None => c.case.clone(),
             };
             let src = serde_json::to_string_pretty(&case_json).unwrap();
-            if let Err(msg) = check(&src, &c.expect) {
-                failures.push(format!("{id}: {msg}"));
-            }
+            out.push((id, src, c.expect));
+        }
+    }
+    out
+}
+
+#[test]
+fn corpus() {
+    let cases = corpus_cases();
+    let total = cases.len();
+    let mut failures = Vec::new();
+    for (id, src, expect) in &cases {
+        if let Err(msg) = check(src, expect) {
+            failures.push(format!("{id}: {msg}"));
         }
     }
     assert!(
@@ -150,6 +160,88 @@ fn corpus() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The corpus read as a stream, policies from the cache: every case gives what it gives
+/// alone (the same request, policies, findings at the same places, errors, and answer),
+/// whether its policies were read before or not. Each case is read as written and on one
+/// line, twice, the second time in the other order, so most reads of the second pass come
+/// from the cache and documents stand at other places than where they were first read.
+#[test]
+fn corpus_read_through_the_cache_gives_what_each_case_gives_alone() {
+    let cases = corpus_cases();
+    let mut texts: Vec<String> = Vec::new();
+    for (_, src, _) in &cases {
+        let v: Value = serde_json::from_str(src).unwrap();
+        texts.push(src.clone());
+        texts.push(serde_json::to_string(&v).unwrap());
+    }
+    let mut parser = CaseParser::new();
+    let order: Vec<usize> = (0..texts.len()).chain((0..texts.len()).rev()).collect();
+    let mut hits = 0;
+    for i in order {
+        let src = &texts[i];
+        let alone = parse_case(src);
+        let cached = parser.parse(src);
+        match (alone, cached) {
+            (Ok(a), Ok(c)) => {
+                assert_eq!(a.request, c.request, "{src}");
+                assert_eq!(a.policies, *c.policies, "{src}");
+                assert_eq!(a.findings, c.findings, "{src}");
+                assert_eq!(
+                    authorize(&a.request, &a.policies),
+                    authorize(&c.request, &c.policies),
+                    "{src}"
+                );
+                hits += 1;
+            }
+            (Err(a), Err(c)) => assert_eq!(a.findings, c.findings, "{src}"),
+            (a, c) => panic!("alone {:?}, cached {:?}: {src}", a.is_ok(), c.is_ok()),
+        }
+    }
+    assert!(hits > 300, "{hits}");
+}
+
+/// Each valid corpus case as a policy set and a request (`authorize --policies
+/// --requests`): the same answer, and the same findings, located in the set.
+#[test]
+fn corpus_as_a_policy_set_and_a_request_gives_the_case_answer() {
+    let mut parser = CaseParser::new();
+    let mut compared = 0;
+    for (id, src, _) in corpus_cases() {
+        let Ok(alone) = parse_case(&src) else {
+            continue;
+        };
+        let mut v: Value = serde_json::from_str(&src).unwrap();
+        let request = v.as_object_mut().unwrap().remove("request").unwrap();
+        let set_text = serde_json::to_string_pretty(&v).unwrap();
+        let mut set = PolicySetSource::new(set_text.clone()).unwrap();
+        let streamed = parser
+            .parse_request(&mut set, &serde_json::to_string(&request).unwrap())
+            .unwrap_or_else(|e| panic!("{id}: {:?}", e.findings));
+        assert_eq!(alone.request, streamed.request, "{id}");
+        assert_eq!(alone.policies, *streamed.policies, "{id}");
+        assert_eq!(
+            authorize(&alone.request, &alone.policies),
+            authorize(&streamed.request, &streamed.policies),
+            "{id}"
+        );
+        // The findings are the set's own, located in its text: the same as the case's
+        // once the case is written as the set with its request after it.
+        let mut as_case = set_text.trim_end().trim_end_matches('}').to_string();
+        if v.as_object().unwrap().is_empty() {
+            as_case = "{".into();
+        } else {
+            as_case.push(',');
+        }
+        as_case.push_str("\n  \"request\": ");
+        as_case.push_str(&serde_json::to_string(&request).unwrap());
+        as_case.push_str("\n}");
+        let written = parse_case(&as_case).unwrap_or_else(|e| panic!("{id}: {:?}", e.findings));
+        assert_eq!(written.findings, streamed.findings, "{id}");
+        compared += 1;
+    }
+    assert!(compared > 150, "{compared}");
 }
 
 fn check(src: &str, expect: &Expect) -> Result<(), String> {

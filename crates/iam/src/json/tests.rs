@@ -119,3 +119,40 @@ fn a_unicode_escape_takes_four_hex_digits_and_no_sign() {
     assert!(parse(r#""\u00e9""#).is_ok());
     assert_eq!(crate::policy::percent_decode("%+1"), None);
 }
+
+/// The word-at-a-time scan finds what a byte-at-a-time scan finds: every byte value at
+/// every place of texts up to three words long, after every other kind of byte.
+#[test]
+fn string_stop_agrees_with_a_byte_scan() {
+    let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+    for len in 0..24 {
+        for at in 0..len {
+            for filler in [b'a', 0x7f, 0x80, 0xff, b'!', b'#', b']', b' '] {
+                for v in 0..=255u8 {
+                    let mut text = vec![filler; len];
+                    text[at] = v;
+                    assert_eq!(super::string_stop(&text), naive(&text), "{text:?}");
+                }
+            }
+        }
+    }
+}
+
+/// The policy size counts what `char::is_whitespace` counts, on ASCII and beyond.
+#[test]
+fn packed_length_counts_as_char_is_whitespace_does() {
+    for text in [
+        "",
+        " a\tb\nc\u{b}d\u{c}e\rf",
+        "x\u{a0}y\u{2003}z \u{85}",
+        "{\"a\": [1, 2]}",
+    ] {
+        let want = text.chars().filter(|c| !c.is_whitespace()).count();
+        assert_eq!(crate::policy::packed_len(text), want, "{text:?}");
+    }
+    for b in 0..128u8 {
+        let text = format!("a{}b", b as char);
+        let want = text.chars().filter(|c| !c.is_whitespace()).count();
+        assert_eq!(crate::policy::packed_len(&text), want, "{b}");
+    }
+}

@@ -8,7 +8,7 @@ use crate::condition::{parse_value, CondValue, OpKind, Operator, SetOp, Unmatcha
 use crate::diagnostic::checks::{self, Check};
 use crate::json::{Json, Member, Span, Value};
 
-use super::{variable_check, Item, Reader, Seg};
+use super::{variable_check, Item, Reader, Seen, Seg};
 use crate::policy::Condition;
 
 /// How a condition's operator was read.
@@ -34,9 +34,9 @@ impl<'j> Reader<'_, 'j> {
             self.empty_block(j.span, "`Condition`");
         }
         let mut out = Vec::new();
-        let mut seen_ops = std::collections::HashSet::with_capacity(ops.len());
+        let mut seen_ops = Seen::default();
         for op_member in ops {
-            if !seen_ops.insert(op_member.key) {
+            if seen_ops.first(op_member.key, false).is_some() {
                 self.fatal(
                     &checks::DUPLICATE_KEY,
                     format!(
@@ -122,11 +122,10 @@ impl<'j> Reader<'_, 'j> {
         if keys.is_empty() {
             self.empty_block(op_member.value.span, &format!("the `{name}` block"));
         }
-        let mut seen_keys: std::collections::HashMap<String, &str> =
-            std::collections::HashMap::with_capacity(keys.len());
+        let mut seen_keys = Seen::default();
         for key_member in keys {
-            match seen_keys.get(&key_member.key.to_ascii_lowercase()) {
-                Some(first) if *first == key_member.key => {
+            match seen_keys.first(key_member.key, true) {
+                Some(first) if first == key_member.key => {
                     self.fatal(
                         &checks::DUPLICATE_KEY,
                         format!(
@@ -149,9 +148,7 @@ impl<'j> Reader<'_, 'j> {
                         );
                     });
                 }
-                None => {
-                    seen_keys.insert(key_member.key.to_ascii_lowercase(), key_member.key);
-                }
+                None => {}
             }
             if let Some(c) = self.with(Seg::Key(key_member.key), |r| r.condition(&read, key_member))
             {

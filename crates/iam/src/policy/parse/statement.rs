@@ -7,7 +7,7 @@ use crate::json::{Json, Span, Value};
 use crate::principal::PrincipalEntry;
 use crate::template::Template;
 
-use super::{show, variable_check, Reader, Seg};
+use super::{show, variable_check, Reader, Seen, Seg};
 use crate::policy::{
     ActionElement, Effect, PolicyKind, PrincipalElement, ResourceElement, Statement,
 };
@@ -88,13 +88,13 @@ impl<'j> Reader<'_, 'j> {
             );
         }
         let mut out = Vec::with_capacity(items.len());
-        let mut sids: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut sids = Seen::default();
         for (i, s) in items {
             let st = self.with_item(i, |r| r.statement(s));
             let Some(st) = st else { continue };
             if let (Some(sid_json), Some(i)) = (s.get("Sid"), i) {
                 if let Some(sid) = sid_json.as_str().filter(|s| !s.is_empty()) {
-                    if !sids.insert(sid) {
+                    if sids.first(sid, false).is_some() {
                         let check = if checks::UNIQUE_SIDS_REQUIRED.applies_to(self.kind) {
                             &checks::UNIQUE_SIDS_REQUIRED
                         } else {
