@@ -11,6 +11,6 @@ pub mod roles;
 pub mod service;
 
 pub use bundle::{generate, Bundle};
-pub use output::{render, Format};
+pub use output::{render, stackset, Format, Organization, OutFile};
 pub use params::{AssetType, ParamError, Params};
 pub use service::Op;

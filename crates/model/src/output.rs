@@ -1,12 +1,16 @@
-//! Writing a [`Bundle`] as IAM JSON, CloudFormation (JSON or YAML) or Terraform.
+//! Writing a [`Bundle`] as IAM JSON, CloudFormation (JSON or YAML) or Terraform, and the
+//! stack sets of an organization ([`stackset`]).
 
 use serde_json::{json, Map, Value};
 
 use crate::bundle::Bundle;
 
+mod stackset;
+mod stackset_tf;
 mod terraform;
 mod yaml;
 
+pub use stackset::{stackset, vendor_side, Organization, OutFile};
 pub use terraform::terraform;
 pub use yaml::to_yaml;
 
@@ -41,7 +45,7 @@ pub fn render(bundle: &Bundle, format: Format) -> String {
     }
 }
 
-fn pretty(v: &Value) -> String {
+pub(crate) fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
@@ -64,8 +68,24 @@ fn in_region(region: &str) -> String {
 /// rules (`Condition: InEuWest1`), and the stack of the first region also the IAM roles and
 /// policies, which are global (`Condition: InUsEast1`).
 pub fn cloudformation(b: &Bundle) -> Value {
+    template(b, Part::All)
+}
+
+/// Which of the bundle's resources a template holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// Everything, in one template deployed in each region (see [`cloudformation`]).
+    All,
+    /// The roles and policies only: global, one stack per account.
+    Iam,
+    /// The topics and rules only: one stack per account and region. Rules name the
+    /// EventBridge role by its ARN, since the role lives in the IAM stack.
+    Regional,
+}
+
+pub(crate) fn template(b: &Bundle, part: Part) -> Value {
     let regions = &b.parameters.regions;
-    let multi = regions.len() > 1;
+    let multi = part == Part::All && regions.len() > 1;
     let home = regions.first().map(|r| in_region(r)).unwrap_or_default();
     let conditioned = |mut v: Value, condition: &str| {
         if multi {
@@ -74,12 +94,93 @@ pub fn cloudformation(b: &Bundle) -> Value {
         v
     };
     let mut resources = Map::new();
+    let mut outputs = Map::new();
+    if part != Part::Regional {
+        iam_resources(b, &mut resources);
+        outputs.insert(
+            "BackupRoleArn".into(),
+            json!({"Description": "Give this ARN to the backup service", "Value": {"Fn::GetAtt": ["BackupRole", "Arn"]}}),
+        );
+        for v in resources.values_mut().chain(outputs.values_mut()) {
+            *v = conditioned(v.take(), &home);
+        }
+    }
+    if part != Part::Iam {
+        for t in &b.topics {
+            let cond = in_region(&t.region);
+            resources.insert(
+                t.id.clone(),
+                conditioned(
+                    json!({"Type": "AWS::SNS::Topic", "Properties": {"TopicName": t.name}}),
+                    &cond,
+                ),
+            );
+            // The policy names the topic by reference, so the template works in any region.
+            let policy = with_topic_ref(&t.policy, &t.arn, &t.id);
+            resources.insert(
+                format!("{}Policy", t.id),
+                conditioned(json!({"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [topic_ref(&t.id)], "PolicyDocument": policy}}), &cond),
+            );
+            outputs.insert(
+                format!("{}Arn", t.id),
+                conditioned(json!({"Value": topic_ref(&t.id)}), &cond),
+            );
+        }
+        for r in &b.rules {
+            let target = match (&r.target_arn, &r.role) {
+                (Some(arn), Some(role)) => {
+                    // A stack that does not hold the role names it by its ARN.
+                    let elsewhere =
+                        part == Part::Regional || (multi && Some(&r.region) != regions.first());
+                    let role_arn = match b.roles.iter().find(|x| &x.id == role) {
+                        Some(x) if elsewhere => json!(x.arn),
+                        _ => json!({"Fn::GetAtt": [role, "Arn"]}),
+                    };
+                    json!({"Arn": arn, "Id": "VendorEventBus", "RoleArn": role_arn})
+                }
+                _ => json!({"Arn": topic_ref(&r.topic), "Id": "EventTopic"}),
+            };
+            resources.insert(
+                r.id.clone(),
+                conditioned(json!({"Type": "AWS::Events::Rule", "Properties": {"Name": r.name, "EventPattern": r.event_pattern, "State": "ENABLED", "Targets": [target]}}), &in_region(&r.region)),
+            );
+        }
+    }
+    let description = match part {
+        Part::All if multi => format!("Vaultward: the backup service's permissions in this account. Deploy in each of {} (a StackSet, or one stack per region): IAM is created in {}'s stack, each region's topic and rules in its own.", regions.join(", "), regions.first().map(String::as_str).unwrap_or("")),
+        Part::All => "Vaultward: the backup service's permissions in this account".to_string(),
+        Part::Iam => "Vaultward: the backup service's roles and policies in this account (IAM is global: one stack per account)".to_string(),
+        Part::Regional => "Vaultward: the backup service's event topic and rules in this account and Region (one stack per account and Region, after the IAM stack)".to_string(),
+    };
+    let mut template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": description,
+        "Resources": resources,
+        "Outputs": outputs,
+    });
+    if multi {
+        let conditions: Map<String, Value> = regions
+            .iter()
+            .map(|r| {
+                (
+                    in_region(r),
+                    json!({"Fn::Equals": [{"Ref": "AWS::Region"}, r]}),
+                )
+            })
+            .collect();
+        template["Conditions"] = Value::Object(conditions);
+    }
+    template
+}
+
+/// The managed policies and the roles.
+fn iam_resources(b: &Bundle, resources: &mut Map<String, Value>) {
     for p in &b.policies {
         resources.insert(
             p.id.clone(),
-            conditioned(json!({"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+            json!({"Type": "AWS::IAM::ManagedPolicy", "Properties": {
                 "ManagedPolicyName": p.name, "Path": p.path, "Description": p.description, "PolicyDocument": p.document
-            }}), &home),
+            }}),
         );
     }
     for r in &b.roles {
@@ -116,79 +217,9 @@ pub fn cloudformation(b: &Bundle) -> Value {
         }
         resources.insert(
             r.id.clone(),
-            conditioned(
-                json!({"Type": "AWS::IAM::Role", "Properties": props}),
-                &home,
-            ),
+            json!({"Type": "AWS::IAM::Role", "Properties": props}),
         );
     }
-    for t in &b.topics {
-        let cond = in_region(&t.region);
-        resources.insert(
-            t.id.clone(),
-            conditioned(
-                json!({"Type": "AWS::SNS::Topic", "Properties": {"TopicName": t.name}}),
-                &cond,
-            ),
-        );
-        // The policy names the topic by reference, so the template works in any region.
-        let policy = with_topic_ref(&t.policy, &t.arn, &t.id);
-        resources.insert(
-            format!("{}Policy", t.id),
-            conditioned(json!({"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [topic_ref(&t.id)], "PolicyDocument": policy}}), &cond),
-        );
-    }
-    for r in &b.rules {
-        let target = match (&r.target_arn, &r.role) {
-            (Some(arn), Some(role)) => {
-                // Another region's stack does not hold the role: name it by its ARN there.
-                let role_arn = match b.roles.iter().find(|x| &x.id == role) {
-                    Some(x) if multi && Some(&r.region) != regions.first() => json!(x.arn),
-                    _ => json!({"Fn::GetAtt": [role, "Arn"]}),
-                };
-                json!({"Arn": arn, "Id": "VendorEventBus", "RoleArn": role_arn})
-            }
-            _ => json!({"Arn": topic_ref(&r.topic), "Id": "EventTopic"}),
-        };
-        resources.insert(
-            r.id.clone(),
-            conditioned(json!({"Type": "AWS::Events::Rule", "Properties": {"Name": r.name, "EventPattern": r.event_pattern, "State": "ENABLED", "Targets": [target]}}), &in_region(&r.region)),
-        );
-    }
-    let mut outputs = Map::new();
-    outputs.insert(
-        "BackupRoleArn".into(),
-        conditioned(json!({"Description": "Give this ARN to the backup service", "Value": {"Fn::GetAtt": ["BackupRole", "Arn"]}}), &home),
-    );
-    for t in &b.topics {
-        outputs.insert(
-            format!("{}Arn", t.id),
-            conditioned(json!({"Value": topic_ref(&t.id)}), &in_region(&t.region)),
-        );
-    }
-    let mut template = json!({
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": if multi {
-            format!("Vaultward: the backup service's permissions in this account. Deploy in each of {} (a StackSet, or one stack per region): IAM is created in {}'s stack, each region's topic and rules in its own.", regions.join(", "), regions.first().map(String::as_str).unwrap_or(""))
-        } else {
-            "Vaultward: the backup service's permissions in this account".to_string()
-        },
-        "Resources": resources,
-        "Outputs": outputs,
-    });
-    if multi {
-        let conditions: Map<String, Value> = regions
-            .iter()
-            .map(|r| {
-                (
-                    in_region(r),
-                    json!({"Fn::Equals": [{"Ref": "AWS::Region"}, r]}),
-                )
-            })
-            .collect();
-        template["Conditions"] = Value::Object(conditions);
-    }
-    template
 }
 
 /// Replaces the topic's ARN in its policy by a `Ref` to the topic resource.
