@@ -502,3 +502,22 @@ One policy for the whole organization, in the vendor's account:
         control_plane = p.control_plane_arn(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A policy variable stays literal in `Fn::Sub` as `${!...}`; the account alone is a
+    /// `Ref`; a key naming the account cannot be substituted.
+    /// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-sub.html
+    #[test]
+    fn substitution_keeps_policy_variables_literal() {
+        let v = json!({"Resource": "arn:aws:s3:::b-111111111111/${aws:username}/*", "Account": "111111111111", "Other": "eu-west-1"});
+        assert_eq!(
+            parametrize(&v, "111111111111", Some("eu-west-1")).unwrap(),
+            json!({"Resource": {"Fn::Sub": "arn:aws:s3:::b-${AWS::AccountId}/${!aws:username}/*"}, "Account": {"Ref": "AWS::AccountId"}, "Other": {"Ref": "AWS::Region"}})
+        );
+        assert!(parametrize(&json!({"111111111111": 1}), "111111111111", None).is_err());
+    }
+}
