@@ -27,6 +27,7 @@ mod contract;
 pub(crate) mod docs;
 mod groups;
 pub(crate) mod html;
+mod listing;
 mod locate;
 mod objects;
 mod plan;

@@ -383,3 +383,57 @@ fn csv_delete_markers_are_skipped() {
     assert_eq!(denied(&r), (1, 4));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A CSV listing read by several threads, each grouping its part, gives the report one
+/// thread gives: the same groups, objects, bytes and findings, and the same error for a
+/// bucket that is not in the snapshot.
+#[test]
+fn a_listing_read_by_several_threads_gives_the_same_report() {
+    let s = snapshot(json!([]));
+    let d = tmp("split");
+    let csv = d.join("listing.csv");
+    let mut text = String::from("Bucket,Key,Size,ObjectOwner,KMSKeyArn\n");
+    for i in 0..3000 {
+        let key = match i % 7 {
+            0 => format!("confidential/{i:05}"),
+            1 => format!("\"public/{i:05},x\""),
+            _ => format!("data/{i:05}"),
+        };
+        let owner = if i % 11 == 0 {
+            "444455556666"
+        } else {
+            "111122223333"
+        };
+        let kms = if i % 13 == 0 {
+            "arn:aws:kms:us-east-1:111122223333:key/k1"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "src,{key},{},{owner},{kms}\n",
+            (i * 7919) % 20_000_000
+        ));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let one = serde_json::to_string(&check_with(&s, &csv).unwrap()).unwrap();
+    for threads in [2, 3, 8] {
+        let o = opts();
+        let mut plan = Plan::new(&s, &o).unwrap();
+        plan.read_inventory_split(&csv, threads, 0).unwrap();
+        let many = serde_json::to_string(&plan.run()).unwrap();
+        assert_eq!(one, many, "{threads} threads");
+    }
+    // One key in seven is under the Deny's prefix.
+    assert!(one.contains("\"objects_blocked\":429,"), "{one}");
+    text.push_str("elsewhere,a,1,111122223333,\n");
+    std::fs::write(&csv, &text).unwrap();
+    let one = check_with(&s, &csv).unwrap_err();
+    let o = opts();
+    let mut plan = Plan::new(&s, &o).unwrap();
+    let many = plan
+        .read_inventory_split(&csv, 3, 0)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(one, many);
+    assert!(many.contains(":3002:"), "{many}");
+}

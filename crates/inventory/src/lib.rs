@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+mod csv;
+use csv::read_csv_rows;
+
 /// How one listed object is encrypted, as far as the listing says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Encryption {
@@ -53,6 +56,20 @@ pub trait Sink {
     fn object(&mut self, o: Listed<'_>) -> Result<(), String>;
 }
 
+/// A sink several threads fill at once ([`read_path_split`]): each thread fills a part of
+/// its own, and the parts are joined in file order, so the result is what one thread
+/// reading the whole listing gives.
+pub trait Split: Sink + Sync {
+    type Part<'a>: Sink + Send
+    where
+        Self: 'a;
+    /// What a part leaves once its thread is done.
+    type Done: Send;
+    fn part(&self) -> Self::Part<'_>;
+    fn done(part: Self::Part<'_>) -> Self::Done;
+    fn join(&mut self, done: Self::Done) -> Result<(), String>;
+}
+
 /// A listing that cannot be read: where, and why.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
@@ -68,31 +85,6 @@ fn err(file: &str, line: u64, message: impl Into<String>) -> InventoryError {
         line,
         message: message.into(),
     }
-}
-
-/// Splits one CSV line (no embedded newlines, as S3 Inventory writes them).
-fn fields(line: &str, out: &mut Vec<String>) -> Result<(), String> {
-    out.clear();
-    let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                cur.push('"');
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if cur.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    if quoted {
-        return Err("a quoted field is not closed".into());
-    }
-    out.push(cur);
-    Ok(())
 }
 
 /// The positions of the columns the check reads.
@@ -240,59 +232,6 @@ fn emit<'r>(
         encryption: &enc,
     })
     .map_err(|m| err(file, n, m))
-}
-
-/// Reads CSV rows; `columns` is the schema, or `None` to read it from a header row.
-fn read_csv_rows(
-    file: &str,
-    reader: impl BufRead,
-    columns: Option<Columns>,
-    sink: &mut dyn Sink,
-) -> Result<(), InventoryError> {
-    let mut lines = reader.lines();
-    let (cols, first) = match columns {
-        Some(c) => (c, 1),
-        None => {
-            let header = match lines.next() {
-                Some(h) => h.map_err(|e| err(file, 1, e.to_string()))?,
-                None => return Err(err(file, 1, "the listing is empty: it needs a header row such as `Bucket,Key,Size,ObjectOwner,EncryptionStatus`, or give its manifest.json")),
-            };
-            let mut names = Vec::new();
-            fields(header.trim_start_matches('\u{feff}'), &mut names)
-                .map_err(|m| err(file, 1, m))?;
-            let cols = Columns::from_names(&names).map_err(|m| {
-                err(file, 1, format!("{m}; S3 Inventory's own CSV files have no header row: give their manifest.json instead"))
-            })?;
-            (cols, 2)
-        }
-    };
-    let mut row = Vec::new();
-    for (n, line) in (first..).zip(lines) {
-        let line = line.map_err(|e| {
-            err(
-                file,
-                n,
-                format!("{e} (is it compressed? name it `.csv.gz`)"),
-            )
-        })?;
-        if line.is_empty() {
-            continue;
-        }
-        fields(&line, &mut row).map_err(|m| err(file, n, m))?;
-        if row.len() < cols.count {
-            return Err(err(
-                file,
-                n,
-                format!(
-                    "the row has {} fields, the schema {}",
-                    row.len(),
-                    cols.count
-                ),
-            ));
-        }
-        emit(file, n, &cols, |i| Some(row[i].as_str()), sink)?;
-    }
-    Ok(())
 }
 
 /// A plain CSV listing with a header row.
@@ -561,8 +500,46 @@ pub fn read_path(path: &Path, sink: &mut dyn Sink) -> Result<(), InventoryError>
     }
 }
 
+/// [`read_path`], with a plain CSV file read by `threads` threads at once (other formats
+/// by one).
+pub fn read_path_split<S: Split>(
+    path: &Path,
+    sink: &mut S,
+    threads: usize,
+) -> Result<(), InventoryError> {
+    read_path_split_above(path, sink, threads, csv::SPLIT_ABOVE)
+}
+
+/// [`read_path_split`], splitting files of at least `split_above` bytes (tests split small
+/// files).
+#[doc(hidden)]
+pub fn read_path_split_above<S: Split>(
+    path: &Path,
+    sink: &mut S,
+    threads: usize,
+    split_above: u64,
+) -> Result<(), InventoryError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if [".json", ".orc", ".parquet", ".gz"]
+        .iter()
+        .any(|e| name.ends_with(e))
+    {
+        return read_path(path, sink);
+    }
+    csv::read_csv_split(
+        &path.display().to_string(),
+        path,
+        sink,
+        threads,
+        split_above,
+    )
+}
+
 /// Collects listed objects (for tests and tools).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Collect {
     pub covered: Vec<String>,
     pub rows: Vec<(String, String, u64, Option<String>, Encryption)>,
@@ -582,6 +559,26 @@ impl Sink for Collect {
             o.owner.map(Into::into),
             o.encryption.clone(),
         ));
+        Ok(())
+    }
+}
+
+/// Each thread collects its rows; joined, they are in file order.
+impl Split for Collect {
+    type Part<'a> = Collect;
+    type Done = Collect;
+
+    fn part(&self) -> Collect {
+        Collect::default()
+    }
+
+    fn done(part: Collect) -> Collect {
+        part
+    }
+
+    fn join(&mut self, done: Collect) -> Result<(), String> {
+        self.covered.extend(done.covered);
+        self.rows.extend(done.rows);
         Ok(())
     }
 }

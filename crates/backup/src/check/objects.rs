@@ -115,6 +115,8 @@ pub struct Groups {
     hasher: std::collections::hash_map::RandomState,
     buf: String,
     bits: Vec<u64>,
+    /// The group of the last object added.
+    last: usize,
     pub objects: u64,
     pub bytes: u64,
     /// One group per object: the brute-force oracle the property tests compare against.
@@ -160,6 +162,29 @@ impl Groups {
         } else {
             Some(Vec::new())
         };
+        let same = |k: &GroupKey| {
+            k.bits == bits
+                && k.owner.as_deref() == row.owner
+                && &k.key == row.kms
+                && k.large == large
+                && k.tags == tags
+        };
+        // Listings keep like objects together: the last object's group first, unhashed.
+        if !self.per_object {
+            if let Some((k, g)) = self.groups.get_mut(self.last) {
+                if same(k) {
+                    self.objects += 1;
+                    self.bytes += row.size;
+                    g.count += 1;
+                    g.bytes += row.size;
+                    if row.key < g.sample.as_str() {
+                        g.sample = row.key.to_string();
+                    }
+                    self.bits = bits;
+                    return;
+                }
+            }
+        }
         let hash = self
             .hasher
             .hash_one((&bits, row.owner, row.kms, large, &tags));
@@ -168,27 +193,21 @@ impl Groups {
             .iter()
             .copied()
             .filter(|_| !self.per_object)
-            .find(|&i| {
-                let k = &self.groups[i].0;
-                k.bits == bits
-                    && k.owner.as_deref() == row.owner
-                    && &k.key == row.kms
-                    && k.large == large
-                    && k.tags == tags
-            });
+            .find(|&i| self.groups.get(i).is_some_and(|(k, _)| same(k)));
         self.objects += 1;
         self.bytes += row.size;
-        match found {
-            Some(i) => {
-                let g = &mut self.groups[i].1;
+        match found.and_then(|i| Some((i, &mut self.groups.get_mut(i)?.1))) {
+            Some((i, g)) => {
                 g.count += 1;
                 g.bytes += row.size;
                 if row.key < g.sample.as_str() {
                     g.sample = row.key.to_string();
                 }
                 self.bits = bits;
+                self.last = i;
             }
             None => {
+                self.last = self.groups.len();
                 slot.push(self.groups.len());
                 self.groups.push((
                     GroupKey {
@@ -204,6 +223,41 @@ impl Groups {
                         sample: row.key.to_string(),
                     },
                 ));
+            }
+        }
+    }
+
+    /// Adds the groups of `other`, filled from another part of the same bucket's listing
+    /// with the same classifier: the same groups as one `Groups` given every object.
+    pub fn merge(&mut self, other: Groups) {
+        self.objects += other.objects;
+        self.bytes += other.bytes;
+        for (key, group) in other.groups {
+            let hash = self.hasher.hash_one((
+                &key.bits,
+                key.owner.as_deref(),
+                &key.key,
+                key.large,
+                &key.tags,
+            ));
+            let slot = self.index.entry(hash).or_default();
+            let found = slot
+                .iter()
+                .copied()
+                .filter(|_| !self.per_object)
+                .find(|&i| self.groups.get(i).is_some_and(|(k, _)| *k == key));
+            match found.and_then(|i| self.groups.get_mut(i)) {
+                Some((_, g)) => {
+                    g.count += group.count;
+                    g.bytes += group.bytes;
+                    if group.sample < g.sample {
+                        g.sample = group.sample;
+                    }
+                }
+                None => {
+                    slot.push(self.groups.len());
+                    self.groups.push((key, group));
+                }
             }
         }
     }

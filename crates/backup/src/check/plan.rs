@@ -310,13 +310,7 @@ impl<'s> Plan<'s> {
     /// Marks `bucket` as listed by an inventory (its snapshot listing is then replaced,
     /// even when the inventory holds no object).
     pub fn cover(&mut self, bucket: &str) -> Result<(), String> {
-        if !self.listings.contains_key(bucket) {
-            let g = self.groups_for(bucket).ok_or_else(|| {
-                format!("the listing is for bucket `{bucket}`, which is not in the snapshot: collect the bucket, or leave its listing out")
-            })?;
-            self.listings.insert(bucket.to_string(), g);
-        }
-        Ok(())
+        vaultward_inventory::Sink::cover(self, bucket)
     }
 
     /// Adds one object of an inventory listing.
@@ -462,39 +456,5 @@ impl<'s> Plan<'s> {
             When::NoInstanceRoles => self.opts.names.restore_instance_role.is_none(),
             When::SupportRole => false,
         }
-    }
-}
-
-impl vaultward_inventory::Sink for Plan<'_> {
-    fn cover(&mut self, bucket: &str) -> Result<(), String> {
-        Plan::cover(self, bucket)
-    }
-
-    fn object(&mut self, o: vaultward_inventory::Listed<'_>) -> Result<(), String> {
-        use vaultward_inventory::Encryption;
-        let default = self.defaults.get(o.bucket).cloned().ok_or_else(|| {
-            format!("the listing names bucket `{}`, which is not in the snapshot: collect the bucket, or leave its listing out", o.bucket)
-        })?;
-        let kms = match o.encryption {
-            Encryption::Default => default,
-            Encryption::NoKey => KeyOf::None,
-            Encryption::Kms(Some(k)) => KeyOf::Key(k.clone()),
-            // S3 Inventory has no field for the key: the writer may have named another
-            // than the bucket's default, so taking the default would be a guess.
-            Encryption::Kms(None) => KeyOf::Unknown,
-            Encryption::CustomerProvided => KeyOf::CustomerProvided,
-        };
-        // S3 Inventory's `ObjectOwner` may be a canonical user id, which names no account.
-        let owner = o.owner.filter(|a| vaultward_iam::arn::is_account_id(a));
-        self.add_object(
-            o.bucket,
-            Row {
-                key: o.key,
-                size: o.size,
-                owner,
-                kms: &kms,
-                tags: None,
-            },
-        )
     }
 }

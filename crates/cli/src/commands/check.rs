@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vaultward_backup::check::{html, render_human, sarif, Source};
-use vaultward_backup::{read_inventory, Plan};
+use vaultward_backup::Plan;
 
 use crate::input::display_name;
 use crate::output::write_atomically;
@@ -51,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     for path in &args.inventory {
-        if let Err(e) = read_inventory(path, &mut plan) {
+        if let Err(e) = plan.read_inventory(path) {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
