@@ -7,6 +7,15 @@ use anyhow::Context as _;
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it into place.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomically_with(path, |w| w.write_all(bytes))
+}
+
+/// What `write` writes goes to a temporary file beside `path` (buffered), then renamed into
+/// place: a large report is streamed to the disk, never held whole in memory.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -20,8 +29,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         std::process::id()
     ));
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -29,6 +39,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// `value` as pretty JSON and a newline, to `out` or standard output, streamed.
+pub fn write_json(out: Option<&Path>, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        w.write_all(b"\n")
+    };
+    match out {
+        Some(path) => write_atomically_with(path, write),
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            write(&mut w)?;
+            w.flush()?;
+            Ok(())
+        }
+    }
 }
 
 /// A file of a directory written by [`write_dir_atomically`], relative to it.

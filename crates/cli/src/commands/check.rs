@@ -11,7 +11,7 @@ use vaultward_backup::check::{html, render_human, sarif, Source};
 use vaultward_backup::Plan;
 
 use crate::input::display_name;
-use crate::output::write_atomically;
+use crate::output::{write_atomically, write_json};
 use crate::selection;
 
 #[derive(clap::Args)]
@@ -96,7 +96,11 @@ fn run_org(args: Args) -> anyhow::Result<ExitCode> {
     };
     let report = check_organization(&org.accounts, |a| org.snapshot(&dir, a), &opts);
     let text = match args.format.to_ascii_lowercase().as_str() {
-        "json" => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        // An organization's JSON is large: streamed, never held as one string.
+        "json" => {
+            write_json(args.out.as_deref(), &report)?;
+            return Ok(ExitCode::from(report.status.exit_code()));
+        }
         "sarif" => format!(
             "{}\n",
             serde_json::to_string_pretty(&sarif_org(&report, &name))?
