@@ -1,0 +1,135 @@
+//! A minimal fix per exposure, verified as `fix` verifies: the snapshot patched with it
+//! is answered again, and the fix holds only when every principal it targets is gone from
+//! the answer and no answer of the vault gained a principal.
+
+use serde_json::{json, Value};
+use vaultward_iam::managed::Managed;
+use vaultward_snapshot::{Organization, Snapshot};
+
+use super::{exposure, listed, ExposureOptions, Fix, Status, VaultExposure};
+use crate::check::RequestFacts;
+
+/// The SCP statement that closes an answer: a Deny of the first request of every route
+/// listed, on the resources they reach, for the listed principals only.
+fn statement(a: &super::Answer) -> Value {
+    let mut actions: Vec<String> = Vec::new();
+    let mut resources: Vec<String> = Vec::new();
+    let principals: Vec<String> = a.principals.iter().map(|p| p.principal.clone()).collect();
+    for p in &a.principals {
+        for r in &p.routes {
+            if let Some(s) = r.steps.first() {
+                if !actions.contains(&s.action) {
+                    actions.push(s.action.clone());
+                }
+                if !resources.contains(&s.resource) {
+                    resources.push(s.resource.clone());
+                }
+            }
+        }
+    }
+    json!({
+        "Sid": "VaultwardExposureFix",
+        "Effect": "Deny",
+        "Action": actions,
+        "Resource": resources,
+        "Condition": {"ArnLike": {"aws:PrincipalArn": principals}}
+    })
+}
+
+/// The snapshot with `statement` in an SCP of the account (a level of its own beside
+/// `FullAWSAccess` when the snapshot has none).
+fn patched(s: &Snapshot, statement: &Value) -> Snapshot {
+    let mut p = s.clone();
+    let doc = json!({"name": "vaultward-exposure-fix", "document": {"Version": "2012-10-17", "Statement": [statement]}});
+    let org = p.organization.get_or_insert_with(Organization::default);
+    if org.scps.is_empty() {
+        let full: Value =
+            serde_json::from_str(Managed::FullAwsAccess.document()).unwrap_or(Value::Null);
+        org.scps.push(vec![
+            json!({"name": Managed::FullAwsAccess.name(), "document": full}),
+        ]);
+    }
+    if let Some(last) = org.scps.last_mut() {
+        last.push(doc);
+    }
+    p
+}
+
+/// Proposes and verifies a fix for each answer of the vault that lists principals.
+pub(super) fn propose(s: &Snapshot, facts: &RequestFacts, v: &mut VaultExposure) {
+    let before: Vec<_> = v.types.iter().map(listed).collect();
+    let opts = ExposureOptions {
+        vaults: vec![v.arn.clone()],
+        facts: facts.clone(),
+        fixes: false,
+    };
+    for ti in 0..v.types.len() {
+        for ai in 0..v.types[ti].answers.len() {
+            let a = &v.types[ti].answers[ai];
+            if a.status != Status::Exposed {
+                continue;
+            }
+            let st = statement(a);
+            let mut hints: Vec<String> = Vec::new();
+            for p in &a.principals {
+                for r in &p.routes {
+                    if !hints.contains(&r.hint) {
+                        hints.push(r.hint.clone());
+                    }
+                }
+            }
+            let targets: Vec<String> = a.principals.iter().map(|p| p.principal.clone()).collect();
+            let q = a.question;
+            let after = exposure(&patched(s, &st), &opts);
+            let (verified, why) = match after.as_ref().ok().and_then(|e| e.vaults.first()) {
+                None => (
+                    false,
+                    Some("the patched snapshot could not be answered".to_string()),
+                ),
+                Some(pv) => {
+                    let now: Vec<_> = pv.types.iter().map(listed).collect();
+                    let still: Vec<&String> = now
+                        .get(ti)
+                        .and_then(|m| m.get(&q))
+                        .map(|set| targets.iter().filter(|t| set.contains(*t)).collect())
+                        .unwrap_or_default();
+                    let gained = now.iter().zip(&before).any(|(n, b)| {
+                        n.iter()
+                            .any(|(q, set)| b.get(q).is_none_or(|bs| !set.is_subset(bs)))
+                    });
+                    if !still.is_empty() {
+                        (
+                            false,
+                            Some(format!(
+                                "still listed with it: {}",
+                                still
+                                    .iter()
+                                    .map(|s| format!("`{s}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
+                        )
+                    } else if gained {
+                        (
+                            false,
+                            Some(
+                                "with it, an answer of the vault lists a principal it did not"
+                                    .into(),
+                            ),
+                        )
+                    } else {
+                        (true, None)
+                    }
+                }
+            };
+            if let Some(a) = v.types.get_mut(ti).and_then(|t| t.answers.get_mut(ai)) {
+                a.fix = Some(Fix {
+                    scp: st,
+                    verified,
+                    not_verified: why,
+                    hints,
+                });
+            }
+        }
+    }
+}
