@@ -710,3 +710,28 @@ fn a_chain_into_a_destroying_role_changes_who_can() {
     assert_eq!(chain.chain[0].to, role_arn("BreakGlass"));
     assert_eq!(chain.steps[0].action, "sts:AssumeRole");
 }
+
+/// `docs/codes.md`'s exposure section is written from the route table.
+#[test]
+fn codes_doc_is_written_from_the_route_table() {
+    let (start, end) = (
+        "<!-- exposure questions and route codes: written from vaultward_backup::vaults (VAULTWARD_BLESS=1 cargo test -p vaultward-backup --test exposure rewrites it) -->",
+        "<!-- end of exposure codes -->",
+    );
+    let full = format!("{}/../../docs/codes.md", env!("CARGO_MANIFEST_DIR"));
+    let current = std::fs::read_to_string(&full).unwrap();
+    let (a, b) = (current.find(start).unwrap(), current.find(end).unwrap());
+    let next = format!(
+        "{}{start}\n{}{}",
+        &current[..a],
+        vaultward_backup::vaults::codes_markdown(),
+        &current[b..]
+    );
+    if next != current {
+        if std::env::var_os("VAULTWARD_BLESS").is_some() {
+            std::fs::write(&full, next).unwrap();
+        } else {
+            panic!("docs/codes.md differs from the route table: rerun with VAULTWARD_BLESS=1");
+        }
+    }
+}
