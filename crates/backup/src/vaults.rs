@@ -31,6 +31,7 @@ mod evaluate;
 mod external;
 mod fix;
 mod render;
+mod routes;
 pub mod table;
 
 pub use render::{codes_markdown, html, render_human, sarif};

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use vaultward_snapshot::RecoveryPoint;
 
-use super::evaluate::{Evaluator, KeyState, Outcome, RouteCtx};
+use super::evaluate::{Evaluator, KeyState, Outcome};
+use super::routes::RouteCtx;
 use super::table::Question;
 use super::{Answer, Exposed, Status, Taken, Unsettled};
 use crate::audit::{opens, Hop, HopTaken, Path, PathClass, PathStep};

@@ -11,7 +11,8 @@ use vaultward_analysis::{access_not_granted, Options, Outcome};
 use vaultward_iam::PolicyKind;
 use vaultward_snapshot::RecoveryPoint;
 
-use super::evaluate::{Evaluator, KeyState, RouteCtx};
+use super::evaluate::{Evaluator, KeyState};
+use super::routes::RouteCtx;
 use super::table::{self, Question};
 use super::{Answer, Refused, Unsettled};
 
