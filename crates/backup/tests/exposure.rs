@@ -91,8 +91,12 @@ impl Account {
     ) -> &mut Self {
         let mut r = json!({"RoleName": name, "Arn": role_arn(name), "Path": "/",
             "AssumeRolePolicyDocument": doc(json!([{"Effect": "Allow", "Principal": trust, "Action": "sts:AssumeRole"}])),
-            "RolePolicyList": [{"PolicyName": format!("{name}-inline"), "PolicyDocument": doc(statements)}],
+            "RolePolicyList": [{"PolicyName": format!("{name}-inline"), "PolicyDocument": doc(statements.clone())}],
             "AttachedManagedPolicies": [], "InstanceProfileList": []});
+        // A role without policies has none (a policy with no statement is not valid).
+        if statements.as_array().is_some_and(|a| a.is_empty()) {
+            r["RolePolicyList"] = json!([]);
+        }
         if let Some(b) = boundary {
             r["PermissionsBoundary"] =
                 json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b});
@@ -113,8 +117,11 @@ impl Account {
 
     fn user(&mut self, name: &str, statements: Value, boundary: Option<&str>) -> &mut Self {
         let mut u = json!({"UserName": name, "Arn": user_arn(name), "Path": "/", "GroupList": [],
-            "UserPolicyList": [{"PolicyName": format!("{name}-inline"), "PolicyDocument": doc(statements)}],
+            "UserPolicyList": [{"PolicyName": format!("{name}-inline"), "PolicyDocument": doc(statements.clone())}],
             "AttachedManagedPolicies": []});
+        if statements.as_array().is_some_and(|a| a.is_empty()) {
+            u["UserPolicyList"] = json!([]);
+        }
         if let Some(b) = boundary {
             u["PermissionsBoundary"] =
                 json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b});

@@ -299,6 +299,7 @@ impl<'s> Evaluator<'s> {
             Ok(plan) => plan.role_unreadable(),
             Err(e) => vec![e.clone()],
         };
+        let is_root = p.kind == PrincipalKind::Root;
         let step = |r: Option<&Response>| PathStep {
             action: action.to_string(),
             resource: resource.to_string(),
@@ -309,9 +310,14 @@ impl<'s> Evaluator<'s> {
                         .iter()
                         .filter(|x| x.effect == Some(vaultward_iam::policy::Effect::Allow))
                         .map(|x| x.statement_ref.clone().unwrap_or_else(|| x.message.clone()))
-                        .collect()
+                        .collect::<Vec<String>>()
                 })
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into_iter()
+                .chain(
+                    is_root.then(|| "the root user (every permission of its account)".to_string()),
+                )
+                .collect(),
             principal: None,
             depends_on: None,
         };

@@ -39,10 +39,19 @@ fn granted_outside(
         Ok(Outcome::NewAccess(case)) => {
             let principal = match &case["request"]["principal"] {
                 Value::String(p) if p == "*" => "anonymous (`*`)".to_string(),
-                Value::String(p) => p.clone(),
-                other => other.to_string(),
+                Value::String(p) if p.ends_with(".amazonaws.com") => {
+                    format!("service principal `{p}`")
+                }
+                Value::String(p) => format!("{OTHER_ACCOUNT}, for example `{p}`"),
+                other => format!("{OTHER_ACCOUNT}, for example {other}"),
             };
-            let action = case["request"]["action"].as_str().unwrap_or("").to_string();
+            // The solver writes actions in lowercase: the table's spelling.
+            let found = case["request"]["action"].as_str().unwrap_or("");
+            let action = actions
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(found))
+                .cloned()
+                .unwrap_or_else(|| found.to_string());
             Ok(Some((principal, action)))
         }
         Ok(Outcome::Undecided(why)) => Err(why),

@@ -9,32 +9,43 @@ use vaultward_snapshot::{Organization, Snapshot};
 use super::{exposure, listed, ExposureOptions, Fix, Status, VaultExposure};
 use crate::check::RequestFacts;
 
-/// The SCP statement that closes an answer: a Deny of the first request of every route
-/// listed, on the resources they reach, for the listed principals only.
-fn statement(a: &super::Answer) -> Value {
-    let mut actions: Vec<String> = Vec::new();
-    let mut resources: Vec<String> = Vec::new();
-    let principals: Vec<String> = a.principals.iter().map(|p| p.principal.clone()).collect();
-    for p in &a.principals {
-        for r in &p.routes {
-            if let Some(s) = r.steps.first() {
-                if !actions.contains(&s.action) {
-                    actions.push(s.action.clone());
+/// What a fix denies: the first request of every route, by action and resource.
+#[derive(Default)]
+struct Denied {
+    actions: Vec<String>,
+    resources: Vec<String>,
+}
+
+impl Denied {
+    /// Adds the first request of each route of `a`'s principals in `only`.
+    fn add(&mut self, a: &super::Answer, only: &[String]) {
+        for p in a.principals.iter().filter(|p| only.contains(&p.principal)) {
+            for s in p.routes.iter().filter_map(|r| r.steps.first()) {
+                if !self.actions.contains(&s.action) {
+                    self.actions.push(s.action.clone());
                 }
-                if !resources.contains(&s.resource) {
-                    resources.push(s.resource.clone());
+                if !self.resources.contains(&s.resource) {
+                    self.resources.push(s.resource.clone());
                 }
             }
         }
     }
-    json!({
-        "Sid": "VaultwardExposureFix",
-        "Effect": "Deny",
-        "Action": actions,
-        "Resource": resources,
-        "Condition": {"ArnLike": {"aws:PrincipalArn": principals}}
-    })
+
+    /// The SCP statement: a Deny of those requests, for the listed principals only.
+    fn statement(&self, principals: &[String]) -> Value {
+        json!({
+            "Sid": "VaultwardExposureFix",
+            "Effect": "Deny",
+            "Action": self.actions,
+            "Resource": self.resources,
+            "Condition": {"ArnLike": {"aws:PrincipalArn": principals}}
+        })
+    }
 }
+
+/// Rounds of re-evaluation a fix may take: a principal with another route than those
+/// listed (one per route code) shows it once the first are closed.
+const ROUNDS: usize = 4;
 
 /// The snapshot with `statement` in an SCP of the account (a level of its own beside
 /// `FullAWSAccess` when the snapshot has none).
@@ -69,7 +80,6 @@ pub(super) fn propose(s: &Snapshot, facts: &RequestFacts, v: &mut VaultExposure)
             if a.status != Status::Exposed {
                 continue;
             }
-            let st = statement(a);
             let mut hints: Vec<String> = Vec::new();
             for p in &a.principals {
                 for r in &p.routes {
@@ -80,48 +90,71 @@ pub(super) fn propose(s: &Snapshot, facts: &RequestFacts, v: &mut VaultExposure)
             }
             let targets: Vec<String> = a.principals.iter().map(|p| p.principal.clone()).collect();
             let q = a.question;
-            let after = exposure(&patched(s, &st), &opts);
-            let (verified, why) = match after.as_ref().ok().and_then(|e| e.vaults.first()) {
-                None => (
-                    false,
-                    Some("the patched snapshot could not be answered".to_string()),
-                ),
-                Some(pv) => {
-                    let now: Vec<_> = pv.types.iter().map(listed).collect();
-                    let still: Vec<&String> = now
-                        .get(ti)
-                        .and_then(|m| m.get(&q))
-                        .map(|set| targets.iter().filter(|t| set.contains(*t)).collect())
-                        .unwrap_or_default();
-                    let gained = now.iter().zip(&before).any(|(n, b)| {
-                        n.iter()
-                            .any(|(q, set)| b.get(q).is_none_or(|bs| !set.is_subset(bs)))
-                    });
-                    if !still.is_empty() {
-                        (
-                            false,
-                            Some(format!(
-                                "still listed with it: {}",
-                                still
-                                    .iter()
-                                    .map(|s| format!("`{s}`"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )),
-                        )
-                    } else if gained {
-                        (
-                            false,
-                            Some(
-                                "with it, an answer of the vault lists a principal it did not"
-                                    .into(),
-                            ),
-                        )
-                    } else {
-                        (true, None)
-                    }
+            let mut denied = Denied::default();
+            denied.add(a, &targets);
+            let mut outcome = (false, Some("not re-evaluated".to_string()));
+            for _ in 0..ROUNDS {
+                let st = denied.statement(&targets);
+                let after = exposure(&patched(s, &st), &opts);
+                let Some(pv) = after.as_ref().ok().and_then(|e| e.vaults.first()) else {
+                    outcome = (
+                        false,
+                        Some("the patched snapshot could not be answered".into()),
+                    );
+                    break;
+                };
+                let now: Vec<_> = pv.types.iter().map(listed).collect();
+                let still: Vec<String> = now
+                    .get(ti)
+                    .and_then(|m| m.get(&q))
+                    .map(|set| {
+                        targets
+                            .iter()
+                            .filter(|t| set.contains(*t))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let gained = now.iter().zip(&before).any(|(n, b)| {
+                    n.iter()
+                        .any(|(q, set)| b.get(q).is_none_or(|bs| !set.is_subset(bs)))
+                });
+                if gained {
+                    outcome = (
+                        false,
+                        Some("with it, an answer of the vault lists a principal it did not".into()),
+                    );
+                    break;
                 }
-            };
+                if still.is_empty() {
+                    outcome = (true, None);
+                    break;
+                }
+                outcome = (
+                    false,
+                    Some(format!(
+                        "still listed with it: {}",
+                        still
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+                let before_len = (denied.actions.len(), denied.resources.len());
+                if let Some(pa) = pv
+                    .types
+                    .get(ti)
+                    .and_then(|t| t.answers.iter().find(|x| x.question == q))
+                {
+                    denied.add(pa, &still);
+                }
+                if (denied.actions.len(), denied.resources.len()) == before_len {
+                    break;
+                }
+            }
+            let (verified, why) = outcome;
+            let st = denied.statement(&targets);
             if let Some(a) = v.types.get_mut(ti).and_then(|t| t.answers.get_mut(ai)) {
                 a.fix = Some(Fix {
                     scp: st,
