@@ -142,4 +142,38 @@ fn exposure_formats_and_exit_codes() {
     let bad = write("bad.json", &json!({"account_id": 7}));
     let out = vaultward(&["exposure", &bad]);
     assert_eq!(out.status.code(), Some(2));
+
+    // The example the README walks through: a compliance lock after its grace time, and
+    // still a key administrator who destroys, an operator who shares.
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/exposure-account.json"
+    );
+    let out = vaultward(&["exposure", example, "--format", "json", "--no-fix"]);
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answers = r["vaults"][0]["types"][0]["answers"].as_array().unwrap();
+    let names = |q: &str| -> Vec<String> {
+        let a = answers.iter().find(|a| a["question"] == q).unwrap();
+        a["principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["principal"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names("destroy"),
+        [
+            "arn:aws:iam::111122223333:role/KeyAdmin",
+            "arn:aws:iam::111122223333:root"
+        ]
+    );
+    assert_eq!(
+        names("read"),
+        [
+            "arn:aws:iam::111122223333:role/Operator",
+            "arn:aws:iam::111122223333:root"
+        ]
+    );
 }

@@ -87,6 +87,17 @@ pub(super) fn answer(
     // An IAM write grants identity permissions, which the SCPs, RCPs and resource
     // policies still cap: it opens a route when the root user (every identity permission
     // of the account) has one, or when it writes to a principal that already has one.
+    // `audit`'s steps name no statement for the root user, which needs none.
+    let root_steps = |arn: &str, steps: &[PathStep]| -> Vec<PathStep> {
+        let mut steps = steps.to_vec();
+        if arn.ends_with(":root") {
+            for st in steps.iter_mut().filter(|s| s.allowed_by.is_empty()) {
+                st.allowed_by
+                    .push("the root user (every permission of its account)".into());
+            }
+        }
+        steps
+    };
     let listed: BTreeSet<&String> = answers
         .iter()
         .flat_map(|a| &a.principals)
@@ -177,7 +188,7 @@ pub(super) fn answer(
                         code: "iam-write".into(),
                         title: format!("{} (audit's `{}`)", p.title, p.code),
                         recovery_point: example.clone(),
-                        steps: p.steps.clone(),
+                        steps: root_steps(&arn, &p.steps),
                         chain: Vec::new(),
                         hint: IAM_HINT.into(),
                     });
@@ -280,6 +291,10 @@ fn chain(
             for st in &mut steps {
                 if from != start {
                     st.principal = Some(from.clone());
+                }
+                if from.ends_with(":root") && st.allowed_by.is_empty() {
+                    st.allowed_by
+                        .push("the root user (every permission of its account)".into());
                 }
             }
             let mut next = path.clone();

@@ -24,8 +24,15 @@ impl Denied {
                 if !self.actions.contains(&s.action) {
                     self.actions.push(s.action.clone());
                 }
-                if !self.resources.contains(&s.resource) {
-                    self.resources.push(s.resource.clone());
+                // `audit` probes IAM writes and hops on resources of its own naming (a
+                // policy or instance profile that stands for any): those deny everywhere.
+                let resource = if s.resource.contains("vaultward-audit") {
+                    "*".to_string()
+                } else {
+                    s.resource.clone()
+                };
+                if !self.resources.contains(&resource) {
+                    self.resources.push(resource);
                 }
             }
         }
