@@ -46,6 +46,10 @@ pub struct ExposureOptions {
     pub facts: RequestFacts,
     /// Verify a minimal fix for each exposure by re-evaluating (as `fix` does).
     pub fixes: bool,
+    /// The vaults are `vaultward serve`'s: only its AWS Backup API reaches the recovery
+    /// points (no EC2, RDS or AWS KMS stands behind it), so every type is fully managed
+    /// and no service or key route applies.
+    pub backup_api_only: bool,
 }
 
 /// What kind of principal.
@@ -221,6 +225,7 @@ pub fn exposure(s: &Snapshot, opts: &ExposureOptions) -> Result<Exposure, Unknow
     facts.any_caller = true;
     let plan_opts = evaluate::plan_options(s, &facts);
     let mut eval = evaluate::Evaluator::new(s, &facts, &plan_opts);
+    eval.backup_api_only = opts.backup_api_only;
     let mut vaults = Vec::new();
     for v in &s.backup_vaults {
         if !opts.vaults.is_empty() && !opts.vaults.iter().any(|x| x == &v.name || x == &v.arn) {
@@ -230,7 +235,7 @@ pub fn exposure(s: &Snapshot, opts: &ExposureOptions) -> Result<Exposure, Unknow
     }
     if opts.fixes {
         for v in &mut vaults {
-            fix::propose(s, &facts, v);
+            fix::propose(s, &facts, opts.backup_api_only, v);
         }
     }
     let mut notes = eval.notes();

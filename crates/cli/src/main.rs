@@ -15,6 +15,7 @@ mod input;
 mod organization;
 mod output;
 mod selection;
+mod served;
 
 #[derive(Parser)]
 #[command(

@@ -177,3 +177,119 @@ fn exposure_formats_and_exit_codes() {
         ]
     );
 }
+
+/// `serve`'s data directory with its configuration: the vaults and recovery points of its
+/// store (read read-only), the principals of its configuration, only its AWS Backup API
+/// behind the points; a directory without `--serve-config`, or without a store, is bad
+/// input.
+#[test]
+fn exposure_answers_serves_data_directory() {
+    use vaultward_server::store::{Kind, SqliteStore, Store};
+    let dir = std::env::temp_dir().join(format!("vaultward-exposure-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let vault = "arn:aws:backup:us-east-1:111122223333:backup-vault:prod";
+    let point = "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0";
+    {
+        let store = SqliteStore::open(&dir).unwrap();
+        let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "OnlyAdmin", "Effect": "Deny", "Principal": "*",
+            "Action": "backup:DeleteRecoveryPoint", "Resource": "*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/BackupAdmin"}}}]});
+        store
+            .insert(
+                Kind::Vault,
+                vault,
+                Some("111122223333"),
+                &json!({"BackupVaultName": "prod", "BackupVaultArn": vault,
+            "AccountId": "111122223333", "CreationDate": 1.0, "Policy": policy.to_string(),
+            "EncryptionKeyArn": "arn:aws:kms:us-east-1:111122223333:key/aws-backup-default"}),
+            )
+            .unwrap();
+        store.insert(Kind::RecoveryPoint, point, Some(vault), &json!({"RecoveryPointArn": point, "BackupVaultName": "prod",
+            "BackupVaultArn": vault, "ResourceArn": "arn:aws:ec2:us-east-1:111122223333:volume/vol-0a", "ResourceType": "EBS",
+            "Status": "COMPLETED", "EncryptionKeyArn": "arn:aws:kms:us-east-1:111122223333:key/aws-backup-default", "IsEncrypted": true})).unwrap();
+    }
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/identities.json"
+    );
+    let d = dir.to_string_lossy().to_string();
+    let out = vaultward(&[
+        "exposure",
+        &d,
+        "--serve-config",
+        config,
+        "--format",
+        "json",
+        "--no-fix",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &reports[0];
+    let t = &r["vaults"][0]["types"][0];
+    assert_eq!(t["fully_managed"], true, "{t}");
+    let destroy = t["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["question"] == "destroy")
+        .unwrap();
+    let who: Vec<&str> = destroy["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["principal"].as_str().unwrap())
+        .collect();
+    assert!(
+        who.contains(&"arn:aws:iam::111122223333:role/BackupAdmin"),
+        "{who:?}"
+    );
+    // The operator may call backup:* but the vault denies it the delete; it may still
+    // rewrite the policy, then delete.
+    let operator = destroy["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["principal"] == "arn:aws:iam::111122223333:user/operator")
+        .unwrap();
+    let codes: Vec<&str> = operator["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        !codes.contains(&"backup-delete") && codes.contains(&"backup-rewrite-policy-delete"),
+        "{codes:?}"
+    );
+    assert!(!who.contains(&"arn:aws:iam::111122223333:user/auditor"));
+    // No EC2 behind the vault service: no sharing route.
+    let read = t["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["question"] == "read")
+        .unwrap();
+    assert!(read.to_string().find("ec2-share").is_none(), "{read}");
+
+    let out = vaultward(&["exposure", &d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--serve-config"));
+    let empty =
+        std::env::temp_dir().join(format!("vaultward-exposure-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = vaultward(&[
+        "exposure",
+        &empty.to_string_lossy(),
+        "--serve-config",
+        config,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vaultward.sqlite3"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&empty).unwrap();
+}

@@ -73,6 +73,8 @@ pub(super) struct Evaluator<'s> {
     pub(super) backup_roles: Vec<String>,
     pub at: i64,
     pub notes: Vec<String>,
+    /// Only AWS Backup's API reaches the recovery points (`vaultward serve`'s vaults).
+    pub backup_api_only: bool,
     pub(super) escalation: escalate::Graph,
 }
 
@@ -189,6 +191,7 @@ impl<'s> Evaluator<'s> {
             backup_roles,
             at: facts.at.unwrap_or_else(now_ms),
             notes: Vec::new(),
+            backup_api_only: false,
             escalation: escalate::Graph::default(),
         }
     }
@@ -209,7 +212,8 @@ impl<'s> Evaluator<'s> {
     pub fn notes(&self) -> Vec<String> {
         let mut n = self.notes.clone();
         let org = self.s.organization.as_ref();
-        if org.is_none_or(|o| o.policies_not_collected.is_some()) {
+        // `vaultward serve` has no organization policies to collect.
+        if !self.backup_api_only && org.is_none_or(|o| o.policies_not_collected.is_some()) {
             n.push("the organization's SCPs and RCPs are not in the snapshot: a principal listed here may still be stopped by one (they only deny, so none is missed)".into());
         }
         n.sort();
@@ -390,11 +394,16 @@ impl<'s> Evaluator<'s> {
         rps: &[&RecoveryPoint],
     ) -> TypeExposure {
         let first = rps.first().map(|r| r.arn.as_str()).unwrap_or_default();
-        let row = table::row(t, first);
-        let arn_service = first.split(':').nth(2).unwrap_or("backup");
+        let row = table::row(t, first).filter(|_| !self.backup_api_only);
+        let arn_service = match first.split(':').nth(2) {
+            Some(s) if !self.backup_api_only => s,
+            _ => "backup",
+        };
         let fully_managed = arn_service == "backup";
         let mut routes: Vec<&'static Route> = table::BACKUP_ROUTES.iter().collect();
-        routes.extend(table::KEY_ROUTES);
+        if !self.backup_api_only {
+            routes.extend(table::KEY_ROUTES);
+        }
         if let Some(r) = row {
             routes.extend(r.routes);
         }
@@ -405,9 +414,13 @@ impl<'s> Evaluator<'s> {
             &format!("the vault access policy of `{}`", v.name),
             PolicyKind::Vault,
         );
+        // `vaultward serve` encrypts with its own key, which no principal can reach.
         let keys: Vec<KeyState> = rps
             .iter()
-            .map(|rp| self.key(rp, v, fully_managed))
+            .map(|rp| match &v.encryption_key_arn {
+                Some(k) if self.backup_api_only => KeyState::AwsManaged { arn: k.clone() },
+                _ => self.key(rp, v, fully_managed),
+            })
             .collect();
         let ctx = RouteCtx {
             vault: v,
@@ -460,7 +473,13 @@ impl<'s> Evaluator<'s> {
             recovery_points: rps.len(),
             fully_managed,
             service: (!fully_managed).then(|| arn_service.to_string()),
-            protects: super::render::protects(v, lock, fully_managed, arn_service, &keys),
+            protects: {
+                let mut p = super::render::protects(v, lock, fully_managed, arn_service, &keys);
+                if self.backup_api_only {
+                    p.insert(0, "held by `vaultward serve`: only its AWS Backup API reaches them, under its own encryption".into());
+                }
+                p
+            },
             answers,
         }
     }
@@ -582,7 +601,7 @@ impl<'s> Evaluator<'s> {
                 });
             }
         }
-        if let KeyState::AwsManaged { arn: key } = key {
+        if let (KeyState::AwsManaged { arn: key }, false) = (key, self.backup_api_only) {
             if let Outcome::Allowed(_) = self.request(
                 i,
                 "kms:ScheduleKeyDeletion",

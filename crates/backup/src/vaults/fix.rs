@@ -74,12 +74,18 @@ fn patched(s: &Snapshot, statement: &Value) -> Snapshot {
 }
 
 /// Proposes and verifies a fix for each answer of the vault that lists principals.
-pub(super) fn propose(s: &Snapshot, facts: &RequestFacts, v: &mut VaultExposure) {
+pub(super) fn propose(
+    s: &Snapshot,
+    facts: &RequestFacts,
+    backup_api_only: bool,
+    v: &mut VaultExposure,
+) {
     let before: Vec<_> = v.types.iter().map(listed).collect();
     let opts = ExposureOptions {
         vaults: vec![v.arn.clone()],
         facts: facts.clone(),
         fixes: false,
+        backup_api_only,
     };
     for ti in 0..v.types.len() {
         for ai in 0..v.types[ti].answers.len() {
