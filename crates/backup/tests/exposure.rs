@@ -481,7 +481,7 @@ fn a_boundary_caps_a_vault_grant_to_a_role_but_not_to_a_user() {
     );
 }
 
-/// What a vault's recovery points are not collected: unknown, never none.
+/// A vault policy not collected, and a key not in the snapshot: unknown, never none.
 #[test]
 fn a_policy_not_collected_is_unknown_never_none() {
     let mut a = Account::new();
