@@ -59,6 +59,7 @@ struct Account {
     vaults: Vec<Value>,
     points: Vec<Value>,
     keys: Vec<Value>,
+    groups: Vec<Value>,
 }
 
 impl Account {
@@ -72,6 +73,7 @@ impl Account {
             vaults: Vec::new(),
             points: Vec::new(),
             keys: Vec::new(),
+            groups: Vec::new(),
         };
         a.role_trusting(
             "BackupService",
@@ -177,7 +179,7 @@ impl Account {
         let v = json!({
             "account_id": ACCT,
             "organization": {"id": "o-a1b2c3d4e5", "management_account": "999999999999", "scps": [level], "rcps": [[]]},
-            "iam": {"UserDetailList": self.users, "GroupDetailList": [], "RoleDetailList": self.roles, "Policies": self.policies},
+            "iam": {"UserDetailList": self.users, "GroupDetailList": self.groups, "RoleDetailList": self.roles, "Policies": self.policies},
             "buckets": [], "kms_keys": self.keys, "dynamodb_tables": [], "ec2_instances": [], "ebs_volumes": [],
             "backup_vaults": self.vaults, "recovery_points": self.points,
             "lambda_functions": [], "lambda_event_source_mappings": [], "cloudformation_stacks": [],
@@ -741,4 +743,44 @@ fn codes_doc_is_written_from_the_route_table() {
             panic!("docs/codes.md differs from the route table: rerun with VAULTWARD_BLESS=1");
         }
     }
+}
+
+/// A user counts with its groups' policies: one that may delete recovery points through a
+/// group is listed, one whose group's policy is missing from the export is unknown.
+#[test]
+fn a_user_counts_with_its_groups_policies() {
+    let mut a = Account::new();
+    a.groups.push(json!({"GroupName": "backup-ops", "Arn": format!("arn:aws:iam::{ACCT}:group/backup-ops"),
+        "GroupPolicyList": [{"PolicyName": "delete", "PolicyDocument": doc(json!([{"Sid": "Delete", "Effect": "Allow",
+            "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]))}], "AttachedManagedPolicies": []}));
+    a.groups.push(json!({"GroupName": "ghosts", "Arn": format!("arn:aws:iam::{ACCT}:group/ghosts"), "GroupPolicyList": [],
+        "AttachedManagedPolicies": [{"PolicyName": "gone", "PolicyArn": format!("arn:aws:iam::{ACCT}:policy/gone")}]}));
+    a.user("carol", json!([]), None)
+        .user("dave", json!([]), None);
+    a.users[0]["GroupList"] = json!(["backup-ops"]);
+    a.users[1]["GroupList"] = json!(["ghosts"]);
+    a.vault("prod", Value::Null, unlocked())
+        .ebs_point("prod", SNAP, None);
+    let e = run(&a.snapshot());
+    assert_eq!(
+        who(&e, "prod", Question::Destroy),
+        set(&[&user_arn("carol"), ROOT])
+    );
+    let carol = &answer(&e, "prod", Question::Destroy)
+        .principals
+        .iter()
+        .find(|p| p.principal == user_arn("carol"))
+        .unwrap()
+        .routes[0];
+    assert_eq!(
+        carol.steps[0].allowed_by,
+        vec!["identity:delete/Delete".to_string()]
+    );
+    let unknown = &answer(&e, "prod", Question::Destroy).unknown;
+    assert!(
+        unknown
+            .iter()
+            .any(|u| u.principal == user_arn("dave") && u.settle.contains("gone")),
+        "{unknown:?}"
+    );
 }
