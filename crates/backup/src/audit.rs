@@ -503,3 +503,37 @@ pub fn audit(s: &Snapshot, role_arn: &str, facts: &RequestFacts) -> Result<Audit
         requests: walk.requests(),
     })
 }
+
+/// A hop a principal can take, for `exposure`: its kind, the requests (allowed), and the
+/// role it leads to (`Err`: a role the snapshot does not say, and why).
+pub(crate) struct HopTaken {
+    pub class: PathClass,
+    pub code: String,
+    pub steps: Vec<PathStep>,
+    pub leads: Result<String, String>,
+}
+
+/// What a principal (a role, a user or the root user) opens on its own, and the hops it
+/// can take: what `exposure` follows to answer who can change who can.
+pub(crate) fn opens(
+    s: &Snapshot,
+    principal: &str,
+    facts: &RequestFacts,
+) -> Result<(Vec<Path>, Vec<HopTaken>, usize), RoleError> {
+    let v = view(s, principal, facts)?;
+    let requests = v.requests;
+    let hops = v
+        .edges
+        .into_iter()
+        .map(|e| HopTaken {
+            class: e.class,
+            code: e.code.to_string(),
+            steps: e.steps,
+            leads: match e.leads {
+                Leads::Role(r) => Ok(r),
+                Leads::Unknown(why) => Err(why),
+            },
+        })
+        .collect();
+    Ok((v.paths, hops, requests))
+}

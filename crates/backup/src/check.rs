@@ -80,6 +80,9 @@ pub struct RequestFacts {
     pub network: vaultward_iam::request_context::Network,
     /// Keys and values the user gives (`--context KEY=VALUE`): they override the model.
     pub context: Vec<(String, vaultward_iam::ContextValue)>,
+    /// The requests are any the principal may make, not the backup service's (`exposure`):
+    /// TLS, the client and MFA are then unknown instead of the service's.
+    pub any_caller: bool,
 }
 
 impl CheckOptions {

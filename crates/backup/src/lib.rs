@@ -9,6 +9,7 @@ pub mod diff;
 pub mod drift;
 pub mod fix;
 pub mod organization;
+pub mod vaults;
 
 pub use check::{check, CheckOptions, Op, Plan, Report, RequestFacts, Status};
 pub use drift::{drift, DriftError};

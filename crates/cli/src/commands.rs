@@ -6,6 +6,7 @@ pub mod check;
 pub mod collect;
 pub mod compare;
 pub mod drift;
+pub mod exposure;
 pub mod fix;
 pub mod permissions;
 pub mod serve;

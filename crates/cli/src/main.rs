@@ -15,6 +15,7 @@ mod input;
 mod organization;
 mod output;
 mod selection;
+mod served;
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +54,13 @@ enum Command {
     /// Exit codes: 0 no path; 1 a path is open; 3 part of the role's side could not be
     /// read; 2 bad input.
     Audit(commands::audit::Args),
+    /// Who can destroy, read or give away the backups: for every vault and resource type
+    /// of its recovery points, over every principal, through AWS Backup, each service's
+    /// own API and the keys.
+    ///
+    /// Exit codes: 0 no principal can; 1 some principal can; 3 none is confirmed but the
+    /// snapshot lacks what would settle one; 2 bad input.
+    Exposure(commands::exposure::Args),
     /// Read an account's state, read-only, with the AWS SDK, into a snapshot.
     Collect(commands::collect::Args),
     /// Serve backup vaults behind the AWS Backup API, enforced by the engine.
@@ -110,6 +118,7 @@ fn main() -> ExitCode {
         Command::Drift(a) => commands::drift::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Audit(a) => commands::audit::run(a),
+        Command::Exposure(a) => commands::exposure::run(a),
         Command::Compare(a) => commands::compare::run(a),
         Command::Collect(a) => commands::collect::run(a),
         Command::Serve(a) => commands::serve::run(a),

@@ -133,6 +133,35 @@ pub trait Store: Send + Sync {
     fn due_recovery_points(&self, now: f64, limit: usize) -> Result<Vec<String>>;
 }
 
+/// Every record of `kind` in the store of `dir`, as (parent, document), in insertion
+/// order, read from the database opened read-only: beside a running `vaultward serve`
+/// (WAL mode lets a reader see what is committed), without its directory lock, and
+/// writing nothing (`vaultward exposure` reads the vaults and recovery points this way).
+pub fn read_records(dir: &Path, kind: Kind) -> Result<Vec<(Option<String>, Value)>> {
+    let file = dir.join("vaultward.sqlite3");
+    if !file.is_file() {
+        return Err(StoreError(format!(
+            "{} is not a `vaultward serve` data directory (it has no vaultward.sqlite3)",
+            dir.display()
+        )));
+    }
+    let conn = Connection::open_with_flags(
+        &file,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "busy_timeout", 5000)?;
+    let mut st = conn.prepare("SELECT parent, doc FROM records WHERE kind = ?1 ORDER BY seq")?;
+    let rows = st.query_map(params![kind.as_str()], |r| {
+        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (parent, doc) = row?;
+        out.push((parent, serde_json::from_str(&doc)?));
+    }
+    Ok(out)
+}
+
 /// Reader connections beside the writer.
 pub const READERS: usize = 4;
 

@@ -113,7 +113,7 @@ impl<'s> Plan<'s> {
     /// Reads the role (by its exact ARN) and the organization's policies. A role that is
     /// not in the export is bad input; an export that was not collected is unknown.
     pub fn new(s: &'s Snapshot, opts: &'s CheckOptions) -> Result<Plan<'s>, RoleError> {
-        let (role, role_unknown) = match role::role_side(s, &opts.role_arn) {
+        let (role, role_unknown) = match role::principal_side(s, &opts.role_arn) {
             Ok(r) => {
                 let unreadable = r.unreadable.clone();
                 (Some(r), unreadable)
@@ -203,10 +203,15 @@ impl<'s> Plan<'s> {
                 ..PolicySet::default()
             },
             tags,
-            session: format!(
-                "arn:aws:sts::{}:assumed-role/{role_name}/vaultward-check",
-                s.account_id
-            ),
+            // A role acts through a session; a user or the root user signs as itself.
+            session: if opts.role_arn.contains(":user/") || opts.role_arn.ends_with(":root") {
+                opts.role_arn.clone()
+            } else {
+                format!(
+                    "arn:aws:sts::{}:assumed-role/{role_name}/vaultward-check",
+                    s.account_id
+                )
+            },
             vendor_account: trusted.into_iter().next(),
             org_unreadable,
             classifiers: HashMap::new(),
@@ -384,11 +389,13 @@ impl<'s> Plan<'s> {
             network: self.opts.facts.network.clone(),
             // The backup service calls AWS with the AWS SDK: over TLS, signed with SigV4 in
             // the Authorization header, from sessions of the role it assumes without MFA.
-            secure_transport: Some(true),
-            sdk_client: true,
+            // Any request a principal may make (`exposure`): how it signs and connects,
+            // and whether with MFA, are the caller's choice, so unknown.
+            secure_transport: (!self.opts.facts.any_caller).then_some(true),
+            sdk_client: !self.opts.facts.any_caller,
             user_agent: None,
             userid: None,
-            mfa: Some(false),
+            mfa: (!self.opts.facts.any_caller).then_some(false),
             principal_org,
             resource_org,
             principal_tags: Tags::Known(self.tags.clone()),

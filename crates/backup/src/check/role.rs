@@ -71,20 +71,34 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
             same_name,
         });
     };
-    let policies = iam
-        .get("Policies")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let managed_doc = |arn: &str| -> Option<Value> {
-        let p = policies.iter().find(|p| str_of(p, "Arn") == Some(arn))?;
+    let mut side = entity_side(iam, role, role_arn, "RolePolicyList", "the role");
+    let own = vaultward_iam::arn::Arn::parse(role_arn).map(|a| a.account.to_string());
+    if let Some(trust) = role.get("AssumeRolePolicyDocument").and_then(docs::json) {
+        side.trusted_accounts = trusted_accounts(&trust, own.as_deref());
+    }
+    Ok(side)
+}
+
+/// The default version of each managed policy of the export, by ARN.
+fn managed_docs(iam: &Value) -> impl Fn(&str) -> Option<Value> + '_ {
+    move |arn: &str| -> Option<Value> {
+        let p = iam
+            .get("Policies")
+            .and_then(Value::as_array)?
+            .iter()
+            .find(|p| str_of(p, "Arn") == Some(arn))?;
         p.get("PolicyVersionList")?
             .as_array()?
             .iter()
             .find(|v| v.get("IsDefaultVersion") == Some(&Value::Bool(true)))
             .and_then(|v| v.get("Document"))
             .cloned()
-    };
+    }
+}
+
+/// A role's or user's own policies, boundary and tags.
+fn entity_side(iam: &Value, entry: &Value, arn: &str, inline_key: &str, owner: &str) -> RoleSide {
+    let managed_doc = managed_docs(iam);
     let mut side = RoleSide {
         identity: Vec::new(),
         boundary: None,
@@ -92,69 +106,14 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
         trusted_accounts: Vec::new(),
         unreadable: Vec::new(),
     };
-    for a in role
-        .get("AttachedManagedPolicies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let arn = str_of(a, "PolicyArn").unwrap_or("");
-        let name = str_of(a, "PolicyName").unwrap_or(arn).to_string();
-        let what = format!("managed policy `{name}` attached to the role");
-        match managed_doc(arn) {
-            None => side.unreadable.push(Unreadable::new(
-                what,
-                format!("`{arn}` is not in the export's `Policies` (or has no default version)"),
-            )),
-            Some(doc) => match docs::read(&doc, &side.unique(name), &what, PolicyKind::Identity) {
-                Ok(p) => side.identity.push((
-                    p,
-                    DocRef::ManagedPolicy {
-                        policy: arn.to_string(),
-                    },
-                )),
-                Err(e) => side.unreadable.push(e),
-            },
-        }
-    }
-    for i in role
-        .get("RolePolicyList")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let name = str_of(i, "PolicyName").unwrap_or("inline").to_string();
-        let what = format!("inline policy `{name}` of the role");
-        match i.get("PolicyDocument") {
-            None => side
-                .unreadable
-                .push(Unreadable::new(what, "it has no `PolicyDocument`")),
-            Some(doc) => {
-                let unique = if side.identity.iter().any(|(q, _)| q.name == name) {
-                    side.unique(format!("{name} (inline)"))
-                } else {
-                    name.clone()
-                };
-                match docs::read(doc, &unique, &what, PolicyKind::Identity) {
-                    Ok(p) => side.identity.push((
-                        p,
-                        DocRef::InlinePolicy {
-                            role: role_arn.to_string(),
-                            name,
-                        },
-                    )),
-                    Err(e) => side.unreadable.push(e),
-                }
-            }
-        }
-    }
-    if let Some(arn) = role
+    side.read_policies(entry, inline_key, arn, owner, &managed_doc);
+    if let Some(b) = entry
         .get("PermissionsBoundary")
         .and_then(|b| str_of(b, "PermissionsBoundaryArn"))
     {
-        let name = arn.rsplit('/').next().unwrap_or(arn);
-        let what = format!("permissions boundary `{arn}`");
-        match managed_doc(arn) {
+        let name = b.rsplit('/').next().unwrap_or(b);
+        let what = format!("permissions boundary `{b}`");
+        match managed_doc(b) {
             None => side.unreadable.push(Unreadable::new(
                 what,
                 "it is not in the export's `Policies`",
@@ -164,7 +123,7 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
                     side.boundary = Some((
                         p,
                         DocRef::Boundary {
-                            policy: arn.to_string(),
+                            policy: b.to_string(),
                         },
                     ))
                 }
@@ -172,7 +131,7 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
             },
         }
     }
-    side.tags = role
+    side.tags = entry
         .get("Tags")
         .and_then(Value::as_array)
         .into_iter()
@@ -184,14 +143,142 @@ pub fn role_side(s: &Snapshot, role_arn: &str) -> Result<RoleSide, RoleError> {
             ))
         })
         .collect();
-    let own = vaultward_iam::arn::Arn::parse(role_arn).map(|a| a.account.to_string());
-    if let Some(trust) = role.get("AssumeRolePolicyDocument").and_then(docs::json) {
-        side.trusted_accounts = trusted_accounts(&trust, own.as_deref());
+    side
+}
+
+/// The side of any principal of the export by its exact ARN: a role, a user (with the
+/// policies of its groups), or the account's root user (no identity policies: it holds
+/// every permission of its account, within the SCPs).
+pub fn principal_side(s: &Snapshot, arn: &str) -> Result<RoleSide, RoleError> {
+    if arn.ends_with(":root") {
+        return Ok(RoleSide {
+            identity: Vec::new(),
+            boundary: None,
+            tags: Vec::new(),
+            trusted_accounts: Vec::new(),
+            unreadable: Vec::new(),
+        });
+    }
+    if !arn.contains(":user/") {
+        return role_side(s, arn);
+    }
+    let iam = s.iam.as_ref().ok_or_else(|| {
+        RoleError::NotCollected("the IAM authorization details were not collected".into())
+    })?;
+    let users = iam
+        .get("UserDetailList")
+        .and_then(Value::as_array)
+        .ok_or_else(|| RoleError::NotCollected("the IAM export has no `UserDetailList`".into()))?;
+    let Some(user) = users.iter().find(|u| str_of(u, "Arn") == Some(arn)) else {
+        return Err(RoleError::NotInExport {
+            arn: arn.to_string(),
+            same_name: Vec::new(),
+        });
+    };
+    let mut side = entity_side(iam, user, arn, "UserPolicyList", "the user");
+    let managed_doc = managed_docs(iam);
+    let groups = iam.get("GroupDetailList").and_then(Value::as_array);
+    for g in user
+        .get("GroupList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        match groups
+            .into_iter()
+            .flatten()
+            .find(|e| str_of(e, "GroupName") == Some(g))
+        {
+            Some(entry) => side.read_policies(
+                entry,
+                "GroupPolicyList",
+                arn,
+                &format!("group `{g}`"),
+                &managed_doc,
+            ),
+            None => side.unreadable.push(Unreadable::new(
+                format!("group `{g}` of the user"),
+                "it is not in the export's `GroupDetailList`",
+            )),
+        }
     }
     Ok(side)
 }
 
 impl RoleSide {
+    /// Reads the attached managed policies and the inline policies (under `inline_key`) of
+    /// an export entry (a role, a user, a group) into the side.
+    fn read_policies(
+        &mut self,
+        entry: &Value,
+        inline_key: &str,
+        owner_arn: &str,
+        owner: &str,
+        managed_doc: &dyn Fn(&str) -> Option<Value>,
+    ) {
+        for a in entry
+            .get("AttachedManagedPolicies")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let arn = str_of(a, "PolicyArn").unwrap_or("");
+            let name = str_of(a, "PolicyName").unwrap_or(arn).to_string();
+            let what = format!("managed policy `{name}` attached to {owner}");
+            match managed_doc(arn) {
+                None => self.unreadable.push(Unreadable::new(
+                    what,
+                    format!(
+                        "`{arn}` is not in the export's `Policies` (or has no default version)"
+                    ),
+                )),
+                Some(doc) => {
+                    match docs::read(&doc, &self.unique(name), &what, PolicyKind::Identity) {
+                        Ok(p) => self.identity.push((
+                            p,
+                            DocRef::ManagedPolicy {
+                                policy: arn.to_string(),
+                            },
+                        )),
+                        Err(e) => self.unreadable.push(e),
+                    }
+                }
+            }
+        }
+        for i in entry
+            .get(inline_key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = str_of(i, "PolicyName").unwrap_or("inline").to_string();
+            let what = format!("inline policy `{name}` of {owner}");
+            match i.get("PolicyDocument") {
+                None => self
+                    .unreadable
+                    .push(Unreadable::new(what, "it has no `PolicyDocument`")),
+                Some(doc) => {
+                    let unique = if self.identity.iter().any(|(q, _)| q.name == name) {
+                        self.unique(format!("{name} (inline)"))
+                    } else {
+                        name.clone()
+                    };
+                    match docs::read(doc, &unique, &what, PolicyKind::Identity) {
+                        Ok(p) => self.identity.push((
+                            p,
+                            DocRef::InlinePolicy {
+                                role: owner_arn.to_string(),
+                                name,
+                            },
+                        )),
+                        Err(e) => self.unreadable.push(e),
+                    }
+                }
+            }
+        }
+    }
+
     /// `name`, or `name` with a number when an identity policy already has it.
     fn unique(&self, name: String) -> String {
         let taken = |n: &str| self.identity.iter().any(|(p, _)| p.name == n);

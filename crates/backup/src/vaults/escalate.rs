@@ -1,0 +1,325 @@
+//! Who can change who can: the principals that can rewrite what decides the other two
+//! answers (the vault access policy, the key policy and its grants, IAM), and those whose
+//! hops (`audit`'s assume-role, pass-role and code-injection methods, each confirmed by
+//! the engine) lead, hop by hop, to a principal that destroys or reads the backups.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use vaultward_snapshot::RecoveryPoint;
+
+use super::evaluate::{Evaluator, KeyState, Outcome};
+use super::routes::RouteCtx;
+use super::table::Question;
+use super::{Answer, Exposed, Status, Taken, Unsettled};
+use crate::audit::{opens, Hop, HopTaken, Path, PathClass, PathStep};
+
+/// A principal's paths and hops, as `audit` finds them.
+type View = (Vec<Path>, Vec<HopTaken>);
+
+/// A probe: its code, the action, the resource, the context, the resource policy.
+type Probe<'a> = (
+    &'static str,
+    &'static str,
+    String,
+    Vec<(String, String)>,
+    Option<&'a vaultward_iam::NamedPolicy>,
+);
+
+/// A way so far: each hop with its requests.
+type Way = Vec<(Hop, Vec<PathStep>)>;
+
+/// What `audit` finds for each principal, read once.
+#[derive(Default)]
+pub(super) struct Graph {
+    views: BTreeMap<String, Result<View, String>>,
+    pub requests: usize,
+}
+
+const POLICY_HINT: &str = "an SCP Deny on backup:PutBackupVaultAccessPolicy, backup:DeleteBackupVaultAccessPolicy and kms:PutKeyPolicy outside a break-glass role; a key policy that keeps key administration to that role";
+const IAM_HINT: &str = "an SCP Deny on IAM writes outside the administrators' roles, or permissions boundaries on every role that may create or change roles";
+const CHAIN_HINT: &str = "close what the last principal of the chain can do, or the first hop (its trust policy, its iam:PassRole, the compute it runs as)";
+
+impl Graph {
+    fn view(
+        &mut self,
+        ev_s: &vaultward_snapshot::Snapshot,
+        facts: &crate::check::RequestFacts,
+        arn: &str,
+    ) -> Option<&View> {
+        if !self.views.contains_key(arn) {
+            let v = opens(ev_s, arn, facts).map_err(|e| e.to_string());
+            let v = v.map(|(p, h, n)| {
+                self.requests = self.requests.saturating_add(n);
+                (p, h)
+            });
+            self.views.insert(arn.to_string(), v);
+        }
+        self.views.get(arn).and_then(|v| v.as_ref().ok())
+    }
+}
+
+/// The change answer for one vault and resource type.
+pub(super) fn answer(
+    ev: &mut Evaluator<'_>,
+    ctx: &RouteCtx<'_>,
+    rps: &[&RecoveryPoint],
+    keys: &[KeyState],
+    answers: &[Answer],
+) -> Answer {
+    let mut a = Answer {
+        question: Question::Change,
+        status: Status::None,
+        principals: Vec::new(),
+        unknown: Vec::new(),
+        refused: Vec::new(),
+        fix: None,
+    };
+    let example = rps.first().map(|r| r.arn.clone()).unwrap_or_default();
+    let mut customer_keys: Vec<(String, Option<vaultward_iam::NamedPolicy>)> = Vec::new();
+    for k in keys {
+        if let KeyState::Customer { arn, policy } = k {
+            if !customer_keys.iter().any(|(a, _)| a == arn) {
+                customer_keys.push((arn.clone(), policy.clone().ok().flatten()));
+            }
+        }
+    }
+    let vault_policy = ctx.vault_policy.clone().ok().flatten();
+    // An IAM write grants identity permissions, which the SCPs, RCPs and resource
+    // policies still cap: it opens a route when the root user (every identity permission
+    // of the account) has one, or when it writes to a principal that already has one.
+    // `audit`'s steps name no statement for the root user, which needs none.
+    let root_steps = |arn: &str, steps: &[PathStep]| -> Vec<PathStep> {
+        let mut steps = steps.to_vec();
+        if arn.ends_with(":root") {
+            for st in steps.iter_mut().filter(|s| s.allowed_by.is_empty()) {
+                st.allowed_by
+                    .push("the root user (every permission of its account)".into());
+            }
+        }
+        steps
+    };
+    let listed: BTreeSet<&String> = answers
+        .iter()
+        .flat_map(|a| &a.principals)
+        .map(|p| &p.principal)
+        .collect();
+    let ceiling_open = answers
+        .iter()
+        .flat_map(|a| &a.principals)
+        .any(|p| p.kind == super::PrincipalKind::Root);
+    let mut direct: BTreeMap<usize, Vec<Taken>> = BTreeMap::new();
+    for i in 0..ev.principals.len() {
+        let mut taken = Vec::new();
+        let mut probes: Vec<Probe<'_>> = vec![
+            (
+                "vault-policy-write",
+                "backup:PutBackupVaultAccessPolicy",
+                ctx.vault.arn.clone(),
+                Vec::new(),
+                vault_policy.as_ref(),
+            ),
+            (
+                "vault-policy-write",
+                "backup:DeleteBackupVaultAccessPolicy",
+                ctx.vault.arn.clone(),
+                Vec::new(),
+                vault_policy.as_ref(),
+            ),
+        ];
+        for (k, p) in &customer_keys {
+            probes.push((
+                "key-policy-write",
+                "kms:PutKeyPolicy",
+                k.clone(),
+                Vec::new(),
+                p.as_ref(),
+            ));
+            probes.push((
+                "key-grant",
+                "kms:CreateGrant",
+                k.clone(),
+                vec![("kms:GrantIsForAWSResource".into(), "false".into())],
+                p.as_ref(),
+            ));
+        }
+        for (code, action, resource, c, p) in probes {
+            if taken.iter().any(|t: &Taken| t.code == code) {
+                continue;
+            }
+            match ev.request(i, action, &resource, &c, p, None, ctx.region) {
+                Outcome::Allowed(st) => taken.push(Taken {
+                    code: code.into(),
+                    title: format!("`{action}`: rewrite who may destroy or read"),
+                    recovery_point: example.clone(),
+                    steps: vec![st],
+                    chain: Vec::new(),
+                    hint: POLICY_HINT.into(),
+                }),
+                Outcome::Possible(_, why) => a.unknown.push(Unsettled {
+                    principal: ev.principals[i].arn.clone(),
+                    code: code.into(),
+                    settle: why,
+                }),
+                Outcome::Denied => {}
+            }
+        }
+        let arn = ev.principals[i].arn.clone();
+        let (s, facts) = (ev.s, ev.facts);
+        if let Some((paths, _)) = ev.escalation.view(s, facts, &arn) {
+            let opens_route = |p: &&Path| ceiling_open || listed.contains(&p.target);
+            for p in paths
+                .iter()
+                .filter(|p| p.class == PathClass::IamWrite)
+                .filter(opens_route)
+            {
+                if p.possible {
+                    a.unknown.push(Unsettled {
+                        principal: arn.clone(),
+                        code: format!("iam-write:{}", p.code),
+                        settle: p
+                            .steps
+                            .iter()
+                            .filter_map(|s| s.depends_on.clone())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    });
+                } else if !taken.iter().any(|t| t.code == "iam-write") {
+                    taken.push(Taken {
+                        code: "iam-write".into(),
+                        title: format!("{} (audit's `{}`)", p.title, p.code),
+                        recovery_point: example.clone(),
+                        steps: root_steps(&arn, &p.steps),
+                        chain: Vec::new(),
+                        hint: IAM_HINT.into(),
+                    });
+                }
+            }
+        }
+        if !taken.is_empty() {
+            direct.insert(i, taken);
+        }
+    }
+    // The principals a chain may end at: those that destroy, read or change directly.
+    let mut ends: BTreeMap<String, String> = BTreeMap::new();
+    for ans in answers {
+        for p in &ans.principals {
+            for r in &p.routes {
+                ends.entry(p.principal.clone())
+                    .or_insert_with(|| format!("{} ({})", ans.question.name(), r.code));
+            }
+        }
+    }
+    for (i, t) in &direct {
+        ends.entry(ev.principals[*i].arn.clone())
+            .or_insert_with(|| {
+                format!(
+                    "change ({})",
+                    t.first().map(|x| x.code.as_str()).unwrap_or("")
+                )
+            });
+    }
+    for i in 0..ev.principals.len() {
+        let arn = ev.principals[i].arn.clone();
+        let mut taken = direct.remove(&i).unwrap_or_default();
+        if let Some(t) = chain(ev, &arn, &ends, &example, &mut a) {
+            taken.push(t);
+        }
+        if !taken.is_empty() {
+            a.principals.push(Exposed {
+                principal: arn,
+                kind: ev.principals[i].kind,
+                routes: taken,
+            });
+        }
+    }
+    let now: BTreeSet<&String> = a.principals.iter().map(|p| &p.principal).collect();
+    a.unknown.retain(|u| !now.contains(&u.principal));
+    a
+}
+
+/// The shortest chain of hops from `start` to another principal in `ends`.
+fn chain(
+    ev: &mut Evaluator<'_>,
+    start: &str,
+    ends: &BTreeMap<String, String>,
+    example: &str,
+    a: &mut Answer,
+) -> Option<Taken> {
+    let (s, facts) = (ev.s, ev.facts);
+    let mut queue: VecDeque<(String, Way)> = VecDeque::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    queue.push_back((start.to_string(), Vec::new()));
+    seen.insert(start.to_string());
+    while let Some((at, path)) = queue.pop_front() {
+        let from = at.clone();
+        let hops: Vec<(String, Vec<PathStep>, Result<String, String>)> =
+            match ev.escalation.view(s, facts, &at) {
+                Some((_, hops)) => hops
+                    .iter()
+                    .filter(|h| {
+                        matches!(
+                            h.class,
+                            PathClass::AssumeRole | PathClass::PassRole | PathClass::CodeInjection
+                        )
+                    })
+                    .map(|h| (h.code.clone(), h.steps.clone(), h.leads.clone()))
+                    .collect(),
+                None => Vec::new(),
+            };
+        for (code, steps, leads) in hops {
+            let to = match leads {
+                Ok(to) => to,
+                Err(why) => {
+                    if !a
+                        .unknown
+                        .iter()
+                        .any(|u| u.principal == start && u.code == code)
+                    {
+                        a.unknown.push(Unsettled {
+                            principal: start.to_string(),
+                            code: format!("chain:{code}"),
+                            settle: why,
+                        });
+                    }
+                    continue;
+                }
+            };
+            if !seen.insert(to.clone()) {
+                continue;
+            }
+            let mut steps = steps;
+            for st in &mut steps {
+                if from != start {
+                    st.principal = Some(from.clone());
+                }
+                if from.ends_with(":root") && st.allowed_by.is_empty() {
+                    st.allowed_by
+                        .push("the root user (every permission of its account)".into());
+                }
+            }
+            let mut next = path.clone();
+            next.push((
+                Hop {
+                    code: code.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                },
+                steps,
+            ));
+            if let Some(what) = ends.get(&to) {
+                let chain: Vec<Hop> = next.iter().map(|(h, _)| h.clone()).collect();
+                let steps = next.into_iter().flat_map(|(_, s)| s).collect();
+                return Some(Taken {
+                    code: "chain".into(),
+                    title: format!("act as `{to}`, which can {what}"),
+                    recovery_point: example.to_string(),
+                    steps,
+                    chain,
+                    hint: CHAIN_HINT.into(),
+                });
+            }
+            queue.push_back((to, next));
+        }
+    }
+    None
+}

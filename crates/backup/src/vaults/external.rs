@@ -1,0 +1,223 @@
+//! Principals outside the snapshot: any principal of another account, anonymous, a
+//! service principal. Each is one symbolic question to `compare`'s machinery ("does the
+//! vault or key policy grant these actions to anyone but this account's principals?"),
+//! never a sample, and the services' refusals apply to what it finds: AWS Backup rejects
+//! every cross-account call but `backup:CopyIntoBackupVault` (a copy in), AWS KMS every
+//! cross-account key administration. What is left is a share: another account reads a
+//! recovery point its service shares with it, and only with the key when it is encrypted.
+
+use serde_json::Value;
+use vaultward_analysis::{access_not_granted, Options, Outcome};
+use vaultward_iam::PolicyKind;
+use vaultward_snapshot::RecoveryPoint;
+
+use super::evaluate::{Evaluator, KeyState};
+use super::routes::RouteCtx;
+use super::table::{self, Question};
+use super::{Answer, Refused, Unsettled};
+
+/// The principal kinds outside the account, in words.
+pub const OTHER_ACCOUNT: &str = "any principal of another account";
+
+/// Who, outside `account`, the policy grants one of `actions`: `Ok(None)` no one,
+/// `Ok(Some((principal, action)))` the solver's witness (confirmed by the engine),
+/// `Err` why it cannot be decided.
+fn granted_outside(
+    doc: &Value,
+    kind: PolicyKind,
+    account: &str,
+    actions: &[&str],
+) -> Result<Option<(String, String)>, String> {
+    let mut opts = Options::new(kind);
+    opts.exclude_principals = vec![
+        format!("arn:aws:iam::{account}:*"),
+        format!("arn:aws:sts::{account}:*"),
+    ];
+    let actions: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
+    match access_not_granted(&in_account(doc, account).to_string(), &actions, &opts) {
+        Ok(Outcome::NoNewAccess) => Ok(None),
+        Ok(Outcome::NewAccess(case)) => {
+            let principal = match &case["request"]["principal"] {
+                Value::String(p) if p == "*" => "anonymous (`*`)".to_string(),
+                Value::String(p) if p.ends_with(".amazonaws.com") => {
+                    format!("service principal `{p}`")
+                }
+                Value::String(p) => format!("{OTHER_ACCOUNT}, for example `{p}`"),
+                other => format!("{OTHER_ACCOUNT}, for example {other}"),
+            };
+            // The solver writes actions in lowercase: the table's spelling.
+            let found = case["request"]["action"].as_str().unwrap_or("");
+            let action = actions
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(found))
+                .cloned()
+                .unwrap_or_else(|| found.to_string());
+            Ok(Some((principal, action)))
+        }
+        Ok(Outcome::Undecided(why)) => Err(why),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The policy with each Allow held to resources of `account` (`aws:ResourceAccount`): the
+/// question is about this account's vault or key, and without it the solver may answer
+/// with a principal asking in its own account, which its identity policies alone allow.
+fn in_account(doc: &Value, account: &str) -> Value {
+    let mut d = doc.clone();
+    let statements = match d.get_mut("Statement") {
+        Some(Value::Array(a)) => a.iter_mut().collect::<Vec<_>>(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    for st in statements {
+        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        let cond = st.as_object_mut().map(|o| {
+            o.entry("Condition")
+                .or_insert_with(|| serde_json::json!({}))
+        });
+        if let Some(Value::Object(c)) = cond {
+            let eq = c
+                .entry("StringEquals")
+                .or_insert_with(|| serde_json::json!({}));
+            if let Value::Object(eq) = eq {
+                eq.entry("aws:ResourceAccount")
+                    .or_insert_with(|| Value::String(account.to_string()));
+            }
+        }
+    }
+    d
+}
+
+const BACKUP_OUT: &[&str] = &[
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:StartRestoreJob",
+    "backup:StartCopyJob",
+];
+
+const KEY_ADMIN: &[&str] = &[
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "kms:PutKeyPolicy",
+];
+
+const KEY_USE: &[&str] = &["kms:Decrypt", "kms:CreateGrant"];
+
+/// Adds what principals outside the snapshot can do to the destroy and read answers.
+pub(super) fn answer(
+    ev: &Evaluator<'_>,
+    ctx: &RouteCtx<'_>,
+    rps: &[&RecoveryPoint],
+    keys: &[KeyState],
+    shareable: bool,
+    answers: &mut [Answer],
+) {
+    let account = ev.s.account_id.clone();
+    let mut destroy_refused = Vec::new();
+    let mut read_refused = Vec::new();
+    let mut read_unknown: Vec<Unsettled> = Vec::new();
+    if let Some(doc) = ctx
+        .vault
+        .access_policy
+        .document()
+        .and_then(crate::check::docs_json)
+    {
+        if let Ok(Some((p, a))) = granted_outside(&doc, PolicyKind::Vault, &account, BACKUP_OUT) {
+            destroy_refused.push(Refused {
+                principal: p,
+                action: a,
+                why: table::COMMON_REFUSED[0].why.into(),
+                source: table::BACKUP_CROSS_ACCOUNT.into(),
+            });
+        }
+        if let Ok(Some((p, a))) = granted_outside(
+            &doc,
+            PolicyKind::Vault,
+            &account,
+            &["backup:CopyIntoBackupVault"],
+        ) {
+            read_refused.push(Refused {
+                principal: p,
+                action: a,
+                why: "the vault policy lets it copy recovery points into this vault: a copy in, not out, which reads and destroys nothing here".into(),
+                source: table::BACKUP_CROSS_ACCOUNT.into(),
+            });
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (rp, key) in rps.iter().zip(keys) {
+        let share = |why: String| Unsettled {
+            principal: OTHER_ACCOUNT.into(),
+            code: "existing-share".into(),
+            settle: why,
+        };
+        let not_collected = format!("who `{}` is already shared with is not in the snapshot (its service's sharing attribute, such as ec2:DescribeSnapshotAttribute `createVolumePermission`)", rp.arn);
+        match key {
+            KeyState::Customer { arn, .. } => {
+                let doc =
+                    ev.s.key(arn)
+                        .and_then(|k| k.policy.document())
+                        .and_then(crate::check::docs_json);
+                let Some(doc) = doc else {
+                    if shareable {
+                        read_unknown.push(share(format!(
+                            "{not_collected}; the key policy of `{arn}` is not collected"
+                        )));
+                    }
+                    continue;
+                };
+                if seen.contains(arn) {
+                    continue;
+                }
+                seen.push(arn.clone());
+                if let Ok(Some((p, a))) =
+                    granted_outside(&doc, PolicyKind::Key, &account, KEY_ADMIN)
+                {
+                    destroy_refused.push(Refused {
+                        principal: p,
+                        action: a,
+                        why: table::COMMON_REFUSED[1].why.into(),
+                        source: table::KMS_CROSS_ACCOUNT.into(),
+                    });
+                }
+                if shareable {
+                    match granted_outside(&doc, PolicyKind::Key, &account, KEY_USE) {
+                        Ok(None) => {}
+                        Ok(Some((p, a))) => read_unknown.push(share(format!(
+                            "{not_collected}, and the key policy of `{arn}` lets {p} use the key ({a})"
+                        ))),
+                        Err(why) => read_unknown.push(share(format!(
+                            "{not_collected}; whether the key policy of `{arn}` lets another account use the key is undecided: {why}"
+                        ))),
+                    }
+                }
+            }
+            KeyState::Unencrypted if shareable => read_unknown.push(share(format!(
+                "{not_collected}; it is not encrypted, so a share is all another account needs"
+            ))),
+            KeyState::Unknown(why) if shareable => {
+                read_unknown.push(share(format!("{not_collected}; {why}")))
+            }
+            _ => {}
+        }
+        if !read_unknown.is_empty() {
+            // One is enough to make the answer unknown; the first says what settles it.
+            break;
+        }
+    }
+    for a in answers.iter_mut() {
+        match a.question {
+            Question::Destroy => a.refused.append(&mut destroy_refused),
+            Question::Read => {
+                a.refused.append(&mut read_refused);
+                a.unknown.append(&mut read_unknown);
+            }
+            Question::Change => {}
+        }
+    }
+}

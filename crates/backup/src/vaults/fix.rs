@@ -1,0 +1,181 @@
+//! A minimal fix per exposure, verified as `fix` verifies: the snapshot patched with it
+//! is answered again, and the fix holds only when every principal it targets is gone from
+//! the answer and no answer of the vault gained a principal.
+
+use serde_json::{json, Value};
+use vaultward_iam::managed::Managed;
+use vaultward_snapshot::{Organization, Snapshot};
+
+use super::{exposure, listed, ExposureOptions, Fix, Status, VaultExposure};
+use crate::check::RequestFacts;
+
+/// What a fix denies: the first request of every route, by action and resource.
+#[derive(Default)]
+struct Denied {
+    actions: Vec<String>,
+    resources: Vec<String>,
+}
+
+impl Denied {
+    /// Adds the first request of each route of `a`'s principals in `only`.
+    fn add(&mut self, a: &super::Answer, only: &[String]) {
+        for p in a.principals.iter().filter(|p| only.contains(&p.principal)) {
+            for s in p.routes.iter().filter_map(|r| r.steps.first()) {
+                if !self.actions.contains(&s.action) {
+                    self.actions.push(s.action.clone());
+                }
+                // `audit` probes IAM writes and hops on resources of its own naming (a
+                // policy or instance profile that stands for any): those deny everywhere.
+                let resource = if s.resource.contains("vaultward-audit") {
+                    "*".to_string()
+                } else {
+                    s.resource.clone()
+                };
+                if !self.resources.contains(&resource) {
+                    self.resources.push(resource);
+                }
+            }
+        }
+    }
+
+    /// The SCP statement: a Deny of those requests, for the listed principals only.
+    fn statement(&self, principals: &[String]) -> Value {
+        json!({
+            "Sid": "VaultwardExposureFix",
+            "Effect": "Deny",
+            "Action": self.actions,
+            "Resource": self.resources,
+            "Condition": {"ArnLike": {"aws:PrincipalArn": principals}}
+        })
+    }
+}
+
+/// Rounds of re-evaluation a fix may take: a principal with another route than those
+/// listed (one per route code) shows it once the first are closed.
+const ROUNDS: usize = 4;
+
+/// The snapshot with `statement` in an SCP of the account (a level of its own beside
+/// `FullAWSAccess` when the snapshot has none).
+fn patched(s: &Snapshot, statement: &Value) -> Snapshot {
+    let mut p = s.clone();
+    let doc = json!({"name": "vaultward-exposure-fix", "document": {"Version": "2012-10-17", "Statement": [statement]}});
+    let org = p.organization.get_or_insert_with(Organization::default);
+    if org.scps.is_empty() {
+        let full: Value =
+            serde_json::from_str(Managed::FullAwsAccess.document()).unwrap_or(Value::Null);
+        org.scps.push(vec![
+            json!({"name": Managed::FullAwsAccess.name(), "document": full}),
+        ]);
+    }
+    if let Some(last) = org.scps.last_mut() {
+        last.push(doc);
+    }
+    p
+}
+
+/// Proposes and verifies a fix for each answer of the vault that lists principals.
+pub(super) fn propose(
+    s: &Snapshot,
+    facts: &RequestFacts,
+    backup_api_only: bool,
+    v: &mut VaultExposure,
+) {
+    let before: Vec<_> = v.types.iter().map(listed).collect();
+    let opts = ExposureOptions {
+        vaults: vec![v.arn.clone()],
+        facts: facts.clone(),
+        fixes: false,
+        backup_api_only,
+    };
+    for ti in 0..v.types.len() {
+        for ai in 0..v.types[ti].answers.len() {
+            let a = &v.types[ti].answers[ai];
+            if a.status != Status::Exposed {
+                continue;
+            }
+            let mut hints: Vec<String> = Vec::new();
+            for p in &a.principals {
+                for r in &p.routes {
+                    if !hints.contains(&r.hint) {
+                        hints.push(r.hint.clone());
+                    }
+                }
+            }
+            let targets: Vec<String> = a.principals.iter().map(|p| p.principal.clone()).collect();
+            let q = a.question;
+            let mut denied = Denied::default();
+            denied.add(a, &targets);
+            let mut outcome = (false, Some("not re-evaluated".to_string()));
+            for _ in 0..ROUNDS {
+                let st = denied.statement(&targets);
+                let after = exposure(&patched(s, &st), &opts);
+                let Some(pv) = after.as_ref().ok().and_then(|e| e.vaults.first()) else {
+                    outcome = (
+                        false,
+                        Some("the patched snapshot could not be answered".into()),
+                    );
+                    break;
+                };
+                let now: Vec<_> = pv.types.iter().map(listed).collect();
+                let still: Vec<String> = now
+                    .get(ti)
+                    .and_then(|m| m.get(&q))
+                    .map(|set| {
+                        targets
+                            .iter()
+                            .filter(|t| set.contains(*t))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let gained = now.iter().zip(&before).any(|(n, b)| {
+                    n.iter()
+                        .any(|(q, set)| b.get(q).is_none_or(|bs| !set.is_subset(bs)))
+                });
+                if gained {
+                    outcome = (
+                        false,
+                        Some("with it, an answer of the vault lists a principal it did not".into()),
+                    );
+                    break;
+                }
+                if still.is_empty() {
+                    outcome = (true, None);
+                    break;
+                }
+                outcome = (
+                    false,
+                    Some(format!(
+                        "still listed with it: {}",
+                        still
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+                let before_len = (denied.actions.len(), denied.resources.len());
+                if let Some(pa) = pv
+                    .types
+                    .get(ti)
+                    .and_then(|t| t.answers.iter().find(|x| x.question == q))
+                {
+                    denied.add(pa, &still);
+                }
+                if (denied.actions.len(), denied.resources.len()) == before_len {
+                    break;
+                }
+            }
+            let (verified, why) = outcome;
+            let st = denied.statement(&targets);
+            if let Some(a) = v.types.get_mut(ti).and_then(|t| t.answers.get_mut(ai)) {
+                a.fix = Some(Fix {
+                    scp: st,
+                    verified,
+                    not_verified: why,
+                    hints,
+                });
+            }
+        }
+    }
+}

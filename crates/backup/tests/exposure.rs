@@ -1,0 +1,786 @@
+//! `vaultward exposure`: scenarios built to fool a tool, each asserting the exact
+//! principals of each answer; a property test that every listed principal's requests are
+//! allowed by the engine; a brute-force sweep over principals × actions × recovery points
+//! that finds no principal an answer omits.
+//!
+//! Sources:
+//! - AWS Backup, "Vault access policies" (vault policies govern only AWS Backup's API; EBS
+//!   and RDS snapshots are reachable through their services' APIs; cross-account calls
+//!   other than backup:CopyIntoBackupVault are rejected):
+//!   https://docs.aws.amazon.com/aws-backup/latest/devguide/create-a-vault-access-policy.html
+//! - AWS Backup, "Vault Lock" (governance mode can be removed by whoever may; compliance
+//!   mode cannot after its grace time): https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html
+//! - Amazon EBS, "Delete an Amazon EBS snapshot" ("You can't delete a snapshot that is
+//!   managed by the AWS Backup service using Amazon EC2"):
+//!   https://docs.aws.amazon.com/ebs/latest/userguide/ebs-deleting-snapshot.html
+//! - Amazon EBS, "Share an Amazon EBS snapshot" (encrypted snapshots cannot be public; those
+//!   under the AWS managed key cannot be shared):
+//!   https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html
+//! - AWS KMS API reference, ScheduleKeyDeletion ("Cross-account use: No"):
+//!   https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html
+//! - IAM User Guide, "Permissions boundaries for IAM entities" (a resource-based policy
+//!   naming a user is not limited by the user's boundary; one naming a role ARN is):
+//!   https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use vaultward_backup::check::Where;
+use vaultward_backup::vaults::{exposure, Exposure, ExposureOptions, Question, Status, Verdict};
+use vaultward_backup::{CheckOptions, Plan, RequestFacts, Snapshot};
+use vaultward_iam::{Decision, PolicyKind};
+
+const ACCT: &str = "111122223333";
+const VAULT: &str = "arn:aws:backup:us-east-1:111122223333:backup-vault:prod";
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-0000-4000-8000-00000000cafe";
+const SNAP: &str = "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0";
+const ROOT: &str = "arn:aws:iam::111122223333:root";
+
+fn doc(statements: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn role_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCT}:role/{name}")
+}
+
+fn user_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCT}:user/{name}")
+}
+
+/// The account, built up by each scenario.
+struct Account {
+    roles: Vec<Value>,
+    users: Vec<Value>,
+    policies: Vec<Value>,
+    scps: Vec<Value>,
+    vaults: Vec<Value>,
+    points: Vec<Value>,
+    keys: Vec<Value>,
+    groups: Vec<Value>,
+}
+
+impl Account {
+    /// An account with AWS Backup's service role (what a restore passes) and no vault.
+    fn new() -> Account {
+        let mut a = Account {
+            roles: Vec::new(),
+            users: Vec::new(),
+            policies: Vec::new(),
+            scps: Vec::new(),
+            vaults: Vec::new(),
+            points: Vec::new(),
+            keys: Vec::new(),
+            groups: Vec::new(),
+        };
+        a.role_trusting(
+            "BackupService",
+            json!([{"Effect": "Allow", "Action": "ec2:CreateSnapshot", "Resource": "*"}]),
+            None,
+            json!({"Service": "backup.amazonaws.com"}),
+        );
+        a
+    }
+
+    fn role_trusting(
+        &mut self,
+        name: &str,
+        statements: Value,
+        boundary: Option<&str>,
+        trust: Value,
+    ) -> &mut Self {
+        let mut r = json!({"RoleName": name, "Arn": role_arn(name), "Path": "/",
+            "AssumeRolePolicyDocument": doc(json!([{"Effect": "Allow", "Principal": trust, "Action": "sts:AssumeRole"}])),
+            "RolePolicyList": [{"PolicyName": format!("{name}-inline"), "PolicyDocument": doc(statements.clone())}],
+            "AttachedManagedPolicies": [], "InstanceProfileList": []});
+        // A role without policies has none (a policy with no statement is not valid).
+        if statements.as_array().is_some_and(|a| a.is_empty()) {
+            r["RolePolicyList"] = json!([]);
+        }
+        if let Some(b) = boundary {
+            r["PermissionsBoundary"] =
+                json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b});
+        }
+        self.roles.push(r);
+        self
+    }
+
+    /// A role only EC2 may assume (no principal of the account hops into it).
+    fn role(&mut self, name: &str, statements: Value) -> &mut Self {
+        self.role_trusting(
+            name,
+            statements,
+            None,
+            json!({"Service": "ec2.amazonaws.com"}),
+        )
+    }
+
+    fn user(&mut self, name: &str, statements: Value, boundary: Option<&str>) -> &mut Self {
+        let mut u = json!({"UserName": name, "Arn": user_arn(name), "Path": "/", "GroupList": [],
+            "UserPolicyList": [{"PolicyName": format!("{name}-inline"), "PolicyDocument": doc(statements.clone())}],
+            "AttachedManagedPolicies": []});
+        if statements.as_array().is_some_and(|a| a.is_empty()) {
+            u["UserPolicyList"] = json!([]);
+        }
+        if let Some(b) = boundary {
+            u["PermissionsBoundary"] =
+                json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b});
+        }
+        self.users.push(u);
+        self
+    }
+
+    fn managed(&mut self, name: &str, statements: Value) -> String {
+        let arn = format!("arn:aws:iam::{ACCT}:policy/{name}");
+        self.policies.push(json!({"PolicyName": name, "Arn": arn, "Path": "/", "DefaultVersionId": "v1",
+            "PolicyVersionList": [{"Document": doc(statements), "VersionId": "v1", "IsDefaultVersion": true}]}));
+        arn
+    }
+
+    fn vault(&mut self, name: &str, policy: Value, lock: Value) -> &mut Self {
+        self.vaults.push(json!({"name": name, "arn": format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:{name}"),
+            "access_policy": policy, "encryption_key_arn": KEY, "lock": lock}));
+        self
+    }
+
+    /// An EBS recovery point in `vault`, under `key` (`None`: not encrypted).
+    fn ebs_point(&mut self, vault: &str, snapshot: &str, key: Option<&str>) -> &mut Self {
+        self.points.push(json!({"arn": snapshot, "vault_arn": format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:{vault}"),
+            "resource_type": "EBS", "resource_arn": format!("arn:aws:ec2:us-east-1:{ACCT}:volume/vol-0a"),
+            "encryption_key_arn": key, "is_encrypted": key.is_some(), "status": "COMPLETED"}));
+        self
+    }
+
+    /// A customer managed key: the default key policy (the account's IAM policies decide)
+    /// and `extra` statements.
+    fn key(&mut self, arn: &str, extra: Value) -> &mut Self {
+        let mut st = vec![
+            json!({"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"}),
+        ];
+        st.extend(extra.as_array().cloned().unwrap_or_default());
+        self.keys.push(
+            json!({"arn": arn, "manager": "CUSTOMER", "aliases": [], "policy": doc(json!(st))}),
+        );
+        self
+    }
+
+    fn scp(&mut self, statements: Value) -> &mut Self {
+        self.scps
+            .push(json!({"name": "guard", "document": doc(statements)}));
+        self
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let full = json!({"name": "FullAWSAccess", "document": doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))});
+        let mut level = vec![full];
+        level.extend(self.scps.iter().cloned());
+        let v = json!({
+            "account_id": ACCT,
+            "organization": {"id": "o-a1b2c3d4e5", "management_account": "999999999999", "scps": [level], "rcps": [[]]},
+            "iam": {"UserDetailList": self.users, "GroupDetailList": self.groups, "RoleDetailList": self.roles, "Policies": self.policies},
+            "buckets": [], "kms_keys": self.keys, "dynamodb_tables": [], "ec2_instances": [], "ebs_volumes": [],
+            "backup_vaults": self.vaults, "recovery_points": self.points,
+            "lambda_functions": [], "lambda_event_source_mappings": [], "cloudformation_stacks": [],
+            "sagemaker_notebook_instances": [], "glue_dev_endpoints": [], "codebuild_projects": [],
+            "ecs_task_definitions": [], "ssm_managed_instances": []
+        });
+        Snapshot::from_json("exposure-test", &v.to_string()).unwrap()
+    }
+}
+
+fn unlocked() -> Value {
+    json!({"locked": false})
+}
+
+fn run(s: &Snapshot) -> Exposure {
+    exposure(s, &ExposureOptions::default()).unwrap()
+}
+
+fn answer<'e>(e: &'e Exposure, vault: &str, q: Question) -> &'e vaultward_backup::vaults::Answer {
+    let v = e.vaults.iter().find(|v| v.name == vault).unwrap();
+    let t = v.types.iter().find(|t| t.resource_type == "EBS").unwrap();
+    t.answers.iter().find(|a| a.question == q).unwrap()
+}
+
+fn who(e: &Exposure, vault: &str, q: Question) -> BTreeSet<String> {
+    answer(e, vault, q)
+        .principals
+        .iter()
+        .map(|p| p.principal.clone())
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn routes(e: &Exposure, vault: &str, q: Question, principal: &str) -> BTreeSet<String> {
+    answer(e, vault, q)
+        .principals
+        .iter()
+        .filter(|p| p.principal == principal)
+        .flat_map(|p| p.routes.iter().map(|r| r.code.clone()))
+        .collect()
+}
+
+/// Deny of the destructive AWS Backup actions to everyone but the break-glass role.
+fn deny_but_break_glass() -> Value {
+    doc(
+        json!([{"Sid": "OnlyBreakGlass", "Effect": "Deny", "Principal": "*",
+        "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle", "backup:PutBackupVaultAccessPolicy",
+                   "backup:DeleteBackupVaultAccessPolicy", "backup:DeleteBackupVaultLockConfiguration"],
+        "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": role_arn("BreakGlass")}}}]),
+    )
+}
+
+/// (1) The vault denies deletion to all but the break-glass role; a role that may share
+/// snapshots takes the EBS points out through EC2 all the same.
+#[test]
+fn vault_deny_on_deletion_while_a_role_shares_the_ebs_points() {
+    let mut a = Account::new();
+    a.role(
+        "BreakGlass",
+        json!([{"Effect": "Allow", "Action": "backup:*", "Resource": "*"}]),
+    )
+    .role(
+        "Sharer",
+        json!([{"Effect": "Allow", "Action": "ec2:ModifySnapshotAttribute", "Resource": "*"}]),
+    )
+    .vault("prod", deny_but_break_glass(), unlocked())
+    .ebs_point("prod", SNAP, None);
+    let e = run(&a.snapshot());
+    assert_eq!(
+        who(&e, "prod", Question::Destroy),
+        set(&[&role_arn("BreakGlass")])
+    );
+    assert_eq!(
+        who(&e, "prod", Question::Read),
+        set(&[&role_arn("Sharer"), ROOT])
+    );
+    assert_eq!(
+        routes(&e, "prod", Question::Read, &role_arn("Sharer")),
+        set(&["ec2-share-snapshot"])
+    );
+    assert_eq!(
+        who(&e, "prod", Question::Change),
+        set(&[&role_arn("BreakGlass"), ROOT])
+    );
+    assert_eq!(
+        routes(&e, "prod", Question::Change, &role_arn("BreakGlass")),
+        set(&["vault-policy-write"])
+    );
+    let t = &e.vaults[0].types[0];
+    assert!(!t.fully_managed);
+    assert!(t.protects[0].contains("ec2's own API"), "{:?}", t.protects);
+    assert_eq!(e.verdict, Verdict::Exposed);
+}
+
+/// (2) ec2:DeleteSnapshot on everything destroys nothing AWS Backup manages.
+#[test]
+fn delete_snapshot_on_everything_cannot_destroy_backup_managed_snapshots() {
+    let mut a = Account::new();
+    a.role(
+        "Cleaner",
+        json!([{"Effect": "Allow", "Action": "ec2:DeleteSnapshot", "Resource": "*"}]),
+    )
+    .vault("prod", Value::Null, unlocked())
+    .ebs_point("prod", SNAP, None);
+    let e = run(&a.snapshot());
+    assert_eq!(who(&e, "prod", Question::Destroy), set(&[ROOT]));
+    let refused = &answer(&e, "prod", Question::Destroy).refused;
+    assert!(
+        refused.iter().any(|r| r.principal == role_arn("Cleaner")
+            && r.action == "ec2:DeleteSnapshot"
+            && r.source.contains("ebs-deleting-snapshot")),
+        "{refused:?}"
+    );
+    assert!(!who(&e, "prod", Question::Read).contains(&role_arn("Cleaner")));
+}
+
+/// (3) A governance lock an administrator may remove; a compliance lock past its grace
+/// time, whose points a key administrator still destroys by scheduling the key's deletion.
+#[test]
+fn governance_lock_removable_and_compliance_lock_does_not_stop_key_deletion() {
+    let archive_key = "arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-0000-4000-8000-0000000a2c41";
+    let mut a = Account::new();
+    a.role("Admin", json!([{"Effect": "Allow", "Action": "backup:*", "Resource": "*"}]))
+        .role("KeyAdmin", json!([]))
+        .key(archive_key, json!([{"Sid": "KeyAdministrators", "Effect": "Allow", "Principal": {"AWS": role_arn("KeyAdmin")},
+            "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"], "Resource": "*"}]))
+        .vault("prod", Value::Null, json!({"locked": true, "mode": "governance", "min_retention_days": 7, "max_retention_days": 365}))
+        .vault("archive", Value::Null, json!({"locked": true, "mode": "compliance", "min_retention_days": 30, "lock_date": "2024-01-01T00:00:00Z"}))
+        .ebs_point("prod", SNAP, None)
+        .ebs_point("archive", "arn:aws:ec2:us-east-1::snapshot/snap-0aaaaaaaaaaaaaaa1", Some(archive_key));
+    let e = run(&a.snapshot());
+    assert_eq!(
+        who(&e, "prod", Question::Destroy),
+        set(&[&role_arn("Admin"), ROOT])
+    );
+    assert_eq!(
+        routes(&e, "prod", Question::Destroy, &role_arn("Admin")),
+        set(&[
+            "backup-unlock-delete",
+            "backup-rewrite-policy-unlock-delete"
+        ])
+    );
+    assert!(answer(&e, "prod", Question::Destroy)
+        .refused
+        .iter()
+        .any(|r| r.principal == role_arn("Admin") && r.action == "backup:DeleteRecoveryPoint"));
+    assert_eq!(
+        who(&e, "archive", Question::Destroy),
+        set(&[&role_arn("KeyAdmin"), ROOT])
+    );
+    assert_eq!(
+        routes(&e, "archive", Question::Destroy, &role_arn("KeyAdmin")),
+        set(&[
+            "kms-schedule-deletion",
+            "kms-disable",
+            "kms-rewrite-policy-delete"
+        ])
+    );
+    let archive = e.vaults.iter().find(|v| v.name == "archive").unwrap();
+    assert!(
+        archive.lock.contains("immutable") && archive.lock.contains("never stops the deletion"),
+        "{}",
+        archive.lock
+    );
+    let prod = e.vaults.iter().find(|v| v.name == "prod").unwrap();
+    assert!(prod.lock.contains("governance"), "{}", prod.lock);
+}
+
+/// (4) A role that may rewrite the vault policy destroys through it, and changes who can.
+#[test]
+fn a_role_that_rewrites_the_vault_policy() {
+    let mut a = Account::new();
+    a.role("BreakGlass", json!([{"Effect": "Allow", "Action": "backup:*", "Resource": "*"}]))
+        .role("PolicyWriter", json!([{"Effect": "Allow", "Action": "backup:PutBackupVaultAccessPolicy", "Resource": VAULT}]))
+        .vault("prod", doc(json!([{"Sid": "OnlyBreakGlass", "Effect": "Deny", "Principal": "*", "Action": "backup:DeleteRecoveryPoint",
+            "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": role_arn("BreakGlass")}}}])), unlocked())
+        .ebs_point("prod", SNAP, None);
+    let e = run(&a.snapshot());
+    assert_eq!(
+        routes(&e, "prod", Question::Destroy, &role_arn("PolicyWriter")),
+        set(&["backup-rewrite-policy-delete"])
+    );
+    assert_eq!(
+        who(&e, "prod", Question::Destroy),
+        set(&[&role_arn("BreakGlass"), &role_arn("PolicyWriter"), ROOT])
+    );
+    assert_eq!(
+        routes(&e, "prod", Question::Change, &role_arn("PolicyWriter")),
+        set(&["vault-policy-write"])
+    );
+}
+
+/// (5) Another account of the organization may copy into the vault: a copy in, not out.
+#[test]
+fn copy_into_the_vault_by_org_id_is_not_an_exposure_out() {
+    let mut a = Account::new();
+    a.key(KEY, json!([]))
+        .vault("prod", doc(json!([{"Sid": "OrgCopiesIn", "Effect": "Allow", "Principal": "*", "Action": "backup:CopyIntoBackupVault",
+            "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}])), unlocked())
+        .ebs_point("prod", SNAP, Some(KEY));
+    let e = run(&a.snapshot());
+    for q in Question::ALL {
+        assert_eq!(who(&e, "prod", q), set(&[ROOT]), "{q:?}");
+        assert!(
+            answer(&e, "prod", q).unknown.is_empty(),
+            "{q:?}: {:?}",
+            answer(&e, "prod", q).unknown
+        );
+    }
+    let read = answer(&e, "prod", Question::Read);
+    assert!(
+        read.refused.iter().any(
+            |r| r.action.eq_ignore_ascii_case("backup:CopyIntoBackupVault")
+                && r.why.contains("copy in")
+        ),
+        "{:?}",
+        read.refused
+    );
+}
+
+/// (6) A key policy granting another account ScheduleKeyDeletion has no effect.
+#[test]
+fn a_key_policy_granting_another_account_key_deletion_has_no_effect() {
+    let mut a = Account::new();
+    a.key(KEY, json!([{"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+            "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"], "Resource": "*"}]))
+        .vault("prod", Value::Null, unlocked())
+        .ebs_point("prod", SNAP, Some(KEY));
+    let e = run(&a.snapshot());
+    assert_eq!(who(&e, "prod", Question::Destroy), set(&[ROOT]));
+    let destroy = answer(&e, "prod", Question::Destroy);
+    assert!(destroy.unknown.is_empty(), "{:?}", destroy.unknown);
+    assert!(
+        destroy
+            .refused
+            .iter()
+            .any(|r| r.principal.contains("444455556666")
+                && r.source.contains("API_ScheduleKeyDeletion")),
+        "{:?}",
+        destroy.refused
+    );
+    // The key is not usable by another account, so a share is useless: read is exact.
+    assert!(answer(&e, "prod", Question::Read).unknown.is_empty());
+}
+
+/// (7) An SCP that closes the holes of (1), for everyone but the break-glass role.
+#[test]
+fn an_scp_closes_the_holes() {
+    let mut a = Account::new();
+    a.role("BreakGlass", json!([{"Effect": "Allow", "Action": "backup:*", "Resource": "*"}]))
+        .role("Sharer", json!([{"Effect": "Allow", "Action": ["ec2:ModifySnapshotAttribute", "ec2:CreateVolume", "kms:*"], "Resource": "*"}]))
+        .key(KEY, json!([]))
+        .vault("prod", deny_but_break_glass(), unlocked())
+        .ebs_point("prod", SNAP, Some(KEY))
+        .scp(json!([{"Sid": "GuardBackups", "Effect": "Deny",
+            "Action": ["ec2:ModifySnapshotAttribute", "ec2:CreateVolume", "ec2:CopySnapshot", "ebs:*", "kms:ScheduleKeyDeletion",
+                       "kms:DisableKey", "kms:PutKeyPolicy", "kms:CreateGrant", "backup:StartRestoreJob", "backup:StartCopyJob", "iam:*"],
+            "Resource": "*", "Condition": {"ArnNotEquals": {"aws:PrincipalArn": role_arn("BreakGlass")}}}]));
+    let e = run(&a.snapshot());
+    assert_eq!(
+        who(&e, "prod", Question::Destroy),
+        set(&[&role_arn("BreakGlass")])
+    );
+    let read = answer(&e, "prod", Question::Read);
+    assert_eq!(read.status, Status::None, "{read:?}");
+    assert_eq!(
+        who(&e, "prod", Question::Change),
+        set(&[&role_arn("BreakGlass")])
+    );
+    // Without the SCP the Sharer reads and destroys.
+    a.scps.clear();
+    let open = run(&a.snapshot());
+    assert!(who(&open, "prod", Question::Read).contains(&role_arn("Sharer")));
+    assert!(who(&open, "prod", Question::Destroy).contains(&role_arn("Sharer")));
+}
+
+/// (8) A boundary caps a vault policy's grant to a role's ARN, not one to a user.
+#[test]
+fn a_boundary_caps_a_vault_grant_to_a_role_but_not_to_a_user() {
+    let mut a = Account::new();
+    let boundary = a.managed(
+        "describe-only",
+        json!([{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]),
+    );
+    a.role_trusting("Capped", json!([]), Some(&boundary), json!({"Service": "ec2.amazonaws.com"}))
+        .user("bob", json!([]), Some(&boundary))
+        .vault("prod", doc(json!([{"Sid": "Grant", "Effect": "Allow", "Principal": {"AWS": [role_arn("Capped"), user_arn("bob")]},
+            "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}])), unlocked())
+        .ebs_point("prod", SNAP, None);
+    let e = run(&a.snapshot());
+    assert_eq!(
+        who(&e, "prod", Question::Destroy),
+        set(&[&user_arn("bob"), ROOT])
+    );
+    assert_eq!(
+        routes(&e, "prod", Question::Destroy, &user_arn("bob")),
+        set(&["backup-delete"])
+    );
+}
+
+/// A vault policy not collected, and a key not in the snapshot: unknown, never none.
+#[test]
+fn a_policy_not_collected_is_unknown_never_none() {
+    let mut a = Account::new();
+    a.role(
+        "Deleter",
+        json!([{"Effect": "Allow", "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]),
+    )
+    .vault("prod", json!({"not_collected": "AccessDenied"}), unlocked())
+    .ebs_point(
+        "prod",
+        "arn:aws:ec2:us-east-1::snapshot/snap-0bbbbbbbbbbbbbbb2",
+        Some(KEY),
+    );
+    let e = run(&a.snapshot());
+    let d = answer(&e, "prod", Question::Destroy);
+    assert!(d.unknown.iter().any(|u| u.principal == role_arn("Deleter") && u.settle.contains("vault access policy")), "{:?}", d.unknown);
+    assert!(
+        d.unknown.iter().any(|u| u.settle.contains("kms_keys")),
+        "{:?}",
+        d.unknown
+    );
+    assert_ne!(e.verdict, Verdict::Protected);
+}
+
+/// Each fix closes its answer and opens nothing, re-evaluated.
+#[test]
+fn fixes_are_verified() {
+    let mut a = Account::new();
+    a.role(
+        "Sharer",
+        json!([{"Effect": "Allow", "Action": "ec2:ModifySnapshotAttribute", "Resource": "*"}]),
+    )
+    .vault("prod", Value::Null, unlocked())
+    .ebs_point("prod", SNAP, None);
+    let s = a.snapshot();
+    let e = exposure(
+        &s,
+        &ExposureOptions {
+            fixes: true,
+            ..ExposureOptions::default()
+        },
+    )
+    .unwrap();
+    let read = answer(&e, "prod", Question::Read);
+    let fix = read.fix.as_ref().unwrap();
+    assert!(fix.verified, "{fix:?}");
+    assert!(
+        fix.scp.to_string().contains("ec2:ModifySnapshotAttribute"),
+        "{}",
+        fix.scp
+    );
+    assert!(!fix.hints.is_empty());
+}
+
+/// Re-evaluates a listed request with the engine, under the policy it names.
+fn allowed(
+    s: &Snapshot,
+    principal: &str,
+    action: &str,
+    resource: &str,
+    context: &[(String, String)],
+) -> bool {
+    let facts = RequestFacts {
+        any_caller: true,
+        ..RequestFacts::default()
+    };
+    let mut opts = CheckOptions::new(principal, BTreeSet::new(), BTreeSet::new());
+    opts.facts = facts;
+    let mut plan = Plan::new(s, &opts).unwrap();
+    let rp = if action.starts_with("backup:") {
+        s.backup_vaults
+            .first()
+            .and_then(|v| v.access_policy.document())
+            .map(|d| vaultward_iam::NamedPolicy {
+                name: "vault".into(),
+                policy: vaultward_iam::parse_policy(&d.to_string(), PolicyKind::Vault)
+                    .policy
+                    .unwrap(),
+            })
+    } else if action.starts_with("kms:") {
+        s.key(resource)
+            .and_then(|k| k.policy.document())
+            .map(|d| vaultward_iam::NamedPolicy {
+                name: "key".into(),
+                policy: vaultward_iam::parse_policy(&d.to_string(), PolicyKind::Key)
+                    .policy
+                    .unwrap(),
+            })
+    } else {
+        None
+    };
+    let at = Where {
+        region: Some("us-east-1"),
+        via: None,
+        tags: None,
+    };
+    plan.decide(action, resource, ACCT, context, rp.as_ref(), at)
+        .unwrap()
+        .decision
+        == Decision::Allow
+}
+
+const SWEPT: &[&str] = &[
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+    "backup:StartRestoreJob",
+    "backup:PutBackupVaultAccessPolicy",
+    "ec2:ModifySnapshotAttribute",
+    "ec2:CreateVolume",
+    "ec2:CopySnapshot",
+    "ec2:DeleteSnapshot",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "kms:PutKeyPolicy",
+    "kms:CreateGrant",
+    "iam:PassRole",
+];
+
+/// A random account: three roles, each granted a random subset of the swept actions, some
+/// denied by the vault policy, the key's policy or an SCP.
+fn random_account(
+    grants: Vec<Vec<usize>>,
+    vault_denies: Vec<usize>,
+    scp_denies: Vec<usize>,
+    encrypted: bool,
+) -> Account {
+    let mut a = Account::new();
+    for (i, g) in grants.iter().enumerate() {
+        let actions: Vec<&str> = g.iter().map(|&k| SWEPT[k % SWEPT.len()]).collect();
+        a.role(
+            &format!("R{i}"),
+            json!([{"Effect": "Allow", "Action": actions, "Resource": "*"}]),
+        );
+    }
+    let denied: Vec<&str> = vault_denies.iter().map(|&k| SWEPT[k % 4]).collect();
+    let policy = if denied.is_empty() {
+        Value::Null
+    } else {
+        doc(
+            json!([{"Effect": "Deny", "Principal": {"AWS": role_arn("R0")}, "Action": denied, "Resource": "*"}]),
+        )
+    };
+    a.key(KEY, json!([]))
+        .vault("prod", policy, unlocked())
+        .ebs_point("prod", SNAP, encrypted.then_some(KEY));
+    let scp: Vec<&str> = scp_denies.iter().map(|&k| SWEPT[k % SWEPT.len()]).collect();
+    if !scp.is_empty() {
+        a.scp(json!([{"Effect": "Deny", "Action": scp, "Resource": "*", "Condition": {"ArnEquals": {"aws:PrincipalArn": role_arn("R1")}}}]));
+    }
+    a
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// Every request of every listed principal, before any rewrite, is allowed by the
+    /// engine; and the sweep over principals × actions × recovery points finds no principal
+    /// a one-request route reaches that the answer omits.
+    #[test]
+    fn listed_requests_are_allowed_and_the_sweep_finds_no_omission(
+        grants in proptest::collection::vec(proptest::collection::vec(0usize..13, 0..5), 3),
+        vault_denies in proptest::collection::vec(0usize..4, 0..3),
+        scp_denies in proptest::collection::vec(0usize..13, 0..3),
+        encrypted in any::<bool>(),
+    ) {
+        let s = random_account(grants, vault_denies, scp_denies, encrypted).snapshot();
+        let e = run(&s);
+        for q in [Question::Destroy, Question::Read] {
+            for p in &answer(&e, "prod", q).principals {
+                for r in &p.routes {
+                    for st in &r.steps {
+                        // After a policy write the request runs under the written policy.
+                        if st.action.contains("Put") && st.action.contains("Policy") {
+                            break;
+                        }
+                        let c: Vec<(String, String)> = st.context.clone().into_iter().collect();
+                        prop_assert!(allowed(&s, &p.principal, &st.action, &st.resource, &c),
+                            "{} [{}] {} on {} is not allowed", p.principal, r.code, st.action, st.resource);
+                    }
+                }
+            }
+        }
+        // The sweep: one-request destroy routes on an unlocked vault, and sharing of an
+        // unencrypted snapshot.
+        let destroy = who(&e, "prod", Question::Destroy);
+        let read = who(&e, "prod", Question::Read);
+        let mut everyone: Vec<String> = (0..3).map(|i| role_arn(&format!("R{i}"))).collect();
+        everyone.push(role_arn("BackupService"));
+        everyone.push(ROOT.into());
+        for p in &everyone {
+            for action in SWEPT {
+                let (resource, q) = match *action {
+                    "backup:DeleteRecoveryPoint" | "backup:UpdateRecoveryPointLifecycle" => (SNAP, Question::Destroy),
+                    "kms:ScheduleKeyDeletion" | "kms:DisableKey" if encrypted => (KEY, Question::Destroy),
+                    "ec2:ModifySnapshotAttribute" if !encrypted => (SNAP, Question::Read),
+                    _ => continue,
+                };
+                if allowed(&s, p, action, resource, &[]) {
+                    let listed = if q == Question::Destroy { &destroy } else { &read };
+                    prop_assert!(listed.contains(p), "{p} may {action} on {resource} but the {q:?} answer omits it: {listed:?}");
+                }
+            }
+            // ec2:DeleteSnapshot never counts.
+            prop_assert!(answer(&e, "prod", Question::Destroy).principals.iter()
+                .all(|x| x.routes.iter().all(|r| r.steps.iter().all(|s| s.action != "ec2:DeleteSnapshot"))));
+        }
+    }
+}
+
+/// A role that may assume the break-glass role changes who can: the chain, hop by hop.
+#[test]
+fn a_chain_into_a_destroying_role_changes_who_can() {
+    let mut a = Account::new();
+    a.role_trusting(
+        "BreakGlass",
+        json!([{"Effect": "Allow", "Action": "backup:*", "Resource": "*"}]),
+        None,
+        json!({"AWS": role_arn("Dev")}),
+    )
+    .role("Dev", json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn("BreakGlass")}]))
+    .vault("prod", deny_but_break_glass(), unlocked())
+    .ebs_point("prod", SNAP, None);
+    let e = run(&a.snapshot());
+    assert!(!who(&e, "prod", Question::Destroy).contains(&role_arn("Dev")));
+    let change = answer(&e, "prod", Question::Change);
+    let dev = change
+        .principals
+        .iter()
+        .find(|p| p.principal == role_arn("Dev"))
+        .unwrap();
+    let chain = dev.routes.iter().find(|r| r.code == "chain").unwrap();
+    assert_eq!(chain.chain.len(), 1);
+    assert_eq!(chain.chain[0].to, role_arn("BreakGlass"));
+    assert_eq!(chain.steps[0].action, "sts:AssumeRole");
+}
+
+/// `docs/codes.md`'s exposure section is written from the route table.
+#[test]
+fn codes_doc_is_written_from_the_route_table() {
+    let (start, end) = (
+        "<!-- exposure questions and route codes: written from vaultward_backup::vaults (VAULTWARD_BLESS=1 cargo test -p vaultward-backup --test exposure rewrites it) -->",
+        "<!-- end of exposure codes -->",
+    );
+    let full = format!("{}/../../docs/codes.md", env!("CARGO_MANIFEST_DIR"));
+    let current = std::fs::read_to_string(&full).unwrap();
+    let (a, b) = (current.find(start).unwrap(), current.find(end).unwrap());
+    let next = format!(
+        "{}{start}\n{}{}",
+        &current[..a],
+        vaultward_backup::vaults::codes_markdown(),
+        &current[b..]
+    );
+    if next != current {
+        if std::env::var_os("VAULTWARD_BLESS").is_some() {
+            std::fs::write(&full, next).unwrap();
+        } else {
+            panic!("docs/codes.md differs from the route table: rerun with VAULTWARD_BLESS=1");
+        }
+    }
+}
+
+/// A user counts with its groups' policies: one that may delete recovery points through a
+/// group is listed, one whose group's policy is missing from the export is unknown.
+#[test]
+fn a_user_counts_with_its_groups_policies() {
+    let mut a = Account::new();
+    a.groups.push(json!({"GroupName": "backup-ops", "Arn": format!("arn:aws:iam::{ACCT}:group/backup-ops"),
+        "GroupPolicyList": [{"PolicyName": "delete", "PolicyDocument": doc(json!([{"Sid": "Delete", "Effect": "Allow",
+            "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]))}], "AttachedManagedPolicies": []}));
+    a.groups.push(json!({"GroupName": "ghosts", "Arn": format!("arn:aws:iam::{ACCT}:group/ghosts"), "GroupPolicyList": [],
+        "AttachedManagedPolicies": [{"PolicyName": "gone", "PolicyArn": format!("arn:aws:iam::{ACCT}:policy/gone")}]}));
+    a.user("carol", json!([]), None)
+        .user("dave", json!([]), None);
+    a.users[0]["GroupList"] = json!(["backup-ops"]);
+    a.users[1]["GroupList"] = json!(["ghosts"]);
+    a.vault("prod", Value::Null, unlocked())
+        .ebs_point("prod", SNAP, None);
+    let e = run(&a.snapshot());
+    assert_eq!(
+        who(&e, "prod", Question::Destroy),
+        set(&[&user_arn("carol"), ROOT])
+    );
+    let carol = &answer(&e, "prod", Question::Destroy)
+        .principals
+        .iter()
+        .find(|p| p.principal == user_arn("carol"))
+        .unwrap()
+        .routes[0];
+    assert_eq!(
+        carol.steps[0].allowed_by,
+        vec!["identity:delete/Delete".to_string()]
+    );
+    let unknown = &answer(&e, "prod", Question::Destroy).unknown;
+    assert!(
+        unknown
+            .iter()
+            .any(|u| u.principal == user_arn("dave") && u.settle.contains("gone")),
+        "{unknown:?}"
+    );
+}
