@@ -162,8 +162,10 @@ impl Groups {
         } else {
             Some(Vec::new())
         };
+        // Compared word by word: `==` on the vectors calls `memcmp` per object.
         let same = |k: &GroupKey| {
-            k.bits == bits
+            k.bits.len() == bits.len()
+                && k.bits.iter().zip(&bits).all(|(a, b)| a == b)
                 && k.owner.as_deref() == row.owner
                 && &k.key == row.kms
                 && k.large == large
