@@ -45,6 +45,13 @@ pub enum Api {
     ListTaskDefinitions,
     DescribeTaskDefinition,
     DescribeInstanceInformation,
+    // The management-account side of `collect --org` (see [`Api::MANAGEMENT`]).
+    ListRoots,
+    ListOrganizationalUnitsForParent,
+    ListAccountsForParent,
+    ListPolicies,
+    ListTargetsForPolicy,
+    AssumeRole,
 }
 
 impl Api {
@@ -89,6 +96,22 @@ impl Api {
         Api::ListTaskDefinitions,
         Api::DescribeTaskDefinition,
         Api::DescribeInstanceInformation,
+    ];
+
+    /// Every call `collect --org` makes as the caller (the management account or a delegated
+    /// administrator) before it collects each account with the member role; the policy
+    /// `docs/collect.md` documents for that side grants exactly these actions (a test holds
+    /// them together). Collecting the caller's own account also needs [`Api::ALL`].
+    pub const MANAGEMENT: &'static [Api] = &[
+        Api::GetCallerIdentity,
+        Api::DescribeOrganization,
+        Api::ListRoots,
+        Api::ListOrganizationalUnitsForParent,
+        Api::ListAccountsForParent,
+        Api::ListPolicies,
+        Api::DescribePolicy,
+        Api::ListTargetsForPolicy,
+        Api::AssumeRole,
     ];
 
     /// The IAM action that authorizes the call, from the Service Authorization Reference;
@@ -137,6 +160,14 @@ impl Api {
             Api::ListTaskDefinitions => "ecs:ListTaskDefinitions",
             Api::DescribeTaskDefinition => "ecs:DescribeTaskDefinition",
             Api::DescribeInstanceInformation => "ssm:DescribeInstanceInformation",
+            Api::ListRoots => "organizations:ListRoots",
+            Api::ListOrganizationalUnitsForParent => {
+                "organizations:ListOrganizationalUnitsForParent"
+            }
+            Api::ListAccountsForParent => "organizations:ListAccountsForParent",
+            Api::ListPolicies => "organizations:ListPolicies",
+            Api::ListTargetsForPolicy => "organizations:ListTargetsForPolicy",
+            Api::AssumeRole => "sts:AssumeRole",
         })
     }
 
@@ -179,6 +210,15 @@ impl Api {
                 format!("arn:aws:sagemaker:{region}:{account}:notebook-instance/analysis")
             }
             Api::BatchGetProjects => format!("arn:aws:codebuild:{region}:{account}:project/build"),
+            Api::AssumeRole => {
+                format!("arn:aws:iam::{account}:role/vaultward/VaultwardInventoryRole")
+            }
+            Api::ListOrganizationalUnitsForParent | Api::ListAccountsForParent => {
+                "arn:aws:organizations::111111111111:root/o-a1b2c3d4e5/r-ab12".into()
+            }
+            Api::DescribePolicy | Api::ListTargetsForPolicy => {
+                "arn:aws:organizations::111111111111:policy/o-a1b2c3d4e5/service_control_policy/p-examplepolicyid111".into()
+            }
             _ => "*".into(),
         }
     }

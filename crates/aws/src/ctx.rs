@@ -1,6 +1,7 @@
 //! One collection run's shared state: the bound on calls in flight, the progress bar, and
 //! the record of what could not be read.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -79,6 +80,7 @@ pub struct Ctx {
     progress: ProgressBar,
     calls: AtomicU64,
     missing: Mutex<Vec<Missing>>,
+    called: Mutex<BTreeSet<Api>>,
 }
 
 impl Ctx {
@@ -101,6 +103,7 @@ impl Ctx {
             progress,
             calls: AtomicU64::new(0),
             missing: Mutex::new(Vec::new()),
+            called: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -114,6 +117,11 @@ impl Ctx {
 
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The operations called so far (answered or not).
+    pub fn called(&self) -> BTreeSet<Api> {
+        self.called.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     pub fn take_missing(&self) -> Vec<Missing> {
@@ -147,6 +155,22 @@ impl Ctx {
         }
     }
 
+    /// Makes one call under the concurrency bound and counts it, but records nothing: the
+    /// caller reads the error itself (`AssumeRole`, whose refusal is an account's reason).
+    pub async fn counted<T, E>(
+        &self,
+        api: Api,
+        fut: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let _permit = self.permits.acquire().await;
+        let result = fut.await;
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut c) = self.called.lock() {
+            c.insert(api);
+        }
+        result
+    }
+
     /// Makes one call (or one paginated listing) under the concurrency bound. Errors whose
     /// code is in `absent` mean "there is none"; any other error is recorded against `item`.
     /// Throttling is retried by the SDK's retry strategy (see `sdk_config`) before it gets
@@ -164,6 +188,9 @@ impl Ctx {
         let _permit = self.permits.acquire().await;
         let result = fut.await;
         self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut c) = self.called.lock() {
+            c.insert(api);
+        }
         self.progress.inc(1);
         match result {
             Ok(t) => Fetch::Got(t),
@@ -185,7 +212,7 @@ impl Ctx {
 
 /// An error without an AWS error code (a response that does not parse, a connection that
 /// failed) in one line: the chain of causes, cut to 200 characters.
-fn short_error(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn short_error(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {

@@ -12,6 +12,7 @@ mod compute;
 mod ctx;
 mod iam;
 mod org;
+pub mod organization;
 mod regional;
 mod s3;
 #[cfg(feature = "testing")]
@@ -25,10 +26,13 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use vaultward_snapshot::AssetType;
-use vaultward_snapshot::{Snapshot, COMPUTE_LISTS};
+use vaultward_snapshot::{Organization, Snapshot, COMPUTE_LISTS};
 
 pub use ctx::Missing;
 use ctx::{Ctx, Fetch};
+pub use organization::{
+    collect_organization, collect_organization_blocking, OrgCollectError, OrgCollection, OrgOptions,
+};
 
 /// How many objects to read per bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +200,16 @@ pub async fn sdk_config(opts: &Options, region: Option<&str>) -> SdkConfig {
 /// Reads the account. Fails only when the caller cannot be identified; everything else that
 /// is refused is recorded and skipped.
 pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
+    collect_account(opts, None).await
+}
+
+/// [`collect`], with the account's organization (its path, SCP and RCP levels) already
+/// known when `known` is given (`collect --org` read the tree once for every account), so
+/// the account's own credentials need not read the organization.
+pub(crate) async fn collect_account(
+    opts: &Options,
+    known: Option<Organization>,
+) -> Result<Collection, CollectError> {
     let ctx = Ctx::new(opts.concurrency, opts.progress);
     let first = match &opts.regions {
         Regions::Listed(rs) => rs.first().cloned(),
@@ -240,8 +254,13 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
 
     ctx.stage("IAM");
     let iam = iam::authorization_details(&ctx, &base).await;
-    ctx.stage("organization");
-    let organization = org::organization(&ctx, &base, &account).await;
+    let organization = match known {
+        Some(o) => Some(o),
+        None => {
+            ctx.stage("organization");
+            org::organization(&ctx, &base, &account).await
+        }
+    };
 
     let mut snapshot = Snapshot {
         account_id: account.clone(),

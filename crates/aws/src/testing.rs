@@ -58,6 +58,24 @@ fn binary() -> Result<PathBuf, String> {
     ))
 }
 
+/// The Python of moto's virtual environment (beside `moto_server`).
+pub fn python() -> Result<PathBuf, String> {
+    let bin = binary()?;
+    let python = bin.with_file_name("python");
+    if python.exists() {
+        Ok(python)
+    } else {
+        Err(format!("no `python` beside {}", bin.display()))
+    }
+}
+
+/// A script of the workspace's `tools/`.
+pub fn tool(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tools")
+        .join(name)
+}
+
 fn free_port() -> Result<u16, String> {
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
@@ -76,19 +94,34 @@ impl MotoServer {
         MotoServer::spawn(Some(free_calls))
     }
 
+    /// Starts moto behind `tools/moto-org.py serve`, which refuses `sts:AssumeRole` as AWS
+    /// does (the role missing, its trust policy not naming the caller, the external id not
+    /// matching); moto 5.2.5 itself grants every AssumeRole.
+    pub fn start_refusing_assume_role() -> Result<MotoServer, String> {
+        let port = free_port()?;
+        let mut cmd = Command::new(python()?);
+        cmd.arg(tool("moto-org.py"))
+            .args(["serve", &port.to_string()]);
+        MotoServer::wait_for(cmd, port)
+    }
+
     fn spawn(free_calls: Option<u32>) -> Result<MotoServer, String> {
         let bin = binary()?;
         let port = free_port()?;
         let mut cmd = Command::new(&bin);
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
         if let Some(n) = free_calls {
             cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
         }
+        MotoServer::wait_for(cmd, port)
+    }
+
+    fn wait_for(mut cmd: Command, port: u16) -> Result<MotoServer, String> {
+        let bin = cmd.get_program().to_string_lossy().to_string();
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
         let child = cmd
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+            .map_err(|e| format!("cannot start {bin}: {e}"))?;
         let mut server = MotoServer {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),

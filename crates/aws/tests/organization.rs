@@ -94,3 +94,68 @@ async fn the_accounts_organization_id_path_and_scps_are_collected() {
         .iter()
         .any(|p| p["name"] == "no-leaving" && p["document"]["Statement"][0]["Sid"] == "NoLeaving"));
 }
+
+/// `collect --org` against moto behind `tools/moto-org.py` (AssumeRole refused as AWS
+/// refuses it): the management side calls exactly [`Api::MANAGEMENT`], the account without
+/// the member role is recorded with AWS's refusal, the others are collected under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_org_makes_exactly_the_management_calls_it_documents() {
+    use vaultward_aws::api::Api;
+    use vaultward_aws::{collect_organization, OrgOptions};
+    let moto = MotoServer::start_refusing_assume_role().unwrap();
+    let populate = std::process::Command::new(vaultward_aws::testing::python().unwrap())
+        .arg(vaultward_aws::testing::tool("moto-org.py"))
+        .args(["populate", &moto.endpoint, "5", "0", "-", "ext-42"])
+        .output()
+        .unwrap();
+    assert!(
+        populate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&populate.stderr)
+    );
+    let org: serde_json::Value = serde_json::from_slice(&populate.stdout).unwrap();
+    let out = std::env::temp_dir().join(format!("vaultward-aws-org-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let opts = OrgOptions {
+        member_role: "/vaultward/VaultwardInventoryRole".into(),
+        external_id: Some("ext-42".into()),
+        units: Vec::new(),
+        accounts: Vec::new(),
+        concurrency: 2,
+        resume: false,
+        out: out.clone(),
+        progress: false,
+        account: options(&moto),
+    };
+    let c = collect_organization(&opts).await.unwrap();
+    let expected: std::collections::BTreeSet<Api> = Api::MANAGEMENT.iter().copied().collect();
+    assert_eq!(c.management_calls, expected);
+    assert_eq!((c.collected, c.resumed, c.not_collected), (5, 0, 1));
+    let last = org["members"][4]["id"].as_str().unwrap();
+    let refused = c.layout.accounts.iter().find(|a| a.id == last).unwrap();
+    assert!(
+        refused
+            .not_collected
+            .as_deref()
+            .unwrap()
+            .contains("AccessDenied"),
+        "{refused:?}"
+    );
+    // A member's snapshot is its own account's, read with the member role's session.
+    let first = org["members"][0]["id"].as_str().unwrap();
+    let text = std::fs::read_to_string(out.join(format!("accounts/{first}.json"))).unwrap();
+    let s: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(s["account_id"], first);
+    assert_eq!(s["buckets"][0]["name"], format!("data-{first}"));
+    // A wrong --ous is an error, not an empty collection.
+    let wrong = OrgOptions {
+        units: vec!["ou-none-00000000".into()],
+        ..opts
+    };
+    assert!(collect_organization(&wrong)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("`ou-none-00000000` is not an OU"));
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -117,3 +117,81 @@ fn the_inventory_policy_does_not_read_other_accounts_objects() {
     .unwrap();
     assert_ne!(authorize(&req, &set).decision, Decision::Allow);
 }
+
+/// The management-side policy of `docs/collect.md`, between its markers.
+fn documented_management_policy() -> serde_json::Value {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/collect.md"
+    ))
+    .unwrap();
+    let start = doc.find("<!-- management-policy -->").unwrap();
+    let end = doc.find("<!-- /management-policy -->").unwrap();
+    let block = &doc[start..end];
+    let json = &block[block.find("```json").unwrap() + 7..block.rfind("```").unwrap()];
+    serde_json::from_str(json).unwrap()
+}
+
+#[test]
+fn the_documented_management_policy_grants_exactly_the_calls_of_collect_org() {
+    let doc = documented_management_policy();
+    let parsed = parse_policy(&doc.to_string(), PolicyKind::Identity);
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "management".into(),
+            policy: parsed.policy.unwrap(),
+        }],
+        ..PolicySet::default()
+    };
+    // The caller is in the management account; AssumeRole also needs the member role's
+    // trust policy (docs/collect.md's, with the external id), the other half of a
+    // cross-account request (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+    let management = "444455556666";
+    let caller = format!("arn:aws:iam::{management}:role/Collector");
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{management}:root")},
+        "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "ext"}}}]});
+    let trust = NamedPolicy {
+        name: "member role trust".into(),
+        policy: parse_policy(&trust.to_string(), PolicyKind::Trust)
+            .policy
+            .unwrap(),
+    };
+    let mut needed = std::collections::BTreeSet::new();
+    for api in Api::MANAGEMENT {
+        for action in api.actions() {
+            assert!(catalog().action(action).is_some(), "{api:?}: {action}");
+            let resource = api.sample_resource(ACCT, "us-east-1");
+            let mut ctx = Context::default();
+            let mut set = set.clone();
+            // The organization's calls are made in the caller's own account.
+            let mut account = management;
+            if *api == Api::AssumeRole {
+                account = ACCT;
+                ctx.insert("sts:ExternalId", ContextValue::Single("ext".into()));
+                set.resource = Some(trust.clone());
+            }
+            let req = Request::new(&caller, action, &resource, Some(account), ctx).unwrap();
+            assert_eq!(
+                authorize(&req, &set).decision,
+                Decision::Allow,
+                "{api:?} needs {action} on {resource}, which docs/collect.md does not grant"
+            );
+            needed.insert(action.to_string());
+        }
+    }
+    // Nothing more: every action the document names is one of the calls.
+    let mut granted = std::collections::BTreeSet::new();
+    for s in doc["Statement"].as_array().unwrap() {
+        match &s["Action"] {
+            serde_json::Value::String(a) => {
+                granted.insert(a.clone());
+            }
+            serde_json::Value::Array(v) => {
+                granted.extend(v.iter().map(|a| a.as_str().unwrap().to_string()))
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(granted, needed);
+}

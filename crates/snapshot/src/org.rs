@@ -90,6 +90,51 @@ pub struct OrgPolicy {
     pub targets: Vec<String>,
 }
 
+/// Where an account's snapshot is written, relative to the organization's directory.
+pub fn account_file(account: &str) -> String {
+    format!("accounts/{account}.json")
+}
+
+/// A role's ARN in `account` from its path and name (`/vaultward/VaultwardInventoryRole`).
+pub fn role_arn(account: &str, path_and_name: &str) -> String {
+    format!(
+        "arn:aws:iam::{account}:role/{}",
+        path_and_name.trim_start_matches('/')
+    )
+}
+
+/// Writes `bytes` to `path` whole or not at all: a temporary file in the same directory,
+/// synced, then renamed over `path` (a rename within one file system is atomic), so an
+/// interrupted run leaves the old file or the new one, never a part.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("`{}` is not a file path", path.display()),
+        )
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// `organization.json` or an account file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {path}{location}: {message}")]
@@ -117,6 +162,15 @@ impl OrgLayout {
         let layout = OrgLayout::from_json(&name, &text)?;
         layout.check(dir, &name)?;
         Ok(layout)
+    }
+
+    /// Writes `dir/organization.json` atomically.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        write_atomically(
+            &dir.join("organization.json"),
+            format!("{text}\n").as_bytes(),
+        )
     }
 
     /// Parses `organization.json`'s text; `file` names it in errors.

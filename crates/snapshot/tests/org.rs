@@ -174,3 +174,40 @@ fn bad_input_names_the_file_and_the_json_path() {
     assert!(e.file.ends_with("accounts/111122223333.json"), "{e}");
     assert!(e.location.contains("line 1"), "{e}");
 }
+
+#[test]
+fn a_written_layout_reads_back_whole_and_leaves_no_temporary_file() {
+    let f = Folder::new("write");
+    for a in ["000011112222", "111122223333"] {
+        let path = f.0.join(vaultward_snapshot::org::account_file(a));
+        vaultward_snapshot::org::write_atomically(
+            &path,
+            json!({"account_id": a}).to_string().as_bytes(),
+        )
+        .unwrap();
+    }
+    let layout: OrgLayout = serde_json::from_value(layout()).unwrap();
+    layout.write(&f.0).unwrap();
+    // Written again over itself (as `collect --org` does after the last account).
+    layout.write(&f.0).unwrap();
+    assert_eq!(OrgLayout::load(&f.0).unwrap(), layout);
+    let mut names: Vec<String> = std::fs::read_dir(&f.0)
+        .unwrap()
+        .chain(std::fs::read_dir(f.0.join("accounts")).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "000011112222.json",
+            "111122223333.json",
+            "accounts",
+            "organization.json"
+        ]
+    );
+    assert_eq!(
+        vaultward_snapshot::org::role_arn("111122223333", "/vaultward/VaultwardInventoryRole"),
+        "arn:aws:iam::111122223333:role/vaultward/VaultwardInventoryRole"
+    );
+}

@@ -1,11 +1,15 @@
 //! `vaultward collect`: read an account's state, read-only, with the AWS SDK, and write the
-//! snapshot `check`, `fix` and `drift` read. Exit 2 when the caller cannot be identified.
+//! snapshot `check`, `fix` and `drift` read; with `--org`, every account of the
+//! organization into a directory (docs/collect.md). Exit 2 when the caller cannot be
+//! identified (or, with `--org`, the organization cannot be read).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use vaultward_aws::{collect_blocking, Objects, Options, Regions};
+use vaultward_aws::{
+    collect_blocking, collect_organization_blocking, Objects, Options, OrgOptions, Regions,
+};
 
 use crate::output::write_atomically;
 use crate::selection::assets;
@@ -34,9 +38,31 @@ pub struct Args {
     /// Send every call to this endpoint (a local emulator) instead of AWS.
     #[arg(long)]
     endpoint_url: Option<String>,
-    /// Calls in flight at most.
+    /// Calls in flight at most; with `--org`, accounts collected at once (each with
+    /// at most 8 calls in flight).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Collect every account of the organization (run as its management account or a
+    /// delegated administrator) into the directory `--out`.
+    #[arg(long, requires = "member_role")]
+    org: bool,
+    /// With `--org`: the role assumed in each member account, as `/PATH/NAME`
+    /// (`/vaultward/VaultwardInventoryRole`).
+    #[arg(long, requires = "org")]
+    member_role: Option<String>,
+    /// With `--org`: the external id the member role's trust policy asks for.
+    #[arg(long, requires = "org")]
+    external_id: Option<String>,
+    /// With `--org`: only the accounts under these OUs (comma-separated `ou-...`, at any
+    /// depth), and those of `--accounts`.
+    #[arg(long, value_delimiter = ',', requires = "org")]
+    ous: Vec<String>,
+    /// With `--org`: only these accounts (comma-separated ids), and those under `--ous`.
+    #[arg(long, value_delimiter = ',', requires = "org")]
+    accounts: Vec<String>,
+    /// With `--org`: keep the accounts a previous run into the same directory wrote whole.
+    #[arg(long, requires = "org")]
+    resume: bool,
     /// Attempts per call; throttling and transient errors are retried with exponential
     /// backoff and jitter.
     #[arg(long, default_value_t = 8)]
@@ -44,10 +70,14 @@ pub struct Args {
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
-    /// Where to write the snapshot (atomically: a temporary file, then a rename).
+    /// Where to write the snapshot (atomically: a temporary file, then a rename); with
+    /// `--org`, the directory (`organization.json`, `accounts/ACCOUNT.json`).
     #[arg(long)]
     out: PathBuf,
 }
+
+/// Calls in flight per account with `--org` (`--concurrency` is then accounts at once).
+const ORG_CALLS_PER_ACCOUNT: usize = 8;
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let assets = match assets(&a.assets) {
@@ -57,7 +87,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let opts = Options {
+    let mut opts = Options {
         profile: a.profile,
         regions: if a.all_regions {
             Regions::All
@@ -76,6 +106,41 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         progress: !a.quiet,
         credentials: None,
     };
+    if a.org {
+        let member_role =
+            match crate::organization::role_path_name(a.member_role.as_deref().unwrap_or_default())
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {}", e.replace("`--role`", "`--member-role`"));
+                    return Ok(ExitCode::from(2));
+                }
+            };
+        opts.concurrency = ORG_CALLS_PER_ACCOUNT;
+        let org = OrgOptions {
+            member_role,
+            external_id: a.external_id,
+            units: a.ous,
+            accounts: a.accounts,
+            concurrency: a.concurrency.max(1),
+            resume: a.resume,
+            out: a.out,
+            progress: !a.quiet,
+            account: opts,
+        };
+        let collection = match collect_organization_blocking(&org) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        if !a.quiet {
+            eprint!("{}", collection.summary());
+            eprintln!("wrote {}", org.out.join("organization.json").display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let collection = match collect_blocking(&opts) {
         Ok(c) => c,
         Err(e) => {
