@@ -130,6 +130,22 @@ pub(crate) fn header(file: &str, line: &str) -> Result<Columns, InventoryError> 
     })
 }
 
+/// Reads the header row (line 1) and its columns.
+fn read_header(file: &str, reader: &mut impl BufRead) -> Result<Columns, InventoryError> {
+    let mut buf = Vec::new();
+    if !next_line(reader, &mut buf).map_err(|e| err(file, 1, e.to_string()))? {
+        return Err(err(file, 1, "the listing is empty: it needs a header row such as `Bucket,Key,Size,ObjectOwner,EncryptionStatus`, or give its manifest.json"));
+    }
+    let line = std::str::from_utf8(&buf).map_err(|_| {
+        err(
+            file,
+            1,
+            "the header is not UTF-8 (is it compressed? name it `.csv.gz`)",
+        )
+    })?;
+    header(file, line)
+}
+
 /// Reads one line into `buf` without its line end; `false` at the end of the input.
 fn next_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     buf.clear();
@@ -197,21 +213,7 @@ pub(crate) fn read_csv_rows(
 ) -> Result<(), InventoryError> {
     let (cols, first) = match columns {
         Some(c) => (c, 1),
-        None => {
-            let mut buf = Vec::new();
-            let more = next_line(&mut reader, &mut buf).map_err(|e| err(file, 1, e.to_string()))?;
-            if !more {
-                return Err(err(file, 1, "the listing is empty: it needs a header row such as `Bucket,Key,Size,ObjectOwner,EncryptionStatus`, or give its manifest.json"));
-            }
-            let line = std::str::from_utf8(&buf).map_err(|_| {
-                err(
-                    file,
-                    1,
-                    "the header is not UTF-8 (is it compressed? name it `.csv.gz`)",
-                )
-            })?;
-            (header(file, line)?, 2)
-        }
+        None => (read_header(file, &mut reader)?, 2),
     };
     rows(file, &mut reader, first, &cols, sink).map(|_| ())
 }
@@ -235,18 +237,7 @@ pub(crate) fn read_csv_split<S: Split>(
     if threads <= 1 || size < split_above {
         return read_csv_rows(file, reader, None, sink);
     }
-    let mut buf = Vec::new();
-    if !next_line(&mut reader, &mut buf).map_err(|e| err(file, 1, e.to_string()))? {
-        return Err(err(file, 1, "the listing is empty: it needs a header row such as `Bucket,Key,Size,ObjectOwner,EncryptionStatus`, or give its manifest.json"));
-    }
-    let line = std::str::from_utf8(&buf).map_err(|_| {
-        err(
-            file,
-            1,
-            "the header is not UTF-8 (is it compressed? name it `.csv.gz`)",
-        )
-    })?;
-    let cols = header(file, line)?;
+    let cols = read_header(file, &mut reader)?;
     let body = reader
         .stream_position()
         .map_err(|e| err(file, 1, e.to_string()))?;
