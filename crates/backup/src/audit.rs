@@ -54,6 +54,7 @@ mod render;
 mod tags;
 mod versions;
 
+pub(crate) use escalation::trusts_service;
 pub use render::{codes_markdown, escalation_markdown, render_human, sarif};
 
 /// The kinds of path.

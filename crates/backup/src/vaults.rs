@@ -30,6 +30,7 @@ mod escalate;
 mod evaluate;
 mod external;
 mod fix;
+mod granted;
 mod render;
 mod routes;
 pub mod table;
@@ -239,9 +240,10 @@ pub fn exposure(s: &Snapshot, opts: &ExposureOptions) -> Result<Exposure, Unknow
         }
     }
     let mut notes = eval.notes();
-    if s.not_collected.contains_key("recovery_points") {
-        notes.push("the snapshot's recovery points were not collected: every answer is at best unknown (collect them with `vaultward collect`)".into());
-    }
+    // What the snapshot lacks that could hold a principal or a recovery point no answer
+    // saw: the verdict is then at best unknown.
+    let missing = missing(s);
+    notes.extend(missing.iter().cloned());
     let answers = || {
         vaults
             .iter()
@@ -252,6 +254,7 @@ pub fn exposure(s: &Snapshot, opts: &ExposureOptions) -> Result<Exposure, Unknow
         Verdict::Exposed
     } else if answers().any(|a| a.status == Status::Unknown)
         || vaults.iter().any(|v| !v.not_collected.is_empty())
+        || !missing.is_empty()
     {
         Verdict::Unknown
     } else {
@@ -265,6 +268,24 @@ pub fn exposure(s: &Snapshot, opts: &ExposureOptions) -> Result<Exposure, Unknow
         principals: eval.principal_count(),
         requests: eval.requests(),
     })
+}
+
+/// What the snapshot does not hold that the answers need, in words: the vaults, their
+/// recovery points, the IAM export (each role and user is a principal).
+fn missing(s: &Snapshot) -> Vec<String> {
+    let mut out = Vec::new();
+    for (list, what) in [
+        ("backup_vaults", "the backup vaults"),
+        ("recovery_points", "the recovery points"),
+    ] {
+        if let Some(why) = s.not_collected.get(list) {
+            out.push(format!("{what} were not collected ({why}): a vault or recovery point no answer saw may be exposed, so the verdict is at best unknown (collect `{list}` with `vaultward collect`)"));
+        }
+    }
+    if s.iam.is_none() {
+        out.push("the IAM export (`iam`) was not collected: the account's roles and users are not in any answer, so the verdict is at best unknown (collect it with `vaultward collect`, or add `aws iam get-account-authorization-details`)".into());
+    }
+    out
 }
 
 /// The principals an answer lists, by question, for one vault and type.

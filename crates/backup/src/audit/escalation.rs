@@ -77,7 +77,7 @@ pub(super) fn as_strings(v: Option<&Value>) -> Vec<String> {
 
 /// Whether a trust policy lets `service` assume the role (an Allow naming the service
 /// principal, or `*`, for `sts:AssumeRole`).
-pub(super) fn trusts_service(trust: &Value, service: &str) -> bool {
+pub(crate) fn trusts_service(trust: &Value, service: &str) -> bool {
     let statements = match trust.get("Statement") {
         Some(Value::Array(a)) => a.clone(),
         Some(v @ Value::Object(_)) => vec![v.clone()],

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use vaultward_snapshot::RecoveryPoint;
 
 use super::evaluate::{Evaluator, KeyState, Outcome};
+use super::granted::{Granted, Inputs};
 use super::routes::RouteCtx;
-use super::table::Question;
+use super::table::{Question, Route};
 use super::{Answer, Exposed, Status, Taken, Unsettled};
 use crate::audit::{opens, Hop, HopTaken, Path, PathClass, PathStep};
 
@@ -22,7 +23,7 @@ type Probe<'a> = (
     &'static str,
     String,
     Vec<(String, String)>,
-    Option<&'a vaultward_iam::NamedPolicy>,
+    &'a Result<Option<vaultward_iam::NamedPolicy>, String>,
 );
 
 /// A way so far: each hop with its requests.
@@ -45,7 +46,7 @@ impl Graph {
         ev_s: &vaultward_snapshot::Snapshot,
         facts: &crate::check::RequestFacts,
         arn: &str,
-    ) -> Option<&View> {
+    ) -> Result<&View, String> {
         if !self.views.contains_key(arn) {
             let v = opens(ev_s, arn, facts).map_err(|e| e.to_string());
             let v = v.map(|(p, h, n)| {
@@ -54,7 +55,13 @@ impl Graph {
             });
             self.views.insert(arn.to_string(), v);
         }
-        self.views.get(arn).and_then(|v| v.as_ref().ok())
+        match self.views.get(arn) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(e)) => Err(format!(
+                "the escalation paths of `{arn}` could not be read: {e}"
+            )),
+            None => Err(format!("the escalation paths of `{arn}` were not read")),
+        }
     }
 }
 
@@ -64,6 +71,7 @@ pub(super) fn answer(
     ctx: &RouteCtx<'_>,
     rps: &[&RecoveryPoint],
     keys: &[KeyState],
+    routes: &[&'static Route],
     answers: &[Answer],
 ) -> Answer {
     let mut a = Answer {
@@ -75,18 +83,19 @@ pub(super) fn answer(
         fix: None,
     };
     let example = rps.first().map(|r| r.arn.clone()).unwrap_or_default();
-    let mut customer_keys: Vec<(String, Option<vaultward_iam::NamedPolicy>)> = Vec::new();
+    let mut customer_keys: Vec<(String, Result<Option<vaultward_iam::NamedPolicy>, String>)> =
+        Vec::new();
     for k in keys {
         if let KeyState::Customer { arn, policy } = k {
             if !customer_keys.iter().any(|(a, _)| a == arn) {
-                customer_keys.push((arn.clone(), policy.clone().ok().flatten()));
+                customer_keys.push((arn.clone(), policy.clone()));
             }
         }
     }
-    let vault_policy = ctx.vault_policy.clone().ok().flatten();
-    // An IAM write grants identity permissions, which the SCPs, RCPs and resource
-    // policies still cap: it opens a route when the root user (every identity permission
-    // of the account) has one, or when it writes to a principal that already has one.
+    let vault_policy = ctx.vault_policy;
+    // An IAM write grants identity permissions, which the SCPs, RCPs, boundaries and
+    // resource policies still cap: it opens a route when it writes to a principal that
+    // already has one, or when the principal it changes has one once changed (`granted`).
     // `audit`'s steps name no statement for the root user, which needs none.
     let root_steps = |arn: &str, steps: &[PathStep]| -> Vec<PathStep> {
         let mut steps = steps.to_vec();
@@ -103,10 +112,13 @@ pub(super) fn answer(
         .flat_map(|a| &a.principals)
         .map(|p| &p.principal)
         .collect();
-    let ceiling_open = answers
-        .iter()
-        .flat_map(|a| &a.principals)
-        .any(|p| p.kind == super::PrincipalKind::Root);
+    let inputs = Inputs {
+        ctx,
+        rps,
+        keys,
+        routes,
+    };
+    let mut granted = Granted::default();
     let mut direct: BTreeMap<usize, Vec<Taken>> = BTreeMap::new();
     for i in 0..ev.principals.len() {
         let mut taken = Vec::new();
@@ -116,14 +128,14 @@ pub(super) fn answer(
                 "backup:PutBackupVaultAccessPolicy",
                 ctx.vault.arn.clone(),
                 Vec::new(),
-                vault_policy.as_ref(),
+                vault_policy,
             ),
             (
                 "vault-policy-write",
                 "backup:DeleteBackupVaultAccessPolicy",
                 ctx.vault.arn.clone(),
                 Vec::new(),
-                vault_policy.as_ref(),
+                vault_policy,
             ),
         ];
         for (k, p) in &customer_keys {
@@ -132,21 +144,21 @@ pub(super) fn answer(
                 "kms:PutKeyPolicy",
                 k.clone(),
                 Vec::new(),
-                p.as_ref(),
+                p,
             ));
             probes.push((
                 "key-grant",
                 "kms:CreateGrant",
                 k.clone(),
                 vec![("kms:GrantIsForAWSResource".into(), "false".into())],
-                p.as_ref(),
+                p,
             ));
         }
         for (code, action, resource, c, p) in probes {
             if taken.iter().any(|t: &Taken| t.code == code) {
                 continue;
             }
-            match ev.request(i, action, &resource, &c, p, None, ctx.region) {
+            match ev.request_under(i, action, &resource, &c, p, None, ctx.region) {
                 Outcome::Allowed(st) => taken.push(Taken {
                     code: code.into(),
                     title: format!("`{action}`: rewrite who may destroy or read"),
@@ -160,39 +172,64 @@ pub(super) fn answer(
                     code: code.into(),
                     settle: why,
                 }),
-                Outcome::Denied => {}
+                Outcome::Denied { .. } => {}
             }
         }
         let arn = ev.principals[i].arn.clone();
         let (s, facts) = (ev.s, ev.facts);
-        if let Some((paths, _)) = ev.escalation.view(s, facts, &arn) {
-            let opens_route = |p: &&Path| ceiling_open || listed.contains(&p.target);
-            for p in paths
+        let mut paths: Vec<Path> = match ev.escalation.view(s, facts, &arn) {
+            Ok((paths, _)) => paths
                 .iter()
                 .filter(|p| p.class == PathClass::IamWrite)
-                .filter(opens_route)
-            {
-                if p.possible {
-                    a.unknown.push(Unsettled {
-                        principal: arn.clone(),
-                        code: format!("iam-write:{}", p.code),
-                        settle: p
-                            .steps
-                            .iter()
-                            .filter_map(|s| s.depends_on.clone())
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    });
-                } else if !taken.iter().any(|t| t.code == "iam-write") {
-                    taken.push(Taken {
-                        code: "iam-write".into(),
-                        title: format!("{} (audit's `{}`)", p.title, p.code),
-                        recovery_point: example.clone(),
-                        steps: root_steps(&arn, &p.steps),
-                        chain: Vec::new(),
-                        hint: IAM_HINT.into(),
-                    });
-                }
+                .cloned()
+                .collect(),
+            Err(why) => {
+                a.unknown.push(Unsettled {
+                    principal: arn.clone(),
+                    code: "iam-write".into(),
+                    settle: why,
+                });
+                Vec::new()
+            }
+        };
+        // A new principal granted everything is the likeliest to open a route: first.
+        paths.sort_by_key(|p| !p.target.contains("vaultward-audit-any"));
+        for p in &paths {
+            if taken.iter().any(|t| t.code == "iam-write") {
+                break;
+            }
+            let opens = if listed.contains(&p.target) {
+                Some(Ok(format!("`{}` already can", p.target)))
+            } else {
+                granted.opens(ev, p, &inputs)
+            };
+            let depends = || {
+                p.steps
+                    .iter()
+                    .filter_map(|s| s.depends_on.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            match opens {
+                None => {}
+                Some(Err(why)) => a.unknown.push(Unsettled {
+                    principal: arn.clone(),
+                    code: format!("iam-write:{}", p.code),
+                    settle: why,
+                }),
+                Some(Ok(_)) if p.possible => a.unknown.push(Unsettled {
+                    principal: arn.clone(),
+                    code: format!("iam-write:{}", p.code),
+                    settle: depends(),
+                }),
+                Some(Ok(what)) => taken.push(Taken {
+                    code: "iam-write".into(),
+                    title: format!("{} (audit's `{}`): {what}", p.title, p.code),
+                    recovery_point: example.clone(),
+                    steps: root_steps(&arn, &p.steps),
+                    chain: Vec::new(),
+                    hint: IAM_HINT.into(),
+                }),
             }
         }
         if !taken.is_empty() {
@@ -232,6 +269,7 @@ pub(super) fn answer(
             });
         }
     }
+    ev.escalation.requests = ev.escalation.requests.saturating_add(granted.requests);
     let now: BTreeSet<&String> = a.principals.iter().map(|p| &p.principal).collect();
     a.unknown.retain(|u| !now.contains(&u.principal));
     a
@@ -254,7 +292,7 @@ fn chain(
         let from = at.clone();
         let hops: Vec<(String, Vec<PathStep>, Result<String, String>)> =
             match ev.escalation.view(s, facts, &at) {
-                Some((_, hops)) => hops
+                Ok((_, hops)) => hops
                     .iter()
                     .filter(|h| {
                         matches!(
@@ -264,12 +302,8 @@ fn chain(
                     })
                     .map(|h| (h.code.clone(), h.steps.clone(), h.leads.clone()))
                     .collect(),
-                None => Vec::new(),
-            };
-        for (code, steps, leads) in hops {
-            let to = match leads {
-                Ok(to) => to,
                 Err(why) => {
+                    let code = "chain".to_string();
                     if !a
                         .unknown
                         .iter()
@@ -277,7 +311,26 @@ fn chain(
                     {
                         a.unknown.push(Unsettled {
                             principal: start.to_string(),
-                            code: format!("chain:{code}"),
+                            code,
+                            settle: why,
+                        });
+                    }
+                    Vec::new()
+                }
+            };
+        for (code, steps, leads) in hops {
+            let to = match leads {
+                Ok(to) => to,
+                Err(why) => {
+                    let code = format!("chain:{code}");
+                    if !a
+                        .unknown
+                        .iter()
+                        .any(|u| u.principal == start && u.code == code)
+                    {
+                        a.unknown.push(Unsettled {
+                            principal: start.to_string(),
+                            code,
                             settle: why,
                         });
                     }

@@ -55,7 +55,11 @@ pub(super) enum Lock {
 pub(super) enum Outcome {
     Allowed(PathStep),
     Possible(PathStep, String),
-    Denied,
+    /// Denied: explicitly (a Deny statement, which no other policy can lift) or implicitly
+    /// (no statement allows).
+    Denied {
+        explicit: bool,
+    },
 }
 
 /// A principal of the snapshot with its plan (or why it has none).
@@ -69,14 +73,23 @@ pub(super) struct Evaluator<'s> {
     pub s: &'s Snapshot,
     pub facts: &'s RequestFacts,
     pub principals: Vec<Principal<'s>>,
-    /// Roles of the export that AWS Backup may assume (what a restore or copy passes).
-    pub(super) backup_roles: Vec<String>,
+    /// Roles of the export that AWS Backup may assume (what a restore or copy passes),
+    /// each with a doubt when its trust policy could not be read.
+    pub(super) backup_roles: Vec<(String, Option<String>)>,
+    /// Every role of the export.
+    pub(super) all_roles: Vec<String>,
     pub at: i64,
     pub notes: Vec<String>,
     /// Only AWS Backup's API reaches the recovery points (`vaultward serve`'s vaults).
     pub backup_api_only: bool,
     pub(super) escalation: escalate::Graph,
 }
+
+/// AWS Backup's service principal, which a restore or copy role must trust.
+const BACKUP_SERVICE: &str = "backup.amazonaws.com";
+
+/// The account that stands for every other account in a request (a copy's destination).
+pub(super) const OTHER_ACCOUNT_ID: &str = "999999999999";
 
 /// The snapshot's principals: each role and user of the IAM export, and the root user.
 pub fn principals(s: &Snapshot) -> Vec<(String, PrincipalKind)> {
@@ -161,7 +174,17 @@ pub(super) fn policy(doc: Value, name: &str, kind: PolicyKind) -> Option<NamedPo
 
 impl<'s> Evaluator<'s> {
     pub fn new(s: &'s Snapshot, facts: &'s RequestFacts, opts: &'s [CheckOptions]) -> Self {
-        let principals = principals(s)
+        Self::with(s, facts, opts, principals(s))
+    }
+
+    /// An evaluator of `list`'s principals only, `opts` their plans' options in order.
+    pub(super) fn with(
+        s: &'s Snapshot,
+        facts: &'s RequestFacts,
+        opts: &'s [CheckOptions],
+        list: Vec<(String, PrincipalKind)>,
+    ) -> Self {
+        let principals = list
             .into_iter()
             .zip(opts)
             .map(|((arn, kind), o)| Principal {
@@ -170,25 +193,36 @@ impl<'s> Evaluator<'s> {
                 plan: Plan::new(s, o).map_err(|e| e.to_string()),
             })
             .collect();
-        let backup_roles = s
+        let roles: Vec<&Value> = s
             .iam
             .as_ref()
             .and_then(|i| i.get("RoleDetailList"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter(|r| {
-                r.get("AssumeRolePolicyDocument")
-                    .and_then(crate::check::docs_json)
-                    .is_some_and(|t| t.to_string().contains("backup.amazonaws.com"))
-            })
-            .filter_map(|r| r.get("Arn").and_then(Value::as_str).map(str::to_string))
             .collect();
+        let arn = |r: &Value| r.get("Arn").and_then(Value::as_str).map(str::to_string);
+        let backup_roles = roles
+            .iter()
+            .filter_map(|r| {
+                let arn = arn(r)?;
+                match r.get("AssumeRolePolicyDocument").map(|t| (t, crate::check::docs_json(t))) {
+                    Some((_, Some(t))) => crate::audit::trusts_service(&t, BACKUP_SERVICE).then_some((arn, None)),
+                    Some((_, None)) => {
+                        let doubt = format!("the trust policy of `{arn}` could not be read: whether AWS Backup may assume it is not known");
+                        Some((arn, Some(doubt)))
+                    }
+                    None => None,
+                }
+            })
+            .collect();
+        let all_roles = roles.iter().filter_map(|r| arn(r)).collect();
         Evaluator {
             s,
             facts,
             principals,
             backup_roles,
+            all_roles,
             at: facts.at.unwrap_or_else(now_ms),
             notes: Vec::new(),
             backup_api_only: false,
@@ -297,7 +331,7 @@ impl<'s> Evaluator<'s> {
     ) -> Outcome {
         let account = self.s.account_id.clone();
         let Some(p) = self.principals.get_mut(i) else {
-            return Outcome::Denied;
+            return Outcome::Denied { explicit: false };
         };
         let unreadable = match &p.plan {
             Ok(plan) => plan.role_unreadable(),
@@ -351,8 +385,51 @@ impl<'s> Evaluator<'s> {
                     ),
                 )
             }
-            Ok(_) => Outcome::Denied,
+            Ok(r) => Outcome::Denied {
+                explicit: r.decision == Decision::ExplicitDeny,
+            },
             Err(e) => Outcome::Possible(step(None), e),
+        }
+    }
+
+    /// One request under a resource policy that may not have been collected (`Err`, with
+    /// why): then only an explicit denial of the principal's side decides it; anything
+    /// else is possible, since the policy not read may allow (a resource policy grants
+    /// principals of its own account) or deny.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one request's parts, each distinct"
+    )]
+    pub(super) fn request_under(
+        &mut self,
+        i: usize,
+        action: &str,
+        resource: &str,
+        context: &[(String, String)],
+        rp: &Result<Option<NamedPolicy>, String>,
+        via: Option<&str>,
+        region: &str,
+    ) -> Outcome {
+        match rp {
+            Ok(p) => self.request(i, action, resource, context, p.as_ref(), via, region),
+            Err(why) => match self.request(i, action, resource, context, None, via, region) {
+                Outcome::Allowed(mut st) | Outcome::Possible(mut st, _) => {
+                    st.depends_on = Some(why.clone());
+                    Outcome::Possible(st, why.clone())
+                }
+                Outcome::Denied { explicit: true } => Outcome::Denied { explicit: true },
+                Outcome::Denied { explicit: false } => Outcome::Possible(
+                    PathStep {
+                        action: action.to_string(),
+                        resource: resource.to_string(),
+                        context: context.iter().cloned().collect(),
+                        allowed_by: Vec::new(),
+                        principal: None,
+                        depends_on: Some(why.clone()),
+                    },
+                    why.clone(),
+                ),
+            },
         }
     }
 
@@ -456,7 +533,7 @@ impl<'s> Evaluator<'s> {
                 });
             }
         }
-        let change = escalate::answer(self, &ctx, rps, &keys, &answers);
+        let change = escalate::answer(self, &ctx, rps, &keys, &routes, &answers);
         answers.push(change);
         for a in &mut answers {
             a.principals.sort_by(|x, y| x.principal.cmp(&y.principal));
@@ -490,7 +567,7 @@ impl<'s> Evaluator<'s> {
         clippy::too_many_arguments,
         reason = "the route's inputs, each distinct"
     )]
-    fn principal_answer(
+    pub(super) fn principal_answer(
         &mut self,
         i: usize,
         ctx: &RouteCtx<'_>,

@@ -112,6 +112,25 @@ impl Evaluator<'_> {
                 }
                 On::BackupRole => {
                     context.push(("iam:PassedToService".into(), "backup.amazonaws.com".into()));
+                    if self.backup_api_only {
+                        // `vaultward serve` checks `iam:PassRole` with the resource the role
+                        // acts for: the recovery point a restore reads, the vault a copy
+                        // writes into (another account's, of the caller's choosing).
+                        let associated = if route
+                            .requests
+                            .iter()
+                            .any(|q| q.action == "backup:StartCopyJob")
+                        {
+                            format!(
+                                "arn:aws:backup:{}:{}:backup-vault:vaultward-exposure-any-vault",
+                                ctx.region,
+                                super::evaluate::OTHER_ACCOUNT_ID
+                            )
+                        } else {
+                            rp.arn.clone()
+                        };
+                        context.push(("iam:AssociatedResourceArn".into(), associated));
+                    }
                     match self.pass_role(i, ctx.region, &context) {
                         Some(Outcome::Allowed(st)) => {
                             steps.push(st);
@@ -122,32 +141,17 @@ impl Evaluator<'_> {
                             why = why.or(Some(w));
                             continue;
                         }
-                        _ => return RouteOutcome::Closed,
+                        Some(Outcome::Denied { .. }) | None => return RouteOutcome::Closed,
                     }
                 }
             };
-            let policy = match policy {
-                Ok(p) => p,
-                Err(w) => {
-                    why = why.or(Some(w));
-                    None
-                }
-            };
-            match self.request(
-                i,
-                r.action,
-                &resource,
-                &context,
-                policy.as_ref(),
-                r.via,
-                ctx.region,
-            ) {
+            match self.request_under(i, r.action, &resource, &context, &policy, r.via, ctx.region) {
                 Outcome::Allowed(st) => steps.push(st),
                 Outcome::Possible(st, w) => {
                     steps.push(st);
                     why = why.or(Some(w));
                 }
-                Outcome::Denied => return RouteOutcome::Closed,
+                Outcome::Denied { .. } => return RouteOutcome::Closed,
             }
         }
         match why {
@@ -157,6 +161,7 @@ impl Evaluator<'_> {
     }
 
     /// `iam:PassRole` of a role AWS Backup may assume: the first the principal may pass.
+    /// `None`: there is no such role to pass.
     fn pass_role(
         &mut self,
         i: usize,
@@ -164,16 +169,68 @@ impl Evaluator<'_> {
         context: &[(String, String)],
     ) -> Option<Outcome> {
         let mut possible = None;
-        for role in self.backup_roles.clone() {
+        let (roles, unknown) = self.pass_candidates();
+        if roles.is_empty() {
+            return unknown.map(|why| {
+                let st = PathStep {
+                    action: "iam:PassRole".into(),
+                    resource: format!("arn:aws:iam::{}:role/*", self.s.account_id),
+                    context: context.iter().cloned().collect(),
+                    allowed_by: Vec::new(),
+                    principal: None,
+                    depends_on: Some(why.clone()),
+                };
+                Outcome::Possible(st, why)
+            });
+        }
+        for (role, doubt) in roles {
             match self.request(i, "iam:PassRole", &role, context, None, None, region) {
-                Outcome::Allowed(st) => return Some(Outcome::Allowed(st)),
-                Outcome::Possible(st, w) if possible.is_none() => {
-                    possible = Some(Outcome::Possible(st, w))
+                Outcome::Allowed(st) if doubt.is_none() => return Some(Outcome::Allowed(st)),
+                Outcome::Allowed(st) | Outcome::Possible(st, _) if possible.is_none() => {
+                    let why = doubt.unwrap_or_else(|| st.depends_on.clone().unwrap_or_default());
+                    possible = Some(Outcome::Possible(st, why))
                 }
                 _ => {}
             }
         }
-        possible
+        possible.or(Some(Outcome::Denied { explicit: false }))
+    }
+
+    /// The roles a restore or copy may pass, each with a doubt when it may not be one
+    /// (its trust policy could not be read), and why the list itself may be incomplete.
+    ///
+    /// AWS Backup assumes the role, so it must trust `backup.amazonaws.com`. `vaultward
+    /// serve` assumes nothing: any role ARN of the account the caller may pass will do,
+    /// so every role of its configuration counts, and one of no configured name stands for
+    /// the rest (a policy allowing `role/*` or a `NotResource` allows it).
+    fn pass_candidates(&self) -> (Vec<(String, Option<String>)>, Option<String>) {
+        let mut out: Vec<(String, Option<String>)> = self
+            .backup_roles
+            .iter()
+            .map(|(r, doubt)| (r.clone(), doubt.clone()))
+            .collect();
+        if self.backup_api_only {
+            out = self.all_roles.iter().map(|r| (r.clone(), None)).collect();
+            if let Some(iam) = &self.s.iam {
+                for r in role_patterns(iam, &self.s.account_id) {
+                    if !out.iter().any(|(x, _)| x == &r) {
+                        out.push((r, None));
+                    }
+                }
+            }
+            out.push((
+                format!(
+                    "arn:aws:iam::{}:role/vaultward-exposure-any-role",
+                    self.s.account_id
+                ),
+                None,
+            ));
+            return (out, None);
+        }
+        let unknown = self.s.iam.is_none().then(|| {
+            "the IAM export was not collected: which roles AWS Backup may assume for a restore or copy is not known".to_string()
+        });
+        (out, unknown)
     }
 }
 
@@ -199,4 +256,43 @@ fn rewritten(principal: &str, service: &str, kind: PolicyKind) -> Option<NamedPo
         &format!("{service} policy as the principal rewrote it"),
         kind,
     )
+}
+
+/// A role ARN of `account` for each role pattern the export's policies name (`role/Backup*`
+/// becomes `role/Backupx`), so that a policy allowing only a pattern no configured role
+/// matches is tried too. Patterns with policy variables are left out (the engine fills
+/// them from the request, which names no such role).
+fn role_patterns(iam: &serde_json::Value, account: &str) -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                if let Some(d) = crate::check::docs_json(v).filter(|d| d.is_object()) {
+                    walk(&d, out);
+                } else if s.starts_with("arn:") && s.contains(":role/") {
+                    out.push(s.clone());
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(iam, &mut found);
+    let mut out = Vec::new();
+    for p in found.iter().filter(|p| !p.contains("${")) {
+        let mut parts: Vec<String> = p.splitn(6, ':').map(str::to_string).collect();
+        if parts.len() != 6 || !matches!(parts[4].as_str(), "" | "*" | "?") && parts[4] != account {
+            continue;
+        }
+        parts[1] = "aws".into();
+        parts[2] = "iam".into();
+        parts[3] = String::new();
+        parts[4] = account.to_string();
+        let arn = parts.join(":").replace(['*', '?'], "x");
+        if !out.contains(&arn) {
+            out.push(arn);
+        }
+    }
+    out
 }
