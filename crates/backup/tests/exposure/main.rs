@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use vaultward_backup::check::Where;
-use vaultward_backup::vaults::{ExposureOptions, Question, Status, Verdict};
+use vaultward_backup::vaults::{exposure, ExposureOptions, Question, Status, Verdict};
 use vaultward_backup::{CheckOptions, Plan, RequestFacts, Snapshot};
 use vaultward_iam::{Decision, PolicyKind};
 
