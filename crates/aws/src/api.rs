@@ -25,6 +25,7 @@ pub enum Api {
     ListKeys,
     DescribeKey,
     GetKeyPolicy,
+    ListGrants,
     ListAliases,
     ListTables,
     DescribeTable,
@@ -76,6 +77,7 @@ impl Api {
         Api::ListKeys,
         Api::DescribeKey,
         Api::GetKeyPolicy,
+        Api::ListGrants,
         Api::ListAliases,
         Api::ListTables,
         Api::DescribeTable,
@@ -140,6 +142,7 @@ impl Api {
             Api::ListKeys => "kms:ListKeys",
             Api::DescribeKey => "kms:DescribeKey",
             Api::GetKeyPolicy => "kms:GetKeyPolicy",
+            Api::ListGrants => "kms:ListGrants",
             Api::ListAliases => "kms:ListAliases",
             Api::ListTables => "dynamodb:ListTables",
             Api::DescribeTable => "dynamodb:DescribeTable",
@@ -194,7 +197,7 @@ impl Api {
             | Api::GetBucketTagging
             | Api::ListObjectVersions => "arn:aws:s3:::customer-bucket".into(),
             Api::HeadObject => "arn:aws:s3:::customer-bucket/a.txt".into(),
-            Api::DescribeKey | Api::GetKeyPolicy => {
+            Api::DescribeKey | Api::GetKeyPolicy | Api::ListGrants => {
                 format!("arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
             }
             Api::DescribeTable | Api::ListTagsOfResource => {

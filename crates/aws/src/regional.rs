@@ -132,43 +132,8 @@ async fn kms(ctx: &Ctx, conf: &SdkConfig, region: &str) -> Vec<KmsKey> {
         async move {
             let id = k.key_id().unwrap_or_default();
             let arn = k.key_arn().unwrap_or(id).to_string();
-            let item = format!("key {arn}");
-            let (meta, policy) = tokio::join!(
-                ctx.call(
-                    Api::DescribeKey,
-                    &item,
-                    &[],
-                    client.describe_key().key_id(id).send()
-                ),
-                ctx.call(
-                    Api::GetKeyPolicy,
-                    &item,
-                    &[],
-                    client
-                        .get_key_policy()
-                        .key_id(id)
-                        .policy_name("default")
-                        .send()
-                ),
-            );
-            let manager = meta.ok().and_then(|m| {
-                m.key_metadata()
-                    .and_then(|m| m.key_manager())
-                    .map(|m| m.as_str().to_string())
-            });
-            let policy = match policy {
-                Fetch::Got(p) => {
-                    Collected::Document(p.policy().map_or(Value::Null, policy_document))
-                }
-                Fetch::Absent => Collected::Document(Value::Null),
-                Fetch::Failed(e) => Collected::NotCollected { not_collected: e },
-            };
-            KmsKey {
-                arn,
-                policy,
-                manager,
-                aliases: by_key.get(id).cloned().unwrap_or_default(),
-            }
+            let aliases = by_key.get(id).cloned().unwrap_or_default();
+            describe_key(ctx, client, id, arn, aliases).await
         }
     }))
     .await
@@ -316,4 +281,98 @@ async fn ec2(
         });
     }
     (instances, out_volumes)
+}
+
+/// One key as the snapshot holds it: its manager and origin (`DescribeKey`), its policy
+/// (`GetKeyPolicy`) and its grants (`ListGrants`), each `not_collected` when refused.
+pub(crate) async fn describe_key(
+    ctx: &Ctx,
+    client: &aws_sdk_kms::Client,
+    id: &str,
+    arn: String,
+    aliases: Vec<String>,
+) -> KmsKey {
+    let item = format!("key {arn}");
+    let (meta, policy, grants) = tokio::join!(
+        ctx.call(
+            Api::DescribeKey,
+            &item,
+            &[],
+            client.describe_key().key_id(id).send()
+        ),
+        ctx.call(
+            Api::GetKeyPolicy,
+            &item,
+            &[],
+            client
+                .get_key_policy()
+                .key_id(id)
+                .policy_name("default")
+                .send()
+        ),
+        ctx.call(
+            Api::ListGrants,
+            &item,
+            &[],
+            client
+                .list_grants()
+                .key_id(id)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        ),
+    );
+    let meta = meta.ok();
+    let meta = meta.as_ref().and_then(|m| m.key_metadata());
+    let policy = match policy {
+        Fetch::Got(p) => Collected::Document(p.policy().map_or(Value::Null, policy_document)),
+        Fetch::Absent => Collected::Document(Value::Null),
+        Fetch::Failed(e) => Collected::NotCollected { not_collected: e },
+    };
+    let grants = match grants {
+        Fetch::Got(list) => Collected::Document(Value::Array(list.iter().map(grant).collect())),
+        Fetch::Absent => Collected::Document(Value::Array(Vec::new())),
+        Fetch::Failed(e) => Collected::NotCollected { not_collected: e },
+    };
+    KmsKey {
+        arn,
+        policy,
+        manager: meta
+            .and_then(|m| m.key_manager())
+            .map(|m| m.as_str().to_string()),
+        aliases,
+        origin: meta.and_then(|m| m.origin()).map(|o| o.as_str().to_string()),
+        grants,
+    }
+}
+
+/// A grant as `aws kms list-grants` writes it (the fields exposure reads).
+fn grant(g: &aws_sdk_kms::types::GrantListEntry) -> Value {
+    let mut out = serde_json::Map::new();
+    for (k, v) in [
+        ("GrantId", g.grant_id()),
+        ("GranteePrincipal", g.grantee_principal()),
+        ("RetiringPrincipal", g.retiring_principal()),
+        ("IssuingAccount", g.issuing_account()),
+        ("Name", g.name()),
+    ] {
+        if let Some(v) = v {
+            out.insert(k.into(), Value::String(v.to_string()));
+        }
+    }
+    out.insert(
+        "Operations".into(),
+        Value::Array(
+            g.operations()
+                .iter()
+                .map(|o| Value::String(o.as_str().to_string()))
+                .collect(),
+        ),
+    );
+    if g.constraints().is_some() {
+        // Encryption-context constraints narrow a grant; exposure reads any as "some".
+        out.insert("Constraints".into(), serde_json::json!({}));
+    }
+    Value::Object(out)
 }

@@ -164,43 +164,7 @@ pub async fn named_keys(
     let client = aws_sdk_kms::Client::new(conf);
     join_all(wanted.into_iter().map(|arn| {
         let client = &client;
-        async move {
-            let item = format!("key {arn}");
-            let (meta, policy) = tokio::join!(
-                ctx.call(
-                    Api::DescribeKey,
-                    &item,
-                    &[],
-                    client.describe_key().key_id(arn).send()
-                ),
-                ctx.call(
-                    Api::GetKeyPolicy,
-                    &item,
-                    &[],
-                    client
-                        .get_key_policy()
-                        .key_id(arn)
-                        .policy_name("default")
-                        .send()
-                ),
-            );
-            KmsKey {
-                arn: arn.to_string(),
-                manager: meta.ok().and_then(|m| {
-                    m.key_metadata()
-                        .and_then(|m| m.key_manager())
-                        .map(|m| m.as_str().to_string())
-                }),
-                policy: match policy {
-                    Fetch::Got(p) => {
-                        Collected::Document(p.policy().map_or(Value::Null, policy_document))
-                    }
-                    Fetch::Absent => Collected::Document(Value::Null),
-                    Fetch::Failed(e) => Collected::NotCollected { not_collected: e },
-                },
-                aliases: Vec::new(),
-            }
-        }
+        crate::regional::describe_key(ctx, client, arn, arn.to_string(), Vec::new())
     }))
     .await
 }

@@ -353,6 +353,19 @@ fn kms_keys(dir: &Path) -> Result<Vec<KmsKey>, LoadError> {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             aliases: Vec::new(),
+            origin: meta
+                .pointer("/KeyMetadata/Origin")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            grants: match read_json(&d.join("list-grants.json"))? {
+                Some(v) => Collected::Document(v.get("Grants").cloned().unwrap_or(v)),
+                None => match std::fs::read_to_string(d.join("list-grants.error")) {
+                    Ok(err) => Collected::NotCollected {
+                        not_collected: err.trim().lines().last().unwrap_or("error").to_string(),
+                    },
+                    Err(_) => Collected::Unknown,
+                },
+            },
         });
     }
     Ok(kms_keys)

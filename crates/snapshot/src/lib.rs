@@ -201,6 +201,13 @@ pub struct KmsKey {
     /// Aliases such as `alias/aws/s3`, to resolve key ids given by alias.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Where its key material comes from (`DescribeKey`'s `Origin`: `AWS_KMS`, `EXTERNAL`,
+    /// `AWS_CLOUDHSM`, `EXTERNAL_KEY_STORE`); absent when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// The key's grants (`ListGrants`'s `Grants`, verbatim); absent when not collected.
+    #[serde(default, skip_serializing_if = "Collected::is_absent")]
+    pub grants: Collected,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -86,7 +86,7 @@ pub(super) fn answer(
     let mut customer_keys: Vec<(String, Result<Option<vaultward_iam::NamedPolicy>, String>)> =
         Vec::new();
     for k in keys {
-        if let KeyState::Customer { arn, policy } = k {
+        if let KeyState::Customer { arn, policy, .. } = k {
             if !customer_keys.iter().any(|(a, _)| a == arn) {
                 customer_keys.push((arn.clone(), policy.clone()));
             }

@@ -33,6 +33,8 @@ pub(super) enum KeyState {
     Customer {
         arn: String,
         policy: Result<Option<NamedPolicy>, String>,
+        /// Its key material was imported (`Some(true)`), or not known.
+        imported: Option<bool>,
     },
     AwsManaged {
         arn: String,
@@ -73,9 +75,10 @@ pub(super) struct Evaluator<'s> {
     pub s: &'s Snapshot,
     pub facts: &'s RequestFacts,
     pub principals: Vec<Principal<'s>>,
-    /// Roles of the export that AWS Backup may assume (what a restore or copy passes),
-    /// each with a doubt when its trust policy could not be read.
-    pub(super) backup_roles: Vec<(String, Option<String>)>,
+    /// Each role of the export with its trust policy (`Err`: it could not be read).
+    trusts: Vec<(String, Result<Value, ()>)>,
+    /// Whether another account may already use a key, by key ARN.
+    key_outside: BTreeMap<String, Tri>,
     /// Every role of the export.
     pub(super) all_roles: Vec<String>,
     pub at: i64,
@@ -84,9 +87,6 @@ pub(super) struct Evaluator<'s> {
     pub backup_api_only: bool,
     pub(super) escalation: escalate::Graph,
 }
-
-/// AWS Backup's service principal, which a restore or copy role must trust.
-const BACKUP_SERVICE: &str = "backup.amazonaws.com";
 
 /// The account that stands for every other account in a request (a copy's destination).
 pub(super) const OTHER_ACCOUNT_ID: &str = "999999999999";
@@ -202,18 +202,12 @@ impl<'s> Evaluator<'s> {
             .flatten()
             .collect();
         let arn = |r: &Value| r.get("Arn").and_then(Value::as_str).map(str::to_string);
-        let backup_roles = roles
+        let trusts = roles
             .iter()
             .filter_map(|r| {
                 let arn = arn(r)?;
-                match r.get("AssumeRolePolicyDocument").map(|t| (t, crate::check::docs_json(t))) {
-                    Some((_, Some(t))) => crate::audit::trusts_service(&t, BACKUP_SERVICE).then_some((arn, None)),
-                    Some((_, None)) => {
-                        let doubt = format!("the trust policy of `{arn}` could not be read: whether AWS Backup may assume it is not known");
-                        Some((arn, Some(doubt)))
-                    }
-                    None => None,
-                }
+                let t = r.get("AssumeRolePolicyDocument")?;
+                Some((arn, crate::check::docs_json(t).ok_or(())))
             })
             .collect();
         let all_roles = roles.iter().filter_map(|r| arn(r)).collect();
@@ -221,13 +215,41 @@ impl<'s> Evaluator<'s> {
             s,
             facts,
             principals,
-            backup_roles,
+            trusts,
             all_roles,
+            key_outside: BTreeMap::new(),
             at: facts.at.unwrap_or_else(now_ms),
             notes: Vec::new(),
             backup_api_only: false,
             escalation: escalate::Graph::default(),
         }
+    }
+
+    /// The roles `service` may assume (what a restore, copy or export passes to it), each
+    /// with a doubt when its trust policy could not be read.
+    pub(super) fn roles_trusting(&self, service: &str) -> Vec<(String, Option<String>)> {
+        self.trusts
+            .iter()
+            .filter_map(|(arn, t)| match t {
+                Ok(t) => crate::audit::trusts_service(t, service).then(|| (arn.clone(), None)),
+                Err(()) => Some((
+                    arn.clone(),
+                    Some(format!("the trust policy of `{arn}` could not be read: whether `{service}` may assume it is not known")),
+                )),
+            })
+            .collect()
+    }
+
+    /// Whether another account may already use customer managed key `arn`: its key policy
+    /// allows it (the solver's question), or one of its grants names a principal of
+    /// another account. Grants not collected leave it unknown.
+    pub(super) fn usable_outside(&mut self, arn: &str) -> Tri {
+        if let Some(t) = self.key_outside.get(arn) {
+            return t.clone();
+        }
+        let t = external::key_usable_outside(self.s, arn);
+        self.key_outside.insert(arn.to_string(), t.clone());
+        t
     }
 
     pub fn principal_count(&self) -> usize {
@@ -280,7 +302,8 @@ impl<'s> Evaluator<'s> {
 
     /// The key of a recovery point: its own, else (fully managed types) the vault's.
     pub(super) fn key(&self, rp: &RecoveryPoint, v: &Vault, fully_managed: bool) -> KeyState {
-        if rp.is_encrypted == Some(false) {
+        // A key ARN says it is encrypted, whatever `IsEncrypted` says.
+        if rp.is_encrypted == Some(false) && rp.encryption_key_arn.is_none() {
             return KeyState::Unencrypted;
         }
         let arn = rp.encryption_key_arn.clone().or_else(|| {
@@ -304,6 +327,7 @@ impl<'s> Evaluator<'s> {
             },
             Some(k) => KeyState::Customer {
                 arn: k.arn.clone(),
+                imported: k.origin.as_deref().map(|o| o == "EXTERNAL"),
                 policy: resource_policy(
                     &k.policy,
                     &format!("key policy of {}", k.arn),
@@ -517,9 +541,7 @@ impl<'s> Evaluator<'s> {
             };
             for i in 0..self.principals.len() {
                 self.principal_answer(i, &ctx, rps, &keys, &routes, q, &mut a);
-                if q == Question::Destroy {
-                    self.refusals(i, &ctx, rps, &keys, row, &mut a);
-                }
+                self.refusals(i, &ctx, rps, &keys, row, &mut a);
             }
             answers.push(a);
         }
@@ -636,12 +658,13 @@ impl<'s> Evaluator<'s> {
         let (Some(rp), Some(key)) = (rps.first(), keys.first()) else {
             return;
         };
+        // Listed under the question it would answer, when it applies to the point.
         for r in row.map(|r| r.refused).unwrap_or_default() {
-            let applies = match r.question {
-                Question::Destroy => true,
-                _ => matches!(key, KeyState::AwsManaged { .. }),
+            let applies = match r.when {
+                table::Gate::AwsManagedKey => matches!(key, KeyState::AwsManaged { .. }),
+                _ => true,
             };
-            if !applies {
+            if r.question != a.question || !applies {
                 continue;
             }
             if let Outcome::Allowed(_) =
@@ -655,8 +678,13 @@ impl<'s> Evaluator<'s> {
                 });
             }
         }
-        // A lock that stands: deleting is allowed by the policies and refused by it.
-        if matches!(ctx.lock, Lock::Removable | Lock::Immutable) {
+        if a.question != Question::Destroy {
+            return;
+        }
+        // A lock that stands: deleting is allowed by the policies and refused by it (not
+        // said of a principal that removes a removable lock first: it is listed).
+        let listed = a.principals.last().is_some_and(|p| p.principal == arn);
+        if matches!(ctx.lock, Lock::Removable | Lock::Immutable) && !listed {
             let vp = ctx.vault_policy.as_ref().ok().cloned().flatten();
             if let Outcome::Allowed(_) = self.request(
                 i,
@@ -667,14 +695,11 @@ impl<'s> Evaluator<'s> {
                 None,
                 ctx.region,
             ) {
-                let lock = table::COMMON_REFUSED
-                    .iter()
-                    .find(|r| r.action == "backup:DeleteRecoveryPoint");
                 a.refused.push(Refused {
                     principal: arn.clone(),
-                    action: "backup:DeleteRecoveryPoint".into(),
-                    why: lock.map(|r| r.why).unwrap_or_default().into(),
-                    source: lock.map(|r| r.source).unwrap_or_default().into(),
+                    action: table::LOCKED.action.into(),
+                    why: table::LOCKED.why.into(),
+                    source: table::LOCKED.source.into(),
                 });
             }
         }

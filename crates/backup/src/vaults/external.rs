@@ -9,9 +9,9 @@
 use serde_json::Value;
 use vaultward_analysis::{access_not_granted, Options, Outcome};
 use vaultward_iam::PolicyKind;
-use vaultward_snapshot::RecoveryPoint;
+use vaultward_snapshot::{Collected, RecoveryPoint, Snapshot};
 
-use super::evaluate::{Evaluator, KeyState};
+use super::evaluate::{Evaluator, KeyState, Tri};
 use super::routes::RouteCtx;
 use super::table::{self, Question};
 use super::{Answer, Refused, Unsettled};
@@ -108,6 +108,68 @@ const KEY_ADMIN: &[&str] = &[
 
 const KEY_USE: &[&str] = &["kms:Decrypt", "kms:CreateGrant"];
 
+/// The grant operations that let a share be read (a volume created from a snapshot needs
+/// the key: `CreateGrant`, `Decrypt`, `ReEncrypt*`, `GenerateDataKey*`); "Grants in AWS
+/// KMS": https://docs.aws.amazon.com/kms/latest/developerguide/grants.html
+fn reads(op: &str) -> bool {
+    matches!(op, "Decrypt" | "CreateGrant")
+        || op.starts_with("ReEncrypt")
+        || op.starts_with("GenerateDataKey")
+}
+
+/// Whether another account may already use customer managed key `arn` (so a share of a
+/// recovery point under it needs no grant from the sharer): its key policy allows one of
+/// [`KEY_USE`] to a principal outside the account, or a grant does.
+pub(super) fn key_usable_outside(s: &Snapshot, arn: &str) -> Tri {
+    let Some(k) = s.key(arn) else {
+        return Tri::Unknown(format!("key `{arn}` is not in the snapshot's `kms_keys`"));
+    };
+    let account = &s.account_id;
+    match k.policy.document().and_then(crate::check::docs_json) {
+        None => {
+            return Tri::Unknown(format!(
+                "the key policy of `{arn}` was not collected ({})",
+                k.policy.unknown_reason().unwrap_or_else(|| "absent".into())
+            ))
+        }
+        Some(doc) => match granted_outside(&doc, PolicyKind::Key, account, KEY_USE) {
+            Ok(Some(_)) => return Tri::Yes,
+            Ok(None) => {}
+            Err(why) => {
+                return Tri::Unknown(format!(
+                    "whether the key policy of `{arn}` lets another account use it is undecided: {why}"
+                ))
+            }
+        },
+    }
+    let grants = match &k.grants {
+        Collected::Document(Value::Array(g)) => g,
+        Collected::Document(Value::Null) => return Tri::No,
+        Collected::NotCollected { not_collected } => {
+            return Tri::Unknown(format!(
+                "the grants of `{arn}` were not collected ({not_collected}): one may let another account use it"
+            ))
+        }
+        _ => {
+            return Tri::Unknown(format!(
+                "the grants of `{arn}` were not collected (kms:ListGrants): one may let another account use it"
+            ))
+        }
+    };
+    let own = format!(":{account}:");
+    for g in grants {
+        let grantee = g.get("GranteePrincipal").and_then(Value::as_str).unwrap_or("");
+        let ops = g.get("Operations").and_then(Value::as_array);
+        let useful = ops.is_some_and(|o| o.iter().filter_map(Value::as_str).any(reads));
+        let outside = grantee.starts_with("arn:") && !grantee.contains(&own)
+            || grantee.chars().all(|c| c.is_ascii_digit()) && grantee != account;
+        if useful && outside {
+            return Tri::Yes;
+        }
+    }
+    Tri::No
+}
+
 /// Adds what principals outside the snapshot can do to the destroy and read answers.
 pub(super) fn answer(
     ev: &Evaluator<'_>,
@@ -131,7 +193,7 @@ pub(super) fn answer(
             destroy_refused.push(Refused {
                 principal: p,
                 action: a,
-                why: table::COMMON_REFUSED[0].why.into(),
+                why: table::CROSS_ACCOUNT_BACKUP.why.into(),
                 source: table::BACKUP_CROSS_ACCOUNT.into(),
             });
         }
@@ -181,19 +243,17 @@ pub(super) fn answer(
                     destroy_refused.push(Refused {
                         principal: p,
                         action: a,
-                        why: table::COMMON_REFUSED[1].why.into(),
+                        why: table::CROSS_ACCOUNT_KMS.why.into(),
                         source: table::KMS_CROSS_ACCOUNT.into(),
                     });
                 }
                 if shareable {
-                    match granted_outside(&doc, PolicyKind::Key, &account, KEY_USE) {
-                        Ok(None) => {}
-                        Ok(Some((p, a))) => read_unknown.push(share(format!(
-                            "{not_collected}, and the key policy of `{arn}` lets {p} use the key ({a})"
+                    match key_usable_outside(ev.s, arn) {
+                        Tri::No => {}
+                        Tri::Yes => read_unknown.push(share(format!(
+                            "{not_collected}, and another account may use the key `{arn}` (its key policy or a grant)"
                         ))),
-                        Err(why) => read_unknown.push(share(format!(
-                            "{not_collected}; whether the key policy of `{arn}` lets another account use the key is undecided: {why}"
-                        ))),
+                        Tri::Unknown(why) => read_unknown.push(share(format!("{not_collected}; {why}"))),
                     }
                 }
             }

@@ -12,7 +12,7 @@ use crate::audit::PathStep;
 
 impl Evaluator<'_> {
     /// Whether a gate holds for a recovery point.
-    fn gate(&self, g: Gate, lock: &Lock, key: &KeyState) -> Tri {
+    fn gate(&mut self, g: Gate, lock: &Lock, key: &KeyState) -> Tri {
         let key_unknown = |k: &KeyState| match k {
             KeyState::Unknown(why) => Some(why.clone()),
             _ => None,
@@ -33,6 +33,18 @@ impl Evaluator<'_> {
                     Gate::Unencrypted => matches!(key, KeyState::Unencrypted),
                     Gate::Encrypted => !matches!(key, KeyState::Unencrypted),
                     Gate::CustomerKey => matches!(key, KeyState::Customer { .. }),
+                    Gate::AwsManagedKey => matches!(key, KeyState::AwsManaged { .. }),
+                    Gate::ImportedKey => match key {
+                        KeyState::Customer { imported: Some(i), .. } => *i,
+                        KeyState::Customer { arn, imported: None, .. } => {
+                            return Tri::Unknown(format!("whether the key material of `{arn}` was imported (its `Origin`) was not collected"))
+                        }
+                        _ => false,
+                    },
+                    Gate::KeyUsableOutside => match key {
+                        KeyState::Customer { arn, .. } => return self.usable_outside(arn),
+                        _ => false,
+                    },
                     _ => !matches!(key, KeyState::AwsManaged { .. }),
                 };
                 if holds {
@@ -91,7 +103,7 @@ impl Evaluator<'_> {
                         context.push(("kms:GrantIsForAWSResource".into(), for_aws.into()));
                     }
                     match key {
-                        KeyState::Customer { arn, policy } => (
+                        KeyState::Customer { arn, policy, .. } => (
                             arn.clone(),
                             match r.policy {
                                 PolicyAs::Rewritten => {
@@ -110,8 +122,12 @@ impl Evaluator<'_> {
                         KeyState::Unencrypted => continue,
                     }
                 }
-                On::BackupRole => {
-                    context.push(("iam:PassedToService".into(), "backup.amazonaws.com".into()));
+                On::AnyBucket => (
+                    "arn:aws:s3:::vaultward-exposure-any-bucket/image.bin".to_string(),
+                    Ok(None),
+                ),
+                On::PassRole(service) => {
+                    context.push(("iam:PassedToService".into(), service.into()));
                     if self.backup_api_only {
                         // `vaultward serve` checks `iam:PassRole` with the resource the role
                         // acts for: the recovery point a restore reads, the vault a copy
@@ -131,7 +147,7 @@ impl Evaluator<'_> {
                         };
                         context.push(("iam:AssociatedResourceArn".into(), associated));
                     }
-                    match self.pass_role(i, ctx.region, &context) {
+                    match self.pass_role(i, service, ctx.region, &context) {
                         Some(Outcome::Allowed(st)) => {
                             steps.push(st);
                             continue;
@@ -165,11 +181,12 @@ impl Evaluator<'_> {
     fn pass_role(
         &mut self,
         i: usize,
+        service: &str,
         region: &str,
         context: &[(String, String)],
     ) -> Option<Outcome> {
         let mut possible = None;
-        let (roles, unknown) = self.pass_candidates();
+        let (roles, unknown) = self.pass_candidates(service);
         if roles.is_empty() {
             return unknown.map(|why| {
                 let st = PathStep {
@@ -203,12 +220,8 @@ impl Evaluator<'_> {
     /// serve` assumes nothing: any role ARN of the account the caller may pass will do,
     /// so every role of its configuration counts, and one of no configured name stands for
     /// the rest (a policy allowing `role/*` or a `NotResource` allows it).
-    fn pass_candidates(&self) -> (Vec<(String, Option<String>)>, Option<String>) {
-        let mut out: Vec<(String, Option<String>)> = self
-            .backup_roles
-            .iter()
-            .map(|(r, doubt)| (r.clone(), doubt.clone()))
-            .collect();
+    fn pass_candidates(&self, service: &str) -> (Vec<(String, Option<String>)>, Option<String>) {
+        let mut out = self.roles_trusting(service);
         if self.backup_api_only {
             out = self.all_roles.iter().map(|r| (r.clone(), None)).collect();
             if let Some(iam) = &self.s.iam {

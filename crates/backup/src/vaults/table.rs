@@ -12,18 +12,18 @@
 //! - AWS Backup, "Resource ARNs" (the recovery point ARN of each type):
 //!   https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html#resource-arns-table
 //! - AWS Backup, "Vault Lock": https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html
-//! - Amazon EBS, "Delete an Amazon EBS snapshot" ("You can't delete a snapshot that is
-//!   managed by the AWS Backup service using Amazon EC2"):
-//!   https://docs.aws.amazon.com/ebs/latest/userguide/ebs-deleting-snapshot.html
-//! - Amazon EBS, "Share an Amazon EBS snapshot" (encrypted snapshots cannot be public;
-//!   those under the AWS managed key cannot be shared at all):
-//!   https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html
-//! - Amazon RDS, "Deleting a DB snapshot" (snapshots AWS Backup manages are deleted through
-//!   AWS Backup): https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteSnapshot.html
-//! - AWS KMS API reference, ScheduleKeyDeletion, DisableKey, PutKeyPolicy ("Cross-account
-//!   use: No"): https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html
+//! - Each service's own pages: see `table/services.rs`.
+//! - AWS KMS API reference, ScheduleKeyDeletion, DisableKey, PutKeyPolicy,
+//!   DeleteImportedKeyMaterial ("Cross-account use: No"):
+//!   https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html,
+//!   https://docs.aws.amazon.com/kms/latest/APIReference/API_DeleteImportedKeyMaterial.html
+//!   (deleting imported material makes the key unusable "until you reimport the same key
+//!   material").
 
 use serde::Serialize;
+
+mod services;
+pub use services::TYPES;
 
 /// The three questions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -64,9 +64,15 @@ pub enum On {
     Vault,
     /// The key that encrypts the recovery point.
     Key,
-    /// A role AWS Backup can assume (`iam:PassRole` for a restore or a copy).
-    BackupRole,
+    /// A role this service principal can assume (`iam:PassRole` for a restore, a copy or
+    /// an export): `backup.amazonaws.com`, `export.rds.amazonaws.com`.
+    PassRole(&'static str),
+    /// A bucket of the principal's choosing (where an image is stored).
+    AnyBucket,
 }
+
+/// AWS Backup's service principal, which a restore or copy role must trust.
+pub const BACKUP_SERVICE: &str = "backup.amazonaws.com";
 
 /// The vault access policy a request is evaluated under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +97,7 @@ pub struct Req {
     pub via: Option<&'static str>,
 }
 
-const fn req(action: &'static str, on: On) -> Req {
+pub(super) const fn req(action: &'static str, on: On) -> Req {
     Req {
         action,
         on,
@@ -109,7 +115,7 @@ const fn after(action: &'static str, on: On, policy: PolicyAs) -> Req {
     }
 }
 
-const fn via(action: &'static str, service: &'static str) -> Req {
+pub(super) const fn via(action: &'static str, service: &'static str) -> Req {
     Req {
         action,
         on: On::Key,
@@ -119,8 +125,9 @@ const fn via(action: &'static str, service: &'static str) -> Req {
 }
 
 /// When a route applies to a recovery point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Gate {
+    #[default]
     Always,
     /// The vault has no Vault Lock.
     Unlocked,
@@ -135,6 +142,13 @@ pub enum Gate {
     Encrypted,
     /// Not encrypted under an AWS managed key (which AWS KMS lets no one delete or share).
     NotAwsManagedKey,
+    /// Encrypted under an AWS managed key.
+    AwsManagedKey,
+    /// Under a customer managed key whose key material was imported (`Origin` EXTERNAL).
+    ImportedKey,
+    /// Under a customer managed key another account may already use (its key policy or a
+    /// grant lets it): a share needs no grant of the principal's.
+    KeyUsableOutside,
 }
 
 /// A way to destroy or read recovery points: every request allowed, in order.
@@ -154,6 +168,9 @@ pub struct Route {
 pub struct Refusal {
     pub action: &'static str,
     pub question: Question,
+    /// When it applies (`Always`, or only under an AWS managed key).
+    #[serde(skip)]
+    pub when: Gate,
     pub why: &'static str,
     pub source: &'static str,
 }
@@ -176,16 +193,9 @@ const VAULT_POLICY: &str =
 pub const KMS_CROSS_ACCOUNT: &str =
     "https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html";
 pub const BACKUP_CROSS_ACCOUNT: &str = VAULT_POLICY;
-const EBS_DELETE: &str =
-    "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-deleting-snapshot.html";
-const EBS_SHARE: &str =
-    "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html";
-const RDS_DELETE: &str =
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteSnapshot.html";
-
 const LOCK_HINT: &str = "set a Vault Lock in compliance mode (after its grace time no one can delete recovery points before their retention, AWS included)";
-const SHARE_HINT: &str = "an SCP Deny on the service's sharing and copy actions for the backups (or keep copies in a logically air-gapped vault, reachable only through AWS Backup)";
-const KEY_HINT: &str = "a key policy that keeps key administration (ScheduleKeyDeletion, DisableKey, PutKeyPolicy) to a break-glass role, and an SCP Deny on kms:ScheduleKeyDeletion and kms:DisableKey for everyone else";
+pub(super) const SHARE_HINT: &str = "an SCP Deny on the service's sharing and copy actions for the backups (or keep copies in a logically air-gapped vault, reachable only through AWS Backup)";
+pub(super) const KEY_HINT: &str = "a key policy that keeps key administration (ScheduleKeyDeletion, DisableKey, PutKeyPolicy) to a break-glass role, and an SCP Deny on kms:ScheduleKeyDeletion and kms:DisableKey for everyone else";
 const POLICY_HINT: &str = "an SCP Deny on backup:PutBackupVaultAccessPolicy and backup:DeleteBackupVaultAccessPolicy outside a break-glass role, and a Vault Lock in compliance mode";
 const RESTORE_HINT: &str = "limit backup:StartRestoreJob, backup:StartCopyJob and iam:PassRole of AWS Backup's roles to the backup operators (the vault policy can Deny them to everyone else)";
 
@@ -273,12 +283,74 @@ pub const BACKUP_ROUTES: &[Route] = &[
         hint: POLICY_HINT,
     },
     Route {
+        code: "backup-unlock-shorten-retention",
+        question: Question::Destroy,
+        title: "remove the Vault Lock, then shorten the recovery point's retention",
+        requests: &[
+            req("backup:DeleteBackupVaultLockConfiguration", On::Vault),
+            req("backup:UpdateRecoveryPointLifecycle", On::RecoveryPoint),
+        ],
+        gates: &[Gate::LockRemovable],
+        hint: LOCK_HINT,
+    },
+    Route {
+        code: "backup-remove-policy-unlock-delete",
+        question: Question::Destroy,
+        title:
+            "delete the vault access policy, remove the Vault Lock, then delete the recovery point",
+        requests: &[
+            req("backup:DeleteBackupVaultAccessPolicy", On::Vault),
+            after(
+                "backup:DeleteBackupVaultLockConfiguration",
+                On::Vault,
+                PolicyAs::Removed,
+            ),
+            after(
+                "backup:DeleteRecoveryPoint",
+                On::RecoveryPoint,
+                PolicyAs::Removed,
+            ),
+        ],
+        gates: &[Gate::LockRemovable],
+        hint: POLICY_HINT,
+    },
+    Route {
+        code: "backup-rewrite-policy-shorten-retention",
+        question: Question::Destroy,
+        title: "rewrite the vault access policy, then shorten the recovery point's retention",
+        requests: &[
+            req("backup:PutBackupVaultAccessPolicy", On::Vault),
+            after(
+                "backup:UpdateRecoveryPointLifecycle",
+                On::RecoveryPoint,
+                PolicyAs::Rewritten,
+            ),
+        ],
+        gates: &[Gate::Unlocked],
+        hint: POLICY_HINT,
+    },
+    Route {
+        code: "backup-remove-policy-shorten-retention",
+        question: Question::Destroy,
+        title: "delete the vault access policy, then shorten the recovery point's retention",
+        requests: &[
+            req("backup:DeleteBackupVaultAccessPolicy", On::Vault),
+            after(
+                "backup:UpdateRecoveryPointLifecycle",
+                On::RecoveryPoint,
+                PolicyAs::Removed,
+            ),
+        ],
+        gates: &[Gate::Unlocked],
+        hint: POLICY_HINT,
+    },
+    Route {
         code: "backup-restore",
         question: Question::Read,
         title: "restore the recovery point (passing AWS Backup a role)",
         requests: &[
             req("backup:StartRestoreJob", On::RecoveryPoint),
-            req("iam:PassRole", On::BackupRole),
+            req("iam:PassRole", On::PassRole(BACKUP_SERVICE)),
         ],
         gates: &[Gate::Always],
         hint: RESTORE_HINT,
@@ -289,7 +361,7 @@ pub const BACKUP_ROUTES: &[Route] = &[
         title: "copy the recovery point to another account's vault (passing AWS Backup a role)",
         requests: &[
             req("backup:StartCopyJob", On::RecoveryPoint),
-            req("iam:PassRole", On::BackupRole),
+            req("iam:PassRole", On::PassRole(BACKUP_SERVICE)),
         ],
         gates: &[Gate::Always],
         hint: RESTORE_HINT,
@@ -305,7 +377,43 @@ pub const BACKUP_ROUTES: &[Route] = &[
                 On::RecoveryPoint,
                 PolicyAs::Rewritten,
             ),
-            req("iam:PassRole", On::BackupRole),
+            req("iam:PassRole", On::PassRole(BACKUP_SERVICE)),
+        ],
+        gates: &[Gate::Always],
+        hint: POLICY_HINT,
+    },
+    Route {
+        code: "backup-rewrite-policy-copy-out",
+        question: Question::Read,
+        title: "rewrite the vault access policy, then copy the recovery point to another account's vault",
+        requests: &[
+            req("backup:PutBackupVaultAccessPolicy", On::Vault),
+            after("backup:StartCopyJob", On::RecoveryPoint, PolicyAs::Rewritten),
+            req("iam:PassRole", On::PassRole(BACKUP_SERVICE)),
+        ],
+        gates: &[Gate::Always],
+        hint: POLICY_HINT,
+    },
+    Route {
+        code: "backup-remove-policy-restore",
+        question: Question::Read,
+        title: "delete the vault access policy, then restore the recovery point",
+        requests: &[
+            req("backup:DeleteBackupVaultAccessPolicy", On::Vault),
+            after("backup:StartRestoreJob", On::RecoveryPoint, PolicyAs::Removed),
+            req("iam:PassRole", On::PassRole(BACKUP_SERVICE)),
+        ],
+        gates: &[Gate::Always],
+        hint: POLICY_HINT,
+    },
+    Route {
+        code: "backup-remove-policy-copy-out",
+        question: Question::Read,
+        title: "delete the vault access policy, then copy the recovery point to another account's vault",
+        requests: &[
+            req("backup:DeleteBackupVaultAccessPolicy", On::Vault),
+            after("backup:StartCopyJob", On::RecoveryPoint, PolicyAs::Removed),
+            req("iam:PassRole", On::PassRole(BACKUP_SERVICE)),
         ],
         gates: &[Gate::Always],
         hint: POLICY_HINT,
@@ -342,291 +450,53 @@ pub const KEY_ROUTES: &[Route] = &[
         gates: &[Gate::CustomerKey],
         hint: KEY_HINT,
     },
-];
-
-const EBS_ROUTES: &[Route] = &[
     Route {
-        code: "ec2-share-snapshot",
-        question: Question::Read,
-        title: "share the snapshot with another account, or make it public (ec2:ModifySnapshotAttribute)",
-        requests: &[req("ec2:ModifySnapshotAttribute", On::RecoveryPoint)],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ec2-share-encrypted-snapshot",
-        question: Question::Read,
-        title: "share the encrypted snapshot with another account and grant it the key",
-        requests: &[
-            req("ec2:ModifySnapshotAttribute", On::RecoveryPoint),
-            req("kms:CreateGrant", On::Key),
-        ],
-        gates: &[Gate::CustomerKey],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ec2-create-volume",
-        question: Question::Read,
-        title: "create a volume from the snapshot",
-        requests: &[
-            req("ec2:CreateVolume", On::RecoveryPoint),
-            via("kms:CreateGrant", "ec2"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ec2-create-volume",
-        question: Question::Read,
-        title: "create a volume from the snapshot",
-        requests: &[req("ec2:CreateVolume", On::RecoveryPoint)],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ec2-copy-snapshot",
-        question: Question::Read,
-        title: "copy the snapshot",
-        requests: &[
-            req("ec2:CopySnapshot", On::RecoveryPoint),
-            via("kms:Decrypt", "ec2"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ec2-copy-snapshot",
-        question: Question::Read,
-        title: "copy the snapshot",
-        requests: &[req("ec2:CopySnapshot", On::RecoveryPoint)],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ebs-direct-read",
-        question: Question::Read,
-        title: "read the snapshot's blocks (EBS direct APIs)",
-        requests: &[
-            req("ebs:ListSnapshotBlocks", On::RecoveryPoint),
-            req("ebs:GetSnapshotBlock", On::RecoveryPoint),
-            via("kms:Decrypt", "ebs"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ebs-direct-read",
-        question: Question::Read,
-        title: "read the snapshot's blocks (EBS direct APIs)",
-        requests: &[
-            req("ebs:ListSnapshotBlocks", On::RecoveryPoint),
-            req("ebs:GetSnapshotBlock", On::RecoveryPoint),
-        ],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-];
-
-const AMI_ROUTES: &[Route] = &[
-    Route {
-        code: "ec2-share-image",
-        question: Question::Read,
-        title: "share the image with another account, or make it public (ec2:ModifyImageAttribute)",
-        requests: &[req("ec2:ModifyImageAttribute", On::RecoveryPoint)],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ec2-copy-image",
-        question: Question::Read,
-        title: "copy the image",
-        requests: &[req("ec2:CopyImage", On::RecoveryPoint)],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ec2-copy-image",
-        question: Question::Read,
-        title: "copy the image",
-        requests: &[
-            req("ec2:CopyImage", On::RecoveryPoint),
-            via("kms:Decrypt", "ec2"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-];
-
-const RDS_ROUTES: &[Route] = &[
-    Route {
-        code: "rds-share-snapshot",
-        question: Question::Read,
-        title: "share the DB snapshot with another account, or make it public",
-        requests: &[req("rds:ModifyDBSnapshotAttribute", On::RecoveryPoint)],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "rds-share-encrypted-snapshot",
-        question: Question::Read,
-        title: "share the encrypted DB snapshot with another account and grant it the key",
-        requests: &[
-            req("rds:ModifyDBSnapshotAttribute", On::RecoveryPoint),
-            req("kms:CreateGrant", On::Key),
-        ],
-        gates: &[Gate::CustomerKey],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "rds-copy-snapshot",
-        question: Question::Read,
-        title: "copy the DB snapshot",
-        requests: &[req("rds:CopyDBSnapshot", On::RecoveryPoint)],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "rds-copy-snapshot",
-        question: Question::Read,
-        title: "copy the DB snapshot",
-        requests: &[
-            req("rds:CopyDBSnapshot", On::RecoveryPoint),
-            via("kms:CreateGrant", "rds"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-];
-
-const AURORA_ROUTES: &[Route] = &[
-    Route {
-        code: "rds-share-cluster-snapshot",
-        question: Question::Read,
-        title: "share the DB cluster snapshot with another account, or make it public",
-        requests: &[req(
-            "rds:ModifyDBClusterSnapshotAttribute",
-            On::RecoveryPoint,
-        )],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "rds-share-encrypted-cluster-snapshot",
-        question: Question::Read,
-        title: "share the encrypted DB cluster snapshot with another account and grant it the key",
-        requests: &[
-            req("rds:ModifyDBClusterSnapshotAttribute", On::RecoveryPoint),
-            req("kms:CreateGrant", On::Key),
-        ],
-        gates: &[Gate::CustomerKey],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "rds-copy-cluster-snapshot",
-        question: Question::Read,
-        title: "copy the DB cluster snapshot",
-        requests: &[req("rds:CopyDBClusterSnapshot", On::RecoveryPoint)],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "rds-copy-cluster-snapshot",
-        question: Question::Read,
-        title: "copy the DB cluster snapshot",
-        requests: &[
-            req("rds:CopyDBClusterSnapshot", On::RecoveryPoint),
-            via("kms:CreateGrant", "rds"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-];
-
-const EBS_REFUSED: &[Refusal] = &[
-    Refusal {
-        action: "ec2:DeleteSnapshot",
+        code: "kms-delete-imported-material",
         question: Question::Destroy,
-        why: "EC2 refuses to delete a snapshot that AWS Backup manages (\"You can't delete a snapshot that is managed by the AWS Backup service using Amazon EC2\")",
-        source: EBS_DELETE,
-    },
-    Refusal {
-        action: "ec2:ModifySnapshotAttribute",
-        question: Question::Read,
-        why: "an encrypted snapshot cannot be made public, and one under the AWS managed key `aws/ebs` cannot be shared at all",
-        source: EBS_SHARE,
+        title: "delete the imported key material of the recovery point's key (unusable until the same material is imported again, which only its holder can)",
+        requests: &[req("kms:DeleteImportedKeyMaterial", On::Key)],
+        gates: &[Gate::ImportedKey],
+        hint: KEY_HINT,
     },
 ];
 
-const RDS_REFUSED: &[Refusal] = &[Refusal {
-    action: "rds:DeleteDBSnapshot",
+/// AWS Backup refuses other accounts everything but copying in.
+pub const CROSS_ACCOUNT_BACKUP: Refusal = Refusal {
+    action: "backup:*",
     question: Question::Destroy,
-    why: "RDS refuses to delete a DB snapshot that AWS Backup manages: it is deleted through AWS Backup",
-    source: RDS_DELETE,
-}];
+    when: Gate::Always,
+    why: "AWS Backup rejects every cross-account call but backup:CopyIntoBackupVault (a copy in, not out), whatever the vault access policy says",
+    source: BACKUP_CROSS_ACCOUNT,
+};
 
-const AURORA_REFUSED: &[Refusal] = &[Refusal {
-    action: "rds:DeleteDBClusterSnapshot",
+/// AWS KMS refuses other accounts the administration of a key.
+pub const CROSS_ACCOUNT_KMS: Refusal = Refusal {
+    action: "kms:ScheduleKeyDeletion",
     question: Question::Destroy,
-    why: "RDS refuses to delete a DB cluster snapshot that AWS Backup manages: it is deleted through AWS Backup",
-    source: RDS_DELETE,
-}];
+    when: Gate::Always,
+    why: "AWS KMS refuses ScheduleKeyDeletion, DisableKey, PutKeyPolicy and DeleteImportedKeyMaterial from another account, whatever the key policy says",
+    source: KMS_CROSS_ACCOUNT,
+};
 
-/// What every resource type shares: AWS Backup's refusals of other accounts and AWS KMS's.
-pub const COMMON_REFUSED: &[Refusal] = &[
-    Refusal {
-        action: "backup:*",
-        question: Question::Destroy,
-        why: "AWS Backup rejects every cross-account call but backup:CopyIntoBackupVault (a copy in, not out), whatever the vault access policy says",
-        source: BACKUP_CROSS_ACCOUNT,
-    },
-    Refusal {
-        action: "kms:ScheduleKeyDeletion",
-        question: Question::Destroy,
-        why: "AWS KMS refuses ScheduleKeyDeletion, DisableKey and PutKeyPolicy from another account, whatever the key policy says",
-        source: KMS_CROSS_ACCOUNT,
-    },
-    Refusal {
-        action: "backup:DeleteRecoveryPoint",
-        question: Question::Destroy,
-        why: "a Vault Lock refuses deleting a recovery point, or shortening its retention, before its minimum retention ends",
-        source: VAULT_LOCK,
-    },
-];
+/// A standing Vault Lock refuses an early deletion.
+pub const LOCKED: Refusal = Refusal {
+    action: "backup:DeleteRecoveryPoint",
+    question: Question::Destroy,
+    when: Gate::Always,
+    why: "a Vault Lock refuses deleting a recovery point, or shortening its retention, before its minimum retention ends",
+    source: VAULT_LOCK,
+};
 
-/// The resource types, by the service API that also reaches them.
-pub const TYPES: &[TypeRow] = &[
-    TypeRow {
-        types: &["EBS", "Storage Gateway"],
-        service: Some("ec2"),
-        routes: EBS_ROUTES,
-        refused: EBS_REFUSED,
-    },
-    TypeRow {
-        types: &["EC2"],
-        service: Some("ec2"),
-        routes: AMI_ROUTES,
-        refused: &[],
-    },
-    TypeRow {
-        types: &["RDS"],
-        service: Some("rds"),
-        routes: RDS_ROUTES,
-        refused: RDS_REFUSED,
-    },
-    TypeRow {
-        types: &["Aurora", "DocumentDB", "Neptune"],
-        service: Some("rds"),
-        routes: AURORA_ROUTES,
-        refused: AURORA_REFUSED,
-    },
-];
+/// What every resource type shares: AWS Backup's refusals of other accounts and AWS KMS's,
+/// and the lock's.
+pub const COMMON_REFUSED: &[Refusal] = &[CROSS_ACCOUNT_BACKUP, CROSS_ACCOUNT_KMS, LOCKED];
 
 /// The row of a resource type and recovery point ARN: by the ARN's service, since a type
 /// is held by its service only when the ARN is that service's (a DynamoDB table with
 /// advanced features has an AWS Backup ARN).
 pub fn row(resource_type: &str, recovery_point_arn: &str) -> Option<&'static TypeRow> {
     let service = recovery_point_arn.split(':').nth(2)?;
-    TYPES.iter().find(|r| {
+    services::TYPES.iter().find(|r| {
         r.types
             .iter()
             .any(|t| t.eq_ignore_ascii_case(resource_type))
@@ -639,7 +509,7 @@ pub fn all_actions() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = BACKUP_ROUTES
         .iter()
         .chain(KEY_ROUTES)
-        .chain(TYPES.iter().flat_map(|t| t.routes))
+        .chain(services::TYPES.iter().flat_map(|t| t.routes))
         .flat_map(|r| r.requests.iter().map(|q| q.action))
         .collect();
     out.sort_unstable();

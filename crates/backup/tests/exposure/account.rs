@@ -147,7 +147,7 @@ impl Account {
         ];
         st.extend(extra.as_array().cloned().unwrap_or_default());
         self.keys.push(
-            json!({"arn": arn, "manager": "CUSTOMER", "aliases": [], "policy": doc(json!(st))}),
+            json!({"arn": arn, "manager": "CUSTOMER", "aliases": [], "policy": doc(json!(st)), "origin": "AWS_KMS", "grants": []}),
         );
         self
     }

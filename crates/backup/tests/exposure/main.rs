@@ -134,13 +134,23 @@ fn governance_lock_removable_and_compliance_lock_does_not_stop_key_deletion() {
         routes(&e, "prod", Question::Destroy, &role_arn("Admin")),
         set(&[
             "backup-unlock-delete",
-            "backup-rewrite-policy-unlock-delete"
+            "backup-unlock-shorten-retention",
+            "backup-rewrite-policy-unlock-delete",
+            "backup-remove-policy-unlock-delete"
         ])
     );
-    assert!(answer(&e, "prod", Question::Destroy)
+    // The Admin removes the governance lock first: listed, so not said to be refused.
+    assert!(!answer(&e, "prod", Question::Destroy)
         .refused
         .iter()
         .any(|r| r.principal == role_arn("Admin") && r.action == "backup:DeleteRecoveryPoint"));
+    // The compliance lock past its date refuses the Admin's delete.
+    assert!(answer(&e, "archive", Question::Destroy)
+        .refused
+        .iter()
+        .any(|r| r.principal == role_arn("Admin")
+            && r.action == "backup:DeleteRecoveryPoint"
+            && r.source.contains("vault-lock")));
     assert_eq!(
         who(&e, "archive", Question::Destroy),
         set(&[&role_arn("KeyAdmin"), ROOT])
@@ -175,7 +185,10 @@ fn a_role_that_rewrites_the_vault_policy() {
     let e = run(&a.snapshot());
     assert_eq!(
         routes(&e, "prod", Question::Destroy, &role_arn("PolicyWriter")),
-        set(&["backup-rewrite-policy-delete"])
+        set(&[
+            "backup-rewrite-policy-delete",
+            "backup-rewrite-policy-shorten-retention"
+        ])
     );
     assert_eq!(
         who(&e, "prod", Question::Destroy),

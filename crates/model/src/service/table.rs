@@ -182,7 +182,7 @@ pub static TABLE: &[Grant] = table! {
     // the organization's policies on the account's path (readable from the management
     // account or a delegated administrator), keys and their policies, and the regions.
     Inventory Allow "CollectAccountConfiguration" ["*"] ALWAYS => {
-        Inventory Any Always ["iam:GetAccountAuthorizationDetails", "organizations:DescribeOrganization", "organizations:ListParents", "organizations:ListPoliciesForTarget", "organizations:DescribePolicy", "kms:ListKeys", "kms:ListAliases", "kms:GetKeyPolicy", "ec2:DescribeRegions", "backup:ListBackupVaults"] Arn("*"), NONE, "collect the account's IAM configuration, the organization's policies, the keys and their policies, the regions and vaults (`vaultward collect`)";
+        Inventory Any Always ["iam:GetAccountAuthorizationDetails", "organizations:DescribeOrganization", "organizations:ListParents", "organizations:ListPoliciesForTarget", "organizations:DescribePolicy", "kms:ListKeys", "kms:ListAliases", "kms:GetKeyPolicy", "kms:ListGrants", "ec2:DescribeRegions", "backup:ListBackupVaults"] Arn("*"), NONE, "collect the account's IAM configuration, the organization's policies, the keys with their policies and grants, the regions and vaults (`vaultward collect`)";
     }
     // The compute a principal can take over or run code as, for `vaultward audit`'s
     // escalation paths (issue 30): each resource with the role it runs as. Read-only, but
