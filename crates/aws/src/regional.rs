@@ -342,7 +342,9 @@ pub(crate) async fn describe_key(
             .and_then(|m| m.key_manager())
             .map(|m| m.as_str().to_string()),
         aliases,
-        origin: meta.and_then(|m| m.origin()).map(|o| o.as_str().to_string()),
+        origin: meta
+            .and_then(|m| m.origin())
+            .map(|o| o.as_str().to_string()),
         grants,
     }
 }

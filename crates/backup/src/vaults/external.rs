@@ -135,11 +135,9 @@ pub(super) fn key_usable_outside(s: &Snapshot, arn: &str) -> Tri {
         Some(doc) => match granted_outside(&doc, PolicyKind::Key, account, KEY_USE) {
             Ok(Some(_)) => return Tri::Yes,
             Ok(None) => {}
-            Err(why) => {
-                return Tri::Unknown(format!(
-                    "whether the key policy of `{arn}` lets another account use it is undecided: {why}"
-                ))
-            }
+            Err(why) => return Tri::Unknown(format!(
+                "whether the key policy of `{arn}` lets another account use it is undecided: {why}"
+            )),
         },
     }
     let grants = match &k.grants {
@@ -158,7 +156,10 @@ pub(super) fn key_usable_outside(s: &Snapshot, arn: &str) -> Tri {
     };
     let own = format!(":{account}:");
     for g in grants {
-        let grantee = g.get("GranteePrincipal").and_then(Value::as_str).unwrap_or("");
+        let grantee = g
+            .get("GranteePrincipal")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let ops = g.get("Operations").and_then(Value::as_array);
         let useful = ops.is_some_and(|o| o.iter().filter_map(Value::as_str).any(reads));
         let outside = grantee.starts_with("arn:") && !grantee.contains(&own)

@@ -139,6 +139,20 @@ impl Account {
         self
     }
 
+    /// A recovery point of `resource_type` at `arn` in `vault`, under `key` (`None`: not
+    /// encrypted).
+    pub(crate) fn point(
+        &mut self,
+        vault: &str,
+        arn: &str,
+        resource_type: &str,
+        key: Option<&str>,
+    ) -> &mut Self {
+        self.points.push(json!({"arn": arn, "vault_arn": format!("arn:aws:backup:us-east-1:{ACCT}:backup-vault:{vault}"),
+            "resource_type": resource_type, "encryption_key_arn": key, "is_encrypted": key.is_some(), "status": "COMPLETED"}));
+        self
+    }
+
     /// A customer managed key: the default key policy (the account's IAM policies decide)
     /// and `extra` statements.
     pub(crate) fn key(&mut self, arn: &str, extra: Value) -> &mut Self {
@@ -189,8 +203,22 @@ pub(crate) fn answer<'e>(
     vault: &str,
     q: Question,
 ) -> &'e vaultward_backup::vaults::Answer {
+    answer_of(e, vault, "EBS", q)
+}
+
+/// The answer to `q` for recovery points of `resource_type` in `vault`.
+pub(crate) fn answer_of<'e>(
+    e: &'e Exposure,
+    vault: &str,
+    resource_type: &str,
+    q: Question,
+) -> &'e vaultward_backup::vaults::Answer {
     let v = e.vaults.iter().find(|v| v.name == vault).unwrap();
-    let t = v.types.iter().find(|t| t.resource_type == "EBS").unwrap();
+    let t = v
+        .types
+        .iter()
+        .find(|t| t.resource_type == resource_type)
+        .unwrap();
     t.answers.iter().find(|a| a.question == q).unwrap()
 }
 

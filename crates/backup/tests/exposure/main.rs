@@ -33,6 +33,7 @@ use vaultward_backup::{CheckOptions, Plan, RequestFacts, Snapshot};
 use vaultward_iam::{Decision, PolicyKind};
 
 mod account;
+mod services;
 mod unknowns;
 
 use account::*;

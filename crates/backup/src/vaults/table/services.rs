@@ -107,7 +107,10 @@ macro_rules! share_trio {
                 code: concat!($code, "-with-grant"),
                 question: Question::Read,
                 title: concat!($title, ", and grant it the key"),
-                requests: &[req($action, On::RecoveryPoint), req("kms:CreateGrant", On::Key)],
+                requests: &[
+                    req($action, On::RecoveryPoint),
+                    req("kms:CreateGrant", On::Key),
+                ],
                 gates: &[Gate::CustomerKey],
                 hint: SHARE_HINT,
             },
