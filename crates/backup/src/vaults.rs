@@ -51,6 +51,9 @@ pub struct ExposureOptions {
     /// points (no EC2, RDS or AWS KMS stands behind it), so every type is fully managed
     /// and no service or key route applies.
     pub backup_api_only: bool,
+    /// The account's root user makes no request (`vaultward serve` without root keys for
+    /// the account): it is not a principal of the answers.
+    pub without_root: bool,
 }
 
 /// What kind of principal.
@@ -224,8 +227,8 @@ pub fn exposure(s: &Snapshot, opts: &ExposureOptions) -> Result<Exposure, Unknow
     }
     let mut facts = opts.facts.clone();
     facts.any_caller = true;
-    let plan_opts = evaluate::plan_options(s, &facts);
-    let mut eval = evaluate::Evaluator::new(s, &facts, &plan_opts);
+    let plan_opts = evaluate::plan_options(s, &facts, !opts.without_root);
+    let mut eval = evaluate::Evaluator::new(s, &facts, &plan_opts, !opts.without_root);
     eval.backup_api_only = opts.backup_api_only;
     let mut vaults = Vec::new();
     for v in &s.backup_vaults {
@@ -236,7 +239,7 @@ pub fn exposure(s: &Snapshot, opts: &ExposureOptions) -> Result<Exposure, Unknow
     }
     if opts.fixes {
         for v in &mut vaults {
-            fix::propose(s, &facts, opts.backup_api_only, v);
+            fix::propose(s, &facts, opts.backup_api_only, opts.without_root, v);
         }
     }
     let mut notes = eval.notes();

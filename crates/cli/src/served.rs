@@ -63,12 +63,13 @@ fn vault(v: &Value) -> Value {
 }
 
 /// The snapshots of `serve`'s configuration (`config_text`, named `config_name` in
-/// errors) and data directory, or what is wrong with them.
+/// errors) and data directory, or what is wrong with them; each with whether the
+/// account's root user may call (the configuration gives it access keys).
 pub fn snapshots(
     config_name: &str,
     config_text: &str,
     dir: &Path,
-) -> Result<Vec<Snapshot>, String> {
+) -> Result<Vec<(Snapshot, bool)>, String> {
     vaultward_server::config::Config::from_json(config_name, config_text)
         .map_err(|e| e.to_string())?;
     let raw: Value =
@@ -118,7 +119,11 @@ pub fn snapshots(
                 json!({"id": o["id"], "path": o.get("path"), "scps": [], "rcps": []});
         }
         let name = format!("{} (account {id})", dir.display());
-        out.push(Snapshot::from_json(&name, &s.to_string()).map_err(|e| e.to_string())?);
+        let root = a.get("root").is_some_and(|r| !r.is_null());
+        out.push((
+            Snapshot::from_json(&name, &s.to_string()).map_err(|e| e.to_string())?,
+            root,
+        ));
     }
     Ok(out)
 }

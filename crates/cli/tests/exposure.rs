@@ -244,9 +244,15 @@ fn exposure_answers_serves_data_directory() {
         .iter()
         .map(|p| p["principal"].as_str().unwrap())
         .collect();
-    assert!(
-        who.contains(&"arn:aws:iam::111122223333:role/BackupAdmin"),
-        "{who:?}"
+    // Exactly: the configuration gives the account no root keys, so the root is no
+    // principal; the auditor may only read the configuration.
+    assert_eq!(
+        who,
+        [
+            "arn:aws:iam::111122223333:role/BackupAdmin",
+            "arn:aws:iam::111122223333:user/operator"
+        ],
+        "{destroy}"
     );
     // The operator may call backup:* but the vault denies it the delete; it may still
     // rewrite the policy, then delete.
@@ -275,6 +281,31 @@ fn exposure_answers_serves_data_directory() {
         .find(|a| a["question"] == "read")
         .unwrap();
     assert!(read.to_string().find("ec2-share").is_none(), "{read}");
+    // The operator restores by passing BackupAdmin, which trusts it and not AWS Backup:
+    // `serve` checks only iam:PassRole. BackupAdmin may restore but pass no role.
+    let readers: Vec<&str> = read["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["principal"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        readers,
+        ["arn:aws:iam::111122223333:user/operator"],
+        "{read}"
+    );
+    assert_eq!(read["unknown"], json!([]), "{read}");
+    let restore = &read["principals"][0]["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "backup-restore")
+        .unwrap()["steps"];
+    assert_eq!(restore[1]["action"], "iam:PassRole", "{restore}");
+    assert_eq!(
+        restore[1]["resource"],
+        "arn:aws:iam::111122223333:role/BackupAdmin"
+    );
 
     let out = vaultward(&["exposure", &d]);
     assert_eq!(out.status.code(), Some(2));

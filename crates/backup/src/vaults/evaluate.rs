@@ -91,8 +91,9 @@ pub(super) struct Evaluator<'s> {
 /// The account that stands for every other account in a request (a copy's destination).
 pub(super) const OTHER_ACCOUNT_ID: &str = "999999999999";
 
-/// The snapshot's principals: each role and user of the IAM export, and the root user.
-pub fn principals(s: &Snapshot) -> Vec<(String, PrincipalKind)> {
+/// The snapshot's principals: each role and user of the IAM export, and the root user
+/// (unless it makes no request: `vaultward serve` without root keys).
+pub fn principals(s: &Snapshot, root: bool) -> Vec<(String, PrincipalKind)> {
     let mut out = Vec::new();
     let list = |key: &str| -> Vec<String> {
         s.iam
@@ -114,16 +115,18 @@ pub fn principals(s: &Snapshot) -> Vec<(String, PrincipalKind)> {
             .into_iter()
             .map(|a| (a, PrincipalKind::User)),
     );
-    out.push((
-        format!("arn:aws:iam::{}:root", s.account_id),
-        PrincipalKind::Root,
-    ));
+    if root {
+        out.push((
+            format!("arn:aws:iam::{}:root", s.account_id),
+            PrincipalKind::Root,
+        ));
+    }
     out
 }
 
 /// The options of each principal's plan, in [`principals`]' order.
-pub fn plan_options(s: &Snapshot, facts: &RequestFacts) -> Vec<CheckOptions> {
-    principals(s)
+pub fn plan_options(s: &Snapshot, facts: &RequestFacts, root: bool) -> Vec<CheckOptions> {
+    principals(s, root)
         .into_iter()
         .map(|(arn, _)| {
             let mut o = CheckOptions::new(&arn, Default::default(), Default::default());
@@ -173,8 +176,13 @@ pub(super) fn policy(doc: Value, name: &str, kind: PolicyKind) -> Option<NamedPo
 }
 
 impl<'s> Evaluator<'s> {
-    pub fn new(s: &'s Snapshot, facts: &'s RequestFacts, opts: &'s [CheckOptions]) -> Self {
-        Self::with(s, facts, opts, principals(s))
+    pub fn new(
+        s: &'s Snapshot,
+        facts: &'s RequestFacts,
+        opts: &'s [CheckOptions],
+        root: bool,
+    ) -> Self {
+        Self::with(s, facts, opts, principals(s, root))
     }
 
     /// An evaluator of `list`'s principals only, `opts` their plans' options in order.

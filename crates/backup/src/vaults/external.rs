@@ -135,9 +135,11 @@ pub(super) fn key_usable_outside(s: &Snapshot, arn: &str) -> Tri {
         Some(doc) => match granted_outside(&doc, PolicyKind::Key, account, KEY_USE) {
             Ok(Some(_)) => return Tri::Yes,
             Ok(None) => {}
-            Err(why) => return Tri::Unknown(format!(
+            Err(why) => {
+                return Tri::Unknown(format!(
                 "whether the key policy of `{arn}` lets another account use it is undecided: {why}"
-            )),
+            ))
+            }
         },
     }
     let grants = match &k.grants {

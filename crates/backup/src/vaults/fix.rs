@@ -73,19 +73,36 @@ fn patched(s: &Snapshot, statement: &Value) -> Snapshot {
     p
 }
 
+/// Whether an SCP can hold the account at all: it must be a member of an organization
+/// other than its management account ("SCPs don't affect users or roles in the management
+/// account", https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html).
+fn scp_applies(s: &Snapshot, backup_api_only: bool) -> Result<(), String> {
+    if backup_api_only {
+        return Err("`vaultward serve` evaluates no SCPs: deny these requests in the vault access policy, or in the principals' policies of its configuration".into());
+    }
+    match &s.organization {
+        None => Err("the account is in no organization (none is in the snapshot), and an SCP holds only member accounts: deny these requests in the vault or key policy, or in a permissions boundary of each principal".into()),
+        Some(o) if o.management_account.as_deref() == Some(s.account_id.as_str()) => Err("this is the organization's management account, which no SCP holds: deny these requests in the vault or key policy, or in a permissions boundary of each principal".into()),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Proposes and verifies a fix for each answer of the vault that lists principals.
 pub(super) fn propose(
     s: &Snapshot,
     facts: &RequestFacts,
     backup_api_only: bool,
+    without_root: bool,
     v: &mut VaultExposure,
 ) {
     let before: Vec<_> = v.types.iter().map(listed).collect();
+    let scp_applies = scp_applies(s, backup_api_only);
     let opts = ExposureOptions {
         vaults: vec![v.arn.clone()],
         facts: facts.clone(),
         fixes: false,
         backup_api_only,
+        without_root,
     };
     for ti in 0..v.types.len() {
         for ai in 0..v.types[ti].answers.len() {
@@ -106,7 +123,14 @@ pub(super) fn propose(
             let mut denied = Denied::default();
             denied.add(a, &targets);
             let mut outcome = (false, Some("not re-evaluated".to_string()));
-            for _ in 0..ROUNDS {
+            let rounds = match &scp_applies {
+                Ok(()) => ROUNDS,
+                Err(why) => {
+                    outcome = (false, Some(why.clone()));
+                    0
+                }
+            };
+            for _ in 0..rounds {
                 let st = denied.statement(&targets);
                 let after = exposure(&patched(s, &st), &opts);
                 let Some(pv) = after.as_ref().ok().and_then(|e| e.vaults.first()) else {

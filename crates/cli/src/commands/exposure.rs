@@ -42,10 +42,11 @@ pub struct Args {
     facts: selection::FactArgs,
 }
 
-/// The snapshots to answer: the file, or one per account of `serve`'s data directory.
-fn snapshots(args: &Args) -> anyhow::Result<Result<Vec<Snapshot>, String>> {
+/// The snapshots to answer: the file, or one per account of `serve`'s data directory;
+/// each with whether its root user may call.
+fn snapshots(args: &Args) -> anyhow::Result<Result<Vec<(Snapshot, bool)>, String>> {
     if !args.snapshot.is_dir() {
-        return Ok(selection::snapshot_and_text(&args.snapshot)?.map(|(s, _)| vec![s]));
+        return Ok(selection::snapshot_and_text(&args.snapshot)?.map(|(s, _)| vec![(s, true)]));
     }
     let Some(config) = &args.serve_config else {
         return Ok(Err(format!(
@@ -83,11 +84,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         facts,
         fixes: !args.no_fix,
         backup_api_only: served,
+        without_root: false,
     };
     let mut reports = Vec::new();
-    for snapshot in &snapshots {
+    for (snapshot, root) in &snapshots {
         // Across a data directory's accounts, a vault named is looked for in each.
         let mut o = opts.clone();
+        o.without_root = !root;
         if served {
             o.vaults.retain(|v| {
                 snapshot
