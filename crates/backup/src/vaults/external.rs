@@ -273,6 +273,18 @@ pub(super) fn answer(
             break;
         }
     }
+    // A logically air-gapped vault is shared through AWS RAM, and an account it is shared
+    // with can restore from it ("You can restore a backup stored in a logically
+    // air-gapped vault from either the account that owns the vault or from any account
+    // with which the vault is shared"):
+    // https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html
+    if ctx.vault.vault_type.as_deref() == Some("LOGICALLY_AIR_GAPPED_BACKUP_VAULT") {
+        read_unknown.push(Unsettled {
+            principal: OTHER_ACCOUNT.into(),
+            code: "ram-share".into(),
+            settle: format!("the AWS RAM shares of `{}` are not collected: an account it is shared with can restore its recovery points (ram:GetResourceShares, ram:ListPrincipals)", ctx.vault.arn),
+        });
+    }
     for a in answers.iter_mut() {
         match a.question {
             Question::Destroy => a.refused.append(&mut destroy_refused),

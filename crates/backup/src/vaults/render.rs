@@ -56,7 +56,7 @@ pub(super) fn protects(
         out.push(format!("also reachable through {service}'s own API, which the vault access policy does not govern: only the principals' IAM policies, boundaries and SCPs do"));
     }
     if v.vault_type.as_deref() == Some("LOGICALLY_AIR_GAPPED_BACKUP_VAULT") {
-        out.push("a logically air-gapped vault: its recovery points are held by AWS Backup under an AWS owned key, outside the account".into());
+        out.push("a logically air-gapped vault: its recovery points are held by AWS Backup outside the account (under an AWS owned key, or the customer managed key it was created with), reachable only through AWS Backup; an account it is shared with through AWS RAM can restore them".into());
     }
     out.push(lock_words(v, lock));
     let mut seen = Vec::new();

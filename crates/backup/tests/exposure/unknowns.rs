@@ -285,3 +285,27 @@ fn a_key_policy_not_collected_leaves_the_key_routes_unknown() {
         destroy.unknown
     );
 }
+
+/// A logically air-gapped vault shared through AWS RAM lets the accounts it is shared with
+/// restore: the shares are not collected, so reading is unknown for other accounts.
+/// https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html
+#[test]
+fn a_logically_air_gapped_vault_may_be_restored_by_accounts_it_is_shared_with() {
+    let mut a = Account::new();
+    a.vault("prod", Value::Null, unlocked());
+    a.vaults[0]["vault_type"] = json!("LOGICALLY_AIR_GAPPED_BACKUP_VAULT");
+    a.points.push(json!({"arn": "arn:aws:backup:us-east-1:111122223333:recovery-point:0a1b2c3d-0000-4000-8000-000000000001",
+        "vault_arn": VAULT, "resource_type": "EBS", "encryption_key_arn": KEY, "is_encrypted": true, "status": "COMPLETED"}));
+    a.key(KEY, json!([]));
+    let e = run(&a.snapshot());
+    let t = &e.vaults[0].types[0];
+    assert!(t.fully_managed);
+    let read = t.answers.iter().find(|x| x.question == Question::Read).unwrap();
+    assert!(
+        read.unknown
+            .iter()
+            .any(|u| u.code == "ram-share" && u.principal.contains("another account")),
+        "{:?}",
+        read.unknown
+    );
+}

@@ -126,6 +126,7 @@ resource "aws_iam_policy" "inventory_policy" {
             "kms:ListKeys",
             "kms:ListAliases",
             "kms:GetKeyPolicy",
+            "kms:ListGrants",
             "ec2:DescribeRegions",
             "backup:ListBackupVaults"
           ],
