@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use vaultward_snapshot::org::role_arn;
 
 use serde::Serialize;
 use vaultward_snapshot::Snapshot;
@@ -169,12 +170,6 @@ fn add(into: &mut Totals, t: &Totals) {
     into.at_least |= t.at_least;
 }
 
-/// The role's ARN in `account`, from its path and name.
-pub fn role_in(account: &str, role: &str) -> String {
-    let role = role.trim_start_matches('/');
-    format!("arn:aws:iam::{account}:role/{role}")
-}
-
 fn check_account<F>(a: &OrgAccount, load: &F, opts: &OrgOptions) -> AccountResult
 where
     F: Fn(&OrgAccount) -> Result<Snapshot, String>,
@@ -197,7 +192,7 @@ where
         Err(e) => return unknown(format!("its snapshot cannot be read: {e}")),
     };
     let mut o = opts.template.clone();
-    o.role_arn = role_in(&a.id, &opts.role);
+    o.role_arn = role_arn(&a.id, &opts.role);
     match check::check(&s, &o) {
         Ok(r) => AccountResult {
             account: a.id.clone(),

@@ -290,7 +290,7 @@ impl CheckArgs {
             Ok(o) => o,
             Err(e) => return Ok(Err(e)),
         };
-        let placeholder = vaultward_backup::organization::role_in("000000000000", &role);
+        let placeholder = vaultward_snapshot::org::role_arn("000000000000", &role);
         Ok(self
             .options(placeholder)?
             .map(|o| (org, crate::organization::options(role, o))))

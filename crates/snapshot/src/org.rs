@@ -103,11 +103,20 @@ pub fn role_arn(account: &str, path_and_name: &str) -> String {
     )
 }
 
-/// Writes `bytes` to `path` whole or not at all: a temporary file in the same directory,
-/// synced, then renamed over `path` (a rename within one file system is atomic), so an
-/// interrupted run leaves the old file or the new one, never a part.
+/// Writes `bytes` to `path` whole or not at all (see [`write_atomically_with`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
+    write_atomically_with(path, |w| w.write_all(bytes))
+}
+
+/// What `write` writes goes to `path` whole or not at all: a temporary file in the same
+/// directory (buffered, so a large report streams to the disk), synced, then renamed over
+/// `path` (a rename within one file system is atomic), so an interrupted run leaves the
+/// old file or the new one, never a part. The one definition: the CLI's and the
+/// collector's writes go through it.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -124,8 +133,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::process::id()
     ));
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();

@@ -12,9 +12,10 @@ use vaultward_analysis::Outcome;
 use vaultward_iam::PolicyKind;
 use vaultward_snapshot::Snapshot;
 
-use super::{role_in, OrgAccount, OrgOptions};
+use super::{OrgAccount, OrgOptions};
 use crate::check::DocRef;
 use crate::fix::{fixes, Entry, FixReport, Patch};
+use vaultward_snapshot::org::role_arn;
 
 /// A patch of an organization's policy, written once for every account it unblocks.
 #[derive(Debug, Clone, Serialize)]
@@ -115,7 +116,7 @@ where
         Err(e) => return none(format!("its snapshot cannot be read: {e}")),
     };
     let mut o = opts.template.clone();
-    o.role_arn = role_in(&a.id, &opts.role);
+    o.role_arn = role_arn(&a.id, &opts.role);
     let mut report = match fixes(&s, &o) {
         Ok(r) => r,
         Err(e) => return none(e.to_string()),
@@ -159,10 +160,10 @@ fn organization_patch(p: Patch, mut accounts: Vec<String>, role: &str) -> OrgPat
         DocRef::Scp { name, .. } => ("scp", PolicyKind::Scp, name.clone()),
         _ => ("scp", PolicyKind::Scp, String::new()),
     };
-    let arns: Vec<String> = accounts.iter().map(|a| role_in(a, role)).collect();
+    let arns: Vec<String> = accounts.iter().map(|a| role_arn(a, role)).collect();
     let patched: serde_json::Value = serde_json::from_str(&p.after).unwrap_or_default();
     let listed = with_roles(&patched, &arns, &arns);
-    let pattern = role_in("*", role);
+    let pattern = role_arn("*", role);
     let (after, exclude) = match (serde_json::to_string(&listed), kind) {
         (Ok(text), _) if text.len() <= MAX_ORG_POLICY => (text, arns.clone()),
         (_, PolicyKind::Scp) => (
@@ -196,7 +197,7 @@ fn organization_patch(p: Patch, mut accounts: Vec<String>, role: &str) -> OrgPat
     };
     let description = accounts.first().map_or(p.description.clone(), |a| {
         p.description
-            .replace(&role_in(a, role), &role_in("ACCOUNT", role))
+            .replace(&role_arn(a, role), &role_arn("ACCOUNT", role))
     });
     OrgPatch {
         target,

@@ -97,7 +97,7 @@ fn account_report(r: &OrgReport, a: &AccountResult) -> Report {
     Report {
         status: a.status,
         account: a.account.clone(),
-        role: crate::organization::role_in(&a.account, &r.role),
+        role: vaultward_snapshot::org::role_arn(&a.account, &r.role),
         totals: a.totals.clone(),
         findings: a.findings.clone(),
         groups: Vec::new(),

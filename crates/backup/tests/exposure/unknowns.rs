@@ -300,7 +300,11 @@ fn a_logically_air_gapped_vault_may_be_restored_by_accounts_it_is_shared_with() 
     let e = run(&a.snapshot());
     let t = &e.vaults[0].types[0];
     assert!(t.fully_managed);
-    let read = t.answers.iter().find(|x| x.question == Question::Read).unwrap();
+    let read = t
+        .answers
+        .iter()
+        .find(|x| x.question == Question::Read)
+        .unwrap();
     assert!(
         read.unknown
             .iter()
