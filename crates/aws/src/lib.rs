@@ -203,14 +203,17 @@ pub async fn collect(opts: &Options) -> Result<Collection, CollectError> {
     collect_account(opts, None).await
 }
 
-/// [`collect`], with the account's organization (its path, SCP and RCP levels) already
-/// known when `known` is given (`collect --org` read the tree once for every account), so
-/// the account's own credentials need not read the organization.
-pub(crate) async fn collect_account(
-    opts: &Options,
-    known: Option<Organization>,
-) -> Result<Collection, CollectError> {
-    let ctx = Ctx::new(opts.concurrency, opts.progress);
+/// The SDK configuration for the first Region selected (else the profile's), and who its
+/// credentials are (`sts:GetCallerIdentity`).
+pub(crate) struct Caller {
+    pub base: aws_config::SdkConfig,
+    pub home: String,
+    pub account: String,
+    pub arn: String,
+}
+
+/// [`Caller`] for `opts`; `item` names the call in a refusal.
+pub(crate) async fn caller(opts: &Options, ctx: &Ctx, item: &str) -> Result<Caller, CollectError> {
     let first = match &opts.regions {
         Regions::Listed(rs) => rs.first().cloned(),
         _ => None,
@@ -220,12 +223,11 @@ pub(crate) async fn collect_account(
         .region()
         .map(|r| r.to_string())
         .ok_or(CollectError::NoRegion)?;
-    ctx.stage("identity");
     let sts = aws_sdk_sts::Client::new(&base);
     let who = match ctx
         .call(
             Api::GetCallerIdentity,
-            "account",
+            item,
             &[],
             sts.get_caller_identity().send(),
         )
@@ -237,12 +239,38 @@ pub(crate) async fn collect_account(
                 .take_missing()
                 .pop()
                 .map_or_else(|| "no answer".to_string(), |m| m.error);
-            ctx.finish();
             return Err(CollectError::Identity(why));
         }
     };
-    let account = who.account().unwrap_or_default().to_string();
-    let caller_arn = who.arn().unwrap_or_default().to_string();
+    Ok(Caller {
+        base,
+        home,
+        account: who.account().unwrap_or_default().to_string(),
+        arn: who.arn().unwrap_or_default().to_string(),
+    })
+}
+
+/// [`collect`], with the account's organization (its path, SCP and RCP levels) already
+/// known when `known` is given (`collect --org` read the tree once for every account), so
+/// the account's own credentials need not read the organization.
+pub(crate) async fn collect_account(
+    opts: &Options,
+    known: Option<Organization>,
+) -> Result<Collection, CollectError> {
+    let ctx = Ctx::new(opts.concurrency, opts.progress);
+    ctx.stage("identity");
+    let Caller {
+        base,
+        home,
+        account,
+        arn: caller_arn,
+    } = match caller(opts, &ctx, "account").await {
+        Ok(c) => c,
+        Err(e) => {
+            ctx.finish();
+            return Err(e);
+        }
+    };
 
     let regions = match &opts.regions {
         Regions::Default => vec![home.clone()],

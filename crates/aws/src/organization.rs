@@ -27,8 +27,8 @@ use vaultward_snapshot::org::{account_file, write_atomically, OrgLayout};
 use vaultward_snapshot::{Organization, Snapshot};
 
 use crate::api::Api;
-use crate::ctx::{Ctx, Fetch};
-use crate::{collect_account, sdk_config, CollectError, Options, Regions};
+use crate::ctx::Ctx;
+use crate::{collect_account, CollectError, Options};
 
 /// The session name of every member-role session, so CloudTrail says what it was.
 pub const SESSION_NAME: &str = "vaultward-collect";
@@ -112,36 +112,13 @@ pub fn collect_organization_blocking(opts: &OrgOptions) -> Result<OrgCollection,
 
 /// Reads the organization, then collects every selected account into `opts.out`.
 pub async fn collect_organization(opts: &OrgOptions) -> Result<OrgCollection, OrgCollectError> {
-    let first = match &opts.account.regions {
-        Regions::Listed(rs) => rs.first().cloned(),
-        _ => None,
-    };
-    let base = sdk_config(&opts.account, first.as_deref()).await;
-    if base.region().is_none() {
-        return Err(CollectError::NoRegion.into());
-    }
     let ctx = Ctx::new(opts.account.concurrency, false);
-    let sts = aws_sdk_sts::Client::new(&base);
-    let who = match ctx
-        .call(
-            Api::GetCallerIdentity,
-            "caller",
-            &[],
-            sts.get_caller_identity().send(),
-        )
-        .await
-    {
-        Fetch::Got(w) => w,
-        Fetch::Absent | Fetch::Failed(_) => {
-            let why = ctx
-                .take_missing()
-                .pop()
-                .map_or_else(|| "no answer".to_string(), |m| m.error);
-            return Err(CollectError::Identity(why).into());
-        }
-    };
-    let caller = who.account().unwrap_or_default().to_string();
-    let caller_arn = who.arn().unwrap_or_default().to_string();
+    let crate::Caller {
+        base,
+        account: caller,
+        arn: caller_arn,
+        ..
+    } = crate::caller(&opts.account, &ctx, "caller").await?;
     let client = aws_sdk_organizations::Client::new(&base);
     let mut layout = tree::read(&ctx, &client)
         .await
