@@ -93,6 +93,12 @@ pub struct Options {
     /// beside it, as AWS attaches it to every root, OU and account; an RCP is always
     /// compared with `RCPFullAWSAccess` beside it, which cannot be detached.
     pub scp_alone: bool,
+    /// The account that owns the resource asked about (12 digits): every request is on a
+    /// resource of this account, so `aws:ResourceAccount` (which the engine derives from
+    /// the request's resource account) is this account too. `None`: any account. For
+    /// identity-side kinds, whose requests stay in the principal's account, it pins the
+    /// principal's account as well.
+    pub resource_account: Option<String>,
 }
 
 impl Options {
@@ -112,6 +118,7 @@ impl Options {
             exclude_principals: Vec::new(),
             only_actions: Vec::new(),
             scp_alone: false,
+            resource_account: None,
         }
     }
 }
@@ -164,11 +171,34 @@ fn parse(src: &str, kind: PolicyKind, which: &str) -> Result<Policy, CompareErro
 pub fn compare(old: &str, new: &str, opts: &Options) -> Result<Outcome, CompareError> {
     let old_p = parse(old, opts.kind, "OLD")?;
     let new_p = parse(new, opts.kind, "NEW")?;
-    run(Some(&old_p), &new_p, old, new, opts)
+    run(Some((&old_p, old)), &new_p, new, opts)
+}
+
+/// The empty policy: in place of a standard resource or vault policy, what the
+/// principal's identity policies alone allow (its own account's resources).
+const EMPTY: &str = r#"{"Version": "2012-10-17", "Statement": []}"#;
+
+/// What a request is allowed without any grant of a policy of `kind`, as the document
+/// that takes the policy's place (`None`: nothing is). For a standard resource or vault
+/// policy, the empty one: a principal of the resource's own account is allowed by its
+/// identity policies alone (IAM User Guide, "Policy evaluation logic", same-account
+/// requests), which is no access the policy grants. For an SCP beside `FullAWSAccess`
+/// and an RCP beside `RCPFullAWSAccess` the empty one would allow everything, so the
+/// question is whether the policy lets the action through: measured against nothing.
+/// Elsewhere the empty policy allows nothing, and says so to the engine.
+fn without_grants(kind: PolicyKind, scp_alone: bool) -> Option<&'static str> {
+    match kind {
+        PolicyKind::Scp if !scp_alone => None,
+        PolicyKind::Rcp => None,
+        _ => Some(EMPTY),
+    }
 }
 
 /// Does the policy grant any of `actions` on any resource (to anyone, for resource-side
-/// kinds)? `NoNewAccess` means no; `NewAccess` holds a request that it does.
+/// kinds)? `NoNewAccess` means no; `NewAccess` holds a request that it does. What a
+/// principal has without the policy (a standard resource or vault policy's own account,
+/// allowed by its identity policies) is not granted by it; an SCP or RCP beside its
+/// AWS-managed policy grants what it lets through.
 pub fn access_not_granted(
     src: &str,
     actions: &[String],
@@ -186,8 +216,11 @@ pub fn access_not_granted(
     }
     let mut o = opts.clone();
     o.only_actions = actions.iter().map(|a| a.to_ascii_lowercase()).collect();
-    let empty = r#"{"Version": "2012-10-17", "Statement": []}"#;
-    run(None, &p, empty, src, &o)
+    let baseline = match without_grants(opts.kind, opts.scp_alone) {
+        Some(src) => Some((parse(src, opts.kind, "the empty policy")?, src)),
+        None => None,
+    };
+    run(baseline.as_ref().map(|(p, s)| (p, *s)), &p, src, &o)
 }
 
 /// The kinds whose policy sits on the resource side (a `Principal` element).
@@ -202,23 +235,31 @@ pub(crate) fn resource_side(kind: PolicyKind) -> bool {
     )
 }
 
+/// Does `new` allow a request `old` does not? `old` is the policy and its text; `None`
+/// allows nothing.
 fn run(
-    old: Option<&Policy>,
+    old: Option<(&Policy, &str)>,
     new: &Policy,
-    old_src: &str,
     new_src: &str,
     opts: &Options,
 ) -> Result<Outcome, CompareError> {
+    if let Some(a) = &opts.resource_account {
+        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(CompareError::BadInput(format!(
+                "the resource's account `{a}` is not an account ID: give its 12 digits"
+            )));
+        }
+    }
     let mut enc = Encoder::new(opts);
     let mut all = vec![new];
-    all.extend(old);
+    all.extend(old.map(|(p, _)| p));
     enc.scan(&all);
     let new_allowed = match enc.allowed(new) {
         Ok(f) => f,
         Err(why) => return Ok(Outcome::Undecided(why)),
     };
     let old_allowed = match old {
-        Some(p) => match enc.allowed(p) {
+        Some((p, _)) => match enc.allowed(p) {
             Ok(f) => f,
             Err(why) => return Ok(Outcome::Undecided(why)),
         },
@@ -254,7 +295,7 @@ fn run(
         smt::Answer::Sat(m) => m,
     };
     let case = enc.witness(&model, new_src)?;
-    match confirm(&case, old_src, opts.kind, opts.scp_alone) {
+    match confirm(&case, old.map(|(_, s)| s), opts.kind, opts.scp_alone) {
         Ok(()) => Ok(Outcome::NewAccess(Box::new(case))),
         // With abstracted conditions the solver's request may rest on a value they cannot
         // take for it: not a verdict either way.
@@ -283,17 +324,18 @@ pub fn prefer_action(
     for a in candidates {
         let mut case = witness.clone();
         case["request"]["action"] = Value::String(a.clone());
-        if confirm(&case, old_src, opts.kind, opts.scp_alone).is_ok() {
+        if confirm(&case, Some(old_src), opts.kind, opts.scp_alone).is_ok() {
             return case;
         }
     }
     witness.clone()
 }
 
-/// The engine must decide the witness Allow with NEW and not with OLD.
+/// The engine must decide the witness Allow with NEW and not with OLD (`None`: OLD allows
+/// nothing).
 fn confirm(
     case: &Value,
-    old_src: &str,
+    old_src: Option<&str>,
     kind: PolicyKind,
     scp_alone: bool,
 ) -> Result<(), CompareError> {
@@ -304,11 +346,16 @@ fn confirm(
         Ok(authorize(&parsed.request, &parsed.policies).decision)
     };
     let with_new = decide(case)?;
-    let old_doc: Value = serde_json::from_str(old_src)
-        .map_err(|e| CompareError::Unconfirmed(format!("OLD is not JSON: {e}")))?;
-    let mut old_case = case.clone();
-    place(&mut old_case, kind, old_doc, scp_alone);
-    let with_old = decide(&old_case)?;
+    let with_old = match old_src {
+        Some(src) => {
+            let old_doc: Value = serde_json::from_str(src)
+                .map_err(|e| CompareError::Unconfirmed(format!("OLD is not JSON: {e}")))?;
+            let mut old_case = case.clone();
+            place(&mut old_case, kind, old_doc, scp_alone);
+            decide(&old_case)?
+        }
+        None => Decision::ImplicitDeny,
+    };
     if with_new == Decision::Allow && with_old != Decision::Allow {
         Ok(())
     } else {

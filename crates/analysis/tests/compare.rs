@@ -16,6 +16,9 @@ use vaultward_iam::{
     Request,
 };
 
+#[path = "compare/access_not_granted.rs"]
+mod access_not_granted;
+
 fn doc(statements: Value) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }

@@ -118,6 +118,11 @@ impl Encoder<'_> {
         }
         let _ = writeln!(s, "(assert (str.in_re pacct {}))", smt::ACCOUNT_RE);
         let _ = writeln!(s, "(assert (str.in_re racct {}))", smt::ACCOUNT_RE);
+        // The resource asked about is in this account, and so is `aws:ResourceAccount`,
+        // which the engine derives from it (a derived key, tied to `racct`).
+        if let Some(a) = &self.opts.resource_account {
+            let _ = writeln!(s, "(assert (= racct {}))", lit(a));
+        }
         let _ = writeln!(s, "(assert (str.in_re pname {}))", smt::NAME_RE);
         // A role's path matters only where something reads it: a principal entry naming a
         // role under a path, `aws:PrincipalArn`, an excluded principal. Elsewhere it is `/`
