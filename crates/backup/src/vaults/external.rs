@@ -33,8 +33,9 @@ fn granted_outside(
         format!("arn:aws:iam::{account}:*"),
         format!("arn:aws:sts::{account}:*"),
     ];
+    opts.resource_account = Some(account.to_string());
     let actions: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
-    match access_not_granted(&in_account(doc, account).to_string(), &actions, &opts) {
+    match access_not_granted(&doc.to_string(), &actions, &opts) {
         Ok(Outcome::NoNewAccess) => Ok(None),
         Ok(Outcome::NewAccess(case)) => {
             let principal = match &case["request"]["principal"] {
@@ -57,37 +58,6 @@ fn granted_outside(
         Ok(Outcome::Undecided(why)) => Err(why),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// The policy with each Allow held to resources of `account` (`aws:ResourceAccount`): the
-/// question is about this account's vault or key, and without it the solver may answer
-/// with a principal asking in its own account, which its identity policies alone allow.
-fn in_account(doc: &Value, account: &str) -> Value {
-    let mut d = doc.clone();
-    let statements = match d.get_mut("Statement") {
-        Some(Value::Array(a)) => a.iter_mut().collect::<Vec<_>>(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    };
-    for st in statements {
-        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
-            continue;
-        }
-        let cond = st.as_object_mut().map(|o| {
-            o.entry("Condition")
-                .or_insert_with(|| serde_json::json!({}))
-        });
-        if let Some(Value::Object(c)) = cond {
-            let eq = c
-                .entry("StringEquals")
-                .or_insert_with(|| serde_json::json!({}));
-            if let Value::Object(eq) = eq {
-                eq.entry("aws:ResourceAccount")
-                    .or_insert_with(|| Value::String(account.to_string()));
-            }
-        }
-    }
-    d
 }
 
 const BACKUP_OUT: &[&str] = &[
