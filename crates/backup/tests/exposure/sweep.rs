@@ -51,7 +51,6 @@ fn rewritten(principal: &str, service: &str, kind: PolicyKind) -> NamedPolicy {
 }
 
 /// The engine's decision on one request of `principal`.
-#[expect(clippy::too_many_arguments, reason = "a request's parts")]
 fn decide(
     s: &Snapshot,
     principal: &str,
