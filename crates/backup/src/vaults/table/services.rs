@@ -65,16 +65,16 @@ const FSX_BACKUPS: &str = "https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/usi
 /// RDS's export service principal.
 const RDS_EXPORT: &str = "export.rds.amazonaws.com";
 
-/// A read route of one request on the recovery point: `code` with the key (through
-/// `service`, `kms_action`) when encrypted, and alone when not.
+/// A read route: `code`'s requests (one on the recovery point when an action is given),
+/// with the key (`kms_action` through `service`) when encrypted, and alone when not.
 macro_rules! read_pair {
-    ($code:expr, $title:expr, $action:expr, $service:expr, $kms:expr) => {
+    ($code:expr, $title:expr, [$($r:expr),+], $service:expr, $kms:expr) => {
         [
             Route {
                 code: $code,
                 question: Question::Read,
                 title: $title,
-                requests: &[req($action, On::RecoveryPoint), via($kms, $service)],
+                requests: &[$($r,)+ via($kms, $service)],
                 gates: &[Gate::Encrypted],
                 hint: SHARE_HINT,
             },
@@ -82,11 +82,14 @@ macro_rules! read_pair {
                 code: $code,
                 question: Question::Read,
                 title: $title,
-                requests: &[req($action, On::RecoveryPoint)],
+                requests: &[$($r),+],
                 gates: &[Gate::Unencrypted],
                 hint: SHARE_HINT,
             },
         ]
+    };
+    ($code:expr, $title:expr, $action:expr, $service:expr, $kms:expr) => {
+        read_pair!($code, $title, [req($action, On::RecoveryPoint)], $service, $kms)
     };
 }
 
@@ -161,6 +164,27 @@ const EBS_COPY: [Route; 2] = read_pair!(
     "kms:Decrypt"
 );
 
+const EBS_DIRECT: [Route; 2] = read_pair!(
+    "ebs-direct-read",
+    "read the snapshot's blocks (EBS direct APIs)",
+    [
+        req("ebs:ListSnapshotBlocks", On::RecoveryPoint),
+        req("ebs:GetSnapshotBlock", On::RecoveryPoint)
+    ],
+    "ebs",
+    "kms:Decrypt"
+);
+const EBS_CHANGED: [Route; 2] = read_pair!(
+    "ebs-direct-read-changed",
+    "read the snapshot's blocks found by comparing it with another (EBS direct APIs)",
+    [
+        req("ebs:ListChangedBlocks", On::RecoveryPoint),
+        req("ebs:GetSnapshotBlock", On::RecoveryPoint)
+    ],
+    "ebs",
+    "kms:Decrypt"
+);
+
 const EBS_ROUTES: &[Route] = &[
     EBS_SHARE_ROUTES[0],
     EBS_SHARE_ROUTES[1],
@@ -169,52 +193,10 @@ const EBS_ROUTES: &[Route] = &[
     EBS_VOLUME[1],
     EBS_COPY[0],
     EBS_COPY[1],
-    Route {
-        code: "ebs-direct-read",
-        question: Question::Read,
-        title: "read the snapshot's blocks (EBS direct APIs)",
-        requests: &[
-            req("ebs:ListSnapshotBlocks", On::RecoveryPoint),
-            req("ebs:GetSnapshotBlock", On::RecoveryPoint),
-            via("kms:Decrypt", "ebs"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ebs-direct-read",
-        question: Question::Read,
-        title: "read the snapshot's blocks (EBS direct APIs)",
-        requests: &[
-            req("ebs:ListSnapshotBlocks", On::RecoveryPoint),
-            req("ebs:GetSnapshotBlock", On::RecoveryPoint),
-        ],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ebs-direct-read-changed",
-        question: Question::Read,
-        title: "read the snapshot's blocks found by comparing it with another (EBS direct APIs)",
-        requests: &[
-            req("ebs:ListChangedBlocks", On::RecoveryPoint),
-            req("ebs:GetSnapshotBlock", On::RecoveryPoint),
-            via("kms:Decrypt", "ebs"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ebs-direct-read-changed",
-        question: Question::Read,
-        title: "read the snapshot's blocks found by comparing it with another (EBS direct APIs)",
-        requests: &[
-            req("ebs:ListChangedBlocks", On::RecoveryPoint),
-            req("ebs:GetSnapshotBlock", On::RecoveryPoint),
-        ],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
+    EBS_DIRECT[0],
+    EBS_DIRECT[1],
+    EBS_CHANGED[0],
+    EBS_CHANGED[1],
 ];
 
 const EBS_REFUSED: &[Refusal] = &[
@@ -253,6 +235,17 @@ const AMI_RUN: [Route; 2] = read_pair!(
     "kms:CreateGrant"
 );
 
+const AMI_STORE: [Route; 2] = read_pair!(
+    "ec2-store-image",
+    "store the image in an S3 bucket of the principal's choosing (decrypted on the way)",
+    [
+        req("ec2:CreateStoreImageTask", On::RecoveryPoint),
+        req("s3:PutObject", On::AnyBucket)
+    ],
+    "ec2",
+    "kms:Decrypt"
+);
+
 const AMI_ROUTES: &[Route] = &[
     AMI_SHARE_ROUTES[0],
     AMI_SHARE_ROUTES[1],
@@ -261,29 +254,8 @@ const AMI_ROUTES: &[Route] = &[
     AMI_COPY[1],
     AMI_RUN[0],
     AMI_RUN[1],
-    Route {
-        code: "ec2-store-image",
-        question: Question::Read,
-        title: "store the image in an S3 bucket of the principal's choosing (decrypted on the way)",
-        requests: &[
-            req("ec2:CreateStoreImageTask", On::RecoveryPoint),
-            req("s3:PutObject", On::AnyBucket),
-            via("kms:Decrypt", "ec2"),
-        ],
-        gates: &[Gate::Encrypted],
-        hint: SHARE_HINT,
-    },
-    Route {
-        code: "ec2-store-image",
-        question: Question::Read,
-        title: "store the image in an S3 bucket of the principal's choosing",
-        requests: &[
-            req("ec2:CreateStoreImageTask", On::RecoveryPoint),
-            req("s3:PutObject", On::AnyBucket),
-        ],
-        gates: &[Gate::Unencrypted],
-        hint: SHARE_HINT,
-    },
+    AMI_STORE[0],
+    AMI_STORE[1],
 ];
 
 const AMI_REFUSED: &[Refusal] = &[
