@@ -152,6 +152,35 @@ pub struct Answer {
     pub fix: Option<Fix>,
 }
 
+impl Answer {
+    /// An answer to `question` with nothing found yet.
+    pub(crate) fn empty(question: Question) -> Answer {
+        Answer {
+            question,
+            status: Status::None,
+            principals: Vec::new(),
+            unknown: Vec::new(),
+            refused: Vec::new(),
+            fix: None,
+        }
+    }
+
+    /// Adds an unknown, once per principal and code.
+    pub(crate) fn unknown_once(&mut self, principal: &str, code: String, settle: String) {
+        if !self
+            .unknown
+            .iter()
+            .any(|u| u.principal == principal && u.code == code)
+        {
+            self.unknown.push(Unsettled {
+                principal: principal.to_string(),
+                code,
+                settle,
+            });
+        }
+    }
+}
+
 /// The recovery points of one resource type in a vault.
 #[derive(Debug, Clone, Serialize)]
 pub struct TypeExposure {

@@ -11,7 +11,7 @@ use super::evaluate::{Evaluator, KeyState, Outcome};
 use super::granted::{Granted, Inputs};
 use super::routes::RouteCtx;
 use super::table::{Question, Route};
-use super::{Answer, Exposed, Status, Taken, Unsettled};
+use super::{Answer, Exposed, Taken, Unsettled};
 use crate::audit::{opens, Hop, HopTaken, Path, PathClass, PathStep};
 
 /// A principal's paths and hops, as `audit` finds them.
@@ -74,14 +74,7 @@ pub(super) fn answer(
     routes: &[&'static Route],
     answers: &[Answer],
 ) -> Answer {
-    let mut a = Answer {
-        question: Question::Change,
-        status: Status::None,
-        principals: Vec::new(),
-        unknown: Vec::new(),
-        refused: Vec::new(),
-        fix: None,
-    };
+    let mut a = Answer::empty(Question::Change);
     let example = rps.first().map(|r| r.arn.clone()).unwrap_or_default();
     let mut customer_keys: Vec<(String, Result<Option<vaultward_iam::NamedPolicy>, String>)> =
         Vec::new();
@@ -303,18 +296,7 @@ fn chain(
                     .map(|h| (h.code.clone(), h.steps.clone(), h.leads.clone()))
                     .collect(),
                 Err(why) => {
-                    let code = "chain".to_string();
-                    if !a
-                        .unknown
-                        .iter()
-                        .any(|u| u.principal == start && u.code == code)
-                    {
-                        a.unknown.push(Unsettled {
-                            principal: start.to_string(),
-                            code,
-                            settle: why,
-                        });
-                    }
+                    a.unknown_once(start, "chain".into(), why);
                     Vec::new()
                 }
             };
@@ -322,18 +304,7 @@ fn chain(
             let to = match leads {
                 Ok(to) => to,
                 Err(why) => {
-                    let code = format!("chain:{code}");
-                    if !a
-                        .unknown
-                        .iter()
-                        .any(|u| u.principal == start && u.code == code)
-                    {
-                        a.unknown.push(Unsettled {
-                            principal: start.to_string(),
-                            code,
-                            settle: why,
-                        });
-                    }
+                    a.unknown_once(start, format!("chain:{code}"), why);
                     continue;
                 }
             };

@@ -539,14 +539,7 @@ impl<'s> Evaluator<'s> {
         };
         let mut answers: Vec<Answer> = Vec::new();
         for q in [Question::Destroy, Question::Read] {
-            let mut a = Answer {
-                question: q,
-                status: Status::None,
-                principals: Vec::new(),
-                unknown: Vec::new(),
-                refused: Vec::new(),
-                fix: None,
-            };
+            let mut a = Answer::empty(q);
             for i in 0..self.principals.len() {
                 self.principal_answer(i, &ctx, rps, &keys, &routes, q, &mut a);
                 self.refusals(i, &ctx, rps, &keys, row, &mut a);

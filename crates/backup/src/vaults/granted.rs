@@ -17,7 +17,7 @@ use vaultward_snapshot::{RecoveryPoint, Snapshot};
 use super::evaluate::{Evaluator, KeyState};
 use super::routes::RouteCtx;
 use super::table::{Question, Route};
-use super::{Answer, PrincipalKind, Status};
+use super::{Answer, PrincipalKind};
 use crate::audit::Path;
 use crate::check::{docs_json, CheckOptions};
 
@@ -110,14 +110,7 @@ impl Granted {
         sub.at = ev.at;
         let mut possible = None;
         for q in [Question::Destroy, Question::Read] {
-            let mut a = Answer {
-                question: q,
-                status: Status::None,
-                principals: Vec::new(),
-                unknown: Vec::new(),
-                refused: Vec::new(),
-                fix: None,
-            };
+            let mut a = Answer::empty(q);
             for i in 0..sub.principals.len() {
                 sub.principal_answer(i, inp.ctx, inp.rps, inp.keys, inp.routes, q, &mut a);
             }
