@@ -12,13 +12,15 @@ use crate::audit::PathStep;
 
 impl Evaluator<'_> {
     /// Whether a gate holds for a recovery point.
-    fn gate(&mut self, g: Gate, lock: &Lock, key: &KeyState) -> Tri {
+    fn gate(&mut self, g: Gate, lock: &Lock, key: &KeyState, rp: &RecoveryPoint) -> Tri {
         let key_unknown = |k: &KeyState| match k {
             KeyState::Unknown(why) => Some(why.clone()),
             _ => None,
         };
         match g {
             Gate::Always => Tri::Yes,
+            Gate::Continuous if rp.arn.contains(":recovery-point:continuous:") => Tri::Yes,
+            Gate::Continuous => Tri::No,
             Gate::Unlocked | Gate::LockRemovable => match lock {
                 Lock::Unknown(why) => Tri::Unknown(why.clone()),
                 Lock::None if g == Gate::Unlocked => Tri::Yes,
@@ -67,7 +69,7 @@ impl Evaluator<'_> {
     ) -> RouteOutcome {
         let mut why: Option<String> = None;
         for g in route.gates {
-            match self.gate(*g, ctx.lock, key) {
+            match self.gate(*g, ctx.lock, key, rp) {
                 Tri::Yes => {}
                 Tri::No => return RouteOutcome::Closed,
                 Tri::Unknown(w) => why = why.or(Some(w)),

@@ -12,6 +12,10 @@
 //! - AWS Backup, "Resource ARNs" (the recovery point ARN of each type):
 //!   https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html#resource-arns-table
 //! - AWS Backup, "Vault Lock": https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html
+//! - AWS Backup API, DisassociateRecoveryPoint ("Deletes the specified continuous backup
+//!   recovery point from AWS Backup and releases control of that continuous backup to the
+//!   source service"; the Vault Lock page does not say it refuses it, so it counts):
+//!   https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DisassociateRecoveryPoint.html
 //! - Each service's own pages: see `table/services.rs`.
 //! - AWS KMS API reference, ScheduleKeyDeletion, DisableKey, PutKeyPolicy,
 //!   DeleteImportedKeyMaterial ("Cross-account use: No"):
@@ -149,6 +153,8 @@ pub enum Gate {
     /// Under a customer managed key another account may already use (its key policy or a
     /// grant lets it): a share needs no grant of the principal's.
     KeyUsableOutside,
+    /// A continuous backup (its ARN is `...:recovery-point:continuous:...`).
+    Continuous,
 }
 
 /// A way to destroy or read recovery points: every request allowed, in order.
@@ -280,6 +286,14 @@ pub const BACKUP_ROUTES: &[Route] = &[
             ),
         ],
         gates: &[Gate::LockRemovable],
+        hint: POLICY_HINT,
+    },
+    Route {
+        code: "backup-disassociate",
+        question: Question::Destroy,
+        title: "disassociate the continuous backup: AWS Backup deletes its recovery point and hands the backups to the source service, whose own lifecycle then keeps or deletes them",
+        requests: &[req("backup:DisassociateRecoveryPoint", On::RecoveryPoint)],
+        gates: &[Gate::Continuous],
         hint: POLICY_HINT,
     },
     Route {

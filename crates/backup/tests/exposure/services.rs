@@ -226,3 +226,29 @@ fn fsx_restores_and_refuses_deletion() {
         vec!["fsx:DeleteBackup".to_string()]
     );
 }
+
+/// Disassociating a continuous backup deletes its recovery point from AWS Backup ("Deletes
+/// the specified continuous backup recovery point from AWS Backup and releases control of
+/// that continuous backup to the source service"); a snapshot backup cannot be.
+/// https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DisassociateRecoveryPoint.html
+#[test]
+fn disassociating_a_continuous_backup_destroys_it() {
+    let continuous =
+        "arn:aws:backup:us-east-1:111122223333:recovery-point:continuous:db-ABCDEFGHIJ-0a1b2c3d";
+    let snapshot =
+        "arn:aws:backup:us-east-1:111122223333:recovery-point:0a1b2c3d-0000-4000-8000-000000000001";
+    let mut a = Account::new();
+    a.role(
+        "Releaser",
+        json!([{"Effect": "Allow", "Action": "backup:DisassociateRecoveryPoint", "Resource": "*"}]),
+    )
+    .vault("prod", Value::Null, unlocked())
+    .point("prod", continuous, "S3", None)
+    .point("prod", snapshot, "DynamoDB", None);
+    let e = run(&a.snapshot());
+    assert_eq!(
+        routes_of(&e, "S3", Question::Destroy, &role_arn("Releaser")),
+        vec!["backup-disassociate".to_string()]
+    );
+    assert!(routes_of(&e, "DynamoDB", Question::Destroy, &role_arn("Releaser")).is_empty());
+}

@@ -92,7 +92,9 @@ impl World<'_> {
             Gate::LockRemovable => self.lock == LockState::Governance,
             Gate::Unencrypted => !self.encrypted,
             Gate::CustomerKey | Gate::Encrypted | Gate::NotAwsManagedKey => self.encrypted,
-            Gate::AwsManagedKey | Gate::ImportedKey | Gate::KeyUsableOutside => false,
+            Gate::AwsManagedKey | Gate::ImportedKey | Gate::KeyUsableOutside | Gate::Continuous => {
+                false
+            }
         }
     }
 
