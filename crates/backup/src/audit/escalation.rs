@@ -142,10 +142,27 @@ impl Auditor<'_, '_> {
                 );
             }
         }
-        for action in [
-            "iam:DeleteRolePermissionsBoundary",
-            "iam:PutRolePermissionsBoundary",
-        ] {
+        // A user lifts its own with the user forms of the actions (IAM API reference,
+        // DeleteUserPermissionsBoundary, DeleteUserPolicy, DetachUserPolicy).
+        let user = self_arn.contains(":user/");
+        let (boundary, remove) = if user {
+            (
+                [
+                    "iam:DeleteUserPermissionsBoundary",
+                    "iam:PutUserPermissionsBoundary",
+                ],
+                ["iam:DeleteUserPolicy", "iam:DetachUserPolicy"],
+            )
+        } else {
+            (
+                [
+                    "iam:DeleteRolePermissionsBoundary",
+                    "iam:PutRolePermissionsBoundary",
+                ],
+                ["iam:DeleteRolePolicy", "iam:DetachRolePolicy"],
+            )
+        };
+        for action in boundary {
             self.path(
                 PathClass::IamWrite,
                 "iam-remove-boundary",
@@ -163,7 +180,7 @@ impl Auditor<'_, '_> {
                 .any(|st| st.effect == Effect::Deny)
         });
         if denies {
-            for action in ["iam:DeleteRolePolicy", "iam:DetachRolePolicy"] {
+            for action in remove {
                 self.path(
                     PathClass::IamWrite,
                     "iam-remove-deny",

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use vaultward_snapshot::RecoveryPoint;
 
 use super::evaluate::{Evaluator, KeyState, Outcome};
-use super::granted::{Granted, Inputs};
+use super::granted::{change, Change, Granted, Inputs, Opens};
 use super::routes::RouteCtx;
 use super::table::{Question, Route};
 use super::{Answer, Exposed, Taken, Unsettled};
@@ -89,22 +89,33 @@ pub(super) fn answer(
     // An IAM write grants identity permissions, which the SCPs, RCPs, boundaries and
     // resource policies still cap: it opens a route when it writes to a principal that
     // already has one, or when the principal it changes has one once changed (`granted`).
-    // `audit`'s steps name no statement for the root user, which needs none.
-    let root_steps = |arn: &str, steps: &[PathStep]| -> Vec<PathStep> {
-        let mut steps = steps.to_vec();
-        if arn.ends_with(":root") {
-            for st in steps.iter_mut().filter(|s| s.allowed_by.is_empty()) {
-                st.allowed_by
-                    .push("the root user (every permission of its account)".into());
-            }
-        }
-        steps
-    };
     let listed: BTreeSet<&String> = answers
         .iter()
         .flat_map(|a| &a.principals)
         .map(|p| &p.principal)
         .collect();
+    // Principals of the snapshot that may destroy or read (unknown): a write or chain
+    // into one is unknown too, never none.
+    let mut maybe: BTreeMap<String, String> = BTreeMap::new();
+    for ans in answers {
+        for u in ans
+            .unknown
+            .iter()
+            .filter(|u| u.principal.starts_with("arn:"))
+        {
+            if !listed.contains(&u.principal) {
+                maybe.entry(u.principal.clone()).or_insert_with(|| {
+                    format!(
+                        "`{}` may {} ({}): {}",
+                        u.principal,
+                        ans.question.name(),
+                        u.code,
+                        u.settle
+                    )
+                });
+            }
+        }
+    }
     let inputs = Inputs {
         ctx,
         rps,
@@ -112,6 +123,7 @@ pub(super) fn answer(
         routes,
     };
     let mut granted = Granted::default();
+    let limits = limited(ev.s);
     let mut direct: BTreeMap<usize, Vec<Taken>> = BTreeMap::new();
     for i in 0..ev.principals.len() {
         let mut taken = Vec::new();
@@ -170,7 +182,7 @@ pub(super) fn answer(
         }
         let arn = ev.principals[i].arn.clone();
         let (s, facts) = (ev.s, ev.facts);
-        let mut paths: Vec<Path> = match ev.escalation.view(s, facts, &arn) {
+        let paths: Vec<Path> = match ev.escalation.view(s, facts, &arn) {
             Ok((paths, _)) => paths
                 .iter()
                 .filter(|p| p.class == PathClass::IamWrite)
@@ -185,45 +197,13 @@ pub(super) fn answer(
                 Vec::new()
             }
         };
-        // A new principal granted everything is the likeliest to open a route: first.
-        paths.sort_by_key(|p| !p.target.contains("vaultward-audit-any"));
-        for p in &paths {
-            if taken.iter().any(|t| t.code == "iam-write") {
-                break;
-            }
-            let opens = if listed.contains(&p.target) {
-                Some(Ok(format!("`{}` already can", p.target)))
-            } else {
-                granted.opens(ev, p, &inputs)
-            };
-            let depends = || {
-                p.steps
-                    .iter()
-                    .filter_map(|s| s.depends_on.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
-            match opens {
-                None => {}
-                Some(Err(why)) => a.unknown.push(Unsettled {
-                    principal: arn.clone(),
-                    code: format!("iam-write:{}", p.code),
-                    settle: why,
-                }),
-                Some(Ok(_)) if p.possible => a.unknown.push(Unsettled {
-                    principal: arn.clone(),
-                    code: format!("iam-write:{}", p.code),
-                    settle: depends(),
-                }),
-                Some(Ok(what)) => taken.push(Taken {
-                    code: "iam-write".into(),
-                    title: format!("{} (audit's `{}`): {what}", p.title, p.code),
-                    recovery_point: example.clone(),
-                    steps: root_steps(&arn, &p.steps),
-                    chain: Vec::new(),
-                    hint: IAM_HINT.into(),
-                }),
-            }
+        let known = (&listed, &maybe);
+        let w = iam_write(ev, i, &paths, &limits, known, &mut granted, &inputs, &mut a);
+        if let Some(t) = w {
+            taken.push(Taken {
+                recovery_point: example.clone(),
+                ..t
+            });
         }
         if !taken.is_empty() {
             direct.insert(i, taken);
@@ -251,7 +231,7 @@ pub(super) fn answer(
     for i in 0..ev.principals.len() {
         let arn = ev.principals[i].arn.clone();
         let mut taken = direct.remove(&i).unwrap_or_default();
-        if let Some(t) = chain(ev, &arn, &ends, &example, &mut a) {
+        if let Some(t) = chain(ev, &arn, (&ends, &maybe), &example, &mut a) {
             taken.push(t);
         }
         if !taken.is_empty() {
@@ -268,11 +248,214 @@ pub(super) fn answer(
     a
 }
 
+/// One IAM write a principal may make, from `audit`'s paths or the limits it may lift.
+struct Write {
+    code: String,
+    title: String,
+    target: String,
+    steps: Vec<PathStep>,
+    possible: bool,
+}
+
+/// The roles and users of the export whose permissions boundary or Deny policies limit
+/// them: a writer that may lift those (IAM API reference, DeleteRolePermissionsBoundary,
+/// DeleteRolePolicy, DetachRolePolicy and their user forms) changes what they can do.
+pub(super) fn limited(s: &vaultward_snapshot::Snapshot) -> Vec<(String, bool, bool)> {
+    let mut out = Vec::new();
+    for (list, inline) in [
+        ("RoleDetailList", "RolePolicyList"),
+        ("UserDetailList", "UserPolicyList"),
+    ] {
+        for e in s
+            .iam
+            .as_ref()
+            .and_then(|i| i.get(list))
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(arn) = e.get("Arn").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            let boundary = e.get("PermissionsBoundary").is_some();
+            // A Deny anywhere in its own policies (inline, or attached managed ones,
+            // whose text the check reads the same way).
+            let deny = e
+                .get(inline)
+                .map(|p| p.to_string().contains("\"Deny\""))
+                .unwrap_or(false)
+                || !e
+                    .get("AttachedManagedPolicies")
+                    .and_then(serde_json::Value::as_array)
+                    .is_none_or(Vec::is_empty);
+            if boundary || deny {
+                out.push((arn.to_string(), boundary, deny));
+            }
+        }
+    }
+    out
+}
+
+/// The first IAM write of principal `i` that opens a route: the writes to one target
+/// taken together (granting a role everything and lifting its boundary is one change),
+/// a target already listed, or a new role or user the principal may also create. `paths`
+/// are its `audit` paths of the iam-write class; `limited` the principals whose limits it
+/// may lift ([`limited`]). Possible ones go to `a.unknown`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the writer, what it may write, and the answer's inputs"
+)]
+fn iam_write(
+    ev: &mut Evaluator<'_>,
+    i: usize,
+    paths: &[Path],
+    limited: &[(String, bool, bool)],
+    (listed, maybe): (&BTreeSet<&String>, &BTreeMap<String, String>),
+    granted: &mut Granted,
+    inputs: &Inputs<'_, '_>,
+    a: &mut Answer,
+) -> Option<Taken> {
+    let arn = ev.principals[i].arn.clone();
+    let mut writes: Vec<Write> = paths
+        .iter()
+        .map(|p| Write {
+            code: p.code.clone(),
+            title: p.title.clone(),
+            target: p.target.clone(),
+            steps: root_steps(&arn, &p.steps),
+            possible: p.possible,
+        })
+        .collect();
+    for (t, boundary, deny) in limited {
+        let user = t.contains(":user/");
+        let mut probe = |code: &str, actions: [&str; 2]| {
+            for action in actions {
+                match ev.request(i, action, t, &[], None, None, inputs.ctx.region) {
+                    Outcome::Allowed(st) | Outcome::Possible(st, _) => {
+                        let possible = st.depends_on.is_some();
+                        writes.push(Write {
+                            code: code.into(),
+                            title: format!("`{action}` on `{t}`"),
+                            target: t.clone(),
+                            steps: root_steps(&arn, &[st]),
+                            possible,
+                        });
+                        return;
+                    }
+                    Outcome::Denied { .. } => {}
+                }
+            }
+        };
+        if *boundary {
+            probe(
+                "iam-remove-boundary",
+                if user {
+                    [
+                        "iam:DeleteUserPermissionsBoundary",
+                        "iam:PutUserPermissionsBoundary",
+                    ]
+                } else {
+                    [
+                        "iam:DeleteRolePermissionsBoundary",
+                        "iam:PutRolePermissionsBoundary",
+                    ]
+                },
+            );
+        }
+        if *deny {
+            probe(
+                "iam-remove-deny",
+                if user {
+                    ["iam:DeleteUserPolicy", "iam:DetachUserPolicy"]
+                } else {
+                    ["iam:DeleteRolePolicy", "iam:DetachRolePolicy"]
+                },
+            );
+        }
+    }
+    let mut by_target: BTreeMap<&str, Vec<&Write>> = BTreeMap::new();
+    for w in &writes {
+        by_target.entry(w.target.as_str()).or_default().push(w);
+    }
+    // A new principal granted everything is the likeliest to open a route: first.
+    let mut targets: Vec<(&str, Vec<&Write>)> = by_target.into_iter().collect();
+    targets.sort_by_key(|(t, _)| !t.contains("vaultward-audit-any"));
+    for (target, group) in targets {
+        // A write to a role or user of no existing name needs it created first.
+        if target.contains("vaultward-audit-any") {
+            let create = if target.contains(":role/") {
+                "iam:CreateRole"
+            } else {
+                "iam:CreateUser"
+            };
+            if !matches!(
+                ev.request(i, create, target, &[], None, None, inputs.ctx.region),
+                Outcome::Allowed(_)
+            ) {
+                continue;
+            }
+        }
+        let decided: Vec<&Write> = group.iter().copied().filter(|w| !w.possible).collect();
+        let open = |ev: &Evaluator<'_>, g: &mut Granted, ws: &[&Write]| -> Opens {
+            if ws.is_empty() {
+                return None;
+            }
+            if listed.contains(&target.to_string()) {
+                return Some(Ok(format!("`{target}` already can")));
+            }
+            let changes: Vec<Change> = ws.iter().filter_map(|w| change(&w.code)).collect();
+            if changes.is_empty() {
+                // The writer acts as the target: as far as the target may.
+                return maybe.get(target).map(|why| Err(why.clone()));
+            }
+            g.opens(ev, &arn, target, &changes, inputs)
+        };
+        match open(ev, granted, &decided) {
+            Some(Ok(what)) => {
+                let titles: Vec<&str> = decided.iter().map(|w| w.title.as_str()).collect();
+                let codes: Vec<String> = decided.iter().map(|w| format!("`{}`", w.code)).collect();
+                return Some(Taken {
+                    code: "iam-write".into(),
+                    title: format!("{} ({}): {what}", titles.join("; "), codes.join(", ")),
+                    recovery_point: String::new(),
+                    steps: decided.iter().flat_map(|w| w.steps.clone()).collect(),
+                    chain: Vec::new(),
+                    hint: IAM_HINT.into(),
+                });
+            }
+            Some(Err(why)) => a.unknown_once(&arn, format!("iam-write:{target}"), why),
+            None => {}
+        }
+        if decided.len() < group.len() {
+            if let Some(Ok(_)) = open(ev, granted, &group) {
+                let depends: Vec<String> = group
+                    .iter()
+                    .flat_map(|w| w.steps.iter().filter_map(|s| s.depends_on.clone()))
+                    .collect();
+                a.unknown_once(&arn, format!("iam-write:{target}"), depends.join("; "));
+            }
+        }
+    }
+    None
+}
+
+/// `audit`'s steps name no statement for the root user, which needs none.
+fn root_steps(arn: &str, steps: &[PathStep]) -> Vec<PathStep> {
+    let mut steps = steps.to_vec();
+    if arn.ends_with(":root") {
+        for st in steps.iter_mut().filter(|s| s.allowed_by.is_empty()) {
+            st.allowed_by
+                .push("the root user (every permission of its account)".into());
+        }
+    }
+    steps
+}
+
 /// The shortest chain of hops from `start` to another principal in `ends`.
 fn chain(
     ev: &mut Evaluator<'_>,
     start: &str,
-    ends: &BTreeMap<String, String>,
+    (ends, maybe): (&BTreeMap<String, String>, &BTreeMap<String, String>),
     example: &str,
     a: &mut Answer,
 ) -> Option<Taken> {
@@ -330,6 +513,13 @@ fn chain(
                 },
                 steps,
             ));
+            if let Some(why) = maybe.get(&to).filter(|_| !ends.contains_key(&to)) {
+                a.unknown_once(
+                    start,
+                    "chain".into(),
+                    format!("a chain leads to `{to}`: {why}"),
+                );
+            }
             if let Some(what) = ends.get(&to) {
                 let chain: Vec<Hop> = next.iter().map(|(h, _)| h.clone()).collect();
                 let steps = next.into_iter().flat_map(|(_, s)| s).collect();

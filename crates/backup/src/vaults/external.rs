@@ -28,6 +28,23 @@ fn granted_outside(
     account: &str,
     actions: &[&str],
 ) -> Result<Option<(String, String)>, String> {
+    granted_outside_but(doc, kind, account, actions, false)
+}
+
+/// Service principals the solver may answer with before the question is given up as
+/// undecided (each is excluded in turn when only accounts count).
+const SERVICE_WITNESSES: usize = 8;
+
+/// [`granted_outside`]; with `accounts_only`, a service principal's access does not count
+/// (a share reaches an account, not a service): each one the solver names is left out and
+/// the question asked again.
+fn granted_outside_but(
+    doc: &Value,
+    kind: PolicyKind,
+    account: &str,
+    actions: &[&str],
+    accounts_only: bool,
+) -> Result<Option<(String, String)>, String> {
     let mut opts = Options::new(kind);
     opts.exclude_principals = vec![
         format!("arn:aws:iam::{account}:*"),
@@ -35,29 +52,42 @@ fn granted_outside(
     ];
     opts.resource_account = Some(account.to_string());
     let actions: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
-    match access_not_granted(&doc.to_string(), &actions, &opts) {
-        Ok(Outcome::NoNewAccess) => Ok(None),
-        Ok(Outcome::NewAccess(case)) => {
-            let principal = match &case["request"]["principal"] {
-                Value::String(p) if p == "*" => "anonymous (`*`)".to_string(),
-                Value::String(p) if p.ends_with(".amazonaws.com") => {
-                    format!("service principal `{p}`")
+    for _ in 0..SERVICE_WITNESSES {
+        match access_not_granted(&doc.to_string(), &actions, &opts) {
+            Ok(Outcome::NewAccess(case)) => {
+                let p = case["request"]["principal"].as_str().unwrap_or_default();
+                if accounts_only && p.ends_with(".amazonaws.com") {
+                    opts.exclude_principals.push(p.to_string());
+                    continue;
                 }
-                Value::String(p) => format!("{OTHER_ACCOUNT}, for example `{p}`"),
-                other => format!("{OTHER_ACCOUNT}, for example {other}"),
-            };
-            // The solver writes actions in lowercase: the table's spelling.
-            let found = case["request"]["action"].as_str().unwrap_or("");
-            let action = actions
-                .iter()
-                .find(|a| a.eq_ignore_ascii_case(found))
-                .cloned()
-                .unwrap_or_else(|| found.to_string());
-            Ok(Some((principal, action)))
+                return Ok(Some(witness(&case, &actions)));
+            }
+            Ok(Outcome::NoNewAccess) => return Ok(None),
+            Ok(Outcome::Undecided(why)) => return Err(why),
+            Err(e) => return Err(e.to_string()),
         }
-        Ok(Outcome::Undecided(why)) => Err(why),
-        Err(e) => Err(e.to_string()),
     }
+    Err(format!(
+        "the solver named {SERVICE_WITNESSES} service principals in turn and no account"
+    ))
+}
+
+/// The solver's confirmed case in words: who, and which of `actions`.
+fn witness(case: &Value, actions: &[String]) -> (String, String) {
+    let principal = match &case["request"]["principal"] {
+        Value::String(p) if p == "*" => "anonymous (`*`)".to_string(),
+        Value::String(p) if p.ends_with(".amazonaws.com") => format!("service principal `{p}`"),
+        Value::String(p) => format!("{OTHER_ACCOUNT}, for example `{p}`"),
+        other => format!("{OTHER_ACCOUNT}, for example {other}"),
+    };
+    // The solver writes actions in lowercase: the table's spelling.
+    let found = case["request"]["action"].as_str().unwrap_or("");
+    let action = actions
+        .iter()
+        .find(|a| a.eq_ignore_ascii_case(found))
+        .cloned()
+        .unwrap_or_else(|| found.to_string());
+    (principal, action)
 }
 
 const BACKUP_OUT: &[&str] = &[
@@ -76,15 +106,23 @@ const KEY_ADMIN: &[&str] = &[
     "kms:PutKeyPolicy",
 ];
 
-const KEY_USE: &[&str] = &["kms:Decrypt", "kms:CreateGrant"];
+/// The key operations with which another account reads a share (a volume created from a
+/// shared encrypted snapshot needs the key: "Grants in AWS KMS",
+/// https://docs.aws.amazon.com/kms/latest/developerguide/grants.html, and EBS's "Share an
+/// encrypted snapshot"), as key policy actions; a grant's `Operations` name them without
+/// the `kms:` prefix.
+const KEY_USE: &[&str] = &[
+    "kms:Decrypt",
+    "kms:CreateGrant",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+];
 
-/// The grant operations that let a share be read (a volume created from a snapshot needs
-/// the key: `CreateGrant`, `Decrypt`, `ReEncrypt*`, `GenerateDataKey*`); "Grants in AWS
-/// KMS": https://docs.aws.amazon.com/kms/latest/developerguide/grants.html
+/// Whether a grant operation is one of [`KEY_USE`].
 fn reads(op: &str) -> bool {
-    matches!(op, "Decrypt" | "CreateGrant")
-        || op.starts_with("ReEncrypt")
-        || op.starts_with("GenerateDataKey")
+    KEY_USE.iter().any(|a| a.strip_prefix("kms:") == Some(op))
 }
 
 /// Whether another account may already use customer managed key `arn` (so a share of a
@@ -102,7 +140,7 @@ pub(super) fn key_usable_outside(s: &Snapshot, arn: &str) -> Tri {
                 k.policy.unknown_reason().unwrap_or_else(|| "absent".into())
             ))
         }
-        Some(doc) => match granted_outside(&doc, PolicyKind::Key, account, KEY_USE) {
+        Some(doc) => match granted_outside_but(&doc, PolicyKind::Key, account, KEY_USE, true) {
             Ok(Some(_)) => return Tri::Yes,
             Ok(None) => {}
             Err(why) => {

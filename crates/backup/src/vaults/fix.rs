@@ -20,14 +20,22 @@ impl Denied {
     /// Adds the first request of each route of `a`'s principals in `only`.
     fn add(&mut self, a: &super::Answer, only: &[String]) {
         for p in a.principals.iter().filter(|p| only.contains(&p.principal)) {
-            for s in p.routes.iter().filter_map(|r| r.steps.first()) {
+            for (r, s) in p
+                .routes
+                .iter()
+                .filter_map(|r| r.steps.first().map(|s| (r, s)))
+            {
                 if !self.actions.contains(&s.action) {
                     self.actions.push(s.action.clone());
                 }
                 // `audit` probes IAM writes and hops on resources of its own naming (a
                 // policy or instance profile that stands for any): those deny everywhere.
+                // A recovery point stands for every one of its kind (the type's ARN
+                // pattern), so the fix holds for the points not named and those to come.
                 let resource = if s.resource.contains("vaultward-audit") {
                     "*".to_string()
+                } else if s.resource == r.recovery_point {
+                    kind_pattern(&s.resource)
                 } else {
                     s.resource.clone()
                 };
@@ -48,6 +56,23 @@ impl Denied {
             "Condition": {"ArnLike": {"aws:PrincipalArn": principals}}
         })
     }
+}
+
+/// The ARN pattern of every resource of `arn`'s kind: `arn:aws:ec2:REGION::snapshot/*`,
+/// `arn:aws:backup:REGION:ACCOUNT:recovery-point:*`, `...:snapshot:awsbackup:*`.
+fn kind_pattern(arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let Some(resource) = parts.get(5) else {
+        return arn.to_string();
+    };
+    let kind = match resource.find('/') {
+        Some(i) => format!("{}*", &resource[..=i]),
+        None => match resource.rfind(':') {
+            Some(i) => format!("{}*", &resource[..=i]),
+            None => return arn.to_string(),
+        },
+    };
+    format!("{}:{kind}", parts[..5].join(":"))
 }
 
 /// Rounds of re-evaluation a fix may take: a principal with another route than those
@@ -152,6 +177,19 @@ pub(super) fn propose(
                             .collect()
                     })
                     .unwrap_or_default();
+                // A principal no longer listed but now unknown is not shown closed.
+                let unsure: Vec<String> = pv
+                    .types
+                    .get(ti)
+                    .and_then(|t| t.answers.iter().find(|x| x.question == q))
+                    .map(|x| {
+                        targets
+                            .iter()
+                            .filter(|t| x.unknown.iter().any(|u| &u.principal == *t))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let gained = now.iter().zip(&before).any(|(n, b)| {
                     n.iter()
                         .any(|(q, set)| b.get(q).is_none_or(|bs| !set.is_subset(bs)))
@@ -163,8 +201,22 @@ pub(super) fn propose(
                     );
                     break;
                 }
-                if still.is_empty() {
+                if still.is_empty() && unsure.is_empty() {
                     outcome = (true, None);
+                    break;
+                }
+                if still.is_empty() {
+                    outcome = (
+                        false,
+                        Some(format!(
+                            "with it, these are unknown rather than closed: {}",
+                            unsure
+                                .iter()
+                                .map(|s| format!("`{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    );
                     break;
                 }
                 outcome = (

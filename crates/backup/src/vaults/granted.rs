@@ -18,7 +18,6 @@ use super::evaluate::{Evaluator, KeyState};
 use super::routes::RouteCtx;
 use super::table::{Question, Route};
 use super::{Answer, PrincipalKind};
-use crate::audit::Path;
 use crate::check::{docs_json, CheckOptions};
 
 /// The policy an IAM write grants: everything.
@@ -27,26 +26,32 @@ fn everything() -> Value {
 }
 
 /// What a write does to the IAM export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Change {
     /// Its target (a role, user, group or managed policy) grants everything.
     Grant,
     /// Its target's permissions boundary is gone.
     NoBoundary,
     /// Its target's policies with a Deny statement are gone.
     NoDeny,
+    /// The writer (a user) joins the target group, and holds its policies.
+    JoinGroup,
+    /// Another version of the target policy becomes its default.
+    OtherVersion,
 }
 
 /// The change of an `audit` iam-write path, by its code; `None`: the write makes the
 /// writer act as its target instead (a trust policy, access key or password), which the
 /// caller answers from the target's own routes.
-fn change(code: &str) -> Option<Change> {
+pub(super) fn change(code: &str) -> Option<Change> {
     match code {
         "iam-attach-policy" | "iam-put-inline-policy" | "iam-create-policy-version" => {
             Some(Change::Grant)
         }
         "iam-remove-boundary" => Some(Change::NoBoundary),
         "iam-remove-deny" => Some(Change::NoDeny),
+        "iam-add-user-to-group" => Some(Change::JoinGroup),
+        "iam-set-default-policy-version" => Some(Change::OtherVersion),
         _ => None,
     }
 }
@@ -55,10 +60,11 @@ fn change(code: &str) -> Option<Change> {
 /// (`Some(Err)`, with why), or nothing.
 pub(super) type Opens = Option<Result<String, String>>;
 
-/// The answers of changed snapshots, by change and target, for one vault and type.
+/// The answers of changed snapshots, by writer, target and changes, for one vault and
+/// type.
 #[derive(Default)]
 pub(super) struct Granted {
-    cache: BTreeMap<(String, String), Opens>,
+    cache: BTreeMap<(String, String, Vec<Change>), Opens>,
     pub requests: usize,
 }
 
@@ -71,14 +77,60 @@ pub(super) struct Inputs<'a, 'c> {
 }
 
 impl Granted {
-    /// What `p` (an iam-write path of `audit`) opens.
-    pub(super) fn opens(&mut self, ev: &Evaluator<'_>, p: &Path, inp: &Inputs<'_, '_>) -> Opens {
-        let c = change(&p.code)?;
-        let key = (format!("{c:?}"), p.target.clone());
+    /// What `writer`'s writes to `target`, all together, open (each write of one principal
+    /// to one target: granting a role everything and lifting its boundary is one change).
+    pub(super) fn opens(
+        &mut self,
+        ev: &Evaluator<'_>,
+        writer: &str,
+        target: &str,
+        changes: &[Change],
+        inp: &Inputs<'_, '_>,
+    ) -> Opens {
+        let mut changes = changes.to_vec();
+        changes.sort();
+        changes.dedup();
+        // Only joining a group depends on who writes.
+        let who = if changes.contains(&Change::JoinGroup) {
+            writer.to_string()
+        } else {
+            String::new()
+        };
+        let key = (who, target.to_string(), changes.clone());
         if let Some(o) = self.cache.get(&key) {
             return o.clone();
         }
-        let o = self.answer(ev, c, &p.target, inp);
+        // A role or user granted everything may then lift its own boundary or Deny
+        // policies, as far as its boundary lets it: so may the writer, through it.
+        if changes.contains(&Change::Grant) {
+            for _ in 0..2 {
+                let more = lifts(ev, writer, target, &changes);
+                if more.is_empty() {
+                    break;
+                }
+                changes.extend(more);
+                changes.sort();
+                changes.dedup();
+            }
+        }
+        let o = match patch(ev.s, writer, target, &changes) {
+            Err(why) => Some(Err(why)),
+            Ok(variants) => {
+                let mut possible = None;
+                let mut found = None;
+                for (patched, changed) in variants {
+                    match self.answer(ev, &patched, changed, inp) {
+                        Some(Ok(what)) => {
+                            found = Some(what);
+                            break;
+                        }
+                        Some(Err(why)) => possible = possible.or(Some(why)),
+                        None => {}
+                    }
+                }
+                found.map(Ok).or(possible.map(Err))
+            }
+        };
         self.cache.insert(key, o.clone());
         o
     }
@@ -86,14 +138,10 @@ impl Granted {
     fn answer(
         &mut self,
         ev: &Evaluator<'_>,
-        c: Change,
-        target: &str,
+        patched: &Snapshot,
+        changed: Vec<(String, PrincipalKind)>,
         inp: &Inputs<'_, '_>,
     ) -> Opens {
-        let (patched, changed) = match patch(ev.s, c, target) {
-            Ok(x) => x,
-            Err(why) => return Some(Err(why)),
-        };
         if changed.is_empty() {
             return None;
         }
@@ -105,7 +153,7 @@ impl Granted {
                 o
             })
             .collect();
-        let mut sub = Evaluator::with(&patched, ev.facts, &opts, changed);
+        let mut sub = Evaluator::with(patched, ev.facts, &opts, changed);
         sub.backup_api_only = ev.backup_api_only;
         sub.at = ev.at;
         let mut possible = None;
@@ -140,86 +188,199 @@ impl Granted {
     }
 }
 
-/// The snapshot with `c` applied to `target`, and the principals it changes.
+/// The limits the target of `changes`, once changed, may lift from itself
+/// (`iam:Delete{Role,User}PermissionsBoundary`, `iam:Delete{Role,User}Policy`).
+fn lifts(ev: &Evaluator<'_>, writer: &str, target: &str, changes: &[Change]) -> Vec<Change> {
+    let user = target.contains(":user/");
+    if !(user || target.contains(":role/")) || target.contains("vaultward-audit-any") {
+        return Vec::new();
+    }
+    let Ok(variants) = patch(ev.s, writer, target, changes) else {
+        return Vec::new();
+    };
+    let Some((patched, changed)) = variants.into_iter().next() else {
+        return Vec::new();
+    };
+    let Some(me) = changed.iter().position(|(a, _)| a == target) else {
+        return Vec::new();
+    };
+    let opts: Vec<CheckOptions> = changed
+        .iter()
+        .map(|(arn, _)| {
+            let mut o = CheckOptions::new(arn, Default::default(), Default::default());
+            o.facts = ev.facts.clone();
+            o
+        })
+        .collect();
+    let mut sub = Evaluator::with(&patched, ev.facts, &opts, changed.clone());
+    let (boundary, deny) = if user {
+        ("iam:DeleteUserPermissionsBoundary", "iam:DeleteUserPolicy")
+    } else {
+        ("iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy")
+    };
+    let mut out = Vec::new();
+    for (action, c) in [(boundary, Change::NoBoundary), (deny, Change::NoDeny)] {
+        if changes.contains(&c) {
+            continue;
+        }
+        if let super::evaluate::Outcome::Allowed(_) =
+            // IAM is global: its requests go to us-east-1.
+            sub.request(me, action, target, &[], None, None, "us-east-1")
+        {
+            out.push(c);
+        }
+    }
+    out
+}
+
+type Changed = Vec<(String, PrincipalKind)>;
+
+/// The snapshots `changes` by `writer` to `target` may leave (one per other version of a
+/// policy whose default version is set; else one), each with the principals it changes.
 fn patch(
     s: &Snapshot,
-    c: Change,
+    writer: &str,
     target: &str,
-) -> Result<(Snapshot, Vec<(String, PrincipalKind)>), String> {
-    let mut p = s.clone();
-    let Some(iam) = p.iam.as_mut() else {
+    changes: &[Change],
+) -> Result<Vec<(Snapshot, Changed)>, String> {
+    let mut base = s.clone();
+    let Some(iam) = base.iam.as_mut() else {
         return Err("the IAM export was not collected".into());
     };
-    let mut changed: Vec<(String, PrincipalKind)> = Vec::new();
+    let mut changed: Changed = Vec::new();
     let is_any = target.contains("vaultward-audit-any");
     let kind = target
         .split(':')
         .nth(5)
         .and_then(|r| r.split('/').next())
         .unwrap_or("");
-    match (kind, is_any) {
-        ("role" | "user", true) if c == Change::Grant => {
-            let (list, pk, inline) = if kind == "role" {
-                ("RoleDetailList", PrincipalKind::Role, "RolePolicyList")
-            } else {
-                ("UserDetailList", PrincipalKind::User, "UserPolicyList")
-            };
-            let name = if kind == "role" {
-                "RoleName"
-            } else {
-                "UserName"
-            };
-            let entry = json!({name: "vaultward-audit-any", "Arn": target, "Path": "/",
-                inline: [{"PolicyName": "vaultward-exposure-granted", "PolicyDocument": everything()}],
-                "AttachedManagedPolicies": [], "Tags": [], "GroupList": [], "InstanceProfileList": []});
-            match iam.get_mut(list).and_then(Value::as_array_mut) {
-                Some(a) => a.push(entry),
-                None => iam[list] = json!([entry]),
-            }
-            changed.push((target.to_string(), pk));
-        }
-        // A new group or policy grants no one until it is attached: other paths say so.
-        (_, true) => {}
-        ("role" | "user", false) => {
-            let (list, pk, inline) = if kind == "role" {
-                ("RoleDetailList", PrincipalKind::Role, "RolePolicyList")
-            } else {
-                ("UserDetailList", PrincipalKind::User, "UserPolicyList")
-            };
-            let policies = managed_denies(iam);
-            if let Some(e) = entry_mut(iam, list, target) {
-                apply(e, c, inline, &policies);
+    let inline_of = |k: &str| match k {
+        "role" => ("RoleDetailList", PrincipalKind::Role, "RolePolicyList"),
+        "user" => ("UserDetailList", PrincipalKind::User, "UserPolicyList"),
+        _ => ("GroupDetailList", PrincipalKind::User, "GroupPolicyList"),
+    };
+    let policies = managed_denies(iam);
+    for c in changes.iter().filter(|c| **c != Change::OtherVersion) {
+        match (kind, is_any, c) {
+            ("role" | "user", true, Change::Grant) => {
+                let (list, pk, inline) = inline_of(kind);
+                let name = if kind == "role" {
+                    "RoleName"
+                } else {
+                    "UserName"
+                };
+                let entry = json!({name: "vaultward-audit-any", "Arn": target, "Path": "/",
+                    inline: [{"PolicyName": "vaultward-exposure-granted", "PolicyDocument": everything()}],
+                    "AttachedManagedPolicies": [], "Tags": [], "GroupList": [], "InstanceProfileList": []});
+                match iam.get_mut(list).and_then(Value::as_array_mut) {
+                    Some(a) => a.push(entry),
+                    None => iam[list] = json!([entry]),
+                }
                 changed.push((target.to_string(), pk));
             }
-        }
-        ("group", false) => {
-            let policies = managed_denies(iam);
-            let name = target.rsplit('/').next().unwrap_or("").to_string();
-            if let Some(e) = entry_mut(iam, "GroupDetailList", target) {
-                apply(e, c, "GroupPolicyList", &policies);
-                changed.extend(members(iam, &name));
+            // A new group or policy grants no one until it is attached: other paths say so.
+            (_, true, _) => {}
+            ("group", false, Change::JoinGroup) => {
+                let name = target.rsplit('/').next().unwrap_or("").to_string();
+                if let Some(u) = entry_mut(iam, "UserDetailList", writer) {
+                    match u.get_mut("GroupList").and_then(Value::as_array_mut) {
+                        Some(g) => g.push(Value::String(name)),
+                        None => u["GroupList"] = json!([name]),
+                    }
+                    changed.push((writer.to_string(), PrincipalKind::User));
+                }
             }
-        }
-        ("policy", false) if c == Change::Grant => {
-            if let Some(e) = entry_mut(iam, "Policies", target) {
-                for v in e
-                    .get_mut("PolicyVersionList")
-                    .and_then(Value::as_array_mut)
-                    .into_iter()
-                    .flatten()
-                {
-                    if v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true) {
-                        v["Document"] = everything();
+            ("role" | "user" | "group", false, _) => {
+                let (list, pk, inline) = inline_of(kind);
+                if let Some(e) = entry_mut(iam, list, target) {
+                    apply(e, *c, inline, &policies);
+                    if kind == "group" {
+                        let name = target.rsplit('/').next().unwrap_or("").to_string();
+                        changed.extend(members(iam, &name));
+                    } else {
+                        changed.push((target.to_string(), pk));
                     }
                 }
+            }
+            ("policy", false, Change::Grant) => {
+                set_default(iam, target, None);
                 changed.extend(attached(iam, target));
             }
+            _ => {}
         }
-        _ => {}
     }
-    changed.sort();
-    changed.dedup();
-    Ok((p, changed))
+    let mut variants = Vec::new();
+    if changes.contains(&Change::OtherVersion) && kind == "policy" {
+        let holders = attached(iam, target);
+        for id in other_versions(iam, target) {
+            let mut v = base.clone();
+            if let Some(iam) = v.iam.as_mut() {
+                set_default(iam, target, Some(&id));
+            }
+            let mut c = changed.clone();
+            c.extend(holders.iter().cloned());
+            variants.push((v, c));
+        }
+    }
+    if variants.is_empty() {
+        variants.push((base, changed));
+    }
+    for (_, c) in &mut variants {
+        c.sort();
+        c.dedup();
+    }
+    Ok(variants)
+}
+
+/// Makes version `id` the default of policy `arn` (`None`: its default grants
+/// everything).
+fn set_default(iam: &mut Value, arn: &str, id: Option<&str>) {
+    let Some(e) = entry_mut(iam, "Policies", arn) else {
+        return;
+    };
+    for v in e
+        .get_mut("PolicyVersionList")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        let this = v
+            .get("VersionId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        match id {
+            None if v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true) => {
+                v["Document"] = everything();
+            }
+            None => {}
+            Some(id) => v["IsDefaultVersion"] = Value::Bool(this.as_deref() == Some(id)),
+        }
+    }
+    if let Some(id) = id {
+        e["DefaultVersionId"] = Value::String(id.to_string());
+    }
+}
+
+/// The versions of policy `arn` that are not its default.
+fn other_versions(iam: &Value, arn: &str) -> Vec<String> {
+    iam.get("Policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| p.get("Arn").and_then(Value::as_str) == Some(arn))
+        .flat_map(|p| {
+            p.get("PolicyVersionList")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) != Some(true))
+        .filter_map(|v| {
+            v.get("VersionId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 /// The entry of `list` whose `Arn` is `arn`.
@@ -294,6 +455,8 @@ fn apply(e: &mut Value, c: Change, inline: &str, managed_with_deny: &[String]) {
                 });
             }
         }
+        // Applied to the writer and the policy, not to an entry.
+        Change::JoinGroup | Change::OtherVersion => {}
     }
 }
 
@@ -313,8 +476,11 @@ fn members(iam: &Value, name: &str) -> Vec<(String, PrincipalKind)> {
         .collect()
 }
 
-/// The roles and users a managed policy is attached to, directly or through a group.
+/// The roles and users a managed policy is attached to, directly or through a group, or
+/// bounds.
 fn attached(iam: &Value, policy: &str) -> Vec<(String, PrincipalKind)> {
+    // Attached, or its permissions boundary (a new default version of a boundary
+    // widens what it lets through).
     let has = |e: &Value| {
         e.get("AttachedManagedPolicies")
             .and_then(Value::as_array)
@@ -322,6 +488,9 @@ fn attached(iam: &Value, policy: &str) -> Vec<(String, PrincipalKind)> {
                 a.iter()
                     .any(|p| p.get("PolicyArn").and_then(Value::as_str) == Some(policy))
             })
+            || e.pointer("/PermissionsBoundary/PermissionsBoundaryArn")
+                .and_then(Value::as_str)
+                == Some(policy)
     };
     let list = |k: &str| -> Vec<&Value> {
         iam.get(k)

@@ -30,6 +30,7 @@ mod account;
 mod services;
 mod sweep;
 mod unknowns;
+mod writes;
 
 use account::*;
 
