@@ -57,19 +57,6 @@ pub(super) fn key_type(kind: OpKind) -> Option<KeyType> {
     })
 }
 
-/// Keys the engine derives from the principal and resource: their values are tied to the
-/// request, not free.
-pub(super) const DERIVED: [&str; 8] = [
-    "aws:principalarn",
-    "aws:principalaccount",
-    "aws:resourceaccount",
-    "aws:principaltype",
-    "aws:principalisawsservice",
-    "aws:username",
-    "aws:userid",
-    "aws:principalservicename",
-];
-
 /// `arn:aws:iam::*:role/PATH/NAME` (no other wildcard): the role's path and name.
 pub(super) fn role_in_any_account(p: &str) -> Option<(&str, &str)> {
     let rest = p.strip_prefix("arn:aws:iam::*:role")?;

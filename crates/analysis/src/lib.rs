@@ -26,9 +26,12 @@
 //! What is modelled exactly: `Action`/`NotAction` (case-insensitive wildcards),
 //! `Resource`/`NotResource` (wildcards), `Principal` and `NotPrincipal` (everyone,
 //! accounts, users, roles with their paths, sessions, services), Deny over Allow, RCPs
-//! (only for the services they govern), and conditions on single-valued
-//! keys with the string (`...IgnoreCase` included), ARN, numeric (rationals), date, Bool,
-//! Binary, IPv4 and IPv6 and Null operators, `IfExists`, and keys whose values are not of the operator's type. What is
+//! (only for the services they govern), keys derived from the request's principal and
+//! resource (`aws:PrincipalArn`, `aws:PrincipalAccount` and, on AWS KMS requests,
+//! `kms:CallerAccount`: the principal's account; `aws:ResourceAccount`; never free), and
+//! conditions on single-valued keys with the string (`...IgnoreCase` included), ARN,
+//! numeric (rationals), date, Bool, Binary, IPv4 and IPv6 and Null operators, `IfExists`,
+//! and keys whose values are not of the operator's type. What is
 //! reported undecided rather than guessed: policy variables inside ARN and
 //! `...IgnoreCase` operators (in `Resource`/`NotResource` and string operators they are
 //! modelled, with defaults and the no-value rule), `...IgnoreCase` on non-ASCII letters,

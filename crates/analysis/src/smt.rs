@@ -155,22 +155,68 @@ pub fn principal_defs() -> String {
     "(define-fun parn () String (ite (= pkind 0) (str.++ \"arn:aws:iam::\" pacct \":user/\" pname) (ite (= pkind 1) (str.++ \"arn:aws:sts::\" pacct \":assumed-role/\" pname \"/vaultward\") (ite (= pkind 2) (str.++ \"arn:aws:iam::\" pacct \":root\") psvc))))\n(define-fun prole () String (str.++ \"arn:aws:iam::\" pacct \":role\" ppath pname))\n".into()
 }
 
-/// A key the engine derives from the request: (present, value).
-pub fn derived(lower: &str) -> Option<(&'static str, &'static str)> {
-    Some(match lower {
-        "aws:principalarn" => ("(< pkind 3)", "(ite (= pkind 1) prole parn)"),
-        "aws:principalaccount" => ("(< pkind 3)", "pacct"),
-        "aws:resourceaccount" => ("true", "racct"),
-        "aws:principaltype" => (
-            "true",
-            "(ite (= pkind 0) \"User\" (ite (= pkind 1) \"AssumedRole\" (ite (= pkind 2) \"Account\" \"Service\")))",
-        ),
-        "aws:principalisawsservice" => ("true", "(ite (= pkind 3) \"true\" \"false\")"),
-        "aws:username" => ("(= pkind 0)", "pname"),
-        "aws:userid" => ("(= pkind 2)", "pacct"),
-        "aws:principalservicename" => ("(= pkind 3)", "psvc"),
-        _ => return None,
-    })
+/// A key derived from the request's principal and resource, never free: when it is
+/// present and its value, as terms over the request's variables.
+pub struct Derived {
+    /// The key, lowercase.
+    pub key: &'static str,
+    /// When the request carries it, as far as its principal decides (`pkind < 3`: a
+    /// principal of an account).
+    pub present: &'static str,
+    pub value: &'static str,
+    /// Whether the engine derives it from the case's request itself (`Request::new`).
+    /// The others are set where AWS sends them (`request_context::fill`, from the
+    /// request-context model, whose presence the encoding adds) and the witness writes
+    /// them out.
+    pub by_engine: bool,
+}
+
+const fn by_engine(key: &'static str, present: &'static str, value: &'static str) -> Derived {
+    Derived {
+        key,
+        present,
+        value,
+        by_engine: true,
+    }
+}
+
+/// The derived keys. `kms:CallerAccount` is "the AWS account ID of the caller" (AWS KMS
+/// Developer Guide, "AWS KMS condition keys",
+/// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account),
+/// the account `aws:PrincipalAccount` names too (IAM User Guide, "AWS global condition
+/// context keys"); a service principal has neither.
+pub const DERIVED: &[Derived] = &[
+    by_engine(
+        "aws:principalarn",
+        "(< pkind 3)",
+        "(ite (= pkind 1) prole parn)",
+    ),
+    by_engine("aws:principalaccount", "(< pkind 3)", "pacct"),
+    by_engine("aws:resourceaccount", "true", "racct"),
+    by_engine(
+        "aws:principaltype",
+        "true",
+        "(ite (= pkind 0) \"User\" (ite (= pkind 1) \"AssumedRole\" (ite (= pkind 2) \"Account\" \"Service\")))",
+    ),
+    by_engine(
+        "aws:principalisawsservice",
+        "true",
+        "(ite (= pkind 3) \"true\" \"false\")",
+    ),
+    by_engine("aws:username", "(= pkind 0)", "pname"),
+    by_engine("aws:userid", "(= pkind 2)", "pacct"),
+    by_engine("aws:principalservicename", "(= pkind 3)", "psvc"),
+    Derived {
+        key: "kms:calleraccount",
+        present: "(< pkind 3)",
+        value: "pacct",
+        by_engine: false,
+    },
+];
+
+/// The derived key `lower`, if it is one.
+pub fn derived(lower: &str) -> Option<&'static Derived> {
+    DERIVED.iter().find(|d| d.key == lower)
 }
 
 /// A real from the model (`3.0`, `-2.5`, `/ 1 2`, `/ -1 3` as the model reader flattens

@@ -18,6 +18,8 @@ use vaultward_iam::{
 
 #[path = "compare/access_not_granted.rs"]
 mod access_not_granted;
+#[path = "compare/caller_account.rs"]
+mod caller_account;
 
 fn doc(statements: Value) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()

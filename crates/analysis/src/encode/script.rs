@@ -6,9 +6,15 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 use vaultward_iam::PolicyKind;
 
-use super::{always_present, role_in_any_account, Encoder, KeyType, DERIVED};
+use super::{always_present, role_in_any_account, Encoder, KeyType};
 use crate::smt::{self, lit, re_of_glob, Model};
 use crate::{place, resource_side, CompareError};
+
+/// Whether the engine derives `lower` from the case's request: the witness leaves it
+/// out (the others, free or derived by the encoding alone, it writes).
+fn by_engine(lower: &str) -> bool {
+    smt::derived(lower).is_some_and(|d| d.by_engine)
+}
 
 impl Encoder<'_> {
     pub(crate) fn outputs(&self) -> Vec<String> {
@@ -19,7 +25,7 @@ impl Encoder<'_> {
         .map(|s| s.to_string())
         .collect();
         for (lower, (ty, _)) in &self.keys {
-            if DERIVED.contains(&lower.as_str()) {
+            if by_engine(lower) {
                 continue;
             }
             let v = smt::ident(lower);
@@ -112,7 +118,7 @@ impl Encoder<'_> {
         // are left unconstrained (the solver is much faster without them).
         let names_principal = resource_side(self.opts.kind)
             || !self.opts.exclude_principals.is_empty()
-            || self.keys.keys().any(|k| DERIVED.contains(&k.as_str()));
+            || self.keys.keys().any(|k| smt::derived(k).is_some());
         if !names_principal {
             s.push_str("(assert (= pname \"p\"))\n(assert (= ppath \"/\"))\n(assert (= pacct \"111111111111\"))\n(assert (= psvc \"x\"))\n");
         }
@@ -231,8 +237,15 @@ impl Encoder<'_> {
                 );
             }
             if let Some(def) = smt::derived(lower) {
-                let _ = writeln!(s, "(assert (= {v}_present {}))", def.0);
-                let _ = writeln!(s, "(assert (=> {v}_present (= {v}_str {})))", def.1);
+                // A key the engine does not derive is sent where the request-context
+                // model says (`kms:CallerAccount`: AWS KMS requests), by a principal of
+                // an account.
+                let present = match always_present(lower) {
+                    Some(sent) if !def.by_engine => format!("(and {} {sent})", def.present),
+                    _ => def.present.to_string(),
+                };
+                let _ = writeln!(s, "(assert (= {v}_present {present}))");
+                let _ = writeln!(s, "(assert (=> {v}_present (= {v}_str {})))", def.value);
                 let _ = writeln!(s, "(assert (not {v}_bad))");
                 let _ = writeln!(s, "(assert (not {v}_list))");
                 if ty.is_some_and(|t| t != KeyType::Str) && lower != "aws:principalisawsservice" {
@@ -252,7 +265,7 @@ impl Encoder<'_> {
         // Keys AWS always sends are never absent in the model, nor in a witness (the
         // request-context model, `vaultward_iam::request_context`).
         for lower in self.keys.keys() {
-            if DERIVED.contains(&lower.as_str()) {
+            if smt::derived(lower).is_some() {
                 continue;
             }
             if let Some(when) = always_present(lower) {
@@ -307,7 +320,7 @@ impl Encoder<'_> {
         let mut context = serde_json::Map::new();
         for (lower, (ty, written)) in &self.keys {
             let v = smt::ident(lower);
-            if DERIVED.contains(&lower.as_str())
+            if by_engine(lower)
                 || m.get(&format!("{v}_present")).map(String::as_str) != Some("true")
             {
                 continue;

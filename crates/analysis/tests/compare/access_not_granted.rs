@@ -15,8 +15,8 @@ use vaultward_iam::{authorize, parse_case, Context, ContextValue, Decision, Poli
 
 use super::{doc, random_condition, random_context, resource_side_set_of, witness, Rng, CALLERS};
 
-const OWN: &str = "111122223333";
-const PARTNER: &str = "444455556666";
+pub(super) const OWN: &str = "111122223333";
+pub(super) const PARTNER: &str = "444455556666";
 const ORG: &str = "o-a1b2c3d4e5";
 
 /// The vault policy of the report: copies in from the organization, deletes by a partner
@@ -31,7 +31,7 @@ fn org_and_partner() -> String {
 }
 
 /// What exposure asks: who outside account `OWN` does this policy of account `OWN` grant.
-fn outside(kind: PolicyKind, resource_account: Option<&str>) -> Options {
+pub(super) fn outside(kind: PolicyKind, resource_account: Option<&str>) -> Options {
     let mut o = Options::new(kind);
     o.exclude_principals = vec![
         format!("arn:aws:iam::{OWN}:*"),
@@ -49,14 +49,14 @@ fn ask(policy: &str, action: &str, opts: &Options) -> Outcome {
 }
 
 /// The account of a witness's principal (`arn:aws:iam::ACCOUNT:...`).
-fn principal_account(w: &Value) -> String {
+pub(super) fn principal_account(w: &Value) -> String {
     let p = w["request"]["principal"].as_str().unwrap();
     p.split(':').nth(4).unwrap_or_default().to_string()
 }
 
 /// The engine, asked again here: the witness is allowed with the policy, and not with an
 /// empty policy in its place (what the principal's identity policies alone allow).
-fn engine_confirms(w: &Value) {
+pub(super) fn engine_confirms(w: &Value) {
     let decide = |c: &Value| {
         let case = parse_case(&c.to_string()).unwrap();
         authorize(&case.request, &case.policies).decision
