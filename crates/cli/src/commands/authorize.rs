@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde::Serialize;
 use vaultward_iam::{
-    authorize, diagnostic::render, parse_case, CachedCase, CaseError, CaseParser, Finding,
-    PolicySetSource, Response,
+    authorize, diagnostic::render, evaluate, parse_case, CachedCase, CaseError, CaseParser,
+    Finding, PolicySetSource, Response,
 };
 
 use crate::input::{display_name, read_text};
@@ -228,16 +228,20 @@ impl Worker {
                 Source::Requests(set) => self.parser.parse_request(set, line),
             };
             let written = match read {
-                Ok(case) => {
-                    let response = authorize(&case.request, &case.policies);
-                    serde_json::to_writer(
-                        &mut self.out,
-                        &Output {
-                            response: &response,
-                            findings: &case.findings,
-                        },
-                    )
-                }
+                // What `Output` serializes to, written straight: the response, and the
+                // findings as its last member when there are any.
+                Ok(case) => evaluate(&case.request, &case.policies)
+                    .write_json(&mut self.out)
+                    .and_then(|()| {
+                        if case.findings.is_empty() {
+                            return Ok(());
+                        }
+                        self.out.pop(); // the response's closing brace
+                        self.out.extend_from_slice(b",\"findings\":");
+                        serde_json::to_writer(&mut self.out, &case.findings)?;
+                        self.out.push(b'}');
+                        Ok(())
+                    }),
                 Err(e) => {
                     self.failed = true;
                     let place = format!("{name}, line {line_no}");

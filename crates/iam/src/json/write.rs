@@ -1,0 +1,75 @@
+//! Writing JSON strings as `serde_json` writes them, for output built straight into a
+//! buffer (the bulk `authorize` path) that must be byte for byte what serializing the
+//! same values gives.
+
+use std::fmt;
+
+/// Writes `s` as the contents of a JSON string (without the quotes), escaped as
+/// `serde_json` escapes: `"` and `\`, the control characters `\b \t \n \f \r` by name and
+/// the others as `\u00xx` (lowercase hex); everything else as it is.
+pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Writes `s` as a JSON string, quoted.
+pub fn write_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    write_escaped(out, s);
+    out.push(b'"');
+}
+
+/// A [`fmt::Write`] that escapes what it is given into a JSON string's contents, so text
+/// built with `write!` goes into the output without a `String` in between.
+pub struct Escaping<'a>(pub &'a mut Vec<u8>);
+
+impl fmt::Write for Escaping<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_escaped(self.0, s);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut every: String = (0u8..0x80).map(char::from).collect();
+        every.push_str("é€😀\u{2028}/</script>");
+        for s in [
+            String::new(),
+            "plain".to_string(),
+            "a \"quoted\" \\ back".to_string(),
+            every,
+        ] {
+            let mut out = Vec::new();
+            write_string(&mut out, &s);
+            assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
+        }
+    }
+}
