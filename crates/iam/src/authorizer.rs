@@ -210,7 +210,9 @@ impl Hit<'_> {
         if let Some(l) = self.level {
             write!(out, "[{l}]")?;
         }
-        write!(out, ":{}/", self.policy.name)?;
+        out.write_str(":")?;
+        out.write_str(&self.policy.name)?;
+        out.write_str("/")?;
         explain::write_label(out, self.statement, self.index)
     }
 

@@ -32,6 +32,12 @@ pub(super) fn write_label(out: &mut impl Write, st: &Statement, index: usize) ->
     }
 }
 
+/// Writes each piece in turn (`write!` without its formatting machinery: explanations
+/// are written for every decision of a stream).
+fn put(out: &mut impl Write, pieces: &[&str]) -> fmt::Result {
+    pieces.iter().try_for_each(|p| out.write_str(p))
+}
+
 /// [`explain_statement`], written into `out`.
 pub(super) fn write_explanation(
     out: &mut impl Write,
@@ -45,9 +51,16 @@ pub(super) fn write_explanation(
         Effect::Deny => "explicit Deny",
         Effect::Allow => "Allow",
     };
-    write!(
+    put(
         out,
-        "{effect} in {policy_words} `{policy_name}` statement `"
+        &[
+            effect,
+            " in ",
+            policy_words,
+            " `",
+            policy_name,
+            "` statement `",
+        ],
     )?;
     write_label(out, st, index)?;
     out.write_char('`')?;
@@ -60,12 +73,12 @@ pub(super) fn write_explanation(
     };
     if st.action.negated {
         part(out)?;
-        write!(out, "`{}` is not in its NotAction", req.action)?;
+        put(out, &["`", &req.action, "` is not in its NotAction"])?;
     }
     if let Some(r) = &st.resource {
         if r.negated {
             part(out)?;
-            write!(out, "`{}` is not in its NotResource", req.resource)?;
+            put(out, &["`", &req.resource, "` is not in its NotResource"])?;
         }
     }
     if let Some(p) = &st.principal {
@@ -93,7 +106,9 @@ pub(super) fn write_explanation(
             )?;
             continue;
         }
-        write!(out, "{} {} is {result} ", c.operator.name(), c.key)?;
+        c.operator.write_name(out)?;
+        let result = if result { "true" } else { "false" };
+        put(out, &[" ", &c.key, " is ", result, " "])?;
         if state == KeyState::Absent {
             out.write_str("because the key is absent from the request")?;
             continue;
@@ -105,7 +120,7 @@ pub(super) fn write_explanation(
             "for request value "
         })?;
         match req.context.get(&c.key) {
-            Some(ContextValue::Single(s)) => write!(out, "`{s}`")?,
+            Some(ContextValue::Single(s)) => put(out, &["`", s, "`"])?,
             Some(ContextValue::Multi(v)) => {
                 out.write_char('[')?;
                 write_list(out, v)?;
@@ -129,7 +144,7 @@ fn write_list(out: &mut impl Write, values: &[String]) -> fmt::Result {
         if i > 0 {
             out.write_str(", ")?;
         }
-        write!(out, "`{v}`")?;
+        put(out, &["`", v, "`"])?;
     }
     Ok(())
 }

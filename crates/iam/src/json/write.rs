@@ -8,13 +8,15 @@ use std::fmt;
 /// `serde_json` escapes: `"` and `\`, the control characters `\b \t \n \f \r` by name and
 /// the others as `\u00xx` (lowercase hex); everything else as it is.
 pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b >= 0x20 && b != b'"' && b != b'\\' {
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i]);
+    let mut rest = s.as_bytes();
+    while let Some(at) = super::string_stop(rest) {
+        let Some((plain, tail)) = rest.split_at_checked(at) else {
+            break;
+        };
+        let Some((&b, tail)) = tail.split_first() else {
+            break;
+        };
+        out.extend_from_slice(plain);
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -30,9 +32,9 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
                 out.push(HEX[usize::from(b & 0xf)]);
             }
         }
-        start = i + 1;
+        rest = tail;
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(rest);
 }
 
 /// Writes `s` as a JSON string, quoted.
