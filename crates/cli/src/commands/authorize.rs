@@ -12,7 +12,7 @@
 //! REQUESTS as the `request` of a case under it. Either way every line's output is what
 //! the case alone gives.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -136,8 +136,11 @@ fn run_jsonl(input: &std::path::Path, source: Source) -> anyhow::Result<ExitCode
             failed: false,
         })
         .collect();
+    // Each worker's part of a batch is written as it is (a batch's output is large, and
+    // standard output's line buffer passes whole lines straight through), not copied
+    // into another buffer first.
     let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut out = stdout.lock();
     let mut failed = false;
     // The batch's text, and each line's number and place in it.
     let mut text: Vec<u8> = Vec::new();
