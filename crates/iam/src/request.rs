@@ -91,7 +91,9 @@ impl Request {
 
     /// The service prefix of the action (`s3` for `s3:GetObject`), lowercased.
     pub fn service(&self) -> &str {
-        self.action_lower.split(':').next().unwrap_or("")
+        let a = &self.action_lower;
+        let end = a.bytes().position(|b| b == b':').unwrap_or(a.len());
+        a.get(..end).unwrap_or("")
     }
 
     /// Whether principal and resource are in the same account. Unknown counts as not

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::explain::{write_explanation, write_label};
 use super::judge::{deciding, reasons, root_reason, Verdict};
 use super::{Atoms, Evaluated, Evaluation, Hit};
-use crate::json::{write_string, Escaping};
+use crate::json::{write_escaped, write_string, Escaping};
 use crate::policy::Effect;
 use crate::request::Request;
 
@@ -34,12 +34,14 @@ impl Evaluation<'_> {
         } else {
             out.push(b'[');
             let mut count = 0usize;
+            // Each text is written plain into `text`, then escaped into `out` at once.
+            let mut text = String::new();
             deciding(&verdict, &scanned, &applies, &mut |h| {
                 if count > 0 {
                     out.push(b',');
                 }
                 count += 1;
-                h.write_json(req, out);
+                h.write_json(req, out, &mut text);
             });
             if count == 0 && matches!(verdict, Verdict::AllowWithout(_)) {
                 serde_json::to_writer(&mut *out, &root_reason())?;
@@ -54,36 +56,36 @@ impl Evaluation<'_> {
 
 impl Hit<'_> {
     /// The [`super::Reason`] of a hit that applies whatever is unknown (`needs` 0), as JSON.
-    fn write_json(&self, req: &Request, out: &mut Vec<u8>) {
+    fn write_json(&self, req: &Request, out: &mut Vec<u8>, text: &mut String) {
         let st = self.statement;
+        // Writing into a `String` or a `Vec` does not fail; numbers and the words
+        // written as they are need no escaping.
+        let mut escaped = |out: &mut Vec<u8>, write: &dyn Fn(&mut String) -> std::fmt::Result| {
+            text.clear();
+            let _ = write(text);
+            write_escaped(out, text);
+        };
         out.extend_from_slice(b"{\"policy_type\":\"");
         out.extend_from_slice(self.ty.key().as_bytes());
         out.extend_from_slice(b"\",\"policy\":");
         write_string(out, &self.policy.name);
-        // Writing into a `Vec` does not fail.
-        // (Numbers and the words below need no escaping.)
         if let Some(l) = self.level {
             out.extend_from_slice(b",\"level\":");
             let _ = write!(Escaping(out), "{l}");
         }
         out.extend_from_slice(b",\"statement\":\"");
-        let _ = write_label(&mut Escaping(out), st, self.index);
+        escaped(out, &|t| write_label(t, st, self.index));
         out.extend_from_slice(b"\",\"statement_index\":");
         let _ = write!(Escaping(out), "{}", self.index);
         out.extend_from_slice(match st.effect {
             Effect::Allow => b",\"effect\":\"Allow\",\"statement_ref\":\"",
             Effect::Deny => b",\"effect\":\"Deny\",\"statement_ref\":\"",
         });
-        let _ = self.write_statement_ref(&mut Escaping(out));
+        escaped(out, &|t| self.write_statement_ref(t));
         out.extend_from_slice(b"\",\"message\":\"");
-        let _ = write_explanation(
-            &mut Escaping(out),
-            self.ty.words(),
-            &self.policy.name,
-            st,
-            self.index,
-            req,
-        );
+        escaped(out, &|t| {
+            write_explanation(t, self.ty.words(), &self.policy.name, st, self.index, req)
+        });
         out.extend_from_slice(b"\"}");
     }
 }
