@@ -33,17 +33,17 @@ impl Evaluation<'_> {
             serde_json::to_writer(&mut *out, &r)?;
         } else {
             out.push(b'[');
-            let mut count = 0usize;
+            let mut first = true;
             // Each text is written plain into `text`, then escaped into `out` at once.
             let mut text = String::new();
             deciding(&verdict, &scanned, &applies, &mut |h| {
-                if count > 0 {
+                if !first {
                     out.push(b',');
                 }
-                count += 1;
+                first = false;
                 h.write_json(req, out, &mut text);
             });
-            if count == 0 && matches!(verdict, Verdict::AllowWithout(_)) {
+            if first && matches!(verdict, Verdict::AllowWithout(_)) {
                 serde_json::to_writer(&mut *out, &root_reason())?;
             }
             out.push(b']');

@@ -35,10 +35,12 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
             0x0c => out.extend_from_slice(b"\\f"),
             b'\r' => out.extend_from_slice(b"\\r"),
             _ => {
+                // A control character: `\u00` and two lowercase hex digits.
                 const HEX: &[u8; 16] = b"0123456789abcdef";
+                let hex = |d: u8| HEX.get(usize::from(d)).copied().unwrap_or(b'0');
                 out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
+                out.push(hex(b >> 4));
+                out.push(hex(b & 0xf));
             }
         }
         rest = tail;
