@@ -188,3 +188,17 @@ fn request_under_a_set_written(b: Bencher) {
         out.len()
     });
 }
+
+/// The JSON reading alone of a `--requests` line (530 bytes, minified).
+#[divan::bench]
+fn json_request_only(b: Bencher) {
+    let v: serde_json::Value = serde_json::from_str(WORKLOAD).unwrap();
+    let request = v["request"].to_string();
+    let mut arena = vaultward_iam::json::Arena::new();
+    b.bench_local(|| {
+        arena.reset();
+        vaultward_iam::json::parse(black_box(&request), &arena)
+            .map(|j| j.span)
+            .unwrap()
+    });
+}
