@@ -66,14 +66,23 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 for f in bulk oneoff requests; do
   echo "$f.jsonl: $n lines, $(( $(wc -c < "$work/$f.jsonl") / n )) bytes a line"
 done
-# One run: prints µs per line.
+# One run: prints µs per line, wall clock, and with `perf` installed the CPU time the run
+# itself used (its task clock): on a shared machine the wall clock also counts the time
+# the pinned core ran something else.
 run() {
-  local start end
+  local start end cpu=
   start=$(date +%s%N)
-  "${pin[@]}" "$@" > "$work/out.jsonl"
+  if command -v perf > /dev/null; then
+    cpu=$(perf stat -x, -e task-clock -o "$work/stat" "${pin[@]}" "$@" > "$work/out.jsonl" &&
+      grep task-clock "$work/stat" | cut -d, -f1)
+  else
+    "${pin[@]}" "$@" > "$work/out.jsonl"
+  fi
   end=$(date +%s%N)
   [ "$(wc -l < "$work/out.jsonl")" -eq "$n" ] || { echo "short output from $*" >&2; exit 1; }
-  python3 -c "print(f'{($end - $start) / 1e3 / $n:.1f}')"
+  python3 -c "
+cpu = '$cpu'
+print(f'{($end - $start) / 1e3 / $n:.1f} µs/case' + (f' (cpu {float(cpu) * 1e3 / $n:.1f})' if cpu else ''))"
 }
 for r in $(seq "$rounds"); do
   for bin in "$@"; do
@@ -84,7 +93,7 @@ for r in $(seq "$rounds"); do
       stream=$(run "$bin" authorize --policies "$work/set.json" --requests "$work/requests.jsonl")
       cmp -s "$work/out.jsonl" "$work/bulk.out" || { echo "$bin: --requests output differs from --input" >&2; exit 1; }
     fi
-    echo "round $r $bin: bulk $bulk µs/case, oneoff $oneoff µs/case, stream $stream µs/case"
+    echo "round $r $bin: bulk $bulk, oneoff $oneoff, stream $stream"
   done
 done
 oracle=${ORACLE_CASES:-2000}

@@ -210,6 +210,13 @@ fn a_stream_of_cases_answers_each_as_the_case_alone() {
         let want: Value = serde_json::from_slice(&alone.stdout).unwrap();
         let got: Value = serde_json::from_slice(line).unwrap();
         assert_eq!(want, got, "{case}");
+        // Byte for byte: the stream writes its responses straight, not through serde; the
+        // same fields in the same order, the same escapes, compact.
+        assert_eq!(
+            String::from_utf8_lossy(line),
+            serde_json::to_string(&want).unwrap(),
+            "{case}"
+        );
         with_findings += usize::from(got.get("findings").is_some());
     }
     assert_eq!(with_findings, 20);

@@ -163,3 +163,42 @@ fn request_under_a_set_and_explain(b: Bencher) {
         authorize(&case.request, &case.policies)
     });
 }
+
+/// What `authorize --policies SET --requests REQUESTS` does for each line: the request
+/// read under the set, evaluated, and the response written straight as JSON into a
+/// buffer kept from line to line.
+#[divan::bench]
+fn request_under_a_set_written(b: Bencher) {
+    let mut v: serde_json::Value = serde_json::from_str(WORKLOAD).unwrap();
+    let request = v
+        .as_object_mut()
+        .unwrap()
+        .remove("request")
+        .unwrap()
+        .to_string();
+    let mut set = PolicySetSource::new(v.to_string()).unwrap();
+    let mut parser = CaseParser::new();
+    let mut out = Vec::new();
+    b.bench_local(|| {
+        out.clear();
+        let case = parser.parse_request(&mut set, black_box(&request)).unwrap();
+        evaluate(&case.request, &case.policies)
+            .write_json(&mut out)
+            .unwrap();
+        out.len()
+    });
+}
+
+/// The JSON reading alone of a `--requests` line (530 bytes, minified).
+#[divan::bench]
+fn json_request_only(b: Bencher) {
+    let v: serde_json::Value = serde_json::from_str(WORKLOAD).unwrap();
+    let request = v["request"].to_string();
+    let mut arena = vaultward_iam::json::Arena::new();
+    b.bench_local(|| {
+        arena.reset();
+        vaultward_iam::json::parse(black_box(&request), &arena)
+            .map(|j| j.span)
+            .unwrap()
+    });
+}

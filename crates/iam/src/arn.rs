@@ -17,15 +17,20 @@ pub struct Arn<'a> {
 
 impl<'a> Arn<'a> {
     pub fn parse(s: &'a str) -> Option<Arn<'a>> {
-        let mut it = s.splitn(6, ':');
-        if it.next()? != "arn" {
-            return None;
-        }
-        let partition = it.next()?;
-        let service = it.next()?;
-        let region = it.next()?;
-        let account = it.next()?;
-        let resource = it.next()?;
+        // `arn:partition:service:region:account:resource`, the resource holding any
+        // further colons; split on bytes (a colon is ASCII), as `splitn(6, ':')` would.
+        let mut rest = s.strip_prefix("arn:")?;
+        let mut part = || -> Option<&'a str> {
+            let at = rest.bytes().position(|b| b == b':')?;
+            let (head, tail) = (rest.get(..at)?, rest.get(at.saturating_add(1)..)?);
+            rest = tail;
+            Some(head)
+        };
+        let partition = part()?;
+        let service = part()?;
+        let region = part()?;
+        let account = part()?;
+        let resource = rest;
         if partition.is_empty() || service.is_empty() {
             return None;
         }
@@ -126,6 +131,32 @@ mod tests {
         assert_eq!(s3.resource, "bucket/key:with:colons");
         assert!(Arn::parse("arn:aws:s3").is_none());
         assert!(Arn::parse("not-an-arn").is_none());
+    }
+
+    /// The parts are what splitting on the first five colons gives, for texts with every
+    /// count of colons and empty parts (the byte splitter replaced `splitn(6, ':')`).
+    #[test]
+    fn parts_are_the_first_five_colons_apart() {
+        let reference = |s: &str| -> Option<[String; 5]> {
+            let p: Vec<&str> = s.splitn(6, ':').collect();
+            (p.len() == 6 && p[0] == "arn" && !p[1].is_empty() && !p[2].is_empty())
+                .then(|| [1, 2, 3, 4, 5].map(|i| p[i].to_string()))
+        };
+        let pieces = ["", "arn", "aws", "s3", "é", "a:b", "::", "x/y:z"];
+        let mut checked = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for tail in ["", ":", ":::", "::::", ":::::k", "::::::"] {
+                        let s = format!("{a}:{b}:{c}{tail}");
+                        let got = Arn::parse(&s).map(|a| a.parts().map(str::to_string));
+                        assert_eq!(got, reference(&s), "{s}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000);
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod judge;
 mod partial;
 mod rcp_services;
 mod residual;
+mod write;
 pub use explain::explain_statement;
 pub use rcp_services::RCP_SERVICES;
 pub use residual::{Dependency, DependencyKind, Literal, Residual, ResidualCase};
@@ -191,20 +192,28 @@ struct Hit<'p> {
 
 impl Hit<'_> {
     fn label(&self) -> String {
-        self.statement
-            .sid
-            .clone()
-            .unwrap_or_else(|| format!("#{}", self.index))
+        let mut s = String::new();
+        // Writing to a `String` does not fail.
+        let _ = explain::write_label(&mut s, self.statement, self.index);
+        s
     }
 
     fn statement_ref(&self) -> String {
-        let level = self.level.map_or(String::new(), |l| format!("[{l}]"));
-        format!(
-            "{}{level}:{}/{}",
-            self.ty.key(),
-            self.policy.name,
-            self.label()
-        )
+        let mut s = String::new();
+        let _ = self.write_statement_ref(&mut s);
+        s
+    }
+
+    /// `type[:level]:policy/statement`.
+    fn write_statement_ref(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        out.write_str(self.ty.key())?;
+        if let Some(l) = self.level {
+            write!(out, "[{l}]")?;
+        }
+        out.write_str(":")?;
+        out.write_str(&self.policy.name)?;
+        out.write_str("/")?;
+        explain::write_label(out, self.statement, self.index)
     }
 
     fn reason(&self, req: &Request, atoms: &Atoms) -> Reason {

@@ -315,13 +315,7 @@ impl<'s, 'c> CaseReader<'s, 'c> {
             }
             return None;
         }
-        match Request::new(
-            &principal,
-            &action,
-            &resource,
-            resource_account.as_deref(),
-            context,
-        ) {
+        match Request::from_parts(&principal, action, resource, resource_account, context) {
             Ok(r) => Some(r),
             Err(e) => {
                 if let Some(p) = j.get("principal") {
@@ -345,7 +339,8 @@ impl<'s, 'c> CaseReader<'s, 'c> {
             );
             return None;
         };
-        let mut ctx = Context::default();
+        // Room for the keys derived from the principal and the resource too.
+        let mut ctx = Context::with_capacity(members.len().saturating_add(6));
         let mut ok = true;
         for m in members {
             // Written only when needed: the key's JSON path, for an error.

@@ -221,16 +221,23 @@ impl Operator {
 
     pub fn name(&self) -> String {
         let mut s = String::new();
+        // Writing to a `String` does not fail.
+        let _ = self.write_name(&mut s);
+        s
+    }
+
+    /// [`Operator::name`], written into `out`.
+    pub fn write_name(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         match self.set {
-            Some(SetOp::ForAllValues) => s.push_str("ForAllValues:"),
-            Some(SetOp::ForAnyValue) => s.push_str("ForAnyValue:"),
+            Some(SetOp::ForAllValues) => out.write_str("ForAllValues:")?,
+            Some(SetOp::ForAnyValue) => out.write_str("ForAnyValue:")?,
             None => {}
         }
-        s.push_str(self.kind.name());
+        out.write_str(self.kind.name())?;
         if self.if_exists {
-            s.push_str("IfExists");
+            out.write_str("IfExists")?;
         }
-        s
+        Ok(())
     }
 }
 

@@ -96,7 +96,8 @@ impl ContextValue {
 /// The keys of a request. Small (a dozen keys), so a vector beats a hash map.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    entries: Vec<(String, String, ContextValue)>, // (lowercase key, key as given, value)
+    /// Each key as given, and its value; keys compare ignoring ASCII case.
+    entries: Vec<(String, ContextValue)>,
     /// Families of keys not known one by one (`aws:PrincipalTag/` of a role whose tags
     /// were not collected): lowercase prefix, and the unknown every such key reads as,
     /// unless an entry gives it.
@@ -106,27 +107,40 @@ pub struct Context {
 }
 
 impl Context {
+    /// An empty context with room for `keys` keys.
+    pub fn with_capacity(keys: usize) -> Context {
+        Context {
+            entries: Vec::with_capacity(keys),
+            ..Context::default()
+        }
+    }
+
     /// Sets `key`, replacing any value it had.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        let lower = key.to_ascii_lowercase();
         if value.is_unknown() {
             self.unknowns = self.unknowns.saturating_add(1);
         }
-        match self.entries.iter_mut().find(|(k, _, _)| *k == lower) {
+        match self
+            .entries
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        {
             Some(e) => {
-                if e.2.is_unknown() {
+                if e.1.is_unknown() {
                     self.unknowns = self.unknowns.saturating_sub(1);
                 }
-                e.1 = key.to_string();
-                e.2 = value;
+                if e.0 != key {
+                    e.0 = key.to_string();
+                }
+                e.1 = value;
             }
-            None => self.entries.push((lower, key.to_string(), value)),
+            None => self.entries.push((key.to_string(), value)),
         }
     }
 
     /// Sets `key` only if it is not already present (derived keys never override given ones).
     pub fn insert_default(&mut self, key: &str, value: ContextValue) {
-        if self.get(&key.to_ascii_lowercase()).is_none() {
+        if self.get(key).is_none() {
             self.insert(key, value);
         }
     }
@@ -136,8 +150,8 @@ impl Context {
         let i = self
             .entries
             .iter()
-            .position(|(k, _, _)| k.eq_ignore_ascii_case(key))?;
-        let (_, _, v) = self.entries.remove(i);
+            .position(|(k, _)| k.eq_ignore_ascii_case(key))?;
+        let (_, v) = self.entries.remove(i);
         if v.is_unknown() {
             self.unknowns = self.unknowns.saturating_sub(1);
         }
@@ -157,8 +171,8 @@ impl Context {
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         self.entries
             .iter()
-            .find(|(k, _, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
-            .map(|(_, _, v)| v)
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
             .or_else(|| {
                 self.prefixes
                     .iter()
@@ -184,6 +198,6 @@ impl Context {
 
     /// The keys as given, with their values, in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.iter().map(|(_, k, v)| (k.as_str(), v))
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 }

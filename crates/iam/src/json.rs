@@ -10,7 +10,9 @@
 pub type Arena = bumpalo::Bump;
 
 mod err;
+mod write;
 pub use err::JsonError;
+pub use write::{write_escaped, write_string, Escaping};
 
 /// Byte offsets `[start, end)` of a value in its source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -117,10 +117,12 @@ impl RequestPrincipal {
             }
             ("sts", Some(("assumed-role", rest))) => {
                 let (role_name, session) = rest.split_once('/').ok_or_else(bad)?;
-                let derived = format!("arn:{}:iam::{}:role/{}", arn.partition, account, role_name);
                 let (role_arn, role_path_known) = match principal_arn {
                     Some(p) if role_arn_names(p, &account, role_name) => (p.to_string(), true),
-                    _ => (derived, false),
+                    _ => (
+                        format!("arn:{}:iam::{}:role/{}", arn.partition, account, role_name),
+                        false,
+                    ),
                 };
                 Ok(RequestPrincipal::Session {
                     arn: s.into(),

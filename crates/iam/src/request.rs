@@ -29,6 +29,23 @@ impl Request {
         action: &str,
         resource: &str,
         resource_account: Option<&str>,
+        context: Context,
+    ) -> Result<Request, PrincipalSyntaxError> {
+        Request::from_parts(
+            principal,
+            action.to_string(),
+            resource.to_string(),
+            resource_account.map(str::to_string),
+            context,
+        )
+    }
+
+    /// [`Request::new`], from strings the caller owns already.
+    pub fn from_parts(
+        principal: &str,
+        action: String,
+        resource: String,
+        resource_account: Option<String>,
         mut context: Context,
     ) -> Result<Request, PrincipalSyntaxError> {
         let given_arn = match context.get("aws:principalarn") {
@@ -37,13 +54,12 @@ impl Request {
         };
         let principal = RequestPrincipal::parse(principal, given_arn.as_deref())?;
         let resource_account = resource_account
-            .map(str::to_string)
             .or_else(|| match context.get("aws:resourceaccount") {
                 Some(ContextValue::Single(s)) => Some(s.clone()),
                 _ => None,
             })
             .or_else(|| {
-                Arn::parse(resource)
+                Arn::parse(&resource)
                     .map(|a| a.account)
                     .filter(|a| !a.is_empty() && *a != "*")
                     .map(str::to_string)
@@ -51,9 +67,9 @@ impl Request {
         derive_context(&principal, resource_account.as_deref(), &mut context);
         Ok(Request {
             principal,
-            action: action.to_string(),
             action_lower: action.to_ascii_lowercase(),
-            resource: resource.to_string(),
+            action,
+            resource,
             resource_account,
             context,
         })
@@ -75,7 +91,9 @@ impl Request {
 
     /// The service prefix of the action (`s3` for `s3:GetObject`), lowercased.
     pub fn service(&self) -> &str {
-        self.action_lower.split(':').next().unwrap_or("")
+        let a = &self.action_lower;
+        let end = a.bytes().position(|b| b == b':').unwrap_or(a.len());
+        a.get(..end).unwrap_or("")
     }
 
     /// Whether principal and resource are in the same account. Unknown counts as not
@@ -102,6 +120,14 @@ fn single(s: impl Into<String>) -> ContextValue {
     ContextValue::Single(s.into())
 }
 
+/// Sets `key` to the value `value` makes, only if it is not already present (the value is
+/// not built for a key the request gives).
+fn default(ctx: &mut Context, key: &str, value: impl FnOnce() -> ContextValue) {
+    if ctx.get(key).is_none() {
+        ctx.insert(key, value());
+    }
+}
+
 fn derive_context(p: &RequestPrincipal, resource_account: Option<&str>, ctx: &mut Context) {
     match p {
         // A session whose role's path is not known: its role ARN is some
@@ -111,8 +137,7 @@ fn derive_context(p: &RequestPrincipal, resource_account: Option<&str>, ctx: &mu
             role_name,
             role_path_known: false,
             ..
-        } => ctx.insert_default(
-            "aws:PrincipalArn",
+        } => default(ctx, "aws:PrincipalArn", || {
             ContextValue::Unknown(crate::context::Unknown {
                 domain: crate::context::Domain::Like(format!(
                     "arn:aws:iam::{account}:role/*{role_name}"
@@ -120,39 +145,40 @@ fn derive_context(p: &RequestPrincipal, resource_account: Option<&str>, ctx: &mu
                 ..crate::context::Unknown::any(
                     "the role's path: give `aws:PrincipalArn` (the role's ARN)",
                 )
-            }),
-        ),
+            })
+        }),
         _ => {
-            if let Some(arn) = p.principal_arn() {
-                ctx.insert_default("aws:PrincipalArn", single(arn));
+            if ctx.get("aws:PrincipalArn").is_none() {
+                if let Some(arn) = p.principal_arn() {
+                    ctx.insert("aws:PrincipalArn", single(arn));
+                }
             }
         }
     }
     if let Some(acct) = p.account() {
-        ctx.insert_default("aws:PrincipalAccount", single(acct));
+        default(ctx, "aws:PrincipalAccount", || single(acct));
     }
     if let Some(acct) = resource_account {
-        ctx.insert_default("aws:ResourceAccount", single(acct));
+        default(ctx, "aws:ResourceAccount", || single(acct));
     }
-    ctx.insert_default("aws:PrincipalType", single(p.principal_type()));
+    default(ctx, "aws:PrincipalType", || single(p.principal_type()));
     let is_service = matches!(p, RequestPrincipal::Service(_));
-    ctx.insert_default(
-        "aws:PrincipalIsAWSService",
-        single(if is_service { "true" } else { "false" }),
-    );
+    default(ctx, "aws:PrincipalIsAWSService", || {
+        single(if is_service { "true" } else { "false" })
+    });
     match p {
         RequestPrincipal::User { name, .. } => {
-            ctx.insert_default("aws:username", single(name.clone()))
+            default(ctx, "aws:username", || single(name.clone()))
         }
         RequestPrincipal::Root { account, .. } => {
-            ctx.insert_default("aws:userid", single(account.clone()))
+            default(ctx, "aws:userid", || single(account.clone()))
         }
-        RequestPrincipal::Anonymous => ctx.insert_default("aws:userid", single("anonymous")),
+        RequestPrincipal::Anonymous => default(ctx, "aws:userid", || single("anonymous")),
         RequestPrincipal::FederatedUser { account, name, .. } => {
-            ctx.insert_default("aws:userid", single(format!("{account}:{name}")))
+            default(ctx, "aws:userid", || single(format!("{account}:{name}")))
         }
         RequestPrincipal::Service(s) => {
-            ctx.insert_default("aws:PrincipalServiceName", single(s.clone()))
+            default(ctx, "aws:PrincipalServiceName", || single(s.clone()))
         }
         _ => {}
     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use vaultward_iam::{authorize, parse_case, CaseParser, PolicySetSource};
+use vaultward_iam::{authorize, evaluate, parse_case, CaseParser, PolicySetSource};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -239,6 +239,33 @@ fn corpus_as_a_policy_set_and_a_request_gives_the_case_answer() {
         as_case.push_str("\n}");
         let written = parse_case(&as_case).unwrap_or_else(|e| panic!("{id}: {:?}", e.findings));
         assert_eq!(written.findings, streamed.findings, "{id}");
+        compared += 1;
+    }
+    assert!(compared > 150, "{compared}");
+}
+
+/// The response written straight as JSON (`Evaluation::write_json`, the bulk
+/// `authorize` path) is byte for byte what serializing `authorize`'s response gives, for
+/// every corpus case: every kind of verdict, reasons with and without conditions, SCP
+/// levels, unknowns and residuals.
+#[test]
+fn responses_written_straight_are_the_serialized_responses() {
+    let mut compared = 0;
+    let mut out = Vec::new();
+    for (id, src, _) in corpus_cases() {
+        let Ok(case) = parse_case(&src) else {
+            continue;
+        };
+        out.clear();
+        evaluate(&case.request, &case.policies)
+            .write_json(&mut out)
+            .unwrap();
+        let want = serde_json::to_vec(&authorize(&case.request, &case.policies)).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&want),
+            "{id}"
+        );
         compared += 1;
     }
     assert!(compared > 150, "{compared}");

@@ -12,15 +12,15 @@
 //! REQUESTS as the `request` of a case under it. Either way every line's output is what
 //! the case alone gives.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde::Serialize;
 use vaultward_iam::{
-    authorize, diagnostic::render, parse_case, CachedCase, CaseError, CaseParser, Finding,
-    PolicySetSource, Response,
+    authorize, diagnostic::render, evaluate, parse_case, CachedCase, CaseError, CaseParser,
+    Finding, PolicySetSource, Response,
 };
 
 use crate::input::{display_name, read_text};
@@ -136,8 +136,11 @@ fn run_jsonl(input: &std::path::Path, source: Source) -> anyhow::Result<ExitCode
             failed: false,
         })
         .collect();
+    // Each worker's part of a batch is written as it is (a batch's output is large, and
+    // standard output's line buffer passes whole lines straight through), not copied
+    // into another buffer first.
     let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut out = stdout.lock();
     let mut failed = false;
     // The batch's text, and each line's number and place in it.
     let mut text: Vec<u8> = Vec::new();
@@ -228,16 +231,20 @@ impl Worker {
                 Source::Requests(set) => self.parser.parse_request(set, line),
             };
             let written = match read {
-                Ok(case) => {
-                    let response = authorize(&case.request, &case.policies);
-                    serde_json::to_writer(
-                        &mut self.out,
-                        &Output {
-                            response: &response,
-                            findings: &case.findings,
-                        },
-                    )
-                }
+                // What `Output` serializes to, written straight: the response, and the
+                // findings as its last member when there are any.
+                Ok(case) => evaluate(&case.request, &case.policies)
+                    .write_json(&mut self.out)
+                    .and_then(|()| {
+                        if case.findings.is_empty() {
+                            return Ok(());
+                        }
+                        self.out.pop(); // the response's closing brace
+                        self.out.extend_from_slice(b",\"findings\":");
+                        serde_json::to_writer(&mut self.out, &case.findings)?;
+                        self.out.push(b'}');
+                        Ok(())
+                    }),
                 Err(e) => {
                     self.failed = true;
                     let place = format!("{name}, line {line_no}");

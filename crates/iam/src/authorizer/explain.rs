@@ -1,5 +1,9 @@
 //! Plain-words explanations of why a statement applied. Built only for the
-//! statements that decided, so evaluation itself stays allocation-light.
+//! statements that decided, so evaluation itself stays allocation-light; written
+//! straight into whatever takes them ([`write_explanation`]), a `String` or the JSON
+//! output.
+
+use std::fmt::{self, Write};
 
 use crate::condition::{evaluate, truth, KeyState, Truth};
 use crate::context::ContextValue;
@@ -14,28 +18,77 @@ pub fn explain_statement(
     index: usize,
     req: &Request,
 ) -> String {
-    let label = st.sid.clone().unwrap_or_else(|| format!("#{index}"));
-    let head = match st.effect {
-        Effect::Deny => {
-            format!("explicit Deny in {policy_words} `{policy_name}` statement `{label}`")
-        }
-        Effect::Allow => format!("Allow in {policy_words} `{policy_name}` statement `{label}`"),
+    let mut s = String::new();
+    // Writing to a `String` does not fail.
+    let _ = write_explanation(&mut s, policy_words, policy_name, st, index, req);
+    s
+}
+
+/// The statement's label: its `Sid`, or `#N` for its position.
+pub(super) fn write_label(out: &mut impl Write, st: &Statement, index: usize) -> fmt::Result {
+    match &st.sid {
+        Some(sid) => out.write_str(sid),
+        None => write!(out, "#{index}"),
+    }
+}
+
+/// Writes each piece in turn (`write!` without its formatting machinery: explanations
+/// are written for every decision of a stream).
+fn put(out: &mut impl Write, pieces: &[&str]) -> fmt::Result {
+    pieces.iter().try_for_each(|p| out.write_str(p))
+}
+
+/// [`explain_statement`], written into `out`.
+pub(super) fn write_explanation(
+    out: &mut impl Write,
+    policy_words: &str,
+    policy_name: &str,
+    st: &Statement,
+    index: usize,
+    req: &Request,
+) -> fmt::Result {
+    let effect = match st.effect {
+        Effect::Deny => "explicit Deny",
+        Effect::Allow => "Allow",
     };
-    let mut parts: Vec<String> = Vec::new();
+    put(
+        out,
+        &[
+            effect,
+            " in ",
+            policy_words,
+            " `",
+            policy_name,
+            "` statement `",
+        ],
+    )?;
+    write_label(out, st, index)?;
+    out.write_char('`')?;
+    // The parts after the head: the first after ": ", the others after "; ".
+    let mut first = true;
+    let mut part = |out: &mut dyn Write| -> fmt::Result {
+        out.write_str(if first { ": " } else { "; " })?;
+        first = false;
+        Ok(())
+    };
     if st.action.negated {
-        parts.push(format!("`{}` is not in its NotAction", req.action));
+        part(out)?;
+        put(out, &["`", &req.action, "` is not in its NotAction"])?;
     }
     if let Some(r) = &st.resource {
         if r.negated {
-            parts.push(format!("`{}` is not in its NotResource", req.resource));
+            part(out)?;
+            put(out, &["`", &req.resource, "` is not in its NotResource"])?;
         }
     }
     if let Some(p) = &st.principal {
         if p.negated {
-            parts.push("the principal is not excluded by its NotPrincipal".into());
+            part(out)?;
+            out.write_str("the principal is not excluded by its NotPrincipal")?;
         }
     }
     for c in &st.conditions {
+        part(out)?;
         let (result, state) = evaluate(&c.operator, &c.key, &c.values, &req.context);
         if state == KeyState::Unknown || c.values.iter().any(|v| v.depends_on_unknown(&req.context))
         {
@@ -45,49 +98,53 @@ pub fn explain_statement(
                 Truth::False => "false for every value it can have",
                 Truth::Unknown => "not known",
             };
-            parts.push(format!(
+            write!(
+                out,
                 "{} {} is {how} (the value is not known)",
                 c.operator.name(),
                 c.key
-            ));
+            )?;
             continue;
         }
-        let policy_values = c
-            .value_texts()
-            .iter()
-            .map(|v| format!("`{v}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let because = match state {
-            KeyState::Absent => "because the key is absent from the request".to_string(),
-            _ => {
-                let given = match req.context.get(&c.key) {
-                    Some(ContextValue::Single(s)) => format!("`{s}`"),
-                    Some(ContextValue::Multi(v)) => format!(
-                        "[{}]",
-                        v.iter()
-                            .map(|s| format!("`{s}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    Some(ContextValue::Unknown(_)) | None => String::new(),
-                };
-                if matches!(state, KeyState::Multi(_)) && c.operator.set.is_none() {
-                    format!("because the request has several values {given} and a single-valued operator does not match a multivalued key")
-                } else {
-                    format!("for request value {given} against {policy_values}")
-                }
+        c.operator.write_name(out)?;
+        let result = if result { "true" } else { "false" };
+        put(out, &[" ", &c.key, " is ", result, " "])?;
+        if state == KeyState::Absent {
+            out.write_str("because the key is absent from the request")?;
+            continue;
+        }
+        let several = matches!(state, KeyState::Multi(_)) && c.operator.set.is_none();
+        out.write_str(if several {
+            "because the request has several values "
+        } else {
+            "for request value "
+        })?;
+        match req.context.get(&c.key) {
+            Some(ContextValue::Single(s)) => put(out, &["`", s, "`"])?,
+            Some(ContextValue::Multi(v)) => {
+                out.write_char('[')?;
+                write_list(out, v)?;
+                out.write_char(']')?;
             }
-        };
-        parts.push(format!(
-            "{} {} is {result} {because}",
-            c.operator.name(),
-            c.key
-        ));
+            Some(ContextValue::Unknown(_)) | None => {}
+        }
+        if several {
+            out.write_str(" and a single-valued operator does not match a multivalued key")?;
+        } else {
+            out.write_str(" against ")?;
+            write_list(out, &c.value_texts())?;
+        }
     }
-    if parts.is_empty() {
-        head
-    } else {
-        format!("{head}: {}", parts.join("; "))
+    Ok(())
+}
+
+/// "`a`, `b`".
+fn write_list(out: &mut impl Write, values: &[String]) -> fmt::Result {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.write_str(", ")?;
+        }
+        put(out, &["`", v, "`"])?;
     }
+    Ok(())
 }

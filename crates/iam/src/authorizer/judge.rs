@@ -193,6 +193,34 @@ pub(super) fn reasons(
     atoms: &Atoms,
     applies: &dyn Fn(&Hit) -> bool,
 ) -> Vec<Reason> {
+    if let Verdict::Denied(m) = v {
+        return missing(*m, req, s);
+    }
+    let mut r = Vec::new();
+    deciding(v, s, applies, &mut |h| r.push(h.reason(req, atoms)));
+    if r.is_empty() && matches!(v, Verdict::AllowWithout(_)) {
+        r.push(root_reason());
+    }
+    r
+}
+
+/// The reason of an Allow to the root user in its own account that no statement gives.
+pub(super) fn root_reason() -> Reason {
+    whole(
+        PolicyType::Identity,
+        None,
+        "the root user has every permission in its own account".into(),
+    )
+}
+
+/// Gives `each` the statements that decided, in the order of the reasons (none for a
+/// verdict that names what is missing).
+pub(super) fn deciding(
+    v: &Verdict,
+    s: &Scanned,
+    applies: &dyn Fn(&Hit) -> bool,
+    each: &mut dyn FnMut(&Hit),
+) {
     let list = |l: List| -> &[Hit] {
         match l {
             List::Identity => &s.identity_allows,
@@ -202,32 +230,16 @@ pub(super) fn reasons(
         }
     };
     let kept = |l: List, h: &Hit| l != List::ResourceGrants || h.grant != Grant::Account;
-    let from = |hits: &mut dyn Iterator<Item = &Hit>| -> Vec<Reason> {
-        hits.map(|h| h.reason(req, atoms)).collect()
-    };
     match v {
-        Verdict::ExplicitDeny => from(&mut applying(&s.denies, applies)),
-        Verdict::Allow(lists) => from(
-            &mut lists
-                .iter()
-                .flat_map(|l| applying(list(*l), applies).filter(move |h| kept(*l, h))),
-        ),
-        Verdict::AllowWithout(lists) => {
-            let mut r = from(
-                &mut lists
-                    .iter()
-                    .flat_map(|l| applying(list(*l), applies).filter(move |h| kept(*l, h))),
-            );
-            if r.is_empty() {
-                r.push(whole(
-                    PolicyType::Identity,
-                    None,
-                    "the root user has every permission in its own account".into(),
-                ));
+        Verdict::ExplicitDeny => applying(&s.denies, applies).for_each(each),
+        Verdict::Allow(lists) | Verdict::AllowWithout(lists) => {
+            for &l in *lists {
+                applying(list(l), applies)
+                    .filter(|h| kept(l, h))
+                    .for_each(&mut *each);
             }
-            r
         }
-        Verdict::Denied(m) => missing(*m, req, s),
+        Verdict::Denied(_) => {}
     }
 }
 
