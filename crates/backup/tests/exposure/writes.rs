@@ -274,3 +274,31 @@ fn a_fix_covers_every_point_of_the_kind() {
         fix.scp
     );
 }
+
+/// The AWS managed key's style of statement (`Principal: *` held by `kms:CallerAccount` to
+/// the account) lets no other account use the key: a share still needs a grant.
+/// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account
+#[test]
+fn a_key_held_to_its_account_by_caller_account_is_not_shared() {
+    let statement = |account: &str| {
+        json!([{"Sid": "ThroughEc2", "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:CreateGrant"], "Resource": "*",
+            "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": "ec2.us-east-1.amazonaws.com"}}}])
+    };
+    for (account, shared) in [(ACCT, false), ("444455556666", true)] {
+        let mut a = Account::new();
+        a.role(
+            "Sharer",
+            json!([{"Effect": "Allow", "Action": "ec2:ModifySnapshotAttribute", "Resource": "*"}]),
+        )
+        .key(KEY, statement(account))
+        .vault("prod", Value::Null, unlocked())
+        .ebs_point("prod", SNAP, Some(KEY));
+        let e = run(&a.snapshot());
+        assert_eq!(
+            who(&e, "prod", Question::Read).contains(&role_arn("Sharer")),
+            shared,
+            "kms:CallerAccount {account}"
+        );
+    }
+}
