@@ -212,6 +212,15 @@ pub const DERIVED: &[Derived] = &[
         value: "pacct",
         by_engine: false,
     },
+    // "s3:ResourceAccount: the resource owner's AWS account ID" (Amazon S3's condition
+    // keys, https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html),
+    // on S3 requests (the request-context model), as the engine's model fills it.
+    Derived {
+        key: "s3:resourceaccount",
+        present: "true",
+        value: "racct",
+        by_engine: false,
+    },
 ];
 
 /// The derived key `lower`, if it is one.

@@ -317,3 +317,32 @@ fn differential_on_key_policies_held_to_an_account() {
     eprintln!("60 key policies: {none} not granted, {granted} granted");
     assert!(none > 5 && granted > 5, "none {none}, granted {granted}");
 }
+
+/// `s3:ResourceAccount` is the resource's account ("the resource owner's AWS account
+/// ID", https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html),
+/// on S3 requests, not a free key: a bucket policy allowing everyone held to another
+/// account by it grants nothing on a bucket of this account; held to this one, it does.
+#[test]
+fn s3_resource_account_is_the_resources_account() {
+    let policy = |account: &str| {
+        doc(json!([{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringEquals": {"s3:ResourceAccount": account}}
+        }]))
+    };
+    let opts = outside(PolicyKind::Resource, Some(OWN));
+    assert!(
+        matches!(
+            ask(&policy(PARTNER), &["s3:GetObject"], &opts),
+            Outcome::NoNewAccess
+        ),
+        "held to another account"
+    );
+    match ask(&policy(OWN), &["s3:GetObject"], &opts) {
+        Outcome::NewAccess(w) => {
+            assert_eq!(w["request"]["context"]["s3:ResourceAccount"], OWN, "{w}");
+            engine_confirms(&w);
+        }
+        other => panic!("held to its own account: {other:?}"),
+    }
+}
