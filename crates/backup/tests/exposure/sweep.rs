@@ -9,6 +9,9 @@
 //! - The sweep: for every principal and every route of the table, the oracle's "every
 //!   request allowed" implies the principal is listed under the route's question.
 //!
+//! Grants are written as `Action` or `NotAction`, inline, through a group or a managed
+//! policy, and one role is under a permissions boundary.
+//!
 //! The oracle is written from the table's data (routes, gates, requests), which is the
 //! specification; it shares no code with the evaluator. Sources: see `main.rs`.
 
@@ -220,6 +223,9 @@ struct Spec {
     scp_denies: Vec<usize>,
     lock: LockState,
     encrypted: bool,
+    /// How the grants are written (bits): R0's as `NotAction`; u0's through a group; R1
+    /// under a permissions boundary of u1's actions; u1's as a managed policy.
+    shape: u8,
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
@@ -236,9 +242,10 @@ fn spec() -> impl Strategy<Value = Spec> {
             Just(LockState::Compliance)
         ],
         any::<bool>(),
+        0u8..16,
     )
         .prop_map(
-            |(roles, users, vault_denies, key_denies, scp_denies, lock, encrypted)| Spec {
+            |(roles, users, vault_denies, key_denies, scp_denies, lock, encrypted, shape)| Spec {
                 roles,
                 users,
                 vault_denies,
@@ -246,6 +253,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 scp_denies,
                 lock,
                 encrypted,
+                shape,
             },
         )
 }
@@ -254,21 +262,41 @@ fn build(sp: &Spec) -> (Account, Vec<String>) {
     let pool = pool();
     let mut a = Account::new();
     let mut everyone = vec![role_arn("BackupService"), ROOT.to_string()];
+    let bit = |b: u8| sp.shape & (1 << b) != 0;
+    let grant =
+        |g: &[usize]| json!([{"Effect": "Allow", "Action": pick(&pool, g), "Resource": "*"}]);
+    let boundary = bit(2).then(|| a.managed("Bound", grant(&sp.users[1])));
     for (i, g) in sp.roles.iter().enumerate() {
         let name = format!("R{i}");
-        a.role(
+        let statements = if i == 0 && bit(0) {
+            json!([{"Effect": "Allow", "NotAction": pick(&pool, g), "Resource": "*"}])
+        } else {
+            grant(g)
+        };
+        let b = if i == 1 { boundary.as_deref() } else { None };
+        a.role_trusting(
             &name,
-            json!([{"Effect": "Allow", "Action": pick(&pool, g), "Resource": "*"}]),
+            statements,
+            b,
+            json!({"Service": "ec2.amazonaws.com"}),
         );
         everyone.push(role_arn(&name));
     }
     for (i, g) in sp.users.iter().enumerate() {
         let name = format!("u{i}");
-        a.user(
-            &name,
-            json!([{"Effect": "Allow", "Action": pick(&pool, g), "Resource": "*"}]),
-            None,
-        );
+        if i == 0 && bit(1) {
+            a.groups.push(json!({"GroupName": "ops", "Arn": format!("arn:aws:iam::{ACCT}:group/ops"), "Path": "/",
+                "GroupPolicyList": [{"PolicyName": "ops", "PolicyDocument": doc(grant(g))}], "AttachedManagedPolicies": []}));
+            a.user(&name, json!([]), None);
+            a.users[i]["GroupList"] = json!(["ops"]);
+        } else if i == 1 && bit(3) {
+            let m = a.managed("UserGrant", grant(g));
+            a.user(&name, json!([]), None);
+            a.users[i]["AttachedManagedPolicies"] =
+                json!([{"PolicyName": "UserGrant", "PolicyArn": m}]);
+        } else {
+            a.user(&name, grant(g), None);
+        }
         everyone.push(user_arn(&name));
     }
     let backup: Vec<&str> = pick(&pool, &sp.vault_denies)
