@@ -126,10 +126,17 @@ pub fn principals(s: &Snapshot, root: bool) -> Vec<(String, PrincipalKind)> {
 
 /// The options of each principal's plan, in [`principals`]' order.
 pub fn plan_options(s: &Snapshot, facts: &RequestFacts, root: bool) -> Vec<CheckOptions> {
-    principals(s, root)
-        .into_iter()
+    options_for(&principals(s, root), facts)
+}
+
+/// The options of each plan of `list`, in its order.
+pub(super) fn options_for(
+    list: &[(String, PrincipalKind)],
+    facts: &RequestFacts,
+) -> Vec<CheckOptions> {
+    list.iter()
         .map(|(arn, _)| {
-            let mut o = CheckOptions::new(&arn, Default::default(), Default::default());
+            let mut o = CheckOptions::new(arn, Default::default(), Default::default());
             o.facts = facts.clone();
             o
         })

@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use vaultward_snapshot::{RecoveryPoint, Snapshot};
 
-use super::evaluate::{Evaluator, KeyState};
+use super::evaluate::{options_for, Evaluator, KeyState};
 use super::routes::RouteCtx;
 use super::table::{Question, Route};
 use super::{Answer, PrincipalKind};
-use crate::check::{docs_json, CheckOptions};
+use crate::check::docs_json;
 
 /// The policy an IAM write grants: everything.
 fn everything() -> Value {
@@ -145,14 +145,7 @@ impl Granted {
         if changed.is_empty() {
             return None;
         }
-        let opts: Vec<CheckOptions> = changed
-            .iter()
-            .map(|(arn, _)| {
-                let mut o = CheckOptions::new(arn, Default::default(), Default::default());
-                o.facts = ev.facts.clone();
-                o
-            })
-            .collect();
+        let opts = options_for(&changed, ev.facts);
         let mut sub = Evaluator::with(patched, ev.facts, &opts, changed);
         sub.backup_api_only = ev.backup_api_only;
         sub.at = ev.at;
@@ -204,14 +197,7 @@ fn lifts(ev: &Evaluator<'_>, writer: &str, target: &str, changes: &[Change]) -> 
     let Some(me) = changed.iter().position(|(a, _)| a == target) else {
         return Vec::new();
     };
-    let opts: Vec<CheckOptions> = changed
-        .iter()
-        .map(|(arn, _)| {
-            let mut o = CheckOptions::new(arn, Default::default(), Default::default());
-            o.facts = ev.facts.clone();
-            o
-        })
-        .collect();
+    let opts = options_for(&changed, ev.facts);
     let mut sub = Evaluator::with(&patched, ev.facts, &opts, changed.clone());
     let (boundary, deny) = if user {
         ("iam:DeleteUserPermissionsBoundary", "iam:DeleteUserPolicy")
